@@ -1,0 +1,60 @@
+/**
+ * Stable error codes. A code never changes meaning once released: frontends branch on it,
+ * admins search for it. The message that travels with it is for the admin and says what to do.
+ */
+export const ERROR_CODES = [
+  // request shape
+  'VALIDATION_FAILED',
+  'NOT_FOUND',
+  'UNAUTHENTICATED',
+  'INTERNAL',
+  // destination probing (Initiate connection)
+  'DESTINATION_URL_INVALID',
+  'DESTINATION_NOT_ALLOWED',
+  'DESTINATION_UNREACHABLE',
+  'DESTINATION_NOT_A_NODE',
+  'DESTINATION_PROTOCOL_INCOMPATIBLE',
+  'DESTINATION_IS_THIS_NODE',
+  'MODE_NOT_SUPPORTED',
+  'BOTH_SIDES_PRIVATE',
+  // connection fields
+  'CONNECTION_NAME_TAKEN',
+  'SHORT_NAME_INVALID',
+  'PROJECT_UNKNOWN',
+  'CONNECTION_NOT_FOUND',
+  'CONNECTION_STATE_CONFLICT',
+  // invitation codes (Accept invitation)
+  'INVITATION_CODE_EMPTY',
+  'INVITATION_CODE_NOT_RECOGNIZED',
+  'INVITATION_CODE_DAMAGED',
+  'INVITATION_CODE_UNSUPPORTED_VERSION',
+  'INVITATION_EXPIRED',
+  'INVITATION_ALREADY_USED',
+  'INVITATION_REVOKED',
+  'INVITATION_UNKNOWN',
+  'INVITATION_NOT_FOR_THIS_NODE',
+  'INVITATION_FROM_THIS_NODE',
+  'INITIATOR_UNREACHABLE',
+  // node-to-node
+  'PEER_AUTH_FAILED',
+  'PEER_REQUEST_REPLAYED',
+  'PEER_REJECTED',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The body of every non-2xx answer of the admin and peer APIs. */
+export interface ApiErrorBody {
+  error: {
+    code: ErrorCode;
+    message: string;
+    /** Field-level problems, keyed by the request field (e.g. `localShortName`). */
+    fields?: Record<string, string>;
+  };
+}
+
+/** A failure as a value, so callers at a boundary handle it instead of catching. */
+export type Result<T, E = ApiErrorBody['error']> = { ok: true; value: T } | { ok: false; error: E };
+
+export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
+export const fail = <E>(error: E): { ok: false; error: E } => ({ ok: false, error });

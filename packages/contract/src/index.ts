@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './node-info.js';
+export * from './connection.js';
+export * from './invitation-code.js';

@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './node-info.js';
 export * from './connection.js';
 export * from './invitation-code.js';
+export * from './peer-protocol.js';

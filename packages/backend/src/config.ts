@@ -1,0 +1,106 @@
+import { MODES, NODE_TYPES, type Mode, type NodeType, type Project } from '@exalate/contract';
+import ipaddr from 'ipaddr.js';
+import type { AddressPolicy } from './net/address-policy.js';
+
+/** One node: the Exalate side of one tracker installation. */
+export interface NodeConfig {
+  /** Path segment of the node URL: {publicUrl}/nodes/{id}. */
+  id: string;
+  nodeType: NodeType;
+  trackerUrl: string;
+  /** A private node: unreachable from outside, so it initiates all traffic itself and has no node URL. */
+  private: boolean;
+  modes: Mode[];
+  /** Projects (or tables) for incoming sync, until the tracker connectors provide them. */
+  projects: Project[];
+  /** Bearer token for the admin API. */
+  adminToken: string;
+}
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** Base URL other nodes use to reach this server (a proxy or load balancer in front of it). Null: http://{host}:{port}. */
+  publicUrl: string | null;
+  /** PGlite data lives under {dataDir}/{nodeId}. Ignored with `databaseUrl`. Null: in memory. */
+  dataDir: string | null;
+  /** A PostgreSQL server; each node gets its own schema `{schemaPrefix}{nodeId}`. */
+  databaseUrl: string | null;
+  schemaPrefix: string;
+  addressPolicy: AddressPolicy;
+  invitationTtlMs: number;
+  /** How often a private node looks for acceptances and restarts a failed poll. */
+  pollIntervalMs: number;
+  /** How long a public node holds a private partner's poll open when it has nothing to deliver. */
+  longPollMs: number;
+  /** Timeout for one call to another node. */
+  peerTimeoutMs: number;
+  nodes: NodeConfig[];
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const NODE_ID = /^[a-z0-9][a-z0-9-]{0,30}$/;
+
+export function validateNodeConfig(node: NodeConfig): void {
+  if (!NODE_ID.test(node.id)) throw new ConfigError(`Node id "${node.id}" must be 1–31 lowercase letters, digits or "-".`);
+  if (!NODE_TYPES.includes(node.nodeType)) throw new ConfigError(`Node ${node.id}: nodeType must be one of ${NODE_TYPES.join(', ')}.`);
+  if (!node.modes.length || node.modes.some((m) => !MODES.includes(m))) throw new ConfigError(`Node ${node.id}: modes must be some of ${MODES.join(', ')}.`);
+  if (node.adminToken.length < 16) throw new ConfigError(`Node ${node.id}: the admin token must be at least 16 characters.`);
+  try {
+    new URL(node.trackerUrl);
+  } catch {
+    throw new ConfigError(`Node ${node.id}: trackerUrl "${node.trackerUrl}" is not a URL.`);
+  }
+}
+
+const bool = (v: string | undefined): boolean => v === 'true' || v === '1' || v === 'yes';
+
+/** Server settings from EXALATE_* variables (see README). Nodes are supplied separately. */
+export function serverConfigFromEnv(env: NodeJS.ProcessEnv, nodes: NodeConfig[]): ServerConfig {
+  const port = Number(env['EXALATE_PORT'] ?? 7070);
+  const host = env['EXALATE_HOST'] ?? '127.0.0.1';
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`EXALATE_PORT "${env['EXALATE_PORT']}" is not a port number.`);
+  const num = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} "${raw}" must be a positive number.`);
+    return n;
+  };
+  nodes.forEach(validateNodeConfig);
+  return {
+    host,
+    port,
+    publicUrl: env['EXALATE_PUBLIC_URL'] ? env['EXALATE_PUBLIC_URL'].replace(/\/+$/, '') : null,
+    dataDir: env['EXALATE_DATA_DIR'] ?? '.exalate/data',
+    databaseUrl: env['DATABASE_URL'] || null,
+    schemaPrefix: env['EXALATE_DB_SCHEMA_PREFIX'] ?? 'exalate_',
+    addressPolicy: {
+      allowLoopback: bool(env['EXALATE_PEER_ALLOW_LOOPBACK']),
+      allowedCidrs: parseCidrs(env['EXALATE_PEER_ALLOWED_CIDRS'] ?? ''),
+    },
+    invitationTtlMs: num('EXALATE_INVITATION_TTL_HOURS', 168) * 3_600_000,
+    pollIntervalMs: num('EXALATE_POLL_INTERVAL_MS', 2_000),
+    longPollMs: num('EXALATE_LONG_POLL_MS', 25_000),
+    peerTimeoutMs: num('EXALATE_PEER_TIMEOUT_MS', 10_000),
+    nodes,
+  };
+}
+
+function parseCidrs(raw: string): string[] {
+  const cidrs = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const cidr of cidrs) {
+    try {
+      ipaddr.parseCIDR(cidr);
+    } catch {
+      throw new ConfigError(`EXALATE_PEER_ALLOWED_CIDRS: "${cidr}" is not a CIDR range like 10.20.0.0/16.`);
+    }
+  }
+  return cidrs;
+}

@@ -1,0 +1,157 @@
+import type { ConnectionStatus, ConnectionView, Mode, NodeType, PendingStep } from '@exalate/contract';
+import type { InvitationBody } from '@exalate/contract';
+import type { Sql } from '../db/database.js';
+
+/** What the handshake column holds, depending on the side and the step. */
+export type HandshakeState =
+  | { kind: 'invitation'; body: InvitationBody }
+  | { kind: 'awaiting-initiator'; secret: string; nonce: string };
+
+export interface ConnectionRow {
+  id: string;
+  name: string;
+  description: string;
+  mode: Mode;
+  role: 'INITIATOR' | 'ACCEPTOR';
+  status: ConnectionStatus;
+  pending_step: PendingStep | null;
+  status_reason: string | null;
+  local_short_name: string;
+  remote_short_name: string;
+  project: string;
+  partner_instance_id: string | null;
+  partner_node_type: NodeType | null;
+  partner_node_url: string | null;
+  partner_tracker_url: string | null;
+  partner_poll_only: boolean | null;
+  protocol_version: number | null;
+  destination_url: string | null;
+  handshake: HandshakeState | null;
+  invitation_expires_at: Date | null;
+  invitation_used_at: Date | null;
+  invitation_revoked_at: Date | null;
+  connection_key: string | null;
+  created_at: Date;
+  updated_at: Date;
+  activated_at: Date | null;
+  deleted_at: Date | null;
+}
+
+const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
+
+export function toView(row: ConnectionRow, now: Date = new Date()): ConnectionView {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    mode: row.mode,
+    role: row.role,
+    status: row.status,
+    pendingStep: row.status === 'PENDING' ? row.pending_step : null,
+    statusReason: statusReason(row, now),
+    localShortName: row.local_short_name,
+    remoteShortName: row.remote_short_name,
+    project: row.project,
+    partner: {
+      instanceId: row.partner_instance_id,
+      nodeType: row.partner_node_type,
+      nodeUrl: row.partner_node_url,
+      trackerUrl: row.partner_tracker_url,
+      private: row.partner_poll_only,
+    },
+    invitationExpiresAt: row.status === 'PENDING' && row.role === 'INITIATOR' ? iso(row.invitation_expires_at) : null,
+    createdAt: iso(row.created_at)!,
+    updatedAt: iso(row.updated_at)!,
+    activatedAt: iso(row.activated_at),
+  };
+}
+
+function statusReason(row: ConnectionRow, now: Date): string | null {
+  if (row.status === 'PENDING' && row.pending_step === 'AWAITING_ACCEPTANCE') {
+    const expires = row.invitation_expires_at ? new Date(row.invitation_expires_at) : null;
+    if (expires && expires <= now) {
+      return `The invitation expired on ${expires.toISOString()}. Delete this connection and initiate a new one.`;
+    }
+    return `Waiting for the other side to accept the invitation code${expires ? ` (valid until ${expires.toISOString()})` : ''}.`;
+  }
+  if (row.status === 'PENDING' && row.pending_step === 'AWAITING_INITIATOR') {
+    return 'Accepted. The initiating node is private, so it completes the connection itself when it next checks in (within seconds when it is running).';
+  }
+  return row.status_reason;
+}
+
+export class ConnectionRepository {
+  constructor(private readonly sql: Sql) {}
+
+  with(sql: Sql): ConnectionRepository {
+    return new ConnectionRepository(sql);
+  }
+
+  async list(): Promise<ConnectionRow[]> {
+    return this.sql.query<ConnectionRow>(`select * from connections where deleted_at is null order by created_at, id`);
+  }
+
+  /** Includes deleted (tombstoned) connections; callers decide what a tombstone means. */
+  async find(id: string, options: { forUpdate?: boolean } = {}): Promise<ConnectionRow | null> {
+    const rows = await this.sql.query<ConnectionRow>(`select * from connections where id = $1${options.forUpdate ? ' for update' : ''}`, [id]);
+    return rows[0] ?? null;
+  }
+
+  async findLive(id: string): Promise<ConnectionRow | null> {
+    const row = await this.find(id);
+    return row && !row.deleted_at ? row : null;
+  }
+
+  async nameTaken(name: string): Promise<boolean> {
+    const rows = await this.sql.query(`select 1 from connections where lower(name) = lower($1) and deleted_at is null`, [name]);
+    return rows.length > 0;
+  }
+
+  async insert(row: Omit<ConnectionRow, 'created_at' | 'updated_at' | 'deleted_at'>): Promise<ConnectionRow> {
+    const cols = Object.keys(row);
+    const values = cols.map((c) => {
+      const v = (row as unknown as Record<string, unknown>)[c];
+      return c === 'handshake' && v !== null ? JSON.stringify(v) : v;
+    });
+    const rows = await this.sql.query<ConnectionRow>(
+      `insert into connections (${cols.join(', ')}) values (${cols.map((_, i) => `$${i + 1}`).join(', ')}) returning *`,
+      values,
+    );
+    return rows[0]!;
+  }
+
+  async update(id: string, changes: Partial<Omit<ConnectionRow, 'id' | 'created_at' | 'updated_at'>>): Promise<ConnectionRow> {
+    const cols = Object.keys(changes);
+    const values = cols.map((c) => {
+      const v = (changes as Record<string, unknown>)[c];
+      return c === 'handshake' && v !== null && v !== undefined ? JSON.stringify(v) : v;
+    });
+    const rows = await this.sql.query<ConnectionRow>(
+      `update connections set ${cols.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now() where id = $1 returning *`,
+      [id, ...values],
+    );
+    const updated = rows[0];
+    if (!updated) throw new Error(`connection ${id} vanished during update`);
+    return updated;
+  }
+
+  async hardDelete(id: string): Promise<void> {
+    await this.sql.query(`delete from connections where id = $1`, [id]);
+  }
+
+  /** Connections this (private) node must keep polling its partner for. */
+  async listPollable(): Promise<ConnectionRow[]> {
+    return this.sql.query<ConnectionRow>(
+      `select * from connections where deleted_at is null and connection_key is not null
+         and (status in ('ACTIVE','DEACTIVATED') or (status = 'PENDING' and pending_step = 'AWAITING_INITIATOR'))`,
+    );
+  }
+
+  /** Invitations a private initiator must go and collect from their public acceptor. */
+  async listAwaitingAcceptanceWithDestination(): Promise<ConnectionRow[]> {
+    return this.sql.query<ConnectionRow>(
+      `select * from connections where deleted_at is null and role = 'INITIATOR' and status = 'PENDING'
+         and pending_step = 'AWAITING_ACCEPTANCE' and destination_url is not null`,
+    );
+  }
+}

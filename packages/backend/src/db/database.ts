@@ -1,0 +1,70 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/** What the rest of the backend needs from PostgreSQL. One SQL dialect, two drivers. */
+export interface Sql {
+  query<T extends object = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface Database extends Sql {
+  readonly kind: 'pglite' | 'postgres';
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Embedded PostgreSQL (PGlite) kept under `dataDir`; nothing to install. `dataDir` null keeps it in memory. */
+export async function openPglite(dataDir: string | null): Promise<Database> {
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir ?? undefined);
+  // PGlite is a single connection: transactions must not interleave with other queries,
+  // so every query and transaction goes through one promise chain.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+  return {
+    kind: 'pglite',
+    query: (text, params) => serial(async () => (await db.query(text, params)).rows as never),
+    transaction: (fn) =>
+      serial(() => db.transaction(async (tx) => fn({ query: async (text, params) => (await tx.query(text, params)).rows as never }))),
+    close: () => serial(() => db.close()),
+  };
+}
+
+/**
+ * A real PostgreSQL server. Each node lives in its own schema of the database, so several nodes
+ * (and every test) share a server without sharing state.
+ */
+export async function openPostgres(connectionString: string, schema: string): Promise<Database> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid schema name "${schema}"`);
+  const bootstrap = new pg.Client({ connectionString });
+  await bootstrap.connect();
+  try {
+    await bootstrap.query(`create schema if not exists ${schema}`);
+  } finally {
+    await bootstrap.end();
+  }
+  const pool = new pg.Pool({ connectionString, options: `-c search_path=${schema}`, max: 10 });
+  return {
+    kind: 'postgres',
+    query: async (text, params) => (await pool.query(text, params)).rows,
+    transaction: async (fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        const result = await fn({ query: async (text, params) => (await client.query(text, params)).rows });
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

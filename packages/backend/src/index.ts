@@ -1,0 +1,10 @@
+export { AppError } from './errors.js';
+export { createLogger, type Logger } from './logger.js';
+export { openPglite, openPostgres, type Database, type Sql } from './db/database.js';
+export { migrate } from './db/migrations.js';
+export { serverConfigFromEnv, validateNodeConfig, ConfigError, type NodeConfig, type ServerConfig } from './config.js';
+export { ExalateNode, EXALATE_VERSION } from './node.js';
+export { startServer, buildApp, type ExalateServer } from './server.js';
+export { bearerTokenAuthenticator, type AdminAuthenticator } from './admin/routes.js';
+export { isAddressAllowed, type AddressPolicy } from './net/address-policy.js';
+export { signPeerRequest, verifyPeerRequest } from './peer/jwt.js';

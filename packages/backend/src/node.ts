@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import express, { Router } from 'express';
+import { PROTOCOL_VERSION, type NodeInfo, type Project } from '@exalate/contract';
+import { adminRoutes, bearerTokenAuthenticator, type AdminAuthenticator } from './admin/routes.js';
+import type { NodeConfig, ServerConfig } from './config.js';
+import type { ConnectionRow } from './connections/repository.js';
+import { ConnectionService } from './connections/service.js';
+import { openPglite, openPostgres, type Database } from './db/database.js';
+import { migrate } from './db/migrations.js';
+import type { Logger } from './logger.js';
+import { createPeerHttp, type PeerHttp } from './net/peer-http.js';
+import { ChangeHub } from './peer/change-hub.js';
+import { PeerClient } from './peer/client.js';
+import { peerRoutes } from './peer/routes.js';
+
+export const EXALATE_VERSION = '0.1.0';
+
+type NodeSettings = { publicUrl: string } & Pick<ServerConfig, 'addressPolicy' | 'invitationTtlMs' | 'pollIntervalMs' | 'longPollMs' | 'peerTimeoutMs'>;
+
+export interface NodeOptions {
+  config: NodeConfig;
+  settings: NodeSettings;
+  db: Database;
+  logger: Logger;
+  authenticate?: AdminAuthenticator;
+}
+
+/**
+ * One Exalate node: the side of one tracker installation, with its own instance id, URL and
+ * data. A server hosts several; they share nothing but the process.
+ */
+export class ExalateNode {
+  readonly router: Router;
+  readonly service: ConnectionService;
+  private readonly http: PeerHttp;
+  private readonly peers: PeerClient;
+  private readonly hub = new ChangeHub();
+  private readonly stopping = new AbortController();
+  private readonly pollLoops = new Map<string, Promise<void>>();
+  private timers: NodeJS.Timeout[] = [];
+  private info!: NodeInfo;
+
+  static async open(config: NodeConfig, server: ServerConfig & { publicUrl: string }, logger: Logger): Promise<ExalateNode> {
+    const db = server.databaseUrl
+      ? await openPostgres(server.databaseUrl, `${server.schemaPrefix}${config.id.replace(/-/g, '_')}`)
+      : await openPglite(server.dataDir === null ? null : join(server.dataDir, config.id));
+    return ExalateNode.create({ config, settings: server, db, logger: logger.child({ node: config.id }) });
+  }
+
+  static async create(o: NodeOptions): Promise<ExalateNode> {
+    const applied = await migrate(o.db);
+    if (applied.length) o.logger.info({ migrations: applied }, 'database migrated');
+    const node = new ExalateNode(o);
+    node.info = await node.loadIdentity();
+    return node;
+  }
+
+  private constructor(private readonly o: NodeOptions) {
+    this.http = createPeerHttp(o.settings.addressPolicy);
+    this.peers = new PeerClient(this.http, o.settings.peerTimeoutMs);
+    const listProjects = async (): Promise<Project[]> => o.config.projects;
+    this.service = new ConnectionService({
+      db: o.db,
+      peers: this.peers,
+      logger: o.logger,
+      addressPolicy: o.settings.addressPolicy,
+      invitationTtlMs: o.settings.invitationTtlMs,
+      nodeInfo: () => this.info,
+      listProjects,
+      onConnectionChanged: (id) => this.hub.notify(id),
+    });
+    this.router = Router();
+    this.router.get('/api/v1/node-info', (_req, res) => {
+      res.json(this.info);
+    });
+    if (!o.config.private) {
+      this.router.use(
+        '/api/v1/peer',
+        // The signature covers the exact body bytes, so keep them.
+        express.json({ limit: '1mb', verify: (req, _res, buf) => void ((req as unknown as { rawBody: Buffer }).rawBody = buf) }),
+        peerRoutes({
+          service: this.service,
+          db: o.db,
+          hub: this.hub,
+          logger: o.logger,
+          instanceId: () => this.info.instanceId,
+          maxPollWaitMs: o.settings.longPollMs,
+          shutdown: this.stopping.signal,
+        }),
+      );
+    }
+    this.router.use(
+      '/api/v1',
+      express.json({ limit: '1mb' }),
+      adminRoutes({ service: this.service, authenticate: o.authenticate ?? bearerTokenAuthenticator(o.config.adminToken), listProjects }),
+    );
+  }
+
+  get id(): string {
+    return this.o.config.id;
+  }
+
+  get nodeInfo(): NodeInfo {
+    return this.info;
+  }
+
+  get nodeUrl(): string | null {
+    return this.info.nodeUrl;
+  }
+
+  get database(): Database {
+    return this.o.db;
+  }
+
+  /** Background work: a private node collects acceptances and polls its partners. */
+  start(): void {
+    const every = (ms: number, fn: () => Promise<void>) => {
+      let running = false;
+      const timer = setInterval(() => {
+        if (running || this.stopping.signal.aborted) return;
+        running = true;
+        fn()
+          .catch((error: unknown) => this.o.logger.error({ err: error }, 'background task failed'))
+          .finally(() => (running = false));
+      }, ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(60_000, async () => {
+      await this.o.db.query(`delete from peer_replay_guard where expires_at < now()`);
+    });
+    if (this.o.config.private) {
+      every(this.o.settings.pollIntervalMs, () => this.privateNodeTick());
+      void this.privateNodeTick().catch((error: unknown) => this.o.logger.error({ err: error }, 'background task failed'));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopping.abort();
+    this.timers.forEach(clearInterval);
+    this.hub.releaseAll();
+    await Promise.allSettled([...this.pollLoops.values()]);
+    await this.http.close();
+    await this.o.db.close();
+  }
+
+  private async privateNodeTick(): Promise<void> {
+    const repo = this.service.repository;
+    for (const row of await repo.listAwaitingAcceptanceWithDestination()) {
+      if (this.stopping.signal.aborted) return;
+      await this.service.collectAcceptance(row);
+    }
+    for (const row of await repo.listPollable()) {
+      if (!this.pollLoops.has(row.id) && row.partner_node_url && !row.partner_poll_only) {
+        const loop = this.pollLoop(row.id).finally(() => this.pollLoops.delete(row.id));
+        this.pollLoops.set(row.id, loop);
+      }
+    }
+  }
+
+  /** A private node's long poll on one connection: how it hears from a partner that cannot call it. */
+  private async pollLoop(connectionId: string): Promise<void> {
+    let failures = 0;
+    while (!this.stopping.signal.aborted) {
+      const row = await this.service.repository.findLive(connectionId);
+      if (!row || !row.connection_key || row.status === 'ERROR' || !row.partner_node_url) return;
+      const answer = await this.peers.poll(row.partner_node_url, this.service.signingIdentity(row), this.o.settings.longPollMs, this.stopping.signal);
+      if (this.stopping.signal.aborted) return;
+      if (!answer.ok) {
+        failures += 1;
+        this.o.logger.warn({ connectionId, reason: answer.error.kind, failures }, 'poll of the partner node failed; retrying');
+        // Back off up to a minute so an offline partner is not hammered; the loop keeps going for hours.
+        await sleep(Math.min(60_000, this.o.settings.pollIntervalMs * 2 ** Math.min(failures, 5)), this.stopping.signal);
+        continue;
+      }
+      failures = 0;
+      if (answer.value.status === 'DELETED') {
+        await this.service.handlePartnerDeleted(row as ConnectionRow);
+        return;
+      }
+    }
+  }
+
+  private async loadIdentity(): Promise<NodeInfo> {
+    const c = this.o.config;
+    let rows = await this.o.db.query<{ instance_id: string }>(`select instance_id from node_identity`);
+    if (rows.length === 0) {
+      rows = await this.o.db.query<{ instance_id: string }>(
+        `insert into node_identity (instance_id) values ($1) on conflict (singleton) do update set singleton = true returning instance_id`,
+        [randomUUID()],
+      );
+    }
+    return {
+      product: 'exalate',
+      nodeType: c.nodeType,
+      instanceId: rows[0]!.instance_id,
+      trackerUrl: c.trackerUrl,
+      nodeUrl: c.private ? null : `${this.o.settings.publicUrl}/nodes/${c.id}`,
+      protocol: { min: PROTOCOL_VERSION.min, max: PROTOCOL_VERSION.max },
+      modes: c.modes,
+      pollOnly: c.private,
+      version: EXALATE_VERSION,
+    };
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { ServerConfig } from './config.js';
+import { AppError } from './errors.js';
+import type { Logger } from './logger.js';
+import { ExalateNode } from './node.js';
+
+export interface ExalateServer {
+  port: number;
+  publicUrl: string;
+  nodes: Map<string, ExalateNode>;
+  close(): Promise<void>;
+}
+
+/**
+ * Binds the port first (so port 0 works and node URLs carry the real port), opens every node
+ * with its own storage, then serves all of them under /nodes/{id}.
+ */
+export async function startServer(config: ServerConfig, logger: Logger): Promise<ExalateServer> {
+  let handler: RequestListener = (_req, res) => {
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+    res.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'The node is starting; try again in a moment.' } }));
+  };
+  const http = createHttpServer((req, res) => handler(req, res));
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => resolve());
+  });
+  const port = (http.address() as AddressInfo).port;
+  const publicUrl = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const nodes: ExalateNode[] = [];
+  const closeHttp = () =>
+    new Promise<void>((resolve) => {
+      http.closeAllConnections();
+      http.close(() => resolve());
+    });
+  try {
+    for (const nodeConfig of config.nodes) nodes.push(await ExalateNode.open(nodeConfig, { ...config, publicUrl }, logger));
+  } catch (error) {
+    await Promise.allSettled(nodes.map((n) => n.close()));
+    await closeHttp();
+    throw error;
+  }
+  handler = buildApp(nodes, logger);
+  nodes.forEach((n) => n.start());
+  logger.info({ port, publicUrl, nodes: nodes.map((n) => n.id) }, 'exalate server listening');
+  return {
+    port,
+    publicUrl,
+    nodes: new Map(nodes.map((n) => [n.id, n])),
+    close: async () => {
+      await Promise.all(nodes.map((n) => n.close()));
+      await closeHttp();
+    },
+  };
+}
+
+export function buildApp(nodes: ExalateNode[], logger: Logger): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/', (_req, res) => {
+    res.json({
+      product: 'exalate',
+      nodes: nodes.map((n) => ({ id: n.id, nodeType: n.nodeInfo.nodeType, nodeUrl: n.nodeUrl, private: n.nodeInfo.pollOnly, api: `/nodes/${n.id}/api/v1` })),
+    });
+  });
+  for (const node of nodes) app.use(`/nodes/${node.id}`, node.router);
+
+  app.use((_req, _res, next) => next(new AppError('NOT_FOUND', 'There is no such endpoint. The API reference is docs/api/openapi.yaml.')));
+  // Express recognises an error handler by its four parameters.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof AppError) {
+      res.status(error.status).json(error.toBody());
+      return;
+    }
+    const type = (error as { type?: string }).type;
+    if (type === 'entity.parse.failed') {
+      res.status(400).json(new AppError('VALIDATION_FAILED', 'The request body is not valid JSON.').toBody());
+      return;
+    }
+    if (type === 'entity.too.large') {
+      res.status(413).json(new AppError('VALIDATION_FAILED', 'The request body is too large (1 MB at most).').toBody());
+      return;
+    }
+    const reference = randomUUID();
+    logger.error({ err: error, reference, method: req.method, path: req.path }, 'request failed');
+    res.status(500).json({ error: { code: 'INTERNAL', message: `Something went wrong on this node (reference ${reference}); the details are in the node's log.` } });
+  });
+  return app;
+}

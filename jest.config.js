@@ -14,4 +14,6 @@ export default {
   },
   testMatch: ['<rootDir>/packages/*/test/**/*.test.ts'],
   testTimeout: 60000,
+  globalSetup: '<rootDir>/scripts/jest-postgres.js',
+  globalTeardown: '<rootDir>/scripts/jest-postgres-teardown.js',
 };

@@ -8,6 +8,7 @@ import type { ConnectionRow } from './connections/repository.js';
 import { ConnectionService } from './connections/service.js';
 import { openPglite, openPostgres, type Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
+import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
 import { createPeerHttp, type PeerHttp } from './net/peer-http.js';
 import { ChangeHub } from './peer/change-hub.js';
@@ -74,7 +75,11 @@ export class ExalateNode {
     this.router.get('/api/v1/node-info', (_req, res) => {
       res.json(this.info);
     });
-    if (!o.config.private) {
+    if (o.config.private) {
+      this.router.use('/api/v1/peer', () => {
+        throw new AppError('NOT_FOUND', 'This node is private: it receives no node-to-node requests and calls its partners itself.');
+      });
+    } else {
       this.router.use(
         '/api/v1/peer',
         // The signature covers the exact body bytes, so keep them.

@@ -1,10 +1,10 @@
 import type { ConnectionStatus, ConnectionView, Mode, NodeType, PendingStep } from '@exalate/contract';
-import type { InvitationBody } from '@exalate/contract';
 import type { Sql } from '../db/database.js';
 
 /** What the handshake column holds, depending on the side and the step. */
 export type HandshakeState =
-  | { kind: 'invitation'; body: InvitationBody }
+  /** The code exactly as issued (jsonb reorders keys, so the body alone would not re-encode to the same text). */
+  | { kind: 'invitation'; code: string }
   | { kind: 'awaiting-initiator'; secret: string; nonce: string };
 
 export interface ConnectionRow {

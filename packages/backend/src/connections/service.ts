@@ -151,6 +151,7 @@ export class ConnectionService {
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + this.o.invitationTtlMs).toISOString(),
     };
+    const invitationCode = encodeInvitationCode(body);
     const row = await this.insertOrNameTaken(() =>
       this.repo.insert({
         id: body.connectionId,
@@ -171,7 +172,7 @@ export class ConnectionService {
         partner_poll_only: destinationUrl === null ? null : false,
         protocol_version: null,
         destination_url: destinationUrl,
-        handshake: { kind: 'invitation', body },
+        handshake: { kind: 'invitation', code: invitationCode },
         invitation_expires_at: new Date(body.expiresAt),
         invitation_used_at: null,
         invitation_revoked_at: null,
@@ -181,7 +182,7 @@ export class ConnectionService {
       name,
     );
     this.o.logger.info({ connectionId: row.id, name, mode: req.mode, private: destinationUrl === null }, 'connection initiated');
-    return { connection: toView(row), invitationCode: encodeInvitationCode(body) };
+    return { connection: toView(row), invitationCode };
   }
 
   /** "Copy invitation code" again while the connection is Pending. */
@@ -190,7 +191,7 @@ export class ConnectionService {
     if (row.role !== 'INITIATOR' || row.status !== 'PENDING' || row.handshake?.kind !== 'invitation' || row.invitation_used_at) {
       throw new AppError('CONNECTION_STATE_CONFLICT', 'This connection has no open invitation: only a Pending connection you initiated has an invitation code to copy.');
     }
-    return { invitationCode: encodeInvitationCode(row.handshake.body), expiresAt: row.handshake.body.expiresAt };
+    return { invitationCode: row.handshake.code, expiresAt: issuedInvitation(row.handshake.code).expiresAt };
   }
 
   async revokeInvitation(id: string): Promise<void> {
@@ -339,7 +340,7 @@ export class ConnectionService {
       if (row.invitation_revoked_at) throw revoked();
       if (row.deleted_at) throw unknownInvitation();
       if (row.handshake?.kind !== 'invitation') throw alreadyUsed();
-      const body = row.handshake.body;
+      const body = issuedInvitation(row.handshake.code);
       if (!safeEqual(req.proof, proofOfSecret(body.secret, 'accept', req.connectionId, req.acceptor.node.instanceId, req.nonce))) throw unknownInvitation();
       // A retry by the same acceptor (its first answer was lost) may redo the handshake until it has proven the key.
       if (row.invitation_used_at && row.partner_instance_id !== req.acceptor.node.instanceId) throw alreadyUsed();
@@ -393,7 +394,7 @@ export class ConnectionService {
   async collectAcceptance(row: ConnectionRow): Promise<'accepted' | 'waiting' | 'failed'> {
     if (row.handshake?.kind !== 'invitation' || !row.destination_url) return 'failed';
     const me = this.o.nodeInfo();
-    const { body } = row.handshake;
+    const body = issuedInvitation(row.handshake.code);
     const nonce = newNonce();
     const answer = await this.o.peers.claim(row.destination_url, {
       protocolVersion: PROTOCOL_VERSION.max,
@@ -556,6 +557,13 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<
 
 function failParse(code: 'SHORT_NAME_INVALID' | 'VALIDATION_FAILED', message: string, fields: Record<string, string>): never {
   throw new AppError(code, message, fields);
+}
+
+/** An invitation this node issued and stored: decoding cannot fail unless the database was edited. */
+function issuedInvitation(code: string): InvitationBody {
+  const decoded = decodeInvitationCode(code);
+  if (!decoded.ok) throw new Error(`stored invitation does not decode: ${decoded.error.code}`);
+  return decoded.value;
 }
 
 const nameTaken = (name: string) =>

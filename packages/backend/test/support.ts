@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createLogger, startServer, type ExalateServer, type NodeConfig, type ServerConfig } from '../src/index.js';
+
+export type Backend = 'pglite' | 'postgres';
+
+/** The storage backends this run covers: PGlite always, PostgreSQL when the suite has a server. */
+export const BACKENDS: Backend[] = process.env['EXALATE_TEST_DATABASE_URL'] ? ['pglite', 'postgres'] : ['pglite'];
+if (!process.env['EXALATE_TEST_DATABASE_URL']) {
+  console.warn('No PostgreSQL server for this run (EXALATE_TEST_SKIP_POSTGRES=1): only the PGlite half of the suite runs.');
+}
+
+export const quietLogger = createLogger({ level: process.env['EXALATE_TEST_LOG_LEVEL'] ?? 'silent' });
+
+export function nodeConfig(id: string, overrides: Partial<NodeConfig> = {}): NodeConfig {
+  return {
+    id,
+    nodeType: 'JIRA_CLOUD',
+    trackerUrl: `https://${id}.example.com`,
+    private: false,
+    modes: ['BASIC', 'VISUAL', 'SCRIPT'],
+    projects: [
+      { key: 'SUP', name: 'Support' },
+      { key: 'DEV', name: 'Development' },
+    ],
+    adminToken: `token-${id}-${randomBytes(8).toString('hex')}`,
+    ...overrides,
+  };
+}
+
+export interface TestServer {
+  server: ExalateServer;
+  /** Admin API client for one node: returns status and parsed body. */
+  api(nodeId: string): AdminApi;
+  url(nodeId: string): string;
+  /** Stops and starts the same nodes on the same port and storage, optionally with other settings. */
+  restart(overrides?: Partial<ServerConfig>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface AdminApi {
+  get<T = any>(path: string): Promise<{ status: number; body: T }>; // any: tests read arbitrary JSON bodies
+  post<T = any>(path: string, body?: unknown): Promise<{ status: number; body: T }>; // any: as above
+  delete<T = any>(path: string): Promise<{ status: number; body: T }>; // any: as above
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/**
+ * A real server on a free loopback port, with its own storage: a fresh PGlite directory, or
+ * fresh schemas on the suite's PostgreSQL server. Tests never share state.
+ */
+export async function startTestServer(backend: Backend, nodes: NodeConfig[], overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'exalate-test-'));
+  const schemaPrefix = `t${randomBytes(5).toString('hex')}_`;
+  const config: ServerConfig = {
+    host: '127.0.0.1',
+    port: 0,
+    publicUrl: null,
+    dataDir,
+    databaseUrl: backend === 'postgres' ? process.env['EXALATE_TEST_DATABASE_URL']! : null,
+    schemaPrefix,
+    addressPolicy: { allowLoopback: true, allowedCidrs: [] },
+    invitationTtlMs: 3_600_000,
+    pollIntervalMs: 100,
+    longPollMs: 1_000,
+    peerTimeoutMs: 3_000,
+    nodes,
+    ...overrides,
+  };
+  let server = await startServer(config, quietLogger);
+  let closed = false;
+  const t: TestServer = {
+    get server() {
+      return server;
+    },
+    url: (id) => `${server.publicUrl}/nodes/${id}`,
+    api: (id) => adminApi(() => `${server.publicUrl}/nodes/${id}/api/v1`, nodes.find((n) => n.id === id)!.adminToken),
+    restart: async (changes = {}) => {
+      const port = server.port;
+      await server.close();
+      server = await startServer({ ...config, ...changes, port }, quietLogger);
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      if (backend === 'postgres') await dropSchemas(schemaPrefix);
+    },
+  };
+  cleanups.push(t.close);
+  return t;
+}
+
+export function adminApi(base: () => string, token: string): AdminApi {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(base() + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+  return {
+    get: (path) => call('GET', path),
+    post: (path, body) => call('POST', path, body ?? {}),
+    delete: (path) => call('DELETE', path),
+  };
+}
+
+async function dropSchemas(prefix: string): Promise<void> {
+  const client = new pg.Client({ connectionString: process.env['EXALATE_TEST_DATABASE_URL'] });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ nspname: string }>(`select nspname from pg_namespace where nspname like $1`, [`${prefix}%`]);
+    for (const r of rows) await client.query(`drop schema ${r.nspname} cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Polls until `check` passes or the time is up; the last failure is rethrown. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

@@ -36,6 +36,9 @@ export interface TestServer {
   /** Admin API client for one node: returns status and parsed body. */
   api(nodeId: string): AdminApi;
   url(nodeId: string): string;
+  token(nodeId: string): string;
+  /** Stops the server (its storage stays) until `restart`. */
+  stop(): Promise<void>;
   /** Stops and starts the same nodes on the same port and storage, optionally with other settings. */
   restart(overrides?: Partial<ServerConfig>): Promise<void>;
   close(): Promise<void>;
@@ -76,21 +79,28 @@ export async function startTestServer(backend: Backend, nodes: NodeConfig[], ove
   };
   let server = await startServer(config, quietLogger);
   let closed = false;
+  let stopped = false;
   const t: TestServer = {
     get server() {
       return server;
     },
     url: (id) => `${server.publicUrl}/nodes/${id}`,
+    token: (id) => nodes.find((n) => n.id === id)!.adminToken,
+    stop: async () => {
+      stopped = true;
+      await server.close();
+    },
     api: (id) => adminApi(() => `${server.publicUrl}/nodes/${id}/api/v1`, nodes.find((n) => n.id === id)!.adminToken),
     restart: async (changes = {}) => {
       const port = server.port;
-      await server.close();
+      if (!stopped) await server.close();
       server = await startServer({ ...config, ...changes, port }, quietLogger);
+      stopped = false;
     },
     close: async () => {
       if (closed) return;
       closed = true;
-      await server.close();
+      if (!stopped) await server.close();
       rmSync(dataDir, { recursive: true, force: true });
       if (backend === 'postgres') await dropSchemas(schemaPrefix);
     },

@@ -68,7 +68,7 @@ const NOT_RECOGNIZED: InvitationCodeError = {
     'This is not an Exalate invitation code. Paste the code the other side copied with "Copy invitation code" after initiating the connection.',
 };
 
-const DOC_PREFIX = `{"format":"${INVITATION_FORMAT}"`;
+const CODE_HEAD = base64urlnopad.encode(utf8ToBytes(`{"format":"${INVITATION_FORMAT}"`));
 
 /** Decodes and checks format, version and checksum. Expiry and addressing are the backend's checks. */
 export function decodeInvitationCode(input: string): Result<InvitationBody, InvitationCodeError> {
@@ -78,16 +78,18 @@ export function decodeInvitationCode(input: string): Result<InvitationBody, Invi
     return { ok: false, error: { code: 'INVITATION_CODE_EMPTY', message: 'Paste the invitation code you received from the other side.' } };
   }
   if (!/^[A-Za-z0-9_-]+$/.test(code)) return { ok: false, error: NOT_RECOGNIZED };
+  // Every code starts with the same 40 characters (the encoded `{"format":"exalate.invitation"`):
+  // anything else is not a code at all; a code that stops inside them was cut short.
+  const head = code.slice(0, CODE_HEAD.length);
+  if (!CODE_HEAD.startsWith(head)) return { ok: false, error: NOT_RECOGNIZED };
+  if (code.length <= CODE_HEAD.length) return { ok: false, error: DAMAGED };
   let text: string;
   try {
-    // A truncated code may end mid-character: decode what is there and judge by the text.
+    // A truncated code may end mid-character: drop a dangling character rather than fail here.
     const usable = code.length % 4 === 1 ? code.slice(0, -1) : code;
     text = new TextDecoder('utf-8', { fatal: false }).decode(base64urlnopad.decode(usable));
   } catch {
     return { ok: false, error: DAMAGED };
-  }
-  if (!text.startsWith(DOC_PREFIX.slice(0, Math.min(text.length, DOC_PREFIX.length))) || text.length < 12) {
-    return { ok: false, error: NOT_RECOGNIZED };
   }
   let doc: unknown;
   try {

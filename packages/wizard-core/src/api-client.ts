@@ -1,0 +1,105 @@
+import type {
+  AcceptInvitationRequest,
+  AcceptInvitationResponse,
+  ApiErrorBody,
+  ConnectionListResponse,
+  ConnectionView,
+  ErrorCode,
+  InitiateConnectionRequest,
+  InitiateConnectionResponse,
+  InvitationCodeResponse,
+  InvitationPreview,
+  NodeInfo,
+  ProbeDestinationResponse,
+  ProjectListResponse,
+  Result,
+} from '@exalate/contract';
+
+/** An admin API failure, or a failure to talk to it at all. */
+export interface ClientError {
+  code: ErrorCode | 'NETWORK_ERROR' | 'UNEXPECTED_RESPONSE';
+  message: string;
+  fields?: Record<string, string>;
+  status?: number;
+}
+
+export type ApiResult<T> = Result<T, ClientError>;
+
+/** Everything the flows need from the backend. Views never call the API themselves. */
+export interface AdminApi {
+  nodeInfo(): Promise<ApiResult<NodeInfo>>;
+  listProjects(): Promise<ApiResult<ProjectListResponse>>;
+  listConnections(): Promise<ApiResult<ConnectionListResponse>>;
+  getConnection(id: string): Promise<ApiResult<ConnectionView>>;
+  probeDestination(url: string): Promise<ApiResult<ProbeDestinationResponse>>;
+  initiateConnection(request: InitiateConnectionRequest): Promise<ApiResult<InitiateConnectionResponse>>;
+  getInvitationCode(id: string): Promise<ApiResult<InvitationCodeResponse>>;
+  revokeInvitation(id: string): Promise<ApiResult<null>>;
+  previewInvitation(code: string): Promise<ApiResult<InvitationPreview>>;
+  acceptInvitation(request: AcceptInvitationRequest): Promise<ApiResult<AcceptInvitationResponse>>;
+  deactivateConnection(id: string): Promise<ApiResult<ConnectionView>>;
+  activateConnection(id: string): Promise<ApiResult<ConnectionView>>;
+  deleteConnection(id: string): Promise<ApiResult<null>>;
+}
+
+export interface AdminApiClientOptions {
+  /** The node URL, e.g. https://exalate.acme.com/nodes/jira */
+  nodeUrl: string;
+  /** The Authorization header value for each call (a bearer token, a tracker app token, …). */
+  authorization?: () => Promise<string | null> | string | null;
+  fetch?: typeof fetch;
+}
+
+/** The typed client of the admin API (docs/api/openapi.yaml). Failures come back as values. */
+export class AdminApiClient implements AdminApi {
+  private readonly base: string;
+  private readonly doFetch: typeof fetch;
+
+  constructor(private readonly options: AdminApiClientOptions) {
+    this.base = `${options.nodeUrl.replace(/\/+$/, '')}/api/v1`;
+    this.doFetch = options.fetch ?? ((...args) => fetch(...args));
+  }
+
+  nodeInfo = () => this.call<NodeInfo>('GET', '/node-info');
+  listProjects = () => this.call<ProjectListResponse>('GET', '/projects');
+  listConnections = () => this.call<ConnectionListResponse>('GET', '/connections');
+  getConnection = (id: string) => this.call<ConnectionView>('GET', `/connections/${encodeURIComponent(id)}`);
+  probeDestination = (url: string) => this.call<ProbeDestinationResponse>('POST', '/destinations/probe', { url });
+  initiateConnection = (request: InitiateConnectionRequest) => this.call<InitiateConnectionResponse>('POST', '/connections', request);
+  getInvitationCode = (id: string) => this.call<InvitationCodeResponse>('GET', `/connections/${encodeURIComponent(id)}/invitation`);
+  revokeInvitation = (id: string) => this.call<null>('POST', `/connections/${encodeURIComponent(id)}/revoke-invitation`, {});
+  previewInvitation = (code: string) => this.call<InvitationPreview>('POST', '/invitations/preview', { code });
+  acceptInvitation = (request: AcceptInvitationRequest) => this.call<AcceptInvitationResponse>('POST', '/invitations/accept', request);
+  deactivateConnection = (id: string) => this.call<ConnectionView>('POST', `/connections/${encodeURIComponent(id)}/deactivate`, {});
+  activateConnection = (id: string) => this.call<ConnectionView>('POST', `/connections/${encodeURIComponent(id)}/activate`, {});
+  deleteConnection = (id: string) => this.call<null>('DELETE', `/connections/${encodeURIComponent(id)}`);
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const auth = await this.options.authorization?.();
+    if (auth) headers['authorization'] = auth;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await this.doFetch(this.base + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    } catch {
+      return {
+        ok: false,
+        error: { code: 'NETWORK_ERROR', message: 'Could not reach the Exalate node. Check that it is running and that its URL in the settings is right, then try again.' },
+      };
+    }
+    const text = await response.text();
+    let json: unknown = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      return { ok: false, error: { code: 'UNEXPECTED_RESPONSE', status: response.status, message: `The Exalate node answered HTTP ${response.status} with something that is not JSON. Is the node URL right?` } };
+    }
+    if (!response.ok) {
+      const error = (json as Partial<ApiErrorBody> | null)?.error;
+      if (error && typeof error.code === 'string') return { ok: false, error: { ...error, status: response.status } };
+      return { ok: false, error: { code: 'UNEXPECTED_RESPONSE', status: response.status, message: `The Exalate node answered HTTP ${response.status}.` } };
+    }
+    return { ok: true, value: json as T };
+  }
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { encodeInvitationCode } from '@exalate/contract';
+import { AcceptFlow, CONGRATULATIONS } from '../src/index.js';
+import { connection, err, fakeApi, ok, preview } from './fake-api.js';
+
+const code = encodeInvitationCode({
+  connectionId: randomUUID(),
+  secret: 'C'.repeat(43),
+  name: 'jira_to_ado',
+  description: '',
+  mode: 'SCRIPT',
+  initiator: {
+    shortName: 'jira',
+    project: 'SUP',
+    node: { product: 'exalate', nodeType: 'JIRA_CLOUD', instanceId: randomUUID(), trackerUrl: 'https://acme.atlassian.net', nodeUrl: 'https://x.example.com/nodes/jira', protocol: { min: 1, max: 1 }, modes: ['SCRIPT'], pollOnly: false, version: '0.1.0' },
+  },
+  destination: { shortName: 'ado', url: null },
+  createdAt: new Date().toISOString(),
+  expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+});
+const projects = ok({ projects: [{ key: 'DEV', name: 'Development' }] });
+
+describe('AcceptFlow', () => {
+  it('walks code → preview → project → confirm → established, then Configure sync', async () => {
+    const { api, calls } = fakeApi({
+      previewInvitation: () => ok(preview()),
+      listProjects: () => projects,
+      acceptInvitation: () => ok({ connection: connection({ status: 'ACTIVE', role: 'ACCEPTOR', pendingStep: null }) }),
+    });
+    const flow = new AcceptFlow(api);
+    flow.setCode(`  ${code.slice(0, 50)}\n${code.slice(50)}  `);
+    await flow.next();
+    expect(flow.getState()).toMatchObject({ step: 'preview', preview: { connectionName: 'jira_to_ado' }, name: 'jira_to_ado' });
+    await flow.next();
+    // The only project is preselected.
+    expect(flow.getState()).toMatchObject({ step: 'project', project: 'DEV' });
+    await flow.next();
+    expect(flow.getState().step).toBe('confirm');
+    await flow.next();
+    expect(flow.getState()).toMatchObject({ step: 'established', connection: { status: 'ACTIVE' } });
+    expect(CONGRATULATIONS).toBe('Congratulations! Connection is established');
+    expect(calls.find((c) => c.method === 'acceptInvitation')!.args[0]).toEqual({ code: expect.any(String), project: 'DEV' });
+    flow.configureSync();
+    expect(flow.getState().configureRequested).toBe(true);
+  });
+
+  it('reports a damaged code at once, without calling the backend', async () => {
+    const { api, calls } = fakeApi({});
+    const flow = new AcceptFlow(api);
+    flow.setCode(code.slice(0, -30));
+    await flow.next();
+    expect(flow.getState()).toMatchObject({ step: 'code', banner: { code: 'INVITATION_CODE_DAMAGED' }, errors: { code: expect.stringMatching(/incomplete/) } });
+    expect(calls).toHaveLength(0);
+  });
+
+  it('shows the backend\'s verdict on a code (e.g. addressed to another node)', async () => {
+    const { api } = fakeApi({ previewInvitation: () => err({ code: 'INVITATION_NOT_FOR_THIS_NODE', message: 'This invitation was created for another node.' }) });
+    const flow = new AcceptFlow(api);
+    flow.setCode(code);
+    await flow.next();
+    expect(flow.getState()).toMatchObject({ step: 'code', banner: { code: 'INVITATION_NOT_FOR_THIS_NODE' } });
+  });
+
+  it('asks for another name when the invitation\'s name is taken here', async () => {
+    const { api, calls } = fakeApi({
+      previewInvitation: () => ok(preview({ nameTaken: true })),
+      listProjects: () => projects,
+      acceptInvitation: () => ok({ connection: connection({ status: 'ACTIVE' }) }),
+    });
+    const flow = new AcceptFlow(api);
+    flow.setCode(code);
+    await flow.next();
+    await flow.next();
+    expect(flow.getState()).toMatchObject({ step: 'preview', errors: { name: expect.any(String) } });
+    flow.setName('jira_to_ado');
+    await flow.next();
+    expect(flow.getState().errors.name).toMatch(/already used/);
+    flow.setName('jira_to_ado_2');
+    await flow.next();
+    await flow.next();
+    await flow.next();
+    expect((calls.find((c) => c.method === 'acceptInvitation')!.args[0] as { name: string }).name).toBe('jira_to_ado_2');
+  });
+
+  it('ends in "awaiting initiator" when the initiating node is private', async () => {
+    const { api } = fakeApi({
+      previewInvitation: () => ok(preview({ initiator: { ...preview().initiator, private: true, nodeUrl: null } })),
+      listProjects: () => projects,
+      acceptInvitation: () => ok({ connection: connection({ status: 'PENDING', pendingStep: 'AWAITING_INITIATOR', role: 'ACCEPTOR' }) }),
+    });
+    const flow = new AcceptFlow(api);
+    flow.setCode(code);
+    for (let i = 0; i < 4; i++) await flow.next();
+    expect(flow.getState().step).toBe('awaiting-initiator');
+  });
+
+  it('goes back to the code step when the initiator refuses the code on Confirm, and back works before', async () => {
+    const { api } = fakeApi({
+      previewInvitation: () => ok(preview()),
+      listProjects: () => projects,
+      acceptInvitation: () => err({ code: 'INVITATION_ALREADY_USED', message: 'This invitation has already been accepted.' }),
+    });
+    const flow = new AcceptFlow(api);
+    flow.setCode(code);
+    await flow.next();
+    await flow.next();
+    flow.back();
+    expect(flow.getState().step).toBe('preview');
+    await flow.next();
+    await flow.next();
+    await flow.next();
+    expect(flow.getState()).toMatchObject({ step: 'code', banner: { code: 'INVITATION_ALREADY_USED' }, errors: { code: expect.any(String) } });
+  });
+});

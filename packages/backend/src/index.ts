@@ -8,3 +8,4 @@ export { startServer, buildApp, type ExalateServer } from './server.js';
 export { bearerTokenAuthenticator, type AdminAuthenticator } from './admin/routes.js';
 export { isAddressAllowed, type AddressPolicy } from './net/address-policy.js';
 export { signPeerRequest, verifyPeerRequest } from './peer/jwt.js';
+export { DECLARED_ROUTES } from './http/documented-router.js';

@@ -9,6 +9,7 @@ import { ConnectionService } from './connections/service.js';
 import { openPglite, openPostgres, type Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
 import { AppError } from './errors.js';
+import { documentedRouter } from './http/documented-router.js';
 import type { Logger } from './logger.js';
 import { createPeerHttp, type PeerHttp } from './net/peer-http.js';
 import { ChangeHub } from './peer/change-hub.js';
@@ -72,9 +73,11 @@ export class ExalateNode {
       onConnectionChanged: (id) => this.hub.notify(id),
     });
     this.router = Router();
-    this.router.get('/api/v1/node-info', (_req, res) => {
+    const publicApi = documentedRouter('/api/v1');
+    publicApi.get('/node-info', (_req, res) => {
       res.json(this.info);
     });
+    this.router.use('/api/v1', publicApi.router);
     if (o.config.private) {
       this.router.use('/api/v1/peer', () => {
         throw new AppError('NOT_FOUND', 'This node is private: it receives no node-to-node requests and calls its partners itself.');

@@ -1,9 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
 import { InvitationCodeRequestSchema, ProbeDestinationRequestSchema } from '@exalate/contract';
 import type { ConnectionService } from '../connections/service.js';
 import { parse } from '../connections/service.js';
 import { AppError } from '../errors.js';
+import { documentedRouter } from '../http/documented-router.js';
 import type { Project } from '@exalate/contract';
 
 /**
@@ -23,7 +24,7 @@ export function bearerTokenAuthenticator(token: string): AdminAuthenticator {
 
 /** The admin API the frontends use, mounted at {nodeUrl}/api/v1. Documented in docs/api/openapi.yaml. */
 export function adminRoutes(o: { service: ConnectionService; authenticate: AdminAuthenticator; listProjects: () => Promise<Project[]> }): Router {
-  const router = Router();
+  const { router, ...route } = documentedRouter('/api/v1');
   const s = o.service;
 
   router.use(async (req: Request, _res: Response, next: NextFunction) => {
@@ -33,53 +34,53 @@ export function adminRoutes(o: { service: ConnectionService; authenticate: Admin
     next();
   });
 
-  router.get('/projects', async (_req, res) => {
+  route.get('/projects', async (_req, res) => {
     res.json({ projects: await o.listProjects() });
   });
 
-  router.post('/destinations/probe', async (req, res) => {
+  route.post('/destinations/probe', async (req, res) => {
     res.json(await s.probeDestination(parse(ProbeDestinationRequestSchema, req.body).url));
   });
 
-  router.get('/connections', async (_req, res) => {
+  route.get('/connections', async (_req, res) => {
     res.json({ connections: await s.list() });
   });
 
-  router.post('/connections', async (req, res) => {
+  route.post('/connections', async (req, res) => {
     res.status(201).json(await s.initiate(req.body));
   });
 
-  router.post('/invitations/preview', async (req, res) => {
+  route.post('/invitations/preview', async (req, res) => {
     res.json(await s.preview(parse(InvitationCodeRequestSchema, req.body).code));
   });
 
-  router.post('/invitations/accept', async (req, res) => {
+  route.post('/invitations/accept', async (req, res) => {
     res.status(201).json({ connection: await s.accept(req.body) });
   });
 
-  router.get('/connections/:id', async (req, res) => {
-    res.json(await s.get(req.params.id));
+  route.get('/connections/:id', async (req, res) => {
+    res.json(await s.get(String(req.params['id'])));
   });
 
-  router.get('/connections/:id/invitation', async (req, res) => {
-    res.json(await s.invitationCode(req.params.id));
+  route.get('/connections/:id/invitation', async (req, res) => {
+    res.json(await s.invitationCode(String(req.params['id'])));
   });
 
-  router.post('/connections/:id/revoke-invitation', async (req, res) => {
-    await s.revokeInvitation(req.params.id);
+  route.post('/connections/:id/revoke-invitation', async (req, res) => {
+    await s.revokeInvitation(String(req.params['id']));
     res.status(204).end();
   });
 
-  router.post('/connections/:id/deactivate', async (req, res) => {
-    res.json(await s.deactivate(req.params.id));
+  route.post('/connections/:id/deactivate', async (req, res) => {
+    res.json(await s.deactivate(String(req.params['id'])));
   });
 
-  router.post('/connections/:id/activate', async (req, res) => {
-    res.json(await s.activate(req.params.id));
+  route.post('/connections/:id/activate', async (req, res) => {
+    res.json(await s.activate(String(req.params['id'])));
   });
 
-  router.delete('/connections/:id', async (req, res) => {
-    await s.delete(req.params.id);
+  route.delete('/connections/:id', async (req, res) => {
+    await s.delete(String(req.params['id']));
     res.status(204).end();
   });
 

@@ -1,10 +1,11 @@
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
 import { PeerAcceptRequestSchema, PeerClaimRequestSchema, PeerNotifyRequestSchema, PeerPollRequestSchema } from '@exalate/contract';
 import type { ConnectionService } from '../connections/service.js';
 import { parse } from '../connections/service.js';
 import type { ConnectionRow } from '../connections/repository.js';
 import type { Database } from '../db/database.js';
 import { AppError } from '../errors.js';
+import { documentedRouter } from '../http/documented-router.js';
 import type { Logger } from '../logger.js';
 import type { ChangeHub } from './change-hub.js';
 import { peekConnectionId, verifyPeerRequest } from './jwt.js';
@@ -25,13 +26,13 @@ type Authed = Request & { peerConnection: ConnectionRow; rawBody?: Buffer };
 
 /** The node-to-node API, mounted at {nodeUrl}/api/v1/peer. Private nodes do not mount it at all. */
 export function peerRoutes(o: PeerRoutesOptions): Router {
-  const router = Router();
+  const { router, ...route } = documentedRouter('/api/v1/peer');
 
-  router.post('/handshake/accept', async (req, res) => {
+  route.post('/handshake/accept', async (req, res) => {
     res.json(await o.service.handlePeerAccept(parse(PeerAcceptRequestSchema, req.body)));
   });
 
-  router.post('/handshake/claim', async (req, res) => {
+  route.post('/handshake/claim', async (req, res) => {
     res.json(await o.service.handlePeerClaim(parse(PeerClaimRequestSchema, req.body)));
   });
 
@@ -40,11 +41,11 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
     next();
   };
 
-  router.post('/connections/:id/confirm', signed, (_req, res) => {
+  route.post('/connections/:id/confirm', signed, (_req, res) => {
     res.status(204).end();
   });
 
-  router.post('/connections/:id/poll', signed, async (req, res) => {
+  route.post('/connections/:id/poll', signed, async (req, res) => {
     const { waitMs } = parse(PeerPollRequestSchema, req.body);
     const id = (req as Authed).peerConnection.id;
     const current = await o.service.repository.find(id);
@@ -57,7 +58,7 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
     res.json({ status: !after || after.deleted_at ? 'DELETED' : after.status, events: [] });
   });
 
-  router.post('/connections/:id/notify', signed, async (req, res) => {
+  route.post('/connections/:id/notify', signed, async (req, res) => {
     const message = parse(PeerNotifyRequestSchema, req.body);
     if (message.event === 'connection.deleted') await o.service.handlePartnerDeleted((req as Authed).peerConnection);
     res.status(204).end();

@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { parse as parseYaml } from 'yaml';
+import { DECLARED_ROUTES, signPeerRequest } from '../src/index.js';
+import { eventually, nodeConfig, startTestServer, type TestServer } from './support.js';
+
+/**
+ * docs/api/openapi.yaml against the running server: the documented routes are exactly the
+ * declared ones, every documented operation is exercised, every answer matches the schema
+ * documented for its status, and every request the server accepted matches the documented request body.
+ */
+const specPath = join(dirname(fileURLToPath(import.meta.url)), '../../../docs/api/openapi.yaml');
+type Operation = { requestBody?: { content: Record<string, { schema: unknown }> }; responses: Record<string, { $ref?: string; content?: Record<string, { schema: unknown }> }> };
+const spec = parseYaml(readFileSync(specPath, 'utf8')) as { paths: Record<string, Record<string, Operation>>; components: { responses: Record<string, unknown> } };
+
+// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => void;
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema(spec, 'openapi.json');
+
+const pointer = (...segments: string[]) => '#/' + segments.map((s) => encodeURIComponent(s.replace(/~/g, '~0').replace(/\//g, '~1'))).join('/');
+
+const documented = new Set<string>();
+for (const [path, item] of Object.entries(spec.paths)) {
+  for (const method of Object.keys(item)) if (['get', 'post', 'delete', 'put', 'patch'].includes(method)) documented.add(`${method.toUpperCase()} ${path}`);
+}
+const covered = new Set<string>();
+
+function templateOf(method: string, concrete: string): string {
+  for (const path of Object.keys(spec.paths)) {
+    const re = new RegExp('^' + path.replace(/\{[^}]+\}/g, '[^/]+') + '$');
+    if (re.test(concrete) && spec.paths[path]![method.toLowerCase()]) return path;
+  }
+  throw new Error(`${method} ${concrete} is not documented in openapi.yaml`);
+}
+
+function validate(what: string, schemaRef: string, value: unknown) {
+  const check = ajv.getSchema(`openapi.json${schemaRef}`) ?? ajv.compile({ $ref: `openapi.json${schemaRef}` });
+  if (!check(value)) throw new Error(`${what} does not match openapi.yaml: ${ajv.errorsText(check.errors)}\n${JSON.stringify(value, null, 2)}`);
+}
+
+let t: TestServer;
+async function call(node: string, method: string, path: string, body?: unknown, auth: string | null = `Bearer ${t.token(node)}`) {
+  const template = templateOf(method, path);
+  const op = spec.paths[template]![method.toLowerCase()]!;
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  const res = await fetch(`${t.url(node)}${path}`, {
+    method,
+    headers: { ...(auth ? { authorization: auth } : {}), ...(text === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(text === undefined ? {} : { body: text }),
+  });
+  const raw = await res.text();
+  const json: unknown = raw ? JSON.parse(raw) : null;
+  const status = String(res.status);
+  const response = op.responses[status];
+  if (!response) throw new Error(`${method} ${template} answered ${status}, which openapi.yaml does not document: ${raw}`);
+  const resolved = response.$ref ? (spec.components.responses[response.$ref.split('/').pop()!] as typeof response) : response;
+  if (resolved.content) {
+    const where = response.$ref
+      ? pointer('components', 'responses', response.$ref.split('/').pop()!, 'content', 'application/json', 'schema')
+      : pointer('paths', template, method.toLowerCase(), 'responses', status, 'content', 'application/json', 'schema');
+    validate(`response ${status} of ${method} ${template}`, where, json);
+  } else if (raw !== '') {
+    throw new Error(`${method} ${template} ${status} is documented without a body but sent: ${raw}`);
+  }
+  // A request the server accepted must be one the document allows (bad requests are sent on purpose).
+  if (body !== undefined && op.requestBody && res.ok) {
+    validate(`request ${method} ${template}`, pointer('paths', template, method.toLowerCase(), 'requestBody', 'content', 'application/json', 'schema'), body);
+  }
+  covered.add(`${method} ${template}`);
+  return { status: res.status, body: json as any }; // any: each test reads the fields it needs
+}
+
+beforeAll(async () => {
+  t = await startTestServer('pglite', [nodeConfig('jira'), nodeConfig('ado', { nodeType: 'AZURE_DEVOPS' }), nodeConfig('snow', { nodeType: 'SERVICENOW', private: true })]);
+});
+
+it('documents exactly the routes the server declares', () => {
+  expect([...DECLARED_ROUTES].sort()).toEqual([...documented].sort());
+});
+
+it('answers every documented operation as documented', async () => {
+  expect((await call('jira', 'GET', '/api/v1/node-info', undefined, null)).body.nodeType).toBe('JIRA_CLOUD');
+  expect((await call('jira', 'GET', '/api/v1/projects')).body.projects.length).toBeGreaterThan(0);
+  expect((await call('jira', 'GET', '/api/v1/connections', undefined, 'Bearer wrong')).status).toBe(401);
+  expect((await call('jira', 'POST', '/api/v1/destinations/probe', { url: t.url('ado') })).status).toBe(200);
+  expect((await call('jira', 'POST', '/api/v1/destinations/probe', { url: 'nope' })).status).toBe(400);
+
+  // public – public
+  const init = await call('jira', 'POST', '/api/v1/connections', { destinationUrl: t.url('ado'), mode: 'SCRIPT', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP', description: 'd' });
+  expect(init.status).toBe(201);
+  expect((await call('jira', 'POST', '/api/v1/connections', { destinationUrl: null, mode: 'SCRIPT', localShortName: 'a b', remoteShortName: 'ado', project: 'SUP' })).status).toBe(400);
+  const id = init.body.connection.id as string;
+  expect((await call('jira', 'GET', `/api/v1/connections/${id}/invitation`)).status).toBe(200);
+  expect((await call('ado', 'POST', '/api/v1/invitations/preview', { code: init.body.invitationCode })).status).toBe(200);
+  expect((await call('ado', 'POST', '/api/v1/invitations/preview', { code: 'garbage' })).status).toBe(400);
+  expect((await call('ado', 'POST', '/api/v1/invitations/accept', { code: init.body.invitationCode, project: 'SUP' })).status).toBe(201);
+  expect((await call('ado', 'POST', '/api/v1/invitations/accept', { code: init.body.invitationCode, project: 'SUP' })).status).toBe(409);
+  expect((await call('jira', 'GET', `/api/v1/connections/${id}`)).body.status).toBe('ACTIVE');
+  expect((await call('jira', 'GET', '/api/v1/connections/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  expect((await call('jira', 'GET', `/api/v1/connections/${id}/invitation`)).status).toBe(409);
+  expect((await call('jira', 'POST', `/api/v1/connections/${id}/deactivate`)).body.status).toBe('DEACTIVATED');
+  expect((await call('jira', 'POST', `/api/v1/connections/${id}/activate`)).body.status).toBe('ACTIVE');
+  expect((await call('jira', 'POST', `/api/v1/connections/${id}/activate`)).status).toBe(409);
+  expect((await call('jira', 'POST', `/api/v1/connections/${id}/revoke-invitation`)).status).toBe(409);
+
+  // public – private, exercising the long poll's answer as the private node sees it
+  const toPrivate = await call('jira', 'POST', '/api/v1/connections', { destinationUrl: null, mode: 'BASIC', localShortName: 'jira', remoteShortName: 'snow', project: 'SUP' });
+  expect((await call('snow', 'POST', '/api/v1/invitations/accept', { code: toPrivate.body.invitationCode, project: 'DEV' })).body.connection.status).toBe('ACTIVE');
+
+  // Peer API, called as the partner would (the key is read from the partner's database).
+  const key = (await t.server.nodes.get('ado')!.database.query<{ connection_key: string }>('select connection_key from connections where id = $1', [id]))[0]!.connection_key;
+  const ids = { connectionId: id, issuer: t.server.nodes.get('ado')!.nodeInfo.instanceId, audience: t.server.nodes.get('jira')!.nodeInfo.instanceId };
+  const signed = async (path: string, body: unknown) => `Bearer ${await signPeerRequest(key, ids, { method: 'POST', path, body: JSON.stringify(body) })}`;
+  const peer = (path: string, body: unknown, auth: string | null) => call('jira', 'POST', path, body, auth);
+
+  const confirmPath = `/api/v1/peer/connections/${id}/confirm`;
+  expect((await peer(confirmPath, {}, await signed(confirmPath, {}))).status).toBe(204);
+  expect((await peer(confirmPath, {}, null)).status).toBe(401);
+  const pollPath = `/api/v1/peer/connections/${id}/poll`;
+  expect((await peer(pollPath, { waitMs: 0 }, await signed(pollPath, { waitMs: 0 }))).body).toEqual({ status: 'ACTIVE', events: [] });
+  expect((await peer(pollPath, { waitMs: -1 }, await signed(pollPath, { waitMs: -1 }))).status).toBe(400);
+  const fakeNonce = 'A'.repeat(43);
+  const acceptBody = { protocolVersion: 1, connectionId: id, acceptor: { node: t.server.nodes.get('ado')!.nodeInfo }, nonce: fakeNonce, proof: fakeNonce };
+  expect((await peer('/api/v1/peer/handshake/accept', acceptBody, null)).status).toBe(409);
+  expect((await peer('/api/v1/peer/handshake/accept', { ...acceptBody, connectionId: '00000000-0000-4000-8000-000000000000' }, null)).status).toBe(404);
+  expect((await peer('/api/v1/peer/handshake/accept', { nonce: 'x' }, null)).status).toBe(400);
+  const claimBody = { protocolVersion: 1, connectionId: '00000000-0000-4000-8000-000000000000', initiatorInstanceId: ids.issuer, nonce: fakeNonce, proof: fakeNonce };
+  expect((await peer('/api/v1/peer/handshake/claim', claimBody, null)).body).toEqual({ accepted: false });
+  const notifyPath = `/api/v1/peer/connections/${id}/notify`;
+  expect((await peer(notifyPath, { event: 'connection.deleted' }, await signed(notifyPath, { event: 'connection.deleted' }))).status).toBe(204);
+  expect((await call('jira', 'GET', `/api/v1/connections/${id}`)).body.status).toBe('ERROR');
+
+  expect((await call('jira', 'DELETE', `/api/v1/connections/${id}`)).status).toBe(204);
+  expect((await call('jira', 'DELETE', `/api/v1/connections/${id}`)).status).toBe(404);
+  const pending = await call('jira', 'POST', '/api/v1/connections', { destinationUrl: null, mode: 'BASIC', localShortName: 'jira', remoteShortName: 'x', project: 'SUP', name: 'to-revoke' });
+  expect((await call('jira', 'POST', `/api/v1/connections/${pending.body.connection.id}/revoke-invitation`)).status).toBe(204);
+  expect((await call('ado', 'POST', '/api/v1/invitations/accept', { code: pending.body.invitationCode, project: 'SUP' })).status).toBe(410);
+
+  await eventually(async () => expect((await call('snow', 'GET', '/api/v1/connections')).body.connections[0].status).toBe('ACTIVE'));
+  expect([...documented].filter((op) => !covered.has(op))).toEqual([]);
+});

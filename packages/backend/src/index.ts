@@ -9,3 +9,4 @@ export { bearerTokenAuthenticator, type AdminAuthenticator } from './admin/route
 export { isAddressAllowed, type AddressPolicy } from './net/address-policy.js';
 export { signPeerRequest, verifyPeerRequest } from './peer/jwt.js';
 export { DECLARED_ROUTES } from './http/documented-router.js';
+export { runFromEnv, nodesFromFile } from './runner.js';

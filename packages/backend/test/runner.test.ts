@@ -1,0 +1,65 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createLogger, nodesFromFile, runFromEnv } from '../src/index.js';
+
+function capture() {
+  const chunks: string[] = [];
+  const stream = new Writable({ write: (chunk, _enc, done) => (chunks.push(String(chunk)), done()) });
+  return { logger: createLogger({ level: 'debug', destination: stream }), text: () => chunks.join('') };
+}
+
+describe('npm start (the sandbox)', () => {
+  it('starts three nodes, writes the env file, keeps tokens across restarts, and never logs a secret', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'exalate-sandbox-'));
+    const env = { EXALATE_PORT: '0', EXALATE_DATA_DIR: dataDir };
+    const log = capture();
+    const out: string[] = [];
+    let server = await runFromEnv(env, log.logger, (l) => out.push(l));
+    const envFile = join(dataDir, 'sandbox.env');
+    expect(statSync(envFile).mode & 0o077).toBe(0);
+    const vars = Object.fromEntries([...readFileSync(envFile, 'utf8').matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+    expect(Object.keys(vars).sort()).toEqual(['ADO', 'ADO_TOKEN', 'JIRA', 'JIRA_TOKEN', 'SNOW', 'SNOW_TOKEN']);
+    expect(out.join('\n')).toMatch(/private/);
+
+    const call = (url: string, token: string, body?: unknown) =>
+      fetch(url, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) }).then((r) => r.json() as Promise<any>); // any: reads a few fields
+    const init = await call(`${vars['JIRA']}/api/v1/connections`, vars['JIRA_TOKEN']!, { destinationUrl: vars['ADO'], mode: 'SCRIPT', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP' });
+    const accepted = await call(`${vars['ADO']}/api/v1/invitations/accept`, vars['ADO_TOKEN']!, { code: init.invitationCode, project: 'DEV' });
+    expect(accepted.connection.status).toBe('ACTIVE');
+    const secret = JSON.parse(Buffer.from(init.invitationCode, 'base64url').toString()).body.secret as string;
+    const key = (await server.nodes.get('ado')!.database.query<{ connection_key: string }>('select connection_key from connections'))[0]!.connection_key;
+
+    await server.close();
+    server = await runFromEnv(env, log.logger, () => undefined);
+    const again = Object.fromEntries([...readFileSync(envFile, 'utf8').matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+    expect(again['JIRA_TOKEN']).toBe(vars['JIRA_TOKEN']);
+    await server.close();
+
+    const text = log.text();
+    expect(text).toMatch(/connection established/);
+    for (const s of [init.invitationCode, secret, key, vars['JIRA_TOKEN'], vars['ADO_TOKEN']]) expect(text).not.toContain(s);
+  });
+});
+
+describe('EXALATE_NODES_FILE', () => {
+  const file = (content: unknown) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'exalate-nodes-')), 'nodes.json');
+    writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+    return path;
+  };
+  const node = { id: 'jira', nodeType: 'JIRA_SERVER', trackerUrl: 'https://jira.acme.com', projects: [{ key: 'SUP', name: 'Support' }], adminTokenEnv: 'JIRA_ADMIN_TOKEN' };
+
+  it('reads nodes with their admin tokens from the environment', () => {
+    expect(nodesFromFile(file([node]), { JIRA_ADMIN_TOKEN: 'x'.repeat(32) })).toEqual([
+      { id: 'jira', nodeType: 'JIRA_SERVER', trackerUrl: 'https://jira.acme.com', private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], projects: [{ key: 'SUP', name: 'Support' }], adminToken: 'x'.repeat(32) },
+    ]);
+  });
+
+  it('says what is wrong with a bad file', () => {
+    expect(() => nodesFromFile(file('{'), {})).toThrow(/could not be read as JSON/);
+    expect(() => nodesFromFile(file([{ ...node, nodeType: 'GITHUB' }]), {})).toThrow(/0\.nodeType/);
+    expect(() => nodesFromFile(file([node]), {})).toThrow(/JIRA_ADMIN_TOKEN .* is not set/);
+  });
+});

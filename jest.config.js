@@ -14,6 +14,9 @@ export default {
   },
   testMatch: ['<rootDir>/packages/*/test/**/*.test.ts'],
   testTimeout: 60000,
+  reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.js'],
+  // Each suite starts real servers and databases; two workers fit the 2-core CI machine.
+  maxWorkers: 2,
   globalSetup: '<rootDir>/scripts/jest-postgres.js',
   globalTeardown: '<rootDir>/scripts/jest-postgres-teardown.js',
 };

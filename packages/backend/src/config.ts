@@ -77,7 +77,7 @@ export function serverConfigFromEnv(env: NodeJS.ProcessEnv, nodes: NodeConfig[])
   return {
     host,
     port,
-    publicUrl: env['EXALATE_PUBLIC_URL'] ? env['EXALATE_PUBLIC_URL'].replace(/\/+$/, '') : null,
+    publicUrl: env['EXALATE_PUBLIC_URL'] ? normalizePublicUrl(env['EXALATE_PUBLIC_URL']) : null,
     dataDir: env['EXALATE_DATA_DIR'] ?? '.exalate/data',
     databaseUrl: env['DATABASE_URL'] || null,
     schemaPrefix: env['EXALATE_DB_SCHEMA_PREFIX'] ?? 'exalate_',
@@ -103,4 +103,20 @@ function parseCidrs(raw: string): string[] {
     }
   }
   return cidrs;
+}
+
+/**
+ * The form node URLs are compared in (an invitation names the node it is for): lower-case host,
+ * no default port, no trailing slash; the same form the Initiate wizard gives a typed URL.
+ */
+export function normalizePublicUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`EXALATE_PUBLIC_URL "${raw}" is not a URL; give the address other nodes reach this server at, like https://exalate.acme.com.`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`EXALATE_PUBLIC_URL "${raw}" must start with https://.`);
+  if (url.search || url.hash || url.username) throw new ConfigError(`EXALATE_PUBLIC_URL "${raw}" must be a plain address, without credentials, query or fragment.`);
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
 }

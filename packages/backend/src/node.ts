@@ -144,11 +144,16 @@ export class ExalateNode {
     }
   }
 
-  async close(): Promise<void> {
+  /** Ends background work and releases held long polls; the node still answers until `close`. */
+  async stop(): Promise<void> {
     this.stopping.abort();
     this.timers.forEach(clearInterval);
     this.hub.releaseAll();
     await Promise.allSettled([...this.pollLoops.values()]);
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
     await this.http.close();
     await this.o.db.close();
   }

@@ -51,8 +51,10 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     publicUrl,
     nodes: new Map(nodes.map((n) => [n.id, n])),
     close: async () => {
-      await Promise.all(nodes.map((n) => n.close()));
+      // Stop background work and held polls, stop taking requests, then close the databases.
+      await Promise.all(nodes.map((n) => n.stop()));
       await closeHttp();
+      await Promise.all(nodes.map((n) => n.close()));
     },
   };
 }

@@ -63,3 +63,12 @@ describe('EXALATE_NODES_FILE', () => {
     expect(() => nodesFromFile(file([node]), {})).toThrow(/JIRA_ADMIN_TOKEN .* is not set/);
   });
 });
+
+describe('EXALATE_PUBLIC_URL', () => {
+  it('is normalized the way the wizard normalizes a typed node URL, and checked', async () => {
+    const { serverConfigFromEnv } = await import('../src/index.js');
+    expect(serverConfigFromEnv({ EXALATE_PUBLIC_URL: 'https://Exalate.ACME.com:443/sync/' }, []).publicUrl).toBe('https://exalate.acme.com/sync');
+    expect(() => serverConfigFromEnv({ EXALATE_PUBLIC_URL: 'exalate.acme.com' }, [])).toThrow(/not a URL/);
+    expect(() => serverConfigFromEnv({ EXALATE_PEER_ALLOWED_CIDRS: '10.0.0.0/33' }, [])).toThrow(/not a CIDR/);
+  });
+});

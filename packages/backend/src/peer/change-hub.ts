@@ -6,6 +6,7 @@ export class ChangeHub {
   private readonly waiters = new Map<string, Set<() => void>>();
 
   wait(connectionId: string, ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const set = this.waiters.get(connectionId) ?? new Set<() => void>();
       this.waiters.set(connectionId, set);

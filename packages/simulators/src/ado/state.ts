@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+
+/** What the Azure DevOps simulator holds: one organization, in memory, serializable to a state file. */
+export interface AdoIdentity {
+  id: string;
+  displayName: string;
+  uniqueName: string;
+}
+
+export interface AdoProject {
+  id: string;
+  name: string;
+  description: string;
+  /** The process the project uses, which decides its work item types and states. */
+  process: 'Agile' | 'Basic';
+  lastUpdateTime: string;
+}
+
+export interface AdoRelation {
+  rel: string;
+  url: string;
+  attributes: Record<string, unknown>;
+}
+
+export interface AdoRevision {
+  rev: number;
+  fields: Record<string, unknown>;
+  relations: AdoRelation[];
+}
+
+export interface AdoWorkItem {
+  id: number;
+  rev: number;
+  fields: Record<string, unknown>;
+  relations: AdoRelation[];
+  /** Every revision, oldest first; the last one equals the current state. */
+  revisions: AdoRevision[];
+}
+
+export interface AdoComment {
+  workItemId: number;
+  commentId: number;
+  version: number;
+  text: string;
+  createdBy: string;
+  createdDate: string;
+  modifiedBy: string;
+  modifiedDate: string;
+  isDeleted: boolean;
+}
+
+export interface AdoAttachment {
+  id: string;
+  fileName: string;
+  /** base64, so the state file stays JSON. */
+  content: string;
+}
+
+export interface AdoSubscription {
+  id: string;
+  publisherId: 'tfs';
+  eventType: 'workitem.created' | 'workitem.updated' | 'workitem.commented' | 'workitem.deleted';
+  resourceVersion: string;
+  consumerId: 'webHooks';
+  consumerActionId: 'httpRequest';
+  publisherInputs: Record<string, string>;
+  consumerInputs: Record<string, string>;
+  status: 'enabled' | 'disabledBySystem' | 'disabledByUser';
+  createdBy: string;
+  createdDate: string;
+  modifiedDate: string;
+}
+
+export interface AdoState {
+  organization: string;
+  collectionId: string;
+  identities: AdoIdentity[];
+  /** PAT → identity id. */
+  tokens: Record<string, string>;
+  projects: AdoProject[];
+  workItems: Record<string, AdoWorkItem>;
+  comments: Record<string, AdoComment[]>;
+  attachments: Record<string, AdoAttachment>;
+  subscriptions: AdoSubscription[];
+  nextWorkItemId: number;
+  nextCommentId: number;
+}
+
+/** Work item types and their states, per process (the subset the simulator models). */
+export const PROCESSES: Record<AdoProject['process'], Record<string, { states: string[]; initial: string }>> = {
+  Agile: {
+    Bug: { states: ['New', 'Active', 'Resolved', 'Closed'], initial: 'New' },
+    Task: { states: ['New', 'Active', 'Closed', 'Removed'], initial: 'New' },
+    'User Story': { states: ['New', 'Active', 'Resolved', 'Closed', 'Removed'], initial: 'New' },
+    Epic: { states: ['New', 'Active', 'Resolved', 'Closed', 'Removed'], initial: 'New' },
+    Issue: { states: ['Active', 'Closed'], initial: 'Active' },
+  },
+  Basic: {
+    Issue: { states: ['To Do', 'Doing', 'Done'], initial: 'To Do' },
+    Task: { states: ['To Do', 'Doing', 'Done'], initial: 'To Do' },
+    Epic: { states: ['To Do', 'Doing', 'Done'], initial: 'To Do' },
+  },
+};
+
+export interface AdoSeed {
+  organization?: string;
+  /** Personal access tokens accepted, each acting as the identity with that unique name. */
+  tokens?: Record<string, string>;
+  projects?: Array<Pick<AdoProject, 'name'> & Partial<AdoProject>>;
+  identities?: Array<Omit<AdoIdentity, 'id'> & Partial<AdoIdentity>>;
+}
+
+/** The demo organization: two projects, three people, one PAT per person. */
+export function seedAdoState(seed: AdoSeed = {}): AdoState {
+  const identities = (seed.identities ?? [
+    { displayName: 'Alice Admin', uniqueName: 'alice@acme.example' },
+    { displayName: 'Bob Builder', uniqueName: 'bob@acme.example' },
+    { displayName: 'Exalate Sync', uniqueName: 'sync@acme.example' },
+  ]).map((i) => ({ id: i.id ?? randomUUID(), displayName: i.displayName, uniqueName: i.uniqueName }));
+  const byName = new Map(identities.map((i) => [i.uniqueName, i.id]));
+  const tokenSeed = seed.tokens ?? { 'alice-pat': 'alice@acme.example', 'sync-pat': 'sync@acme.example' };
+  const tokens: Record<string, string> = {};
+  for (const [pat, who] of Object.entries(tokenSeed)) {
+    const id = byName.get(who);
+    if (!id) throw new Error(`seed token ${pat}: no identity ${who}`);
+    tokens[pat] = id;
+  }
+  const now = new Date().toISOString();
+  return {
+    organization: seed.organization ?? 'acme',
+    collectionId: randomUUID(),
+    identities,
+    tokens,
+    projects: (seed.projects ?? [
+      { name: 'Development', description: 'Product development', process: 'Agile' as const },
+      { name: 'Operations', description: 'Run and support', process: 'Basic' as const },
+    ]).map((p) => ({ id: p.id ?? randomUUID(), name: p.name, description: p.description ?? '', process: p.process ?? 'Agile', lastUpdateTime: now })),
+    workItems: {},
+    comments: {},
+    attachments: {},
+    subscriptions: [],
+    nextWorkItemId: 1,
+    nextCommentId: 1,
+  };
+}

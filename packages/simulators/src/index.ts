@@ -1,0 +1,4 @@
+export { listen, FaultInjector, RateLimiter, credentials, type Fault, type RunningSimulator } from './common/http.js';
+export { AdoSimulator, type AdoSimulatorOptions } from './ado/simulator.js';
+export { seedAdoState, PROCESSES, type AdoState, type AdoSeed, type AdoWorkItem, type AdoComment, type AdoProject, type AdoIdentity } from './ado/state.js';
+export { parseWiql, WiqlError } from './ado/wiql.js';

@@ -10,7 +10,8 @@ export interface FieldDefinition {
 export const FIELDS: FieldDefinition[] = [
   { referenceName: 'System.Id', name: 'ID', type: 'integer', readOnly: 'always' },
   { referenceName: 'System.Rev', name: 'Rev', type: 'integer', readOnly: 'always' },
-  { referenceName: 'System.TeamProject', name: 'Team Project', type: 'string', readOnly: 'always' },
+  // Writable: setting it moves the work item to another project (Azure DevOps Services).
+  { referenceName: 'System.TeamProject', name: 'Team Project', type: 'string' },
   { referenceName: 'System.WorkItemType', name: 'Work Item Type', type: 'string' },
   { referenceName: 'System.AreaPath', name: 'Area Path', type: 'treePath' },
   { referenceName: 'System.IterationPath', name: 'Iteration Path', type: 'treePath' },

@@ -4,7 +4,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { credentials, FaultInjector, listen, RateLimiter, type RunningSimulator } from '../common/http.js';
 import { FIELDS, findField } from './fields.js';
 import { LOCATIONS, MAX_API_VERSION, RESOURCE_AREAS } from './locations.js';
-import { PROCESSES, seedAdoState, type AdoAttachment, type AdoComment, type AdoIdentity, type AdoProject, type AdoRelation, type AdoSeed, type AdoState, type AdoSubscription, type AdoWorkItem } from './state.js';
+import { DELIVERED_EVENTS, PROCESSES, seedAdoState, type AdoAttachment, type AdoSavedQuery, type AdoComment, type AdoIdentity, type AdoProject, type AdoRelation, type AdoSeed, type AdoState, type AdoSubscription, type AdoWorkItem } from './state.js';
 import { parseWiql, WiqlError, type WiqlCondition, type WiqlValue } from './wiql.js';
 
 /**
@@ -36,6 +36,11 @@ function vssError(res: Response, status: number, typeKey: string, message: strin
     errorCode: 0,
     eventId: 3000,
   });
+}
+
+/** Defaults some types carry beyond the common ones. */
+function typeDefaults(type: string): Record<string, unknown> {
+  return type === 'Bug' ? { 'Microsoft.VSTS.Common.Severity': '3 - Medium' } : {};
 }
 
 class HttpError extends Error {
@@ -82,6 +87,101 @@ export class AdoSimulator {
   /** Waits for service-hook deliveries triggered so far. */
   async settled(): Promise<void> {
     while (this.deliveries.size) await Promise.allSettled([...this.deliveries]);
+  }
+
+  // ───────────────────────── seeding (tests and demo data; the API is the way to change things) ─────────────────────────
+
+  /**
+   * Puts a work item straight into the store with a given id and history: `rev` revisions, the
+   * last one holding `fields`. What a fixtures server does to set up a test.
+   */
+  seedWorkItem(o: { id?: number; project: string; type: string; fields?: Record<string, unknown>; rev?: number; relations?: AdoRelation[]; by?: string; history?: Array<Record<string, unknown>>; since?: string; revisionComments?: Record<number, string> }): AdoWorkItem {
+    const project = this.project(o.project);
+    const id = o.id ?? this.state.nextWorkItemId;
+    this.state.nextWorkItemId = Math.max(this.state.nextWorkItemId, id + 1);
+    const by = this.state.identities.find((i) => i.uniqueName === o.by) ?? this.state.identities[0]!;
+    const type = Object.keys(PROCESSES[project.process]).find((t) => t.toLowerCase() === o.type.toLowerCase());
+    if (!type) throw new Error(`seedWorkItem: no type ${o.type} in ${project.name} (${project.process})`);
+    const item: AdoWorkItem = { id, rev: 0, fields: {}, relations: [], revisions: [] };
+    const revs = Math.max(o.history?.length ?? o.rev ?? 1, ...Object.keys(o.revisionComments ?? {}).map(Number));
+    // `since`: when the history starts (one revision a minute from then); else now.
+    const start = o.since ? new Date(o.since).getTime() : null;
+    const resolve = (fields: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, IDENTITY_FIELDS.has(k) && v !== null && v !== '' ? this.identityOrText(String(v)) : v]));
+    for (let r = 1; r <= revs; r++) {
+      const at = start === null ? this.nextChangeDate() : new Date(start + (r - 1) * 60_000).toISOString();
+      const own = resolve(o.history?.[r - 1] ?? (r === revs ? o.fields ?? {} : {}));
+      item.fields = {
+        'System.AreaPath': project.name,
+        'System.TeamProject': project.name,
+        'System.IterationPath': project.name,
+        'System.WorkItemType': type,
+        'System.State': PROCESSES[project.process][type]!.initial,
+        'System.Reason': 'New',
+        'System.CreatedDate': item.fields['System.CreatedDate'] ?? at,
+        'System.CreatedBy': by.id,
+        'System.ChangedDate': at,
+        'System.ChangedBy': by.id,
+        'System.CommentCount': 0,
+        'System.Title': `Seeded ${type} ${id}`,
+        'Microsoft.VSTS.Common.Priority': 2,
+        'Microsoft.VSTS.Common.StateChangeDate': item.fields['Microsoft.VSTS.Common.StateChangeDate'] ?? at,
+        ...typeDefaults(type),
+        ...own,
+      };
+      if (r === revs) item.relations = structuredClone(o.relations ?? []);
+      const comment = o.revisionComments?.[r];
+      if (comment !== undefined) item.fields['System.History'] = comment;
+      this.commit(item, { base: '', identity: by, apiVersion: { major: 7, minor: 1, resourceVersion: null } }, comment);
+    }
+    this.state.workItems[String(id)] = item;
+    return item;
+  }
+
+  seedComment(workItemId: number, o: { commentId?: number; text: string; by?: string }): AdoComment {
+    const item = this.state.workItems[String(workItemId)];
+    if (!item) throw new Error(`seedComment: no work item ${workItemId}`);
+    const by = this.state.identities.find((i) => i.uniqueName === o.by) ?? this.state.identities[0]!;
+    const at = this.nextChangeDate();
+    const comment: AdoComment = { workItemId, commentId: o.commentId ?? this.state.nextCommentId, version: 1, text: o.text, createdBy: by.id, createdDate: at, modifiedBy: by.id, modifiedDate: at, isDeleted: false };
+    this.state.nextCommentId = Math.max(this.state.nextCommentId, comment.commentId + 1);
+    (this.state.comments[String(workItemId)] ??= []).push(comment);
+    item.fields['System.CommentCount'] = this.state.comments[String(workItemId)]!.filter((c) => !c.isDeleted).length;
+    return comment;
+  }
+
+  seedAttachment(o: { id?: string; fileName: string; content: Buffer }): AdoAttachment {
+    const attachment: AdoAttachment = { id: (o.id ?? randomUUID()).toLowerCase(), fileName: o.fileName, content: o.content.toString('base64') };
+    this.state.attachments[attachment.id] = attachment;
+    return attachment;
+  }
+
+  seedSubscription(o: { id?: string; publisherId?: string; eventType: string; consumerId?: string; consumerActionId?: string; publisherInputs?: Record<string, string>; consumerInputs?: Record<string, string> }): AdoSubscription {
+    const now = new Date().toISOString();
+    const id = (o.id ?? randomUUID()).toLowerCase();
+    const sub: AdoSubscription = {
+      id,
+      publisherId: o.publisherId ?? 'tfs',
+      eventType: o.eventType,
+      resourceVersion: '1.0',
+      consumerId: o.consumerId ?? 'webHooks',
+      consumerActionId: o.consumerActionId ?? 'httpRequest',
+      publisherInputs: { ...(o.publisherInputs ?? {}), hostId: this.state.collectionId, tfsSubscriptionId: id },
+      consumerInputs: o.consumerInputs ?? {},
+      status: 'enabled',
+      createdBy: this.state.identities[0]!.id,
+      createdDate: now,
+      modifiedBy: this.state.identities[0]!.id,
+      modifiedDate: now,
+    };
+    this.state.subscriptions.push(sub);
+    return sub;
+  }
+
+  seedQuery(o: { id?: string; name: string; wiql: string; project: string }): AdoSavedQuery {
+    const query: AdoSavedQuery = { id: (o.id ?? randomUUID()).toLowerCase(), name: o.name, wiql: o.wiql, project: this.project(o.project).name };
+    this.state.queries.push(query);
+    return query;
   }
 
   /** A work item as stored (for test assertions; the API is the way to read it). */
@@ -137,28 +237,42 @@ export class AdoSimulator {
       this.requirePatchContentType(req);
       const project = this.project(this.requiredProject(req));
       const item = this.createWorkItem(this.ctx(req), project, type.slice(1), req.body as unknown, this.flag(req, 'validateOnly'), this.flag(req, 'bypassRules'));
-      res.json(this.renderWorkItem(this.ctx(req).base, item, { expand: String(req.query['$expand'] ?? '') }));
+      res.json(this.renderWorkItem(this.ctx(req), item, { expand: String(req.query['$expand'] ?? '') }));
     });
     r.get('{/:project}/_apis/wit/workitems/:id', (req, res) => {
-      const item = this.item(String(req.params['id']));
-      res.json(this.renderWorkItem(this.ctx(req).base, item, { expand: String(req.query['$expand'] ?? ''), fields: this.listParam(req, 'fields') }));
+      const id = String(req.params['id']);
+      if (id.startsWith('$')) {
+        // A new work item's template: the defaults the form starts from. https://learn.microsoft.com/rest/api/azure/devops/wit/work-items/get-work-item-template
+        const project = this.project(this.requiredProject(req));
+        const template = this.template(this.ctx(req), project, decodeURIComponent(id.slice(1)));
+        res.json({ fields: this.renderFields(this.ctx(req), template.fields, this.listParam(req, 'fields')), _links: { workItemType: { href: `${this.ctx(req).base}/${project.id}/_apis/wit/workItemTypes/${encodeURIComponent(String(template.fields['System.WorkItemType']))}` }, fields: { href: `${this.ctx(req).base}/_apis/wit/fields` } }, url: `${this.ctx(req).base}/${project.id}/_apis/wit/workItems/$${encodeURIComponent(String(template.fields['System.WorkItemType']))}` });
+        return;
+      }
+      const item = this.asOf(this.item(id), req.query['asOf']);
+      res.json(this.renderWorkItem(this.ctx(req), item, { expand: String(req.query['$expand'] ?? ''), fields: this.listParam(req, 'fields') }));
     });
     r.patch('{/:project}/_apis/wit/workitems/:id', json, (req, res) => {
       this.requirePatchContentType(req);
       const item = this.updateWorkItem(this.ctx(req), this.item(String(req.params['id'])), req.body as unknown, this.flag(req, 'validateOnly'), this.flag(req, 'bypassRules'));
-      res.json(this.renderWorkItem(this.ctx(req).base, item, { expand: String(req.query['$expand'] ?? '') }));
+      // The updated item comes back with its relations, whatever $expand says.
+      res.json(this.renderWorkItem(this.ctx(req), item, { expand: String(req.query['$expand'] ?? 'relations') || 'relations' }));
     });
     r.delete('{/:project}/_apis/wit/workitems/:id', (req, res) => {
       const item = this.item(String(req.params['id']));
       delete this.state.workItems[String(item.id)];
       this.emit('workitem.deleted', this.ctx(req), item, null);
+      // Before api-version 5.0 the service answered 204; since then it returns what was deleted.
+      if (this.ctx(req).apiVersion.major < 5) {
+        res.status(204).end();
+        return;
+      }
       res.json({ id: item.id, deletedBy: this.identityRef(this.ctx(req).base, this.ctx(req).identity), deletedDate: new Date().toISOString(), url: `${this.ctx(req).base}/_apis/wit/recyclebin/${item.id}` });
     });
     r.get('{/:project}/_apis/wit/workitems', (req, res) => {
       const ids = this.listParam(req, 'ids');
       if (!ids?.length) throw new HttpError(400, 'VssPropertyValidationException', 'The ids parameter is required.');
       if (ids.length > 200) throw new HttpError(400, 'VssServiceException', 'VS403474: You cannot request more than 200 work items at once.');
-      const value = ids.map((id) => this.item(id)).map((i) => this.renderWorkItem(this.ctx(req).base, i, { expand: String(req.query['$expand'] ?? ''), fields: this.listParam(req, 'fields') }));
+      const value = ids.map((id) => this.asOf(this.item(id), req.query['asOf'])).map((i) => this.renderWorkItem(this.ctx(req), i, { expand: String(req.query['$expand'] ?? ''), fields: this.listParam(req, 'fields') }));
       res.json({ count: value.length, value });
     });
     r.post('{/:project}/_apis/wit/workitemsbatch', json, (req, res) => {
@@ -171,7 +285,7 @@ export class AdoSimulator {
           if (body.errorPolicy === 'omit') return [null];
           throw this.notFound(id);
         }
-        return [this.renderWorkItem(this.ctx(req).base, item, { expand: body.$expand ?? '', fields: body.fields ?? null, links: false })];
+        return [this.renderWorkItem(this.ctx(req), item, { expand: body.$expand ?? '', fields: body.fields ?? null, links: false })];
       });
       res.json({ count: value.length, value });
     });
@@ -183,7 +297,32 @@ export class AdoSimulator {
       res.json(this.runWiql(this.ctx(req), query, projectName, Number(req.query['$top'] ?? 20000), this.flag(req, 'timePrecision')));
     });
 
+    r.get('{/:project}{/:team}/_apis/wit/wiql/:id', (req, res) => {
+      const query = this.state.queries.find((q) => q.id === String(req.params['id']).toLowerCase());
+      if (!query) throw new HttpError(404, 'QueryItemNotFoundException', `TF401243: The query ${req.params['id']} does not exist, or you do not have permission to read it.`);
+      res.json(this.runWiql(this.ctx(req), query.wiql, this.project(query.project).name, Number(req.query['$top'] ?? 20000), this.flag(req, 'timePrecision')));
+    });
+
     // Comments (preview). https://learn.microsoft.com/rest/api/azure/devops/wit/comments?view=azure-devops-rest-7.1
+    // Comments before api-version 4: the discussion as revisions that set System.History. https://learn.microsoft.com/rest/api/azure/devops/wit/comments?view=vsts-rest-tfs-4.1
+    r.get('{/:project}/_apis/wit/workitems/:id/comments', (req, res, next) => {
+      if (this.ctx(req).apiVersion.major >= 4) return next();
+      const item = this.item(String(req.params['id']));
+      const all = this.legacyComments(this.ctx(req), item);
+      const from = Number(req.query['fromRevision'] ?? 1);
+      let list = all.filter((c) => Number(c['revision']) >= from);
+      const fromRevisionCount = list.length;
+      if (String(req.query['order'] ?? 'asc').toLowerCase() === 'desc') list = list.reverse();
+      list = list.slice(0, Number(req.query['$top'] ?? 200));
+      res.json({ totalCount: all.length, fromRevisionCount, count: list.length, value: list });
+    });
+    r.get('{/:project}/_apis/wit/workitems/:id/comments/:revision', (req, res, next) => {
+      if (this.ctx(req).apiVersion.major >= 4) return next();
+      const item = this.item(String(req.params['id']));
+      const comment = this.legacyComments(this.ctx(req), item).find((c) => c['revision'] === Number(req.params['revision']));
+      if (!comment) throw new HttpError(404, 'CommentNotFoundException', `Revision ${req.params['revision']} of work item ${item.id} has no comment.`);
+      res.json(comment);
+    });
     r.post('/:project/_apis/wit/workitems/:id/comments', json, (req, res) => {
       const item = this.item(String(req.params['id']));
       const text = (req.body as { text?: unknown })?.text;
@@ -228,22 +367,40 @@ export class AdoSimulator {
     r.delete('/:project/_apis/wit/workitems/:id/comments/:commentId', (req, res) => {
       const comment = this.comment(String(req.params['id']), String(req.params['commentId']));
       comment.isDeleted = true;
+      comment.version += 1;
+      comment.modifiedBy = this.ctx(req).identity.id;
       comment.modifiedDate = this.nextChangeDate();
-      res.status(200).end();
+      const item = this.item(String(req.params['id']));
+      item.fields['System.CommentCount'] = (this.state.comments[String(item.id)] ?? []).filter((c) => !c.isDeleted).length;
+      res.json(this.renderComment(this.ctx(req), comment));
     });
 
     // Attachments. https://learn.microsoft.com/rest/api/azure/devops/wit/attachments?view=azure-devops-rest-7.1
     r.post('{/:project}/_apis/wit/attachments', express.raw({ type: () => true, limit: '130mb' }), (req, res) => {
       const fileName = String(req.query['fileName'] ?? '');
       if (!fileName) throw new HttpError(400, 'VssPropertyValidationException', 'The fileName parameter is required.');
-      const content = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const attachment: AdoAttachment = { id: randomUUID(), fileName, content: content.toString('base64') };
+      const chunked = String(req.query['uploadType'] ?? '').toLowerCase() === 'chunked';
+      const content = Buffer.isBuffer(req.body) && !chunked ? req.body : Buffer.alloc(0);
+      const attachment: AdoAttachment = { id: randomUUID(), fileName, content: content.toString('base64'), ...(chunked ? { pending: true } : {}) };
       this.state.attachments[attachment.id] = attachment;
       res.status(201).json({ id: attachment.id, url: this.attachmentUrl(this.ctx(req).base, attachment) });
     });
+    // A chunk of a chunked upload; Content-Range says where it goes (absent: the whole file).
+    r.put('{/:project}/_apis/wit/attachments/:id', express.raw({ type: () => true, limit: '130mb' }), (req, res) => {
+      const attachment = this.state.attachments[String(req.params['id']).toLowerCase()];
+      if (!attachment?.pending) throw new HttpError(404, 'AttachmentNotFoundException', `TF401001: No chunked upload ${req.params['id']} is in progress; register one with POST …/attachments?uploadType=Chunked first.`);
+      const chunk = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const range = /^bytes ([0-9]+)-([0-9]+)\/([0-9]+)$/.exec(String(req.headers['content-range'] ?? ''));
+      const current = Buffer.from(attachment.content, 'base64');
+      const start = range ? Number(range[1]) : 0;
+      if (start !== current.length) throw new HttpError(400, 'VssPropertyValidationException', `The chunk starts at ${start}, but ${current.length} bytes were received so far.`);
+      attachment.content = Buffer.concat([current, chunk]).toString('base64');
+      if (!range || Number(range[2]) + 1 >= Number(range[3])) delete attachment.pending;
+      res.status(201).json({ id: attachment.id, url: `${this.ctx(req).base}/_apis/wit/attachments/${attachment.id}` });
+    });
     r.get('{/:project}/_apis/wit/attachments/:id', (req, res) => {
       const attachment = this.state.attachments[String(req.params['id']).toLowerCase()];
-      if (!attachment) throw new HttpError(404, 'AttachmentNotFoundException', `TF401001: Attachment with id ${req.params['id']} does not exist.`);
+      if (!attachment || attachment.pending) throw new HttpError(404, 'AttachmentNotFoundException', `TF401001: Attachment with id ${req.params['id']} does not exist.`);
       const bytes = Buffer.from(attachment.content, 'base64');
       res.setHeader('content-type', 'application/octet-stream');
       if (this.flag(req, 'download')) res.setHeader('content-disposition', `attachment; filename="${attachment.fileName}"`);
@@ -253,7 +410,7 @@ export class AdoSimulator {
     // Updates and revisions. https://learn.microsoft.com/rest/api/azure/devops/wit/updates?view=azure-devops-rest-7.1
     r.get('{/:project}/_apis/wit/workitems/:id/updates', (req, res) => {
       const item = this.item(String(req.params['id']));
-      const all = this.updatesOf(this.ctx(req).base, item);
+      const all = this.updatesOf(this.ctx(req), item);
       const skip = Number(req.query['$skip'] ?? 0);
       const top = Number(req.query['$top'] ?? 200);
       const value = all.slice(skip, skip + top);
@@ -261,7 +418,7 @@ export class AdoSimulator {
     });
     r.get('{/:project}/_apis/wit/workitems/:id/updates/:n', (req, res) => {
       const item = this.item(String(req.params['id']));
-      const update = this.updatesOf(this.ctx(req).base, item).find((u) => u['id'] === Number(req.params['n']));
+      const update = this.updatesOf(this.ctx(req), item).find((u) => u['id'] === Number(req.params['n']));
       if (!update) throw new HttpError(404, 'WorkItemUpdateNotFoundException', `The update ${req.params['n']} of work item ${item.id} does not exist.`);
       res.json(update);
     });
@@ -269,14 +426,14 @@ export class AdoSimulator {
       const item = this.item(String(req.params['id']));
       const skip = Number(req.query['$skip'] ?? 0);
       const top = Number(req.query['$top'] ?? 200);
-      const value = item.revisions.slice(skip, skip + top).map((rev) => this.renderWorkItem(this.ctx(req).base, { ...item, rev: rev.rev, fields: rev.fields, relations: rev.relations }, { expand: String(req.query['$expand'] ?? '') }));
+      const value = item.revisions.slice(skip, skip + top).map((rev) => this.renderWorkItem(this.ctx(req), { ...item, rev: rev.rev, fields: rev.fields, relations: rev.relations }, { expand: String(req.query['$expand'] ?? '') }));
       res.json({ count: value.length, value });
     });
     r.get('{/:project}/_apis/wit/workitems/:id/revisions/:n', (req, res) => {
       const item = this.item(String(req.params['id']));
       const rev = item.revisions.find((x) => x.rev === Number(req.params['n']));
       if (!rev) throw new HttpError(404, 'WorkItemRevisionNotFoundException', `TF401233: Revision ${req.params['n']} of work item ${item.id} does not exist.`);
-      res.json(this.renderWorkItem(this.ctx(req).base, { ...item, rev: rev.rev, fields: rev.fields, relations: rev.relations }, { expand: String(req.query['$expand'] ?? '') }));
+      res.json(this.renderWorkItem(this.ctx(req), { ...item, rev: rev.rev, fields: rev.fields, relations: rev.relations }, { expand: String(req.query['$expand'] ?? '') }));
     });
 
     // Work item types.
@@ -305,6 +462,11 @@ export class AdoSimulator {
     });
     r.get('/_apis/hooks/subscriptions/:id', (req, res) => {
       res.json(this.renderSubscription(this.ctx(req).base, this.subscription(String(req.params['id']))));
+    });
+    r.put('/_apis/hooks/subscriptions/:id', json, (req, res) => {
+      const existing = this.subscription(String(req.params['id']));
+      const replaced = this.createSubscription(this.ctx(req), req.body as Json, existing);
+      res.json(this.renderSubscription(this.ctx(req).base, replaced));
     });
     r.delete('/_apis/hooks/subscriptions/:id', (req, res) => {
       const sub = this.subscription(String(req.params['id']));
@@ -460,6 +622,46 @@ export class AdoSimulator {
     return found[0]!;
   }
 
+  /** With bypassRules the service stores an identity field as given, even text it cannot resolve. */
+  private identityOrText(value: string): string {
+    try {
+      return this.resolveIdentity(value, '')?.id ?? value;
+    } catch {
+      return value;
+    }
+  }
+
+  /** The work item as it was at `asOf` (a date): its last revision changed at or before then. */
+  private asOf(item: AdoWorkItem, asOf: unknown): AdoWorkItem {
+    if (asOf === undefined) return item;
+    const at = new Date(String(asOf)).getTime();
+    if (Number.isNaN(at)) throw new HttpError(400, 'VssPropertyValidationException', `The asOf value '${String(asOf)}' is not a date.`);
+    const revision = [...item.revisions].reverse().find((r) => new Date(String(r.fields['System.ChangedDate'])).getTime() <= at);
+    if (!revision) throw this.notFound(item.id);
+    return { ...item, rev: revision.rev, fields: revision.fields, relations: revision.relations };
+  }
+
+  private template(ctx: Ctx, project: AdoProject, typeName: string): { fields: Record<string, unknown> } {
+    const types = PROCESSES[project.process];
+    const type = Object.keys(types).find((t) => t.toLowerCase() === typeName.toLowerCase());
+    if (!type) throw new HttpError(404, 'WorkItemTypeNotFoundException', `TF401326: Work item type ${typeName} does not exist in project ${project.name}.`);
+    return {
+      fields: {
+        'System.AreaPath': project.name,
+        'System.TeamProject': project.name,
+        'System.IterationPath': project.name,
+        'System.WorkItemType': type,
+        'System.State': types[type]!.initial,
+        'System.Reason': 'New',
+        'System.ChangedBy': ctx.identity.id,
+        'System.CreatedBy': ctx.identity.id,
+        'Microsoft.VSTS.Common.Priority': 2,
+        'Microsoft.VSTS.Common.StateChangeDate': new Date().toISOString(),
+        ...typeDefaults(type),
+      },
+    };
+  }
+
   // ───────────────────────── work items ─────────────────────────
 
   private createWorkItem(ctx: Ctx, project: AdoProject, typeName: string, patch: unknown, validateOnly: boolean, bypassRules: boolean): AdoWorkItem {
@@ -484,6 +686,7 @@ export class AdoSimulator {
         'System.CommentCount': 0,
         'Microsoft.VSTS.Common.Priority': 2,
         'Microsoft.VSTS.Common.StateChangeDate': now,
+        ...typeDefaults(type),
       },
       relations: [],
       revisions: [],
@@ -492,9 +695,10 @@ export class AdoSimulator {
     if (!draft.fields['System.Title']) throw new HttpError(400, 'RuleValidationException', 'TF401320: Rule Error for field Title. Error code: Required, InvalidEmpty.');
     if (validateOnly) return draft;
     draft.id = this.state.nextWorkItemId++;
-    this.commit(draft, ctx);
+    this.commit(draft, ctx, history ?? undefined);
     this.state.workItems[String(draft.id)] = draft;
     if (history) this.addCommentRecord(ctx, draft, history);
+    this.syncReverseLinks(ctx, [], draft);
     this.emit('workitem.created', ctx, draft, null);
     return draft;
   }
@@ -509,15 +713,17 @@ export class AdoSimulator {
     if (!touched.has('System.ChangedDate')) draft.fields['System.ChangedDate'] = this.nextChangeDate();
     if (!touched.has('System.ChangedBy')) draft.fields['System.ChangedBy'] = ctx.identity.id;
     if (draft.fields['System.State'] !== before.fields['System.State']) draft.fields['Microsoft.VSTS.Common.StateChangeDate'] = draft.fields['System.ChangedDate'];
-    this.commit(draft, ctx);
+    this.commit(draft, ctx, history ?? undefined);
     this.state.workItems[String(item.id)] = draft;
     if (history) this.addCommentRecord(ctx, draft, history);
+    this.syncReverseLinks(ctx, before.relations, draft);
     this.emit('workitem.updated', ctx, draft, before);
     return draft;
   }
 
   /** Applies a JSON Patch document: the System.History text (a new comment), if any, and the fields it set. */
-  private applyPatch(item: AdoWorkItem, project: AdoProject, patch: unknown, bypassRules: boolean): { history: string | null; touched: Set<string> } {
+  private applyPatch(item: AdoWorkItem, initialProject: AdoProject, patch: unknown, bypassRules: boolean): { history: string | null; touched: Set<string> } {
+    let project = initialProject;
     if (!Array.isArray(patch) || patch.length === 0) {
       throw new HttpError(400, 'VssPropertyValidationException', 'You must pass a valid patch document in the body of the request.');
     }
@@ -545,10 +751,22 @@ export class AdoSimulator {
         }
         const value = op.value;
         if (ref === 'System.History') {
-          history = value === null || value === undefined ? null : String(value);
+          history = value === null || value === undefined || value === '' ? null : String(value);
+          if (history !== null) item.fields[ref] = history;
           continue;
         }
-        item.fields[ref] = this.coerce(def.type, ref, def.name, value, project, String(item.fields['System.WorkItemType']));
+        if (ref === 'System.TeamProject') {
+          project = this.project(String(value));
+          item.fields[ref] = project.name;
+          continue;
+        }
+        if (ref === 'System.WorkItemType') {
+          const type = Object.keys(PROCESSES[project.process]).find((t) => t.toLowerCase() === String(value).toLowerCase());
+          if (!type) throw new HttpError(400, 'WorkItemTypeNotFoundException', `TF401326: Work item type ${String(value)} does not exist in project ${project.name}.`);
+          item.fields[ref] = type;
+          continue;
+        }
+        item.fields[ref] = def.type === 'identity' && bypassRules && typeof value === 'string' && value !== '' ? this.identityOrText(value) : this.coerce(def.type, ref, def.name, value, project, String(item.fields['System.WorkItemType']));
         if (value === '' || value === null) delete item.fields[ref];
         continue;
       }
@@ -567,7 +785,28 @@ export class AdoSimulator {
       }
       throw new HttpError(400, 'VssPropertyValidationException', `The path '${path}' is not supported. Use /fields/{referenceName}, /relations/- or /relations/{index}.`);
     }
+    this.checkAgainstProject(item, project, touched);
     return { history, touched };
+  }
+
+  /** Type, state and tree paths must fit the project the item ends up in (after a move or a type change). */
+  private checkAgainstProject(item: AdoWorkItem, project: AdoProject, touched: Set<string>): void {
+    const types = PROCESSES[project.process];
+    const type = String(item.fields['System.WorkItemType']);
+    if (!types[type]) throw new HttpError(400, 'WorkItemTypeNotFoundException', `TF401326: Work item type ${type} does not exist in project ${project.name}. Set System.WorkItemType to one of: ${Object.keys(types).join(', ')}.`);
+    const states = types[type]!.states;
+    if (!states.includes(String(item.fields['System.State']))) {
+      if (touched.has('System.State')) throw new HttpError(400, 'RuleValidationException', `TF401320: Rule Error for field State. Error code: LimitedToValues. '${String(item.fields['System.State'])}' is not a state of ${type}; allowed: ${states.join(', ')}.`);
+      item.fields['System.State'] = types[type]!.initial;
+    }
+    for (const ref of ['System.AreaPath', 'System.IterationPath']) {
+      const path = String(item.fields[ref] ?? project.name);
+      // The tree is not modelled beyond its root: any node below the project is accepted.
+      if (path.toLowerCase() !== project.name.toLowerCase() && !path.toLowerCase().startsWith(`${project.name.toLowerCase()}\\`)) {
+        if (touched.has(ref)) throw new HttpError(400, 'WorkItemFieldInvalidException', `TF401347: Invalid tree name given for work item ${item.id || -1}, field '${ref}': '${path}' is not under project ${project.name}.`);
+        item.fields[ref] = project.name;
+      }
+    }
   }
 
   private coerce(type: string, ref: string, name: string, value: unknown, project: AdoProject, workItemType: string): unknown {
@@ -613,12 +852,12 @@ export class AdoSimulator {
   }
 
   /** Stamps a new revision and records it. */
-  private commit(item: AdoWorkItem, ctx: Ctx): void {
+  private commit(item: AdoWorkItem, ctx: Ctx, comment?: string): void {
     item.rev += 1;
     item.fields['System.Id'] = item.id;
     item.fields['System.Rev'] = item.rev;
     if (!item.fields['System.ChangedBy']) item.fields['System.ChangedBy'] = ctx.identity.id;
-    item.revisions.push({ rev: item.rev, fields: structuredClone(item.fields), relations: structuredClone(item.relations) });
+    item.revisions.push({ rev: item.rev, fields: structuredClone(item.fields), relations: structuredClone(item.relations), ...(comment !== undefined ? { comment } : {}) });
   }
 
   private addComment(ctx: Ctx, item: AdoWorkItem, text: string): AdoComment {
@@ -626,8 +865,9 @@ export class AdoSimulator {
     const before = structuredClone(item);
     item.fields['System.ChangedDate'] = this.nextChangeDate();
     item.fields['System.ChangedBy'] = ctx.identity.id;
+    item.fields['System.History'] = text;
     const comment = this.addCommentRecord(ctx, item, text);
-    this.commit(item, ctx);
+    this.commit(item, ctx, text);
     this.emit('workitem.commented', ctx, item, before, text);
     return comment;
   }
@@ -643,37 +883,41 @@ export class AdoSimulator {
 
   // ───────────────────────── rendering ─────────────────────────
 
-  private renderFields(base: string, fields: Record<string, unknown>, only: string[] | null): Json {
+  private renderFields(ctx: Ctx, fields: Record<string, unknown>, only: string[] | null): Json {
+    const base = ctx.base;
     const out: Json = {};
     const wanted = only?.map((f) => findField(f)?.referenceName ?? f);
     for (const [k, v] of Object.entries(fields)) {
       if (wanted && !wanted.some((w) => w.toLowerCase() === k.toLowerCase())) continue;
       if (IDENTITY_FIELDS.has(k)) {
         const identity = this.state.identities.find((i) => i.id === v);
-        if (identity) out[k] = this.identityRef(base, identity);
+        out[k] = identity ? this.identityRef(base, identity) : v;
       } else out[k] = v;
     }
     return out;
   }
 
-  renderWorkItem(base: string, item: AdoWorkItem, o: { expand?: string; fields?: string[] | null; links?: boolean }): Json {
+  renderWorkItem(ctx: Ctx, item: AdoWorkItem, o: { expand?: string; fields?: string[] | null; links?: boolean }): Json {
     // $expand is an enum the service takes by name or by number (None, Relations, Fields, Links, All).
     const raw = (o.expand ?? '').toLowerCase();
     const expand = ['none', 'relations', 'fields', 'links', 'all'][Number(raw)] ?? raw;
+    const base = ctx.base;
     const project = this.state.projects.find((p) => p.name === item.fields['System.TeamProject']);
     const url = `${base}/_apis/wit/workItems/${item.id}`;
-    const out: Json = { id: item.id, rev: item.rev, fields: this.renderFields(base, item.fields, o.fields ?? null) };
+    const out: Json = { id: item.id, rev: item.rev, fields: this.renderFields(ctx, item.fields, o.fields ?? null) };
     if ((expand === 'relations' || expand === 'all') && item.relations.length) out['relations'] = item.relations;
     if (o.links !== false && !o.fields) {
       out['_links'] = {
         self: { href: url },
         workItemUpdates: { href: `${url}/updates` },
         workItemRevisions: { href: `${url}/revisions` },
-        workItemComments: { href: `${url}/comments` },
+        workItemHistory: { href: `${url}/history` },
         html: { href: `${base}/web/wi.aspx?pcguid=${this.state.collectionId}&id=${item.id}` },
         workItemType: { href: `${base}/${project?.id ?? ''}/_apis/wit/workItemTypes/${encodeURIComponent(String(item.fields['System.WorkItemType']))}` },
         fields: { href: `${base}/_apis/wit/fields` },
       };
+      const parent = item.relations.find((r) => r.rel === 'System.LinkTypes.Hierarchy-Reverse');
+      if (parent) (out['_links'] as Json)['parent'] = { href: parent.url };
     }
     out['url'] = url;
     return out;
@@ -705,6 +949,15 @@ export class AdoSimulator {
     };
   }
 
+  private legacyComments(ctx: Ctx, item: AdoWorkItem): Json[] {
+    return item.revisions
+      .filter((r) => r.comment !== undefined)
+      .map((r) => {
+        const who = this.state.identities.find((i) => i.id === r.fields['System.ChangedBy']);
+        return { revision: r.rev, text: r.comment, revisedBy: who ? this.identityRef(ctx.base, who) : null, revisedDate: r.fields['System.ChangedDate'], url: `${ctx.base}/_apis/wit/workItems/${item.id}/comments/${r.rev}` };
+      });
+  }
+
   private renderProject(base: string, p: AdoProject): Json {
     return { id: p.id, name: p.name, description: p.description, url: `${base}/_apis/projects/${p.id}`, state: 'wellFormed', revision: 1, visibility: 'private', lastUpdateTime: p.lastUpdateTime };
   }
@@ -713,7 +966,8 @@ export class AdoSimulator {
     return `${base}/_apis/wit/attachments/${a.id}?fileName=${encodeURIComponent(a.fileName)}`;
   }
 
-  private updatesOf(base: string, item: AdoWorkItem): Json[] {
+  private updatesOf(ctx: Ctx, item: AdoWorkItem): Json[] {
+    const base = ctx.base;
     return item.revisions.map((rev, i) => {
       const prev = i > 0 ? item.revisions[i - 1]! : null;
       const fields: Json = {};
@@ -721,7 +975,7 @@ export class AdoSimulator {
         const a = prev?.fields[k];
         const b = rev.fields[k];
         if (JSON.stringify(a) === JSON.stringify(b)) continue;
-        const render = (v: unknown) => (IDENTITY_FIELDS.has(k) ? this.renderFields(base, { [k]: v }, null)[k] : v);
+        const render = (v: unknown) => (IDENTITY_FIELDS.has(k) ? this.renderFields(ctx, { [k]: v }, null)[k] : v);
         fields[k] = { ...(a === undefined ? {} : { oldValue: render(a) }), ...(b === undefined ? {} : { newValue: render(b) }) };
       }
       const added = rev.relations.filter((r) => !prev?.relations.some((p) => p.url === r.url && p.rel === r.rel));
@@ -736,6 +990,11 @@ export class AdoSimulator {
         fields,
         ...(added.length || removed.length ? { relations: { ...(added.length ? { added } : {}), ...(removed.length ? { removed } : {}) } } : {}),
         url: `${base}/_apis/wit/workItems/${item.id}/updates/${rev.rev}`,
+        _links: {
+          self: { href: `${base}/_apis/wit/workItems/${item.id}/updates/${rev.rev}` },
+          workItemUpdates: { href: `${base}/_apis/wit/workItems/${item.id}/updates` },
+          parent: { href: `${base}/_apis/wit/workItems/${item.id}` },
+        },
       };
     });
   }
@@ -751,7 +1010,9 @@ export class AdoSimulator {
       if (error instanceof WiqlError) throw new HttpError(400, 'WiqlSyntaxException', `TF51006: The query statement is not valid. ${error.message}`);
       throw error;
     }
-    const refs = (name: string) => {
+    const refs = (qualified: string) => {
+      const name = qualified.replace(/^(Source|Target)::/, '');
+      if (name.toLowerCase() === 'system.links.linktype') return { referenceName: 'System.Links.LinkType', name: 'Link Type', type: 'string' as const };
       const f = findField(name);
       if (!f) throw new HttpError(400, 'WiqlSyntaxException', `TF51005: The query references a field that does not exist. The error is caused by «[${name}]».`);
       return f;
@@ -773,7 +1034,18 @@ export class AdoSimulator {
       }
       throw new HttpError(400, 'WiqlSyntaxException', `TF51011: The macro @${v.name} is not supported here.`);
     };
+    // In link queries a field is [Source].[f] (or unqualified), [Target].[f], or the link type.
+    type Row = { source: AdoWorkItem; target?: AdoWorkItem; linkType?: string };
+    let row: Row | null = null;
     const valueOf = (item: AdoWorkItem, ref: string): unknown => item.fields[ref];
+    const neutral = Symbol('neutral');
+    const lookup = (name: string): { item: AdoWorkItem | null; ref: string } | typeof neutral | { link: string | undefined } => {
+      const m = /^(Source|Target)::(.*)$/.exec(name);
+      if (!row) return { item: null, ref: name };
+      if (name.toLowerCase() === 'system.links.linktype') return row.linkType === undefined ? neutral : { link: row.linkType };
+      if (m?.[1] === 'Target') return row.target ? { item: row.target, ref: m[2]! } : neutral;
+      return { item: row.source, ref: m?.[2] ?? name };
+    };
     const compare = (a: unknown, b: unknown, type: string): number => {
       if (type === 'dateTime') {
         const bs = String(b);
@@ -796,16 +1068,24 @@ export class AdoSimulator {
       return [identity.displayName, identity.uniqueName, `${identity.displayName} <${identity.uniqueName}>`].some((x) => x.toLowerCase() === g);
     };
     const test = (item: AdoWorkItem, c: WiqlCondition): boolean => {
+      if (c.kind === 'and') return test(item, c.left) && test(item, c.right);
+      if (c.kind === 'or') return test(item, c.left) || test(item, c.right);
+      if (c.kind === 'not') return !test(item, c.inner);
+      return testLeaf(item, c);
+    };
+    const testLeaf = (item: AdoWorkItem, c: Exclude<WiqlCondition, { kind: 'and' | 'or' | 'not' }>): boolean => {
+      const where = row ? lookup(c.field) : { item, ref: c.field };
+      if (where === neutral) return true;
+      if ('link' in where) {
+        const given = c.kind === 'compare' ? [resolve(c.value)] : c.kind === 'in' ? c.values.map(resolve) : [];
+        const hit = given.some((g) => String(g).toLowerCase() === String(where.link).toLowerCase());
+        return c.kind === 'compare' && c.op === '<>' ? !hit : c.kind === 'in' && c.negated ? !hit : hit;
+      }
+      const subject = where.item!;
+      const f = refs(where.ref);
       switch (c.kind) {
-        case 'and':
-          return test(item, c.left) && test(item, c.right);
-        case 'or':
-          return test(item, c.left) || test(item, c.right);
-        case 'not':
-          return !test(item, c.inner);
         case 'compare': {
-          const f = refs(c.field);
-          const a = valueOf(item, f.referenceName);
+          const a = valueOf(subject, f.referenceName);
           const b = resolve(c.value);
           if (f.type === 'identity' && (c.op === '=' || c.op === '<>')) return identityMatches(a, b) === (c.op === '=');
           if (f.referenceName === 'System.Tags' && (c.op === '=' || c.op === '<>')) return (String(a ?? '').toLowerCase() === String(b).toLowerCase()) === (c.op === '=');
@@ -813,26 +1093,31 @@ export class AdoSimulator {
           return { '=': d === 0, '<>': d !== 0, '>': d > 0, '>=': d >= 0, '<': d < 0, '<=': d <= 0 }[c.op];
         }
         case 'in': {
-          const f = refs(c.field);
-          const a = valueOf(item, f.referenceName);
+          const a = valueOf(subject, f.referenceName);
           const hit = c.values.some((v) => (f.type === 'identity' ? identityMatches(a, resolve(v)) : compare(a, resolve(v), f.type) === 0));
           return hit !== c.negated;
         }
         case 'contains': {
-          const f = refs(c.field);
-          const hay = String(valueOf(item, f.referenceName) ?? '').toLowerCase();
+          const hay = String(valueOf(subject, f.referenceName) ?? '').toLowerCase();
           const needle = String(resolve(c.value)).toLowerCase();
           const hit = f.referenceName === 'System.Tags' ? hay.split(';').map((t) => t.trim()).includes(needle) : c.words ? new RegExp(`\\b${needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(hay) : hay.includes(needle);
           return hit !== c.negated;
         }
         case 'under': {
-          const f = refs(c.field);
-          const a = String(valueOf(item, f.referenceName) ?? '').toLowerCase();
+          const a = String(valueOf(subject, f.referenceName) ?? '').toLowerCase();
           const b = String(resolve(c.value)).toLowerCase();
           return a === b || a.startsWith(`${b}\\`);
         }
       }
     };
+    if (parsed.source === 'workItemLinks') return this.linkQueryResult(ctx, parsed, (r) => {
+      row = r;
+      try {
+        return !parsed.where || test(r.source, parsed.where);
+      } finally {
+        row = null;
+      }
+    }, refs, top);
     let items = Object.values(this.state.workItems).filter((i) => !parsed.where || test(i, parsed.where));
     const order = parsed.orderBy.length ? parsed.orderBy : [{ field: 'System.Id', descending: false }];
     items.sort((x, y) => {
@@ -861,6 +1146,100 @@ export class AdoSimulator {
     };
   }
 
+  /**
+   * A query FROM WorkItemLinks: sources that match, then their links (of the queried type, to targets
+   * that match). Recursive mode walks the parent/child tree from its roots.
+   */
+  private linkQueryResult(
+    ctx: Ctx,
+    parsed: ReturnType<typeof parseWiql>,
+    matches: (row: { source: AdoWorkItem; target?: AdoWorkItem; linkType?: string }) => boolean,
+    refs: (name: string) => { referenceName: string; name: string },
+    top: number,
+  ): Json {
+    const base = ctx.base;
+    const ref = (i: AdoWorkItem) => ({ id: i.id, url: `${base}/_apis/wit/workItems/${i.id}` });
+    const linksOf = (i: AdoWorkItem) =>
+      i.relations.flatMap((r) => {
+        const id = /\/workItems\/([0-9]+)$/i.exec(r.url)?.[1];
+        const target = id ? this.state.workItems[id] : undefined;
+        return target ? [{ rel: r.rel, target }] : [];
+      });
+    const sources = Object.values(this.state.workItems).filter((i) => matches({ source: i })).sort((a, b) => a.id - b.id);
+    const linkOk = (source: AdoWorkItem, l: { rel: string; target: AdoWorkItem }) => matches({ source, target: l.target, linkType: l.rel });
+    const relations: Json[] = [];
+    if (parsed.mode === 'Recursive') {
+      const childLinks = (i: AdoWorkItem) => linksOf(i).filter((l) => l.rel === 'System.LinkTypes.Hierarchy-Forward' && linkOk(i, l));
+      const childIds = new Set(sources.flatMap((s) => childLinks(s).map((l) => l.target.id)));
+      const walk = (i: AdoWorkItem, seen: Set<number>) => {
+        for (const l of childLinks(i)) {
+          if (seen.has(l.target.id)) continue;
+          seen.add(l.target.id);
+          relations.push({ rel: l.rel, source: ref(i), target: ref(l.target) });
+          walk(l.target, seen);
+        }
+      };
+      for (const root of sources.filter((s) => !childIds.has(s.id))) {
+        relations.push({ target: ref(root) });
+        walk(root, new Set([root.id]));
+      }
+    } else {
+      for (const source of sources) {
+        const links = linksOf(source).filter((l) => linkOk(source, l));
+        if (parsed.mode === 'MustContain' && links.length === 0) continue;
+        if (parsed.mode === 'DoesNotContain' && links.length > 0) continue;
+        relations.push({ target: ref(source) });
+        if (parsed.mode !== 'DoesNotContain') for (const l of links) relations.push({ rel: l.rel, source: ref(source), target: ref(l.target) });
+      }
+    }
+    const column = (name: string) => {
+      const f = refs(name);
+      return { referenceName: f.referenceName, name: f.name, url: `${base}/_apis/wit/fields/${f.referenceName}` };
+    };
+    return {
+      queryType: parsed.mode === 'Recursive' ? 'tree' : 'oneHop',
+      queryResultType: 'workItemLink',
+      asOf: new Date().toISOString(),
+      columns: parsed.fields.map(column),
+      sortColumns: parsed.orderBy.map((o) => ({ field: column(o.field), descending: o.descending })),
+      workItemRelations: relations.slice(0, top),
+    };
+  }
+
+  /** Links between work items are two-sided, as in the service: each side lists the other. */
+  private syncReverseLinks(ctx: Ctx, before: AdoRelation[], item: AdoWorkItem): void {
+    const REVERSE: Record<string, string> = {
+      'System.LinkTypes.Hierarchy-Forward': 'System.LinkTypes.Hierarchy-Reverse',
+      'System.LinkTypes.Hierarchy-Reverse': 'System.LinkTypes.Hierarchy-Forward',
+      'System.LinkTypes.Dependency-Forward': 'System.LinkTypes.Dependency-Reverse',
+      'System.LinkTypes.Dependency-Reverse': 'System.LinkTypes.Dependency-Forward',
+      'System.LinkTypes.Duplicate-Forward': 'System.LinkTypes.Duplicate-Reverse',
+      'System.LinkTypes.Duplicate-Reverse': 'System.LinkTypes.Duplicate-Forward',
+      'System.LinkTypes.Related': 'System.LinkTypes.Related',
+    };
+    const key = (r: AdoRelation) => `${r.rel}|${r.url}`;
+    const was = new Set(before.map(key));
+    const now = new Set(item.relations.map(key));
+    const selfUrl = `${ctx.base}/_apis/wit/workItems/${item.id}`;
+    const changes = [
+      ...item.relations.filter((r) => !was.has(key(r))).map((r) => ({ r, add: true })),
+      ...before.filter((r) => !now.has(key(r))).map((r) => ({ r, add: false })),
+    ];
+    for (const { r, add } of changes) {
+      const reverse = REVERSE[r.rel];
+      const id = /\/workItems\/([0-9]+)$/i.exec(r.url)?.[1];
+      const other = id ? this.state.workItems[id] : undefined;
+      if (!reverse || !other || other.id === item.id) continue;
+      const has = other.relations.findIndex((x) => x.rel === reverse && /\/workItems\/([0-9]+)$/i.exec(x.url)?.[1] === String(item.id));
+      if (add && has < 0) other.relations.push({ rel: reverse, url: selfUrl, attributes: { isLocked: false, name: reverse.includes('Hierarchy') ? (reverse.endsWith('Forward') ? 'Child' : 'Parent') : reverse.split('.').at(-1)! } });
+      else if (!add && has >= 0) other.relations.splice(has, 1);
+      else continue;
+      other.fields['System.ChangedDate'] = this.nextChangeDate();
+      other.fields['System.ChangedBy'] = ctx.identity.id;
+      this.commit(other, ctx);
+    }
+  }
+
   // ───────────────────────── service hooks ─────────────────────────
 
   private subscription(id: string): AdoSubscription {
@@ -869,39 +1248,47 @@ export class AdoSimulator {
     return sub;
   }
 
-  private createSubscription(ctx: Ctx, body: Json): AdoSubscription {
+  /** Creates a subscription, or replaces `existing` (PUT). Only webHooks/httpRequest consumers are delivered to. */
+  private createSubscription(ctx: Ctx, body: Json, existing?: AdoSubscription): AdoSubscription {
     const eventType = String(body['eventType'] ?? '');
-    if (!['workitem.created', 'workitem.updated', 'workitem.commented', 'workitem.deleted'].includes(eventType)) {
-      throw new HttpError(400, 'SubscriptionInputException', `VS1010008: The event type '${eventType}' is not supported by the publisher 'tfs'.`);
-    }
-    if (body['publisherId'] !== 'tfs' || body['consumerId'] !== 'webHooks' || body['consumerActionId'] !== 'httpRequest') {
-      throw new HttpError(400, 'SubscriptionInputException', 'VS1010008: Use publisherId "tfs", consumerId "webHooks" and consumerActionId "httpRequest".');
+    const publisherId = String(body['publisherId'] ?? '');
+    const consumerId = String(body['consumerId'] ?? '');
+    const consumerActionId = String(body['consumerActionId'] ?? '');
+    if (!eventType || !publisherId || !consumerId || !consumerActionId) {
+      throw new HttpError(400, 'SubscriptionInputException', 'VS1010008: publisherId, eventType, consumerId and consumerActionId are required.');
     }
     const consumerInputs = (body['consumerInputs'] ?? {}) as Record<string, string>;
-    try {
-      const url = new URL(consumerInputs['url'] ?? '');
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
-    } catch {
-      throw new HttpError(400, 'SubscriptionInputException', 'VS1010008: The consumer input "url" must be an http(s) URL.');
+    if (consumerId === 'webHooks') {
+      try {
+        const url = new URL(consumerInputs['url'] ?? '');
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+      } catch {
+        throw new HttpError(400, 'SubscriptionInputException', 'VS1010008: The consumer input "url" must be an http(s) URL.');
+      }
     }
-    const publisherInputs = (body['publisherInputs'] ?? {}) as Record<string, string>;
+    const publisherInputs = { ...((body['publisherInputs'] ?? {}) as Record<string, string>) };
     if (publisherInputs['projectId']) this.project(publisherInputs['projectId']);
+    // The service adds where the subscription lives to the publisher inputs.
+    publisherInputs['hostId'] = this.state.collectionId;
     const now = new Date().toISOString();
     const sub: AdoSubscription = {
-      id: randomUUID(),
-      publisherId: 'tfs',
-      eventType: eventType as AdoSubscription['eventType'],
+      id: existing?.id ?? randomUUID(),
+      publisherId,
+      eventType,
       resourceVersion: String(body['resourceVersion'] ?? '1.0'),
-      consumerId: 'webHooks',
-      consumerActionId: 'httpRequest',
+      consumerId,
+      consumerActionId,
       publisherInputs,
       consumerInputs,
       status: 'enabled',
-      createdBy: ctx.identity.id,
-      createdDate: now,
+      createdBy: existing?.createdBy ?? ctx.identity.id,
+      createdDate: existing?.createdDate ?? now,
+      modifiedBy: ctx.identity.id,
       modifiedDate: now,
     };
-    this.state.subscriptions.push(sub);
+    publisherInputs['tfsSubscriptionId'] = sub.id;
+    if (existing) this.state.subscriptions[this.state.subscriptions.indexOf(existing)] = sub;
+    else this.state.subscriptions.push(sub);
     return sub;
   }
 
@@ -909,21 +1296,30 @@ export class AdoSimulator {
     const inputs = { ...s.consumerInputs };
     // The service never returns the basic-auth password it was given.
     if (inputs['basicAuthPassword']) inputs['basicAuthPassword'] = '********';
-    return { ...s, consumerInputs: inputs, createdBy: this.identityRef(base, this.state.identities.find((i) => i.id === s.createdBy)!), url: `${base}/_apis/hooks/subscriptions/${s.id}` };
+    const who = (id: string) => this.identityRef(base, this.state.identities.find((i) => i.id === id) ?? { id, displayName: 'Unknown', uniqueName: '' });
+    return {
+      ...s,
+      consumerInputs: inputs,
+      eventDescription: `${s.eventType}${s.publisherInputs['projectId'] ? ` in project ${s.publisherInputs['projectId']}` : ''}`,
+      actionDescription: s.consumerId === 'webHooks' ? `To host ${(() => { try { return new URL(s.consumerInputs['url'] ?? '').host; } catch { return ''; } })()}` : s.consumerActionId,
+      createdBy: who(s.createdBy),
+      modifiedBy: who(s.modifiedBy),
+      url: `${base}/_apis/hooks/subscriptions/${s.id}`,
+    };
   }
 
   /** Delivers a work item event to every matching subscription, as the service's webhook consumer does. */
   private emit(eventType: AdoSubscription['eventType'], ctx: Ctx, item: AdoWorkItem, before: AdoWorkItem | null, commentText?: string): void {
     const project = this.state.projects.find((p) => p.name === item.fields['System.TeamProject']);
     for (const sub of this.state.subscriptions) {
-      if (sub.status !== 'enabled' || sub.eventType !== eventType) continue;
+      if (sub.status !== 'enabled' || sub.eventType !== eventType || sub.consumerId !== 'webHooks' || !(DELIVERED_EVENTS as readonly string[]).includes(sub.eventType)) continue;
       if (sub.publisherInputs['projectId'] && project && this.project(sub.publisherInputs['projectId']).id !== project.id) continue;
       if (sub.publisherInputs['workItemType'] && sub.publisherInputs['workItemType'] !== item.fields['System.WorkItemType']) continue;
       const base = ctx.base;
-      const rendered = this.renderWorkItem(base, item, { expand: 'relations' });
+      const rendered = this.renderWorkItem(ctx, item, { expand: 'relations' });
       let resource: Json = rendered;
       if (eventType === 'workitem.updated' && before) {
-        const update = this.updatesOf(base, item).at(-1)!;
+        const update = this.updatesOf(ctx, item).at(-1)!;
         resource = { ...update, revision: rendered };
       }
       if (eventType === 'workitem.commented') resource = { ...rendered, fields: { ...(rendered['fields'] as Json), 'System.History': commentText } };

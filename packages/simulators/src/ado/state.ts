@@ -12,7 +12,7 @@ export interface AdoProject {
   name: string;
   description: string;
   /** The process the project uses, which decides its work item types and states. */
-  process: 'Agile' | 'Basic';
+  process: 'Agile' | 'Scrum' | 'Basic';
   lastUpdateTime: string;
 }
 
@@ -26,6 +26,8 @@ export interface AdoRevision {
   rev: number;
   fields: Record<string, unknown>;
   relations: AdoRelation[];
+  /** The discussion comment this revision added (System.History keeps showing the latest one). */
+  comment?: string;
 }
 
 export interface AdoWorkItem {
@@ -54,20 +56,33 @@ export interface AdoAttachment {
   fileName: string;
   /** base64, so the state file stays JSON. */
   content: string;
+  /** A chunked upload still waiting for chunks (registered with uploadType=Chunked). */
+  pending?: boolean;
 }
+
+export interface AdoSavedQuery {
+  id: string;
+  name: string;
+  wiql: string;
+  project: string;
+}
+
+/** Work item events are delivered; subscriptions to other events (builds, …) are kept but never fire here. */
+export const DELIVERED_EVENTS = ['workitem.created', 'workitem.updated', 'workitem.commented', 'workitem.deleted'] as const;
 
 export interface AdoSubscription {
   id: string;
-  publisherId: 'tfs';
-  eventType: 'workitem.created' | 'workitem.updated' | 'workitem.commented' | 'workitem.deleted';
+  publisherId: string;
+  eventType: string;
   resourceVersion: string;
-  consumerId: 'webHooks';
-  consumerActionId: 'httpRequest';
+  consumerId: string;
+  consumerActionId: string;
   publisherInputs: Record<string, string>;
   consumerInputs: Record<string, string>;
   status: 'enabled' | 'disabledBySystem' | 'disabledByUser';
   createdBy: string;
   createdDate: string;
+  modifiedBy: string;
   modifiedDate: string;
 }
 
@@ -82,6 +97,7 @@ export interface AdoState {
   comments: Record<string, AdoComment[]>;
   attachments: Record<string, AdoAttachment>;
   subscriptions: AdoSubscription[];
+  queries: AdoSavedQuery[];
   nextWorkItemId: number;
   nextCommentId: number;
 }
@@ -94,6 +110,14 @@ export const PROCESSES: Record<AdoProject['process'], Record<string, { states: s
     'User Story': { states: ['New', 'Active', 'Resolved', 'Closed', 'Removed'], initial: 'New' },
     Epic: { states: ['New', 'Active', 'Resolved', 'Closed', 'Removed'], initial: 'New' },
     Issue: { states: ['Active', 'Closed'], initial: 'Active' },
+  },
+  Scrum: {
+    'Product Backlog Item': { states: ['New', 'Approved', 'Committed', 'Done', 'Removed'], initial: 'New' },
+    Bug: { states: ['New', 'Approved', 'Committed', 'Done', 'Removed'], initial: 'New' },
+    Task: { states: ['To Do', 'In Progress', 'Done', 'Removed'], initial: 'To Do' },
+    Feature: { states: ['New', 'In Progress', 'Done', 'Removed'], initial: 'New' },
+    Epic: { states: ['New', 'In Progress', 'Done', 'Removed'], initial: 'New' },
+    Impediment: { states: ['Open', 'Closed'], initial: 'Open' },
   },
   Basic: {
     Issue: { states: ['To Do', 'Doing', 'Done'], initial: 'To Do' },
@@ -139,6 +163,7 @@ export function seedAdoState(seed: AdoSeed = {}): AdoState {
     comments: {},
     attachments: {},
     subscriptions: [],
+    queries: [],
     nextWorkItemId: 1,
     nextCommentId: 1,
   };

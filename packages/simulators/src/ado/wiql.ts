@@ -1,6 +1,8 @@
 /**
  * The subset of WIQL the simulator evaluates: what sync triggers and change queries use.
  *   SELECT [f], … FROM WorkItems [WHERE cond] [ORDER BY [f] [ASC|DESC], …]
+ *   SELECT [f], … FROM WorkItemLinks [WHERE cond] [ORDER BY …] [MODE (Recursive | MustContain | MayContain | DoesNotContain)]
+ *     where fields may be [Source].[f] or [Target].[f], and [System.Links.LinkType] names the link type
  *   cond: cond AND cond | cond OR cond | NOT cond | ( cond )
  *       | [f] (= | <> | > | >= | < | <=) value | [f] IN (v, …) | [f] NOT IN (…)
  *       | [f] CONTAINS 'text' | [f] NOT CONTAINS 'text' | [f] CONTAINS WORDS 'text' | [f] UNDER 'path'
@@ -10,7 +12,8 @@
 export type WiqlValue = { kind: 'string'; value: string } | { kind: 'number'; value: number } | { kind: 'macro'; name: string; offset: number };
 
 export type WiqlCondition =
-  | { kind: 'and' | 'or'; left: WiqlCondition; right: WiqlCondition }
+  | { kind: 'and'; left: WiqlCondition; right: WiqlCondition }
+  | { kind: 'or'; left: WiqlCondition; right: WiqlCondition }
   | { kind: 'not'; inner: WiqlCondition }
   | { kind: 'compare'; field: string; op: '=' | '<>' | '>' | '>=' | '<' | '<='; value: WiqlValue }
   | { kind: 'in'; field: string; negated: boolean; values: WiqlValue[] }
@@ -18,6 +21,8 @@ export type WiqlCondition =
   | { kind: 'under'; field: string; value: WiqlValue };
 
 export interface WiqlQuery {
+  source: 'workItems' | 'workItemLinks';
+  mode: 'Recursive' | 'MustContain' | 'MayContain' | 'DoesNotContain' | null;
   fields: string[];
   where: WiqlCondition | null;
   orderBy: Array<{ field: string; descending: boolean }>;
@@ -36,7 +41,15 @@ function tokenize(text: string): Token[] {
     if (c === '[') {
       const end = text.indexOf(']', i);
       if (end < 0) throw new WiqlError('Expecting "]" to close a field name.');
-      tokens.push({ t: 'field', v: text.slice(i + 1, end).trim() });
+      const name = text.slice(i + 1, end).trim();
+      // [Source].[Field] and [Target].[Field] in link queries become one token "Source.Field".
+      const qualified = /^\.\[([^\]]+)\]/.exec(text.slice(end + 1));
+      if (qualified && /^(source|target)$/i.test(name)) {
+        tokens.push({ t: 'field', v: `${name[0]!.toUpperCase()}${name.slice(1).toLowerCase()}::${qualified[1]!.trim()}` });
+        i = end + 1 + qualified[0].length;
+        continue;
+      }
+      tokens.push({ t: 'field', v: name });
       i = end + 1;
     } else if (c === "'" || c === '"') {
       let j = i + 1;
@@ -183,10 +196,8 @@ export function parseWiql(text: string): WiqlQuery {
     fields.push(field());
   }
   expectWord('FROM');
-  const source = peek();
-  if (!(source && ((source.t === 'word' && source.v.toLowerCase() === 'workitems') || (source.t === 'field' && source.v.toLowerCase() === 'workitems')))) {
-    throw new WiqlError('Only flat queries FROM WorkItems are supported.');
-  }
+  const from = peek()?.v.toLowerCase();
+  if (from !== 'workitems' && from !== 'workitemlinks') throw new WiqlError('Expecting FROM WorkItems or FROM WorkItemLinks.');
   p++;
   let where: WiqlCondition | null = null;
   if (isWord('WHERE')) {
@@ -205,6 +216,21 @@ export function parseWiql(text: string): WiqlQuery {
       orderBy.push({ field: f, descending });
     } while (peek()?.t === 'punct' && peek()!.v === ',');
   }
+  let mode: WiqlQuery['mode'] = null;
+  if (isWord('MODE')) {
+    p++;
+    const open = peek()?.t === 'punct' && peek()!.v === '(';
+    if (open) p++;
+    const m = ['Recursive', 'MustContain', 'MayContain', 'DoesNotContain'].find((x) => isWord(x.toUpperCase()));
+    if (!m) throw new WiqlError('Expecting MODE (Recursive), (MustContain), (MayContain) or (DoesNotContain).');
+    p++;
+    if (open) {
+      if (!(peek()?.t === 'punct' && peek()!.v === ')')) throw new WiqlError('Expecting ")" after the mode.');
+      p++;
+    }
+    mode = m as WiqlQuery['mode'];
+  }
   if (p < tokens.length) throw new WiqlError(`Unexpected "${tokens[p]!.v}".`);
-  return { fields, where, orderBy };
+  if (from === 'workitems' && mode) throw new WiqlError('MODE is only valid in a query FROM WorkItemLinks.');
+  return { source: from === 'workitemlinks' ? 'workItemLinks' : 'workItems', mode: from === 'workitemlinks' ? (mode ?? 'MustContain') : null, fields, where, orderBy };
 }

@@ -1,0 +1,133 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AdoSimulator, type RunningSimulator } from '../src/index.js';
+
+const auth = (pat = 'alice-pat') => ({ authorization: `Basic ${Buffer.from(`:${pat}`).toString('base64')}` });
+let sim: AdoSimulator;
+let running: RunningSimulator;
+const started: RunningSimulator[] = [];
+afterEach(async () => {
+  for (const r of started.splice(0)) await r.close();
+});
+async function start(s: AdoSimulator) {
+  sim = s;
+  running = await s.listen();
+  started.push(running);
+  return running;
+}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${running.url}/acme${path}`, {
+    method,
+    headers: { ...auth(), ...(body === undefined ? {} : { 'content-type': Array.isArray(body) ? 'application/json-patch+json' : 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+describe('api-version', () => {
+  beforeEach(() => start(new AdoSimulator()));
+
+  it('is required, in the query or the Accept header', async () => {
+    const none = await call('GET', '/_apis/projects');
+    expect(none.status).toBe(400);
+    expect(await none.json()).toMatchObject({ typeKey: 'VssVersionNotSpecifiedException', message: expect.stringMatching(/No api-version was supplied/) });
+    expect((await call('GET', '/_apis/projects?api-version=7.1')).status).toBe(200);
+    expect((await call('GET', '/_apis/projects', undefined, { accept: 'application/json; api-version=7.1' })).status).toBe(200);
+  });
+
+  it('refuses a version above 7.2 and a preview resource called without -preview', async () => {
+    expect(await (await call('GET', '/_apis/projects?api-version=9.0')).json()).toMatchObject({ typeKey: 'VssVersionOutOfRangeException' });
+    await call('POST', '/Development/_apis/wit/workitems/$Bug?api-version=7.1', [{ op: 'add', path: '/fields/System.Title', value: 'x' }]);
+    const res = await call('GET', '/Development/_apis/wit/workitems/1/comments?api-version=7.1');
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ typeKey: 'VssInvalidPreviewVersionException' });
+  });
+
+  it('requires the JSON Patch media type for work item writes', async () => {
+    const res = await fetch(`${running.url}/acme/Development/_apis/wit/workitems/$Bug?api-version=7.1`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '[]' });
+    expect(res.status).toBe(415);
+  });
+});
+
+describe('rate limiting and faults', () => {
+  it('answers 429 with Retry-After and X-RateLimit-* once the budget is spent', async () => {
+    await start(new AdoSimulator({ rateLimit: { limit: 2, windowMs: 60_000 } }));
+    expect((await call('GET', '/_apis/projects?api-version=7.1')).headers.get('x-ratelimit-remaining')).toBe('1');
+    expect((await call('GET', '/_apis/projects?api-version=7.1')).status).toBe(200);
+    const limited = await call('GET', '/_apis/projects?api-version=7.1');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.headers.get('x-ratelimit-resource')).toBe('Core');
+    expect(limited.headers.get('x-ratelimit-limit')).toBe('2');
+    expect(await limited.json()).toMatchObject({ typeKey: 'RequestThrottledException' });
+    // The budget is per identity.
+    expect((await call('GET', '/_apis/projects?api-version=7.1', undefined, auth('sync-pat'))).status).toBe(200);
+  });
+
+  it('answers injected faults, then recovers', async () => {
+    await start(new AdoSimulator());
+    sim.faults.inject({ status: 503, times: 2, retryAfter: 3, match: /projects/ });
+    const first = await call('GET', '/_apis/projects?api-version=7.1');
+    expect(first.status).toBe(503);
+    expect(first.headers.get('retry-after')).toBe('3');
+    expect((await call('GET', '/_apis/projects?api-version=7.1')).status).toBe(503);
+    expect((await call('GET', '/_apis/projects?api-version=7.1')).status).toBe(200);
+    expect(sim.faults.answered.map((a) => a.status)).toEqual([503, 503, 200]);
+  });
+});
+
+describe('service hooks', () => {
+  it('POSTs workitem.created, workitem.updated and workitem.commented events with basic auth', async () => {
+    const received: Array<{ headers: IncomingMessage['headers']; body: Record<string, any> }> = []; // any: event payloads are read field by field
+    const receiver = createServer((req, res) => {
+      let data = '';
+      req.on('data', (c) => (data += c));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body: JSON.parse(data) });
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    await start(new AdoSimulator());
+    const project = (await (await call('GET', '/_apis/projects/Development?api-version=7.1')).json()) as { id: string };
+    for (const eventType of ['workitem.created', 'workitem.updated', 'workitem.commented']) {
+      const res = await call('POST', '/_apis/hooks/subscriptions?api-version=7.1', {
+        publisherId: 'tfs',
+        eventType,
+        resourceVersion: '1.0',
+        consumerId: 'webHooks',
+        consumerActionId: 'httpRequest',
+        publisherInputs: { projectId: project.id },
+        consumerInputs: { url: hook, basicAuthUsername: 'exalate', basicAuthPassword: 's3cret' },
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { consumerInputs: Record<string, string> }).consumerInputs['basicAuthPassword']).toBe('********');
+    }
+    await call('POST', '/Development/_apis/wit/workitems/$Bug?api-version=7.1', [{ op: 'add', path: '/fields/System.Title', value: 'Hooked' }]);
+    await call('PATCH', '/_apis/wit/workitems/1?api-version=7.1', [{ op: 'add', path: '/fields/System.State', value: 'Active' }]);
+    await call('POST', '/Development/_apis/wit/workitems/1/comments?api-version=7.1-preview.4', { text: 'Looking' });
+    // Items in another project do not match the subscriptions.
+    await call('POST', '/Operations/_apis/wit/workitems/$Issue?api-version=7.1', [{ op: 'add', path: '/fields/System.Title', value: 'Elsewhere' }]);
+    await sim.settled();
+    receiver.close();
+    expect(received.map((r) => r.body['eventType'])).toEqual(['workitem.created', 'workitem.updated', 'workitem.commented']);
+    expect(received[0]!.headers.authorization).toBe(`Basic ${Buffer.from('exalate:s3cret').toString('base64')}`);
+    expect(received[0]!.body['resource']).toMatchObject({ id: 1, fields: { 'System.Title': 'Hooked' } });
+    expect(received[1]!.body['resource']).toMatchObject({ workItemId: 1, fields: { 'System.State': { oldValue: 'New', newValue: 'Active' } }, revision: { id: 1, rev: 2 } });
+    expect(received[2]!.body['resource']).toMatchObject({ id: 1, fields: { 'System.History': 'Looking' } });
+    expect(received[0]!.body['resourceContainers']).toMatchObject({ project: { id: project.id } });
+  });
+});
+
+describe('state file', () => {
+  it('keeps work items across a restart', async () => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'ado-sim-')), 'state.json');
+    await start(new AdoSimulator({ stateFile }));
+    await call('POST', '/Development/_apis/wit/workitems/$Task?api-version=7.1', [{ op: 'add', path: '/fields/System.Title', value: 'Persisted' }]);
+    sim.save();
+    await start(new AdoSimulator({ stateFile }));
+    expect(await (await call('GET', '/_apis/wit/workitems/1?api-version=7.1')).json()).toMatchObject({ fields: { 'System.Title': 'Persisted' } });
+  });
+});

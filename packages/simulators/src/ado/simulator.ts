@@ -333,7 +333,9 @@ export class AdoSimulator {
       const item = this.item(String(req.params['id']));
       const includeDeleted = this.flag(req, 'includeDeleted');
       let comments = (this.state.comments[String(item.id)] ?? []).filter((c) => includeDeleted || !c.isDeleted);
-      if (String(req.query['order'] ?? 'desc').toLowerCase() !== 'asc') comments = [...comments].reverse();
+      // CommentSortOrder by name or number (asc = 1, desc = 2); newest first by default.
+      const order = String(req.query['order'] ?? 'desc').toLowerCase();
+      if (order !== 'asc' && order !== '1') comments = [...comments].reverse();
       const ids = this.listParam(req, 'ids');
       if (ids) comments = comments.filter((c) => ids.includes(String(c.commentId)));
       const top = Math.min(Number(req.query['$top'] ?? 200), 200);

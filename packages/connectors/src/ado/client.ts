@@ -1,0 +1,99 @@
+import { WebApi, getPersonalAccessTokenHandler } from 'azure-devops-node-api';
+import type { ICoreApi } from 'azure-devops-node-api/CoreApi.js';
+import type { IWorkItemTrackingApi } from 'azure-devops-node-api/WorkItemTrackingApi.js';
+import { ConnectorError, errorFromStatus } from '../connector.js';
+
+export interface AdoConnection {
+  /** https://dev.azure.com/{organization} (or a collection URL on Azure DevOps Server). */
+  organizationUrl: string;
+  /** A personal access token with Work Items (read & write) and Service Hooks scopes. */
+  personalAccessToken: string;
+  /** Per request; the service's own limit is far longer. */
+  timeoutMs?: number;
+}
+
+/**
+ * HTTP to Azure DevOps, and nothing else: the official client for what it covers, plain REST for
+ * Service Hooks (which it does not), and one mapping of the service's errors to ours.
+ */
+export class AdoClient {
+  private readonly api: WebApi;
+  private wit: Promise<IWorkItemTrackingApi> | null = null;
+  private core: Promise<ICoreApi> | null = null;
+
+  constructor(readonly connection: AdoConnection) {
+    // The client's own retries stay off: the sync queue retries with backoff and honours Retry-After.
+    this.api = new WebApi(connection.organizationUrl.replace(/\/+$/, ''), getPersonalAccessTokenHandler(connection.personalAccessToken), {
+      socketTimeout: connection.timeoutMs ?? 30_000,
+      allowRetries: false,
+    });
+  }
+
+  /** The Work Item Tracking client; its resource areas are looked up once. */
+  witApi(): Promise<IWorkItemTrackingApi> {
+    this.wit ??= this.api.getWorkItemTrackingApi().catch((error: unknown) => {
+      this.wit = null;
+      throw mapError(error);
+    });
+    return this.wit;
+  }
+
+  coreApi(): Promise<ICoreApi> {
+    this.core ??= this.api.getCoreApi().catch((error: unknown) => {
+      this.core = null;
+      throw mapError(error);
+    });
+    return this.core;
+  }
+
+  /** Runs a client call, mapping its failures to ConnectorError. */
+  async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw mapError(error);
+    }
+  }
+
+  /** Plain REST with the PAT, for APIs the official client lacks. */
+  async rest<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = `${this.connection.organizationUrl.replace(/\/+$/, '')}${path}${path.includes('?') ? '&' : '?'}api-version=7.1`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: {
+          authorization: `Basic ${Buffer.from(`:${this.connection.personalAccessToken}`).toString('base64')}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.connection.timeoutMs ?? 30_000),
+      });
+    } catch (error) {
+      throw errorFromStatus('AZURE_DEVOPS', undefined, `Azure DevOps could not be reached: ${(error as Error).message}`);
+    }
+    const text = await res.text();
+    if (!res.ok) throw errorFromStatus('AZURE_DEVOPS', res.status, serviceMessage(text, res.status), res.headers.get('retry-after'));
+    return (text ? JSON.parse(text) : null) as T;
+  }
+}
+
+function serviceMessage(text: string, status: number): string {
+  try {
+    const body = JSON.parse(text) as { message?: string };
+    if (body.message) return `Azure DevOps answered ${status}: ${body.message}`;
+  } catch {
+    /* not JSON */
+  }
+  return `Azure DevOps answered ${status}.`;
+}
+
+export function mapError(error: unknown): ConnectorError {
+  if (error instanceof ConnectorError) return error;
+  const e = error as { statusCode?: number; message?: string; responseHeaders?: Record<string, string | string[]>; code?: string };
+  if (e.statusCode === undefined) {
+    return errorFromStatus('AZURE_DEVOPS', undefined, `Azure DevOps could not be reached${e.code ? ` (${e.code})` : ''}: ${e.message ?? 'network error'}`);
+  }
+  return errorFromStatus('AZURE_DEVOPS', e.statusCode, `Azure DevOps answered ${e.statusCode}: ${e.message ?? ''}`.trim(), e.responseHeaders?.['retry-after']);
+}

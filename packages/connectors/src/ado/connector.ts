@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
+import type { Project } from '@exalate/contract';
+import type { Comment, WorkItem } from 'azure-devops-node-api/interfaces/WorkItemTrackingInterfaces.js';
+import type {
+  AttachmentDownload,
+  AttachmentInfo,
+  AttachmentUpload,
+  ChangedItem,
+  ChangeQuery,
+  CommentRef,
+  ItemChanges,
+  ItemEvent,
+  ItemRef,
+  ItemType,
+  NewItem,
+  RichText,
+  TrackerConnector,
+  TrackerItem,
+  WebhookSubscription,
+  WebhookTarget,
+} from '../connector.js';
+import { ConnectorError } from '../connector.js';
+import { AdoClient, type AdoConnection } from './client.js';
+import { attachmentsOf, toPatch, toTrackerItem } from './mappers.js';
+import { ADO_EVENTS, parseAdoWebhook, subscriptionBody } from './webhooks.js';
+
+const RELATIONS = 1; // WorkItemExpand.Relations
+const BATCH = 200; // the service's limit per work item batch
+
+/** Azure DevOps Services / Server, through azure-devops-node-api. */
+export class AdoConnector implements TrackerConnector {
+  readonly trackerType = 'AZURE_DEVOPS' as const;
+  readonly trackerUrl: string;
+  private readonly client: AdoClient;
+
+  constructor(connection: AdoConnection) {
+    this.client = new AdoClient(connection);
+    this.trackerUrl = connection.organizationUrl.replace(/\/+$/, '');
+  }
+
+  /** https://learn.microsoft.com/rest/api/azure/devops/core/projects/list?view=azure-devops-rest-7.1 */
+  async listProjects(): Promise<Project[]> {
+    const core = await this.client.coreApi();
+    const projects: Project[] = [];
+    let token: number | undefined;
+    do {
+      const page = await this.client.call(() => core.getProjects(undefined, 100, undefined, token));
+      projects.push(...page.map((p) => ({ key: p.name!, name: p.name! })));
+      token = (page as unknown as { continuationToken?: string }).continuationToken ? Number((page as unknown as { continuationToken: string }).continuationToken) : undefined;
+    } while (token);
+    return projects;
+  }
+
+  /** https://learn.microsoft.com/rest/api/azure/devops/wit/work-item-types/list?view=azure-devops-rest-7.1 */
+  async listItemTypes(project: string): Promise<ItemType[]> {
+    const wit = await this.client.witApi();
+    const types = await this.client.call(() => wit.getWorkItemTypes(project));
+    return types.map((t) => ({ name: t.name!, statuses: (t.states ?? []).map((s) => s.name!) }));
+  }
+
+  /** https://learn.microsoft.com/rest/api/azure/devops/wit/work-items/get-work-item?view=azure-devops-rest-7.1 */
+  async getItem(key: string): Promise<TrackerItem | null> {
+    const id = this.idOf(key);
+    const wit = await this.client.witApi();
+    const item = await this.client.call(() => wit.getWorkItem(id, undefined, undefined, RELATIONS));
+    if (!item) return null;
+    const comments = await this.comments(String(item.fields?.['System.TeamProject']), id);
+    return toTrackerItem(item, comments, this.htmlUrl(item));
+  }
+
+  /**
+   * Pages through WIQL by change date: each page asks for items changed at or after the last one
+   * seen, skipping ids already returned at that instant, so equal timestamps never lose an item.
+   * https://learn.microsoft.com/rest/api/azure/devops/wit/wiql/query-by-wiql?view=azure-devops-rest-7.1
+   */
+  async *searchChanged(query: ChangeQuery): AsyncIterable<ChangedItem> {
+    const wit = await this.client.witApi();
+    const pageSize = Math.min(query.pageSize ?? BATCH, BATCH);
+    let after = query.changedAfter;
+    let strict = true;
+    const seenAtBoundary = new Set<number>();
+    for (;;) {
+      const where = [
+        query.project ? `[System.TeamProject] = '${query.project.replace(/'/g, "''")}'` : null,
+        query.query.trim() ? `(${query.query})` : null,
+        after ? `[System.ChangedDate] ${strict ? '>' : '>='} '${after}'` : null,
+      ].filter(Boolean);
+      const wiql = `SELECT [System.Id], [System.ChangedDate] FROM WorkItems${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY [System.ChangedDate] ASC, [System.Id] ASC`;
+      const result = await this.client.call(() => wit.queryByWiql({ query: wiql }, query.project ? { project: query.project } : undefined, true, pageSize + seenAtBoundary.size));
+      const ids = (result.workItems ?? []).map((w) => w.id!).filter((id) => !seenAtBoundary.has(id)).slice(0, pageSize);
+      if (ids.length === 0) return;
+      const items = await this.client.call(() => wit.getWorkItemsBatch({ ids, fields: ['System.Id', 'System.ChangedDate'] }));
+      const changed = new Map(items.map((i) => [i.id!, new Date(i.fields!['System.ChangedDate'] as string).toISOString()]));
+      for (const id of ids) {
+        const updated = changed.get(id);
+        if (!updated) continue;
+        yield { key: String(id), id: String(id), url: `${this.trackerUrl}/_workitems/edit/${id}`, updated };
+      }
+      const last = changed.get(ids.at(-1)!)!;
+      if (last !== after) seenAtBoundary.clear();
+      for (const id of ids) if (changed.get(id) === last) seenAtBoundary.add(id);
+      after = last;
+      strict = false;
+      if (ids.length < pageSize) return;
+    }
+  }
+
+  /** https://learn.microsoft.com/rest/api/azure/devops/wit/work-items/create?view=azure-devops-rest-7.1 */
+  async createItem(input: NewItem): Promise<ItemRef> {
+    const wit = await this.client.witApi();
+    const created = await this.client.call(() => wit.createWorkItem(null, toPatch(input), input.project, input.type));
+    return this.ref(created);
+  }
+
+  /** https://learn.microsoft.com/rest/api/azure/devops/wit/work-items/update?view=azure-devops-rest-7.1 */
+  async updateItem(key: string, changes: ItemChanges): Promise<ItemRef> {
+    const wit = await this.client.witApi();
+    const patch = toPatch(changes);
+    if (patch.length === 0) {
+      const item = await this.client.call(() => wit.getWorkItem(this.idOf(key)));
+      if (!item) throw this.notFound(key);
+      return this.ref(item);
+    }
+    const updated = await this.client.call(() => wit.updateWorkItem(null, patch, this.idOf(key)));
+    if (!updated) throw this.notFound(key);
+    return this.ref(updated);
+  }
+
+  /** https://learn.microsoft.com/rest/api/azure/devops/wit/comments/add-comment?view=azure-devops-rest-7.1 */
+  async addComment(key: string, body: RichText): Promise<CommentRef> {
+    const { wit, project, id } = await this.locate(key);
+    const comment = await this.client.call(() => wit.addComment({ text: this.html(body) }, project, id));
+    if (!comment) throw this.notFound(key);
+    return { id: String(comment.id), created: new Date(comment.createdDate!).toISOString(), updated: new Date(comment.modifiedDate ?? comment.createdDate!).toISOString() };
+  }
+
+  /** https://learn.microsoft.com/rest/api/azure/devops/wit/comments/update-comment?view=azure-devops-rest-7.1 */
+  async updateComment(key: string, commentId: string, body: RichText): Promise<CommentRef> {
+    const { wit, project, id } = await this.locate(key);
+    const comment = await this.client.call(() => wit.updateComment({ text: this.html(body) }, project, id, Number(commentId)));
+    if (!comment) throw new ConnectorError('NOT_FOUND', `Comment ${commentId} of work item ${key} does not exist.`, { tracker: 'AZURE_DEVOPS', status: 404 });
+    return { id: String(comment.id), created: new Date(comment.createdDate!).toISOString(), updated: new Date(comment.modifiedDate!).toISOString() };
+  }
+
+  /** https://learn.microsoft.com/rest/api/azure/devops/wit/attachments/get?view=azure-devops-rest-7.1 */
+  async downloadAttachment(key: string, attachmentId: string): Promise<AttachmentDownload> {
+    const wit = await this.client.witApi();
+    const item = await this.client.call(() => wit.getWorkItem(this.idOf(key), undefined, undefined, RELATIONS));
+    const info = item ? attachmentsOf(item).find((a) => a.id === attachmentId.toLowerCase()) : undefined;
+    if (!info) throw new ConnectorError('NOT_FOUND', `Work item ${key} has no attachment ${attachmentId}.`, { tracker: 'AZURE_DEVOPS', status: 404 });
+    const source = await this.client.call(() => wit.getAttachmentContent(info.id, info.filename, undefined, true));
+    const { stream, sha256 } = hashing(Readable.from(source as AsyncIterable<Buffer>));
+    return { info, stream, sha256 };
+  }
+
+  /**
+   * Upload, then link it to the work item.
+   * https://learn.microsoft.com/rest/api/azure/devops/wit/attachments/create?view=azure-devops-rest-7.1
+   */
+  async uploadAttachment(key: string, file: AttachmentUpload): Promise<AttachmentInfo> {
+    const { wit, project, id } = await this.locate(key);
+    const { stream, sha256 } = hashing(Buffer.isBuffer(file.content) ? Readable.from([file.content]) : file.content);
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => (size += chunk.length));
+    const ref = await this.client.call(() => wit.createAttachment(null, stream, file.filename, undefined, project));
+    const digest = await sha256;
+    await this.client.call(() =>
+      wit.updateWorkItem(null, [{ op: 'add', path: '/relations/-', value: { rel: 'AttachedFile', url: ref.url, attributes: { comment: '' } } } as never], id),
+    );
+    return { id: ref.id!.toLowerCase(), filename: file.filename, mimeType: file.mimeType, size, sha256: digest };
+  }
+
+  /** One subscription per event. https://learn.microsoft.com/rest/api/azure/devops/hooks/subscriptions/create?view=azure-devops-rest-7.1 */
+  async subscribe(hook: WebhookTarget): Promise<WebhookSubscription> {
+    let projectId: string | undefined;
+    if (hook.project) {
+      const core = await this.client.coreApi();
+      const project = await this.client.call(() => core.getProject(hook.project!));
+      if (!project) throw new ConnectorError('NOT_FOUND', `There is no project ${hook.project} in ${this.trackerUrl}.`, { tracker: 'AZURE_DEVOPS', status: 404 });
+      projectId = project.id;
+    }
+    const ids: string[] = [];
+    try {
+      for (const eventType of Object.keys(ADO_EVENTS)) {
+        const created = await this.client.rest<{ id: string }>('POST', '/_apis/hooks/subscriptions', subscriptionBody(eventType, hook.url, hook.secret, projectId));
+        ids.push(created.id);
+      }
+    } catch (error) {
+      // All or nothing: a half-made subscription would miss events silently.
+      await Promise.allSettled(ids.map((id) => this.client.rest('DELETE', `/_apis/hooks/subscriptions/${id}`)));
+      throw error;
+    }
+    return { id: ids.join(','), events: Object.keys(ADO_EVENTS) };
+  }
+
+  async unsubscribe(subscriptionId: string): Promise<void> {
+    for (const id of subscriptionId.split(',').filter(Boolean)) {
+      await this.client.rest('DELETE', `/_apis/hooks/subscriptions/${id}`).catch((error: unknown) => {
+        if (!(error instanceof ConnectorError && error.code === 'NOT_FOUND')) throw error;
+      });
+    }
+  }
+
+  parseWebhook(request: { body: unknown; headers: Record<string, string | undefined> }, secret: string): ItemEvent[] {
+    return parseAdoWebhook(request.body, request.headers, secret);
+  }
+
+  // ───────────────────────── helpers ─────────────────────────
+
+  private idOf(key: string): number {
+    if (!/^[0-9]+$/.test(key)) throw new ConnectorError('NOT_FOUND', `"${key}" is not an Azure DevOps work item id.`, { tracker: 'AZURE_DEVOPS' });
+    return Number(key);
+  }
+
+  private async locate(key: string) {
+    const wit = await this.client.witApi();
+    const id = this.idOf(key);
+    const item = await this.client.call(() => wit.getWorkItem(id, ['System.TeamProject']));
+    if (!item) throw this.notFound(key);
+    return { wit, id, project: String(item.fields!['System.TeamProject']) };
+  }
+
+  /** All comments, oldest first, across pages. https://learn.microsoft.com/rest/api/azure/devops/wit/comments/get-comments?view=azure-devops-rest-7.1 */
+  private async comments(project: string, id: number): Promise<Comment[]> {
+    const wit = await this.client.witApi();
+    const all: Comment[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.call(() => wit.getComments(project, id, 200, token, false, undefined, 1 /* CommentSortOrder.Asc */));
+      all.push(...(page?.comments ?? []));
+      token = page?.continuationToken;
+    } while (token);
+    return all;
+  }
+
+  private html(body: RichText): string {
+    if (body.format !== 'html' || typeof body.value !== 'string') throw new Error(`Azure DevOps comments are HTML; convert ${body.format} first.`);
+    return body.value;
+  }
+
+  private ref(item: WorkItem): ItemRef {
+    return { key: String(item.id), id: String(item.id), url: this.htmlUrl(item) };
+  }
+
+  private htmlUrl(item: WorkItem): string {
+    return `${this.trackerUrl}/_workitems/edit/${item.id}`;
+  }
+
+  private notFound(key: string): ConnectorError {
+    return new ConnectorError('NOT_FOUND', `Work item ${key} does not exist in ${this.trackerUrl}, or the token cannot read it.`, { tracker: 'AZURE_DEVOPS', status: 404 });
+  }
+}
+
+/** Passes a stream through while hashing it. */
+function hashing(source: Readable): { stream: PassThrough; sha256: Promise<string> } {
+  const hash = createHash('sha256');
+  const stream = new PassThrough();
+  const sha256 = new Promise<string>((resolve, reject) => {
+    source.on('data', (chunk: Buffer) => hash.update(chunk));
+    source.on('end', () => resolve(hash.digest('hex')));
+    source.on('error', reject);
+  });
+  source.pipe(stream);
+  sha256.catch(() => undefined);
+  return { stream, sha256 };
+}

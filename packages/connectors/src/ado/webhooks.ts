@@ -1,0 +1,43 @@
+import { timingSafeEqual } from 'node:crypto';
+import { ConnectorError, type ItemEvent } from '../connector.js';
+
+/** The Service Hooks events a connection listens to, and what each means for us. */
+export const ADO_EVENTS: Record<string, ItemEvent['kind']> = {
+  'workitem.created': 'created',
+  'workitem.updated': 'updated',
+  'workitem.commented': 'commented',
+  'workitem.deleted': 'deleted',
+};
+
+/** The user name our subscriptions send with the secret as basic-auth password. */
+export const HOOK_USER = 'exalate';
+
+/**
+ * The subscription body for one event. https://learn.microsoft.com/rest/api/azure/devops/hooks/subscriptions/create?view=azure-devops-rest-7.1
+ */
+export function subscriptionBody(eventType: string, url: string, secret: string, projectId: string | undefined): Record<string, unknown> {
+  return {
+    publisherId: 'tfs',
+    eventType,
+    resourceVersion: '1.0',
+    consumerId: 'webHooks',
+    consumerActionId: 'httpRequest',
+    publisherInputs: projectId ? { projectId } : {},
+    consumerInputs: { url, basicAuthUsername: HOOK_USER, basicAuthPassword: secret, resourceDetailsToSend: 'minimal', messagesToSend: 'none', detailedMessagesToSend: 'none' },
+  };
+}
+
+/** The work item a Service Hooks event is about; checks the basic-auth secret first. */
+export function parseAdoWebhook(body: unknown, headers: Record<string, string | undefined>, secret: string): ItemEvent[] {
+  const expected = Buffer.from(`Basic ${Buffer.from(`${HOOK_USER}:${secret}`).toString('base64')}`);
+  const given = Buffer.from(headers['authorization'] ?? '');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new ConnectorError('AUTH_FAILED', 'This webhook call does not carry the subscription secret; it was not sent by our Azure DevOps subscription.', { tracker: 'AZURE_DEVOPS', status: 401 });
+  }
+  const event = body as { eventType?: string; resource?: { id?: number; workItemId?: number } };
+  const kind = event.eventType ? ADO_EVENTS[event.eventType] : undefined;
+  if (!kind || !event.resource) return [];
+  // workitem.updated carries the update (its workItemId); the others carry the work item itself.
+  const id = kind === 'updated' ? event.resource.workItemId : event.resource.id;
+  return id === undefined ? [] : [{ kind, key: String(id) }];
+}

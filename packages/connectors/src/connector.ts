@@ -1,0 +1,212 @@
+import type { Readable } from 'node:stream';
+import type { NodeType, Project } from '@exalate/contract';
+
+/**
+ * What the sync engine asks of a tracker. One implementation per tracker (ado/, jira/,
+ * servicenow/); the engine never knows which one it talks to.
+ */
+export interface TrackerConnector {
+  readonly trackerType: NodeType;
+  /** Where the tracker lives, as shown to the partner admin. */
+  readonly trackerUrl: string;
+
+  listProjects(): Promise<Project[]>;
+  listItemTypes(project: string): Promise<ItemType[]>;
+
+  /** Everything the outgoing script may read of one item. Null when it does not exist. */
+  getItem(key: string): Promise<TrackerItem | null>;
+
+  /**
+   * Items that match a trigger query (in the tracker's language) and changed after the watermark,
+   * oldest change first, all pages. The safety net behind webhooks.
+   */
+  searchChanged(query: ChangeQuery): AsyncIterable<ChangedItem>;
+
+  createItem(input: NewItem): Promise<ItemRef>;
+  updateItem(key: string, changes: ItemChanges): Promise<ItemRef>;
+
+  addComment(key: string, body: RichText): Promise<CommentRef>;
+  updateComment(key: string, commentId: string, body: RichText): Promise<CommentRef>;
+
+  /** Streams an attachment's bytes; the sha256 is known once the stream has ended. */
+  downloadAttachment(key: string, attachmentId: string): Promise<AttachmentDownload>;
+  uploadAttachment(key: string, file: AttachmentUpload): Promise<AttachmentInfo>;
+
+  /** Registers a webhook for item events where the tracker offers them; null where it does not. */
+  subscribe(hook: WebhookTarget): Promise<WebhookSubscription | null>;
+  unsubscribe(subscriptionId: string): Promise<void>;
+  /**
+   * The items an incoming webhook call is about (empty when it is no item event). Throws
+   * ConnectorError AUTH_FAILED when the call does not carry the subscription's secret.
+   */
+  parseWebhook(request: { body: unknown; headers: Record<string, string | undefined> }, secret: string): ItemEvent[];
+}
+
+/** The native text format of a field, named so the converter knows what it holds. */
+export type TextFormat = 'html' | 'jira-wiki' | 'adf' | 'plain';
+
+export interface RichText {
+  format: TextFormat;
+  /** A string for html, jira-wiki and plain; the document object for adf. */
+  value: string | Record<string, unknown>;
+}
+
+export interface Person {
+  displayName: string;
+  email: string | null;
+  /** The tracker's own id for the person. */
+  id: string | null;
+}
+
+export interface ItemType {
+  name: string;
+  statuses: string[];
+}
+
+export interface ItemRef {
+  /** What people call it: "SUP-12", "42", "INC0010001". */
+  key: string;
+  /** The tracker's internal id, when it differs from the key. */
+  id: string;
+  url: string;
+}
+
+export interface TrackerItem extends ItemRef {
+  project: string;
+  type: string;
+  summary: string;
+  description: RichText | null;
+  status: string;
+  priority: string | null;
+  labels: string[];
+  assignee: Person | null;
+  reporter: Person | null;
+  created: string;
+  updated: string;
+  /** The tracker's revision/version counter, when it has one. */
+  version: string | null;
+  comments: TrackerComment[];
+  attachments: AttachmentInfo[];
+  /** Every other field, by the tracker's field name, as the tracker returns it. */
+  customFields: Record<string, unknown>;
+}
+
+export interface TrackerComment {
+  id: string;
+  author: Person | null;
+  body: RichText;
+  created: string;
+  updated: string;
+}
+
+export interface CommentRef {
+  id: string;
+  created: string;
+  updated: string;
+}
+
+export interface AttachmentInfo {
+  id: string;
+  filename: string;
+  mimeType: string | null;
+  size: number | null;
+  /** Known after a transfer through the connector (download or upload). */
+  sha256: string | null;
+}
+
+export interface AttachmentDownload {
+  info: AttachmentInfo;
+  stream: Readable;
+  /** Resolves when the stream has ended: the sha256 of the bytes that went through. */
+  sha256: Promise<string>;
+}
+
+export interface AttachmentUpload {
+  filename: string;
+  mimeType: string | null;
+  content: Readable | Buffer;
+}
+
+export interface ChangeQuery {
+  /** The trigger, in the tracker's language (WIQL condition, JQL, encoded query); empty: everything in `project`. */
+  query: string;
+  project?: string;
+  /** Only items changed strictly after this instant (ISO 8601). */
+  changedAfter: string | null;
+  pageSize?: number;
+}
+
+export interface ChangedItem extends ItemRef {
+  updated: string;
+}
+
+export interface NewItem {
+  project: string;
+  type: string;
+  summary: string;
+  description?: RichText | null;
+  status?: string;
+  priority?: string | null;
+  labels?: string[];
+  assigneeEmail?: string | null;
+  customFields?: Record<string, unknown>;
+}
+
+export type ItemChanges = Partial<Omit<NewItem, 'project' | 'type'>>;
+
+export interface WebhookTarget {
+  url: string;
+  /** Sent back by the tracker so a webhook call can be told from a forgery. */
+  secret: string;
+  project?: string;
+}
+
+export interface WebhookSubscription {
+  id: string;
+  events: string[];
+}
+
+export interface ItemEvent {
+  kind: 'created' | 'updated' | 'commented' | 'deleted';
+  key: string;
+}
+
+/** Every failure a connector reports, mapped from the tracker's own. */
+export type ConnectorErrorCode = 'AUTH_FAILED' | 'FORBIDDEN' | 'NOT_FOUND' | 'RATE_LIMITED' | 'UNAVAILABLE' | 'REJECTED' | 'NETWORK';
+
+export class ConnectorError extends Error {
+  constructor(
+    readonly code: ConnectorErrorCode,
+    message: string,
+    readonly details: { status?: number; retryAfterMs?: number; tracker: NodeType },
+  ) {
+    super(message);
+    this.name = 'ConnectorError';
+  }
+
+  /** Whether trying again later can succeed (the queue backs off, honouring retryAfterMs). */
+  get retryable(): boolean {
+    return this.code === 'RATE_LIMITED' || this.code === 'UNAVAILABLE' || this.code === 'NETWORK';
+  }
+}
+
+/** Retry-After is seconds or an HTTP date. */
+export function parseRetryAfter(value: string | string[] | undefined | null, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  if (/^[0-9]+$/.test(v.trim())) return Number(v.trim()) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+export function errorFromStatus(tracker: NodeType, status: number | undefined, message: string, retryAfter?: string | string[] | null): ConnectorError {
+  const retryAfterMs = parseRetryAfter(retryAfter);
+  const details = { tracker, ...(status !== undefined ? { status } : {}), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  if (status === undefined) return new ConnectorError('NETWORK', message, details);
+  if (status === 401) return new ConnectorError('AUTH_FAILED', message, details);
+  if (status === 403) return new ConnectorError('FORBIDDEN', message, details);
+  if (status === 404) return new ConnectorError('NOT_FOUND', message, details);
+  if (status === 429) return new ConnectorError('RATE_LIMITED', message, details);
+  if (status >= 500) return new ConnectorError('UNAVAILABLE', message, details);
+  return new ConnectorError('REJECTED', message, details);
+}

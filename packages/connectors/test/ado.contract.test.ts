@@ -1,0 +1,23 @@
+import { AdoSimulator } from '@exalate/simulators';
+import { AdoConnector } from '../src/index.js';
+import { connectorContract } from './contract.js';
+
+connectorContract('Azure DevOps', async () => {
+  const sim = new AdoSimulator();
+  const running = await sim.listen();
+  const organizationUrl = `${running.url}/acme`;
+  return {
+    connector: new AdoConnector({ organizationUrl, personalAccessToken: 'sync-pat' }),
+    badCredentials: new AdoConnector({ organizationUrl, personalAccessToken: 'revoked-pat' }),
+    project: 'Development',
+    itemType: 'Bug',
+    otherStatus: 'Active',
+    assigneeEmail: 'bob@acme.example',
+    description: { format: 'html', value: '<p>Steps: <b>open</b> the cart</p>' },
+    comment: (text) => ({ format: 'html', value: `<p>${text}</p>` }),
+    labelQuery: (label) => `[System.Tags] CONTAINS '${label}'`,
+    injectFault: (status, times, retryAfter) => sim.faults.inject({ status, times, ...(retryAfter !== undefined ? { retryAfter } : {}) }),
+    settled: () => sim.settled(),
+    close: () => running.close(),
+  };
+});

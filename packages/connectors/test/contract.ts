@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConnectorError, type ChangedItem, type RichText, type TrackerConnector } from '../src/index.js';
+
+/** What the contract needs from a tracker and its simulator, beyond the connector itself. */
+export interface ConnectorFixture {
+  connector: TrackerConnector;
+  /** The same tracker with credentials it refuses. */
+  badCredentials: TrackerConnector;
+  project: string;
+  itemType: string;
+  /** A status other than the initial one that the type can move to. */
+  otherStatus: string;
+  assigneeEmail: string;
+  description: RichText;
+  comment(text: string): RichText;
+  /** A trigger query, in the tracker's language, for items carrying a label. */
+  labelQuery(label: string): string;
+  /** The next `times` requests answer `status` (with Retry-After seconds, when given). */
+  injectFault(status: number, times: number, retryAfterSeconds?: number): void;
+  /** Service-hook deliveries still under way. */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function collect(it: AsyncIterable<ChangedItem>): Promise<ChangedItem[]> {
+  const out: ChangedItem[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+/** The one contract every connector passes against its simulator. */
+export function connectorContract(name: string, setup: () => Promise<ConnectorFixture>): void {
+  describe(`${name} connector contract`, () => {
+    let f: ConnectorFixture;
+    beforeEach(async () => {
+      f = await setup();
+    });
+    afterEach(() => f.close());
+
+    it('lists projects and item types with their statuses', async () => {
+      expect((await f.connector.listProjects()).map((p) => p.key)).toContain(f.project);
+      const types = await f.connector.listItemTypes(f.project);
+      const type = types.find((t) => t.name === f.itemType);
+      expect(type?.statuses).toContain(f.otherStatus);
+    });
+
+    it('creates, reads and updates an item', async () => {
+      const ref = await f.connector.createItem({ project: f.project, type: f.itemType, summary: 'Checkout fails', description: f.description, labels: ['customer', 'p1'], priority: '1', assigneeEmail: f.assigneeEmail });
+      const item = await f.connector.getItem(ref.key);
+      expect(item).toMatchObject({ key: ref.key, project: f.project, type: f.itemType, summary: 'Checkout fails', labels: expect.arrayContaining(['customer', 'p1']), assignee: { email: f.assigneeEmail } });
+      expect(item!.description?.format).toBe(f.description.format);
+      const before = item!.updated;
+      await new Promise((r) => setTimeout(r, 5));
+      await f.connector.updateItem(ref.key, { summary: 'Checkout fails on Safari', status: f.otherStatus, labels: ['customer'] });
+      const after = await f.connector.getItem(ref.key);
+      expect(after).toMatchObject({ summary: 'Checkout fails on Safari', status: f.otherStatus, labels: ['customer'] });
+      expect(new Date(after!.updated).getTime()).toBeGreaterThan(new Date(before).getTime());
+    });
+
+    it('answers null for an item that does not exist', async () => {
+      expect(await f.connector.getItem('999999')).toBeNull();
+    });
+
+    it('adds and edits comments', async () => {
+      const { key } = await f.connector.createItem({ project: f.project, type: f.itemType, summary: 'With comments' });
+      const first = await f.connector.addComment(key, f.comment('First'));
+      await f.connector.addComment(key, f.comment('Second'));
+      await f.connector.updateComment(key, first.id, f.comment('First, edited'));
+      const item = await f.connector.getItem(key);
+      expect(item!.comments.map((c) => JSON.stringify(c.body.value))).toEqual([expect.stringContaining('First, edited'), expect.stringContaining('Second')]);
+      expect(item!.comments[0]!.id).toBe(first.id);
+    });
+
+    it('streams attachments in and out with their sha256', async () => {
+      const { key } = await f.connector.createItem({ project: f.project, type: f.itemType, summary: 'With a file' });
+      const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251));
+      const sha = createHash('sha256').update(bytes).digest('hex');
+      const uploaded = await f.connector.uploadAttachment(key, { filename: 'trace.bin', mimeType: 'application/octet-stream', content: bytes });
+      expect(uploaded).toMatchObject({ filename: 'trace.bin', size: bytes.length, sha256: sha });
+      const item = await f.connector.getItem(key);
+      expect(item!.attachments).toEqual([expect.objectContaining({ id: uploaded.id, filename: 'trace.bin' })]);
+      const download = await f.connector.downloadAttachment(key, uploaded.id);
+      expect(await readAll(download.stream)).toEqual(bytes);
+      expect(await download.sha256).toBe(sha);
+    });
+
+    it('finds changed items by trigger query and watermark, across pages', async () => {
+      const keys: string[] = [];
+      for (let i = 0; i < 5; i++) keys.push((await f.connector.createItem({ project: f.project, type: f.itemType, summary: `Batch ${i}`, labels: i === 2 ? ['other'] : ['sync'] })).key);
+      const all = await collect(f.connector.searchChanged({ query: f.labelQuery('sync'), project: f.project, changedAfter: null, pageSize: 2 }));
+      expect(all.map((x) => x.key)).toEqual([keys[0], keys[1], keys[3], keys[4]]);
+      const later = await collect(f.connector.searchChanged({ query: f.labelQuery('sync'), project: f.project, changedAfter: all[1]!.updated, pageSize: 2 }));
+      expect(later.map((x) => x.key)).toEqual([keys[3], keys[4]]);
+      await f.connector.updateItem(keys[0]!, { summary: 'Batch 0, again' });
+      const again = await collect(f.connector.searchChanged({ query: f.labelQuery('sync'), project: f.project, changedAfter: all.at(-1)!.updated }));
+      expect(again.map((x) => x.key)).toEqual([keys[0]]);
+    });
+
+    it('reports 429 as retryable with Retry-After, 5xx as retryable, and refused credentials as not', async () => {
+      const { key } = await f.connector.createItem({ project: f.project, type: f.itemType, summary: 'Faults' });
+      f.injectFault(429, 1, 7);
+      const limited = await f.connector.getItem(key).catch((e: unknown) => e);
+      expect(limited).toBeInstanceOf(ConnectorError);
+      expect(limited).toMatchObject({ code: 'RATE_LIMITED', retryable: true, details: { status: 429, retryAfterMs: 7000 } });
+      f.injectFault(503, 1);
+      expect(await f.connector.getItem(key).catch((e: unknown) => e)).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+      expect(await f.connector.getItem(key)).toMatchObject({ key });
+      const refused = await f.badCredentials.getItem(key).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'AUTH_FAILED', retryable: false });
+    });
+
+    it('subscribes to webhooks and maps their calls to items; a forged call is refused', async () => {
+      const calls: Array<{ body: unknown; headers: IncomingHttpHeaders }> = [];
+      const receiver = createServer((req, res) => {
+        let data = '';
+        req.on('data', (c) => (data += c));
+        req.on('end', () => {
+          calls.push({ body: JSON.parse(data || 'null'), headers: req.headers });
+          res.end();
+        });
+      });
+      await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+      const secret = 'hook-secret-123';
+      const sub = await f.connector.subscribe({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`, secret, project: f.project });
+      expect(sub).not.toBeNull();
+      const { key } = await f.connector.createItem({ project: f.project, type: f.itemType, summary: 'Hooked' });
+      await f.connector.updateItem(key, { summary: 'Hooked, changed' });
+      await f.connector.addComment(key, f.comment('Hello'));
+      await f.settled();
+      const events = calls.flatMap((c) => f.connector.parseWebhook({ body: c.body, headers: c.headers as Record<string, string> }, secret));
+      expect(events).toEqual(expect.arrayContaining([{ kind: 'created', key }, { kind: 'updated', key }, { kind: 'commented', key }]));
+      expect(() => f.connector.parseWebhook({ body: calls[0]!.body, headers: calls[0]!.headers as Record<string, string> }, 'another-secret')).toThrow(expect.objectContaining({ code: 'AUTH_FAILED' }));
+      await f.connector.unsubscribe(sub!.id);
+      const before = calls.length;
+      await f.connector.updateItem(key, { summary: 'After unsubscribe' });
+      await f.settled();
+      expect(calls.length).toBe(before);
+      receiver.close();
+    });
+  });
+}

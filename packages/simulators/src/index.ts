@@ -2,3 +2,4 @@ export { listen, FaultInjector, RateLimiter, credentials, type Fault, type Runni
 export { AdoSimulator, type AdoSimulatorOptions } from './ado/simulator.js';
 export { seedAdoState, PROCESSES, type AdoState, type AdoSeed, type AdoWorkItem, type AdoComment, type AdoProject, type AdoIdentity } from './ado/state.js';
 export { parseWiql, WiqlError } from './ado/wiql.js';
+export { parseSimulatorArgs, startSimulator, type SimulatorCliOptions } from './cli.js';

@@ -3,3 +3,6 @@ export { AdoSimulator, type AdoSimulatorOptions } from './ado/simulator.js';
 export { seedAdoState, PROCESSES, type AdoState, type AdoSeed, type AdoWorkItem, type AdoComment, type AdoProject, type AdoIdentity } from './ado/state.js';
 export { parseWiql, WiqlError } from './ado/wiql.js';
 export { parseSimulatorArgs, startSimulator, type SimulatorCliOptions } from './cli.js';
+export { JiraSimulator, type JiraSimulatorOptions } from './jira/simulator.js';
+export { seedJiraState, ISSUE_TYPES, STATUSES, TRANSITIONS, PRIORITIES, type JiraState, type JiraSeed, type JiraFlavor, type JiraIssue } from './jira/state.js';
+export { parseJql, jqlDate, JqlError } from './jira/jql.js';

@@ -133,11 +133,11 @@ export class JiraSimulator {
       });
     });
     r.get(`${a}/myself`, (req, res) => {
-      res.json(this.renderUser(this.base(req), this.me(req)));
+      res.json(this.renderUser(this.base(req), this.me(req), true));
     });
     r.get(`${a}/user/search`, (req, res) => {
       const q = String(req.query['query'] ?? req.query['username'] ?? '').toLowerCase();
-      res.json(this.state.users.filter((u) => q && [u.emailAddress, u.displayName, u.name].some((x) => x.toLowerCase().includes(q))).map((u) => this.renderUser(this.base(req), u)));
+      res.json(this.state.users.filter((u) => q && [u.emailAddress, u.displayName, u.name].some((x) => x.toLowerCase().includes(q))).map((u) => this.renderUser(this.base(req), u, true)));
     });
     r.get(`${a}/priority`, (req, res) => {
       res.json(PRIORITIES.map((p) => this.renderPriority(this.base(req), p.id)));
@@ -287,8 +287,10 @@ export class JiraSimulator {
         })
         .catch(next);
     });
+    // Attachment metadata: the same fields, with a numeric id (AttachmentMetadata).
     r.get(`${a}/attachment/:id`, (req, res) => {
-      res.json(this.renderAttachment(req, this.attachment(String(req.params['id']))));
+      const rendered = this.renderAttachment(req, this.attachment(String(req.params['id'])));
+      res.json({ ...rendered, id: Number(rendered['id']) });
     });
     r.get(`${a}/attachment/content/:id`, (req, res) => this.sendAttachment(res, String(req.params['id'])));
   }
@@ -731,9 +733,10 @@ export class JiraSimulator {
     return { '48x48': url(48), '24x24': url(24), '16x16': url(16), '32x32': url(32) };
   }
 
-  renderUser(base: string, u: JiraUser): Json {
+  /** A user; `full` is the User of /myself and /user (with locale), otherwise the UserDetails embedded in issues. */
+  renderUser(base: string, u: JiraUser, full = false): Json {
     if (this.state.flavor === 'cloud') {
-      return { self: `${base}/rest/api/3/user?accountId=${u.accountId}`, accountId: u.accountId, accountType: 'atlassian', emailAddress: u.emailAddress, avatarUrls: this.avatars(base, u.accountId), displayName: u.displayName, active: u.active, timeZone: 'UTC', locale: 'en_US' };
+      return { self: `${base}/rest/api/3/user?accountId=${u.accountId}`, accountId: u.accountId, accountType: 'atlassian', emailAddress: u.emailAddress, avatarUrls: this.avatars(base, u.accountId), displayName: u.displayName, active: u.active, timeZone: 'UTC', ...(full ? { locale: 'en_US' } : {}) };
     }
     return { self: `${base}/rest/api/2/user?username=${u.name}`, key: u.name, name: u.name, emailAddress: u.emailAddress, avatarUrls: this.avatars(base, u.name), displayName: u.displayName, active: u.active, timeZone: 'UTC' };
   }
@@ -821,8 +824,10 @@ export class JiraSimulator {
     };
   }
 
+  /** Change items carry only the values there are (the v3 description types them as strings). */
   private renderHistory(req: Request, h: { id: string; authorId: string; created: string; items: JiraChangeItem[] }): Json {
-    return { id: h.id, author: this.userRef(this.base(req), h.authorId), created: h.created, items: h.items };
+    const items = h.items.map((i) => Object.fromEntries(Object.entries(i).filter(([, v]) => v !== null)));
+    return { id: h.id, author: this.userRef(this.base(req), h.authorId), created: h.created, items };
   }
 
   renderIssue(req: Request, issue: JiraIssue, o: { fields: Set<string>; expand: string }): Json {

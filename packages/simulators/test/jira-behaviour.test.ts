@@ -1,0 +1,109 @@
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { JiraSimulator, parseJql, jqlDate, type RunningSimulator } from '../src/index.js';
+
+const basic = { authorization: `Basic ${Buffer.from('alice@acme.example:alice-token').toString('base64')}` };
+const doc = (text: string) => ({ type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text }] }] });
+let running: RunningSimulator | null = null;
+afterEach(async () => {
+  await running?.close();
+  running = null;
+});
+
+async function start(sim: JiraSimulator) {
+  running = await sim.listen();
+  return (method: string, path: string, body?: unknown) =>
+    fetch(`${running!.url}${path}`, { method, headers: { ...basic, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+}
+
+it('delivers webhook events that match the JQL filter, signed with the secret', async () => {
+  const received: Array<{ body: string; signature: string | undefined }> = [];
+  const receiver = createServer((req, res) => {
+    let data = '';
+    req.on('data', (c) => (data += c));
+    req.on('end', () => {
+      received.push({ body: data, signature: req.headers['x-hub-signature'] as string | undefined });
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const sim = new JiraSimulator();
+  const call = await start(sim);
+  const hook = await call('POST', '/rest/webhooks/1.0/webhook', { name: 'exalate', url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/jira`, events: ['jira:issue_created', 'jira:issue_updated', 'comment_created'], filters: { 'issue-related-events-section': 'project = SUP' }, secret: 'hook-secret' });
+  expect(hook.status).toBe(201);
+  await call('POST', '/rest/api/3/issue', { fields: { project: { key: 'SUP' }, issuetype: { name: 'Task' }, summary: 'Watched' } });
+  await call('POST', '/rest/api/3/issue', { fields: { project: { key: 'ENG' }, issuetype: { name: 'Task' }, summary: 'Not watched' } });
+  await call('PUT', '/rest/api/3/issue/SUP-1', { fields: { summary: 'Watched, edited' } });
+  await call('POST', '/rest/api/3/issue/SUP-1/comment', { body: doc('hi') });
+  await sim.settled();
+  receiver.close();
+  const events = received.map((r) => JSON.parse(r.body) as { webhookEvent: string; issue: { key: string }; changelog?: { items: Array<{ field: string }> } });
+  expect(events.map((e) => [e.webhookEvent, e.issue.key])).toEqual([
+    ['jira:issue_created', 'SUP-1'],
+    ['jira:issue_updated', 'SUP-1'],
+    ['comment_created', 'SUP-1'],
+  ]);
+  expect(events[1]!.changelog!.items.map((i) => i.field)).toEqual(['summary']);
+  for (const r of received) expect(r.signature).toBe(`sha256=${createHmac('sha256', 'hook-secret').update(r.body).digest('hex')}`);
+});
+
+it('answers 429 with Retry-After once the budget is spent, and injected 5xx', async () => {
+  const sim = new JiraSimulator({ rateLimit: { limit: 1, windowMs: 60_000 } });
+  const call = await start(sim);
+  expect((await call('GET', '/rest/api/3/myself')).status).toBe(200);
+  const limited = await call('GET', '/rest/api/3/myself');
+  expect(limited.status).toBe(429);
+  expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(await limited.json()).toEqual({ errorMessages: ['Rate limit exceeded.'], errors: {} });
+  const faulty = new JiraSimulator();
+  await running!.close();
+  const again = await start(faulty);
+  faulty.faults.inject({ status: 500, times: 1 });
+  const failed = await again('GET', '/rest/api/3/myself');
+  expect(failed.status).toBe(500);
+  expect(await failed.json()).toEqual({ errorMessages: ['Internal server error.'], errors: {} });
+  expect((await again('GET', '/rest/api/3/myself')).status).toBe(200);
+});
+
+it('refuses v3 on Data Center and v2 on Cloud', async () => {
+  const cloud = await start(new JiraSimulator({ seed: { flavor: 'cloud' } }));
+  expect((await cloud('GET', '/rest/api/2/myself')).status).toBe(404);
+  await running!.close();
+  const dc = new JiraSimulator({ seed: { flavor: 'datacenter' } });
+  running = await dc.listen();
+  const res = await fetch(`${running.url}/rest/api/3/myself`, { headers: { authorization: `Basic ${Buffer.from('alice:alice-password').toString('base64')}` } });
+  expect(res.status).toBe(404);
+});
+
+describe('JQL', () => {
+  it('parses what triggers use and reports errors as Jira does', () => {
+    expect(parseJql('project = SUP AND (labels in (a, "b c") OR status != Done) AND updated >= "2024/01/02 10:30" ORDER BY updated ASC, key DESC')).toMatchObject({
+      orderBy: [{ field: 'updated', descending: false }, { field: 'key', descending: true }],
+    });
+    expect(() => parseJql('project = ')).toThrow(/Expecting either a value, list or function/);
+    expect(() => parseJql('project SUP')).toThrow(/Expecting operator/);
+    expect(() => parseJql('summary ~ "unterminated')).toThrow(/has not been completed/);
+  });
+
+  it('reads dates with minute precision and relative offsets', () => {
+    expect(jqlDate({ kind: 'text', value: '2024/01/02 10:30', quoted: true })).toBe(Date.UTC(2024, 0, 2, 10, 30));
+    expect(jqlDate({ kind: 'text', value: '2024-01-02', quoted: true })).toBe(Date.UTC(2024, 0, 2));
+    const now = new Date('2024-05-05T12:00:00Z');
+    expect(jqlDate({ kind: 'text', value: '-15m', quoted: false }, now)).toBe(now.getTime() - 15 * 60_000);
+    expect(jqlDate({ kind: 'text', value: '2024-01-02T10:30:00Z', quoted: true })).toBeNull();
+  });
+
+  it('filters by updated at minute precision, as Jira does', async () => {
+    const sim = new JiraSimulator();
+    const call = await start(sim);
+    await call('POST', '/rest/api/3/issue', { fields: { project: { key: 'SUP' }, issuetype: { name: 'Task' }, summary: 'Now' } });
+    const issue = sim.state.issues[0]!;
+    const minute = new Date(Date.parse(issue.updated.replace('+0000', 'Z')));
+    const stamp = `${minute.getUTCFullYear()}/${String(minute.getUTCMonth() + 1).padStart(2, '0')}/${String(minute.getUTCDate()).padStart(2, '0')} ${String(minute.getUTCHours()).padStart(2, '0')}:${String(minute.getUTCMinutes()).padStart(2, '0')}`;
+    const found = (await (await call('GET', `/rest/api/3/search/jql?jql=${encodeURIComponent(`updated >= "${stamp}"`)}`)).json()) as { issues: unknown[] };
+    expect(found.issues).toHaveLength(1);
+    const bad = await call('GET', `/rest/api/3/search/jql?jql=${encodeURIComponent('updated >= "2024-01-02T10:30:00Z"')}`);
+    expect(bad.status).toBe(400);
+  });
+});

@@ -39,7 +39,7 @@ export interface TrackerConnector {
    * The items an incoming webhook call is about (empty when it is no item event). Throws
    * ConnectorError AUTH_FAILED when the call does not carry the subscription's secret.
    */
-  parseWebhook(request: { body: unknown; headers: Record<string, string | undefined> }, secret: string): ItemEvent[];
+  parseWebhook(request: WebhookRequest, secret: string): ItemEvent[];
 }
 
 /** The native text format of a field, named so the converter knows what it holds. */
@@ -159,6 +159,13 @@ export interface WebhookTarget {
   /** Sent back by the tracker so a webhook call can be told from a forgery. */
   secret: string;
   project?: string;
+}
+
+/** An incoming webhook call; `rawBody` is the exact bytes received (signatures are over them). */
+export interface WebhookRequest {
+  body: unknown;
+  rawBody: string;
+  headers: Record<string, string | undefined>;
 }
 
 export interface WebhookSubscription {

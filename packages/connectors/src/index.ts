@@ -1,3 +1,5 @@
 export * from './connector.js';
 export { AdoConnector } from './ado/connector.js';
 export type { AdoConnection } from './ado/client.js';
+export { JiraConnector } from './jira/connector.js';
+export type { JiraConnection } from './jira/client.js';

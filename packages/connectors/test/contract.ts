@@ -13,8 +13,12 @@ export interface ConnectorFixture {
   /** A status other than the initial one that the type can move to. */
   otherStatus: string;
   assigneeEmail: string;
+  /** A priority in the tracker's own words (a number in Azure DevOps, a name in Jira). */
+  priority: string;
   description: RichText;
   comment(text: string): RichText;
+  /** A key of the tracker's form that no item has. */
+  missingKey: string;
   /** A trigger query, in the tracker's language, for items carrying a label. */
   labelQuery(label: string): string;
   /** The next `times` requests answer `status` (with Retry-After seconds, when given). */
@@ -53,9 +57,9 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
     });
 
     it('creates, reads and updates an item', async () => {
-      const ref = await f.connector.createItem({ project: f.project, type: f.itemType, summary: 'Checkout fails', description: f.description, labels: ['customer', 'p1'], priority: '1', assigneeEmail: f.assigneeEmail });
+      const ref = await f.connector.createItem({ project: f.project, type: f.itemType, summary: 'Checkout fails', description: f.description, labels: ['customer', 'p1'], priority: f.priority, assigneeEmail: f.assigneeEmail });
       const item = await f.connector.getItem(ref.key);
-      expect(item).toMatchObject({ key: ref.key, project: f.project, type: f.itemType, summary: 'Checkout fails', labels: expect.arrayContaining(['customer', 'p1']), assignee: { email: f.assigneeEmail } });
+      expect(item).toMatchObject({ key: ref.key, project: f.project, type: f.itemType, summary: 'Checkout fails', priority: f.priority, labels: expect.arrayContaining(['customer', 'p1']), assignee: { email: f.assigneeEmail } });
       expect(item!.description?.format).toBe(f.description.format);
       const before = item!.updated;
       await new Promise((r) => setTimeout(r, 5));
@@ -66,7 +70,7 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
     });
 
     it('answers null for an item that does not exist', async () => {
-      expect(await f.connector.getItem('999999')).toBeNull();
+      expect(await f.connector.getItem(f.missingKey)).toBeNull();
     });
 
     it('adds and edits comments', async () => {
@@ -118,32 +122,36 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
     });
 
     it('subscribes to webhooks and maps their calls to items; a forged call is refused', async () => {
-      const calls: Array<{ body: unknown; headers: IncomingHttpHeaders }> = [];
+      const calls: Array<{ body: unknown; rawBody: string; headers: IncomingHttpHeaders }> = [];
       const receiver = createServer((req, res) => {
         let data = '';
         req.on('data', (c) => (data += c));
         req.on('end', () => {
-          calls.push({ body: JSON.parse(data || 'null'), headers: req.headers });
+          calls.push({ body: JSON.parse(data || 'null'), rawBody: data, headers: req.headers });
           res.end();
         });
       });
       await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-      const secret = 'hook-secret-123';
-      const sub = await f.connector.subscribe({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`, secret, project: f.project });
-      expect(sub).not.toBeNull();
-      const { key } = await f.connector.createItem({ project: f.project, type: f.itemType, summary: 'Hooked' });
-      await f.connector.updateItem(key, { summary: 'Hooked, changed' });
-      await f.connector.addComment(key, f.comment('Hello'));
-      await f.settled();
-      const events = calls.flatMap((c) => f.connector.parseWebhook({ body: c.body, headers: c.headers as Record<string, string> }, secret));
-      expect(events).toEqual(expect.arrayContaining([{ kind: 'created', key }, { kind: 'updated', key }, { kind: 'commented', key }]));
-      expect(() => f.connector.parseWebhook({ body: calls[0]!.body, headers: calls[0]!.headers as Record<string, string> }, 'another-secret')).toThrow(expect.objectContaining({ code: 'AUTH_FAILED' }));
-      await f.connector.unsubscribe(sub!.id);
-      const before = calls.length;
-      await f.connector.updateItem(key, { summary: 'After unsubscribe' });
-      await f.settled();
-      expect(calls.length).toBe(before);
-      receiver.close();
+      try {
+        const secret = 'hook-secret-123';
+        const sub = await f.connector.subscribe({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`, secret, project: f.project });
+        expect(sub).not.toBeNull();
+        const { key } = await f.connector.createItem({ project: f.project, type: f.itemType, summary: 'Hooked' });
+        await f.connector.updateItem(key, { summary: 'Hooked, changed' });
+        await f.connector.addComment(key, f.comment('Hello'));
+        await f.settled();
+        const events = calls.flatMap((c) => f.connector.parseWebhook({ body: c.body, rawBody: c.rawBody, headers: c.headers as Record<string, string> }, secret));
+        expect(events).toEqual(expect.arrayContaining([{ kind: 'created', key }, { kind: 'updated', key }, { kind: 'commented', key }]));
+        expect(() => f.connector.parseWebhook({ body: calls[0]!.body, rawBody: calls[0]!.rawBody, headers: calls[0]!.headers as Record<string, string> }, 'another-secret')).toThrow(expect.objectContaining({ code: 'AUTH_FAILED' }));
+        await f.connector.unsubscribe(sub!.id);
+        const before = calls.length;
+        await f.connector.updateItem(key, { summary: 'After unsubscribe' });
+        await f.settled();
+        expect(calls.length).toBe(before);
+      } finally {
+        receiver.closeAllConnections();
+        receiver.close();
+      }
     });
   });
 }

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Project } from '@exalate/contract';
 import type { Comment, WorkItem } from 'azure-devops-node-api/interfaces/WorkItemTrackingInterfaces.js';
 import type {
@@ -17,10 +16,12 @@ import type {
   RichText,
   TrackerConnector,
   TrackerItem,
+  WebhookRequest,
   WebhookSubscription,
   WebhookTarget,
 } from '../connector.js';
 import { ConnectorError } from '../connector.js';
+import { hashing } from '../streams.js';
 import { AdoClient, type AdoConnection } from './client.js';
 import { attachmentsOf, toPatch, toTrackerItem } from './mappers.js';
 import { ADO_EVENTS, parseAdoWebhook, subscriptionBody } from './webhooks.js';
@@ -160,15 +161,13 @@ export class AdoConnector implements TrackerConnector {
    */
   async uploadAttachment(key: string, file: AttachmentUpload): Promise<AttachmentInfo> {
     const { wit, project, id } = await this.locate(key);
-    const { stream, sha256 } = hashing(Buffer.isBuffer(file.content) ? Readable.from([file.content]) : file.content);
-    let size = 0;
-    stream.on('data', (chunk: Buffer) => (size += chunk.length));
+    const { stream, sha256, size } = hashing(Buffer.isBuffer(file.content) ? Readable.from([file.content]) : file.content);
     const ref = await this.client.call(() => wit.createAttachment(null, stream, file.filename, undefined, project));
     const digest = await sha256;
     await this.client.call(() =>
       wit.updateWorkItem(null, [{ op: 'add', path: '/relations/-', value: { rel: 'AttachedFile', url: ref.url, attributes: { comment: '' } } } as never], id),
     );
-    return { id: ref.id!.toLowerCase(), filename: file.filename, mimeType: file.mimeType, size, sha256: digest };
+    return { id: ref.id!.toLowerCase(), filename: file.filename, mimeType: file.mimeType, size: size(), sha256: digest };
   }
 
   /** One subscription per event. https://learn.microsoft.com/rest/api/azure/devops/hooks/subscriptions/create?view=azure-devops-rest-7.1 */
@@ -202,7 +201,7 @@ export class AdoConnector implements TrackerConnector {
     }
   }
 
-  parseWebhook(request: { body: unknown; headers: Record<string, string | undefined> }, secret: string): ItemEvent[] {
+  parseWebhook(request: WebhookRequest, secret: string): ItemEvent[] {
     return parseAdoWebhook(request.body, request.headers, secret);
   }
 
@@ -250,18 +249,4 @@ export class AdoConnector implements TrackerConnector {
   private notFound(key: string): ConnectorError {
     return new ConnectorError('NOT_FOUND', `Work item ${key} does not exist in ${this.trackerUrl}, or the token cannot read it.`, { tracker: 'AZURE_DEVOPS', status: 404 });
   }
-}
-
-/** Passes a stream through while hashing it. */
-function hashing(source: Readable): { stream: PassThrough; sha256: Promise<string> } {
-  const hash = createHash('sha256');
-  const stream = new PassThrough();
-  const sha256 = new Promise<string>((resolve, reject) => {
-    source.on('data', (chunk: Buffer) => hash.update(chunk));
-    source.on('end', () => resolve(hash.digest('hex')));
-    source.on('error', reject);
-  });
-  source.pipe(stream);
-  sha256.catch(() => undefined);
-  return { stream, sha256 };
 }

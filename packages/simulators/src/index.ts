@@ -6,3 +6,5 @@ export { parseSimulatorArgs, startSimulator, type SimulatorCliOptions } from './
 export { JiraSimulator, type JiraSimulatorOptions } from './jira/simulator.js';
 export { seedJiraState, ISSUE_TYPES, STATUSES, TRANSITIONS, PRIORITIES, type JiraState, type JiraSeed, type JiraFlavor, type JiraIssue } from './jira/state.js';
 export { parseJql, jqlDate, JqlError } from './jira/jql.js';
+export { ServiceNowSimulator, seedServiceNowState, type ServiceNowSimulatorOptions, type ServiceNowState, type SnRecord } from './servicenow/simulator.js';
+export { parseEncodedQuery, EncodedQueryError } from './servicenow/query.js';

@@ -18,7 +18,9 @@ export interface TrackerConnector {
 
   /**
    * Items that match a trigger query (in the tracker's language) and changed after the watermark,
-   * oldest change first, all pages. The safety net behind webhooks.
+   * oldest change first, all pages. The safety net behind webhooks. A tracker whose change times
+   * are coarse (ServiceNow: whole seconds) also returns items changed within the watermark's own
+   * tick: delivery is at least once, and the sync engine recognises a change it has already seen.
    */
   searchChanged(query: ChangeQuery): AsyncIterable<ChangedItem>;
 

@@ -3,3 +3,5 @@ export { AdoConnector } from './ado/connector.js';
 export type { AdoConnection } from './ado/client.js';
 export { JiraConnector } from './jira/connector.js';
 export type { JiraConnection } from './jira/client.js';
+export { ServiceNowConnector, type ServiceNowOptions } from './servicenow/connector.js';
+export type { ServiceNowConnection } from './servicenow/client.js';

@@ -16,6 +16,8 @@ connectorContract('Azure DevOps', async () => {
     priority: '1',
     description: { format: 'html', value: '<p>Steps: <b>open</b> the cart</p>' },
     comment: (text) => ({ format: 'html', value: `<p>${text}</p>` }),
+    clockResolutionMs: 1,
+    webhooks: true,
     missingKey: '999999',
     labelQuery: (label) => `[System.Tags] CONTAINS '${label}'`,
     injectFault: (status, times, retryAfter) => sim.faults.inject({ status, times, ...(retryAfter !== undefined ? { retryAfter } : {}) }),

@@ -52,6 +52,7 @@ const JOURNAL_FIELDS = ['comments', 'work_notes'];
 const TASK_FIELDS = ['category', 'subcategory', 'close_code', 'close_notes', 'caller_id', 'assignment_group', 'contact_type', 'cmdb_ci', 'due_date', 'resolved_at', 'closed_at', 'hold_reason'];
 const REFERENCES: Record<string, string> = { assigned_to: 'sys_user', caller_id: 'sys_user', opened_by: 'sys_user', assignment_group: 'sys_user_group' };
 const INCIDENT_STATES: Record<string, string> = { '1': 'New', '2': 'In Progress', '3': 'On Hold', '6': 'Resolved', '7': 'Closed', '8': 'Canceled' };
+const PROBLEM_STATES: Record<string, string> = { '101': 'New', '102': 'Assess', '103': 'Root Cause Analysis', '104': 'Fix in Progress', '106': 'Resolved', '107': 'Closed' };
 
 const sysId = () => randomBytes(16).toString('hex');
 const glideTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
@@ -75,6 +76,11 @@ export function seedServiceNowState(): ServiceNowState {
       change_request: [],
       sc_task: [],
       sys_journal_field: [],
+      // Choice lists, as the platform keeps them: the states of each task table.
+      sys_choice: [
+        ...Object.entries(INCIDENT_STATES).map(([value, label], i) => ({ sys_id: sysId(), name: 'incident', element: 'state', value, label, sequence: String(i + 1), inactive: 'false', sys_created_on: now, sys_updated_on: now, sys_created_by: 'system', sys_updated_by: 'system', sys_mod_count: '0' })),
+        ...Object.entries(PROBLEM_STATES).map(([value, label], i) => ({ sys_id: sysId(), name: 'problem', element: 'state', value, label, sequence: String(i + 1), inactive: 'false', sys_created_on: now, sys_updated_on: now, sys_created_by: 'system', sys_updated_by: 'system', sys_mod_count: '0' })),
+      ],
     },
     attachments: [],
     counters: {},
@@ -280,7 +286,7 @@ export class ServiceNowSimulator {
     if (task) {
       const n = (this.state.counters[tableName] ?? 10000) + 1;
       this.state.counters[tableName] = n;
-      Object.assign(rec, { number: `${task.prefix}${String(n).padStart(7, '0')}`, state: '1', active: 'true', impact: '3', urgency: '3', priority: '5', short_description: '', description: '', opened_at: now, opened_by: me.sys_id, assigned_to: '', comments: '', work_notes: '' });
+      Object.assign(rec, { number: `${task.prefix}${String(n).padStart(7, '0')}`, state: tableName === 'problem' ? '101' : '1', active: 'true', impact: '3', urgency: '3', priority: '5', short_description: '', description: '', opened_at: now, opened_by: me.sys_id, assigned_to: '', comments: '', work_notes: '' });
     }
     table.push(rec);
     this.applyValues(req, tableName, rec, body);
@@ -447,7 +453,7 @@ export class ServiceNowSimulator {
     const raw = rec[field] ?? '';
     const ref = REFERENCES[field];
     if (ref && raw) return this.state.tables[ref]?.find((x) => x['sys_id'] === raw)?.['name'] ?? raw;
-    if (tableName === 'incident' && field === 'state') return INCIDENT_STATES[raw] ?? raw;
+    if (field === 'state') return this.state.tables['sys_choice']?.find((c) => c['name'] === tableName && c['element'] === 'state' && c['value'] === raw)?.['label'] ?? raw;
     if (TASK_TABLES[tableName] && JOURNAL_FIELDS.includes(field)) {
       // The rendered journal: newest first, each entry headed by its time, author and field label.
       const label = field === 'comments' ? 'Additional comments' : 'Work notes';

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { AdoSimulator } from './ado/simulator.js';
 import type { RunningSimulator } from './common/http.js';
+import { JiraSimulator } from './jira/simulator.js';
+import { ServiceNowSimulator } from './servicenow/simulator.js';
 
 export interface SimulatorCliOptions {
   tracker: string;
@@ -9,7 +11,7 @@ export interface SimulatorCliOptions {
   rateLimit: { limit: number; windowMs: number } | null;
 }
 
-const USAGE = 'Usage: node scripts/simulator.js <ado> [--port N] [--state FILE] [--rate-limit REQUESTS/SECONDS]';
+const USAGE = 'Usage: node scripts/simulator.js <ado | jira-cloud | jira-dc | servicenow> [--port N] [--state FILE] [--rate-limit REQUESTS/SECONDS]';
 
 /** Parses the simulator command line; throws with the usage on anything it does not understand. */
 export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions {
@@ -48,5 +50,37 @@ export async function startSimulator(o: SimulatorCliOptions): Promise<{ running:
       ],
     };
   }
-  throw new Error(`There is no simulator "${o.tracker}" yet. ${USAGE}`);
+  const common = { ...(o.stateFile ? { stateFile: o.stateFile } : {}), ...(o.rateLimit ? { rateLimit: o.rateLimit } : {}) };
+  if (o.tracker === 'jira-cloud' || o.tracker === 'jira-dc') {
+    const sim = new JiraSimulator({ ...common, seed: { flavor: o.tracker === 'jira-cloud' ? 'cloud' : 'datacenter' } });
+    const running = await sim.listen(o.port);
+    const cloud = sim.flavor === 'cloud';
+    return {
+      running,
+      save: () => (o.stateFile ? sim.save() : undefined),
+      describe: [
+        `Jira ${cloud ? 'Cloud (REST v3, ADF)' : 'Data Center (REST v2, wiki markup)'} simulator: ${running.url}`,
+        `  projects: ${sim.state.projects.map((p) => `${p.key} (${p.name})`).join(', ')}`,
+        cloud
+          ? '  API tokens: alice@acme.example / alice-token, sync@acme.example / sync-token (basic auth)'
+          : '  users: alice / alice-password, sync / sync-password (basic auth); personal access token sync-pat (bearer)',
+        `  try: curl -u ${cloud ? 'alice@acme.example:alice-token' : 'alice:alice-password'} "${running.url}${sim.apiPath}/myself"`,
+      ],
+    };
+  }
+  if (o.tracker === 'servicenow') {
+    const sim = new ServiceNowSimulator(common);
+    const running = await sim.listen(o.port);
+    return {
+      running,
+      save: () => (o.stateFile ? sim.save() : undefined),
+      describe: [
+        `ServiceNow simulator: ${running.url}`,
+        '  tables: incident, problem, change_request, sc_task, sys_user, sys_user_group, sys_journal_field, sys_choice',
+        '  users: admin / admin-password, exalate / exalate-password (basic auth); OAuth token exalate-oauth-token (bearer)',
+        `  try: curl -u admin:admin-password "${running.url}/api/now/table/incident?sysparm_limit=1"`,
+      ],
+    };
+  }
+  throw new Error(`There is no simulator "${o.tracker}". ${USAGE}`);
 }

@@ -21,3 +21,15 @@ it('starts the Azure DevOps simulator alone and saves its state file', async () 
   await started.running.close();
   await expect(startSimulator({ tracker: 'gitlab', port: 0, stateFile: null, rateLimit: null })).rejects.toThrow(/no simulator "gitlab"/);
 });
+
+it.each([
+  ['jira-cloud', '/rest/api/3/myself', 'alice@acme.example:alice-token'],
+  ['jira-dc', '/rest/api/2/myself', 'alice:alice-password'],
+  ['servicenow', '/api/now/table/incident', 'admin:admin-password'],
+])('starts the %s simulator alone', async (tracker, path, login) => {
+  const started = await startSimulator({ tracker, port: 0, stateFile: null, rateLimit: null });
+  const res = await fetch(`${started.running.url}${path}`, { headers: { authorization: `Basic ${Buffer.from(login).toString('base64')}` } });
+  expect(res.status).toBe(200);
+  expect(started.describe.join('\n')).toContain(login.split(':')[0]!);
+  await started.running.close();
+});

@@ -38,9 +38,30 @@ function vssError(res: Response, status: number, typeKey: string, message: strin
   });
 }
 
-/** Defaults some types carry beyond the common ones. */
-function typeDefaults(type: string): Record<string, unknown> {
-  return type === 'Bug' ? { 'Microsoft.VSTS.Common.Severity': '3 - Medium' } : {};
+/** The project's work item type with this name (any letter case). */
+function findType(project: AdoProject, name: string): string | undefined {
+  return Object.keys(PROCESSES[project.process]).find((t) => t.toLowerCase() === name.toLowerCase());
+}
+
+/** The fields a new work item of `type` starts with: where it lives, its first state, who and when. */
+function newItemFields(project: AdoProject, type: string, who: string, at: string): Record<string, unknown> {
+  return {
+    'System.AreaPath': project.name,
+    'System.TeamProject': project.name,
+    'System.IterationPath': project.name,
+    'System.WorkItemType': type,
+    'System.State': PROCESSES[project.process][type]!.initial,
+    'System.Reason': 'New',
+    'System.CreatedDate': at,
+    'System.CreatedBy': who,
+    'System.ChangedDate': at,
+    'System.ChangedBy': who,
+    'System.CommentCount': 0,
+    'Microsoft.VSTS.Common.Priority': 2,
+    'Microsoft.VSTS.Common.StateChangeDate': at,
+    // Bugs carry a severity by default.
+    ...(type === 'Bug' ? { 'Microsoft.VSTS.Common.Severity': '3 - Medium' } : {}),
+  };
 }
 
 class HttpError extends Error {
@@ -100,7 +121,7 @@ export class AdoSimulator {
     const id = o.id ?? this.state.nextWorkItemId;
     this.state.nextWorkItemId = Math.max(this.state.nextWorkItemId, id + 1);
     const by = this.state.identities.find((i) => i.uniqueName === o.by) ?? this.state.identities[0]!;
-    const type = Object.keys(PROCESSES[project.process]).find((t) => t.toLowerCase() === o.type.toLowerCase());
+    const type = findType(project, o.type);
     if (!type) throw new Error(`seedWorkItem: no type ${o.type} in ${project.name} (${project.process})`);
     const item: AdoWorkItem = { id, rev: 0, fields: {}, relations: [], revisions: [] };
     const revs = Math.max(o.history?.length ?? o.rev ?? 1, ...Object.keys(o.revisionComments ?? {}).map(Number));
@@ -112,21 +133,10 @@ export class AdoSimulator {
       const at = start === null ? this.nextChangeDate() : new Date(start + (r - 1) * 60_000).toISOString();
       const own = resolve(o.history?.[r - 1] ?? (r === revs ? o.fields ?? {} : {}));
       item.fields = {
-        'System.AreaPath': project.name,
-        'System.TeamProject': project.name,
-        'System.IterationPath': project.name,
-        'System.WorkItemType': type,
-        'System.State': PROCESSES[project.process][type]!.initial,
-        'System.Reason': 'New',
+        ...newItemFields(project, type, by.id, at),
         'System.CreatedDate': item.fields['System.CreatedDate'] ?? at,
-        'System.CreatedBy': by.id,
-        'System.ChangedDate': at,
-        'System.ChangedBy': by.id,
-        'System.CommentCount': 0,
-        'System.Title': `Seeded ${type} ${id}`,
-        'Microsoft.VSTS.Common.Priority': 2,
         'Microsoft.VSTS.Common.StateChangeDate': item.fields['Microsoft.VSTS.Common.StateChangeDate'] ?? at,
-        ...typeDefaults(type),
+        'System.Title': `Seeded ${type} ${id}`,
         ...own,
       };
       if (r === revs) item.relations = structuredClone(o.relations ?? []);
@@ -644,55 +654,19 @@ export class AdoSimulator {
   }
 
   private template(ctx: Ctx, project: AdoProject, typeName: string): { fields: Record<string, unknown> } {
-    const types = PROCESSES[project.process];
-    const type = Object.keys(types).find((t) => t.toLowerCase() === typeName.toLowerCase());
+    const type = findType(project, typeName);
     if (!type) throw new HttpError(404, 'WorkItemTypeNotFoundException', `TF401326: Work item type ${typeName} does not exist in project ${project.name}.`);
-    return {
-      fields: {
-        'System.AreaPath': project.name,
-        'System.TeamProject': project.name,
-        'System.IterationPath': project.name,
-        'System.WorkItemType': type,
-        'System.State': types[type]!.initial,
-        'System.Reason': 'New',
-        'System.ChangedBy': ctx.identity.id,
-        'System.CreatedBy': ctx.identity.id,
-        'Microsoft.VSTS.Common.Priority': 2,
-        'Microsoft.VSTS.Common.StateChangeDate': new Date().toISOString(),
-        ...typeDefaults(type),
-      },
-    };
+    // A template is a new item that has not been saved: no id, no creation or change time.
+    const { 'System.CreatedDate': _c, 'System.ChangedDate': _d, 'System.CommentCount': _n, ...fields } = newItemFields(project, type, ctx.identity.id, new Date().toISOString());
+    return { fields };
   }
 
   // ───────────────────────── work items ─────────────────────────
 
   private createWorkItem(ctx: Ctx, project: AdoProject, typeName: string, patch: unknown, validateOnly: boolean, bypassRules: boolean): AdoWorkItem {
-    const types = PROCESSES[project.process];
-    const type = Object.keys(types).find((t) => t.toLowerCase() === decodeURIComponent(typeName).toLowerCase());
+    const type = findType(project, decodeURIComponent(typeName));
     if (!type) throw new HttpError(404, 'WorkItemTypeNotFoundException', `TF401326: Work item type ${decodeURIComponent(typeName)} does not exist in project ${project.name} or you do not have permission to access it.`);
-    const now = this.nextChangeDate();
-    const draft: AdoWorkItem = {
-      id: 0,
-      rev: 0,
-      fields: {
-        'System.AreaPath': project.name,
-        'System.TeamProject': project.name,
-        'System.IterationPath': project.name,
-        'System.WorkItemType': type,
-        'System.State': types[type]!.initial,
-        'System.Reason': 'New',
-        'System.CreatedDate': now,
-        'System.CreatedBy': ctx.identity.id,
-        'System.ChangedDate': now,
-        'System.ChangedBy': ctx.identity.id,
-        'System.CommentCount': 0,
-        'Microsoft.VSTS.Common.Priority': 2,
-        'Microsoft.VSTS.Common.StateChangeDate': now,
-        ...typeDefaults(type),
-      },
-      relations: [],
-      revisions: [],
-    };
+    const draft: AdoWorkItem = { id: 0, rev: 0, fields: newItemFields(project, type, ctx.identity.id, this.nextChangeDate()), relations: [], revisions: [] };
     const { history } = this.applyPatch(draft, project, patch, bypassRules);
     if (!draft.fields['System.Title']) throw new HttpError(400, 'RuleValidationException', 'TF401320: Rule Error for field Title. Error code: Required, InvalidEmpty.');
     if (validateOnly) return draft;
@@ -763,7 +737,7 @@ export class AdoSimulator {
           continue;
         }
         if (ref === 'System.WorkItemType') {
-          const type = Object.keys(PROCESSES[project.process]).find((t) => t.toLowerCase() === String(value).toLowerCase());
+          const type = findType(project, String(value));
           if (!type) throw new HttpError(400, 'WorkItemTypeNotFoundException', `TF401326: Work item type ${String(value)} does not exist in project ${project.name}.`);
           item.fields[ref] = type;
           continue;

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { credentials, FaultInjector, listen, RateLimiter, type RunningSimulator } from '../common/http.js';
+import { credentials } from '../common/http.js';
+import { SimulatorBase, type SimulatorBaseOptions } from '../common/simulator-base.js';
 import { FIELDS, findField } from './fields.js';
 import { LOCATIONS, MAX_API_VERSION, RESOURCE_AREAS } from './locations.js';
 import { DELIVERED_EVENTS, PROCESSES, seedAdoState, type AdoAttachment, type AdoSavedQuery, type AdoComment, type AdoIdentity, type AdoProject, type AdoRelation, type AdoSeed, type AdoState, type AdoSubscription, type AdoWorkItem } from './state.js';
@@ -12,12 +13,9 @@ import { parseWiql, WiqlError, type WiqlCondition, type WiqlValue } from './wiql
  * Service Hooks REST APIs as documented for api-version 7.1, answering in the service's shapes,
  * status codes and error bodies. https://learn.microsoft.com/rest/api/azure/devops/wit/?view=azure-devops-rest-7.1
  */
-export interface AdoSimulatorOptions {
+/** The rate limit answers 429 with Retry-After and the X-RateLimit-* headers. */
+export interface AdoSimulatorOptions extends SimulatorBaseOptions {
   seed?: AdoSeed;
-  /** Load from and save to this JSON file (`save()`); created from the seed when absent. */
-  stateFile?: string;
-  /** Requests per window per identity; past it, 429 with Retry-After and X-RateLimit-* headers. */
-  rateLimit?: { limit: number; windowMs: number };
 }
 
 type Json = Record<string, unknown>;
@@ -77,32 +75,19 @@ interface Ctx {
   apiVersion: { major: number; minor: number; resourceVersion: number | null };
 }
 
-export class AdoSimulator {
+export class AdoSimulator extends SimulatorBase<AdoState> {
   readonly app: Express;
-  readonly faults = new FaultInjector();
-  state: AdoState;
-  private readonly limiter: RateLimiter | null;
   private lastChange = 0;
   /** Deliveries of service-hook events still under way (tests await them). */
   private deliveries = new Set<Promise<void>>();
 
-  constructor(private readonly options: AdoSimulatorOptions = {}) {
-    this.state = options.stateFile && existsSync(options.stateFile) ? (JSON.parse(readFileSync(options.stateFile, 'utf8')) as AdoState) : seedAdoState(options.seed);
-    this.limiter = options.rateLimit ? new RateLimiter(options.rateLimit.limit, options.rateLimit.windowMs) : null;
+  constructor(options: AdoSimulatorOptions = {}) {
+    super(options, () => seedAdoState(options.seed));
     this.app = this.build();
   }
 
   get organization(): string {
     return this.state.organization;
-  }
-
-  save(): void {
-    if (!this.options.stateFile) throw new Error('no stateFile configured');
-    writeFileSync(this.options.stateFile, JSON.stringify(this.state, null, 2));
-  }
-
-  listen(port = 0): Promise<RunningSimulator> {
-    return listen(this.app, port);
   }
 
   /** Waits for service-hook deliveries triggered so far. */

@@ -1,8 +1,8 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import Busboy from 'busboy';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { credentials, FaultInjector, listen, RateLimiter, type RunningSimulator } from '../common/http.js';
+import { credentials } from '../common/http.js';
+import { SimulatorBase, type SimulatorBaseOptions } from '../common/simulator-base.js';
 import { jqlDate, JqlError, parseJql, type JqlClause, type JqlValue } from './jql.js';
 import { ISSUE_TYPES, PRIORITIES, seedJiraState, STATUSES, TRANSITIONS, type JiraAttachment, type JiraChangeItem, type JiraComment, type JiraIssue, type JiraSeed, type JiraState, type JiraUser, type JiraWebhook } from './state.js';
 
@@ -13,11 +13,8 @@ import { ISSUE_TYPES, PRIORITIES, seedJiraState, STATUSES, TRANSITIONS, type Jir
  * ErrorCollection error body follow https://developer.atlassian.com/cloud/jira/platform/rest/v3/
  * and https://docs.atlassian.com/software/jira/docs/api/REST/latest/.
  */
-export interface JiraSimulatorOptions {
+export interface JiraSimulatorOptions extends SimulatorBaseOptions {
   seed?: JiraSeed;
-  stateFile?: string;
-  /** Requests per window per user; past it, 429 with Retry-After. */
-  rateLimit?: { limit: number; windowMs: number };
 }
 
 type Json = Record<string, unknown>;
@@ -30,19 +27,15 @@ class JiraError extends Error {
 
 const jiraTime = (ms: number): string => new Date(ms).toISOString().replace('Z', '+0000');
 
-export class JiraSimulator {
+export class JiraSimulator extends SimulatorBase<JiraState> {
   readonly app: Express;
-  readonly faults = new FaultInjector();
-  state: JiraState;
-  private readonly limiter: RateLimiter | null;
   private lastChange = 0;
   private deliveries = new Set<Promise<void>>();
   /** Page tokens of the enhanced search (opaque to callers). */
   private pageTokens = new Map<string, { jql: string; offset: number }>();
 
-  constructor(private readonly options: JiraSimulatorOptions = {}) {
-    this.state = options.stateFile && existsSync(options.stateFile) ? (JSON.parse(readFileSync(options.stateFile, 'utf8')) as JiraState) : seedJiraState(options.seed);
-    this.limiter = options.rateLimit ? new RateLimiter(options.rateLimit.limit, options.rateLimit.windowMs) : null;
+  constructor(options: JiraSimulatorOptions = {}) {
+    super(options, () => seedJiraState(options.seed));
     this.app = this.build();
   }
 
@@ -53,15 +46,6 @@ export class JiraSimulator {
   /** /rest/api/3 on Cloud, /rest/api/2 on Data Center. */
   get apiPath(): string {
     return this.state.flavor === 'cloud' ? '/rest/api/3' : '/rest/api/2';
-  }
-
-  save(): void {
-    if (!this.options.stateFile) throw new Error('no stateFile configured');
-    writeFileSync(this.options.stateFile, JSON.stringify(this.state, null, 2));
-  }
-
-  listen(port = 0): Promise<RunningSimulator> {
-    return listen(this.app, port);
   }
 
   async settled(): Promise<void> {

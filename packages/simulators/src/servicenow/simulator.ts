@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { credentials, FaultInjector, listen, RateLimiter, type RunningSimulator } from '../common/http.js';
+import { credentials } from '../common/http.js';
+import { SimulatorBase, type SimulatorBaseOptions } from '../common/simulator-base.js';
 import { EncodedQueryError, parseEncodedQuery, type Condition } from './query.js';
 
 /**
@@ -11,10 +11,7 @@ import { EncodedQueryError, parseEncodedQuery, type Condition } from './query.js
  * API (/api/now/attachment). Errors in ServiceNow's body: {"error":{"message","detail"},"status":"failure"}.
  * https://www.servicenow.com/docs/r/api-reference/rest-apis/c_TableAPI.html
  */
-export interface ServiceNowSimulatorOptions {
-  stateFile?: string;
-  rateLimit?: { limit: number; windowMs: number };
-}
+export type ServiceNowSimulatorOptions = SimulatorBaseOptions;
 
 /** Every value is a string, as the Table API returns them. */
 export type SnRecord = Record<string, string>;
@@ -93,26 +90,13 @@ class SnError extends Error {
   }
 }
 
-export class ServiceNowSimulator {
+export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
   readonly app: Express;
-  readonly faults = new FaultInjector();
-  state: ServiceNowState;
-  private readonly limiter: RateLimiter | null;
   private lastChange = 0;
 
-  constructor(private readonly options: ServiceNowSimulatorOptions = {}) {
-    this.state = options.stateFile && existsSync(options.stateFile) ? (JSON.parse(readFileSync(options.stateFile, 'utf8')) as ServiceNowState) : seedServiceNowState();
-    this.limiter = options.rateLimit ? new RateLimiter(options.rateLimit.limit, options.rateLimit.windowMs) : null;
+  constructor(options: ServiceNowSimulatorOptions = {}) {
+    super(options, seedServiceNowState);
     this.app = this.build();
-  }
-
-  save(): void {
-    if (!this.options.stateFile) throw new Error('no stateFile configured');
-    writeFileSync(this.options.stateFile, JSON.stringify(this.state, null, 2));
-  }
-
-  listen(port = 0): Promise<RunningSimulator> {
-    return listen(this.app, port);
   }
 
   /** ServiceNow has no built-in outbound webhooks; nothing is ever in flight. */

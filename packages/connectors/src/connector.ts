@@ -10,6 +10,9 @@ export interface TrackerConnector {
   /** Where the tracker lives, as shown to the partner admin. */
   readonly trackerUrl: string;
 
+  /** What is behind the node: the tracker, its version where it says, and whose credentials are used. Fails with AUTH_FAILED on refused credentials. */
+  trackerInfo(): Promise<TrackerInfo>;
+
   listProjects(): Promise<Project[]>;
   listItemTypes(project: string): Promise<ItemType[]>;
 
@@ -58,6 +61,15 @@ export interface Person {
   email: string | null;
   /** The tracker's own id for the person. */
   id: string | null;
+}
+
+export interface TrackerInfo {
+  trackerType: NodeType;
+  trackerUrl: string;
+  /** The tracker's version, where it tells. */
+  version: string | null;
+  /** The account the connector acts as (null where the tracker does not say). */
+  user: Person | null;
 }
 
 export interface ItemType {

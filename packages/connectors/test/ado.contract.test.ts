@@ -9,6 +9,7 @@ connectorContract('Azure DevOps', async () => {
   return {
     connector: new AdoConnector({ organizationUrl, personalAccessToken: 'sync-pat' }),
     badCredentials: new AdoConnector({ organizationUrl, personalAccessToken: 'revoked-pat' }),
+    userEmail: 'sync@acme.example',
     project: 'Development',
     itemType: 'Bug',
     otherStatus: 'Active',

@@ -6,6 +6,8 @@ import { ConnectorError, type ChangedItem, type RichText, type TrackerConnector 
 /** What the contract needs from a tracker and its simulator, beyond the connector itself. */
 export interface ConnectorFixture {
   connector: TrackerConnector;
+  /** The email of the account the connector's credentials belong to. */
+  userEmail: string;
   /** The same tracker with credentials it refuses. */
   badCredentials: TrackerConnector;
   project: string;
@@ -54,6 +56,13 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
       f = await setup();
     });
     afterEach(() => f.close());
+
+    it('tells what tracker it is and whose credentials it uses; refused credentials fail as such', async () => {
+      const info = await f.connector.trackerInfo();
+      expect(info).toMatchObject({ trackerType: f.connector.trackerType, trackerUrl: f.connector.trackerUrl });
+      expect(info.user?.email).toBe(f.userEmail);
+      expect(await f.badCredentials.trackerInfo().catch((e: unknown) => e)).toMatchObject({ code: 'AUTH_FAILED', retryable: false });
+    });
 
     it('lists projects and item types with their statuses', async () => {
       expect((await f.connector.listProjects()).map((p) => p.key)).toContain(f.project);

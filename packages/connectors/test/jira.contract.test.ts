@@ -14,6 +14,7 @@ async function jiraFixture(deployment: 'cloud' | 'datacenter'): Promise<Connecto
   return {
     connector: connector(cloud ? 'sync-token' : 'sync-pat'),
     badCredentials: connector('revoked'),
+    userEmail: 'sync@acme.example',
     project: 'SUP',
     itemType: 'Bug',
     otherStatus: 'In Progress',

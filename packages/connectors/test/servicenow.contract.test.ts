@@ -8,6 +8,7 @@ connectorContract('ServiceNow', async () => {
   return {
     connector: new ServiceNowConnector({ instanceUrl: running.url, auth: { username: 'exalate', password: 'exalate-password' } }),
     badCredentials: new ServiceNowConnector({ instanceUrl: running.url, auth: { username: 'exalate', password: 'expired' } }),
+    userEmail: 'sync@acme.example',
     project: 'incident',
     itemType: 'incident',
     otherStatus: 'In Progress',

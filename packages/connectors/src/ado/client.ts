@@ -56,8 +56,8 @@ export class AdoClient {
   }
 
   /** Plain REST with the PAT, for APIs the official client lacks. */
-  async rest<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const url = `${this.connection.organizationUrl.replace(/\/+$/, '')}${path}${path.includes('?') ? '&' : '?'}api-version=7.1`;
+  async rest<T>(method: string, path: string, body?: unknown, apiVersion = '7.1'): Promise<T> {
+    const url = `${this.connection.organizationUrl.replace(/\/+$/, '')}${path}${path.includes('?') ? '&' : '?'}api-version=${apiVersion}`;
     let res: Response;
     try {
       res = await fetch(url, {

@@ -15,6 +15,7 @@ import type {
   NewItem,
   RichText,
   TrackerConnector,
+  TrackerInfo,
   TrackerItem,
   WebhookRequest,
   WebhookSubscription,
@@ -38,6 +39,13 @@ export class AdoConnector implements TrackerConnector {
   constructor(connection: AdoConnection) {
     this.client = new AdoClient(connection);
     this.trackerUrl = connection.organizationUrl.replace(/\/+$/, '');
+  }
+
+  /** The authenticated identity. https://learn.microsoft.com/rest/api/azure/devops/core/ (GET _apis/connectionData) */
+  async trackerInfo(): Promise<TrackerInfo> {
+    const data = await this.client.rest<{ authenticatedUser?: { id?: string; providerDisplayName?: string; properties?: { Account?: { $value?: string } } } }>('GET', '/_apis/connectionData', undefined, '7.1-preview.1');
+    const u = data.authenticatedUser;
+    return { trackerType: this.trackerType, trackerUrl: this.trackerUrl, version: null, user: u ? { displayName: u.providerDisplayName ?? 'Unknown', email: u.properties?.Account?.$value ?? null, id: u.id ?? null } : null };
   }
 
   /** https://learn.microsoft.com/rest/api/azure/devops/core/projects/list?view=azure-devops-rest-7.1 */

@@ -14,6 +14,7 @@ import type {
   NewItem,
   RichText,
   TrackerConnector,
+  TrackerInfo,
   TrackerItem,
   WebhookRequest,
   WebhookSubscription,
@@ -44,6 +45,12 @@ export class JiraConnector implements TrackerConnector {
 
   private get api(): Any {
     return this.client.v3 ?? this.client.v2;
+  }
+
+  /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-server-info/ and …/api-group-myself/ */
+  async trackerInfo(): Promise<TrackerInfo> {
+    const [server, me]: Any[] = await Promise.all([this.client.call(() => this.api.serverInfo.getServerInfo()), this.client.call(() => this.api.myself.getCurrentUser())]);
+    return { trackerType: this.trackerType, trackerUrl: this.trackerUrl, version: server.version ?? null, user: { displayName: me.displayName, email: me.emailAddress ?? null, id: me.accountId ?? me.name ?? null } };
   }
 
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-projects/#api-rest-api-3-project-search-get */

@@ -15,6 +15,7 @@ import type {
   Person,
   RichText,
   TrackerConnector,
+  TrackerInfo,
   TrackerItem,
   WebhookSubscription,
 } from '../connector.js';
@@ -51,6 +52,16 @@ export class ServiceNowConnector implements TrackerConnector {
     this.trackerUrl = this.client.base;
     this.tables = options.tables ?? ['incident', 'problem', 'change_request'];
     this.labelsField = options.labelsField ?? 'u_labels';
+  }
+
+  /** The user behind the credentials (from sys_user by user name; a bearer token does not name one). */
+  async trackerInfo(): Promise<TrackerInfo> {
+    const auth = this.client.connection.auth;
+    const info = { trackerType: this.trackerType, trackerUrl: this.trackerUrl, version: null };
+    if ('username' in auth) return { ...info, user: await this.personByUserName(auth.username) };
+    // A bearer token names no user; any authenticated read still proves it works.
+    await this.client.list('sys_user', { sysparm_limit: '1', sysparm_fields: 'sys_id' });
+    return { ...info, user: null };
   }
 
   async listProjects(): Promise<Project[]> {

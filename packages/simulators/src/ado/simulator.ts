@@ -205,6 +205,12 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       const value = LOCATIONS.filter((l) => l.area.toLowerCase() === area);
       res.json({ count: value.length, value });
     });
+    // Who the caller is. https://learn.microsoft.com/rest/api/azure/devops/ (Location: GET _apis/connectionData)
+    r.get('/_apis/connectionData', (req, res) => {
+      const { identity } = this.ctx(req);
+      const user = { id: identity.id, descriptor: `aad.${Buffer.from(identity.id).toString('base64url')}`, providerDisplayName: identity.displayName, isActive: true, properties: { Account: { $type: 'System.String', $value: identity.uniqueName } }, resourceVersion: 2, metaTypeId: 0 };
+      res.json({ authenticatedUser: user, authorizedUser: user, instanceId: this.state.collectionId, deploymentId: this.state.collectionId, deploymentType: 'hosted', locationServiceData: { serviceOwner: '00025394-6065-48ca-87d9-7f5672854ef7', defaultAccessMappingMoniker: 'PublicAccessMapping', lastChangeId: 1, lastChangeId64: 1 } });
+    });
     r.get('/_apis/resourceAreas', (req, res) => {
       const base = this.ctx(req).base;
       res.json({ count: RESOURCE_AREAS.length, value: RESOURCE_AREAS.map((a) => ({ id: a.id, name: a.name, locationUrl: `${base}/` })) });
@@ -524,7 +530,7 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       throw new HttpError(400, 'VssVersionOutOfRangeException', `The requested REST API version of ${m[1]}.${m[2]} is out of range for this server. The latest REST API version for this server is ${MAX_API_VERSION}.`);
     }
     this.ctx(req).apiVersion = { major: Number(m[1]), minor: Number(m[2]), resourceVersion: m[4] ? Number(m[4].slice(1)) : null };
-    const previewOnly = /\/_apis\/wit\/workitems\/[^/]+\/comments/i.test(req.path) || /\/_apis\/resourceAreas/i.test(req.path);
+    const previewOnly = /\/_apis\/wit\/workitems\/[^/]+\/comments/i.test(req.path) || /\/_apis\/(resourceAreas|connectionData)/i.test(req.path);
     if (previewOnly && !m[3]) {
       throw new HttpError(400, 'VssInvalidPreviewVersionException', `The requested version "${version}" of the resource is under preview. The -preview flag must be supplied in the api-version for such requests. For example: "${version}-preview"`);
     }

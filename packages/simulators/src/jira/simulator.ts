@@ -161,7 +161,7 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     r.delete(`${a}/issue/:key`, (req, res) => {
       const issue = this.issue(String(req.params['key']));
       this.state.issues = this.state.issues.filter((i) => i !== issue);
-      this.emit(req, 'jira:issue_deleted', issue, null, null);
+      this.emit(req, 'jira:issue_deleted', issue, null);
       res.status(204).end();
     });
     r.get(`${a}/issue/:key/transitions`, (req, res) => {
@@ -176,7 +176,7 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
       const before = structuredClone(issue);
       issue.statusId = transition.to;
       const fields = ((req.body as Json)['fields'] ?? {}) as Json;
-      if (Object.keys(fields).length) this.applyFields(req, issue, fields, false);
+      if (Object.keys(fields).length) this.applyFields(issue, fields);
       this.changed(req, before, issue);
       res.status(204).end();
     });
@@ -240,7 +240,7 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
       comment.updateAuthorId = this.me(req).accountId;
       comment.updated = this.nextChange();
       const issue = this.issue(comment.issueId);
-      this.emit(req, 'comment_updated', issue, null, comment);
+      this.emit(req, 'comment_updated', issue, comment);
       res.json(this.renderComment(req, comment));
     });
     r.delete(`${a}/issue/:key/comment/:id`, (req, res) => {
@@ -263,10 +263,9 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
             this.state.attachments.push(attachment);
             return attachment;
           });
-          const before = structuredClone(issue);
           issue.updated = created.at(-1)!.created;
           this.recordHistory(req, issue, created.map((c) => ({ field: 'Attachment', fieldtype: 'jira', fieldId: 'attachment', from: null, fromString: null, to: c.id, toString: c.filename })));
-          this.emit(req, 'jira:issue_updated', issue, before, null);
+          this.emit(req, 'jira:issue_updated', issue, null);
           res.json(created.map((c) => this.renderAttachment(req, c)));
         })
         .catch(next);
@@ -453,13 +452,13 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     const { project: _p, issuetype: _t, ...rest } = fields;
     void _p;
     void _t;
-    this.applyFields(req, issue, rest, true);
+    this.applyFields(issue, rest);
     this.state.issues.push(issue);
-    this.emit(req, 'jira:issue_created', issue, null, null);
+    this.emit(req, 'jira:issue_created', issue, null);
     return issue;
   }
 
-  private applyFields(req: Request, issue: JiraIssue, fields: Json, creating: boolean): void {
+  private applyFields(issue: JiraIssue, fields: Json): void {
     const errors: Record<string, string> = {};
     for (const [name, value] of Object.entries(fields)) {
       try {
@@ -500,24 +499,22 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
         else throw error;
       }
     }
-    void req;
-    void creating;
     if (Object.keys(errors).length) throw new JiraError(400, [], errors);
   }
 
   private editIssue(req: Request, issue: JiraIssue, body: Json): void {
     const before = structuredClone(issue);
     const draft = structuredClone(issue);
-    this.applyFields(req, draft, (body['fields'] ?? {}) as Json, false);
+    this.applyFields(draft, (body['fields'] ?? {}) as Json);
     const update = (body['update'] ?? {}) as Record<string, Array<Record<string, unknown>>>;
     for (const [field, ops] of Object.entries(update)) {
       for (const op of ops) {
         if (field === 'labels') {
           if (op['add'] !== undefined) draft.labels = [...new Set([...draft.labels, String(op['add'])])];
           if (op['remove'] !== undefined) draft.labels = draft.labels.filter((l) => l !== String(op['remove']));
-          if (op['set'] !== undefined) this.applyFields(req, draft, { labels: op['set'] }, false);
+          if (op['set'] !== undefined) this.applyFields(draft, { labels: op['set'] });
         } else if (op['set'] !== undefined) {
-          this.applyFields(req, draft, { [field]: op['set'] }, false);
+          this.applyFields(draft, { [field]: op['set'] });
         } else {
           throw new JiraError(400, [], { [field]: `Field '${field}' does not support that update operation.` });
         }
@@ -543,7 +540,7 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     if (items.length === 0) return;
     issue.updated = this.nextChange();
     this.recordHistory(req, issue, items);
-    this.emit(req, 'jira:issue_updated', issue, before, null, items);
+    this.emit(req, 'jira:issue_updated', issue, null, items);
   }
 
   private recordHistory(req: Request, issue: JiraIssue, items: JiraChangeItem[]): void {
@@ -557,7 +554,7 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     this.state.comments.push(comment);
     // Commenting updates the issue, as in Jira.
     issue.updated = now;
-    this.emit(req, 'comment_created', issue, null, comment);
+    this.emit(req, 'comment_created', issue, comment);
     return comment;
   }
 
@@ -878,7 +875,7 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
   }
 
   /** Delivers an event to every enabled webhook whose events and JQL filter match. */
-  private emit(req: Request, event: string, issue: JiraIssue, _before: JiraIssue | null, comment: JiraComment | null, items: JiraChangeItem[] = []): void {
+  private emit(req: Request, event: string, issue: JiraIssue, comment: JiraComment | null, items: JiraChangeItem[] = []): void {
     for (const hook of this.state.webhooks) {
       if (!hook.enabled || !hook.events.includes(event)) continue;
       if (hook.jqlFilter && event !== 'jira:issue_deleted' && !this.search(req, hook.jqlFilter).some((i) => i.id === issue.id)) continue;

@@ -3,3 +3,4 @@ export * from './node-info.js';
 export * from './connection.js';
 export * from './invitation-code.js';
 export * from './peer-protocol.js';
+export * from './replica.js';

@@ -1,0 +1,162 @@
+import { convertText } from '@exalate/connectors';
+import type { NodeType, Replica } from '@exalate/contract';
+import { ScriptRunner, defaultRules, formatScriptError, type ScriptHost, type ScriptItem } from '@exalate/scripting';
+
+const host = (platform: NodeType, itemTypes: string[] = ['Bug', 'Task', 'User Story']): ScriptHost => ({
+  platform,
+  itemTypes,
+  convert: (text, to) => String(convertText(text, to).value),
+});
+
+const jiraIssue: ScriptItem = {
+  key: 'SUP-1',
+  id: '10001',
+  url: 'http://jira/browse/SUP-1',
+  project: 'SUP',
+  type: 'Story',
+  summary: 'Printer on fire',
+  description: { format: 'jira-wiki', value: 'It is *really* on fire' },
+  status: 'To Do',
+  priority: 'High',
+  labels: ['hardware'],
+  assignee: null,
+  reporter: { displayName: 'Alice', email: 'alice@acme.test' },
+  comments: [
+    { id: 'c1', body: { format: 'jira-wiki', value: 'first' }, created: '2026-11-01T10:00:00Z' },
+    { id: 'c2', remoteId: '77', body: { format: 'jira-wiki', value: 'mirrored from the partner' } },
+  ],
+  attachments: [{ id: 'a1', filename: 'log.txt', mimeType: 'text/plain', size: 3, sha256: null }],
+  customFields: {},
+};
+
+let runner: ScriptRunner;
+beforeAll(async () => {
+  runner = await ScriptRunner.create({ timeoutMs: 300, memoryBytes: 8 * 1024 * 1024 });
+});
+
+describe('outgoing rules', () => {
+  it('the default rule copies the synced fields into the replica', () => {
+    const out = runner.runOutgoing(defaultRules('JIRA_CLOUD').outgoing, { issue: jiraIssue, previous: null, firstSync: true }, host('JIRA_CLOUD'));
+    if (!out.ok) throw new Error(formatScriptError(out.error));
+    expect(out.value).toMatchObject({
+      key: 'SUP-1',
+      type: 'Story',
+      summary: 'Printer on fire',
+      description: { format: 'jira-wiki', value: 'It is *really* on fire' },
+      labels: ['hardware'],
+      reporter: { displayName: 'Alice', email: 'alice@acme.test' },
+    });
+    expect(out.value.comments?.map((c) => c.id)).toEqual(['c1', 'c2']);
+  });
+
+  it('keeps free properties a rule adds, and lets the rule log', () => {
+    const script = `replica.key = issue.key; replica.severity = issue.priority === 'High' ? 2 : 4; debug.log('sent', replica.severity, {a: 1});`;
+    const out = runner.runOutgoing(script, { issue: jiraIssue, previous: null, firstSync: false }, host('JIRA_CLOUD'));
+    expect(out).toMatchObject({ ok: true, value: { key: 'SUP-1', severity: 2 }, logs: ['sent 2 {"a":1}'] });
+  });
+
+  it('uses the Azure DevOps alias workItem and the ServiceNow alias entity', () => {
+    const ado = runner.runOutgoing(`replica.key = workItem.key; replica.summary = workItem.summary.toUpperCase();`, { issue: jiraIssue, previous: null, firstSync: false }, host('AZURE_DEVOPS'));
+    expect(ado).toMatchObject({ ok: true, value: { summary: 'PRINTER ON FIRE' } });
+    const snow = runner.runOutgoing(defaultRules('SERVICENOW').outgoing, { issue: jiraIssue, previous: null, firstSync: false }, host('SERVICENOW'));
+    expect(snow).toMatchObject({ ok: true, value: { summary: 'Printer on fire' } });
+  });
+
+  it('tells a replica without a key apart from a good one', () => {
+    const out = runner.runOutgoing(`replica.key = 42;`, { issue: jiraIssue, previous: null, firstSync: false }, host('JIRA_CLOUD'));
+    expect(out).toMatchObject({ ok: false, error: { code: 'SCRIPT_RESULT_INVALID', direction: 'outgoing' } });
+    if (!out.ok) expect(out.error.message).toMatch(/^replica\.key: /);
+  });
+});
+
+describe('incoming rules', () => {
+  const replica: Replica = {
+    key: '42',
+    type: 'User Story',
+    summary: 'Printer on fire',
+    description: { format: 'html', value: '<p>It is <strong>really</strong> on fire</p>' },
+    labels: ['hardware', 'urgent'],
+    comments: [
+      { id: '77', body: { format: 'html', value: '<p>edited on the partner</p>' } },
+      { id: '78', body: { format: 'html', value: '<p>new on the partner</p>' }, author: { displayName: 'Bob', email: 'bob@acme.test' } },
+    ],
+    attachments: [{ id: 'x9', filename: 'trace.log', mimeType: 'text/plain', size: 10, sha256: null }],
+  };
+
+  it('on first sync creates in the chosen project with the nearest item type', () => {
+    const out = runner.runIncoming(defaultRules('JIRA_CLOUD').incoming, { issue: { project: 'SUP' }, replica, previous: null, firstSync: true }, host('JIRA_CLOUD', ['Bug', 'Story', 'Task', 'Epic']));
+    if (!out.ok) throw new Error(formatScriptError(out.error));
+    expect(out.value).toMatchObject({ project: 'SUP', type: 'Story', summary: 'Printer on fire', labels: ['hardware', 'urgent'] });
+    expect(out.value.description).toEqual(replica.description);
+    expect(out.value.comments).toHaveLength(2);
+    expect(out.value.attachments).toEqual([{ remoteId: 'x9', filename: 'trace.log', mimeType: 'text/plain', size: 10, sha256: null }]);
+  });
+
+  it('falls back to Task, and says so when the project has no type it can use', () => {
+    const task = runner.runIncoming(defaultRules('AZURE_DEVOPS').incoming, { issue: { project: 'Ops' }, replica: { ...replica, type: 'Widget' }, previous: null, firstSync: true }, host('AZURE_DEVOPS', ['Task', 'Epic']));
+    expect(task).toMatchObject({ ok: true, value: { type: 'Task' } });
+    const none = runner.runIncoming(defaultRules('AZURE_DEVOPS').incoming, { issue: { project: 'Ops' }, replica: { ...replica, type: 'Widget' }, previous: null, firstSync: true }, host('AZURE_DEVOPS', ['Epic']));
+    expect(none).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', direction: 'incoming', line: 7 } });
+    if (!none.ok) expect(none.error.message).toContain('has none of the item types Widget, Task or Issue');
+  });
+
+  it('merges comments: edits the mirrored one, appends the new one, keeps local ones', () => {
+    const out = runner.runIncoming(defaultRules('JIRA_CLOUD').incoming, { issue: jiraIssue, replica, previous: null, firstSync: false }, host('JIRA_CLOUD'));
+    if (!out.ok) throw new Error(formatScriptError(out.error));
+    expect(out.value.comments).toEqual([
+      jiraIssue.comments![0],
+      { id: 'c2', remoteId: '77', body: { format: 'html', value: '<p>edited on the partner</p>' } },
+      { remoteId: '78', author: { displayName: 'Bob', email: 'bob@acme.test' }, body: { format: 'html', value: '<p>new on the partner</p>' } },
+    ]);
+  });
+
+  it('converts text with nodeHelper, reading plain strings in the tracker’s own format', () => {
+    const script = `issue.summary = nodeHelper.stripHtml(replica.description); issue.description = nodeHelper.toWiki(replica.description); issue.labels = [nodeHelper.toHtml('*bold*')];`;
+    const out = runner.runIncoming(script, { issue: { project: 'SUP' }, replica, previous: null, firstSync: true }, host('JIRA_SERVER'));
+    expect(out).toMatchObject({ ok: true, value: { summary: 'It is really on fire', description: 'It is *really* on fire', labels: ['<p><strong>bold</strong></p>'] } });
+  });
+
+  it('gives previous and firstSync to the rule', () => {
+    const script = `issue.summary = firstSync ? 'first' : 'was ' + previous.summary;`;
+    expect(runner.runIncoming(script, { issue: {}, replica, previous: null, firstSync: true }, host('JIRA_CLOUD'))).toMatchObject({ ok: true, value: { summary: 'first' } });
+    expect(runner.runIncoming(script, { issue: {}, replica, previous: { key: '42', summary: 'old' }, firstSync: false }, host('JIRA_CLOUD'))).toMatchObject({ ok: true, value: { summary: 'was old' } });
+  });
+});
+
+describe('the sandbox', () => {
+  const run = (script: string) => runner.runIncoming(script, { issue: {}, replica: { key: '1' }, previous: null, firstSync: false }, host('JIRA_CLOUD'));
+
+  it('reports a thrown error with its line and column', () => {
+    const out = run(`issue.summary = 'a';\n\nnull.boom = 1;`);
+    expect(out).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', line: 3, column: 5 } });
+    if (!out.ok) expect(formatScriptError(out.error)).toBe("The incoming rule failed at line 3, column 5: TypeError: cannot set property 'boom' of null");
+  });
+
+  it('reports a syntax error with its line', () => {
+    expect(run(`issue.summary = 'a';\nissue.summary = (;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_SYNTAX', line: 2 } });
+  });
+
+  it('stops an endless loop at the time limit, and the next run works', () => {
+    expect(run(`issue.summary = 'x';\nwhile (true) {}`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_TIMEOUT' } });
+    expect(run(`issue.summary = 'fine';`)).toMatchObject({ ok: true, value: { summary: 'fine' } });
+  });
+
+  it('stops a rule that eats memory', () => {
+    expect(run(`var a = []; while (true) a.push('xxxxxxxxxxxxxxxxxxxxxxxx' + a.length);`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_MEMORY' } });
+  });
+
+  it('reaches nothing of the host', () => {
+    const out = run(`issue.labels = [typeof process, typeof require, typeof fetch, typeof setTimeout, typeof XMLHttpRequest, typeof std, typeof os];`);
+    expect(out).toMatchObject({ ok: true, value: { labels: Array(7).fill('undefined') } });
+  });
+
+  it('keeps nothing between runs', () => {
+    expect(run(`globalThis.leak = 'secret'; issue.summary = 'a';`)).toMatchObject({ ok: true });
+    expect(run(`issue.summary = typeof leak;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
+  });
+
+  it('refuses a result it cannot read', () => {
+    expect(run(`issue.labels = 'not a list';`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_RESULT_INVALID', message: expect.stringMatching(/^issue\.labels: /) } });
+    expect(run(`issue.self = issue;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_RESULT_INVALID' } });
+  });
+});

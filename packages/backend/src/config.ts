@@ -1,18 +1,17 @@
-import { MODES, NODE_TYPES, type Mode, type NodeType, type Project } from '@exalate/contract';
+import { MODES, type Mode } from '@exalate/contract';
 import ipaddr from 'ipaddr.js';
 import type { AddressPolicy } from './net/address-policy.js';
+import { TRACKER_KINDS, type TrackerConfig } from './trackers.js';
 
 /** One node: the Exalate side of one tracker installation. */
 export interface NodeConfig {
   /** Path segment of the node URL: {publicUrl}/nodes/{id}. */
   id: string;
-  nodeType: NodeType;
-  trackerUrl: string;
+  /** The tracker this node syncs, and the credentials it acts with; the node type follows from it. */
+  tracker: TrackerConfig;
   /** A private node: unreachable from outside, so it initiates all traffic itself and has no node URL. */
   private: boolean;
   modes: Mode[];
-  /** Projects (or tables) for incoming sync, until the tracker connectors provide them. */
-  projects: Project[];
   /** Bearer token for the admin API. */
   adminToken: string;
 }
@@ -35,6 +34,13 @@ export interface ServerConfig {
   longPollMs: number;
   /** Timeout for one call to another node. */
   peerTimeoutMs: number;
+  /** How often the incremental query runs when the tracker sends no webhooks (with webhooks: every minute, as a safety net). */
+  scanIntervalMs: number;
+  /** How often recently synced items are re-read on trackers where comment edits do not change the item (see TrackerConnector.sideChangesTouchItem). */
+  refreshIntervalMs: number;
+  /** Backoff of a failed item: first delay and upper bound. */
+  retryBaseMs: number;
+  retryMaxMs: number;
   nodes: NodeConfig[];
 }
 
@@ -49,13 +55,14 @@ const NODE_ID = /^[a-z0-9][a-z0-9-]{0,30}$/;
 
 export function validateNodeConfig(node: NodeConfig): void {
   if (!NODE_ID.test(node.id)) throw new ConfigError(`Node id "${node.id}" must be 1–31 lowercase letters, digits or "-".`);
-  if (!NODE_TYPES.includes(node.nodeType)) throw new ConfigError(`Node ${node.id}: nodeType must be one of ${NODE_TYPES.join(', ')}.`);
+  if (!TRACKER_KINDS.includes(node.tracker.kind)) throw new ConfigError(`Node ${node.id}: tracker.kind must be one of ${TRACKER_KINDS.join(', ')}.`);
+  if (!node.tracker.secret) throw new ConfigError(`Node ${node.id}: the tracker's secret (token or password) is missing.`);
   if (!node.modes.length || node.modes.some((m) => !MODES.includes(m))) throw new ConfigError(`Node ${node.id}: modes must be some of ${MODES.join(', ')}.`);
   if (node.adminToken.length < 16) throw new ConfigError(`Node ${node.id}: the admin token must be at least 16 characters.`);
   try {
-    new URL(node.trackerUrl);
+    new URL(node.tracker.url);
   } catch {
-    throw new ConfigError(`Node ${node.id}: trackerUrl "${node.trackerUrl}" is not a URL.`);
+    throw new ConfigError(`Node ${node.id}: tracker.url "${node.tracker.url}" is not a URL.`);
   }
 }
 
@@ -89,6 +96,10 @@ export function serverConfigFromEnv(env: NodeJS.ProcessEnv, nodes: NodeConfig[])
     pollIntervalMs: num('EXALATE_POLL_INTERVAL_MS', 2_000),
     longPollMs: num('EXALATE_LONG_POLL_MS', 25_000),
     peerTimeoutMs: num('EXALATE_PEER_TIMEOUT_MS', 10_000),
+    scanIntervalMs: num('EXALATE_SCAN_INTERVAL_MS', 2_000),
+    refreshIntervalMs: num('EXALATE_REFRESH_INTERVAL_MS', 300_000),
+    retryBaseMs: num('EXALATE_RETRY_BASE_MS', 1_000),
+    retryMaxMs: num('EXALATE_RETRY_MAX_MS', 300_000),
     nodes,
   };
 }

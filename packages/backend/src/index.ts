@@ -10,3 +10,4 @@ export { isAddressAllowed, type AddressPolicy } from './net/address-policy.js';
 export { signPeerRequest, verifyPeerRequest } from './peer/jwt.js';
 export { DECLARED_ROUTES } from './http/documented-router.js';
 export { runFromEnv, nodesFromFile } from './runner.js';
+export * from './trackers.js';

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import express, { Router } from 'express';
-import { PROTOCOL_VERSION, type NodeInfo, type Project } from '@exalate/contract';
+import { ConnectorError, type TrackerConnector } from '@exalate/connectors';
+import { PROTOCOL_VERSION, type NodeInfo } from '@exalate/contract';
+import { ScriptRunner } from '@exalate/scripting';
 import { adminRoutes, bearerTokenAuthenticator, type AdminAuthenticator } from './admin/routes.js';
 import type { NodeConfig, ServerConfig } from './config.js';
 import type { ConnectionRow } from './connections/repository.js';
@@ -15,10 +17,18 @@ import { createPeerHttp, type PeerHttp } from './net/peer-http.js';
 import { ChangeHub } from './peer/change-hub.js';
 import { PeerClient } from './peer/client.js';
 import { peerRoutes } from './peer/routes.js';
+import { SyncEngine } from './sync/engine.js';
+import { SyncQueue } from './sync/queue.js';
+import { syncRoutes } from './sync/routes.js';
+import { trackerEventRoutes, TrackerSubscription } from './sync/tracker-events.js';
+import { createConnector, NODE_TYPE_OF } from './trackers.js';
 
 export const EXALATE_VERSION = '0.1.0';
 
-type NodeSettings = { publicUrl: string } & Pick<ServerConfig, 'addressPolicy' | 'invitationTtlMs' | 'pollIntervalMs' | 'longPollMs' | 'peerTimeoutMs'>;
+type NodeSettings = { publicUrl: string } & Pick<
+  ServerConfig,
+  'addressPolicy' | 'invitationTtlMs' | 'pollIntervalMs' | 'longPollMs' | 'peerTimeoutMs' | 'scanIntervalMs' | 'refreshIntervalMs' | 'retryBaseMs' | 'retryMaxMs'
+>;
 
 export interface NodeOptions {
   config: NodeConfig;
@@ -26,6 +36,8 @@ export interface NodeOptions {
   db: Database;
   logger: Logger;
   authenticate?: AdminAuthenticator;
+  /** The tracker connector; by default made from `config.tracker`. */
+  connector?: TrackerConnector;
 }
 
 /**
@@ -42,6 +54,10 @@ export class ExalateNode {
   private readonly pollLoops = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   private info!: NodeInfo;
+  private readonly connector: TrackerConnector;
+  private readonly engine: SyncEngine;
+  private readonly subscription: TrackerSubscription;
+  private queue: SyncQueue | null = null;
 
   static async open(config: NodeConfig, server: ServerConfig & { publicUrl: string }, logger: Logger): Promise<ExalateNode> {
     const db = server.databaseUrl
@@ -53,15 +69,29 @@ export class ExalateNode {
   static async create(o: NodeOptions): Promise<ExalateNode> {
     const applied = await migrate(o.db);
     if (applied.length) o.logger.info({ migrations: applied }, 'database migrated');
-    const node = new ExalateNode(o);
+    const node = new ExalateNode(o, await ScriptRunner.create());
     node.info = await node.loadIdentity();
+    node.queue = await SyncQueue.start(o.db, o.logger, node.engine.handlers());
+    node.engine.attach(node.queue);
     return node;
   }
 
-  private constructor(private readonly o: NodeOptions) {
+  private constructor(
+    private readonly o: NodeOptions,
+    runner: ScriptRunner,
+  ) {
     this.http = createPeerHttp(o.settings.addressPolicy);
     this.peers = new PeerClient(this.http, o.settings.peerTimeoutMs);
-    const listProjects = async (): Promise<Project[]> => o.config.projects;
+    const connector = o.connector ?? createConnector(o.config.tracker);
+    this.connector = connector;
+    const listProjects = async () => {
+      try {
+        return await connector.listProjects();
+      } catch (error) {
+        if (error instanceof ConnectorError) throw new AppError('TRACKER_UNAVAILABLE', `The tracker did not list its projects (${error.code}: ${error.message}). Check the node's tracker URL and credentials.`);
+        throw error;
+      }
+    };
     this.service = new ConnectionService({
       db: o.db,
       peers: this.peers,
@@ -70,8 +100,24 @@ export class ExalateNode {
       invitationTtlMs: o.settings.invitationTtlMs,
       nodeInfo: () => this.info,
       listProjects,
-      onConnectionChanged: (id) => this.hub.notify(id),
+      onConnectionChanged: (id) => {
+        this.hub.notify(id);
+        void this.engine.connectionChanged(id).catch((error: unknown) => o.logger.error({ err: error, connectionId: id }, 'could not resume the sync of a connection'));
+      },
     });
+    this.engine = new SyncEngine({
+      db: o.db,
+      connections: this.service.repository,
+      connector,
+      runner,
+      peers: this.peers,
+      identity: (row) => this.service.signingIdentity(row),
+      isPrivate: o.config.private,
+      notifyPartner: (id) => this.hub.notify(id),
+      logger: o.logger,
+      retry: { baseMs: o.settings.retryBaseMs, maxMs: o.settings.retryMaxMs },
+    });
+    this.subscription = new TrackerSubscription(o.db, connector, `${o.settings.publicUrl}/nodes/${o.config.id}/api/v1/tracker-events`, o.logger);
     this.router = Router();
     const publicApi = documentedRouter('/api/v1');
     publicApi.get('/node-info', (_req, res) => {
@@ -85,12 +131,13 @@ export class ExalateNode {
     } else {
       this.router.use(
         '/api/v1/peer',
-        // The signature covers the exact body bytes, so keep them.
-        express.json({ limit: '1mb', verify: (req, _res, buf) => void ((req as unknown as { rawBody: Buffer }).rawBody = buf) }),
+        // The signature covers the exact body bytes, so keep them. Attachments travel in this API too.
+        express.json({ limit: '40mb', verify: (req, _res, buf) => void ((req as unknown as { rawBody: Buffer }).rawBody = buf) }),
         peerRoutes({
           service: this.service,
           db: o.db,
           hub: this.hub,
+          engine: this.engine,
           logger: o.logger,
           instanceId: () => this.info.instanceId,
           maxPollWaitMs: o.settings.longPollMs,
@@ -98,10 +145,21 @@ export class ExalateNode {
         }),
       );
     }
+    // The tracker's webhooks: authenticated by their own secret, not the admin token.
+    this.router.use(
+      '/api/v1',
+      express.json({ limit: '5mb', verify: (req, _res, buf) => void ((req as unknown as { rawBody: Buffer }).rawBody = buf) }),
+      trackerEventRoutes({ subscription: this.subscription, engine: this.engine, connector, logger: o.logger }),
+    );
     this.router.use(
       '/api/v1',
       express.json({ limit: '1mb' }),
-      adminRoutes({ service: this.service, authenticate: o.authenticate ?? bearerTokenAuthenticator(o.config.adminToken), listProjects }),
+      adminRoutes({
+        service: this.service,
+        authenticate: o.authenticate ?? bearerTokenAuthenticator(o.config.adminToken),
+        listProjects,
+        extend: (route) => syncRoutes(route, { service: this.service, engine: this.engine, runner, connector }),
+      }),
     );
   }
 
@@ -138,11 +196,25 @@ export class ExalateNode {
     every(60_000, async () => {
       await this.o.db.query(`delete from peer_replay_guard where expires_at < now()`);
     });
+    // Webhooks make the sync fast; the incremental query makes it complete (a lost webhook, a node that was down).
+    const scan = async () => {
+      const subscribed = await this.subscription.ensure(this.o.config.tracker.webhooks !== false);
+      const due = subscribed ? Date.now() - this.lastScan >= 60_000 : true;
+      if (due) {
+        this.lastScan = Date.now();
+        await this.engine.scanAll();
+      }
+    };
+    every(this.o.settings.scanIntervalMs, scan);
+    if (!this.connector.sideChangesTouchItem) every(this.o.settings.refreshIntervalMs, () => this.engine.refreshRecent());
+    void scan().catch((error: unknown) => this.o.logger.error({ err: error }, 'background task failed'));
     if (this.o.config.private) {
       every(this.o.settings.pollIntervalMs, () => this.privateNodeTick());
       void this.privateNodeTick().catch((error: unknown) => this.o.logger.error({ err: error }, 'background task failed'));
     }
   }
+
+  private lastScan = 0;
 
   /** Ends background work and releases held long polls; the node still answers until `close`. */
   async stop(): Promise<void> {
@@ -150,6 +222,8 @@ export class ExalateNode {
     this.timers.forEach(clearInterval);
     this.hub.releaseAll();
     await Promise.allSettled([...this.pollLoops.values()]);
+    await this.queue?.stop();
+    this.queue = null;
   }
 
   async close(): Promise<void> {
@@ -178,7 +252,8 @@ export class ExalateNode {
     while (!this.stopping.signal.aborted) {
       const row = await this.service.repository.findLive(connectionId);
       if (!row || !row.connection_key || row.status === 'ERROR' || !row.partner_node_url) return;
-      const answer = await this.peers.poll(row.partner_node_url, this.service.signingIdentity(row), this.o.settings.longPollMs, this.stopping.signal);
+      const ack = await this.engine.repo.highestReceivedSeq(connectionId);
+      const answer = await this.peers.poll(row.partner_node_url, this.service.signingIdentity(row), this.o.settings.longPollMs, this.stopping.signal, ack);
       if (this.stopping.signal.aborted) return;
       if (!answer.ok) {
         failures += 1;
@@ -191,6 +266,15 @@ export class ExalateNode {
       if (answer.value.status === 'DELETED') {
         await this.service.handlePartnerDeleted(row as ConnectionRow);
         return;
+      }
+      // Stored before the next poll acknowledges them; if storing fails, the next poll gets them again.
+      if (answer.value.events.length) {
+        try {
+          await this.engine.receive(row, answer.value.events);
+        } catch (error) {
+          this.o.logger.error({ err: error, connectionId }, 'events from the partner could not be stored; they will be fetched again');
+          await sleep(this.o.settings.pollIntervalMs, this.stopping.signal);
+        }
       }
     }
   }
@@ -206,9 +290,9 @@ export class ExalateNode {
     }
     return {
       product: 'exalate',
-      nodeType: c.nodeType,
+      nodeType: NODE_TYPE_OF[c.tracker.kind],
       instanceId: rows[0]!.instance_id,
-      trackerUrl: c.trackerUrl,
+      trackerUrl: this.connector.trackerUrl,
       nodeUrl: c.private ? null : `${this.o.settings.publicUrl}/nodes/${c.id}`,
       protocol: { min: PROTOCOL_VERSION.min, max: PROTOCOL_VERSION.max },
       modes: c.modes,

@@ -2,31 +2,28 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { MODES, NODE_TYPES } from '@exalate/contract';
+import { MODES } from '@exalate/contract';
 import { ConfigError, serverConfigFromEnv, type NodeConfig } from './config.js';
 import type { Logger } from './logger.js';
+import { startSandboxTrackers } from './sandbox-trackers.js';
 import { startServer, type ExalateServer } from './server.js';
-
-/**
- * The nodes of the local sandbox: two public nodes and a private one, with demo projects.
- * Their tracker URLs point nowhere yet; the tracker simulators replace them.
- */
-function sandboxNodes(tokens: Record<string, string>): NodeConfig[] {
-  return [
-    { id: 'jira', nodeType: 'JIRA_CLOUD', trackerUrl: 'https://jira.sandbox.local', private: false, modes: [...MODES], projects: [{ key: 'SUP', name: 'Support' }, { key: 'ENG', name: 'Engineering' }], adminToken: tokens['jira']! },
-    { id: 'ado', nodeType: 'AZURE_DEVOPS', trackerUrl: 'https://ado.sandbox.local/acme', private: false, modes: [...MODES], projects: [{ key: 'DEV', name: 'Development' }, { key: 'OPS', name: 'Operations' }], adminToken: tokens['ado']! },
-    { id: 'snow', nodeType: 'SERVICENOW', trackerUrl: 'https://snow.sandbox.local', private: true, modes: [...MODES], projects: [{ key: 'incident', name: 'Incident' }], adminToken: tokens['snow']! },
-  ];
-}
+import { NODE_TYPE_OF, TRACKER_KINDS } from './trackers.js';
 
 const NodesFileSchema = z.array(
   z.object({
     id: z.string(),
-    nodeType: z.enum(NODE_TYPES),
-    trackerUrl: z.string(),
+    tracker: z.object({
+      kind: z.enum(TRACKER_KINDS),
+      url: z.string(),
+      user: z.string().optional(),
+      /** The name of the environment variable holding the tracker token or password. */
+      secretEnv: z.string(),
+      tables: z.array(z.string()).optional(),
+      labelsField: z.string().optional(),
+      webhooks: z.boolean().optional(),
+    }),
     private: z.boolean().default(false),
     modes: z.array(z.enum(MODES)).default([...MODES]),
-    projects: z.array(z.object({ key: z.string(), name: z.string() })).min(1),
     /** The name of the environment variable holding the admin token: tokens stay out of files. */
     adminTokenEnv: z.string(),
   }),
@@ -42,10 +39,12 @@ export function nodesFromFile(path: string, env: NodeJS.ProcessEnv): NodeConfig[
   }
   const parsed = NodesFileSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`EXALATE_NODES_FILE ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data.map(({ adminTokenEnv, ...node }) => {
+  return parsed.data.map(({ adminTokenEnv, tracker: { secretEnv, ...tracker }, ...node }) => {
     const token = env[adminTokenEnv];
     if (!token) throw new ConfigError(`Node ${node.id}: the environment variable ${adminTokenEnv} (its admin token) is not set.`);
-    return { ...node, adminToken: token };
+    const secret = env[secretEnv];
+    if (!secret) throw new ConfigError(`Node ${node.id}: the environment variable ${secretEnv} (the tracker's token or password) is not set.`);
+    return { ...node, tracker: { ...tracker, secret }, adminToken: token };
   });
 }
 
@@ -67,9 +66,24 @@ export async function runFromEnv(env: NodeJS.ProcessEnv, logger: Logger, out: (l
   if (sandbox && effective['EXALATE_PEER_ALLOW_LOOPBACK'] === undefined) effective['EXALATE_PEER_ALLOW_LOOPBACK'] = 'true';
   const base = serverConfigFromEnv(effective, []);
   const dataDir = resolve(base.dataDir ?? '.exalate/data');
-  const nodes = sandbox ? sandboxNodes(sandboxTokens(dataDir)) : nodesFromFile(env['EXALATE_NODES_FILE']!, env);
-  const server = await startServer(serverConfigFromEnv(effective, nodes), logger);
-  if (sandbox) {
+  if (!sandbox) return startServer(serverConfigFromEnv(effective, nodesFromFile(env['EXALATE_NODES_FILE']!, env)), logger);
+  // The sandbox: a simulator of each tracker, with demo data, and a node for each.
+  const trackers = await startSandboxTrackers(join(dataDir, 'trackers'), base.port === 0 ? 0 : base.port + 1, logger);
+  const tokens = sandboxTokens(dataDir);
+  const nodes: NodeConfig[] = [
+    { id: 'jira', tracker: trackers.jira, private: false, modes: [...MODES], adminToken: tokens['jira']! },
+    { id: 'ado', tracker: trackers.ado, private: false, modes: [...MODES], adminToken: tokens['ado']! },
+    { id: 'snow', tracker: trackers.snow, private: true, modes: [...MODES], adminToken: tokens['snow']! },
+  ];
+  let server: ExalateServer;
+  try {
+    server = await startServer(serverConfigFromEnv(effective, nodes), logger);
+  } catch (error) {
+    await trackers.close();
+    throw error;
+  }
+  await trackers.seedDemoData();
+  {
     const envFile = join(dataDir, 'sandbox.env');
     const lines = nodes.flatMap((n) => [
       `export ${n.id.toUpperCase()}=${server.publicUrl}/nodes/${n.id}`,
@@ -78,12 +92,18 @@ export async function runFromEnv(env: NodeJS.ProcessEnv, logger: Logger, out: (l
     writeFileSync(envFile, lines.join('\n') + '\n', { mode: 0o600 });
     out('');
     out(`Exalate sandbox is running on ${server.publicUrl} (${server.nodes.size} nodes, ${base.databaseUrl ? 'PostgreSQL' : `embedded PostgreSQL under ${dataDir}`}).`);
-    for (const n of nodes) out(`  ${n.id.padEnd(5)} ${n.nodeType.padEnd(13)} ${n.private ? 'private (no node URL; it polls)' : `${server.publicUrl}/nodes/${n.id}`}`);
+    for (const n of nodes) out(`  ${n.id.padEnd(5)} ${NODE_TYPE_OF[n.tracker.kind].padEnd(13)} ${n.private ? 'private (no node URL; it polls)' : `${server.publicUrl}/nodes/${n.id}`}   tracker: ${n.tracker.url}`);
     out('');
     out(`Node URLs and admin tokens are in ${envFile}. In another terminal:`);
     out(`  source ${envFile}`);
     out('  curl -s -H "Authorization: Bearer $JIRA_TOKEN" $JIRA/api/v1/connections');
-    out('The README walks through initiating and accepting a connection with curl. Ctrl+C stops the sandbox.');
+    out('The README walks through connecting two nodes and watching an item sync. Ctrl+C stops the sandbox.');
   }
-  return server;
+  return {
+    ...server,
+    close: async () => {
+      await server.close();
+      await trackers.close();
+    },
+  };
 }

@@ -173,7 +173,8 @@ describe('connection fields', () => {
 });
 
 describe('invitation code (Accept invitation)', () => {
-  const accept = (node: string, code: string, extra: Record<string, unknown> = {}) => t.api(node).post('/invitations/accept', { code, project: 'SUP', ...extra });
+  // ServiceNow's "projects" are its tables.
+  const accept = (node: string, code: string, extra: Record<string, unknown> = {}) => t.api(node).post('/invitations/accept', { code, project: node === 'snow' ? 'incident' : 'SUP', ...extra });
 
   async function expectRefused(node: string, code: string, errorCode: string, status?: number) {
     const before = await connectionNames(node);

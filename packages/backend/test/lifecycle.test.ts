@@ -110,7 +110,7 @@ describe.each(BACKENDS)('connection lifecycle on %s', (backend) => {
       const preview = (await priv.api('snow').post('/invitations/preview', { code: invitationCode })).body;
       expect(preview).toMatchObject({ initiator: { private: false }, localShortName: 'snow' });
 
-      const accepted = await priv.api('snow').post('/invitations/accept', { code: invitationCode, project: 'SUP' });
+      const accepted = await priv.api('snow').post('/invitations/accept', { code: invitationCode, project: 'incident' });
       expect(accepted.body.connection).toMatchObject({ status: 'ACTIVE', partner: { private: false } });
       const onPub = (await pub.api('jira').get(`/connections/${connection.id}`)).body;
       expect(onPub).toMatchObject({ status: 'ACTIVE', partner: { nodeType: 'SERVICENOW', nodeUrl: null, private: true } });
@@ -132,7 +132,7 @@ describe.each(BACKENDS)('connection lifecycle on %s', (backend) => {
       const noUrl = await priv.api('snow').post('/connections', initiateBody(null, { localShortName: 'snow' }));
       expect(noUrl.body.error.code).toBe('BOTH_SIDES_PRIVATE');
 
-      const init = await priv.api('snow').post('/connections', initiateBody(pub.url('ado'), { localShortName: 'snow' }));
+      const init = await priv.api('snow').post('/connections', initiateBody(pub.url('ado'), { localShortName: 'snow', project: 'incident' }));
       expect(init.status).toBe(201);
       const { invitationCode, connection } = init.body;
       expect(connection.partner).toMatchObject({ nodeUrl: pub.url('ado') });

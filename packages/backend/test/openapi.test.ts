@@ -110,7 +110,7 @@ it('answers every documented operation as documented', async () => {
 
   // public – private, exercising the long poll's answer as the private node sees it
   const toPrivate = await call('jira', 'POST', '/api/v1/connections', { destinationUrl: null, mode: 'BASIC', localShortName: 'jira', remoteShortName: 'snow', project: 'SUP' });
-  expect((await call('snow', 'POST', '/api/v1/invitations/accept', { code: toPrivate.body.invitationCode, project: 'DEV' })).body.connection.status).toBe('ACTIVE');
+  expect((await call('snow', 'POST', '/api/v1/invitations/accept', { code: toPrivate.body.invitationCode, project: 'incident' })).body.connection.status).toBe('ACTIVE');
 
   // Peer API, called as the partner would (the key is read from the partner's database).
   const key = (await t.server.nodes.get('ado')!.database.query<{ connection_key: string }>('select connection_key from connections where id = $1', [id]))[0]!.connection_key;

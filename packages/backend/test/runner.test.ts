@@ -26,7 +26,7 @@ describe('npm start (the sandbox)', () => {
     const call = (url: string, token: string, body?: unknown) =>
       fetch(url, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) }).then((r) => r.json() as Promise<any>); // any: reads a few fields
     const init = await call(`${vars['JIRA']}/api/v1/connections`, vars['JIRA_TOKEN']!, { destinationUrl: vars['ADO'], mode: 'SCRIPT', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP' });
-    const accepted = await call(`${vars['ADO']}/api/v1/invitations/accept`, vars['ADO_TOKEN']!, { code: init.invitationCode, project: 'DEV' });
+    const accepted = await call(`${vars['ADO']}/api/v1/invitations/accept`, vars['ADO_TOKEN']!, { code: init.invitationCode, project: 'Development' });
     expect(accepted.connection.status).toBe('ACTIVE');
     const secret = JSON.parse(Buffer.from(init.invitationCode, 'base64url').toString()).body.secret as string;
     const key = (await server.nodes.get('ado')!.database.query<{ connection_key: string }>('select connection_key from connections'))[0]!.connection_key;
@@ -49,18 +49,19 @@ describe('EXALATE_NODES_FILE', () => {
     writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
     return path;
   };
-  const node = { id: 'jira', nodeType: 'JIRA_SERVER', trackerUrl: 'https://jira.acme.com', projects: [{ key: 'SUP', name: 'Support' }], adminTokenEnv: 'JIRA_ADMIN_TOKEN' };
+  const node = { id: 'jira', tracker: { kind: 'jira-datacenter', url: 'https://jira.acme.com', secretEnv: 'JIRA_PAT' }, adminTokenEnv: 'JIRA_ADMIN_TOKEN' };
 
-  it('reads nodes with their admin tokens from the environment', () => {
-    expect(nodesFromFile(file([node]), { JIRA_ADMIN_TOKEN: 'x'.repeat(32) })).toEqual([
-      { id: 'jira', nodeType: 'JIRA_SERVER', trackerUrl: 'https://jira.acme.com', private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], projects: [{ key: 'SUP', name: 'Support' }], adminToken: 'x'.repeat(32) },
+  it('reads nodes with their admin tokens and tracker secrets from the environment', () => {
+    expect(nodesFromFile(file([node]), { JIRA_ADMIN_TOKEN: 'x'.repeat(32), JIRA_PAT: 'pat' })).toEqual([
+      { id: 'jira', tracker: { kind: 'jira-datacenter', url: 'https://jira.acme.com', secret: 'pat' }, private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'x'.repeat(32) },
     ]);
   });
 
   it('says what is wrong with a bad file', () => {
     expect(() => nodesFromFile(file('{'), {})).toThrow(/could not be read as JSON/);
-    expect(() => nodesFromFile(file([{ ...node, nodeType: 'GITHUB' }]), {})).toThrow(/0\.nodeType/);
-    expect(() => nodesFromFile(file([node]), {})).toThrow(/JIRA_ADMIN_TOKEN .* is not set/);
+    expect(() => nodesFromFile(file([{ ...node, tracker: { ...node.tracker, kind: 'github' } }]), {})).toThrow(/0\.tracker\.kind/);
+    expect(() => nodesFromFile(file([node]), { JIRA_PAT: 'pat' })).toThrow(/JIRA_ADMIN_TOKEN .* is not set/);
+    expect(() => nodesFromFile(file([node]), { JIRA_ADMIN_TOKEN: 'x'.repeat(32) })).toThrow(/JIRA_PAT .* is not set/);
   });
 });
 

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NodeType } from '@exalate/contract';
+import { AdoSimulator, JiraSimulator, ServiceNowSimulator } from '@exalate/simulators';
 import pg from 'pg';
-import { createLogger, startServer, type ExalateServer, type NodeConfig, type ServerConfig } from '../src/index.js';
+import { createLogger, startServer, type ExalateServer, type NodeConfig, type ServerConfig, type TrackerConfig } from '../src/index.js';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -15,19 +17,49 @@ if (!process.env['EXALATE_TEST_DATABASE_URL']) {
 
 export const quietLogger = createLogger({ level: process.env['EXALATE_TEST_LOG_LEVEL'] ?? 'silent' });
 
-export function nodeConfig(id: string, overrides: Partial<NodeConfig> = {}): NodeConfig {
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/**
+ * Trackers for tests that are about connections rather than items: one simulator of each kind per
+ * test file, started on first use. Sync tests start their own (see sync-support.ts).
+ */
+const shared: Partial<Record<NodeType, Promise<TrackerConfig>>> = {};
+export function sharedTracker(type: NodeType): Promise<TrackerConfig> {
+  shared[type] ??= (async () => {
+    if (type === 'AZURE_DEVOPS') {
+      const sim = new AdoSimulator({ seed: { projects: [{ name: 'SUP' }, { name: 'DEV' }] } });
+      const running = await sim.listen();
+      cleanups.push(() => running.close());
+      return { kind: 'azure-devops', url: `${running.url}/${sim.organization}`, secret: 'sync-pat', webhooks: false };
+    }
+    if (type === 'SERVICENOW') {
+      const running = await new ServiceNowSimulator().listen();
+      cleanups.push(() => running.close());
+      return { kind: 'servicenow', url: running.url, user: 'exalate', secret: 'exalate-password' };
+    }
+    const cloud = type === 'JIRA_CLOUD';
+    const running = await new JiraSimulator({ seed: { flavor: cloud ? 'cloud' : 'datacenter', projects: [{ key: 'SUP', name: 'Support' }, { key: 'DEV', name: 'Development' }] } }).listen();
+    cleanups.push(() => running.close());
+    return cloud
+      ? { kind: 'jira-cloud', url: running.url, user: 'sync@acme.example', secret: 'sync-token', webhooks: false }
+      : { kind: 'jira-datacenter', url: running.url, secret: 'sync-pat', webhooks: false };
+  })();
+  return shared[type]!;
+}
+
+/** A node on a shared simulator of `nodeType`'s tracker (Jira Cloud by default). */
+export async function nodeConfig(id: string, overrides: Partial<NodeConfig> & { nodeType?: NodeType } = {}): Promise<NodeConfig> {
+  const { nodeType = 'JIRA_CLOUD', ...rest } = overrides;
   return {
     id,
-    nodeType: 'JIRA_CLOUD',
-    trackerUrl: `https://${id}.example.com`,
+    tracker: await sharedTracker(nodeType),
     private: false,
     modes: ['BASIC', 'VISUAL', 'SCRIPT'],
-    projects: [
-      { key: 'SUP', name: 'Support' },
-      { key: 'DEV', name: 'Development' },
-    ],
     adminToken: `token-${id}-${randomBytes(8).toString('hex')}`,
-    ...overrides,
+    ...rest,
   };
 }
 
@@ -50,16 +82,12 @@ export interface AdminApi {
   delete<T = any>(path: string): Promise<{ status: number; body: T }>; // any: as above
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
 /**
  * A real server on a free loopback port, with its own storage: a fresh PGlite directory, or
  * fresh schemas on the suite's PostgreSQL server. Tests never share state.
  */
-export async function startTestServer(backend: Backend, nodes: NodeConfig[], overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+export async function startTestServer(backend: Backend, nodeConfigs: Array<NodeConfig | Promise<NodeConfig>>, overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+  const nodes = await Promise.all(nodeConfigs);
   const dataDir = mkdtempSync(join(tmpdir(), 'exalate-test-'));
   const schemaPrefix = `t${randomBytes(5).toString('hex')}_`;
   const config: ServerConfig = {
@@ -74,6 +102,10 @@ export async function startTestServer(backend: Backend, nodes: NodeConfig[], ove
     pollIntervalMs: 100,
     longPollMs: 1_000,
     peerTimeoutMs: 3_000,
+    scanIntervalMs: 200,
+    refreshIntervalMs: 1_000,
+    retryBaseMs: 100,
+    retryMaxMs: 2_000,
     nodes,
     ...overrides,
   };

@@ -9,6 +9,14 @@ export interface TrackerConnector {
   readonly trackerType: NodeType;
   /** Where the tracker lives, as shown to the partner admin. */
   readonly trackerUrl: string;
+  /** The format descriptions and comments are stored in: what createItem, updateItem and the comment calls take. */
+  readonly textFormat: TextFormat;
+  /**
+   * Whether editing a comment or adding an attachment changes the item itself (its change time and
+   * webhook). Where it does not (Azure DevOps comment edits, ServiceNow journal edits), the sync
+   * engine re-reads recently synced items now and then to see such changes.
+   */
+  readonly sideChangesTouchItem: boolean;
 
   /** What is behind the node: the tracker, its version where it says, and whose credentials are used. Fails with AUTH_FAILED on refused credentials. */
   trackerInfo(): Promise<TrackerInfo>;
@@ -145,6 +153,8 @@ export interface ChangeQuery {
   /** The trigger, in the tracker's language (WIQL condition, JQL, encoded query); empty: everything in `project`. */
   query: string;
   project?: string;
+  /** Only items of this type (ServiceNow: the table). */
+  itemType?: string;
   /** Only items changed strictly after this instant (ISO 8601). */
   changedAfter: string | null;
   pageSize?: number;

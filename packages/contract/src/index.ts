@@ -4,3 +4,4 @@ export * from './connection.js';
 export * from './invitation-code.js';
 export * from './peer-protocol.js';
 export * from './replica.js';
+export * from './sync.js';

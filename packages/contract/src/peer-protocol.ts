@@ -43,9 +43,43 @@ export const PeerClaimResponseSchema = z.discriminatedUnion('accepted', [
 ]);
 export type PeerClaimResponse = z.infer<typeof PeerClaimResponseSchema>;
 
+/**
+ * One message of the sync, from the outbox of one side to the inbox of the other. `seq` orders a
+ * side's messages; `id` makes a redelivery harmless.
+ * - replica: the sender's item `itemKey` as its outgoing rule described it (`payload.replica`);
+ *   `payload.twinKey` is the receiver's own item it is synced with, once the sender knows it.
+ * - ack: the receiver of a replica applied it; `itemKey` is the original sender's item and
+ *   `payload` names the receiver's twin ({ key, url }).
+ * - unsync: the sender stopped syncing `itemKey`; nothing is deleted on either side.
+ */
+export const SyncEventSchema = z.object({
+  id: z.uuid(),
+  seq: z.number().int().positive(),
+  kind: z.enum(['replica', 'ack', 'unsync']),
+  itemKey: z.string().min(1),
+  payload: z.record(z.string(), z.unknown()),
+});
+export type SyncEvent = z.infer<typeof SyncEventSchema>;
+
+export const PeerEventsRequestSchema = z.object({ events: z.array(SyncEventSchema).max(500) });
+export type PeerEventsRequest = z.infer<typeof PeerEventsRequestSchema>;
+export const PeerEventsResponseSchema = z.object({ received: z.number().int().nonnegative() });
+export type PeerEventsResponse = z.infer<typeof PeerEventsResponseSchema>;
+
+/** A private side pushes an attachment's bytes before the events that name it (the other side cannot fetch them). */
+export const PeerBlobRequestSchema = z.object({
+  itemKey: z.string().min(1),
+  attachmentId: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  contentBase64: z.string(),
+});
+export type PeerBlobRequest = z.infer<typeof PeerBlobRequestSchema>;
+
 export const PeerPollRequestSchema = z.object({
   /** How long the public side may hold the request open when it has nothing to deliver. */
   waitMs: z.number().int().min(0).max(60_000).default(25_000),
+  /** The highest `seq` the private side has stored: everything up to it is delivered. */
+  ack: z.number().int().nonnegative().optional(),
 });
 export type PeerPollRequest = z.input<typeof PeerPollRequestSchema>;
 
@@ -54,8 +88,8 @@ export const PeerConnectionStateSchema = z.enum(['ACTIVE', 'DEACTIVATED', 'PENDI
 export const PeerPollResponseSchema = z.object({
   /** The connection as the public side sees it; DELETED when its admin deleted it. */
   status: PeerConnectionStateSchema,
-  /** Messages for the private side. Sync events arrive here once the sync engine lands. */
-  events: z.array(z.object({ type: z.string(), id: z.string(), payload: z.unknown() })),
+  /** Sync messages for the private side, oldest first. */
+  events: z.array(SyncEventSchema),
 });
 export type PeerPollResponse = z.infer<typeof PeerPollResponseSchema>;
 

@@ -66,6 +66,26 @@ export class ScriptRunner {
     return new ScriptRunner(await getQuickJS(), { ...DEFAULT_LIMITS, ...limits });
   }
 
+  /** Whether a rule parses, without running it: the syntax error with its line, or null. */
+  checkSyntax(script: string, direction: ScriptDirection): ScriptError | null {
+    const runtime = this.quickjs.newRuntime();
+    runtime.setMemoryLimit(this.limits.memoryBytes);
+    const vm = runtime.newContext();
+    try {
+      const compiled = vm.evalCode(script, `${direction}.js`, { compileOnly: true });
+      if (!compiled.error) {
+        compiled.value.dispose();
+        return null;
+      }
+      const dumped = vm.dump(compiled.error) as unknown;
+      compiled.error.dispose();
+      return { ...describe(dumped, `${direction}.js`), direction };
+    } finally {
+      vm.dispose();
+      runtime.dispose();
+    }
+  }
+
   /** The outgoing rule: fills `replica` from the local `issue`. */
   runOutgoing(script: string, input: OutgoingInput, host: ScriptHost): ScriptOutcome<Replica> {
     const seed = { key: input.issue.key ?? '' };

@@ -132,6 +132,11 @@ describe('the sandbox', () => {
     if (!out.ok) expect(formatScriptError(out.error)).toBe("The incoming rule failed at line 3, column 5: TypeError: cannot set property 'boom' of null");
   });
 
+  it('checks a rule’s syntax without running it', () => {
+    expect(runner.checkSyntax(`while (true) {}`, 'outgoing')).toBeNull();
+    expect(runner.checkSyntax(`replica.key = issue.key;\nreplica.summary = ;`, 'outgoing')).toMatchObject({ code: 'SCRIPT_SYNTAX', direction: 'outgoing', line: 2 });
+  });
+
   it('reports a syntax error with its line', () => {
     expect(run(`issue.summary = 'a';\nissue.summary = (;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_SYNTAX', line: 2 } });
   });

@@ -4,7 +4,7 @@ import { InvitationCodeRequestSchema, ProbeDestinationRequestSchema } from '@exa
 import type { ConnectionService } from '../connections/service.js';
 import { parse } from '../connections/service.js';
 import { AppError } from '../errors.js';
-import { documentedRouter } from '../http/documented-router.js';
+import { documentedRouter, type DocumentedRouter } from '../http/documented-router.js';
 import type { Project } from '@exalate/contract';
 
 /**
@@ -23,7 +23,13 @@ export function bearerTokenAuthenticator(token: string): AdminAuthenticator {
 }
 
 /** The admin API the frontends use, mounted at {nodeUrl}/api/v1. Documented in docs/api/openapi.yaml. */
-export function adminRoutes(o: { service: ConnectionService; authenticate: AdminAuthenticator; listProjects: () => Promise<Project[]> }): Router {
+export function adminRoutes(o: {
+  service: ConnectionService;
+  authenticate: AdminAuthenticator;
+  listProjects: () => Promise<Project[]>;
+  /** More routes behind the same authentication (the sync's). */
+  extend?: (route: Omit<DocumentedRouter, 'router'>) => void;
+}): Router {
   const { router, ...route } = documentedRouter('/api/v1');
   const s = o.service;
 
@@ -84,5 +90,6 @@ export function adminRoutes(o: { service: ConnectionService; authenticate: Admin
     res.status(204).end();
   });
 
+  o.extend?.(route);
   return router;
 }

@@ -9,6 +9,13 @@ export interface Sql {
 
 export interface Database extends Sql {
   readonly kind: 'pglite' | 'postgres';
+  /** The schema this node's tables live in; the job queue gets `{schema}_queue` beside it. */
+  readonly schema: string;
+  /**
+   * Raw access for the job queue (pg-boss): without parameters the text may hold several
+   * statements, and the answer is the last one's.
+   */
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -27,6 +34,13 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
   };
   return {
     kind: 'pglite',
+    schema: 'public',
+    executeSql: (text, values) =>
+      serial(async () => {
+        if (values && values.length) return db.query(text, values);
+        const results = await db.exec(text);
+        return results[results.length - 1] ?? { rows: [] };
+      }),
     query: (text, params) => serial(async () => (await db.query(text, params)).rows as never),
     transaction: (fn) =>
       serial(() => db.transaction(async (tx) => fn({ query: async (text, params) => (await tx.query(text, params)).rows as never }))),
@@ -50,6 +64,11 @@ export async function openPostgres(connectionString: string, schema: string): Pr
   const pool = new pg.Pool({ connectionString, options: `-c search_path=${schema}`, max: 10 });
   return {
     kind: 'postgres',
+    schema,
+    executeSql: async (text, values) => {
+      const result = (await pool.query(text, values)) as pg.QueryResult | pg.QueryResult[];
+      return Array.isArray(result) ? (result[result.length - 1] ?? { rows: [] }) : result;
+    },
     query: async (text, params) => (await pool.query(text, params)).rows,
     transaction: async (fn) => {
       const client = await pool.connect();

@@ -59,6 +59,162 @@ const MIGRATIONS: Migration[] = [
       await sql.query(`create index peer_replay_guard_expiry on peer_replay_guard (expires_at)`);
     },
   },
+  {
+    name: '0002_sync',
+    up: async (sql) => {
+      // Sync rules per connection; null columns fall back to the platform's default rules.
+      await sql.query(`
+        create table sync_rules (
+          connection_id uuid primary key references connections (id) on delete cascade,
+          outgoing text,
+          incoming text,
+          updated_at timestamptz not null default now()
+        )`);
+      await sql.query(`
+        create table sync_triggers (
+          id uuid primary key,
+          connection_id uuid not null references connections (id) on delete cascade,
+          item_type text,
+          query text not null,
+          active boolean not null default true,
+          -- The incremental scan: last change time seen, and the keys already taken at that instant.
+          watermark text,
+          seen_at_watermark jsonb not null default '[]',
+          created_at timestamptz not null default now(),
+          updated_at timestamptz not null default now()
+        )`);
+      await sql.query(`create index sync_triggers_connection on sync_triggers (connection_id)`);
+      // The twin: a local item and the partner's item it is synced with, in one connection.
+      await sql.query(`
+        create table twins (
+          id bigserial primary key,
+          connection_id uuid not null references connections (id) on delete cascade,
+          local_key text,
+          local_project text,
+          local_url text,
+          remote_key text,
+          remote_url text,
+          -- SYNCED, PENDING (waiting for its turn or a retry), FAILED (quarantined), UNSYNCED
+          status text not null default 'PENDING',
+          error jsonb,
+          attempts integer not null default 0,
+          retry_at timestamptz,
+          -- Incoming first sync: set before the item is created, so a crash in between is recognised.
+          creating_since timestamptz,
+          last_sent_hash text,
+          last_sent_replica jsonb,
+          last_received_replica jsonb,
+          last_sync_at timestamptz,
+          created_at timestamptz not null default now(),
+          updated_at timestamptz not null default now()
+        )`);
+      await sql.query(`create unique index twins_local on twins (connection_id, local_key) where local_key is not null and status <> 'UNSYNCED'`);
+      await sql.query(`create unique index twins_remote on twins (connection_id, remote_key) where remote_key is not null and status <> 'UNSYNCED'`);
+      await sql.query(`create index twins_status on twins (connection_id, status)`);
+      // Comments and attachments the sync wrote here, each mirroring one of the partner's.
+      await sql.query(`
+        create table comment_twins (
+          twin_id bigint not null references twins (id) on delete cascade,
+          remote_comment_id text not null,
+          local_comment_id text not null,
+          remote_hash text not null,
+          primary key (twin_id, remote_comment_id)
+        )`);
+      await sql.query(`create unique index comment_twins_local on comment_twins (twin_id, local_comment_id)`);
+      await sql.query(`
+        create table attachment_twins (
+          twin_id bigint not null references twins (id) on delete cascade,
+          remote_attachment_id text not null,
+          local_attachment_id text not null,
+          sha256 text not null,
+          primary key (twin_id, remote_attachment_id)
+        )`);
+      await sql.query(`create unique index attachment_twins_local on attachment_twins (twin_id, local_attachment_id)`);
+      // Messages for the partner, in order; delivered_at once it has them.
+      await sql.query(`
+        create table outbox (
+          seq bigserial primary key,
+          id uuid not null unique,
+          connection_id uuid not null references connections (id) on delete cascade,
+          kind text not null,
+          item_key text not null,
+          payload jsonb not null,
+          created_at timestamptz not null default now(),
+          delivered_at timestamptz
+        )`);
+      await sql.query(`create index outbox_pending on outbox (connection_id, seq) where delivered_at is null`);
+      // Messages from the partner; the event id makes a redelivery harmless.
+      await sql.query(`
+        create table inbox (
+          connection_id uuid not null references connections (id) on delete cascade,
+          event_id uuid not null,
+          seq bigint not null,
+          kind text not null,
+          item_key text not null,
+          payload jsonb not null,
+          received_at timestamptz not null default now(),
+          applied_at timestamptz,
+          primary key (connection_id, event_id)
+        )`);
+      await sql.query(`create index inbox_pending on inbox (connection_id, item_key, seq) where applied_at is null`);
+      // Attachment bytes a private partner pushed ahead of the events that name them.
+      await sql.query(`
+        create table peer_blobs (
+          connection_id uuid not null references connections (id) on delete cascade,
+          item_key text not null,
+          attachment_id text not null,
+          sha256 text not null,
+          content bytea not null,
+          received_at timestamptz not null default now(),
+          primary key (connection_id, item_key, attachment_id)
+        )`);
+      await sql.query(`
+        create table pushed_blobs (
+          connection_id uuid not null references connections (id) on delete cascade,
+          item_key text not null,
+          attachment_id text not null,
+          primary key (connection_id, item_key, attachment_id)
+        )`);
+      await sql.query(`
+        create table sync_history (
+          id bigserial primary key,
+          connection_id uuid not null references connections (id) on delete cascade,
+          twin_id bigint references twins (id) on delete cascade,
+          direction text not null,
+          outcome text not null,
+          message text,
+          at timestamptz not null default now()
+        )`);
+      await sql.query(`create index sync_history_twin on sync_history (twin_id, id)`);
+      await sql.query(`
+        create table bulk_syncs (
+          id uuid primary key,
+          connection_id uuid not null references connections (id) on delete cascade,
+          trigger_id uuid not null references sync_triggers (id) on delete cascade,
+          keys jsonb not null,
+          started_at timestamptz not null default now()
+        )`);
+      await sql.query(`
+        create table tracker_subscription (
+          singleton boolean primary key default true check (singleton),
+          subscription_id text,
+          secret text not null,
+          url text not null,
+          created_at timestamptz not null default now()
+        )`);
+      // One run per job key at a time, across processes (see sync/queue.ts).
+      await sql.query(`create table sync_leases (key text primary key, owner uuid not null, until timestamptz not null)`);
+      // Watermarks for changes to synced items outside any trigger, per local project.
+      await sql.query(`
+        create table twin_scan (
+          connection_id uuid not null references connections (id) on delete cascade,
+          project text not null,
+          watermark text,
+          seen_at_watermark jsonb not null default '[]',
+          primary key (connection_id, project)
+        )`);
+    },
+  },
 ];
 
 function storageFor(sql: Sql): UmzugStorage<Sql> {

@@ -2,6 +2,7 @@ import {
   NodeInfoSchema,
   PeerAcceptResponseSchema,
   PeerClaimResponseSchema,
+  PeerEventsResponseSchema,
   PeerPollResponseSchema,
   type ApiErrorBody,
   type ErrorCode,
@@ -9,11 +10,14 @@ import {
   type PeerAcceptRequest,
   type PeerAcceptResponse,
   type PeerClaimRequest,
+  type PeerBlobRequest,
   type PeerClaimResponse,
+  type PeerEventsResponse,
   type PeerNotifyRequest,
   type PeerPollResponse,
   type Result,
 } from '@exalate/contract';
+import type { SyncEvent } from '@exalate/contract';
 import type { z } from 'zod';
 import type { PeerHttp } from '../net/peer-http.js';
 import { signPeerRequest } from './jwt.js';
@@ -59,8 +63,31 @@ export class PeerClient {
     return this.call(partnerUrl, 'POST', `${PEER_API}/connections/${id.connectionId}/confirm`, {}, null, id);
   }
 
-  async poll(partnerUrl: string, id: SigningIdentity, waitMs: number, signal?: AbortSignal): Promise<Result<PeerPollResponse, PeerCallError>> {
-    return this.call(partnerUrl, 'POST', `${PEER_API}/connections/${id.connectionId}/poll`, { waitMs }, PeerPollResponseSchema, id, waitMs + this.timeoutMs, signal);
+  /** `ack`: the highest event seq already stored here, so the partner can let go of it. */
+  async poll(partnerUrl: string, id: SigningIdentity, waitMs: number, signal?: AbortSignal, ack?: number): Promise<Result<PeerPollResponse, PeerCallError>> {
+    const body = ack === undefined ? { waitMs } : { waitMs, ack };
+    return this.call(partnerUrl, 'POST', `${PEER_API}/connections/${id.connectionId}/poll`, body, PeerPollResponseSchema, id, waitMs + this.timeoutMs, signal);
+  }
+
+  async sendEvents(partnerUrl: string, id: SigningIdentity, events: SyncEvent[]): Promise<Result<PeerEventsResponse, PeerCallError>> {
+    return this.call(partnerUrl, 'POST', `${PEER_API}/connections/${id.connectionId}/events`, { events }, PeerEventsResponseSchema, id);
+  }
+
+  async putBlob(partnerUrl: string, id: SigningIdentity, blob: PeerBlobRequest): Promise<Result<null, PeerCallError>> {
+    return this.call(partnerUrl, 'POST', `${PEER_API}/connections/${id.connectionId}/blobs`, blob, null, id, this.timeoutMs * 6);
+  }
+
+  /** The bytes of an attachment of the partner's item, with the sha256 the partner read them with. */
+  async getAttachment(partnerUrl: string, id: SigningIdentity, itemKey: string, attachmentId: string): Promise<Result<{ content: Buffer; sha256: string }, PeerCallError>> {
+    const path = `${PEER_API}/connections/${id.connectionId}/items/${encodeURIComponent(itemKey)}/attachments/${encodeURIComponent(attachmentId)}`;
+    const token = await signPeerRequest(id.key, { connectionId: id.connectionId, issuer: id.localInstanceId, audience: id.partnerInstanceId }, { method: 'GET', path, body: '' });
+    const sent = await this.http.request(partnerUrl + path, { method: 'GET', headers: { authorization: `Bearer ${token}` }, timeoutMs: this.timeoutMs * 6 });
+    if (!sent.ok) return { ok: false, error: sent.failure };
+    const { response } = sent;
+    if (!response.ok) return { ok: false, error: await errorOf(response) };
+    const content = Buffer.from(await response.arrayBuffer());
+    const sha256 = response.headers.get('x-exalate-sha256') ?? '';
+    return { ok: true, value: { content, sha256 } };
   }
 
   async notify(partnerUrl: string, id: SigningIdentity, message: PeerNotifyRequest): Promise<Result<null, PeerCallError>> {
@@ -104,17 +131,28 @@ export class PeerClient {
     } catch {
       json = undefined;
     }
-    if (!response.ok) {
-      const err = (json as Partial<ApiErrorBody> | undefined)?.error;
-      if (err && typeof err.code === 'string' && typeof err.message === 'string') {
-        return { ok: false, error: { kind: 'rejected', status: response.status, code: err.code, message: err.message } };
-      }
-      return { ok: false, error: { kind: 'bad-answer', status: response.status, message: `it answered HTTP ${response.status}${json === undefined ? ' with a body that is not JSON' : ''}` } };
-    }
+    if (!response.ok) return { ok: false, error: peerError(response.status, json) };
     if (schema === null) return { ok: true, value: null as T };
     if (json === undefined) return { ok: false, error: { kind: 'bad-answer', status: response.status, message: 'it answered with a body that is not JSON' } };
     const parsed = schema.safeParse(json);
     if (!parsed.success) return { ok: false, error: { kind: 'bad-answer', status: response.status, message: 'its answer does not have the shape an Exalate node sends' } };
     return { ok: true, value: parsed.data };
   }
+}
+
+function peerError(status: number, json: unknown): PeerCallError {
+  const err = (json as Partial<ApiErrorBody> | undefined)?.error;
+  if (err && typeof err.code === 'string' && typeof err.message === 'string') return { kind: 'rejected', status, code: err.code, message: err.message };
+  return { kind: 'bad-answer', status, message: `it answered HTTP ${status}${json === undefined ? ' with a body that is not JSON' : ''}` };
+}
+
+async function errorOf(response: { status: number; text(): Promise<string> }): Promise<PeerCallError> {
+  const raw = await response.text().catch(() => '');
+  let json: unknown = undefined;
+  try {
+    json = raw === '' ? null : JSON.parse(raw);
+  } catch {
+    json = undefined;
+  }
+  return peerError(response.status, json);
 }

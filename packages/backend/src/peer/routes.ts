@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response, Router } from 'express';
-import { PeerAcceptRequestSchema, PeerClaimRequestSchema, PeerNotifyRequestSchema, PeerPollRequestSchema } from '@exalate/contract';
+import { PeerAcceptRequestSchema, PeerBlobRequestSchema, PeerClaimRequestSchema, PeerEventsRequestSchema, PeerNotifyRequestSchema, PeerPollRequestSchema } from '@exalate/contract';
 import type { ConnectionService } from '../connections/service.js';
 import { parse } from '../connections/service.js';
 import type { ConnectionRow } from '../connections/repository.js';
@@ -7,6 +7,7 @@ import type { Database } from '../db/database.js';
 import { AppError } from '../errors.js';
 import { documentedRouter } from '../http/documented-router.js';
 import type { Logger } from '../logger.js';
+import type { SyncEngine } from '../sync/engine.js';
 import type { ChangeHub } from './change-hub.js';
 import { peekConnectionId, verifyPeerRequest } from './jwt.js';
 
@@ -14,6 +15,7 @@ export interface PeerRoutesOptions {
   service: ConnectionService;
   db: Database;
   hub: ChangeHub;
+  engine: SyncEngine;
   logger: Logger;
   instanceId: () => string;
   /** Upper bound for a long poll, whatever the partner asks. */
@@ -45,17 +47,57 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
     res.status(204).end();
   });
 
+  // The private partner's way in: it collects our events (and our status) and acknowledges what it stored.
   route.post('/connections/:id/poll', signed, async (req, res) => {
-    const { waitMs } = parse(PeerPollRequestSchema, req.body);
+    const { waitMs, ack } = parse(PeerPollRequestSchema, req.body);
     const id = (req as Authed).peerConnection.id;
-    const current = await o.service.repository.find(id);
-    if (current && !current.deleted_at) {
-      const closed = new AbortController();
-      res.on('close', () => closed.abort());
-      await o.hub.wait(id, Math.min(waitMs, o.maxPollWaitMs), AbortSignal.any([closed.signal, o.shutdown]));
+    const closed = new AbortController();
+    res.on('close', () => closed.abort());
+    const stop = AbortSignal.any([closed.signal, o.shutdown]);
+    const deadline = Date.now() + Math.min(waitMs, o.maxPollWaitMs);
+    let first = true;
+    for (;;) {
+      const seen = o.hub.version(id);
+      const current = await o.service.repository.find(id);
+      if (!current || current.deleted_at) {
+        res.json({ status: 'DELETED', events: [] });
+        return;
+      }
+      const events = await o.engine.eventsForPoll(current, first ? ack : undefined);
+      first = false;
+      const left = deadline - Date.now();
+      if (events.length || left <= 0 || stop.aborted || current.status !== (req as Authed).peerConnection.status) {
+        res.json({ status: current.status, events });
+        return;
+      }
+      // Woken at once by a change in this process; another process's change is seen within a second.
+      await o.hub.wait(id, Math.min(left, 1_000), stop, seen);
     }
-    const after = await o.service.repository.find(id);
-    res.json({ status: !after || after.deleted_at ? 'DELETED' : after.status, events: [] });
+  });
+
+  route.post('/connections/:id/events', signed, async (req, res) => {
+    const { events } = parse(PeerEventsRequestSchema, req.body);
+    await o.engine.receive((req as Authed).peerConnection, events);
+    res.json({ received: events.length });
+  });
+
+  route.post('/connections/:id/blobs', signed, async (req, res) => {
+    const blob = parse(PeerBlobRequestSchema, req.body);
+    const content = Buffer.from(blob.contentBase64, 'base64');
+    try {
+      await o.engine.saveBlob((req as Authed).peerConnection, blob.itemKey, blob.attachmentId, blob.sha256, content);
+    } catch (error) {
+      throw new AppError('VALIDATION_FAILED', (error as Error).message);
+    }
+    res.status(204).end();
+  });
+
+  route.get('/connections/:id/items/:key/attachments/:attachmentId', signed, async (req, res) => {
+    const found = await o.engine.attachmentForPartner((req as Authed).peerConnection, String(req.params['key']), String(req.params['attachmentId']));
+    if (!found) throw new AppError('NOT_FOUND', 'This node did not send an attachment with this id for this item.');
+    res.setHeader('content-type', 'application/octet-stream');
+    res.setHeader('x-exalate-sha256', found.sha256);
+    res.end(found.content);
   });
 
   route.post('/connections/:id/notify', signed, async (req, res) => {

@@ -34,6 +34,9 @@ const BATCH = 200; // the service's limit per work item batch
 export class AdoConnector implements TrackerConnector {
   readonly trackerType = 'AZURE_DEVOPS' as const;
   readonly trackerUrl: string;
+  readonly textFormat = 'html' as const;
+  /** Editing a comment makes no work item revision and sends no service hook. */
+  readonly sideChangesTouchItem = false;
   private readonly client: AdoClient;
 
   constructor(connection: AdoConnection) {
@@ -92,6 +95,7 @@ export class AdoConnector implements TrackerConnector {
     for (;;) {
       const where = [
         query.project ? `[System.TeamProject] = '${query.project.replace(/'/g, "''")}'` : null,
+        query.itemType ? `[System.WorkItemType] = '${query.itemType.replace(/'/g, "''")}'` : null,
         query.query.trim() ? `(${query.query})` : null,
         after ? `[System.ChangedDate] ${strict ? '>' : '>='} '${after}'` : null,
       ].filter(Boolean);

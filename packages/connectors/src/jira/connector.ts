@@ -32,6 +32,10 @@ type Any = any; // any: jira.js types its v2 and v3 bodies differently; the two 
 export class JiraConnector implements TrackerConnector {
   readonly trackerType: 'JIRA_CLOUD' | 'JIRA_SERVER';
   readonly trackerUrl: string;
+  /** Cloud's v3 API speaks ADF; Data Center's v2 speaks wiki markup. */
+  readonly textFormat: 'adf' | 'jira-wiki';
+  /** Comment and attachment changes update the issue and fire its webhooks. */
+  readonly sideChangesTouchItem = true;
   private readonly client: JiraClient;
   private readonly deployment: 'cloud' | 'datacenter';
   private timeZone: Promise<string> | null = null;
@@ -39,6 +43,7 @@ export class JiraConnector implements TrackerConnector {
   constructor(connection: JiraConnection) {
     this.client = new JiraClient(connection);
     this.deployment = connection.deployment;
+    this.textFormat = connection.deployment === 'cloud' ? 'adf' : 'jira-wiki';
     this.trackerType = this.client.tracker;
     this.trackerUrl = connection.baseUrl.replace(/\/+$/, '');
   }
@@ -90,6 +95,7 @@ export class JiraConnector implements TrackerConnector {
   async *searchChanged(query: ChangeQuery): AsyncIterable<ChangedItem> {
     const clauses = [
       query.project ? `project = "${query.project.replace(/"/g, '\\"')}"` : null,
+      query.itemType ? `issuetype = "${query.itemType.replace(/"/g, '\\"')}"` : null,
       query.query.trim() ? `(${query.query})` : null,
       query.changedAfter ? `updated >= "${await this.jqlMinute(query.changedAfter)}"` : null,
     ].filter(Boolean);

@@ -42,6 +42,9 @@ const display = (v: unknown): string => (v && typeof v === 'object' ? String((v 
 export class ServiceNowConnector implements TrackerConnector {
   readonly trackerType = 'SERVICENOW' as const;
   readonly trackerUrl: string;
+  readonly textFormat = 'plain' as const;
+  /** Journal edits and attachments are records of their own; the parent's sys_updated_on stays. */
+  readonly sideChangesTouchItem = false;
   private readonly client: ServiceNowClient;
   private readonly tables: string[];
   private readonly labelsField: string;
@@ -131,7 +134,8 @@ export class ServiceNowConnector implements TrackerConnector {
 
   /** Pages by offset through the encoded query, oldest change first; the watermark's second is included. */
   async *searchChanged(query: ChangeQuery): AsyncIterable<ChangedItem> {
-    const table = query.project ?? this.tables[0]!;
+    // An item's type is its table.
+    const table = query.itemType ?? query.project ?? this.tables[0]!;
     const parts = [query.query.trim(), query.changedAfter ? `sys_updated_on>=javascript:gs.dateGenerate('${glideFromIso(query.changedAfter).replace(' ', "','")}')` : '', 'ORDERBYsys_updated_on', 'ORDERBYnumber'].filter(Boolean);
     const limit = query.pageSize ?? 100;
     for (let offset = 0; ; offset += limit) {

@@ -1,0 +1,640 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { ConnectorError, convertText, type ItemChanges, type NewItem, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
+import { ReplicaSchema, type NodeType, type Replica, type SyncEvent } from '@exalate/contract';
+import { defaultRules, formatScriptError, type ScriptError, type ScriptItem, type ScriptRunner, type SyncRules } from '@exalate/scripting';
+import type { ConnectionRow, ConnectionRepository } from '../connections/repository.js';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { PeerCallError, PeerClient, SigningIdentity } from '../peer/client.js';
+import { canonical, hashOf, sameText, textIn, toScriptItem, type MirroredIds } from './item-view.js';
+import { JOBS, type JobName, type SyncQueue } from './queue.js';
+import { SyncRepository, type InboxRow, type SyncItemError, type TwinRow } from './repository.js';
+
+/** Attachments bigger than this are not transferred (the item says so instead). */
+export const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
+
+export interface SyncEngineOptions {
+  db: Database;
+  connections: ConnectionRepository;
+  connector: TrackerConnector;
+  runner: ScriptRunner;
+  peers: PeerClient;
+  identity: (row: ConnectionRow) => SigningIdentity;
+  /** This node is private: it pushes its attachments' bytes ahead of the events. */
+  isPrivate: boolean;
+  /** Wakes a private partner's held poll: there is something for it. */
+  notifyPartner: (connectionId: string) => void;
+  logger: Logger;
+  /** Backoff bounds; tests shorten them. */
+  retry?: { baseMs: number; maxMs: number };
+}
+
+/** A failure that retrying will not fix: the item is quarantined until the admin retries it. */
+class ItemFailure extends Error {
+  constructor(readonly error: Omit<SyncItemError, 'at'>) {
+    super(error.message);
+  }
+}
+
+const scriptFailure = (e: ScriptError) => new ItemFailure({ code: e.code, message: formatScriptError(e), direction: e.direction, line: e.line, retryable: false });
+
+/**
+ * The sync pipeline of one node: change → outgoing rule → outbox → partner → inbox → incoming
+ * rule → tracker → acknowledgement. Every step is a queue job over stored state, so a crash, a
+ * partner that is away or a tracker that answers 429 delays the sync and loses nothing. The engine
+ * talks to its tracker through `TrackerConnector` only.
+ */
+export class SyncEngine {
+  readonly repo: SyncRepository;
+  private queue!: SyncQueue;
+  private readonly deliverAttempts = new Map<string, number>();
+  private readonly typeCache = new Map<string, { at: number; types: string[] }>();
+  private readonly retry: { baseMs: number; maxMs: number };
+
+  constructor(private readonly o: SyncEngineOptions) {
+    this.repo = new SyncRepository(o.db);
+    this.retry = o.retry ?? { baseMs: 1_000, maxMs: 5 * 60_000 };
+  }
+
+  get platform(): NodeType {
+    return this.o.connector.trackerType;
+  }
+
+  attach(queue: SyncQueue): void {
+    this.queue = queue;
+  }
+
+  handlers(): Record<JobName, (d: { connectionId: string; key?: string }) => Promise<void>> {
+    return {
+      scan: (d) => this.scan(d.connectionId),
+      outgoing: (d) => this.outgoing(d.connectionId, d.key!),
+      deliver: (d) => this.deliver(d.connectionId),
+      incoming: (d) => this.incoming(d.connectionId, d.key!),
+    };
+  }
+
+  async rulesFor(row: Pick<ConnectionRow, 'id' | 'mode'>): Promise<SyncRules> {
+    const defaults = defaultRules(this.platform);
+    if (row.mode === 'BASIC') return defaults;
+    const saved = await this.repo.rules(row.id);
+    return { outgoing: saved?.outgoing ?? defaults.outgoing, incoming: saved?.incoming ?? defaults.incoming };
+  }
+
+  // ---- change detection
+
+  /** Items the tracker says changed (a webhook): synced ones go straight out, others are checked against the triggers. */
+  async onTrackerChanges(keys: string[]): Promise<void> {
+    for (const row of await this.syncingConnections()) {
+      let scan = false;
+      for (const key of new Set(keys)) {
+        if (await this.repo.twinByLocal(row.id, key)) await this.queue.kick('outgoing', { connectionId: row.id, key });
+        else scan = true;
+      }
+      if (scan) await this.queue.kick('scan', { connectionId: row.id });
+    }
+  }
+
+  /** The safety net: every connection's triggers and synced items, queried by watermark. */
+  async scanAll(): Promise<void> {
+    for (const row of await this.syncingConnections()) await this.queue.kick('scan', { connectionId: row.id });
+  }
+
+  /**
+   * Re-reads items synced in the last day, for trackers where a comment edit leaves the item's
+   * change time alone: the outgoing rule then sees the edit, and an unchanged item sends nothing.
+   */
+  async refreshRecent(): Promise<void> {
+    for (const row of await this.syncingConnections()) {
+      for (const key of await this.repo.recentlySyncedKeys(row.id, 24 * 3_600_000, 1_000)) await this.queue.kick('outgoing', { connectionId: row.id, key });
+    }
+  }
+
+  private async syncingConnections(): Promise<ConnectionRow[]> {
+    return (await this.o.connections.list()).filter((r) => (r.status === 'ACTIVE' || r.status === 'DEACTIVATED') && r.connection_key);
+  }
+
+  private async scan(connectionId: string): Promise<void> {
+    const row = await this.o.connections.findLive(connectionId);
+    if (!row || (row.status !== 'ACTIVE' && row.status !== 'DEACTIVATED')) return;
+    for (const trigger of await this.repo.triggers(connectionId)) {
+      if (!trigger.active) continue;
+      const advanced = await this.walk(
+        { query: trigger.query, ...(trigger.item_type ? { itemType: trigger.item_type } : {}), changedAfter: trigger.watermark },
+        trigger.watermark,
+        trigger.seen_at_watermark,
+        async (key) => this.queue.kick('outgoing', { connectionId, key }),
+      );
+      if (advanced) await this.repo.advanceTrigger(trigger.id, advanced.watermark, advanced.seen);
+    }
+    // Synced items keep syncing when they no longer match a trigger.
+    for (const project of await this.repo.twinProjects(connectionId)) {
+      const state = await this.repo.twinScan(connectionId, project);
+      const advanced = await this.walk({ query: '', project, changedAfter: state?.watermark ?? new Date(Date.now() - 60_000).toISOString() }, state?.watermark ?? null, state?.seen_at_watermark ?? [], async (key) => {
+        if (await this.repo.twinByLocal(connectionId, key)) await this.queue.kick('outgoing', { connectionId, key });
+      });
+      if (advanced) await this.repo.advanceTwinScan(connectionId, project, advanced.watermark, advanced.seen);
+    }
+  }
+
+  /**
+   * Runs one incremental query; returns the new watermark and what was taken near it. Trackers with
+   * coarse clocks return the watermark's whole tick again (at least once), so what was taken is
+   * remembered as key@time for a second behind the watermark and not taken twice.
+   */
+  private async walk(
+    query: { query: string; project?: string; itemType?: string; changedAfter: string | null },
+    watermark: string | null,
+    seenNearWatermark: string[],
+    take: (key: string) => Promise<void>,
+  ): Promise<{ watermark: string; seen: string[] } | null> {
+    let mark = watermark;
+    const seen = new Set(seenNearWatermark);
+    let moved = false;
+    for await (const changed of this.o.connector.searchChanged(query)) {
+      const id = `${changed.key}@${changed.updated}`;
+      if (seen.has(id)) continue;
+      await take(changed.key);
+      seen.add(id);
+      if (mark === null || changed.updated > mark) mark = changed.updated;
+      moved = true;
+    }
+    if (!moved || mark === null) return null;
+    const floor = new Date(new Date(mark).getTime() - 1_000).toISOString();
+    return { watermark: mark, seen: [...seen].filter((id) => id.slice(id.lastIndexOf('@') + 1) >= floor) };
+  }
+
+  // ---- outgoing
+
+  /** "Sync now" for one local item, whatever the triggers say. */
+  async syncNow(row: ConnectionRow, key: string): Promise<void> {
+    const twin = await this.repo.twinByLocal(row.id, key);
+    if (twin && twin.status === 'FAILED') await this.repo.updateTwin(twin.id, { status: 'PENDING', error: null, attempts: 0 });
+    await this.queue.kick('outgoing', { connectionId: row.id, key });
+  }
+
+  private async outgoing(connectionId: string, key: string): Promise<void> {
+    const row = await this.o.connections.findLive(connectionId);
+    if (!row || (row.status !== 'ACTIVE' && row.status !== 'DEACTIVATED')) return;
+    let twin = await this.repo.twinByLocal(connectionId, key);
+    if (twin?.status === 'FAILED' && twin.error?.direction === 'outgoing') return;
+    // The sync's own writes must not go back out: while an incoming first sync is creating an item
+    // (maybe this one), wait for it to finish and set the item's baseline.
+    if (twin ? recent(twin.creating_since) : await this.repo.creationInFlight(connectionId)) {
+      await this.queue.kick('outgoing', { connectionId, key }, 200);
+      return;
+    }
+    try {
+      const item = await this.o.connector.getItem(key);
+      if (!item) return;
+      const replica = await this.outgoingReplica(row, item, twin);
+      const hash = hashOf(replica);
+      this.o.logger.debug({ connectionId, item: key, changed: twin?.last_sent_hash !== hash, comments: replica.comments?.length ?? 0 }, 'outgoing rule ran');
+      if (twin && twin.last_sent_hash === hash) {
+        if (twin.status === 'PENDING' && twin.error?.direction === 'outgoing') await this.repo.updateTwin(twin.id, { status: 'SYNCED', error: null, attempts: 0 });
+        return;
+      }
+      await this.o.db.transaction(async (tx) => {
+        const repo = this.repo.with(tx);
+        if (!twin) twin = await repo.insertTwin({ connectionId, localKey: item.key, localProject: item.project, localUrl: item.url });
+        await repo.updateTwin(twin.id, {
+          last_sent_hash: hash,
+          last_sent_replica: replica,
+          local_project: item.project,
+          ...(twin.remote_key ? { last_sync_at: new Date() } : {}),
+          ...(twin.status === 'FAILED' || twin.error?.direction === 'outgoing' ? { status: twin.remote_key ? 'SYNCED' : 'PENDING', error: null, attempts: 0 } : {}),
+        });
+        await repo.enqueue(connectionId, { id: randomUUID(), kind: 'replica', itemKey: item.key, payload: { replica, twinKey: twin.remote_key } });
+        await repo.addHistory(connectionId, twin.id, 'outgoing', 'SENT', null);
+      });
+      await this.outboxChanged(row);
+    } catch (error) {
+      await this.failed(row, twin, { localKey: key }, 'outgoing', error, () => this.queue.kick('outgoing', { connectionId, key }, this.backoff(twin?.attempts ?? 0, error)));
+    }
+  }
+
+  private async outgoingReplica(row: ConnectionRow, item: TrackerItem, twin: TwinRow | null): Promise<Replica> {
+    const rules = await this.rulesFor(row);
+    const mirrored = twin ? await this.mirrored(twin.id) : { comments: new Map(), attachments: new Map() };
+    const out = this.o.runner.runOutgoing(rules.outgoing, { issue: toScriptItem(item, mirrored, 'outgoing'), previous: twin?.last_sent_replica ?? null, firstSync: !twin?.last_sent_hash }, await this.host(item.project));
+    if (!out.ok) throw scriptFailure(out.error);
+    for (const line of out.logs) this.o.logger.info({ connectionId: row.id, item: item.key, script: 'outgoing' }, `debug.log: ${line}`);
+    // The rule decides what is sent, but the key is always this item's.
+    return { ...out.value, key: item.key };
+  }
+
+  private async outboxChanged(row: ConnectionRow): Promise<void> {
+    if (this.partnerReachable(row)) await this.queue.kick('deliver', { connectionId: row.id });
+    else this.o.notifyPartner(row.id);
+  }
+
+  private partnerReachable(row: ConnectionRow): boolean {
+    return Boolean(row.partner_node_url) && !row.partner_poll_only;
+  }
+
+  // ---- delivery
+
+  private async deliver(connectionId: string): Promise<void> {
+    const row = await this.o.connections.findLive(connectionId);
+    // A Deactivated connection keeps its outbox until it is activated again.
+    if (!row || row.status !== 'ACTIVE' || !row.connection_key || !this.partnerReachable(row)) return;
+    const identity = this.o.identity(row);
+    for (;;) {
+      const events = await this.repo.undelivered(connectionId, 100);
+      if (!events.length) {
+        this.deliverAttempts.delete(connectionId);
+        return;
+      }
+      const failure = await this.sendBatch(row, identity, events);
+      if (failure) {
+        const attempts = (this.deliverAttempts.get(connectionId) ?? 0) + 1;
+        this.deliverAttempts.set(connectionId, attempts);
+        const delay = this.backoff(attempts, null, 60_000);
+        this.o.logger.warn({ connectionId, reason: failure.kind, message: failure.message, attempts, retryInMs: delay }, 'delivery to the partner failed; will retry');
+        await this.queue.kick('deliver', { connectionId }, delay);
+        return;
+      }
+    }
+  }
+
+  private async sendBatch(row: ConnectionRow, identity: SigningIdentity, events: Awaited<ReturnType<SyncRepository['undelivered']>>): Promise<PeerCallError | null> {
+    if (this.o.isPrivate) {
+      // The partner cannot fetch attachments from a private node: push their bytes first.
+      for (const e of events) {
+        if (e.kind !== 'replica') continue;
+        const replica = (e.payload as { replica: Replica }).replica;
+        for (const a of replica.attachments ?? []) {
+          if (await this.repo.wasPushed(row.id, e.item_key, a.id)) continue;
+          const blob = await this.readAttachment(e.item_key, a.id).catch((error: unknown) => {
+            this.o.logger.warn({ connectionId: row.id, item: e.item_key, attachment: a.id, err: error }, 'attachment could not be read for the partner');
+            return null;
+          });
+          if (!blob) continue;
+          const sent = await this.o.peers.putBlob(row.partner_node_url!, identity, { itemKey: e.item_key, attachmentId: a.id, sha256: blob.sha256, contentBase64: blob.content.toString('base64') });
+          if (!sent.ok) return sent.error;
+          await this.repo.markPushed(row.id, e.item_key, a.id);
+        }
+      }
+    }
+    const sent = await this.o.peers.sendEvents(row.partner_node_url!, identity, events.map(toEvent));
+    if (!sent.ok) return sent.error;
+    await this.repo.markDelivered(row.id, events[events.length - 1]!.seq);
+    return null;
+  }
+
+  /** Events for a private partner's poll, after marking what it has stored as delivered. */
+  async eventsForPoll(row: ConnectionRow, ack: number | undefined): Promise<SyncEvent[]> {
+    if (ack !== undefined && ack > 0) await this.repo.markDelivered(row.id, ack);
+    if (row.status !== 'ACTIVE') return [];
+    return (await this.repo.undelivered(row.id, 100, ack ?? 0)).map(toEvent);
+  }
+
+  /** Reads a local attachment for the partner, with its sha256. */
+  async readAttachment(itemKey: string, attachmentId: string): Promise<{ content: Buffer; sha256: string; filename: string; mimeType: string | null }> {
+    const download = await this.o.connector.downloadAttachment(itemKey, attachmentId);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of download.stream) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_ATTACHMENT_BYTES) {
+        download.stream.destroy();
+        throw new ItemFailure({ code: 'ATTACHMENT_TOO_LARGE', message: `Attachment ${download.info.filename} is larger than ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB and is not synced.`, direction: 'outgoing', retryable: false });
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return { content: Buffer.concat(chunks), sha256: await download.sha256, filename: download.info.filename, mimeType: download.info.mimeType };
+  }
+
+  /** The partner may read only attachments of items this node sent it. */
+  async attachmentForPartner(row: ConnectionRow, itemKey: string, attachmentId: string): Promise<{ content: Buffer; sha256: string } | null> {
+    const twin = await this.repo.twinByLocal(row.id, itemKey);
+    if (!twin?.last_sent_replica?.attachments?.some((a) => a.id === attachmentId)) return null;
+    return this.readAttachment(itemKey, attachmentId);
+  }
+
+  // ---- receiving
+
+  /** Stores what the partner sent (pushed to us, or pulled by our poll) and queues it. */
+  async receive(row: ConnectionRow, events: SyncEvent[]): Promise<void> {
+    const fresh = await this.o.db.transaction(async (tx) => {
+      const repo = this.repo.with(tx);
+      const stored = await repo.receive(row.id, events);
+      for (const e of stored) {
+        if (e.kind !== 'ack') continue;
+        const twin = await repo.twinByLocal(row.id, e.itemKey);
+        const payload = e.payload as { key?: string; url?: string };
+        if (twin && payload.key) await repo.updateTwin(twin.id, { remote_key: payload.key, remote_url: payload.url ?? null, ...(twin.status === 'PENDING' && !twin.error ? { status: 'SYNCED', last_sync_at: new Date() } : {}) });
+        await repo.markEventApplied(row.id, e.id);
+      }
+      return stored;
+    });
+    for (const key of new Set(fresh.filter((e) => e.kind !== 'ack').map((e) => e.itemKey))) await this.queue.kick('incoming', { connectionId: row.id, key });
+  }
+
+  async saveBlob(row: ConnectionRow, itemKey: string, attachmentId: string, sha256: string, content: Buffer): Promise<void> {
+    const actual = createHash('sha256').update(content).digest('hex');
+    if (actual !== sha256) throw new Error(`attachment bytes do not match their sha256 (${actual} ≠ ${sha256})`);
+    await this.repo.saveBlob(row.id, itemKey, attachmentId, sha256, content);
+  }
+
+  private async incoming(connectionId: string, remoteKey: string): Promise<void> {
+    const row = await this.o.connections.findLive(connectionId);
+    // Deactivated: the inbox keeps what arrives; activation queues it again.
+    if (!row || row.status !== 'ACTIVE') return;
+    const pending = await this.repo.pendingInbox(connectionId, remoteKey);
+    if (!pending.length) return;
+    const last = pending[pending.length - 1]!;
+    let twin = await this.repo.twinByRemote(connectionId, remoteKey);
+    const twinKey = typeof last.payload['twinKey'] === 'string' ? (last.payload['twinKey'] as string) : null;
+    if (!twin && twinKey) {
+      // The partner knows our item before our ack reached it back: pair them now.
+      twin = await this.repo.twinByLocal(connectionId, twinKey);
+      if (twin) await this.repo.updateTwin(twin.id, { remote_key: remoteKey });
+    }
+    if (twin?.status === 'FAILED' && twin.error?.direction === 'incoming') return;
+    // Writing the item and reading it for the outgoing rule never overlap: hold its outgoing lease.
+    const lease = twin?.local_key ? JOBS.outgoing + ':' + connectionId + ':' + twin.local_key : null;
+    if (lease && !(await this.queue.tryLease(lease))) {
+      await this.queue.kick('incoming', { connectionId, key: remoteKey }, 200);
+      return;
+    }
+    try {
+      await this.incomingLeased(row, remoteKey, pending, twin, twinKey);
+    } finally {
+      if (lease) await this.queue.release(lease);
+    }
+  }
+
+  private async incomingLeased(row: ConnectionRow, remoteKey: string, pending: InboxRow[], found: TwinRow | null, twinKey: string | null): Promise<void> {
+    const connectionId = row.id;
+    const twin = found;
+    const last = pending[pending.length - 1]!;
+    if (last.kind === 'unsync') {
+      if (twin) {
+        await this.repo.updateTwin(twin.id, { status: 'UNSYNCED', error: null });
+        await this.repo.addHistory(connectionId, twin.id, 'incoming', 'UNSYNCED', 'The partner stopped syncing this item.');
+      }
+      await this.repo.markApplied(connectionId, remoteKey, last.seq);
+      return;
+    }
+    const parsed = ReplicaSchema.safeParse(last.payload['replica']);
+    if (!parsed.success) {
+      await this.repo.markApplied(connectionId, remoteKey, last.seq);
+      this.o.logger.warn({ connectionId, item: remoteKey }, 'partner sent a replica that is not one; dropped');
+      return;
+    }
+    // Replicas are whole states: the newest one stands for the ones before it.
+    try {
+      const applied = await this.apply(row, twin, parsed.data);
+      await this.o.db.transaction(async (tx) => {
+        const repo = this.repo.with(tx);
+        await repo.markApplied(connectionId, remoteKey, last.seq);
+        await repo.addHistory(connectionId, applied.twin.id, 'incoming', applied.created ? 'CREATED' : 'UPDATED', null);
+        if (applied.created || !twinKey) {
+          await repo.enqueue(connectionId, { id: randomUUID(), kind: 'ack', itemKey: remoteKey, payload: { key: applied.item.key, url: applied.item.url } });
+        }
+      });
+      if (applied.created || !twinKey) await this.outboxChanged(row);
+    } catch (error) {
+      const current = (await this.repo.twinByRemote(connectionId, remoteKey)) ?? twin;
+      await this.failed(row, current, { remoteKey }, 'incoming', error, () => this.queue.kick('incoming', { connectionId, key: remoteKey }, this.backoff(current?.attempts ?? 0, error)));
+    }
+  }
+
+  /** Runs the incoming rule and writes the result to the tracker. */
+  private async apply(row: ConnectionRow, found: TwinRow | null, replica: Replica): Promise<{ twin: TwinRow; item: TrackerItem; created: boolean }> {
+    const connector = this.o.connector;
+    let twin = found;
+    let current: TrackerItem | null = null;
+    if (twin?.local_key) {
+      current = await connector.getItem(twin.local_key);
+      if (!current) throw new ItemFailure({ code: 'ITEM_NOT_FOUND', message: `${twin.local_key} no longer exists here (deleted?). Unsync it, or restore it and retry.`, direction: 'incoming', retryable: false });
+    }
+    const firstSync = current === null;
+    const project = current?.project ?? row.project;
+    const mirrored = twin ? await this.mirrored(twin.id) : { comments: new Map<string, string>(), attachments: new Map<string, string>() };
+    const issue: ScriptItem = current ? toScriptItem(current, mirrored, 'incoming') : { project };
+    const rules = await this.rulesFor(row);
+    const out = this.o.runner.runIncoming(rules.incoming, { issue, replica, previous: twin?.last_received_replica ?? null, firstSync }, await this.host(project));
+    if (!out.ok) throw scriptFailure(out.error);
+    for (const line of out.logs) this.o.logger.info({ connectionId: row.id, item: replica.key, script: 'incoming' }, `debug.log: ${line}`);
+    const desired = out.value;
+
+    if (!twin) twin = await this.repo.insertTwin({ connectionId: row.id, remoteKey: replica.key, remoteUrl: replica.url ?? null });
+    if (firstSync) {
+      if (twin.creating_since) {
+        // A create was under way when this node stopped; it may have reached the tracker.
+        this.o.logger.warn({ connectionId: row.id, item: replica.key }, 'an earlier create of this item was interrupted; creating it again');
+      }
+      await this.repo.updateTwin(twin.id, { creating_since: new Date() });
+      const ref = await connector.createItem(this.newItem(desired, project));
+      // creating_since stays until the whole first sync is done: the new item's own change events wait for it.
+      await this.repo.updateTwin(twin.id, { local_key: ref.key, local_url: ref.url, local_project: project });
+      twin = { ...twin, local_key: ref.key, local_url: ref.url, local_project: project };
+      current = await connector.getItem(ref.key);
+      if (!current) throw new ConnectorError('UNAVAILABLE', `${ref.key} was created but cannot be read back yet`, { tracker: connector.trackerType });
+    } else {
+      const changes = this.changes(current!, desired);
+      if (Object.keys(changes).length) await connector.updateItem(current!.key, changes);
+    }
+    const localKey = twin.local_key!;
+
+    // Comments: add the partner's new ones, update the ones it edited; each exactly once.
+    const commentTwins = new Map((await this.repo.commentTwins(twin.id)).map((c) => [c.remote_comment_id, c]));
+    for (const c of desired.comments ?? []) {
+      if (!c.remoteId) continue;
+      const hash = hashOf(c.body);
+      const known = commentTwins.get(c.remoteId);
+      const body = textIn(c.body, this.platform, connector.textFormat)!;
+      if (!known) {
+        if (c.id) continue; // already here, made some other way
+        const ref = await connector.addComment(localKey, body);
+        await this.repo.saveCommentTwin(twin.id, c.remoteId, ref.id, hash);
+      } else if (known.remote_hash !== hash) {
+        await connector.updateComment(localKey, known.local_comment_id, body);
+        await this.repo.saveCommentTwin(twin.id, c.remoteId, known.local_comment_id, hash);
+      }
+    }
+
+    // Attachments: each of the partner's is transferred once and checked by sha256.
+    const attachmentTwins = new Set((await this.repo.attachmentTwins(twin.id)).map((a) => a.remote_attachment_id));
+    for (const a of desired.attachments ?? []) {
+      if (!a.remoteId || a.id || attachmentTwins.has(a.remoteId)) continue;
+      const bytes = await this.fetchPartnerAttachment(row, replica.key, a.remoteId);
+      const uploaded = await connector.uploadAttachment(localKey, { filename: a.filename, mimeType: a.mimeType ?? null, content: bytes.content });
+      if (uploaded.sha256 && uploaded.sha256 !== bytes.sha256) {
+        throw new ConnectorError('UNAVAILABLE', `the tracker stored different bytes for ${a.filename} than were sent`, { tracker: connector.trackerType });
+      }
+      await this.repo.saveAttachmentTwin(twin.id, a.remoteId, uploaded.id, bytes.sha256);
+      await this.repo.dropBlob(row.id, replica.key, a.remoteId);
+    }
+
+    this.o.logger.debug({ connectionId: row.id, item: replica.key, localKey, created: firstSync }, 'incoming replica applied');
+    // What this item now looks like going out is what the partner already has: no echo.
+    const after = (await connector.getItem(localKey)) ?? current!;
+    const baseline = await this.outgoingReplica(row, after, twin).catch(() => null);
+    await this.repo.updateTwin(twin.id, {
+      status: 'SYNCED',
+      error: null,
+      attempts: 0,
+      retry_at: null,
+      creating_since: null,
+      last_received_replica: replica,
+      last_sync_at: new Date(),
+      ...(baseline ? { last_sent_hash: hashOf(baseline), last_sent_replica: baseline } : {}),
+    });
+    return { twin, item: after, created: firstSync };
+  }
+
+  private newItem(desired: ScriptItem, project: string): NewItem {
+    if (!desired.type) {
+      throw new ItemFailure({ code: 'SCRIPT_RESULT_INVALID', message: 'The incoming rule did not set the item type for the new item (issue.type).', direction: 'incoming', retryable: false });
+    }
+    const description = textIn(desired.description, this.platform, this.o.connector.textFormat);
+    return {
+      project: desired.project ?? project,
+      type: desired.type,
+      summary: desired.summary ?? '',
+      ...(description ? { description } : {}),
+      ...(desired.labels ? { labels: desired.labels } : {}),
+      ...(desired.priority ? { priority: desired.priority } : {}),
+      ...(desired.status ? { status: desired.status } : {}),
+      ...(desired.assignee?.email ? { assigneeEmail: desired.assignee.email } : {}),
+      ...(desired.customFields && Object.keys(desired.customFields).length ? { customFields: desired.customFields } : {}),
+    };
+  }
+
+  /** What the rule changed, as the connector's update: only fields that differ. */
+  private changes(current: TrackerItem, desired: ScriptItem): ItemChanges {
+    const changes: ItemChanges = {};
+    if (desired.summary !== undefined && desired.summary !== null && desired.summary !== current.summary) changes.summary = desired.summary;
+    if (desired.description !== undefined) {
+      const wanted = textIn(desired.description, this.platform, this.o.connector.textFormat);
+      if (!sameText(wanted, current.description ? convertText(current.description, this.o.connector.textFormat) : null)) changes.description = wanted;
+    }
+    if (desired.labels !== undefined && canonical([...desired.labels].sort()) !== canonical([...current.labels].sort())) changes.labels = desired.labels;
+    if (desired.priority !== undefined && desired.priority !== current.priority) changes.priority = desired.priority;
+    if (desired.status !== undefined && desired.status !== null && desired.status !== current.status) changes.status = desired.status;
+    if (desired.assignee !== undefined && (desired.assignee?.email ?? null) !== (current.assignee?.email ?? null)) changes.assigneeEmail = desired.assignee?.email ?? null;
+    const custom: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(desired.customFields ?? {})) {
+      if (canonical(value) !== canonical(current.customFields[field] ?? null)) custom[field] = value;
+    }
+    if (Object.keys(custom).length) changes.customFields = custom;
+    return changes;
+  }
+
+  private async fetchPartnerAttachment(row: ConnectionRow, remoteKey: string, attachmentId: string): Promise<{ content: Buffer; sha256: string }> {
+    if (!this.partnerReachable(row)) {
+      const blob = await this.repo.blob(row.id, remoteKey, attachmentId);
+      if (!blob) throw new ConnectorError('UNAVAILABLE', 'waiting for the partner to send the attachment’s bytes', { tracker: this.platform });
+      return blob;
+    }
+    const got = await this.o.peers.getAttachment(row.partner_node_url!, this.o.identity(row), remoteKey, attachmentId);
+    if (!got.ok) throw new ConnectorError('UNAVAILABLE', `the partner node did not give the attachment: ${got.error.message}`, { tracker: this.platform });
+    const actual = createHash('sha256').update(got.value.content).digest('hex');
+    if (actual !== got.value.sha256) throw new ConnectorError('UNAVAILABLE', `attachment bytes arrived damaged (sha256 ${actual}, expected ${got.value.sha256})`, { tracker: this.platform });
+    return { content: got.value.content, sha256: actual };
+  }
+
+  // ---- failures and retries
+
+  /** Retryable: back off and try again. Otherwise: quarantine the item with its error. */
+  private async failed(row: ConnectionRow, twin: TwinRow | null, keys: { localKey?: string; remoteKey?: string }, direction: 'outgoing' | 'incoming', error: unknown, retry: () => Promise<void>): Promise<void> {
+    const described = describeFailure(error, direction);
+    const at = new Date();
+    const itemError: SyncItemError = { ...described, at: at.toISOString() };
+    let target = twin;
+    if (!target) target = await this.repo.insertTwin({ connectionId: row.id, localKey: keys.localKey ?? null, remoteKey: keys.remoteKey ?? null });
+    const attempts = target.attempts + 1;
+    if (described.retryable) {
+      await this.repo.updateTwin(target.id, { status: target.status === 'SYNCED' ? 'PENDING' : target.status === 'FAILED' ? 'PENDING' : target.status, error: itemError, attempts });
+      this.o.logger.warn({ connectionId: row.id, keys, code: described.code, attempts }, `${direction} sync will be retried: ${described.message}`);
+      await retry();
+    } else {
+      await this.repo.updateTwin(target.id, { status: 'FAILED', error: itemError, attempts });
+      this.o.logger.error({ connectionId: row.id, keys, code: described.code }, `${direction} sync failed; the item is quarantined: ${described.message}`);
+    }
+    await this.repo.addHistory(row.id, target.id, direction, described.retryable ? 'RETRYING' : 'FAILED', described.message);
+  }
+
+  private backoff(attempts: number, error: unknown, maxMs = this.retry.maxMs): number {
+    const exponential = Math.min(maxMs, this.retry.baseMs * 2 ** Math.min(attempts, 20));
+    const jittered = exponential / 2 + Math.random() * (exponential / 2);
+    const retryAfter = error instanceof ConnectorError ? (error.details.retryAfterMs ?? 0) : 0;
+    return Math.max(retryAfter, jittered);
+  }
+
+  /** The admin's retry of one quarantined item (or one waiting for its next attempt). */
+  async retryItem(row: ConnectionRow, twin: TwinRow): Promise<void> {
+    const direction = twin.error?.direction ?? (twin.remote_key && !twin.last_sent_hash ? 'incoming' : 'outgoing');
+    await this.repo.updateTwin(twin.id, { status: 'PENDING', error: null, attempts: 0 });
+    if (direction === 'incoming' && twin.remote_key) await this.queue.kick('incoming', { connectionId: row.id, key: twin.remote_key });
+    else if (twin.local_key) await this.queue.kick('outgoing', { connectionId: row.id, key: twin.local_key });
+  }
+
+  /** Stops syncing this pair, on both sides; nothing is deleted in either tracker. */
+  async unsync(row: ConnectionRow, twin: TwinRow): Promise<void> {
+    await this.o.db.transaction(async (tx) => {
+      const repo = this.repo.with(tx);
+      await repo.updateTwin(twin.id, { status: 'UNSYNCED', error: null });
+      if (twin.local_key) await repo.enqueue(row.id, { id: randomUUID(), kind: 'unsync', itemKey: twin.local_key, payload: {} });
+      await repo.addHistory(row.id, twin.id, 'outgoing', 'UNSYNCED', 'Stopped by the admin.');
+    });
+    await this.outboxChanged(row);
+  }
+
+  /** A connection became Active (again): send what queued up while it was not. */
+  async connectionChanged(connectionId: string): Promise<void> {
+    const row = await this.o.connections.findLive(connectionId);
+    if (!row || row.status !== 'ACTIVE') return;
+    if (await this.repo.countUndelivered(connectionId)) await this.outboxChanged(row);
+    for (const key of await this.repo.pendingInboxKeys(connectionId)) await this.queue.kick('incoming', { connectionId, key });
+  }
+
+  // ---- helpers
+
+  private async mirrored(twinId: string): Promise<MirroredIds> {
+    const [comments, attachments] = await Promise.all([this.repo.commentTwins(twinId), this.repo.attachmentTwins(twinId)]);
+    return {
+      comments: new Map(comments.map((c) => [c.local_comment_id, c.remote_comment_id])),
+      attachments: new Map(attachments.map((a) => [a.local_attachment_id, a.remote_attachment_id])),
+    };
+  }
+
+  private async host(project: string) {
+    return {
+      platform: this.platform,
+      itemTypes: await this.itemTypes(project),
+      convert: (text: Parameters<typeof convertText>[0], to: Parameters<typeof convertText>[1]) => {
+        const converted = convertText(text, to).value;
+        return typeof converted === 'string' ? converted : JSON.stringify(converted);
+      },
+    };
+  }
+
+  /** Item types change rarely; asking the tracker on every run would double the API calls. */
+  private async itemTypes(project: string): Promise<string[]> {
+    const cached = this.typeCache.get(project);
+    if (cached && Date.now() - cached.at < 5 * 60_000) return cached.types;
+    const types = (await this.o.connector.listItemTypes(project)).map((t) => t.name);
+    this.typeCache.set(project, { at: Date.now(), types });
+    return types;
+  }
+}
+
+/** A first sync started less than two minutes ago; an older mark is left from a crash. */
+const recent = (since: Date | null): boolean => since !== null && Date.now() - new Date(since).getTime() < 120_000;
+
+function toEvent(row: { id: string; seq: string; kind: SyncEvent['kind']; item_key: string; payload: Record<string, unknown> }): SyncEvent {
+  return { id: row.id, seq: Number(row.seq), kind: row.kind, itemKey: row.item_key, payload: row.payload };
+}
+
+function describeFailure(error: unknown, direction: 'outgoing' | 'incoming'): Omit<SyncItemError, 'at'> {
+  if (error instanceof ItemFailure) return error.error;
+  if (error instanceof ConnectorError) {
+    const where = `${error.details.tracker}${error.details.status ? ` answered HTTP ${error.details.status}` : ''}`;
+    return { code: `TRACKER_${error.code}`, message: `${where}: ${error.message}`, direction, retryable: error.retryable };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'SYNC_INTERNAL_ERROR', message: `Unexpected error: ${message}`, direction, retryable: false };
+}

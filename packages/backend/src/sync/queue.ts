@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import PgBoss from 'pg-boss';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * The sync's work, as jobs in pg-boss, in the node's own database (PGlite or a PostgreSQL server:
+ * one code path). Jobs are "look at this again" nudges, not the data: the data lives in the
+ * outbox, the inbox and the twins, so a job lost to a crash is redone from what is stored.
+ *
+ * Every queue is `short` with a singleton key: per key at most one job waits, so a burst of
+ * changes to one item folds into one run that reads the latest state. One key never runs twice at
+ * once (the ordering per item, or per connection for delivery and scans): a run holds a lease on
+ * its key in `sync_leases`, across processes that share a PostgreSQL server. pg-boss's own
+ * `stately` policy would give that too, but a busy key would then hold up every key behind it.
+ */
+export const JOBS = {
+  /** {connectionId}: run the triggers' incremental queries. */
+  scan: 'exalate-scan',
+  /** {connectionId, key}: outgoing rule for one local item, into the outbox. */
+  outgoing: 'exalate-outgoing',
+  /** {connectionId}: push the outbox to a partner this node can reach. */
+  deliver: 'exalate-deliver',
+  /** {connectionId, key}: incoming rule for the partner's item `key`, from the inbox into the tracker. */
+  incoming: 'exalate-incoming',
+} as const;
+export type JobName = keyof typeof JOBS;
+
+export interface JobData {
+  connectionId: string;
+  key?: string;
+}
+
+export type JobHandler = (data: JobData) => Promise<void>;
+
+export class SyncQueue {
+  private readonly workers = new Map<JobName, string>();
+
+  private readonly owner = randomUUID();
+
+  private constructor(
+    private readonly boss: PgBoss,
+    private readonly db: Database,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(db: Database, logger: Logger, handlers: Record<JobName, JobHandler>, concurrency = 4): Promise<SyncQueue> {
+    const boss = new PgBoss({
+      db: { executeSql: (text: string, values: unknown[]) => db.executeSql(text, values) },
+      schema: `${db.schema === 'public' ? 'exalate' : db.schema}_queue`,
+      // Crons are not used; maintenance (expiry of stuck jobs, archiving) is.
+      schedule: false,
+      supervise: true,
+    });
+    boss.on('error', (error: unknown) => logger.error({ err: error }, 'job queue error'));
+    await boss.start();
+    const queue = new SyncQueue(boss, db, logger);
+    for (const [name, queueName] of Object.entries(JOBS) as [JobName, string][]) {
+      if (!(await boss.getQueue(queueName))) {
+        await boss
+          .createQueue(queueName, {
+            name: queueName,
+            policy: 'short',
+            // A handler throws only on the unexpected (its own retries are scheduled as new jobs),
+            // and a job whose process died is expired and retried by pg-boss.
+            retryLimit: 5,
+            retryDelay: 2,
+            retryBackoff: true,
+            expireInSeconds: 15 * 60,
+          })
+          .catch(async (error: unknown) => {
+            // Another process created it first.
+            if (!(await boss.getQueue(queueName))) throw error;
+          });
+      }
+      // Several workers per queue: different keys run in parallel, one key never does.
+      for (let i = 0; i < concurrency; i += 1) {
+        const workerId = await boss.work<JobData>(queueName, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+          if (job) await queue.runLeased(name, job.data, handlers[name]);
+        });
+        if (i === 0) queue.workers.set(name, workerId);
+      }
+    }
+    return queue;
+  }
+
+  /** Asks for `name` to run for `data` (now, or after `delayMs`). A job already waiting for the same key absorbs it. */
+  async kick(name: JobName, data: JobData, delayMs = 0): Promise<void> {
+    await this.boss.send(JOBS[name], data, {
+      singletonKey: singletonKeyOf(data),
+      ...(delayMs > 0 ? { startAfter: new Date(Date.now() + delayMs) } : {}),
+    });
+    // Wake our own worker instead of waiting for its next poll.
+    if (delayMs === 0) this.boss.notifyWorker(this.workers.get(name)!);
+  }
+
+  /** Claims a lease (named like a job's: `{queue}:{connectionId}:{key}`); false while someone else holds it. */
+  async tryLease(lease: string): Promise<boolean> {
+    const claimed = await this.db.query(
+      `insert into sync_leases (key, owner, until) values ($1, $2, now() + interval '5 minutes')
+       on conflict (key) do update set owner = excluded.owner, until = excluded.until where sync_leases.until < now()
+       returning owner`,
+      [lease, this.owner],
+    );
+    return claimed.length > 0;
+  }
+
+  async release(lease: string): Promise<void> {
+    await this.db.query(`delete from sync_leases where key = $1 and owner = $2`, [lease, this.owner]);
+  }
+
+  private async runLeased(name: JobName, data: JobData, handler: JobHandler): Promise<void> {
+    const lease = `${JOBS[name]}:${singletonKeyOf(data)}`;
+    if (!(await this.tryLease(lease))) {
+      // Another run of this key is under way; come back when it is likely done.
+      await this.kick(name, data, 250);
+      return;
+    }
+    try {
+      await handler(data);
+    } finally {
+      await this.release(lease);
+    }
+  }
+
+  /** Jobs waiting or running, per queue, for the admin's queue view. */
+  async counts(): Promise<Record<JobName, { queued: number; active: number }>> {
+    const out = {} as Record<JobName, { queued: number; active: number }>;
+    for (const [name, queueName] of Object.entries(JOBS) as [JobName, string][]) {
+      const q = (await this.boss.getQueue(queueName)) as unknown as { queuedCount?: number; activeCount?: number } | null;
+      out[name] = { queued: q?.queuedCount ?? 0, active: q?.activeCount ?? 0 };
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 }).catch((error: unknown) => this.logger.warn({ err: error }, 'job queue did not stop cleanly'));
+  }
+}
+
+const singletonKeyOf = (data: JobData): string => (data.key === undefined ? data.connectionId : `${data.connectionId}:${data.key}`);

@@ -1,0 +1,344 @@
+import type { Replica, SyncEvent } from '@exalate/contract';
+import type { Sql } from '../db/database.js';
+
+export type TwinStatus = 'PENDING' | 'SYNCED' | 'FAILED' | 'UNSYNCED';
+
+/** Why an item did not sync, as stored on its twin and shown to the admin. */
+export interface SyncItemError {
+  code: string;
+  message: string;
+  direction: 'outgoing' | 'incoming';
+  /** The rule's line, for a script error. */
+  line?: number | null;
+  retryable: boolean;
+  at: string;
+}
+
+export interface TwinRow {
+  id: string;
+  connection_id: string;
+  local_key: string | null;
+  local_project: string | null;
+  local_url: string | null;
+  remote_key: string | null;
+  remote_url: string | null;
+  status: TwinStatus;
+  error: SyncItemError | null;
+  attempts: number;
+  retry_at: Date | null;
+  creating_since: Date | null;
+  last_sent_hash: string | null;
+  last_sent_replica: Replica | null;
+  last_received_replica: Replica | null;
+  last_sync_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface TriggerRow {
+  id: string;
+  connection_id: string;
+  item_type: string | null;
+  query: string;
+  active: boolean;
+  watermark: string | null;
+  seen_at_watermark: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface OutboxRow {
+  seq: string;
+  id: string;
+  connection_id: string;
+  kind: SyncEvent['kind'];
+  item_key: string;
+  payload: Record<string, unknown>;
+  created_at: Date;
+  delivered_at: Date | null;
+}
+
+export interface InboxRow {
+  connection_id: string;
+  event_id: string;
+  seq: string;
+  kind: SyncEvent['kind'];
+  item_key: string;
+  payload: Record<string, unknown>;
+  received_at: Date;
+  applied_at: Date | null;
+}
+
+const LIVE = `status <> 'UNSYNCED'`;
+
+/** The sync's tables. Plain SQL, one dialect; every method takes the transaction it runs in. */
+export class SyncRepository {
+  constructor(private readonly sql: Sql) {}
+
+  with(tx: Sql): SyncRepository {
+    return new SyncRepository(tx);
+  }
+
+  // ---- rules
+
+  async rules(connectionId: string): Promise<{ outgoing: string | null; incoming: string | null; updated_at: Date } | null> {
+    const rows = await this.sql.query<{ outgoing: string | null; incoming: string | null; updated_at: Date }>(`select outgoing, incoming, updated_at from sync_rules where connection_id = $1`, [connectionId]);
+    return rows[0] ?? null;
+  }
+
+  async saveRules(connectionId: string, outgoing: string | null, incoming: string | null): Promise<void> {
+    await this.sql.query(
+      `insert into sync_rules (connection_id, outgoing, incoming) values ($1, $2, $3)
+       on conflict (connection_id) do update set outgoing = excluded.outgoing, incoming = excluded.incoming, updated_at = now()`,
+      [connectionId, outgoing, incoming],
+    );
+  }
+
+  // ---- triggers
+
+  async triggers(connectionId: string): Promise<TriggerRow[]> {
+    return this.sql.query<TriggerRow>(`select * from sync_triggers where connection_id = $1 order by created_at, id`, [connectionId]);
+  }
+
+  async trigger(connectionId: string, id: string): Promise<TriggerRow | null> {
+    return (await this.sql.query<TriggerRow>(`select * from sync_triggers where connection_id = $1 and id = $2`, [connectionId, id]))[0] ?? null;
+  }
+
+  async insertTrigger(t: { id: string; connectionId: string; itemType: string | null; query: string; active: boolean; watermark: string }): Promise<TriggerRow> {
+    const rows = await this.sql.query<TriggerRow>(
+      `insert into sync_triggers (id, connection_id, item_type, query, active, watermark) values ($1, $2, $3, $4, $5, $6) returning *`,
+      [t.id, t.connectionId, t.itemType, t.query, t.active, t.watermark],
+    );
+    return rows[0]!;
+  }
+
+  async updateTrigger(connectionId: string, id: string, t: { itemType: string | null; query: string; active: boolean; watermark?: string }): Promise<TriggerRow | null> {
+    const rows = await this.sql.query<TriggerRow>(
+      `update sync_triggers set item_type = $3, query = $4, active = $5, watermark = coalesce($6, watermark),
+         seen_at_watermark = case when $6::text is null then seen_at_watermark else '[]'::jsonb end, updated_at = now()
+       where connection_id = $1 and id = $2 returning *`,
+      [connectionId, id, t.itemType, t.query, t.active, t.watermark ?? null],
+    );
+    return rows[0] ?? null;
+  }
+
+  async deleteTrigger(connectionId: string, id: string): Promise<boolean> {
+    await this.sql.query(`delete from bulk_syncs where connection_id = $1 and trigger_id = $2`, [connectionId, id]);
+    return (await this.sql.query(`delete from sync_triggers where connection_id = $1 and id = $2 returning id`, [connectionId, id])).length > 0;
+  }
+
+  async advanceTrigger(id: string, watermark: string, seen: string[]): Promise<void> {
+    await this.sql.query(`update sync_triggers set watermark = $2, seen_at_watermark = $3 where id = $1`, [id, watermark, JSON.stringify(seen)]);
+  }
+
+  async twinScan(connectionId: string, project: string): Promise<{ watermark: string | null; seen_at_watermark: string[] } | null> {
+    return (await this.sql.query<{ watermark: string | null; seen_at_watermark: string[] }>(`select watermark, seen_at_watermark from twin_scan where connection_id = $1 and project = $2`, [connectionId, project]))[0] ?? null;
+  }
+
+  async advanceTwinScan(connectionId: string, project: string, watermark: string, seen: string[]): Promise<void> {
+    await this.sql.query(
+      `insert into twin_scan (connection_id, project, watermark, seen_at_watermark) values ($1, $2, $3, $4)
+       on conflict (connection_id, project) do update set watermark = excluded.watermark, seen_at_watermark = excluded.seen_at_watermark`,
+      [connectionId, project, watermark, JSON.stringify(seen)],
+    );
+  }
+
+  async twinProjects(connectionId: string): Promise<string[]> {
+    const rows = await this.sql.query<{ local_project: string }>(`select distinct local_project from twins where connection_id = $1 and ${LIVE} and local_project is not null`, [connectionId]);
+    return rows.map((r) => r.local_project);
+  }
+
+  // ---- bulk sync
+
+  async insertBulkSync(id: string, connectionId: string, triggerId: string, keys: string[]): Promise<void> {
+    await this.sql.query(`insert into bulk_syncs (id, connection_id, trigger_id, keys) values ($1, $2, $3, $4)`, [id, connectionId, triggerId, JSON.stringify(keys)]);
+  }
+
+  async bulkSync(connectionId: string, id: string): Promise<{ total: number; synced: number; failed: number; started_at: Date } | null> {
+    const rows = await this.sql.query<{ total: number; synced: string; failed: string; started_at: Date }>(
+      `select jsonb_array_length(b.keys) as total, b.started_at,
+         (select count(*) from twins t where t.connection_id = b.connection_id and t.local_key in (select jsonb_array_elements_text(b.keys))
+            and t.status = 'SYNCED' and t.last_sync_at >= b.started_at) as synced,
+         (select count(*) from twins t where t.connection_id = b.connection_id and t.local_key in (select jsonb_array_elements_text(b.keys))
+            and t.status = 'FAILED') as failed
+       from bulk_syncs b where b.connection_id = $1 and b.id = $2`,
+      [connectionId, id],
+    );
+    const r = rows[0];
+    return r ? { total: Number(r.total), synced: Number(r.synced), failed: Number(r.failed), started_at: r.started_at } : null;
+  }
+
+  // ---- twins
+
+  async twinByLocal(connectionId: string, localKey: string): Promise<TwinRow | null> {
+    return (await this.sql.query<TwinRow>(`select * from twins where connection_id = $1 and local_key = $2 and ${LIVE}`, [connectionId, localKey]))[0] ?? null;
+  }
+
+  async twinByRemote(connectionId: string, remoteKey: string): Promise<TwinRow | null> {
+    return (await this.sql.query<TwinRow>(`select * from twins where connection_id = $1 and remote_key = $2 and ${LIVE}`, [connectionId, remoteKey]))[0] ?? null;
+  }
+
+  /** By either key, for the admin (who knows the item by the key they see). */
+  async twinByAnyKey(connectionId: string, key: string): Promise<TwinRow | null> {
+    return (
+      (await this.sql.query<TwinRow>(`select * from twins where connection_id = $1 and (local_key = $2 or remote_key = $2) order by (status = 'UNSYNCED'), (local_key = $2) desc, id desc limit 1`, [connectionId, key]))[0] ?? null
+    );
+  }
+
+  async insertTwin(t: { connectionId: string; localKey?: string | null; localProject?: string | null; localUrl?: string | null; remoteKey?: string | null; remoteUrl?: string | null }): Promise<TwinRow> {
+    const rows = await this.sql.query<TwinRow>(
+      `insert into twins (connection_id, local_key, local_project, local_url, remote_key, remote_url) values ($1, $2, $3, $4, $5, $6) returning *`,
+      [t.connectionId, t.localKey ?? null, t.localProject ?? null, t.localUrl ?? null, t.remoteKey ?? null, t.remoteUrl ?? null],
+    );
+    return rows[0]!;
+  }
+
+  async updateTwin(id: string, set: Partial<Omit<TwinRow, 'id' | 'connection_id' | 'created_at' | 'updated_at'>>): Promise<void> {
+    const entries = Object.entries(set);
+    if (!entries.length) return;
+    const jsonb = new Set(['error', 'last_sent_replica', 'last_received_replica']);
+    const assignments = entries.map(([column, _], i) => `${column} = $${i + 2}`);
+    const values = entries.map(([column, v]) => (jsonb.has(column) && v !== null ? JSON.stringify(v) : v));
+    await this.sql.query(`update twins set ${assignments.join(', ')}, updated_at = now() where id = $1`, [id, ...values]);
+  }
+
+  async twins(connectionId: string, filter: { status?: TwinStatus[]; limit: number; offset: number }): Promise<TwinRow[]> {
+    return this.sql.query<TwinRow>(
+      `select * from twins where connection_id = $1 and ($2::text[] is null or status = any($2)) order by updated_at desc, id desc limit $3 offset $4`,
+      [connectionId, filter.status ?? null, filter.limit, filter.offset],
+    );
+  }
+
+  async recentlySyncedKeys(connectionId: string, withinMs: number, limit: number): Promise<string[]> {
+    const rows = await this.sql.query<{ local_key: string }>(
+      `select local_key from twins where connection_id = $1 and ${LIVE} and local_key is not null and updated_at > now() - ($2::text || ' milliseconds')::interval
+       order by updated_at desc limit $3`,
+      [connectionId, String(withinMs), limit],
+    );
+    return rows.map((r) => r.local_key);
+  }
+
+  /** An incoming first sync is creating an item in this connection right now. */
+  async creationInFlight(connectionId: string): Promise<boolean> {
+    const rows = await this.sql.query(`select 1 from twins where connection_id = $1 and creating_since > now() - interval '2 minutes' limit 1`, [connectionId]);
+    return rows.length > 0;
+  }
+
+  async twinCounts(connectionId: string): Promise<Record<TwinStatus, number>> {
+    const rows = await this.sql.query<{ status: TwinStatus; n: string }>(`select status, count(*) as n from twins where connection_id = $1 group by status`, [connectionId]);
+    const out: Record<TwinStatus, number> = { PENDING: 0, SYNCED: 0, FAILED: 0, UNSYNCED: 0 };
+    for (const r of rows) out[r.status] = Number(r.n);
+    return out;
+  }
+
+  async failedTwins(connectionId: string): Promise<TwinRow[]> {
+    return this.sql.query<TwinRow>(`select * from twins where connection_id = $1 and status = 'FAILED' order by id`, [connectionId]);
+  }
+
+  async commentTwins(twinId: string): Promise<{ remote_comment_id: string; local_comment_id: string; remote_hash: string }[]> {
+    return this.sql.query(`select remote_comment_id, local_comment_id, remote_hash from comment_twins where twin_id = $1`, [twinId]);
+  }
+
+  async saveCommentTwin(twinId: string, remoteId: string, localId: string, remoteHash: string): Promise<void> {
+    await this.sql.query(
+      `insert into comment_twins (twin_id, remote_comment_id, local_comment_id, remote_hash) values ($1, $2, $3, $4)
+       on conflict (twin_id, remote_comment_id) do update set local_comment_id = excluded.local_comment_id, remote_hash = excluded.remote_hash`,
+      [twinId, remoteId, localId, remoteHash],
+    );
+  }
+
+  async attachmentTwins(twinId: string): Promise<{ remote_attachment_id: string; local_attachment_id: string; sha256: string }[]> {
+    return this.sql.query(`select remote_attachment_id, local_attachment_id, sha256 from attachment_twins where twin_id = $1`, [twinId]);
+  }
+
+  async saveAttachmentTwin(twinId: string, remoteId: string, localId: string, sha256: string): Promise<void> {
+    await this.sql.query(`insert into attachment_twins (twin_id, remote_attachment_id, local_attachment_id, sha256) values ($1, $2, $3, $4) on conflict do nothing`, [twinId, remoteId, localId, sha256]);
+  }
+
+  async history(twinId: string, limit = 50): Promise<{ direction: string; outcome: string; message: string | null; at: Date }[]> {
+    return this.sql.query(`select direction, outcome, message, at from sync_history where twin_id = $1 order by id desc limit $2`, [twinId, limit]);
+  }
+
+  async addHistory(connectionId: string, twinId: string | null, direction: 'outgoing' | 'incoming', outcome: string, message: string | null): Promise<void> {
+    await this.sql.query(`insert into sync_history (connection_id, twin_id, direction, outcome, message) values ($1, $2, $3, $4, $5)`, [connectionId, twinId, direction, outcome, message]);
+  }
+
+  // ---- outbox and inbox
+
+  async enqueue(connectionId: string, event: { id: string; kind: SyncEvent['kind']; itemKey: string; payload: Record<string, unknown> }): Promise<void> {
+    await this.sql.query(`insert into outbox (id, connection_id, kind, item_key, payload) values ($1, $2, $3, $4, $5)`, [event.id, connectionId, event.kind, event.itemKey, JSON.stringify(event.payload)]);
+  }
+
+  async undelivered(connectionId: string, limit: number, afterSeq = 0): Promise<OutboxRow[]> {
+    return this.sql.query<OutboxRow>(`select * from outbox where connection_id = $1 and delivered_at is null and seq > $2 order by seq limit $3`, [connectionId, afterSeq, limit]);
+  }
+
+  async countUndelivered(connectionId: string): Promise<number> {
+    return Number((await this.sql.query<{ n: string }>(`select count(*) as n from outbox where connection_id = $1 and delivered_at is null`, [connectionId]))[0]!.n);
+  }
+
+  async markDelivered(connectionId: string, upToSeq: string | number): Promise<void> {
+    await this.sql.query(`update outbox set delivered_at = now() where connection_id = $1 and seq <= $2 and delivered_at is null`, [connectionId, upToSeq]);
+  }
+
+  /** Stores what the partner sent; returns the events not seen before. */
+  async receive(connectionId: string, events: SyncEvent[]): Promise<SyncEvent[]> {
+    const fresh: SyncEvent[] = [];
+    for (const e of events) {
+      const rows = await this.sql.query(
+        `insert into inbox (connection_id, event_id, seq, kind, item_key, payload) values ($1, $2, $3, $4, $5, $6) on conflict do nothing returning event_id`,
+        [connectionId, e.id, e.seq, e.kind, e.itemKey, JSON.stringify(e.payload)],
+      );
+      if (rows.length) fresh.push(e);
+    }
+    return fresh;
+  }
+
+  async pendingInbox(connectionId: string, itemKey: string): Promise<InboxRow[]> {
+    return this.sql.query<InboxRow>(`select * from inbox where connection_id = $1 and item_key = $2 and applied_at is null and kind <> 'ack' order by seq`, [connectionId, itemKey]);
+  }
+
+  async pendingInboxKeys(connectionId: string): Promise<string[]> {
+    const rows = await this.sql.query<{ item_key: string }>(`select distinct item_key from inbox where connection_id = $1 and applied_at is null and kind <> 'ack'`, [connectionId]);
+    return rows.map((r) => r.item_key);
+  }
+
+  async countPendingInbox(connectionId: string): Promise<number> {
+    return Number((await this.sql.query<{ n: string }>(`select count(*) as n from inbox where connection_id = $1 and applied_at is null`, [connectionId]))[0]!.n);
+  }
+
+  async markApplied(connectionId: string, itemKey: string, upToSeq: string): Promise<void> {
+    await this.sql.query(`update inbox set applied_at = now() where connection_id = $1 and item_key = $2 and seq <= $3 and applied_at is null and kind <> 'ack'`, [connectionId, itemKey, upToSeq]);
+  }
+
+  async markEventApplied(connectionId: string, eventId: string): Promise<void> {
+    await this.sql.query(`update inbox set applied_at = now() where connection_id = $1 and event_id = $2`, [connectionId, eventId]);
+  }
+
+  async highestReceivedSeq(connectionId: string): Promise<number> {
+    return Number((await this.sql.query<{ s: string | null }>(`select max(seq) as s from inbox where connection_id = $1`, [connectionId]))[0]!.s ?? 0);
+  }
+
+  // ---- attachment bytes from a private partner
+
+  async saveBlob(connectionId: string, itemKey: string, attachmentId: string, sha256: string, content: Buffer): Promise<void> {
+    await this.sql.query(`insert into peer_blobs (connection_id, item_key, attachment_id, sha256, content) values ($1, $2, $3, $4, $5) on conflict do nothing`, [connectionId, itemKey, attachmentId, sha256, content]);
+  }
+
+  async blob(connectionId: string, itemKey: string, attachmentId: string): Promise<{ sha256: string; content: Buffer } | null> {
+    const rows = await this.sql.query<{ sha256: string; content: Uint8Array }>(`select sha256, content from peer_blobs where connection_id = $1 and item_key = $2 and attachment_id = $3`, [connectionId, itemKey, attachmentId]);
+    return rows[0] ? { sha256: rows[0].sha256, content: Buffer.from(rows[0].content) } : null;
+  }
+
+  async dropBlob(connectionId: string, itemKey: string, attachmentId: string): Promise<void> {
+    await this.sql.query(`delete from peer_blobs where connection_id = $1 and item_key = $2 and attachment_id = $3`, [connectionId, itemKey, attachmentId]);
+  }
+
+  async wasPushed(connectionId: string, itemKey: string, attachmentId: string): Promise<boolean> {
+    return (await this.sql.query(`select 1 from pushed_blobs where connection_id = $1 and item_key = $2 and attachment_id = $3`, [connectionId, itemKey, attachmentId])).length > 0;
+  }
+
+  async markPushed(connectionId: string, itemKey: string, attachmentId: string): Promise<void> {
+    await this.sql.query(`insert into pushed_blobs (connection_id, item_key, attachment_id) values ($1, $2, $3) on conflict do nothing`, [connectionId, itemKey, attachmentId]);
+  }
+}

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { ConnectorError, type TrackerConnector } from '@exalate/connectors';
+import type { Request, Router } from 'express';
+import type { Database } from '../db/database.js';
+import { AppError } from '../errors.js';
+import { documentedRouter } from '../http/documented-router.js';
+import type { Logger } from '../logger.js';
+import type { SyncEngine } from './engine.js';
+
+/**
+ * The node's webhook registration in its tracker (Jira webhooks, Azure DevOps service hooks).
+ * Made once and kept in the database with its secret; a tracker without webhooks (ServiceNow) has
+ * none, and the incremental query then runs often instead.
+ */
+export class TrackerSubscription {
+  private state: { id: string | null; secret: string } | null | undefined = undefined;
+  private lastAttempt = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly connector: TrackerConnector,
+    private readonly url: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The secret webhook calls must carry, or null when there is no subscription. */
+  async secret(): Promise<string | null> {
+    return (await this.load())?.secret ?? null;
+  }
+
+  /** Subscribes when wanted and not done yet (retrying at most once a minute). Whether webhooks are coming. */
+  async ensure(wanted: boolean): Promise<boolean> {
+    const current = await this.load();
+    if (current?.id) return true;
+    if (!wanted || Date.now() - this.lastAttempt < 60_000) return false;
+    this.lastAttempt = Date.now();
+    const secret = current?.secret ?? randomBytes(24).toString('base64url');
+    try {
+      const made = await this.connector.subscribe({ url: this.url, secret });
+      await this.db.query(
+        `insert into tracker_subscription (subscription_id, secret, url) values ($1, $2, $3)
+         on conflict (singleton) do update set subscription_id = excluded.subscription_id, secret = excluded.secret, url = excluded.url`,
+        [made?.id ?? null, secret, this.url],
+      );
+      this.state = { id: made?.id ?? null, secret };
+      if (made) this.logger.info({ events: made.events }, 'subscribed to the tracker’s webhooks');
+      return Boolean(made);
+    } catch (error) {
+      const reason = error instanceof ConnectorError ? `${error.code}: ${error.message}` : String(error);
+      this.logger.warn({ reason }, 'could not subscribe to the tracker’s webhooks; changes are found by the incremental query alone');
+      return false;
+    }
+  }
+
+  private async load(): Promise<{ id: string | null; secret: string } | null> {
+    if (this.state !== undefined) return this.state;
+    const rows = await this.db.query<{ subscription_id: string | null; secret: string; url: string }>(`select subscription_id, secret, url from tracker_subscription`);
+    const row = rows[0];
+    // A node that moved to another URL subscribes again.
+    this.state = row && row.url === this.url ? { id: row.subscription_id, secret: row.secret } : null;
+    return this.state;
+  }
+}
+
+/** POST {nodeUrl}/api/v1/tracker-events: where the tracker's webhooks land. */
+export function trackerEventRoutes(o: { subscription: TrackerSubscription; engine: SyncEngine; connector: TrackerConnector; logger: Logger }): Router {
+  const { router, ...route } = documentedRouter('/api/v1');
+  route.post('/tracker-events', async (req, res) => {
+    const secret = await o.subscription.secret();
+    if (!secret) throw new AppError('WEBHOOK_REJECTED', 'This node has not subscribed to webhooks from its tracker.');
+    const rawBody = (req as Request & { rawBody?: Buffer }).rawBody?.toString('utf8') ?? '';
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
+    let events;
+    try {
+      events = o.connector.parseWebhook({ body: req.body as unknown, rawBody, headers }, secret);
+    } catch (error) {
+      o.logger.warn({ reason: (error as Error).message }, 'webhook call refused');
+      throw new AppError('WEBHOOK_REJECTED', 'This webhook call does not carry the subscription’s secret.');
+    }
+    const keys = events.filter((e) => e.kind !== 'deleted').map((e) => e.key);
+    if (keys.length) await o.engine.onTrackerChanges(keys);
+    res.status(204).end();
+  });
+  return router;
+}

@@ -1,0 +1,134 @@
+import { AdoConnector, convertText, JiraConnector, ServiceNowConnector, type RichText, type TrackerConnector } from '@exalate/connectors';
+import { AdoSimulator, JiraSimulator, ServiceNowSimulator } from '@exalate/simulators';
+import { createConnector, type NodeConfig, type ServerConfig, type TrackerConfig } from '../src/index.js';
+import { eventually, startTestServer, type Backend, type TestServer } from './support.js';
+
+export type TrackerName = 'jira' | 'ado' | 'snow';
+
+/** One simulated tracker as a sync test uses it: the node's credentials, and a person working in it. */
+export interface TrackerFixture {
+  name: TrackerName;
+  tracker: TrackerConfig;
+  /** Alice (or the admin), making the changes the sync must carry. */
+  human: TrackerConnector;
+  /** What the node itself sees, to check results. */
+  reader: TrackerConnector;
+  project: string;
+  itemType: string;
+  trigger: { itemType: string | null; query: string };
+  /** Injects HTTP failures into the tracker's API. */
+  faults: { inject(f: { status: number; times: number; retryAfter?: number }): void };
+  close(): Promise<void>;
+}
+
+export async function startTracker(name: TrackerName): Promise<TrackerFixture> {
+  if (name === 'jira') {
+    const sim = new JiraSimulator({ seed: { flavor: 'cloud' } });
+    const running = await sim.listen();
+    const tracker: TrackerConfig = { kind: 'jira-cloud', url: running.url, user: 'sync@acme.example', secret: 'sync-token' };
+    return {
+      name,
+      tracker,
+      human: new JiraConnector({ baseUrl: running.url, deployment: 'cloud', auth: { email: 'alice@acme.example', apiToken: 'alice-token' } }),
+      reader: createConnector(tracker),
+      project: 'SUP',
+      itemType: 'Bug',
+      trigger: { itemType: null, query: 'project = SUP' },
+      faults: sim.faults,
+      close: () => running.close(),
+    };
+  }
+  if (name === 'ado') {
+    const sim = new AdoSimulator();
+    const running = await sim.listen();
+    const url = `${running.url}/${sim.organization}`;
+    const tracker: TrackerConfig = { kind: 'azure-devops', url, secret: 'sync-pat' };
+    return {
+      name,
+      tracker,
+      human: new AdoConnector({ organizationUrl: url, personalAccessToken: 'alice-pat' }),
+      reader: createConnector(tracker),
+      project: 'Development',
+      itemType: 'Bug',
+      trigger: { itemType: null, query: `[System.TeamProject] = 'Development'` },
+      faults: sim.faults,
+      close: () => running.close(),
+    };
+  }
+  const sim = new ServiceNowSimulator();
+  const running = await sim.listen();
+  const tracker: TrackerConfig = { kind: 'servicenow', url: running.url, user: 'exalate', secret: 'exalate-password' };
+  return {
+    name,
+    tracker,
+    human: new ServiceNowConnector({ instanceUrl: running.url, auth: { username: 'admin', password: 'admin-password' } }),
+    reader: createConnector(tracker),
+    project: 'incident',
+    itemType: 'incident',
+    trigger: { itemType: 'incident', query: '' },
+    faults: sim.faults,
+    close: () => running.close(),
+  };
+}
+
+/** Text in the tracker's own format, from plain words. */
+export const text = (c: TrackerConnector, words: string): RichText => convertText({ format: 'plain', value: words }, c.textFormat);
+export const plain = (t: RichText | null | undefined): string => (t ? String(convertText(t, 'plain').value).trim() : '');
+
+export interface SyncPair {
+  t: TestServer;
+  a: TrackerFixture;
+  b: TrackerFixture;
+  connectionId: string;
+  /** The admin API of node `a` or `b`. */
+  api(side: 'a' | 'b'): ReturnType<TestServer['api']>;
+  /** The partner's key of a synced item, once the sync made it. */
+  twinOf(side: 'a' | 'b', key: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Two trackers, a node for each, connected (b private when asked: it has no URL and polls), with a
+ * trigger on both sides that takes every item of the test project.
+ */
+export async function startSyncPair(backend: Backend, a: TrackerName, b: TrackerName, o: { privateB?: boolean; mode?: 'BASIC' | 'SCRIPT'; server?: Partial<ServerConfig> } = {}): Promise<SyncPair> {
+  const [fa, fb] = await Promise.all([startTracker(a), startTracker(b)]);
+  const node = (id: string, f: TrackerFixture, isPrivate: boolean): NodeConfig => ({ id, tracker: f.tracker, private: isPrivate, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: `token-${id}-0123456789abcdef` });
+  const t = await startTestServer(backend, [node('a', fa, false), node('b', fb, Boolean(o.privateB))], o.server);
+  const init = await t.api('a').post('/connections', {
+    destinationUrl: o.privateB ? null : t.url('b'),
+    mode: o.mode ?? 'SCRIPT',
+    localShortName: a,
+    remoteShortName: b,
+    project: fa.project,
+  });
+  if (init.status !== 201) throw new Error(`initiate failed: ${JSON.stringify(init.body)}`);
+  const accepted = await t.api('b').post('/invitations/accept', { code: init.body.invitationCode, project: fb.project });
+  if (accepted.status !== 201) throw new Error(`accept failed: ${JSON.stringify(accepted.body)}`);
+  const connectionId = init.body.connection.id as string;
+  await eventually(async () => {
+    const status = (await t.api('a').get(`/connections/${connectionId}`)).body.status;
+    if (status !== 'ACTIVE') throw new Error(`connection is ${status}`);
+  });
+  for (const [side, f] of [['a', fa], ['b', fb]] as const) {
+    const made = await t.api(side).post(`/connections/${connectionId}/triggers`, f.trigger);
+    if (made.status !== 201) throw new Error(`trigger on ${side} failed: ${JSON.stringify(made.body)}`);
+  }
+  return {
+    t,
+    a: fa,
+    b: fb,
+    connectionId,
+    api: (side) => t.api(side),
+    twinOf: (side, key) =>
+      eventually(async () => {
+        const item = await t.api(side).get(`/connections/${connectionId}/items/${encodeURIComponent(key)}`);
+        if (!item.body?.remoteKey) throw new Error(`${key} has no twin yet: ${JSON.stringify(item.body)}`);
+        return item.body.remoteKey as string;
+      }, 20_000),
+    close: async () => {
+      await t.close();
+      await Promise.all([fa.close(), fb.close()]);
+    },
+  };
+}

@@ -4,8 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
+import { createHash } from 'node:crypto';
+import { JiraConnector } from '@exalate/connectors';
 import { DECLARED_ROUTES, signPeerRequest } from '../src/index.js';
-import { eventually, nodeConfig, startTestServer, type TestServer } from './support.js';
+import { eventually, nodeConfig, sharedTracker, startTestServer, type TestServer } from './support.js';
 
 /**
  * docs/api/openapi.yaml against the running server: the documented routes are exactly the
@@ -33,7 +35,7 @@ const covered = new Set<string>();
 function templateOf(method: string, concrete: string): string {
   for (const path of Object.keys(spec.paths)) {
     const re = new RegExp('^' + path.replace(/\{[^}]+\}/g, '[^/]+') + '$');
-    if (re.test(concrete) && spec.paths[path]![method.toLowerCase()]) return path;
+    if (re.test(concrete.split('?')[0]!) && spec.paths[path]![method.toLowerCase()]) return path;
   }
   throw new Error(`${method} ${concrete} is not documented in openapi.yaml`);
 }
@@ -53,13 +55,17 @@ async function call(node: string, method: string, path: string, body?: unknown, 
     headers: { ...(auth ? { authorization: auth } : {}), ...(text === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(text === undefined ? {} : { body: text }),
   });
-  const raw = await res.text();
+  const binary = res.headers.get('content-type')?.startsWith('application/octet-stream') ?? false;
+  const raw = binary ? '' : await res.text();
+  const bytes = binary ? Buffer.from(await res.arrayBuffer()) : null;
   const json: unknown = raw ? JSON.parse(raw) : null;
   const status = String(res.status);
   const response = op.responses[status];
   if (!response) throw new Error(`${method} ${template} answered ${status}, which openapi.yaml does not document: ${raw}`);
   const resolved = response.$ref ? (spec.components.responses[response.$ref.split('/').pop()!] as typeof response) : response;
-  if (resolved.content) {
+  if (binary) {
+    if (!resolved.content?.['application/octet-stream']) throw new Error(`${method} ${template} ${status} sent bytes, which openapi.yaml does not document`);
+  } else if (resolved.content) {
     const where = response.$ref
       ? pointer('components', 'responses', response.$ref.split('/').pop()!, 'content', 'application/json', 'schema')
       : pointer('paths', template, method.toLowerCase(), 'responses', status, 'content', 'application/json', 'schema');
@@ -72,7 +78,7 @@ async function call(node: string, method: string, path: string, body?: unknown, 
     validate(`request ${method} ${template}`, pointer('paths', template, method.toLowerCase(), 'requestBody', 'content', 'application/json', 'schema'), body);
   }
   covered.add(`${method} ${template}`);
-  return { status: res.status, body: json as any }; // any: each test reads the fields it needs
+  return { status: res.status, body: json as any, bytes, headers: res.headers }; // any: each test reads the fields it needs
 }
 
 beforeAll(async () => {
@@ -142,5 +148,86 @@ it('answers every documented operation as documented', async () => {
   expect((await call('ado', 'POST', '/api/v1/invitations/accept', { code: pending.body.invitationCode, project: 'SUP' })).status).toBe(410);
 
   await eventually(async () => expect((await call('snow', 'GET', '/api/v1/connections')).body.connections[0].status).toBe('ACTIVE'));
+});
+
+it('answers the sync operations as documented', async () => {
+  const jira = await sharedTracker('JIRA_CLOUD');
+  const alice = new JiraConnector({ baseUrl: jira.url, deployment: 'cloud', auth: { email: 'alice@acme.example', apiToken: 'alice-token' } });
+  const init = await call('jira', 'POST', '/api/v1/connections', { destinationUrl: t.url('ado'), mode: 'SCRIPT', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP', name: 'sync-ops' });
+  const id = init.body.connection.id as string;
+  expect((await call('ado', 'POST', '/api/v1/invitations/accept', { code: init.body.invitationCode, project: 'DEV' })).status).toBe(201);
+  const basic = (await call('jira', 'GET', '/api/v1/connections')).body.connections.find((c: { mode: string }) => c.mode === 'BASIC');
+
+  // Rules
+  expect((await call('jira', 'GET', `/api/v1/connections/${id}/rules`)).body).toMatchObject({ editable: true, outgoingIsDefault: true });
+  expect((await call('jira', 'PUT', `/api/v1/connections/${id}/rules`, { outgoing: 'replica.key = issue.key;\nreplica.summary = ;' })).body.error).toMatchObject({ code: 'SYNC_RULE_INVALID', fields: { outgoing: expect.stringContaining('line 2') } });
+  const withLabel = `${(await call('jira', 'GET', `/api/v1/connections/${id}/rules`)).body.outgoing}replica.labels = (replica.labels || []).concat(['from-jira']);\n`;
+  expect((await call('jira', 'PUT', `/api/v1/connections/${id}/rules`, { outgoing: withLabel })).body).toMatchObject({ outgoingIsDefault: false, incomingIsDefault: true });
+  expect((await call('jira', 'PUT', `/api/v1/connections/${basic.id}/rules`, { outgoing: 'replica.key = issue.key;' })).status).toBe(409);
+  expect((await call('jira', 'GET', '/api/v1/connections/00000000-0000-4000-8000-000000000000/rules')).status).toBe(404);
+
+  // Triggers
+  const first = await alice.createItem({ project: 'SUP', type: 'Bug', summary: 'Synced by the openapi test', labels: ['openapi'] });
+  expect((await call('jira', 'POST', `/api/v1/connections/${id}/triggers/preview`, { query: 'labels = openapi' })).body.items.map((i: { key: string }) => i.key)).toEqual([first.key]);
+  expect((await call('jira', 'POST', `/api/v1/connections/${id}/triggers`, { query: 'labels = = openapi' })).body.error.code).toBe('TRIGGER_QUERY_INVALID');
+  const trigger = await call('jira', 'POST', `/api/v1/connections/${id}/triggers`, { query: 'labels = openapi' });
+  expect(trigger.status).toBe(201);
+  expect((await call('jira', 'GET', `/api/v1/connections/${id}/triggers`)).body.triggers).toHaveLength(1);
+  expect((await call('jira', 'PUT', `/api/v1/connections/${id}/triggers/${trigger.body.id}`, { query: 'labels = openapi', active: false })).body.active).toBe(false);
+  expect((await call('jira', 'PUT', `/api/v1/connections/${id}/triggers/00000000-0000-4000-8000-000000000000`, { query: '' })).status).toBe(404);
+
+  // Bulk sync, sync now, items, queue
+  const bulk = await call('jira', 'POST', `/api/v1/connections/${id}/triggers/${trigger.body.id}/bulk-sync`);
+  expect(bulk.body).toMatchObject({ total: 1 });
+  await eventually(async () => expect((await call('jira', 'GET', `/api/v1/connections/${id}/bulk-syncs/${bulk.body.id}`)).body).toMatchObject({ synced: 1, done: true }));
+  const item = (await call('jira', 'GET', `/api/v1/connections/${id}/items/${first.key}`)).body;
+  expect(item).toMatchObject({ localKey: first.key, status: 'SYNCED', localReplica: { labels: ['openapi', 'from-jira'] } });
+  expect((await call('ado', 'GET', `/api/v1/connections/${id}/items/${first.key}`)).body).toMatchObject({ remoteKey: first.key, remoteReplica: { summary: 'Synced by the openapi test' } });
+  const second = await alice.createItem({ project: 'SUP', type: 'Task', summary: 'Synced now' });
+  expect((await call('jira', 'POST', `/api/v1/connections/${id}/sync-now`, { key: second.key })).status).toBe(202);
+  expect((await call('jira', 'POST', `/api/v1/connections/${id}/sync-now`, { key: 'SUP-9999' })).status).toBe(404);
+  await eventually(async () => expect((await call('jira', 'GET', `/api/v1/connections/${id}/items/${second.key}`)).body.status).toBe('SYNCED'));
+  expect((await call('jira', 'GET', `/api/v1/connections/${id}/items?limit=10`)).body.items).toHaveLength(2);
+  expect((await call('jira', 'GET', `/api/v1/connections/${id}/queue`)).body).toMatchObject({ items: { SYNCED: 2, FAILED: 0 } });
+  expect((await call('jira', 'POST', `/api/v1/connections/${id}/items/${second.key}/retry`)).status).toBe(202);
+  expect((await call('jira', 'POST', `/api/v1/connections/${id}/retry-failed`)).body).toEqual({ retried: 0 });
+  expect((await call('jira', 'POST', `/api/v1/connections/${id}/items/${second.key}/unsync`)).status).toBe(204);
+  expect((await call('jira', 'POST', `/api/v1/connections/${id}/items/${second.key}/retry`)).status).toBe(409);
+  expect((await call('jira', 'GET', `/api/v1/connections/${id}/items/NOPE-1`)).status).toBe(404);
+  expect((await call('jira', 'DELETE', `/api/v1/connections/${id}/triggers/${trigger.body.id}`)).status).toBe(204);
+  expect((await call('jira', 'DELETE', `/api/v1/connections/${id}/triggers/${trigger.body.id}`)).status).toBe(404);
+
+  // The tracker's webhooks need the subscription's secret (these nodes did not subscribe).
+  expect((await call('jira', 'POST', '/api/v1/tracker-events', { webhookEvent: 'jira:issue_updated' }, null)).status).toBe(401);
+
+  // Peer sync messages, signed as the partner signs them.
+  const key = (await t.server.nodes.get('ado')!.database.query<{ connection_key: string }>('select connection_key from connections where id = $1', [id]))[0]!.connection_key;
+  const ids = { connectionId: id, issuer: t.server.nodes.get('ado')!.nodeInfo.instanceId, audience: t.server.nodes.get('jira')!.nodeInfo.instanceId };
+  const signed = async (method: string, path: string, body: unknown) => `Bearer ${await signPeerRequest(key, ids, { method, path, body: body === undefined ? '' : JSON.stringify(body) })}`;
+  const eventsPath = `/api/v1/peer/connections/${id}/events`;
+  const events = { events: [{ id: '6f1c1c4e-8f1a-4c55-9d7e-2f7f6c1e0a11', seq: 1, kind: 'ack', itemKey: 'SUP-404', payload: { key: '404', url: 'http://x' } }] };
+  expect((await call('jira', 'POST', eventsPath, events, await signed('POST', eventsPath, events))).body).toEqual({ received: 1 });
+  expect((await call('jira', 'POST', eventsPath, { events: [{ seq: 0 }] }, await signed('POST', eventsPath, { events: [{ seq: 0 }] }))).status).toBe(400);
+  const blobsPath = `/api/v1/peer/connections/${id}/blobs`;
+  const content = Buffer.from('bytes');
+  const blob = { itemKey: '7', attachmentId: 'a1', sha256: createHash('sha256').update(content).digest('hex'), contentBase64: content.toString('base64') };
+  expect((await call('jira', 'POST', blobsPath, blob, await signed('POST', blobsPath, blob))).status).toBe(204);
+  const bad = { ...blob, contentBase64: Buffer.from('other').toString('base64') };
+  expect((await call('jira', 'POST', blobsPath, bad, await signed('POST', blobsPath, bad))).status).toBe(400);
+  await alice.uploadAttachment(first.key, { filename: 'a.txt', mimeType: 'text/plain', content: Buffer.from('attached') });
+  const attachment = await eventually(async () => {
+    const sent = (await call('jira', 'GET', `/api/v1/connections/${id}/items/${first.key}`)).body.localReplica.attachments;
+    expect(sent).toHaveLength(1);
+    return sent[0].id as string;
+  });
+  const attachmentPath = `/api/v1/peer/connections/${id}/items/${first.key}/attachments/${attachment}`;
+  const got = await call('jira', 'GET', attachmentPath, undefined, await signed('GET', attachmentPath, undefined));
+  expect(got.bytes?.toString()).toBe('attached');
+  expect(got.headers.get('x-exalate-sha256')).toBe(createHash('sha256').update('attached').digest('hex'));
+  const otherPath = `/api/v1/peer/connections/${id}/items/${second.key}/attachments/${attachment}`;
+  expect((await call('jira', 'GET', otherPath, undefined, await signed('GET', otherPath, undefined))).status).toBe(404);
+});
+
+it('exercises every documented operation', () => {
   expect([...documented].filter((op) => !covered.has(op))).toEqual([]);
 });

@@ -206,6 +206,7 @@ export class ExalateNode {
       }
     };
     every(this.o.settings.scanIntervalMs, scan);
+    void this.engine.resume().catch((error: unknown) => this.o.logger.error({ err: error }, 'could not resume the sync'));
     if (!this.connector.sideChangesTouchItem) every(this.o.settings.refreshIntervalMs, () => this.engine.refreshRecent());
     void scan().catch((error: unknown) => this.o.logger.error({ err: error }, 'background task failed'));
     if (this.o.config.private) {

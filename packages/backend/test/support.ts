@@ -79,6 +79,7 @@ export interface TestServer {
 export interface AdminApi {
   get<T = any>(path: string): Promise<{ status: number; body: T }>; // any: tests read arbitrary JSON bodies
   post<T = any>(path: string, body?: unknown): Promise<{ status: number; body: T }>; // any: as above
+  put<T = any>(path: string, body: unknown): Promise<{ status: number; body: T }>; // any: as above
   delete<T = any>(path: string): Promise<{ status: number; body: T }>; // any: as above
 }
 
@@ -154,6 +155,7 @@ export function adminApi(base: () => string, token: string): AdminApi {
   return {
     get: (path) => call('GET', path),
     post: (path, body) => call('POST', path, body ?? {}),
+    put: (path, body) => call('PUT', path, body),
     delete: (path) => call('DELETE', path),
   };
 }

@@ -1,5 +1,5 @@
 import { AdoConnector, convertText, JiraConnector, ServiceNowConnector, type RichText, type TrackerConnector } from '@exalate/connectors';
-import { AdoSimulator, JiraSimulator, ServiceNowSimulator } from '@exalate/simulators';
+import { AdoSimulator, JiraSimulator, ServiceNowSimulator, type FaultInjector } from '@exalate/simulators';
 import { createConnector, type NodeConfig, type ServerConfig, type TrackerConfig } from '../src/index.js';
 import { eventually, startTestServer, type Backend, type TestServer } from './support.js';
 
@@ -17,7 +17,7 @@ export interface TrackerFixture {
   itemType: string;
   trigger: { itemType: string | null; query: string };
   /** Injects HTTP failures into the tracker's API. */
-  faults: { inject(f: { status: number; times: number; retryAfter?: number }): void };
+  faults: FaultInjector;
   close(): Promise<void>;
 }
 
@@ -76,7 +76,8 @@ export const text = (c: TrackerConnector, words: string): RichText => convertTex
 export const plain = (t: RichText | null | undefined): string => (t ? String(convertText(t, 'plain').value).trim() : '');
 
 export interface SyncPair {
-  t: TestServer;
+  /** The server hosting side a or b (one server for both unless `split`). */
+  server(side: 'a' | 'b'): TestServer;
   a: TrackerFixture;
   b: TrackerFixture;
   connectionId: string;
@@ -91,10 +92,20 @@ export interface SyncPair {
  * Two trackers, a node for each, connected (b private when asked: it has no URL and polls), with a
  * trigger on both sides that takes every item of the test project.
  */
-export async function startSyncPair(backend: Backend, a: TrackerName, b: TrackerName, o: { privateB?: boolean; mode?: 'BASIC' | 'SCRIPT'; server?: Partial<ServerConfig> } = {}): Promise<SyncPair> {
+export async function startSyncPair(
+  backend: Backend,
+  a: TrackerName,
+  b: TrackerName,
+  o: { privateB?: boolean; mode?: 'BASIC' | 'SCRIPT'; server?: Partial<ServerConfig>; split?: boolean } = {},
+): Promise<SyncPair> {
   const [fa, fb] = await Promise.all([startTracker(a), startTracker(b)]);
   const node = (id: string, f: TrackerFixture, isPrivate: boolean): NodeConfig => ({ id, tracker: f.tracker, private: isPrivate, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: `token-${id}-0123456789abcdef` });
-  const t = await startTestServer(backend, [node('a', fa, false), node('b', fb, Boolean(o.privateB))], o.server);
+  const nodeA = node('a', fa, false);
+  const nodeB = node('b', fb, Boolean(o.privateB));
+  const servers = o.split
+    ? { a: await startTestServer(backend, [nodeA], o.server), b: await startTestServer(backend, [nodeB], o.server) }
+    : await startTestServer(backend, [nodeA, nodeB], o.server).then((t) => ({ a: t, b: t }));
+  const t = { api: (side: 'a' | 'b') => servers[side].api(side), url: (side: 'a' | 'b') => servers[side].url(side) };
   const init = await t.api('a').post('/connections', {
     destinationUrl: o.privateB ? null : t.url('b'),
     mode: o.mode ?? 'SCRIPT',
@@ -115,7 +126,7 @@ export async function startSyncPair(backend: Backend, a: TrackerName, b: Tracker
     if (made.status !== 201) throw new Error(`trigger on ${side} failed: ${JSON.stringify(made.body)}`);
   }
   return {
-    t,
+    server: (side) => servers[side],
     a: fa,
     b: fb,
     connectionId,
@@ -127,7 +138,8 @@ export async function startSyncPair(backend: Backend, a: TrackerName, b: Tracker
         return item.body.remoteKey as string;
       }, 20_000),
     close: async () => {
-      await t.close();
+      await servers.a.close();
+      await servers.b.close();
       await Promise.all([fa.close(), fb.close()]);
     },
   };

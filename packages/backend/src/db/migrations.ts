@@ -101,6 +101,8 @@ const MIGRATIONS: Migration[] = [
           retry_at timestamptz,
           -- Incoming first sync: set before the item is created, so a crash in between is recognised.
           creating_since timestamptz,
+          -- Set while an incoming apply writes to the tracker; still set after a crash mid-way.
+          applying_since timestamptz,
           last_sent_hash text,
           last_sent_replica jsonb,
           last_received_replica jsonb,
@@ -201,6 +203,13 @@ const MIGRATIONS: Migration[] = [
           secret text not null,
           url text not null,
           created_at timestamptz not null default now()
+        )`);
+      // "Sync now" of an item that was unsynced: it may start over as a new pair.
+      await sql.query(`
+        create table resync_requests (
+          connection_id uuid not null references connections (id) on delete cascade,
+          local_key text not null,
+          primary key (connection_id, local_key)
         )`);
       // One run per job key at a time, across processes (see sync/queue.ts).
       await sql.query(`create table sync_leases (key text primary key, owner uuid not null, until timestamptz not null)`);

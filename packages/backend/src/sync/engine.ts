@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ConnectorError, convertText, type ItemChanges, type NewItem, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
+import { ConnectorError, convertText, type ItemChanges, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
 import { ReplicaSchema, type NodeType, type Replica, type SyncEvent } from '@exalate/contract';
 import { defaultRules, formatScriptError, type ScriptError, type ScriptItem, type ScriptRunner, type SyncRules } from '@exalate/scripting';
 import type { ConnectionRow, ConnectionRepository } from '../connections/repository.js';
@@ -169,6 +169,8 @@ export class SyncEngine {
   async syncNow(row: ConnectionRow, key: string): Promise<void> {
     const twin = await this.repo.twinByLocal(row.id, key);
     if (twin && twin.status === 'FAILED') await this.repo.updateTwin(twin.id, { status: 'PENDING', error: null, attempts: 0 });
+    // An item unsynced before starts over as a new pair, but only when asked by name.
+    if (!twin) await this.repo.requestResync(row.id, key);
     await this.queue.kick('outgoing', { connectionId: row.id, key });
   }
 
@@ -183,6 +185,8 @@ export class SyncEngine {
       await this.queue.kick('outgoing', { connectionId, key }, 200);
       return;
     }
+    // Unsynced items stay unsynced, whatever the triggers match, until "sync now" asks for them.
+    if (!twin && (await this.repo.wasUnsynced(connectionId, key)) && !(await this.repo.takeResyncRequest(connectionId, key))) return;
     try {
       const item = await this.o.connector.getItem(key);
       if (!item) return;
@@ -420,19 +424,25 @@ export class SyncEngine {
     const desired = out.value;
 
     if (!twin) twin = await this.repo.insertTwin({ connectionId: row.id, remoteKey: replica.key, remoteUrl: replica.url ?? null });
+    // An apply that never finished (the node stopped mid-way) may have written some of its changes:
+    // this time, what is already there is recognised instead of written twice.
+    const recovering = twin.applying_since !== null;
+    if (recovering) this.o.logger.warn({ connectionId: row.id, item: replica.key }, 'an earlier apply of this item was interrupted; recognising what it already wrote');
+    await this.repo.updateTwin(twin.id, { applying_since: new Date() });
     if (firstSync) {
-      if (twin.creating_since) {
-        // A create was under way when this node stopped; it may have reached the tracker.
-        this.o.logger.warn({ connectionId: row.id, item: replica.key }, 'an earlier create of this item was interrupted; creating it again');
+      const since = twin.creating_since ?? new Date();
+      let ref = twin.creating_since ? await this.findInterruptedCreate(row.id, project, desired, twin.creating_since) : null;
+      if (!ref) {
+        // creating_since stays until the whole first sync is done: the new item's own change events wait for it.
+        await this.repo.updateTwin(twin.id, { creating_since: since });
+        ref = await connector.createItem(this.newItem(desired, project));
       }
-      await this.repo.updateTwin(twin.id, { creating_since: new Date() });
-      const ref = await connector.createItem(this.newItem(desired, project));
-      // creating_since stays until the whole first sync is done: the new item's own change events wait for it.
-      await this.repo.updateTwin(twin.id, { local_key: ref.key, local_url: ref.url, local_project: project });
+      await this.repo.updateTwin(twin.id, { local_key: ref.key, local_url: ref.url, local_project: project, creating_since: since });
       twin = { ...twin, local_key: ref.key, local_url: ref.url, local_project: project };
       current = await connector.getItem(ref.key);
       if (!current) throw new ConnectorError('UNAVAILABLE', `${ref.key} was created but cannot be read back yet`, { tracker: connector.trackerType });
-    } else {
+    }
+    if (!firstSync || recovering) {
       const changes = this.changes(current!, desired);
       if (Object.keys(changes).length) await connector.updateItem(current!.key, changes);
     }
@@ -447,8 +457,9 @@ export class SyncEngine {
       const body = textIn(c.body, this.platform, connector.textFormat)!;
       if (!known) {
         if (c.id) continue; // already here, made some other way
-        const ref = await connector.addComment(localKey, body);
-        await this.repo.saveCommentTwin(twin.id, c.remoteId, ref.id, hash);
+        const written = recovering ? this.unclaimed(current!.comments, commentTwins, (local) => plainText(local.body) === plainText(body)) : null;
+        const localId = written?.id ?? (await connector.addComment(localKey, body)).id;
+        await this.repo.saveCommentTwin(twin.id, c.remoteId, localId, hash);
       } else if (known.remote_hash !== hash) {
         await connector.updateComment(localKey, known.local_comment_id, body);
         await this.repo.saveCommentTwin(twin.id, c.remoteId, known.local_comment_id, hash);
@@ -457,9 +468,16 @@ export class SyncEngine {
 
     // Attachments: each of the partner's is transferred once and checked by sha256.
     const attachmentTwins = new Set((await this.repo.attachmentTwins(twin.id)).map((a) => a.remote_attachment_id));
+    const claimedAttachments = new Set((await this.repo.attachmentTwins(twin.id)).map((a) => a.local_attachment_id));
     for (const a of desired.attachments ?? []) {
       if (!a.remoteId || a.id || attachmentTwins.has(a.remoteId)) continue;
       const bytes = await this.fetchPartnerAttachment(row, replica.key, a.remoteId);
+      const written = recovering ? current!.attachments.find((l) => !claimedAttachments.has(l.id) && l.filename === a.filename && (l.size === null || l.size === bytes.content.length)) : undefined;
+      if (written) {
+        claimedAttachments.add(written.id);
+        await this.repo.saveAttachmentTwin(twin.id, a.remoteId, written.id, bytes.sha256);
+        continue;
+      }
       const uploaded = await connector.uploadAttachment(localKey, { filename: a.filename, mimeType: a.mimeType ?? null, content: bytes.content });
       if (uploaded.sha256 && uploaded.sha256 !== bytes.sha256) {
         throw new ConnectorError('UNAVAILABLE', `the tracker stored different bytes for ${a.filename} than were sent`, { tracker: connector.trackerType });
@@ -478,11 +496,38 @@ export class SyncEngine {
       attempts: 0,
       retry_at: null,
       creating_since: null,
+      applying_since: null,
       last_received_replica: replica,
       last_sync_at: new Date(),
       ...(baseline ? { last_sent_hash: hashOf(baseline), last_sent_replica: baseline } : {}),
     });
     return { twin, item: after, created: firstSync };
+  }
+
+  /**
+   * After a crash between creating an item and recording it: the item this sync created, if it did.
+   * It is in the project, changed since the create began, carries the summary the rule gave it, and
+   * is nobody's twin yet.
+   */
+  private async findInterruptedCreate(connectionId: string, project: string, desired: ScriptItem, since: Date): Promise<ItemRef | null> {
+    const after = new Date(new Date(since).getTime() - 5_000).toISOString();
+    let looked = 0;
+    for await (const candidate of this.o.connector.searchChanged({ query: '', project, changedAfter: after })) {
+      if (++looked > 200) break;
+      if (await this.repo.twinByLocal(connectionId, candidate.key)) continue;
+      const item = await this.o.connector.getItem(candidate.key);
+      if (item && item.summary === (desired.summary ?? '') && new Date(item.created).getTime() >= new Date(after).getTime()) {
+        this.o.logger.warn({ connectionId, item: item.key }, 'found the item an interrupted first sync had created; using it');
+        return item;
+      }
+    }
+    return null;
+  }
+
+  /** A local comment the sync wrote before it stopped, not yet recorded: the first unclaimed one that matches. */
+  private unclaimed(comments: TrackerComment[], twins: Map<string, { local_comment_id: string }>, matches: (c: TrackerComment) => boolean): TrackerComment | null {
+    const claimed = new Set([...twins.values()].map((t) => t.local_comment_id));
+    return comments.find((c) => !claimed.has(c.id) && matches(c)) ?? null;
   }
 
   private newItem(desired: ScriptItem, project: string): NewItem {
@@ -583,6 +628,11 @@ export class SyncEngine {
     await this.outboxChanged(row);
   }
 
+  /** At start: take up whatever was in flight when the node last stopped. */
+  async resume(): Promise<void> {
+    for (const row of await this.syncingConnections()) await this.connectionChanged(row.id);
+  }
+
   /** A connection became Active (again): send what queued up while it was not. */
   async connectionChanged(connectionId: string): Promise<void> {
     const row = await this.o.connections.findLive(connectionId);
@@ -621,6 +671,8 @@ export class SyncEngine {
     return types;
   }
 }
+
+const plainText = (t: RichText): string => String(convertText(t, 'plain').value).replace(/\s+/g, ' ').trim();
 
 /** A first sync started less than two minutes ago; an older mark is left from a crash. */
 const recent = (since: Date | null): boolean => since !== null && Date.now() - new Date(since).getTime() < 120_000;

@@ -54,6 +54,8 @@ export class SyncQueue {
     });
     boss.on('error', (error: unknown) => logger.error({ err: error }, 'job queue error'));
     await boss.start();
+    // An embedded database has one process: leases left in it are from a process that has ended.
+    if (db.kind === 'pglite') await db.query(`delete from sync_leases`);
     const queue = new SyncQueue(boss, db, logger);
     for (const [name, queueName] of Object.entries(JOBS) as [JobName, string][]) {
       if (!(await boss.getQueue(queueName))) {
@@ -66,7 +68,8 @@ export class SyncQueue {
             retryLimit: 5,
             retryDelay: 2,
             retryBackoff: true,
-            expireInSeconds: 15 * 60,
+            // A job whose process died is given to another worker after this long (its lease has lapsed by then).
+            expireInSeconds: 120,
           })
           .catch(async (error: unknown) => {
             // Another process created it first.
@@ -97,7 +100,7 @@ export class SyncQueue {
   /** Claims a lease (named like a job's: `{queue}:{connectionId}:{key}`); false while someone else holds it. */
   async tryLease(lease: string): Promise<boolean> {
     const claimed = await this.db.query(
-      `insert into sync_leases (key, owner, until) values ($1, $2, now() + interval '5 minutes')
+      `insert into sync_leases (key, owner, until) values ($1, $2, now() + interval '30 seconds')
        on conflict (key) do update set owner = excluded.owner, until = excluded.until where sync_leases.until < now()
        returning owner`,
       [lease, this.owner],
@@ -116,9 +119,14 @@ export class SyncQueue {
       await this.kick(name, data, 250);
       return;
     }
+    // A lease outlives its process by 30 s at most; a long run keeps renewing its own.
+    const renew = setInterval(() => {
+      void this.db.query(`update sync_leases set until = now() + interval '30 seconds' where key = $1 and owner = $2`, [lease, this.owner]).catch(() => undefined);
+    }, 10_000);
     try {
       await handler(data);
     } finally {
+      clearInterval(renew);
       await this.release(lease);
     }
   }

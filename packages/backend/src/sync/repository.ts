@@ -27,6 +27,7 @@ export interface TwinRow {
   attempts: number;
   retry_at: Date | null;
   creating_since: Date | null;
+  applying_since: Date | null;
   last_sent_hash: string | null;
   last_sent_replica: Replica | null;
   last_received_replica: Replica | null;
@@ -216,6 +217,18 @@ export class SyncRepository {
       [connectionId, String(withinMs), limit],
     );
     return rows.map((r) => r.local_key);
+  }
+
+  async wasUnsynced(connectionId: string, localKey: string): Promise<boolean> {
+    return (await this.sql.query(`select 1 from twins where connection_id = $1 and local_key = $2 and status = 'UNSYNCED' limit 1`, [connectionId, localKey])).length > 0;
+  }
+
+  async requestResync(connectionId: string, localKey: string): Promise<void> {
+    await this.sql.query(`insert into resync_requests (connection_id, local_key) values ($1, $2) on conflict do nothing`, [connectionId, localKey]);
+  }
+
+  async takeResyncRequest(connectionId: string, localKey: string): Promise<boolean> {
+    return (await this.sql.query(`delete from resync_requests where connection_id = $1 and local_key = $2 returning local_key`, [connectionId, localKey])).length > 0;
   }
 
   /** An incoming first sync is creating an item in this connection right now. */

@@ -1,0 +1,207 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultRules } from '@exalate/scripting';
+import { adminApi, eventually, startTestServer } from './support.js';
+import { startSyncPair, startTracker, type SyncPair, type TrackerFixture } from './sync-support.js';
+
+/**
+ * The sync under failure: a tracker that answers 429 and 500, a partner node that is away, a node
+ * killed in the middle of its work, and rules that throw or never end. After each, both sides
+ * converge, and nothing is lost or written twice.
+ */
+
+/** Every item of `f`'s test project whose summary contains `tag`, by summary. */
+async function itemsTagged(f: TrackerFixture, tag: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for await (const found of f.reader.searchChanged({ query: '', project: f.project, changedAfter: null })) {
+    const item = await f.reader.getItem(found.key);
+    if (item?.summary.includes(tag)) counts.set(item.summary, (counts.get(item.summary) ?? 0) + 1);
+  }
+  return counts;
+}
+
+const pairs: SyncPair[] = [];
+afterEach(async () => {
+  for (const p of pairs.splice(0)) await p.close();
+});
+const pair = async (...args: Parameters<typeof startSyncPair>) => {
+  const p = await startSyncPair(...args);
+  pairs.push(p);
+  return p;
+};
+
+it('rides out a destination tracker that answers 429 and then 500 for a while', async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  // Every call to Azure DevOps fails for a while: first rate-limited with Retry-After, then down.
+  p.b.faults.inject({ status: 429, times: 6, retryAfter: 1 });
+  p.b.faults.inject({ status: 500, times: 6 });
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Through the storm', labels: ['storm'] });
+  await p.a.human.addComment(made.key, { format: 'adf', value: { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text: 'still there?' }] }] } });
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => {
+    const item = await p.b.reader.getItem(twin);
+    expect(item).toMatchObject({ summary: 'Through the storm', labels: ['storm'] });
+    expect(item!.comments).toHaveLength(1);
+  }, 30_000);
+  const statuses = p.b.faults.answered.map((a) => a.status);
+  expect(statuses.filter((s) => s === 429)).toHaveLength(6);
+  expect(statuses.filter((s) => s === 500)).toHaveLength(6);
+  expect(await itemsTagged(p.b, 'Through the storm')).toEqual(new Map([['Through the storm', 1]]));
+  expect((await p.api('b').get(`/connections/${p.connectionId}/items/${made.key}`)).body).toMatchObject({ status: 'SYNCED', error: null });
+});
+
+describe.each([
+  ['public', false],
+  ['private', true],
+])('a %s partner node that is down for a while', (_name, privateB) => {
+  it('gets everything that happened meanwhile once it is back', async () => {
+    const p = await pair('pglite', 'jira', 'ado', { split: true, privateB });
+    const first = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Before the outage' });
+    await p.twinOf('a', first.key);
+    await p.server('b').stop();
+
+    const during = await p.a.human.createItem({ project: 'SUP', type: 'Task', summary: 'During the outage' });
+    await p.a.human.updateItem(first.key, { summary: 'Before the outage, edited during it' });
+    await eventually(async () => expect((await p.api('a').get(`/connections/${p.connectionId}/queue`)).body.outbox).toBeGreaterThanOrEqual(2));
+    // Long enough for several failed deliveries (or missed polls).
+    await new Promise((r) => setTimeout(r, 1_500));
+
+    await p.server('b').restart();
+    const twin = await p.twinOf('a', during.key);
+    await eventually(async () => {
+      expect((await p.b.reader.getItem(twin))!.summary).toBe('During the outage');
+      expect((await p.b.reader.getItem(await p.twinOf('a', first.key)))!.summary).toBe('Before the outage, edited during it');
+    }, 30_000);
+    expect(await itemsTagged(p.b, 'outage')).toEqual(new Map([['During the outage', 1], ['Before the outage, edited during it', 1]]));
+  });
+});
+
+it('keeps queuing while the connection is Deactivated and catches up when it is activated', async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  expect((await p.api('a').post(`/connections/${p.connectionId}/deactivate`)).body.status).toBe('DEACTIVATED');
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Made while deactivated' });
+  await eventually(async () => expect((await p.api('a').get(`/connections/${p.connectionId}/queue`)).body.outbox).toBe(1));
+  await new Promise((r) => setTimeout(r, 1_000));
+  expect(await itemsTagged(p.b, 'deactivated')).toEqual(new Map());
+  expect((await p.api('a').post(`/connections/${p.connectionId}/activate`)).body.status).toBe('ACTIVE');
+  const twin = await p.twinOf('a', made.key);
+  expect((await p.b.reader.getItem(twin))!.summary).toBe('Made while deactivated');
+});
+
+it('unsync stops the pair on both sides and deletes nothing', async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Synced, then not' });
+  const twin = await p.twinOf('a', made.key);
+  expect((await p.api('a').post(`/connections/${p.connectionId}/items/${made.key}/unsync`)).status).toBe(204);
+  await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${twin}`)).body.status).toBe('UNSYNCED'));
+  await p.a.human.updateItem(made.key, { summary: 'Changed after the unsync' });
+  await new Promise((r) => setTimeout(r, 1_500));
+  expect((await p.b.reader.getItem(twin))!.summary).toBe('Synced, then not');
+  expect((await p.a.reader.getItem(made.key))!.summary).toBe('Changed after the unsync');
+  expect((await p.api('a').get(`/connections/${p.connectionId}/items/${made.key}`)).body.status).toBe('UNSYNCED');
+
+  // "Sync now" starts it over as a new pair.
+  expect((await p.api('a').post(`/connections/${p.connectionId}/sync-now`, { key: made.key })).status).toBe(202);
+  const again = await eventually(async () => {
+    const item = (await p.api('a').get(`/connections/${p.connectionId}/items/${made.key}`)).body;
+    expect(item).toMatchObject({ status: 'SYNCED', remoteKey: expect.not.stringMatching(`^${twin}$`) });
+    return item.remoteKey as string;
+  }, 20_000);
+  expect((await p.b.reader.getItem(again))!.summary).toBe('Changed after the unsync');
+  expect((await p.b.reader.getItem(twin))!.summary).toBe('Synced, then not');
+});
+
+it('quarantines an item whose rule throws or never ends, keeps syncing the rest, and syncs it once the rule is fixed', async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  const base = defaultRules('AZURE_DEVOPS').incoming;
+  const broken = `if (replica.summary.indexOf('loop') >= 0) { while (true) {} }\nif (replica.summary.indexOf('boom') >= 0) { throw new Error('no team owns ' + replica.key); }\n${base}`;
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming: broken })).status).toBe(200);
+  const loop = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'rule test: loop' });
+  const boom = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'rule test: boom' });
+  const fine = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'rule test: fine' });
+  await p.twinOf('a', fine.key);
+  await eventually(async () => {
+    const queue = (await p.api('b').get(`/connections/${p.connectionId}/queue`)).body;
+    expect(queue.items.FAILED).toBe(2);
+  });
+  expect((await p.api('b').get(`/connections/${p.connectionId}/items/${loop.key}`)).body).toMatchObject({ status: 'FAILED', error: { code: 'SCRIPT_TIMEOUT', direction: 'incoming', retryable: false } });
+  expect((await p.api('b').get(`/connections/${p.connectionId}/items/${boom.key}`)).body).toMatchObject({
+    status: 'FAILED',
+    error: { code: 'SCRIPT_ERROR', line: 2, message: expect.stringMatching(new RegExp(`^The incoming rule failed at line 2, column \\d+: Error: no team owns ${boom.key}$`)) },
+  });
+
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming: null })).body.incomingIsDefault).toBe(true);
+  expect((await p.api('b').post(`/connections/${p.connectionId}/retry-failed`)).body).toEqual({ retried: 2 });
+  await p.twinOf('a', loop.key);
+  await p.twinOf('a', boom.key);
+  await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/queue`)).body.items).toMatchObject({ FAILED: 0, SYNCED: 3 }));
+  expect(await itemsTagged(p.b, 'rule test')).toEqual(new Map([['rule test: loop', 1], ['rule test: boom', 1], ['rule test: fine', 1]]));
+});
+
+describe('a node process killed in the middle of syncing', () => {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+  const freePort = () =>
+    new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => resolve(port));
+      });
+    });
+
+  it('is restarted and finishes the work: every item once, nothing lost', async () => {
+    const ado = await startTracker('ado');
+    const jiraPair = await startTracker('jira');
+    const port = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), 'exalate-killed-'));
+    const nodesFile = join(dataDir, 'nodes.json');
+    writeFileSync(nodesFile, JSON.stringify([{ id: 'b', tracker: { kind: 'azure-devops', url: ado.tracker.url, secretEnv: 'ADO_PAT', webhooks: true }, adminTokenEnv: 'B_TOKEN' }]));
+    const env = {
+      ...process.env,
+      EXALATE_NODES_FILE: nodesFile,
+      EXALATE_PORT: String(port),
+      EXALATE_DATA_DIR: dataDir,
+      EXALATE_PEER_ALLOW_LOOPBACK: 'true',
+      EXALATE_SCAN_INTERVAL_MS: '200',
+      EXALATE_RETRY_BASE_MS: '100',
+      EXALATE_RETRY_MAX_MS: '2000',
+      EXALATE_LOG_LEVEL: 'warn',
+      ADO_PAT: 'sync-pat',
+      B_TOKEN: 'b-admin-token-0123456789',
+    };
+    let child: ChildProcess | null = null;
+    const startChild = async () => {
+      child = spawn(process.execPath, [join(root, 'scripts/start.js')], { env, stdio: 'ignore' });
+      await eventually(async () => expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200), 30_000);
+    };
+    const b = adminApi(() => `http://127.0.0.1:${port}/nodes/b/api/v1`, env.B_TOKEN);
+    const a = await startTestServer('pglite', [{ id: 'a', tracker: jiraPair.tracker, private: false, modes: ['SCRIPT'], adminToken: 'a-admin-token-0123456789' }]);
+    try {
+      await startChild();
+      const init = await a.api('a').post('/connections', { destinationUrl: `http://127.0.0.1:${port}/nodes/b`, mode: 'SCRIPT', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP' });
+      expect((await b.post('/invitations/accept', { code: init.body.invitationCode, project: 'Development' })).status).toBe(201);
+      const connectionId = init.body.connection.id as string;
+      await a.api('a').post(`/connections/${connectionId}/triggers`, jiraPair.trigger);
+
+      const N = 30;
+      for (let i = 0; i < N; i += 1) await jiraPair.human.createItem({ project: 'SUP', type: 'Bug', summary: `crash test ${String(i).padStart(2, '0')}` });
+      // Kill it with work half done.
+      await eventually(async () => expect((await b.get(`/connections/${connectionId}/queue`)).body.items.SYNCED).toBeGreaterThanOrEqual(3), 30_000);
+      child!.kill('SIGKILL');
+      await new Promise((r) => child!.once('exit', r));
+      await startChild();
+
+      await eventually(async () => expect((await b.get(`/connections/${connectionId}/queue`)).body.items).toMatchObject({ SYNCED: N, PENDING: 0, FAILED: 0 }), 45_000);
+      const counts = await itemsTagged(ado, 'crash test');
+      expect(counts.size).toBe(N);
+      expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    } finally {
+      (child as ChildProcess | null)?.kill('SIGKILL');
+      await a.close();
+      await Promise.all([ado.close(), jiraPair.close()]);
+    }
+  }, 120_000);
+});

@@ -223,6 +223,7 @@ export class ExalateNode {
     this.timers.forEach(clearInterval);
     this.hub.releaseAll();
     await Promise.allSettled([...this.pollLoops.values()]);
+    await this.engine.stop();
     await this.queue?.stop();
     this.queue = null;
   }

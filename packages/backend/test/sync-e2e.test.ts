@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { eventually } from './support.js';
+import { BACKENDS, eventually, type Backend } from './support.js';
 import { plain, startSyncPair, text, type SyncPair, type TrackerName } from './sync-support.js';
 
 /**
@@ -20,82 +20,90 @@ const PRIVATE_SIDE: Record<string, TrackerName> = { 'jira+ado': 'ado', 'jira+sno
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+async function scenario(backend: Backend, from: TrackerName, to: TrackerName, connection: 'public–public' | 'public–private'): Promise<void> {
+  const privateSide = PRIVATE_SIDE[[from, to].sort((x, y) => ['jira', 'ado', 'snow'].indexOf(x) - ['jira', 'ado', 'snow'].indexOf(y)).join('+')]!;
+  // The connection runs from a to b; b is the private one when there is one.
+  const sourceIsA = connection === 'public–public' || privateSide === to;
+  const pair: SyncPair = await startSyncPair(backend, sourceIsA ? from : to, sourceIsA ? to : from, { privateB: connection === 'public–private' });
+  try {
+    const [src, dst] = sourceIsA ? [pair.a, pair.b] : [pair.b, pair.a];
+    const srcSide = sourceIsA ? 'a' : 'b';
+    const tag = `${from}-${to}-${connection === 'public–public' ? 'pub' : 'priv'}`;
+
+    // Create
+    const made = await src.human.createItem({ project: src.project, type: src.itemType, summary: `Printer on fire ${tag}`, description: text(src.human, 'Smoke from tray 2'), labels: ['hardware'] });
+    const dstKey = await pair.twinOf(srcSide, made.key);
+    await eventually(async () => {
+      const item = await dst.reader.getItem(dstKey);
+      expect(item).toMatchObject({ summary: `Printer on fire ${tag}`, labels: ['hardware'] });
+      expect(plain(item!.description)).toBe('Smoke from tray 2');
+    }, 20_000);
+
+    // Update summary, description and labels
+    await src.human.updateItem(made.key, { summary: `Printer still on fire ${tag}`, description: text(src.human, 'Now tray 3 as well'), labels: ['hardware', 'urgent'] });
+    await eventually(async () => {
+      const item = await dst.reader.getItem(dstKey);
+      expect(item).toMatchObject({ summary: `Printer still on fire ${tag}` });
+      expect([...item!.labels].sort()).toEqual(['hardware', 'urgent']);
+      expect(plain(item!.description)).toBe('Now tray 3 as well');
+    }, 20_000);
+
+    // A comment, then an edit of it
+    const comment = await src.human.addComment(made.key, text(src.human, 'Called the vendor'));
+    await eventually(async () => {
+      const item = await dst.reader.getItem(dstKey);
+      expect(item!.comments.map((c) => plain(c.body))).toEqual(['Called the vendor']);
+    }, 20_000);
+    await src.human.updateComment(made.key, comment.id, text(src.human, 'Called the vendor twice'));
+    await eventually(async () => {
+      const item = await dst.reader.getItem(dstKey);
+      expect(item!.comments.map((c) => plain(c.body))).toEqual(['Called the vendor twice']);
+    }, 20_000);
+
+    // An attachment, transferred once with the same bytes
+    const bytes = Buffer.from(`error log for ${tag}\n`.repeat(50));
+    await src.human.uploadAttachment(made.key, { filename: 'printer.log', mimeType: 'text/plain', content: bytes });
+    await eventually(async () => {
+      const item = await dst.reader.getItem(dstKey);
+      expect(item!.attachments.map((a) => a.filename)).toEqual(['printer.log']);
+      const download = await dst.reader.downloadAttachment(dstKey, item!.attachments[0]!.id);
+      const chunks: Buffer[] = [];
+      for await (const c of download.stream) chunks.push(c as Buffer);
+      expect(sha256(Buffer.concat(chunks))).toBe(sha256(bytes));
+    }, 20_000);
+
+    // Converged, with nothing duplicated and nothing echoed back to the source.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const source = await src.reader.getItem(made.key);
+    expect(source!.comments).toHaveLength(1);
+    expect(source!.attachments).toHaveLength(1);
+    expect(source!.summary).toBe(`Printer still on fire ${tag}`);
+    const dest = await dst.reader.getItem(dstKey);
+    expect(dest!.comments).toHaveLength(1);
+    expect(dest!.attachments).toHaveLength(1);
+    let copies = 0;
+    for await (const found of dst.reader.searchChanged({ query: '', project: dst.project, changedAfter: null })) {
+      const item = await dst.reader.getItem(found.key);
+      if (item?.summary.includes(tag)) copies += 1;
+    }
+    expect(copies).toBe(1);
+    for (const side of ['a', 'b'] as const) {
+      const queue = (await pair.api(side).get(`/connections/${pair.connectionId}/queue`)).body;
+      expect(queue).toMatchObject({ items: { FAILED: 0 }, outbox: 0, inbox: 0 });
+    }
+  } finally {
+    await pair.close();
+  }
+}
+
 describe.each(PAIRS)('%s → %s', (from, to) => {
   for (const connection of ['public–public', 'public–private'] as const) {
-    it(`syncs create, updates, comments and attachments over a ${connection} connection`, async () => {
-      const privateSide = PRIVATE_SIDE[[from, to].sort((x, y) => ['jira', 'ado', 'snow'].indexOf(x) - ['jira', 'ado', 'snow'].indexOf(y)).join('+')]!;
-      // The connection runs from a to b; b is the private one when there is one.
-      const sourceIsA = connection === 'public–public' || privateSide === to;
-      const pair: SyncPair = await startSyncPair('pglite', sourceIsA ? from : to, sourceIsA ? to : from, { privateB: connection === 'public–private' });
-      try {
-        const [src, dst] = sourceIsA ? [pair.a, pair.b] : [pair.b, pair.a];
-        const srcSide = sourceIsA ? 'a' : 'b';
-        const tag = `${from}-${to}-${connection === 'public–public' ? 'pub' : 'priv'}`;
-
-        // Create
-        const made = await src.human.createItem({ project: src.project, type: src.itemType, summary: `Printer on fire ${tag}`, description: text(src.human, 'Smoke from tray 2'), labels: ['hardware'] });
-        const dstKey = await pair.twinOf(srcSide, made.key);
-        await eventually(async () => {
-          const item = await dst.reader.getItem(dstKey);
-          expect(item).toMatchObject({ summary: `Printer on fire ${tag}`, labels: ['hardware'] });
-          expect(plain(item!.description)).toBe('Smoke from tray 2');
-        }, 20_000);
-
-        // Update summary, description and labels
-        await src.human.updateItem(made.key, { summary: `Printer still on fire ${tag}`, description: text(src.human, 'Now tray 3 as well'), labels: ['hardware', 'urgent'] });
-        await eventually(async () => {
-          const item = await dst.reader.getItem(dstKey);
-          expect(item).toMatchObject({ summary: `Printer still on fire ${tag}` });
-          expect([...item!.labels].sort()).toEqual(['hardware', 'urgent']);
-          expect(plain(item!.description)).toBe('Now tray 3 as well');
-        }, 20_000);
-
-        // A comment, then an edit of it
-        const comment = await src.human.addComment(made.key, text(src.human, 'Called the vendor'));
-        await eventually(async () => {
-          const item = await dst.reader.getItem(dstKey);
-          expect(item!.comments.map((c) => plain(c.body))).toEqual(['Called the vendor']);
-        }, 20_000);
-        await src.human.updateComment(made.key, comment.id, text(src.human, 'Called the vendor twice'));
-        await eventually(async () => {
-          const item = await dst.reader.getItem(dstKey);
-          expect(item!.comments.map((c) => plain(c.body))).toEqual(['Called the vendor twice']);
-        }, 20_000);
-
-        // An attachment, transferred once with the same bytes
-        const bytes = Buffer.from(`error log for ${tag}\n`.repeat(50));
-        await src.human.uploadAttachment(made.key, { filename: 'printer.log', mimeType: 'text/plain', content: bytes });
-        await eventually(async () => {
-          const item = await dst.reader.getItem(dstKey);
-          expect(item!.attachments.map((a) => a.filename)).toEqual(['printer.log']);
-          const download = await dst.reader.downloadAttachment(dstKey, item!.attachments[0]!.id);
-          const chunks: Buffer[] = [];
-          for await (const c of download.stream) chunks.push(c as Buffer);
-          expect(sha256(Buffer.concat(chunks))).toBe(sha256(bytes));
-        }, 20_000);
-
-        // Converged, with nothing duplicated and nothing echoed back to the source.
-        await new Promise((r) => setTimeout(r, 1_500));
-        const source = await src.reader.getItem(made.key);
-        expect(source!.comments).toHaveLength(1);
-        expect(source!.attachments).toHaveLength(1);
-        expect(source!.summary).toBe(`Printer still on fire ${tag}`);
-        const dest = await dst.reader.getItem(dstKey);
-        expect(dest!.comments).toHaveLength(1);
-        expect(dest!.attachments).toHaveLength(1);
-        let copies = 0;
-        for await (const found of dst.reader.searchChanged({ query: '', project: dst.project, changedAfter: null })) {
-          const item = await dst.reader.getItem(found.key);
-          if (item?.summary.includes(tag)) copies += 1;
-        }
-        expect(copies).toBe(1);
-        for (const side of ['a', 'b'] as const) {
-          const queue = (await pair.api(side).get(`/connections/${pair.connectionId}/queue`)).body;
-          expect(queue).toMatchObject({ items: { FAILED: 0 }, outbox: 0, inbox: 0 });
-        }
-      } finally {
-        await pair.close();
-      }
-    });
+    it(`syncs create, updates, comments and attachments over a ${connection} connection`, () => scenario('pglite', from, to, connection));
   }
+});
+
+// The same code on a PostgreSQL server: one direction each way of connection.
+(BACKENDS.includes('postgres') ? describe : describe.skip)('on a PostgreSQL server', () => {
+  it('syncs Azure DevOps → Jira over a public–public connection', () => scenario('postgres', 'ado', 'jira', 'public–public'));
+  it('syncs Jira → ServiceNow over a public–private connection', () => scenario('postgres', 'jira', 'snow', 'public–private'));
 });

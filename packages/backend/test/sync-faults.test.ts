@@ -52,7 +52,7 @@ it('rides out a destination tracker that answers 429 and then 500 for a while', 
   expect(statuses.filter((s) => s === 500)).toHaveLength(6);
   expect(await itemsTagged(p.b, 'Through the storm')).toEqual(new Map([['Through the storm', 1]]));
   expect((await p.api('b').get(`/connections/${p.connectionId}/items/${made.key}`)).body).toMatchObject({ status: 'SYNCED', error: null });
-});
+}, 120_000);
 
 describe.each([
   ['public', false],

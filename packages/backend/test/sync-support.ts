@@ -136,7 +136,7 @@ export async function startSyncPair(
         const item = await t.api(side).get(`/connections/${connectionId}/items/${encodeURIComponent(key)}`);
         if (!item.body?.remoteKey) throw new Error(`${key} has no twin yet: ${JSON.stringify(item.body)}`);
         return item.body.remoteKey as string;
-      }, 20_000),
+      }, 40_000),
     close: async () => {
       await servers.a.close();
       await servers.b.close();

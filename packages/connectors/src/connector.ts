@@ -200,6 +200,13 @@ export interface WebhookSubscription {
 export interface ItemEvent {
   kind: 'created' | 'updated' | 'commented' | 'deleted';
   key: string;
+  /**
+   * The item's state after the event, where the payload tells: its revision (a number) or its
+   * change time (ISO 8601), comparable with `TrackerItem.version ?? TrackerItem.updated`. Lets the
+   * sync skip events for states it has already read or written, so it is left out wherever the
+   * event may not move it (a comment edit that leaves the item's time alone).
+   */
+  version?: string;
 }
 
 /** Every failure a connector reports, mapped from the tracker's own. */

@@ -1,4 +1,10 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
@@ -20,10 +26,30 @@ export interface Database extends Sql {
   close(): Promise<void>;
 }
 
+/**
+ * The embedded server's settings: a node's database is small, so a modest buffer cache keeps the
+ * process small (the default would take 128 MB per node).
+ */
+const PGLITE_CONFIG = ['shared_buffers = 32MB'];
+
+/**
+ * Creating a PGlite cluster (initdb) takes some 500 MB that the process never gives back; a
+ * short-lived child process does it instead, and the node only opens the finished cluster.
+ */
+async function initPgliteDataDir(dataDir: string): Promise<void> {
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return;
+  const entry = pathToFileURL(createRequire(import.meta.url).resolve('@electric-sql/pglite')).href;
+  const script = `const { PGlite } = await import(process.argv[1]); const db = await PGlite.create(process.argv[2]); await db.close();`;
+  await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, entry, dataDir]);
+}
+
 /** Embedded PostgreSQL (PGlite) kept under `dataDir`; nothing to install. `dataDir` null keeps it in memory. */
 export async function openPglite(dataDir: string | null): Promise<Database> {
-  if (dataDir) await mkdir(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir ?? undefined);
+  if (dataDir) {
+    await mkdir(dataDir, { recursive: true });
+    await initPgliteDataDir(dataDir);
+  }
+  const db = await PGlite.create(dataDir ?? undefined, { postgresqlconf: PGLITE_CONFIG });
   // PGlite is a single connection: transactions must not interleave with other queries,
   // so every query and transaction goes through one promise chain.
   let tail: Promise<unknown> = Promise.resolve();

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ConnectorError, convertText, type ItemChanges, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
+import { ConnectorError, convertText, type ItemChanges, type ItemEvent, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
 import { ReplicaSchema, type NodeType, type Replica, type SyncEvent } from '@exalate/contract';
 import { defaultRules, formatScriptError, type ScriptError, type ScriptItem, type ScriptRunner, type SyncRules } from '@exalate/scripting';
 import type { ConnectionRow, ConnectionRepository } from '../connections/repository.js';
@@ -48,6 +48,9 @@ export class SyncEngine {
   readonly repo: SyncRepository;
   private queue!: SyncQueue;
   private readonly deliverAttempts = new Map<string, number>();
+  private readonly pumps = new Map<string, { again: boolean; done: Promise<void> }>();
+  private readonly cache = new Map<string, { at: number; value: unknown }>();
+  private cacheGeneration = 0;
   private readonly typeCache = new Map<string, { at: number; types: string[] }>();
   private readonly retry: { baseMs: number; maxMs: number };
 
@@ -76,19 +79,50 @@ export class SyncEngine {
   async rulesFor(row: Pick<ConnectionRow, 'id' | 'mode'>): Promise<SyncRules> {
     const defaults = defaultRules(this.platform);
     if (row.mode === 'BASIC') return defaults;
-    const saved = await this.repo.rules(row.id);
+    const saved = await this.cached(`rules:${row.id}`, () => this.repo.rules(row.id));
     return { outgoing: saved?.outgoing ?? defaults.outgoing, incoming: saved?.incoming ?? defaults.incoming };
+  }
+
+  /**
+   * Rules are read by every job but change rarely: kept for a second, and dropped at once when this
+   * process changes them (another process's change is seen within the second).
+   */
+  private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.cache.get(key);
+    if (hit && Date.now() - hit.at < 1_000) return hit.value as T;
+    const generation = this.cacheGeneration;
+    const value = await load();
+    // Read before an invalidation and answered after it: stale, so not kept.
+    if (generation === this.cacheGeneration) this.cache.set(key, { at: Date.now(), value });
+    return value;
+  }
+
+  /** Forget cached rules (this process changed them). */
+  invalidate(): void {
+    this.cacheGeneration += 1;
+    this.cache.clear();
+  }
+
+  /** Always read fresh: a job must see a deactivation (or an activation) the moment it happens. */
+  private liveConnection(id: string): Promise<ConnectionRow | null> {
+    return this.o.connections.findLive(id);
   }
 
   // ---- change detection
 
-  /** Items the tracker says changed (a webhook): synced ones go straight out, others are checked against the triggers. */
-  async onTrackerChanges(keys: string[]): Promise<void> {
+  /**
+   * Items the tracker says changed (a webhook): synced ones go straight out, others are checked
+   * against the triggers. An event for a state this node already read (or wrote itself) is skipped:
+   * the sync's own writes come back as webhooks, and reading the item again would find nothing new.
+   */
+  async onTrackerChanges(events: ItemEvent[]): Promise<void> {
     for (const row of await this.syncingConnections()) {
       let scan = false;
-      for (const key of new Set(keys)) {
-        if (await this.repo.twinByLocal(row.id, key)) await this.queue.kick('outgoing', { connectionId: row.id, key });
-        else scan = true;
+      for (const event of events) {
+        const twin = await this.repo.twinByLocal(row.id, event.key);
+        if (!twin) scan = true;
+        else if (event.version && twin.local_version && !isNewer(event.version, twin.local_version)) continue;
+        else await this.queue.kick('outgoing', { connectionId: row.id, key: event.key });
       }
       if (scan) await this.queue.kick('scan', { connectionId: row.id });
     }
@@ -114,7 +148,7 @@ export class SyncEngine {
   }
 
   private async scan(connectionId: string): Promise<void> {
-    const row = await this.o.connections.findLive(connectionId);
+    const row = await this.liveConnection(connectionId);
     if (!row || (row.status !== 'ACTIVE' && row.status !== 'DEACTIVATED')) return;
     for (const trigger of await this.repo.triggers(connectionId)) {
       if (!trigger.active) continue;
@@ -175,14 +209,16 @@ export class SyncEngine {
   }
 
   private async outgoing(connectionId: string, key: string): Promise<void> {
-    const row = await this.o.connections.findLive(connectionId);
+    const row = await this.liveConnection(connectionId);
     if (!row || (row.status !== 'ACTIVE' && row.status !== 'DEACTIVATED')) return;
     let twin = await this.repo.twinByLocal(connectionId, key);
     if (twin?.status === 'FAILED' && twin.error?.direction === 'outgoing') return;
-    // The sync's own writes must not go back out: while an incoming first sync is creating an item
-    // (maybe this one), wait for it to finish and set the item's baseline.
-    if (twin ? recent(twin.creating_since) : await this.repo.creationInFlight(connectionId)) {
-      await this.queue.kick('outgoing', { connectionId, key }, 200);
+    // The sync's own writes must not go back out. While the incoming side is writing this item,
+    // note that it changed: the apply looks again when it has set the item's baseline.
+    if (twin && (recent(twin.applying_since) || recent(twin.creating_since)) && (await this.repo.markChangedDuringApply(twin.id))) return;
+    // An incoming first sync may be creating this very item and not know its key yet: wait for it.
+    if (!twin && (await this.repo.creationInFlight(connectionId))) {
+      await this.queue.kick('outgoing', { connectionId, key }, 500);
       return;
     }
     // Unsynced items stay unsynced, whatever the triggers match, until "sync now" asks for them.
@@ -194,7 +230,8 @@ export class SyncEngine {
       const hash = hashOf(replica);
       this.o.logger.debug({ connectionId, item: key, changed: twin?.last_sent_hash !== hash, comments: replica.comments?.length ?? 0 }, 'outgoing rule ran');
       if (twin && twin.last_sent_hash === hash) {
-        if (twin.status === 'PENDING' && twin.error?.direction === 'outgoing') await this.repo.updateTwin(twin.id, { status: 'SYNCED', error: null, attempts: 0 });
+        const settled = twin.status === 'PENDING' && twin.error?.direction === 'outgoing' ? { status: 'SYNCED' as const, error: null, attempts: 0 } : {};
+        if (Object.keys(settled).length || twin.local_version !== versionOf(item)) await this.repo.updateTwin(twin.id, { ...settled, local_version: versionOf(item) });
         return;
       }
       await this.o.db.transaction(async (tx) => {
@@ -204,6 +241,7 @@ export class SyncEngine {
           last_sent_hash: hash,
           last_sent_replica: replica,
           local_project: item.project,
+          local_version: versionOf(item),
           ...(twin.remote_key ? { last_sync_at: new Date() } : {}),
           ...(twin.status === 'FAILED' || twin.error?.direction === 'outgoing' ? { status: twin.remote_key ? 'SYNCED' : 'PENDING', error: null, attempts: 0 } : {}),
         });
@@ -227,8 +265,50 @@ export class SyncEngine {
   }
 
   private async outboxChanged(row: ConnectionRow): Promise<void> {
-    if (this.partnerReachable(row)) await this.queue.kick('deliver', { connectionId: row.id });
+    if (this.partnerReachable(row)) this.pump(row.id);
     else this.o.notifyPartner(row.id);
+  }
+
+  /**
+   * Sends a connection's outbox right away, from this process: one delivery at a time per
+   * connection, and what comes in meanwhile goes in the next batch. A failed delivery becomes a
+   * queue job with backoff, so the outbox is sent even if this process stops.
+   */
+  private pump(connectionId: string): void {
+    const running = this.pumps.get(connectionId);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const state = { again: false, done: Promise.resolve() };
+    this.pumps.set(connectionId, state);
+    state.done = (async () => {
+      try {
+        do {
+          state.again = false;
+          const lease = `${JOBS.deliver}:${connectionId}`;
+          if (!(await this.queue.tryLease(lease))) {
+            await this.queue.kick('deliver', { connectionId }, 250);
+            return;
+          }
+          try {
+            await this.deliver(connectionId);
+          } finally {
+            await this.queue.release(lease);
+          }
+        } while (state.again);
+      } catch (error) {
+        this.o.logger.warn({ err: error, connectionId }, 'delivery failed; the queue will retry it');
+        await this.queue.kick('deliver', { connectionId }, this.backoff(1, null, 60_000)).catch(() => undefined);
+      } finally {
+        this.pumps.delete(connectionId);
+      }
+    })();
+  }
+
+  /** Waits for deliveries under way (the node is stopping). */
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.pumps.values()].map((p) => p.done));
   }
 
   private partnerReachable(row: ConnectionRow): boolean {
@@ -238,7 +318,7 @@ export class SyncEngine {
   // ---- delivery
 
   private async deliver(connectionId: string): Promise<void> {
-    const row = await this.o.connections.findLive(connectionId);
+    const row = await this.liveConnection(connectionId);
     // A Deactivated connection keeps its outbox until it is activated again.
     if (!row || row.status !== 'ACTIVE' || !row.connection_key || !this.partnerReachable(row)) return;
     const identity = this.o.identity(row);
@@ -341,7 +421,7 @@ export class SyncEngine {
   }
 
   private async incoming(connectionId: string, remoteKey: string): Promise<void> {
-    const row = await this.o.connections.findLive(connectionId);
+    const row = await this.liveConnection(connectionId);
     // Deactivated: the inbox keeps what arrives; activation queues it again.
     if (!row || row.status !== 'ACTIVE') return;
     const pending = await this.repo.pendingInbox(connectionId, remoteKey);
@@ -439,7 +519,8 @@ export class SyncEngine {
       }
       await this.repo.updateTwin(twin.id, { local_key: ref.key, local_url: ref.url, local_project: project, creating_since: since });
       twin = { ...twin, local_key: ref.key, local_url: ref.url, local_project: project };
-      current = await connector.getItem(ref.key);
+      // A fresh item has no comments or attachments yet; one found after a crash is read as it is.
+      current = recovering ? await connector.getItem(ref.key) : { ...emptyItem(project, desired), ...ref };
       if (!current) throw new ConnectorError('UNAVAILABLE', `${ref.key} was created but cannot be read back yet`, { tracker: connector.trackerType });
     }
     if (!firstSync || recovering) {
@@ -490,7 +571,7 @@ export class SyncEngine {
     // What this item now looks like going out is what the partner already has: no echo.
     const after = (await connector.getItem(localKey)) ?? current!;
     const baseline = await this.outgoingReplica(row, after, twin).catch(() => null);
-    await this.repo.updateTwin(twin.id, {
+    const changedMeanwhile = await this.repo.finishApply(twin.id, {
       status: 'SYNCED',
       error: null,
       attempts: 0,
@@ -499,8 +580,11 @@ export class SyncEngine {
       applying_since: null,
       last_received_replica: replica,
       last_sync_at: new Date(),
+      local_version: versionOf(after),
       ...(baseline ? { last_sent_hash: hashOf(baseline), last_sent_replica: baseline } : {}),
     });
+    // Something changed here while the apply was writing: look at it now, against the new baseline.
+    if (changedMeanwhile) await this.queue.kick('outgoing', { connectionId: row.id, key: localKey });
     return { twin, item: after, created: firstSync };
   }
 
@@ -635,7 +719,8 @@ export class SyncEngine {
 
   /** A connection became Active (again): send what queued up while it was not. */
   async connectionChanged(connectionId: string): Promise<void> {
-    const row = await this.o.connections.findLive(connectionId);
+    this.invalidate();
+    const row = await this.liveConnection(connectionId);
     if (!row || row.status !== 'ACTIVE') return;
     if (await this.repo.countUndelivered(connectionId)) await this.outboxChanged(row);
     for (const key of await this.repo.pendingInboxKeys(connectionId)) await this.queue.kick('incoming', { connectionId, key });
@@ -673,6 +758,20 @@ export class SyncEngine {
 }
 
 const plainText = (t: RichText): string => String(convertText(t, 'plain').value).replace(/\s+/g, ' ').trim();
+
+/** Whether version `a` (a revision number or an ISO time) is later than `b`. */
+function isNewer(a: string, b: string): boolean {
+  const [x, y] = [Number(a), Number(b)];
+  return Number.isFinite(x) && Number.isFinite(y) && /^[0-9]+$/.test(a) && /^[0-9]+$/.test(b) ? x > y : a > b;
+}
+
+const versionOf = (item: TrackerItem): string => item.version ?? item.updated;
+
+/** What a just-created item holds, as far as the apply needs to know. */
+function emptyItem(project: string, desired: ScriptItem): Omit<TrackerItem, 'key' | 'id' | 'url'> {
+  const now = new Date().toISOString();
+  return { project, type: desired.type ?? '', summary: desired.summary ?? '', description: null, status: '', priority: null, labels: desired.labels ?? [], assignee: null, reporter: null, created: now, updated: now, version: null, comments: [], attachments: [], customFields: {} };
+}
 
 /** A first sync started less than two minutes ago; an older mark is left from a crash. */
 const recent = (since: Date | null): boolean => since !== null && Date.now() - new Date(since).getTime() < 120_000;

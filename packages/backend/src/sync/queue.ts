@@ -33,8 +33,10 @@ export interface JobData {
 
 export type JobHandler = (data: JobData) => Promise<void>;
 
+const WORKERS_PER_QUEUE = 2;
+
 export class SyncQueue {
-  private readonly workers = new Map<JobName, string>();
+  private readonly workers = new Map<JobName, string[]>();
 
   private readonly owner = randomUUID();
 
@@ -44,7 +46,8 @@ export class SyncQueue {
     private readonly logger: Logger,
   ) {}
 
-  static async start(db: Database, logger: Logger, handlers: Record<JobName, JobHandler>, concurrency = 4): Promise<SyncQueue> {
+  /** `batchSize` jobs of each kind run at once per worker (two workers per kind). */
+  static async start(db: Database, logger: Logger, handlers: Record<JobName, JobHandler>, batchSize = 8): Promise<SyncQueue> {
     const boss = new PgBoss({
       db: { executeSql: (text: string, values: unknown[]) => db.executeSql(text, values) },
       schema: `${db.schema === 'public' ? 'exalate' : db.schema}_queue`,
@@ -76,12 +79,15 @@ export class SyncQueue {
             if (!(await boss.getQueue(queueName))) throw error;
           });
       }
-      // Several workers per queue: different keys run in parallel, one key never does.
-      for (let i = 0; i < concurrency; i += 1) {
-        const workerId = await boss.work<JobData>(queueName, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
-          if (job) await queue.runLeased(name, job.data, handlers[name]);
+      // Jobs are taken in batches and run side by side: different keys in parallel, one key never
+      // twice at once (the lease). pg-boss waits a polling interval after each batch, so a full
+      // batch asks for the next one at once; a kick wakes the workers too.
+      for (let i = 0; i < WORKERS_PER_QUEUE; i += 1) {
+        const workerId: string = await boss.work<JobData>(queueName, { batchSize, pollingIntervalSeconds: db.kind === 'pglite' ? 1 : 0.5 }, async (jobs) => {
+          await Promise.all(jobs.map((job) => queue.runLeased(name, job.data, handlers[name])));
+          if (jobs.length === batchSize) boss.notifyWorker(workerId);
         });
-        if (i === 0) queue.workers.set(name, workerId);
+        queue.workers.set(name, [...(queue.workers.get(name) ?? []), workerId]);
       }
     }
     return queue;
@@ -93,8 +99,12 @@ export class SyncQueue {
       singletonKey: singletonKeyOf(data),
       ...(delayMs > 0 ? { startAfter: new Date(Date.now() + delayMs) } : {}),
     });
-    // Wake our own worker instead of waiting for its next poll.
-    if (delayMs === 0) this.boss.notifyWorker(this.workers.get(name)!);
+    // Wake our own workers instead of waiting for their next poll (for a delayed job, when it is due).
+    const wake = () => {
+      for (const id of this.workers.get(name) ?? []) this.boss.notifyWorker(id);
+    };
+    if (delayMs === 0) wake();
+    else setTimeout(wake, delayMs + 10).unref();
   }
 
   /** Claims a lease (named like a job's: `{queue}:{connectionId}:{key}`); false while someone else holds it. */

@@ -28,6 +28,8 @@ export interface TwinRow {
   retry_at: Date | null;
   creating_since: Date | null;
   applying_since: Date | null;
+  /** The local item's revision (or change time) last read or written by the sync. */
+  local_version: string | null;
   last_sent_hash: string | null;
   last_sent_replica: Replica | null;
   last_received_replica: Replica | null;
@@ -71,6 +73,19 @@ export interface InboxRow {
 }
 
 const LIVE = `status <> 'UNSYNCED'`;
+
+export type TwinChanges = Partial<Omit<TwinRow, 'id' | 'connection_id' | 'created_at' | 'updated_at'>>;
+
+const JSONB_COLUMNS = new Set(['error', 'last_sent_replica', 'last_received_replica']);
+
+/** `column = $n` for each change (column names come from TwinRow's keys, never from input). */
+function twinAssignments(set: TwinChanges, firstParam: number): { assignments: string[]; values: unknown[] } {
+  const entries = Object.entries(set);
+  return {
+    assignments: entries.map(([column], i) => `${column} = $${i + firstParam}`),
+    values: entries.map(([column, v]) => (JSONB_COLUMNS.has(column) && v !== null ? JSON.stringify(v) : v)),
+  };
+}
 
 /** The sync's tables. Plain SQL, one dialect; every method takes the transaction it runs in. */
 export class SyncRepository {
@@ -194,12 +209,9 @@ export class SyncRepository {
     return rows[0]!;
   }
 
-  async updateTwin(id: string, set: Partial<Omit<TwinRow, 'id' | 'connection_id' | 'created_at' | 'updated_at'>>): Promise<void> {
-    const entries = Object.entries(set);
-    if (!entries.length) return;
-    const jsonb = new Set(['error', 'last_sent_replica', 'last_received_replica']);
-    const assignments = entries.map(([column, _], i) => `${column} = $${i + 2}`);
-    const values = entries.map(([column, v]) => (jsonb.has(column) && v !== null ? JSON.stringify(v) : v));
+  async updateTwin(id: string, set: TwinChanges): Promise<void> {
+    if (!Object.keys(set).length) return;
+    const { assignments, values } = twinAssignments(set, 2);
     await this.sql.query(`update twins set ${assignments.join(', ')}, updated_at = now() where id = $1`, [id, ...values]);
   }
 
@@ -229,6 +241,23 @@ export class SyncRepository {
 
   async takeResyncRequest(connectionId: string, localKey: string): Promise<boolean> {
     return (await this.sql.query(`delete from resync_requests where connection_id = $1 and local_key = $2 returning local_key`, [connectionId, localKey])).length > 0;
+  }
+
+  /** Notes a local change while an apply writes the item; false when the apply has already finished. */
+  async markChangedDuringApply(twinId: string): Promise<boolean> {
+    return (await this.sql.query(`update twins set changed_during_apply = true where id = $1 and (applying_since is not null or creating_since is not null) returning id`, [twinId])).length > 0;
+  }
+
+  /** Ends an apply with `set`; whether something changed locally meanwhile (and clears that). */
+  async finishApply(id: string, set: TwinChanges): Promise<boolean> {
+    // One statement, so a change noted in between is neither lost nor left behind.
+    const { assignments, values } = twinAssignments(set, 2);
+    const rows = await this.sql.query<{ changed: boolean }>(
+      `with before as (select changed_during_apply as changed from twins where id = $1 for update)
+       update twins set ${[...assignments, 'changed_during_apply = false', 'updated_at = now()'].join(', ')} from before where twins.id = $1 returning before.changed`,
+      [id, ...values],
+    );
+    return rows[0]?.changed ?? false;
   }
 
   /** An incoming first sync is creating an item in this connection right now. */

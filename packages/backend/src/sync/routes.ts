@@ -100,6 +100,7 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
     }
     if (Object.keys(fields).length) throw new AppError('SYNC_RULE_INVALID', `The rules were not saved: ${Object.values(fields).join(' ')}`, fields);
     await repo.saveRules(row.id, outgoing, incoming);
+    engine.invalidate();
     const defaults = defaultRules(engine.platform);
     const view: SyncRulesView = { editable: true, outgoing: outgoing ?? defaults.outgoing, incoming: incoming ?? defaults.incoming, outgoingIsDefault: outgoing === null, incomingIsDefault: incoming === null };
     res.json(view);

@@ -77,8 +77,8 @@ export function trackerEventRoutes(o: { subscription: TrackerSubscription; engin
       o.logger.warn({ reason: (error as Error).message }, 'webhook call refused');
       throw new AppError('WEBHOOK_REJECTED', 'This webhook call does not carry the subscription’s secret.');
     }
-    const keys = events.filter((e) => e.kind !== 'deleted').map((e) => e.key);
-    if (keys.length) await o.engine.onTrackerChanges(keys);
+    const changes = events.filter((e) => e.kind !== 'deleted');
+    if (changes.length) await o.engine.onTrackerChanges(changes);
     res.status(204).end();
   });
   return router;

@@ -34,10 +34,11 @@ export function parseAdoWebhook(body: unknown, headers: Record<string, string | 
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new ConnectorError('AUTH_FAILED', 'This webhook call does not carry the subscription secret; it was not sent by our Azure DevOps subscription.', { tracker: 'AZURE_DEVOPS', status: 401 });
   }
-  const event = body as { eventType?: string; resource?: { id?: number; workItemId?: number } };
+  const event = body as { eventType?: string; resource?: { id?: number; workItemId?: number; rev?: number } };
   const kind = event.eventType ? ADO_EVENTS[event.eventType] : undefined;
   if (!kind || !event.resource) return [];
-  // workitem.updated carries the update (its workItemId); the others carry the work item itself.
+  // workitem.updated carries the update (its workItemId, and the revision it made); the others carry the work item itself.
   const id = kind === 'updated' ? event.resource.workItemId : event.resource.id;
-  return id === undefined ? [] : [{ kind, key: String(id) }];
+  const rev = event.resource.rev;
+  return id === undefined ? [] : [{ kind, key: String(id), ...(typeof rev === 'number' && kind !== 'deleted' ? { version: String(rev) } : {}) }];
 }

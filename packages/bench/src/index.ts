@@ -1,0 +1,1 @@
+export { percentile, pool, ms } from './stats.js';

@@ -204,7 +204,7 @@ export class SyncEngine {
     const twin = await this.repo.twinByLocal(row.id, key);
     if (twin && twin.status === 'FAILED') await this.repo.updateTwin(twin.id, { status: 'PENDING', error: null, attempts: 0 });
     // An item unsynced before starts over as a new pair, but only when asked by name.
-    if (!twin) await this.repo.requestResync(row.id, key);
+    if (!twin && (await this.repo.wasUnsynced(row.id, key))) await this.repo.requestResync(row.id, key);
     await this.queue.kick('outgoing', { connectionId: row.id, key });
   }
 
@@ -243,7 +243,8 @@ export class SyncEngine {
           local_project: item.project,
           local_version: versionOf(item),
           ...(twin.remote_key ? { last_sync_at: new Date() } : {}),
-          ...(twin.status === 'FAILED' || twin.error?.direction === 'outgoing' ? { status: twin.remote_key ? 'SYNCED' : 'PENDING', error: null, attempts: 0 } : {}),
+          // An outgoing failure is over; an incoming one (quarantine) stays until it is retried.
+          ...(twin.error?.direction === 'outgoing' ? { status: twin.remote_key ? 'SYNCED' : 'PENDING', error: null, attempts: 0 } : {}),
         });
         await repo.enqueue(connectionId, { id: randomUUID(), kind: 'replica', itemKey: item.key, payload: { replica, twinKey: twin.remote_key } });
         await repo.addHistory(connectionId, twin.id, 'outgoing', 'SENT', null);
@@ -286,16 +287,7 @@ export class SyncEngine {
       try {
         do {
           state.again = false;
-          const lease = `${JOBS.deliver}:${connectionId}`;
-          if (!(await this.queue.tryLease(lease))) {
-            await this.queue.kick('deliver', { connectionId }, 250);
-            return;
-          }
-          try {
-            await this.deliver(connectionId);
-          } finally {
-            await this.queue.release(lease);
-          }
+          await this.queue.runExclusive('deliver', { connectionId }, () => this.deliver(connectionId));
         } while (state.again);
       } catch (error) {
         this.o.logger.warn({ err: error, connectionId }, 'delivery failed; the queue will retry it');
@@ -548,8 +540,9 @@ export class SyncEngine {
     }
 
     // Attachments: each of the partner's is transferred once and checked by sha256.
-    const attachmentTwins = new Set((await this.repo.attachmentTwins(twin.id)).map((a) => a.remote_attachment_id));
-    const claimedAttachments = new Set((await this.repo.attachmentTwins(twin.id)).map((a) => a.local_attachment_id));
+    const knownAttachments = await this.repo.attachmentTwins(twin.id);
+    const attachmentTwins = new Set(knownAttachments.map((a) => a.remote_attachment_id));
+    const claimedAttachments = new Set(knownAttachments.map((a) => a.local_attachment_id));
     for (const a of desired.attachments ?? []) {
       if (!a.remoteId || a.id || attachmentTwins.has(a.remoteId)) continue;
       const bytes = await this.fetchPartnerAttachment(row, replica.key, a.remoteId);
@@ -676,7 +669,7 @@ export class SyncEngine {
     if (!target) target = await this.repo.insertTwin({ connectionId: row.id, localKey: keys.localKey ?? null, remoteKey: keys.remoteKey ?? null });
     const attempts = target.attempts + 1;
     if (described.retryable) {
-      await this.repo.updateTwin(target.id, { status: target.status === 'SYNCED' ? 'PENDING' : target.status === 'FAILED' ? 'PENDING' : target.status, error: itemError, attempts });
+      await this.repo.updateTwin(target.id, { status: target.status === 'UNSYNCED' ? 'UNSYNCED' : 'PENDING', error: itemError, attempts });
       this.o.logger.warn({ connectionId: row.id, keys, code: described.code, attempts }, `${direction} sync will be retried: ${described.message}`);
       await retry();
     } else {

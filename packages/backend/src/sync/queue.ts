@@ -84,7 +84,7 @@ export class SyncQueue {
       // batch asks for the next one at once; a kick wakes the workers too.
       for (let i = 0; i < WORKERS_PER_QUEUE; i += 1) {
         const workerId: string = await boss.work<JobData>(queueName, { batchSize, pollingIntervalSeconds: db.kind === 'pglite' ? 1 : 0.5 }, async (jobs) => {
-          await Promise.all(jobs.map((job) => queue.runLeased(name, job.data, handlers[name])));
+          await Promise.all(jobs.map((job) => queue.runExclusive(name, job.data, handlers[name])));
           if (jobs.length === batchSize) boss.notifyWorker(workerId);
         });
         queue.workers.set(name, [...(queue.workers.get(name) ?? []), workerId]);
@@ -122,7 +122,11 @@ export class SyncQueue {
     await this.db.query(`delete from sync_leases where key = $1 and owner = $2`, [lease, this.owner]);
   }
 
-  private async runLeased(name: JobName, data: JobData, handler: JobHandler): Promise<void> {
+  /**
+   * Runs `handler` holding the key's lease (the one its queued jobs take); when another run holds
+   * it, the work is queued again for a moment later instead.
+   */
+  async runExclusive(name: JobName, data: JobData, handler: JobHandler): Promise<void> {
     const lease = `${JOBS[name]}:${singletonKeyOf(data)}`;
     if (!(await this.tryLease(lease))) {
       // Another run of this key is under way; come back when it is likely done.
@@ -139,16 +143,6 @@ export class SyncQueue {
       clearInterval(renew);
       await this.release(lease);
     }
-  }
-
-  /** Jobs waiting or running, per queue, for the admin's queue view. */
-  async counts(): Promise<Record<JobName, { queued: number; active: number }>> {
-    const out = {} as Record<JobName, { queued: number; active: number }>;
-    for (const [name, queueName] of Object.entries(JOBS) as [JobName, string][]) {
-      const q = (await this.boss.getQueue(queueName)) as unknown as { queuedCount?: number; activeCount?: number } | null;
-      out[name] = { queued: q?.queuedCount ?? 0, active: q?.activeCount ?? 0 };
-    }
-    return out;
   }
 
   async stop(): Promise<void> {

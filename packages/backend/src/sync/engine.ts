@@ -122,6 +122,8 @@ export class SyncEngine {
         const twin = await this.repo.twinByLocal(row.id, event.key);
         if (!twin) scan = true;
         else if (event.version && twin.local_version && !isNewer(event.version, twin.local_version)) continue;
+        // The sync is writing this item now (likely this very event): the apply decides when it ends.
+        else if (midApply(twin) && (await this.repo.markChangedDuringApply(twin.id, event.version ?? null))) continue;
         else await this.queue.kick('outgoing', { connectionId: row.id, key: event.key });
       }
       if (scan) await this.queue.kick('scan', { connectionId: row.id });
@@ -215,7 +217,7 @@ export class SyncEngine {
     if (twin?.status === 'FAILED' && twin.error?.direction === 'outgoing') return;
     // The sync's own writes must not go back out. While the incoming side is writing this item,
     // note that it changed: the apply looks again when it has set the item's baseline.
-    if (twin && (recent(twin.applying_since) || recent(twin.creating_since)) && (await this.repo.markChangedDuringApply(twin.id))) return;
+    if (twin && midApply(twin) && (await this.repo.markChangedDuringApply(twin.id, null))) return;
     // An incoming first sync may be creating this very item and not know its key yet: wait for it.
     if (!twin && (await this.repo.creationInFlight(connectionId))) {
       await this.queue.kick('outgoing', { connectionId, key }, 500);
@@ -576,8 +578,10 @@ export class SyncEngine {
       local_version: versionOf(after),
       ...(baseline ? { last_sent_hash: hashOf(baseline), last_sent_replica: baseline } : {}),
     });
-    // Something changed here while the apply was writing: look at it now, against the new baseline.
-    if (changedMeanwhile) await this.queue.kick('outgoing', { connectionId: row.id, key: localKey });
+    // Something changed here while the apply was writing: look at it now, against the new baseline,
+    // unless the baseline was read at or after every version the changes named (the sync's own writes).
+    const baselineVersion = versionOf(after);
+    if (changedMeanwhile.some((v) => v === null || isNewer(v, baselineVersion))) await this.queue.kick('outgoing', { connectionId: row.id, key: localKey });
     return { twin, item: after, created: firstSync };
   }
 
@@ -768,6 +772,9 @@ function emptyItem(project: string, desired: ScriptItem): Omit<TrackerItem, 'key
 
 /** A first sync started less than two minutes ago; an older mark is left from a crash. */
 const recent = (since: Date | null): boolean => since !== null && Date.now() - new Date(since).getTime() < 120_000;
+
+/** An incoming apply is writing this item right now. */
+const midApply = (twin: TwinRow): boolean => recent(twin.applying_since) || recent(twin.creating_since);
 
 function toEvent(row: { id: string; seq: string; kind: SyncEvent['kind']; item_key: string; payload: Record<string, unknown> }): SyncEvent {
   return { id: row.id, seq: Number(row.seq), kind: row.kind, itemKey: row.item_key, payload: row.payload };

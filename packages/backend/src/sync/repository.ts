@@ -30,6 +30,7 @@ export interface TwinRow {
   applying_since: Date | null;
   /** The local item's revision (or change time) last read or written by the sync. */
   local_version: string | null;
+  changed_during_apply: Array<string | null>;
   last_sent_hash: string | null;
   last_sent_replica: Replica | null;
   last_received_replica: Replica | null;
@@ -243,21 +244,29 @@ export class SyncRepository {
     return (await this.sql.query(`delete from resync_requests where connection_id = $1 and local_key = $2 returning local_key`, [connectionId, localKey])).length > 0;
   }
 
-  /** Notes a local change while an apply writes the item; false when the apply has already finished. */
-  async markChangedDuringApply(twinId: string): Promise<boolean> {
-    return (await this.sql.query(`update twins set changed_during_apply = true where id = $1 and (applying_since is not null or creating_since is not null) returning id`, [twinId])).length > 0;
+  /**
+   * Notes a local change (to `version`, null when unknown) while an apply writes the item; false
+   * when the apply has already finished.
+   */
+  async markChangedDuringApply(twinId: string, version: string | null): Promise<boolean> {
+    const rows = await this.sql.query(
+      `update twins set changed_during_apply = changed_during_apply || jsonb_build_array($2::text)
+       where id = $1 and (applying_since is not null or creating_since is not null) returning id`,
+      [twinId, version],
+    );
+    return rows.length > 0;
   }
 
-  /** Ends an apply with `set`; whether something changed locally meanwhile (and clears that). */
-  async finishApply(id: string, set: TwinChanges): Promise<boolean> {
+  /** Ends an apply with `set`; the changes noted meanwhile (their versions, null where unknown), now cleared. */
+  async finishApply(id: string, set: TwinChanges): Promise<Array<string | null>> {
     // One statement, so a change noted in between is neither lost nor left behind.
     const { assignments, values } = twinAssignments(set, 2);
-    const rows = await this.sql.query<{ changed: boolean }>(
+    const rows = await this.sql.query<{ changed: Array<string | null> }>(
       `with before as (select changed_during_apply as changed from twins where id = $1 for update)
-       update twins set ${[...assignments, 'changed_during_apply = false', 'updated_at = now()'].join(', ')} from before where twins.id = $1 returning before.changed`,
+       update twins set ${[...assignments, `changed_during_apply = '[]'::jsonb`, 'updated_at = now()'].join(', ')} from before where twins.id = $1 returning before.changed`,
       [id, ...values],
     );
-    return rows[0]?.changed ?? false;
+    return rows[0]?.changed ?? [];
   }
 
   /** An incoming first sync is creating an item in this connection right now. */

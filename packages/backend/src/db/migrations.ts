@@ -104,6 +104,7 @@ const MIGRATIONS: Migration[] = [
           -- Set while an incoming apply writes to the tracker; still set after a crash mid-way.
           applying_since timestamptz,
           local_version text,
+          local_updated text,
           -- The local item changed while an apply was writing it (the versions the events named,
           -- null where unknown): look again once it is done, unless the apply read past them.
           changed_during_apply jsonb not null default '[]',

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ConnectorError, convertText, type ItemChanges, type ItemEvent, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
+import { ConnectorError, convertText, type ChangedItem, type ItemChanges, type ItemEvent, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
 import { ReplicaSchema, type NodeType, type Replica, type SyncEvent } from '@exalate/contract';
 import { defaultRules, formatScriptError, type ScriptError, type ScriptItem, type ScriptRunner, type SyncRules } from '@exalate/scripting';
 import type { ConnectionRow, ConnectionRepository } from '../connections/repository.js';
@@ -158,15 +158,19 @@ export class SyncEngine {
         { query: trigger.query, ...(trigger.item_type ? { itemType: trigger.item_type } : {}), changedAfter: trigger.watermark },
         trigger.watermark,
         trigger.seen_at_watermark,
-        async (key) => this.queue.kick('outgoing', { connectionId, key }),
+        async (changed) => {
+          const twin = await this.repo.twinByLocal(connectionId, changed.key);
+          if (!alreadySeen(twin, changed.updated)) await this.queue.kick('outgoing', { connectionId, key: changed.key });
+        },
       );
       if (advanced) await this.repo.advanceTrigger(trigger.id, advanced.watermark, advanced.seen);
     }
     // Synced items keep syncing when they no longer match a trigger.
     for (const project of await this.repo.twinProjects(connectionId)) {
       const state = await this.repo.twinScan(connectionId, project);
-      const advanced = await this.walk({ query: '', project, changedAfter: state?.watermark ?? new Date(Date.now() - 60_000).toISOString() }, state?.watermark ?? null, state?.seen_at_watermark ?? [], async (key) => {
-        if (await this.repo.twinByLocal(connectionId, key)) await this.queue.kick('outgoing', { connectionId, key });
+      const advanced = await this.walk({ query: '', project, changedAfter: state?.watermark ?? new Date(Date.now() - 60_000).toISOString() }, state?.watermark ?? null, state?.seen_at_watermark ?? [], async (changed) => {
+        const twin = await this.repo.twinByLocal(connectionId, changed.key);
+        if (twin && !alreadySeen(twin, changed.updated)) await this.queue.kick('outgoing', { connectionId, key: changed.key });
       });
       if (advanced) await this.repo.advanceTwinScan(connectionId, project, advanced.watermark, advanced.seen);
     }
@@ -181,7 +185,7 @@ export class SyncEngine {
     query: { query: string; project?: string; itemType?: string; changedAfter: string | null },
     watermark: string | null,
     seenNearWatermark: string[],
-    take: (key: string) => Promise<void>,
+    take: (changed: ChangedItem) => Promise<void>,
   ): Promise<{ watermark: string; seen: string[] } | null> {
     let mark = watermark;
     const seen = new Set(seenNearWatermark);
@@ -189,7 +193,7 @@ export class SyncEngine {
     for await (const changed of this.o.connector.searchChanged(query)) {
       const id = `${changed.key}@${changed.updated}`;
       if (seen.has(id)) continue;
-      await take(changed.key);
+      await take(changed);
       seen.add(id);
       if (mark === null || changed.updated > mark) mark = changed.updated;
       moved = true;
@@ -233,7 +237,7 @@ export class SyncEngine {
       this.o.logger.debug({ connectionId, item: key, changed: twin?.last_sent_hash !== hash, comments: replica.comments?.length ?? 0 }, 'outgoing rule ran');
       if (twin && twin.last_sent_hash === hash) {
         const settled = twin.status === 'PENDING' && twin.error?.direction === 'outgoing' ? { status: 'SYNCED' as const, error: null, attempts: 0 } : {};
-        if (Object.keys(settled).length || twin.local_version !== versionOf(item)) await this.repo.updateTwin(twin.id, { ...settled, local_version: versionOf(item) });
+        if (Object.keys(settled).length || twin.local_version !== versionOf(item)) await this.repo.updateTwin(twin.id, { ...settled, local_version: versionOf(item), local_updated: item.updated });
         return;
       }
       await this.o.db.transaction(async (tx) => {
@@ -244,6 +248,7 @@ export class SyncEngine {
           last_sent_replica: replica,
           local_project: item.project,
           local_version: versionOf(item),
+          local_updated: item.updated,
           ...(twin.remote_key ? { last_sync_at: new Date() } : {}),
           // An outgoing failure is over; an incoming one (quarantine) stays until it is retried.
           ...(twin.error?.direction === 'outgoing' ? { status: twin.remote_key ? 'SYNCED' : 'PENDING', error: null, attempts: 0 } : {}),
@@ -576,6 +581,7 @@ export class SyncEngine {
       last_received_replica: replica,
       last_sync_at: new Date(),
       local_version: versionOf(after),
+      local_updated: after.updated,
       ...(baseline ? { last_sent_hash: hashOf(baseline), last_sent_replica: baseline } : {}),
     });
     // Something changed here while the apply was writing: look at it now, against the new baseline,
@@ -772,6 +778,9 @@ function emptyItem(project: string, desired: ScriptItem): Omit<TrackerItem, 'key
 
 /** A first sync started less than two minutes ago; an older mark is left from a crash. */
 const recent = (since: Date | null): boolean => since !== null && Date.now() - new Date(since).getTime() < 120_000;
+
+/** The sync already read (or wrote) this item as it was at `updated` or later: nothing new to look at. */
+const alreadySeen = (twin: TwinRow | null, updated: string): boolean => Boolean(twin?.local_updated) && updated <= twin!.local_updated!;
 
 /** An incoming apply is writing this item right now. */
 const midApply = (twin: TwinRow): boolean => recent(twin.applying_since) || recent(twin.creating_since);

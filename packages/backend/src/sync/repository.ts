@@ -30,6 +30,8 @@ export interface TwinRow {
   applying_since: Date | null;
   /** The local item's revision (or change time) last read or written by the sync. */
   local_version: string | null;
+  /** The local item's change time at that read or write (what incremental queries report). */
+  local_updated: string | null;
   changed_during_apply: Array<string | null>;
   last_sent_hash: string | null;
   last_sent_replica: Replica | null;

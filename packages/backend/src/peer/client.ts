@@ -124,13 +124,7 @@ export class PeerClient {
     });
     if (!sent.ok) return { ok: false, error: sent.failure };
     const { response } = sent;
-    const raw = await response.text().catch(() => '');
-    let json: unknown = undefined;
-    try {
-      json = raw === '' ? null : JSON.parse(raw);
-    } catch {
-      json = undefined;
-    }
+    const json = await jsonOf(response);
     if (!response.ok) return { ok: false, error: peerError(response.status, json) };
     if (schema === null) return { ok: true, value: null as T };
     if (json === undefined) return { ok: false, error: { kind: 'bad-answer', status: response.status, message: 'it answered with a body that is not JSON' } };
@@ -146,13 +140,16 @@ function peerError(status: number, json: unknown): PeerCallError {
   return { kind: 'bad-answer', status, message: `it answered HTTP ${status}${json === undefined ? ' with a body that is not JSON' : ''}` };
 }
 
-async function errorOf(response: { status: number; text(): Promise<string> }): Promise<PeerCallError> {
+/** The answer's body as JSON: null when empty, undefined when it is not JSON. */
+async function jsonOf(response: { text(): Promise<string> }): Promise<unknown> {
   const raw = await response.text().catch(() => '');
-  let json: unknown = undefined;
   try {
-    json = raw === '' ? null : JSON.parse(raw);
+    return raw === '' ? null : (JSON.parse(raw) as unknown);
   } catch {
-    json = undefined;
+    return undefined;
   }
-  return peerError(response.status, json);
+}
+
+async function errorOf(response: { status: number; text(): Promise<string> }): Promise<PeerCallError> {
+  return peerError(response.status, await jsonOf(response));
 }

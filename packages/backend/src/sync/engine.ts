@@ -7,7 +7,7 @@ import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { PeerCallError, PeerClient, SigningIdentity } from '../peer/client.js';
 import { canonical, hashOf, sameText, textIn, toScriptItem, type MirroredIds } from './item-view.js';
-import { JOBS, type JobName, type SyncQueue } from './queue.js';
+import { leaseName, type JobName, type SyncQueue } from './queue.js';
 import { SyncRepository, type InboxRow, type SyncItemError, type TwinRow } from './repository.js';
 
 /** Attachments bigger than this are not transferred (the item says so instead). */
@@ -264,8 +264,8 @@ export class SyncEngine {
 
   private async outgoingReplica(row: ConnectionRow, item: TrackerItem, twin: TwinRow | null): Promise<Replica> {
     const rules = await this.rulesFor(row);
-    const mirrored = twin ? await this.mirrored(twin.id) : { comments: new Map(), attachments: new Map() };
-    const out = this.o.runner.runOutgoing(rules.outgoing, { issue: toScriptItem(item, mirrored, 'outgoing'), previous: twin?.last_sent_replica ?? null, firstSync: !twin?.last_sent_hash }, await this.host(item.project));
+    const written = twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] };
+    const out = this.o.runner.runOutgoing(rules.outgoing, { issue: toScriptItem(item, mirroredIds(written), 'outgoing'), previous: twin?.last_sent_replica ?? null, firstSync: !twin?.last_sent_hash }, await this.host(item.project));
     if (!out.ok) throw scriptFailure(out.error);
     for (const line of out.logs) this.o.logger.info({ connectionId: row.id, item: item.key, script: 'outgoing' }, `debug.log: ${line}`);
     // The rule decides what is sent, but the key is always this item's.
@@ -435,7 +435,7 @@ export class SyncEngine {
     }
     if (twin?.status === 'FAILED' && twin.error?.direction === 'incoming') return;
     // Writing the item and reading it for the outgoing rule never overlap: hold its outgoing lease.
-    const lease = twin?.local_key ? JOBS.outgoing + ':' + connectionId + ':' + twin.local_key : null;
+    const lease = twin?.local_key ? leaseName('outgoing', { connectionId, key: twin.local_key }) : null;
     if (lease && !(await this.queue.tryLease(lease))) {
       await this.queue.kick('incoming', { connectionId, key: remoteKey }, 200);
       return;
@@ -494,8 +494,9 @@ export class SyncEngine {
     }
     const firstSync = current === null;
     const project = current?.project ?? row.project;
-    const mirrored = twin ? await this.mirrored(twin.id) : { comments: new Map<string, string>(), attachments: new Map<string, string>() };
-    const issue: ScriptItem = current ? toScriptItem(current, mirrored, 'incoming') : { project };
+    // What the sync already wrote here for this pair, read once for the rule and for the writes below.
+    const written = twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] };
+    const issue: ScriptItem = current ? toScriptItem(current, mirroredIds(written), 'incoming') : { project };
     const rules = await this.rulesFor(row);
     const out = this.o.runner.runIncoming(rules.incoming, { issue, replica, previous: twin?.last_received_replica ?? null, firstSync }, await this.host(project));
     if (!out.ok) throw scriptFailure(out.error);
@@ -529,7 +530,7 @@ export class SyncEngine {
     const localKey = twin.local_key!;
 
     // Comments: add the partner's new ones, update the ones it edited; each exactly once.
-    const commentTwins = new Map((await this.repo.commentTwins(twin.id)).map((c) => [c.remote_comment_id, c]));
+    const commentTwins = new Map(written.comments.map((c) => [c.remote_comment_id, c]));
     for (const c of desired.comments ?? []) {
       if (!c.remoteId) continue;
       const hash = hashOf(c.body);
@@ -537,8 +538,8 @@ export class SyncEngine {
       const body = textIn(c.body, this.platform, connector.textFormat)!;
       if (!known) {
         if (c.id) continue; // already here, made some other way
-        const written = recovering ? this.unclaimed(current!.comments, commentTwins, (local) => plainText(local.body) === plainText(body)) : null;
-        const localId = written?.id ?? (await connector.addComment(localKey, body)).id;
+        const already = recovering ? this.unclaimed(current!.comments, commentTwins, (local) => plainText(local.body) === plainText(body)) : null;
+        const localId = already?.id ?? (await connector.addComment(localKey, body)).id;
         await this.repo.saveCommentTwin(twin.id, c.remoteId, localId, hash);
       } else if (known.remote_hash !== hash) {
         await connector.updateComment(localKey, known.local_comment_id, body);
@@ -547,16 +548,15 @@ export class SyncEngine {
     }
 
     // Attachments: each of the partner's is transferred once and checked by sha256.
-    const knownAttachments = await this.repo.attachmentTwins(twin.id);
-    const attachmentTwins = new Set(knownAttachments.map((a) => a.remote_attachment_id));
-    const claimedAttachments = new Set(knownAttachments.map((a) => a.local_attachment_id));
+    const attachmentTwins = new Set(written.attachments.map((a) => a.remote_attachment_id));
+    const claimedAttachments = new Set(written.attachments.map((a) => a.local_attachment_id));
     for (const a of desired.attachments ?? []) {
       if (!a.remoteId || a.id || attachmentTwins.has(a.remoteId)) continue;
       const bytes = await this.fetchPartnerAttachment(row, replica.key, a.remoteId);
-      const written = recovering ? current!.attachments.find((l) => !claimedAttachments.has(l.id) && l.filename === a.filename && (l.size === null || l.size === bytes.content.length)) : undefined;
-      if (written) {
-        claimedAttachments.add(written.id);
-        await this.repo.saveAttachmentTwin(twin.id, a.remoteId, written.id, bytes.sha256);
+      const already = recovering ? current!.attachments.find((l) => !claimedAttachments.has(l.id) && l.filename === a.filename && (l.size === null || l.size === bytes.content.length)) : undefined;
+      if (already) {
+        claimedAttachments.add(already.id);
+        await this.repo.saveAttachmentTwin(twin.id, a.remoteId, already.id, bytes.sha256);
         continue;
       }
       const uploaded = await connector.uploadAttachment(localKey, { filename: a.filename, mimeType: a.mimeType ?? null, content: bytes.content });
@@ -731,12 +731,10 @@ export class SyncEngine {
 
   // ---- helpers
 
-  private async mirrored(twinId: string): Promise<MirroredIds> {
+  /** The comments and attachments the sync wrote for this pair. */
+  private async writtenFor(twinId: string): Promise<WrittenBySync> {
     const [comments, attachments] = await Promise.all([this.repo.commentTwins(twinId), this.repo.attachmentTwins(twinId)]);
-    return {
-      comments: new Map(comments.map((c) => [c.local_comment_id, c.remote_comment_id])),
-      attachments: new Map(attachments.map((a) => [a.local_attachment_id, a.remote_attachment_id])),
-    };
+    return { comments, attachments };
   }
 
   private async host(project: string) {
@@ -761,6 +759,16 @@ export class SyncEngine {
 }
 
 const plainText = (t: RichText): string => String(convertText(t, 'plain').value).replace(/\s+/g, ' ').trim();
+
+interface WrittenBySync {
+  comments: Awaited<ReturnType<SyncRepository['commentTwins']>>;
+  attachments: Awaited<ReturnType<SyncRepository['attachmentTwins']>>;
+}
+
+const mirroredIds = (w: WrittenBySync): MirroredIds => ({
+  comments: new Map(w.comments.map((c) => [c.local_comment_id, c.remote_comment_id])),
+  attachments: new Map(w.attachments.map((a) => [a.local_attachment_id, a.remote_attachment_id])),
+});
 
 /** Whether version `a` (a revision number or an ISO time) is later than `b`. */
 function isNewer(a: string, b: string): boolean {

@@ -127,7 +127,7 @@ export class SyncQueue {
    * it, the work is queued again for a moment later instead.
    */
   async runExclusive(name: JobName, data: JobData, handler: JobHandler): Promise<void> {
-    const lease = `${JOBS[name]}:${singletonKeyOf(data)}`;
+    const lease = leaseName(name, data);
     if (!(await this.tryLease(lease))) {
       // Another run of this key is under way; come back when it is likely done.
       await this.kick(name, data, 250);
@@ -151,3 +151,6 @@ export class SyncQueue {
 }
 
 const singletonKeyOf = (data: JobData): string => (data.key === undefined ? data.connectionId : `${data.connectionId}:${data.key}`);
+
+/** The lease a run of `name` for `data` holds; another run wanting the same key claims it too. */
+export const leaseName = (name: JobName, data: JobData): string => `${JOBS[name]}:${singletonKeyOf(data)}`;

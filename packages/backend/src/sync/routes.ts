@@ -72,18 +72,16 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
     return twin;
   };
 
+  /** The rules in force: what is saved, the platform's default where nothing is (as the engine reads them). */
+  const rulesView = (editable: boolean, outgoing: string | null, incoming: string | null): SyncRulesView => {
+    const defaults = defaultRules(engine.platform);
+    return { editable, outgoing: outgoing ?? defaults.outgoing, incoming: incoming ?? defaults.incoming, outgoingIsDefault: outgoing === null, incomingIsDefault: incoming === null };
+  };
+
   route.get('/connections/:id/rules', async (req, res) => {
     const row = await connection(String(req.params['id']));
-    const defaults = defaultRules(engine.platform);
     const saved = row.mode === 'BASIC' ? null : await repo.rules(row.id);
-    const view: SyncRulesView = {
-      editable: row.mode !== 'BASIC',
-      outgoing: saved?.outgoing ?? defaults.outgoing,
-      incoming: saved?.incoming ?? defaults.incoming,
-      outgoingIsDefault: !saved?.outgoing,
-      incomingIsDefault: !saved?.incoming,
-    };
-    res.json(view);
+    res.json(rulesView(row.mode !== 'BASIC', saved?.outgoing ?? null, saved?.incoming ?? null));
   });
 
   route.put('/connections/:id/rules', async (req, res) => {
@@ -101,9 +99,7 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
     if (Object.keys(fields).length) throw new AppError('SYNC_RULE_INVALID', `The rules were not saved: ${Object.values(fields).join(' ')}`, fields);
     await repo.saveRules(row.id, outgoing, incoming);
     engine.invalidate();
-    const defaults = defaultRules(engine.platform);
-    const view: SyncRulesView = { editable: true, outgoing: outgoing ?? defaults.outgoing, incoming: incoming ?? defaults.incoming, outgoingIsDefault: outgoing === null, incomingIsDefault: incoming === null };
-    res.json(view);
+    res.json(rulesView(true, outgoing, incoming));
   });
 
   route.get('/connections/:id/triggers', async (req, res) => {

@@ -93,39 +93,51 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
   await adoAdmin.subscribe({ url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`, secret: 'bench-secret' });
 
-  // The Exalate server, as its own process.
-  const port = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
+  // Each node is its own process, as deployed (one per tracker installation), so each one's
+  // memory and CPU are its own.
+  const freePort = () =>
+    new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => resolve(p));
+      });
     });
-  });
-  const nodesFile = join(work, 'nodes.json');
-  writeFileSync(
-    nodesFile,
-    JSON.stringify([
-      { id: 'a', tracker: { kind: 'jira-cloud', url: jiraRun.url, user: 'sync@acme.example', secretEnv: 'JIRA_TOKEN' }, adminTokenEnv: 'A_TOKEN' },
-      { id: 'b', tracker: { kind: 'azure-devops', url: adoUrl, secretEnv: 'ADO_PAT' }, private: mode === 'private', adminTokenEnv: 'B_TOKEN' },
-    ]),
-  );
-  const env = {
-    ...process.env,
-    EXALATE_NODES_FILE: nodesFile,
-    EXALATE_PORT: String(port),
-    EXALATE_DATA_DIR: join(work, 'data'),
-    EXALATE_PEER_ALLOW_LOOPBACK: 'true',
-    EXALATE_LOG_LEVEL: 'warn',
-    JIRA_TOKEN: 'sync-token',
-    ADO_PAT: 'sync-pat',
-    A_TOKEN: 'bench-admin-token-a-0123456789',
-    B_TOKEN: 'bench-admin-token-b-0123456789',
-  };
-  const child: ChildProcess = spawn(process.execPath, [...(process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), join(ROOT, 'scripts/start.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const base = `http://127.0.0.1:${port}/nodes`;
+  const adminToken = { a: 'bench-admin-token-a-0123456789', b: 'bench-admin-token-b-0123456789' } as const;
+  const trackers = {
+    a: { kind: 'jira-cloud', url: jiraRun.url, user: 'sync@acme.example', secretEnv: 'TRACKER_SECRET' },
+    b: { kind: 'azure-devops', url: adoUrl, secretEnv: 'TRACKER_SECRET' },
+  } as const;
+  const nodes: Record<'a' | 'b', { port: number; child: ChildProcess }> = {} as never;
+  for (const id of ['a', 'b'] as const) {
+    const port = await freePort();
+    const nodesFile = join(work, `nodes-${id}.json`);
+    writeFileSync(nodesFile, JSON.stringify([{ id, tracker: trackers[id], private: id === 'b' && mode === 'private', adminTokenEnv: 'ADMIN_TOKEN' }]));
+    const env = {
+      ...process.env,
+      EXALATE_NODES_FILE: nodesFile,
+      EXALATE_PORT: String(port),
+      EXALATE_DATA_DIR: join(work, `data-${id}`),
+      EXALATE_PEER_ALLOW_LOOPBACK: 'true',
+      EXALATE_LOG_LEVEL: 'warn',
+      TRACKER_SECRET: id === 'a' ? 'sync-token' : 'sync-pat',
+      ADMIN_TOKEN: adminToken[id],
+    };
+    const args = [...(process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), join(ROOT, 'scripts/start.js')];
+    nodes[id] = { port, child: spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] }) };
+  }
+  const stopNodes = () =>
+    Promise.all(
+      Object.values(nodes).map(({ child }) => {
+        if (child.exitCode !== null || child.signalCode !== null) return undefined;
+        child.kill('SIGTERM');
+        return new Promise((r) => child.once('exit', r));
+      }),
+    );
+  const base = (node: 'a' | 'b') => `http://127.0.0.1:${nodes[node].port}/nodes/${node}`;
   const api = async (node: 'a' | 'b', method: string, path: string, payload?: unknown) => {
-    const res = await fetch(`${base}/${node}/api/v1${path}`, {
+    const res = await fetch(`${base(node)}/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${node === 'a' ? env.A_TOKEN : env.B_TOKEN}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${adminToken[node]}`, 'content-type': 'application/json' },
       ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
     });
     const text = await res.text();
@@ -133,8 +145,10 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
     return text ? (JSON.parse(text) as Record<string, any>) : {}; // any: reads a few fields of our own API
   };
   try {
-    await waitFor('the Exalate server', async () => ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok ? true : undefined), 60_000);
-    const init = await api('a', 'POST', '/connections', { destinationUrl: mode === 'public' ? `${base}/b` : null, mode: 'SCRIPT', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP' });
+    for (const { port } of Object.values(nodes)) {
+      await waitFor('the Exalate nodes', async () => ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok ? true : undefined), 60_000);
+    }
+    const init = await api('a', 'POST', '/connections', { destinationUrl: mode === 'public' ? base('b') : null, mode: 'SCRIPT', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP' });
     await api('b', 'POST', '/invitations/accept', { code: init['invitationCode'], project: 'Development' });
     const connection = String(init['connection'].id);
     await waitFor('the connection', async () => ((await api('a', 'GET', `/connections/${connection}`))['status'] === 'ACTIVE' ? true : undefined), 30_000);
@@ -166,11 +180,12 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
       },
     );
     const trigger = await api('a', 'POST', `/connections/${connection}/triggers`, { query: 'project = ENG', active: false });
-    const cpuOf = () => {
-      // utime + stime of the node process, in clock ticks (100 per second on Linux).
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return (Number(fields[11]) + Number(fields[12])) * 10;
-    };
+    const cpuOf = () =>
+      Object.values(nodes).reduce((sum, { child }) => {
+        // utime + stime of a node process, in clock ticks (100 per second on Linux).
+        const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return sum + (Number(fields[11]) + Number(fields[12])) * 10;
+      }, 0);
     const cpuBefore = cpuOf();
     const callsBeforeJira = jira.faults.calls.length;
     const callsBefore = callsBeforeJira + ado.faults.calls.length;
@@ -193,10 +208,11 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
       }
       for (const [shape, n] of [...histogram].sort((x, y) => y[1] - x[1])) process.stderr.write(`${(n / N).toFixed(2).padStart(7)} per item  ${shape}\n`);
     }
-    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-    const peakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+    const peakRssMb = Math.max(...Object.values(nodes).map(({ child }) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024));
 
-    // Baseline: the fewest calls that copy the same items, with the same parallelism.
+    // Baseline: the fewest calls that copy the same items, with the same parallelism, while the
+    // nodes are stopped (they would otherwise look at the copies' webhooks).
+    await stopNodes();
     const adoSync = new AdoConnector({ organizationUrl: adoUrl, personalAccessToken: 'sync-pat' });
     const baselineStart = Date.now();
     await pool(keys, BASELINE_CONCURRENCY, async (key) => {
@@ -208,8 +224,7 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
 
     return { cpuMsPerItem: cpuMs / N, itemsPerSecond: (N * 1000) / syncMs, p50: percentile(latencies, 50), p95: percentile(latencies, 95), callsPerItem: calls / N, peakRssMb, syncMs, baselineMs };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await stopNodes();
     hook.close();
     await Promise.all([jiraRun.close(), adoRun.close()]);
     rmSync(work, { recursive: true, force: true });

@@ -229,6 +229,14 @@ const MIGRATIONS: Migration[] = [
         )`);
     },
   },
+  {
+    name: '0003_sync_lookups',
+    up: async (sql) => {
+      // Every outgoing run of a new item asks whether an incoming first sync is creating one right
+      // now: answered from the few twins being created, not by reading all of the connection's.
+      await sql.query(`create index twins_creating on twins (connection_id, creating_since) where creating_since is not null`);
+    },
+  },
 ];
 
 function storageFor(sql: Sql): UmzugStorage<Sql> {

@@ -52,6 +52,17 @@ export class SyncEngine {
   private readonly cache = new Map<string, { at: number; value: unknown }>();
   private cacheGeneration = 0;
   private readonly typeCache = new Map<string, { at: number; types: string[] }>();
+  /**
+   * This process's own applies, by connection and local key: whether one is writing the item now
+   * (and the versions its writes were seen at meanwhile), or the version it left the item at. The
+   * tracker's webhooks for the sync's own writes are recognised here without asking the database;
+   * the twin's columns hold the same for other processes.
+   */
+  private readonly ownWrites = new Map<string, OwnWrite>();
+  /** First syncs creating items in this process, per connection, and the creation events held for them. */
+  private readonly ownCreates = new Map<string, { running: number; held: Array<{ event: ItemEvent; at: number }> }>();
+  /** Steps run in this process right away (see `runNow`). */
+  private readonly local = { stopped: false, running: 0, waiting: new Map<string, { name: 'outgoing' | 'incoming'; data: { connectionId: string; key: string } }>(), inFlight: new Set<Promise<void>>() };
   private readonly retry: { baseMs: number; maxMs: number };
 
   constructor(private readonly o: SyncEngineOptions) {
@@ -84,8 +95,9 @@ export class SyncEngine {
   }
 
   /**
-   * Rules are read by every job but change rarely: kept for a second, and dropped at once when this
-   * process changes them (another process's change is seen within the second).
+   * Rules (and, for webhooks, the syncing connections) are read all the time but change rarely:
+   * kept for a second, and dropped at once when this process changes them (another process's change
+   * is seen within the second; a job always reads its connection fresh).
    */
   private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
     const hit = this.cache.get(key);
@@ -116,23 +128,83 @@ export class SyncEngine {
    * the sync's own writes come back as webhooks, and reading the item again would find nothing new.
    */
   async onTrackerChanges(events: ItemEvent[]): Promise<void> {
-    for (const row of await this.syncingConnections()) {
-      let scan = false;
-      for (const event of events) {
-        const twin = await this.repo.twinByLocal(row.id, event.key);
-        if (!twin) scan = true;
-        else if (event.version && twin.local_version && !isNewer(event.version, twin.local_version)) continue;
-        // The sync is writing this item now (likely this very event): the apply decides when it ends.
-        else if (midApply(twin) && (await this.repo.markChangedDuringApply(twin.id, event.version ?? null))) continue;
-        else await this.queue.kick('outgoing', { connectionId: row.id, key: event.key });
+    for (const row of await this.cached('syncing-connections', () => this.syncingConnections())) await this.changesFor(row.id, events);
+  }
+
+  private async changesFor(connectionId: string, events: ItemEvent[]): Promise<void> {
+    let scan = false;
+    for (const event of events) {
+      const own = this.ownWrites.get(ownKey(connectionId, event.key));
+      if (own?.applying) {
+        own.changed.push(event.version ?? null);
+        continue;
       }
-      if (scan) await this.queue.kick('scan', { connectionId: row.id });
+      if (own?.version && event.version && !isNewer(event.version, own.version)) continue;
+      // Likely the item a first sync here is creating, announced before its key is known: the
+      // create claims it when it returns; anything unclaimed is looked at then.
+      const creating = this.ownCreates.get(connectionId);
+      if (!own && event.kind === 'created' && creating) {
+        creating.held.push({ event, at: Date.now() });
+        continue;
+      }
+      const twin = await this.repo.twinByLocal(connectionId, event.key);
+      if (!twin) scan = true;
+      else if (event.version && twin.local_version && !isNewer(event.version, twin.local_version)) continue;
+      // The sync is writing this item now (likely this very event): the apply decides when it ends.
+      else if (midApply(twin) && (await this.repo.markChangedDuringApply(twin.id, event.version ?? null))) continue;
+      else this.runNow('outgoing', { connectionId, key: event.key });
+    }
+    if (scan) await this.queue.kick('scan', { connectionId });
+  }
+
+  /**
+   * The safety net: every connection's triggers and synced items, queried by watermark; and what
+   * the partner sent that no run has taken up for a while (its process stopped mid-way).
+   */
+  async scanAll(): Promise<void> {
+    for (const row of await this.syncingConnections()) {
+      await this.queue.kick('scan', { connectionId: row.id });
+      if (row.status === 'ACTIVE') for (const key of await this.repo.pendingInboxKeys(row.id, STALE_INBOX_MS)) await this.queue.kick('incoming', { connectionId: row.id, key });
     }
   }
 
-  /** The safety net: every connection's triggers and synced items, queried by watermark. */
-  async scanAll(): Promise<void> {
-    for (const row of await this.syncingConnections()) await this.queue.kick('scan', { connectionId: row.id });
+  /**
+   * Runs a step right away in this process, under the lease its queued job would take, instead of
+   * a round trip through the job queue. Only for work whose cause is stored anyway (the inbox; a
+   * tracker change the scans find again), so a crash loses nothing. When many are waiting, or a run
+   * fails unexpectedly, the job queue takes over.
+   */
+  private runNow(name: 'outgoing' | 'incoming', data: { connectionId: string; key: string }): void {
+    const id = `${name}:${data.connectionId}:${data.key}`;
+    // Stopping: what was asked for is stored, and the next start (or the sweep) takes it up.
+    if (this.local.stopped || this.local.waiting.has(id)) return;
+    if (this.local.waiting.size >= LOCAL_WAITING_MAX) {
+      void this.queue.kick(name, data).catch((error: unknown) => this.o.logger.warn({ err: error, ...data }, 'could not queue sync work; the next scan will find it'));
+      return;
+    }
+    this.local.waiting.set(id, { name, data });
+    this.drainLocal();
+  }
+
+  private drainLocal(): void {
+    while (this.local.running < LOCAL_CONCURRENCY && this.local.waiting.size) {
+      const [id, { name, data }] = this.local.waiting.entries().next().value!;
+      this.local.waiting.delete(id);
+      this.local.running += 1;
+      const handler = name === 'outgoing' ? () => this.outgoing(data.connectionId, data.key) : () => this.incoming(data.connectionId, data.key);
+      const run = this.queue
+        .runExclusive(name, data, handler)
+        .catch(async (error: unknown) => {
+          this.o.logger.warn({ err: error, ...data, step: name }, 'sync step failed unexpectedly; the job queue will retry it');
+          await this.queue.kick(name, data, this.backoff(1, null, 60_000)).catch(() => undefined);
+        })
+        .finally(() => {
+          this.local.running -= 1;
+          this.local.inFlight.delete(run);
+          this.drainLocal();
+        });
+      this.local.inFlight.add(run);
+    }
   }
 
   /**
@@ -205,30 +277,35 @@ export class SyncEngine {
 
   // ---- outgoing
 
-  /** "Sync now" for one local item, whatever the triggers say. */
-  async syncNow(row: ConnectionRow, key: string): Promise<void> {
-    const twin = await this.repo.twinByLocal(row.id, key);
-    if (twin && twin.status === 'FAILED') await this.repo.updateTwin(twin.id, { status: 'PENDING', error: null, attempts: 0 });
-    // An item unsynced before starts over as a new pair, but only when asked by name.
-    if (!twin && (await this.repo.wasUnsynced(row.id, key))) await this.repo.requestResync(row.id, key);
-    await this.queue.kick('outgoing', { connectionId: row.id, key });
+  /**
+   * "Sync now" for local items, whatever the triggers say (one, or all a bulk sync found): a
+   * quarantined item is tried again, and one unsynced before starts over as a new pair, since it
+   * was asked for by name.
+   */
+  async syncNow(row: ConnectionRow, keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 500) {
+      const chunk = keys.slice(i, i + 500);
+      await this.repo.prepareSyncNow(row.id, chunk);
+      await this.queue.kickMany('outgoing', chunk.map((key) => ({ connectionId: row.id, key })));
+    }
   }
 
   private async outgoing(connectionId: string, key: string): Promise<void> {
     const row = await this.liveConnection(connectionId);
     if (!row || (row.status !== 'ACTIVE' && row.status !== 'DEACTIVATED')) return;
-    let twin = await this.repo.twinByLocal(connectionId, key);
+    const state = await this.repo.outgoingState(connectionId, key);
+    let twin = state.twin;
     if (twin?.status === 'FAILED' && twin.error?.direction === 'outgoing') return;
     // The sync's own writes must not go back out. While the incoming side is writing this item,
     // note that it changed: the apply looks again when it has set the item's baseline.
     if (twin && midApply(twin) && (await this.repo.markChangedDuringApply(twin.id, null))) return;
     // An incoming first sync may be creating this very item and not know its key yet: wait for it.
-    if (!twin && (await this.repo.creationInFlight(connectionId))) {
+    if (!twin && state.creationInFlight) {
       await this.queue.kick('outgoing', { connectionId, key }, 500);
       return;
     }
     // Unsynced items stay unsynced, whatever the triggers match, until "sync now" asks for them.
-    if (!twin && (await this.repo.wasUnsynced(connectionId, key)) && !(await this.repo.takeResyncRequest(connectionId, key))) return;
+    if (!twin && state.wasUnsynced && !(await this.repo.takeResyncRequest(connectionId, key))) return;
     try {
       const item = await this.o.connector.getItem(key);
       if (!item) return;
@@ -242,17 +319,18 @@ export class SyncEngine {
       }
       await this.o.db.transaction(async (tx) => {
         const repo = this.repo.with(tx);
-        if (!twin) twin = await repo.insertTwin({ connectionId, localKey: item.key, localProject: item.project, localUrl: item.url });
-        await repo.updateTwin(twin.id, {
+        const sent = {
           last_sent_hash: hash,
           last_sent_replica: replica,
           local_project: item.project,
           local_version: versionOf(item),
           local_updated: item.updated,
-          ...(twin.remote_key ? { last_sync_at: new Date() } : {}),
+          ...(twin?.remote_key ? { last_sync_at: new Date() } : {}),
           // An outgoing failure is over; an incoming one (quarantine) stays until it is retried.
-          ...(twin.error?.direction === 'outgoing' ? { status: twin.remote_key ? 'SYNCED' : 'PENDING', error: null, attempts: 0 } : {}),
-        });
+          ...(twin?.error?.direction === 'outgoing' ? { status: twin.remote_key ? ('SYNCED' as const) : ('PENDING' as const), error: null, attempts: 0 } : {}),
+        };
+        if (twin) await repo.updateTwin(twin.id, sent);
+        else twin = await repo.insertTwin({ connectionId, localKey: item.key, localUrl: item.url }, sent);
         await repo.enqueue(connectionId, { id: randomUUID(), kind: 'replica', itemKey: item.key, payload: { replica, twinKey: twin.remote_key } });
         await repo.addHistory(connectionId, twin.id, 'outgoing', 'SENT', null);
       });
@@ -262,9 +340,9 @@ export class SyncEngine {
     }
   }
 
-  private async outgoingReplica(row: ConnectionRow, item: TrackerItem, twin: TwinRow | null): Promise<Replica> {
+  private async outgoingReplica(row: ConnectionRow, item: TrackerItem, twin: TwinRow | null, knownWritten?: WrittenBySync): Promise<Replica> {
     const rules = await this.rulesFor(row);
-    const written = twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] };
+    const written = knownWritten ?? (twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] });
     const out = this.o.runner.runOutgoing(rules.outgoing, { issue: toScriptItem(item, mirroredIds(written), 'outgoing'), previous: twin?.last_sent_replica ?? null, firstSync: !twin?.last_sent_hash }, await this.host(item.project));
     if (!out.ok) throw scriptFailure(out.error);
     for (const line of out.logs) this.o.logger.info({ connectionId: row.id, item: item.key, script: 'outgoing' }, `debug.log: ${line}`);
@@ -305,9 +383,12 @@ export class SyncEngine {
     })();
   }
 
-  /** Waits for deliveries under way (the node is stopping). */
+  /** Waits for deliveries and runs under way (the node is stopping); what waits stays stored. */
   async stop(): Promise<void> {
+    this.local.stopped = true;
+    this.local.waiting.clear();
     await Promise.allSettled([...this.pumps.values()].map((p) => p.done));
+    await Promise.allSettled([...this.local.inFlight]);
   }
 
   private partnerReachable(row: ConnectionRow): boolean {
@@ -402,15 +483,12 @@ export class SyncEngine {
       const repo = this.repo.with(tx);
       const stored = await repo.receive(row.id, events);
       for (const e of stored) {
-        if (e.kind !== 'ack') continue;
-        const twin = await repo.twinByLocal(row.id, e.itemKey);
         const payload = e.payload as { key?: string; url?: string };
-        if (twin && payload.key) await repo.updateTwin(twin.id, { remote_key: payload.key, remote_url: payload.url ?? null, ...(twin.status === 'PENDING' && !twin.error ? { status: 'SYNCED', last_sync_at: new Date() } : {}) });
-        await repo.markEventApplied(row.id, e.id);
+        if (e.kind === 'ack' && payload.key) await repo.pairFromAck(row.id, e.itemKey, payload.key, payload.url ?? null);
       }
       return stored;
     });
-    for (const key of new Set(fresh.filter((e) => e.kind !== 'ack').map((e) => e.itemKey))) await this.queue.kick('incoming', { connectionId: row.id, key });
+    for (const key of new Set(fresh.filter((e) => e.kind !== 'ack').map((e) => e.itemKey))) this.runNow('incoming', { connectionId: row.id, key });
   }
 
   async saveBlob(row: ConnectionRow, itemKey: string, attachmentId: string, sha256: string, content: Buffer): Promise<void> {
@@ -503,22 +581,43 @@ export class SyncEngine {
     for (const line of out.logs) this.o.logger.info({ connectionId: row.id, item: replica.key, script: 'incoming' }, `debug.log: ${line}`);
     const desired = out.value;
 
-    if (!twin) twin = await this.repo.insertTwin({ connectionId: row.id, remoteKey: replica.key, remoteUrl: replica.url ?? null });
     // An apply that never finished (the node stopped mid-way) may have written some of its changes:
     // this time, what is already there is recognised instead of written twice.
-    const recovering = twin.applying_since !== null;
+    const recovering = Boolean(twin?.applying_since);
     if (recovering) this.o.logger.warn({ connectionId: row.id, item: replica.key }, 'an earlier apply of this item was interrupted; recognising what it already wrote');
-    await this.repo.updateTwin(twin.id, { applying_since: new Date() });
+    // Marked before any write. creating_since stays until the whole first sync is done: the new
+    // item's own change events wait for it.
+    const interruptedCreate = firstSync ? (twin?.creating_since ?? null) : null;
+    const marks = { applying_since: new Date(), ...(firstSync ? { creating_since: interruptedCreate ?? new Date() } : {}) };
+    if (!twin) twin = await this.repo.insertTwin({ connectionId: row.id, remoteKey: replica.key, remoteUrl: replica.url ?? null }, marks);
+    else await this.repo.updateTwin(twin.id, marks);
+    if (twin.local_key) this.beginOwnWrite(row.id, twin.local_key);
+    const plan: ApplyPlan = { row, twin, current, desired, written, replica, firstSync, recovering, interruptedCreate, project };
+    try {
+      return await this.write(plan);
+    } catch (error) {
+      this.endOwnWrite(row.id, plan.twin.local_key, null);
+      throw error;
+    }
+  }
+
+  /** The apply's writes to the tracker, each recorded as it is made, then the no-echo baseline. */
+  private async write(plan: ApplyPlan): Promise<{ twin: TwinRow; item: TrackerItem; created: boolean }> {
+    const { row, desired, written, replica, firstSync, recovering, interruptedCreate, project } = plan;
+    const connector = this.o.connector;
+    let { twin, current } = plan;
     if (firstSync) {
-      const since = twin.creating_since ?? new Date();
-      let ref = twin.creating_since ? await this.findInterruptedCreate(row.id, project, desired, twin.creating_since) : null;
-      if (!ref) {
-        // creating_since stays until the whole first sync is done: the new item's own change events wait for it.
-        await this.repo.updateTwin(twin.id, { creating_since: since });
-        ref = await connector.createItem(this.newItem(desired, project));
+      let ref: ItemRef | null = null;
+      this.createStarted(row.id);
+      try {
+        ref = interruptedCreate ? await this.findInterruptedCreate(row.id, project, desired, interruptedCreate) : null;
+        ref ??= await connector.createItem(this.newItem(desired, project));
+        this.beginOwnWrite(row.id, ref.key);
+      } finally {
+        this.createEnded(row.id, ref?.key ?? null);
       }
-      await this.repo.updateTwin(twin.id, { local_key: ref.key, local_url: ref.url, local_project: project, creating_since: since });
-      twin = { ...twin, local_key: ref.key, local_url: ref.url, local_project: project };
+      await this.repo.updateTwin(twin.id, { local_key: ref.key, local_url: ref.url, local_project: project });
+      twin = plan.twin = { ...twin, local_key: ref.key, local_url: ref.url, local_project: project };
       // A fresh item has no comments or attachments yet; one found after a crash is read as it is.
       current = recovering ? await connector.getItem(ref.key) : { ...emptyItem(project, desired), ...ref };
       if (!current) throw new ConnectorError('UNAVAILABLE', `${ref.key} was created but cannot be read back yet`, { tracker: connector.trackerType });
@@ -531,6 +630,11 @@ export class SyncEngine {
 
     // Comments: add the partner's new ones, update the ones it edited; each exactly once.
     const commentTwins = new Map(written.comments.map((c) => [c.remote_comment_id, c]));
+    // What the sync has written for this pair once this apply is done (for the baseline below).
+    const nowWritten: WrittenBySync = { comments: [...written.comments], attachments: [...written.attachments] };
+    const noteComment = (remoteId: string, localId: string, hash: string) => {
+      nowWritten.comments = [...nowWritten.comments.filter((w) => w.remote_comment_id !== remoteId), { remote_comment_id: remoteId, local_comment_id: localId, remote_hash: hash }];
+    };
     for (const c of desired.comments ?? []) {
       if (!c.remoteId) continue;
       const hash = hashOf(c.body);
@@ -541,9 +645,11 @@ export class SyncEngine {
         const already = recovering ? this.unclaimed(current!.comments, commentTwins, (local) => plainText(local.body) === plainText(body)) : null;
         const localId = already?.id ?? (await connector.addComment(localKey, body)).id;
         await this.repo.saveCommentTwin(twin.id, c.remoteId, localId, hash);
+        noteComment(c.remoteId, localId, hash);
       } else if (known.remote_hash !== hash) {
         await connector.updateComment(localKey, known.local_comment_id, body);
         await this.repo.saveCommentTwin(twin.id, c.remoteId, known.local_comment_id, hash);
+        noteComment(c.remoteId, known.local_comment_id, hash);
       }
     }
 
@@ -557,6 +663,7 @@ export class SyncEngine {
       if (already) {
         claimedAttachments.add(already.id);
         await this.repo.saveAttachmentTwin(twin.id, a.remoteId, already.id, bytes.sha256);
+        nowWritten.attachments.push({ remote_attachment_id: a.remoteId, local_attachment_id: already.id, sha256: bytes.sha256 });
         continue;
       }
       const uploaded = await connector.uploadAttachment(localKey, { filename: a.filename, mimeType: a.mimeType ?? null, content: bytes.content });
@@ -564,13 +671,14 @@ export class SyncEngine {
         throw new ConnectorError('UNAVAILABLE', `the tracker stored different bytes for ${a.filename} than were sent`, { tracker: connector.trackerType });
       }
       await this.repo.saveAttachmentTwin(twin.id, a.remoteId, uploaded.id, bytes.sha256);
+      nowWritten.attachments.push({ remote_attachment_id: a.remoteId, local_attachment_id: uploaded.id, sha256: bytes.sha256 });
       await this.repo.dropBlob(row.id, replica.key, a.remoteId);
     }
 
     this.o.logger.debug({ connectionId: row.id, item: replica.key, localKey, created: firstSync }, 'incoming replica applied');
     // What this item now looks like going out is what the partner already has: no echo.
     const after = (await connector.getItem(localKey)) ?? current!;
-    const baseline = await this.outgoingReplica(row, after, twin).catch(() => null);
+    const baseline = await this.outgoingReplica(row, after, twin, nowWritten).catch(() => null);
     const changedMeanwhile = await this.repo.finishApply(twin.id, {
       status: 'SYNCED',
       error: null,
@@ -587,7 +695,8 @@ export class SyncEngine {
     // Something changed here while the apply was writing: look at it now, against the new baseline,
     // unless the baseline was read at or after every version the changes named (the sync's own writes).
     const baselineVersion = versionOf(after);
-    if (changedMeanwhile.some((v) => v === null || isNewer(v, baselineVersion))) await this.queue.kick('outgoing', { connectionId: row.id, key: localKey });
+    changedMeanwhile.push(...this.endOwnWrite(row.id, localKey, baselineVersion));
+    if (changedMeanwhile.some((v) => v === null || isNewer(v, baselineVersion))) this.runNow('outgoing', { connectionId: row.id, key: localKey });
     return { twin, item: after, created: firstSync };
   }
 
@@ -731,6 +840,56 @@ export class SyncEngine {
 
   // ---- helpers
 
+  /** This process starts writing the item: its change events now only note their versions. */
+  private beginOwnWrite(connectionId: string, localKey: string): void {
+    const key = ownKey(connectionId, localKey);
+    const was = this.ownWrites.get(key);
+    this.ownWrites.delete(key);
+    this.ownWrites.set(key, { applying: true, version: was?.version ?? null, changed: was?.changed ?? [] });
+    // Only recent items matter; the twin's columns remember the rest.
+    if (this.ownWrites.size > OWN_WRITES_KEPT) this.ownWrites.delete(this.ownWrites.keys().next().value!);
+  }
+
+  private createStarted(connectionId: string): void {
+    const creating = this.ownCreates.get(connectionId) ?? { running: 0, held: [] };
+    creating.running += 1;
+    this.ownCreates.set(connectionId, creating);
+  }
+
+  /**
+   * A create returned `key` (null: it failed): its own creation event is noted with the write. The
+   * other held events go the usual way once no create is left, or after a second (a create that
+   * returns late has had its event looked at like anyone's).
+   */
+  private createEnded(connectionId: string, key: string | null): void {
+    const creating = this.ownCreates.get(connectionId);
+    if (!creating) return;
+    creating.running -= 1;
+    const own = key ? this.ownWrites.get(ownKey(connectionId, key)) : undefined;
+    const release: ItemEvent[] = [];
+    creating.held = creating.held.filter(({ event, at }) => {
+      if (own && event.key === key) own.changed.push(event.version ?? null);
+      else if (creating.running === 0 || Date.now() - at > 1_000) release.push(event);
+      else return true;
+      return false;
+    });
+    if (creating.running === 0) this.ownCreates.delete(connectionId);
+    if (release.length) void this.changesFor(connectionId, release).catch((error: unknown) => this.o.logger.warn({ err: error, connectionId }, 'could not look at changed items; the next scan will'));
+  }
+
+  /**
+   * The write is over, leaving the item at `version` (null: it failed, and the next apply takes up
+   * what was noted). Returns the versions noted meanwhile, now cleared.
+   */
+  private endOwnWrite(connectionId: string, localKey: string | null, version: string | null): Array<string | null> {
+    const own = localKey ? this.ownWrites.get(ownKey(connectionId, localKey)) : undefined;
+    if (!own) return [];
+    own.applying = false;
+    if (version === null) return [];
+    own.version = version;
+    return own.changed.splice(0);
+  }
+
   /** The comments and attachments the sync wrote for this pair. */
   private async writtenFor(twinId: string): Promise<WrittenBySync> {
     const [comments, attachments] = await Promise.all([this.repo.commentTwins(twinId), this.repo.attachmentTwins(twinId)]);
@@ -759,6 +918,38 @@ export class SyncEngine {
 }
 
 const plainText = (t: RichText): string => String(convertText(t, 'plain').value).replace(/\s+/g, ' ').trim();
+
+/** Steps run right away in this process at once, and how many may wait for that (then the job queue takes them). */
+const LOCAL_CONCURRENCY = 16;
+const LOCAL_WAITING_MAX = 2_000;
+/** Inbox events no run has taken up for this long are queued again (the process taking them stopped). */
+const STALE_INBOX_MS = 60_000;
+
+/** How many items' own-write records a process keeps (most recent first out last). */
+const OWN_WRITES_KEPT = 10_000;
+
+interface OwnWrite {
+  applying: boolean;
+  /** The version the last finished apply left the item at. */
+  version: string | null;
+  /** Versions (null: unknown) the item's change events named while an apply wrote it. */
+  changed: Array<string | null>;
+}
+
+const ownKey = (connectionId: string, localKey: string): string => `${connectionId}:${localKey}`;
+
+interface ApplyPlan {
+  row: ConnectionRow;
+  twin: TwinRow;
+  current: TrackerItem | null;
+  desired: ScriptItem;
+  written: WrittenBySync;
+  replica: Replica;
+  firstSync: boolean;
+  recovering: boolean;
+  interruptedCreate: Date | null;
+  project: string;
+}
 
 interface WrittenBySync {
   comments: Awaited<ReturnType<SyncRepository['commentTwins']>>;

@@ -107,6 +107,15 @@ export class SyncQueue {
     else setTimeout(wake, delayMs + 10).unref();
   }
 
+  /** `kick` for many keys at once: one insert (a bulk sync asks for thousands). */
+  async kickMany(name: JobName, data: JobData[]): Promise<void> {
+    for (let i = 0; i < data.length; i += 500) {
+      const chunk = data.slice(i, i + 500);
+      await this.boss.insert(chunk.map((d) => ({ name: JOBS[name], data: d, singletonKey: singletonKeyOf(d) })));
+    }
+    if (data.length) for (const id of this.workers.get(name) ?? []) this.boss.notifyWorker(id);
+  }
+
   /** Claims a lease (named like a job's: `{queue}:{connectionId}:{key}`); false while someone else holds it. */
   async tryLease(lease: string): Promise<boolean> {
     const claimed = await this.db.query(

@@ -82,9 +82,10 @@ export type TwinChanges = Partial<Omit<TwinRow, 'id' | 'connection_id' | 'create
 const JSONB_COLUMNS = new Set(['error', 'last_sent_replica', 'last_received_replica']);
 
 /** `column = $n` for each change (column names come from TwinRow's keys, never from input). */
-function twinAssignments(set: TwinChanges, firstParam: number): { assignments: string[]; values: unknown[] } {
+function twinAssignments(set: TwinChanges, firstParam: number): { columns: string[]; assignments: string[]; values: unknown[] } {
   const entries = Object.entries(set);
   return {
+    columns: entries.map(([column]) => column),
     assignments: entries.map(([column], i) => `${column} = $${i + firstParam}`),
     values: entries.map(([column, v]) => (JSONB_COLUMNS.has(column) && v !== null ? JSON.stringify(v) : v)),
   };
@@ -204,10 +205,16 @@ export class SyncRepository {
     );
   }
 
-  async insertTwin(t: { connectionId: string; localKey?: string | null; localProject?: string | null; localUrl?: string | null; remoteKey?: string | null; remoteUrl?: string | null }): Promise<TwinRow> {
+  /** A new twin; `set` fills more of its columns in the same statement. */
+  async insertTwin(
+    t: { connectionId: string; localKey?: string | null; localProject?: string | null; localUrl?: string | null; remoteKey?: string | null; remoteUrl?: string | null },
+    set: TwinChanges = {},
+  ): Promise<TwinRow> {
+    const columns = { local_key: t.localKey ?? null, local_project: t.localProject ?? null, local_url: t.localUrl ?? null, remote_key: t.remoteKey ?? null, remote_url: t.remoteUrl ?? null, ...set };
+    const { columns: names, values } = twinAssignments(columns, 2);
     const rows = await this.sql.query<TwinRow>(
-      `insert into twins (connection_id, local_key, local_project, local_url, remote_key, remote_url) values ($1, $2, $3, $4, $5, $6) returning *`,
-      [t.connectionId, t.localKey ?? null, t.localProject ?? null, t.localUrl ?? null, t.remoteKey ?? null, t.remoteUrl ?? null],
+      `insert into twins (connection_id, ${names.join(', ')}) values ($1, ${names.map((_, i) => `$${i + 2}`).join(', ')}) returning *`,
+      [t.connectionId, ...values],
     );
     return rows[0]!;
   }
@@ -234,12 +241,35 @@ export class SyncRepository {
     return rows.map((r) => r.local_key);
   }
 
-  async wasUnsynced(connectionId: string, localKey: string): Promise<boolean> {
-    return (await this.sql.query(`select 1 from twins where connection_id = $1 and local_key = $2 and status = 'UNSYNCED' limit 1`, [connectionId, localKey])).length > 0;
+  /**
+   * What an outgoing run needs to know before it reads the item, in one statement: its live twin,
+   * whether it was unsynced before, and whether an incoming first sync is creating an item now.
+   */
+  async outgoingState(connectionId: string, localKey: string): Promise<{ twin: TwinRow | null; wasUnsynced: boolean; creationInFlight: boolean }> {
+    const rows = await this.sql.query<TwinRow & { was_unsynced: boolean; creation_in_flight: boolean }>(
+      `select t.*,
+         exists(select 1 from twins u where u.connection_id = $1 and u.local_key = $2 and u.status = 'UNSYNCED') as was_unsynced,
+         exists(select 1 from twins c where c.connection_id = $1 and c.creating_since > now() - interval '2 minutes') as creation_in_flight
+       from (select 1) as one left join twins t on t.connection_id = $1 and t.local_key = $2 and t.${LIVE}`,
+      [connectionId, localKey],
+    );
+    const { was_unsynced: wasUnsynced, creation_in_flight: creationInFlight, ...twin } = rows[0]!;
+    return { twin: twin.id === null ? null : twin, wasUnsynced, creationInFlight };
   }
 
-  async requestResync(connectionId: string, localKey: string): Promise<void> {
-    await this.sql.query(`insert into resync_requests (connection_id, local_key) values ($1, $2) on conflict do nothing`, [connectionId, localKey]);
+  /** Before "sync now" of these items: quarantined ones are released, unsynced ones may pair again. */
+  async prepareSyncNow(connectionId: string, localKeys: string[]): Promise<void> {
+    await this.sql.query(
+      `with released as (
+         update twins set status = 'PENDING', error = null, attempts = 0, updated_at = now()
+         where connection_id = $1 and local_key = any($2::text[]) and status = 'FAILED')
+       insert into resync_requests (connection_id, local_key)
+       select distinct u.connection_id, u.local_key from twins u
+       where u.connection_id = $1 and u.local_key = any($2::text[]) and u.status = 'UNSYNCED'
+         and not exists (select 1 from twins l where l.connection_id = $1 and l.local_key = u.local_key and l.${LIVE})
+       on conflict do nothing`,
+      [connectionId, localKeys],
+    );
   }
 
   async takeResyncRequest(connectionId: string, localKey: string): Promise<boolean> {
@@ -269,12 +299,6 @@ export class SyncRepository {
       [id, ...values],
     );
     return rows[0]?.changed ?? [];
-  }
-
-  /** An incoming first sync is creating an item in this connection right now. */
-  async creationInFlight(connectionId: string): Promise<boolean> {
-    const rows = await this.sql.query(`select 1 from twins where connection_id = $1 and creating_since > now() - interval '2 minutes' limit 1`, [connectionId]);
-    return rows.length > 0;
   }
 
   async twinCounts(connectionId: string): Promise<Record<TwinStatus, number>> {
@@ -334,25 +358,50 @@ export class SyncRepository {
     await this.sql.query(`update outbox set delivered_at = now() where connection_id = $1 and seq <= $2 and delivered_at is null`, [connectionId, upToSeq]);
   }
 
-  /** Stores what the partner sent; returns the events not seen before. */
+  /**
+   * Stores what the partner sent, in one statement; returns the events not seen before.
+   * Acknowledgements are taken in at once (`pairFromAck`), so they are stored as applied.
+   */
   async receive(connectionId: string, events: SyncEvent[]): Promise<SyncEvent[]> {
-    const fresh: SyncEvent[] = [];
-    for (const e of events) {
-      const rows = await this.sql.query(
-        `insert into inbox (connection_id, event_id, seq, kind, item_key, payload) values ($1, $2, $3, $4, $5, $6) on conflict do nothing returning event_id`,
-        [connectionId, e.id, e.seq, e.kind, e.itemKey, JSON.stringify(e.payload)],
-      );
-      if (rows.length) fresh.push(e);
-    }
-    return fresh;
+    if (!events.length) return [];
+    const rows = await this.sql.query<{ event_id: string }>(
+      `insert into inbox (connection_id, event_id, seq, kind, item_key, payload, applied_at)
+       select $1, e.id, e.seq, e.kind, e."itemKey", e.payload, case when e.kind = 'ack' then now() end
+       from jsonb_to_recordset($2::jsonb) as e (id uuid, seq bigint, kind text, "itemKey" text, payload jsonb)
+       on conflict do nothing returning event_id`,
+      [connectionId, JSON.stringify(events)],
+    );
+    const stored = new Set(rows.map((r) => r.event_id));
+    return events.filter((e) => stored.has(e.id));
+  }
+
+  /** The partner's acknowledgement: our item `localKey` is its `remoteKey`; a first sync is done. */
+  async pairFromAck(connectionId: string, localKey: string, remoteKey: string, remoteUrl: string | null): Promise<void> {
+    await this.sql.query(
+      `update twins set remote_key = $3, remote_url = $4,
+         last_sync_at = case when status = 'PENDING' and error is null then now() else last_sync_at end,
+         status = case when status = 'PENDING' and error is null then 'SYNCED' else status end,
+         updated_at = now()
+       where connection_id = $1 and local_key = $2 and ${LIVE}`,
+      [connectionId, localKey, remoteKey, remoteUrl],
+    );
   }
 
   async pendingInbox(connectionId: string, itemKey: string): Promise<InboxRow[]> {
     return this.sql.query<InboxRow>(`select * from inbox where connection_id = $1 and item_key = $2 and applied_at is null and kind <> 'ack' order by seq`, [connectionId, itemKey]);
   }
 
-  async pendingInboxKeys(connectionId: string): Promise<string[]> {
-    const rows = await this.sql.query<{ item_key: string }>(`select distinct item_key from inbox where connection_id = $1 and applied_at is null and kind <> 'ack'`, [connectionId]);
+  /**
+   * Items with events not applied yet (received more than `olderThanMs` ago, when given), except
+   * those quarantined on their way in: they wait for the admin's retry.
+   */
+  async pendingInboxKeys(connectionId: string, olderThanMs = 0): Promise<string[]> {
+    const rows = await this.sql.query<{ item_key: string }>(
+      `select distinct i.item_key from inbox i
+       where i.connection_id = $1 and i.applied_at is null and i.kind <> 'ack' and i.received_at <= now() - ($2::text || ' milliseconds')::interval
+         and not exists (select 1 from twins t where t.connection_id = $1 and t.remote_key = i.item_key and t.${LIVE} and t.status = 'FAILED' and t.error->>'direction' = 'incoming')`,
+      [connectionId, String(olderThanMs)],
+    );
     return rows.map((r) => r.item_key);
   }
 
@@ -362,10 +411,6 @@ export class SyncRepository {
 
   async markApplied(connectionId: string, itemKey: string, upToSeq: string): Promise<void> {
     await this.sql.query(`update inbox set applied_at = now() where connection_id = $1 and item_key = $2 and seq <= $3 and applied_at is null and kind <> 'ack'`, [connectionId, itemKey, upToSeq]);
-  }
-
-  async markEventApplied(connectionId: string, eventId: string): Promise<void> {
-    await this.sql.query(`update inbox set applied_at = now() where connection_id = $1 and event_id = $2`, [connectionId, eventId]);
   }
 
   async highestReceivedSeq(connectionId: string): Promise<number> {

@@ -167,7 +167,7 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
     });
     const id = randomUUID();
     await repo.insertBulkSync(id, row.id, trigger.id, keys);
-    for (const key of keys) await engine.syncNow(row, key);
+    await engine.syncNow(row, keys);
     res.status(202).json(await bulkView(row.id, id));
   });
 
@@ -187,7 +187,7 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
     const { key } = parse(SyncNowRequestSchema, req.body);
     const item = await trackerCall('Sync now', () => o.connector.getItem(key));
     if (!item) throw new AppError('ITEM_NOT_FOUND', `There is no item ${key} in the tracker (or the sync user may not see it).`);
-    await engine.syncNow(row, item.key);
+    await engine.syncNow(row, [item.key]);
     res.status(202).json({ key: item.key });
   });
 

@@ -41,6 +41,11 @@ export interface ServerConfig {
   /** Backoff of a failed item: first delay and upper bound. */
   retryBaseMs: number;
   retryMaxMs: number;
+  /**
+   * How long the partner's events may wait in the inbox before another run takes them up (the
+   * process that received them stopped before applying them).
+   */
+  staleInboxMs: number;
   nodes: NodeConfig[];
 }
 
@@ -100,6 +105,7 @@ export function serverConfigFromEnv(env: NodeJS.ProcessEnv, nodes: NodeConfig[])
     refreshIntervalMs: num('EXALATE_REFRESH_INTERVAL_MS', 300_000),
     retryBaseMs: num('EXALATE_RETRY_BASE_MS', 1_000),
     retryMaxMs: num('EXALATE_RETRY_MAX_MS', 300_000),
+    staleInboxMs: num('EXALATE_STALE_INBOX_MS', 60_000),
     nodes,
   };
 }

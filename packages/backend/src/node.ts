@@ -27,7 +27,7 @@ export const EXALATE_VERSION = '0.1.0';
 
 type NodeSettings = { publicUrl: string } & Pick<
   ServerConfig,
-  'addressPolicy' | 'invitationTtlMs' | 'pollIntervalMs' | 'longPollMs' | 'peerTimeoutMs' | 'scanIntervalMs' | 'refreshIntervalMs' | 'retryBaseMs' | 'retryMaxMs'
+  'addressPolicy' | 'invitationTtlMs' | 'pollIntervalMs' | 'longPollMs' | 'peerTimeoutMs' | 'scanIntervalMs' | 'refreshIntervalMs' | 'retryBaseMs' | 'retryMaxMs' | 'staleInboxMs'
 >;
 
 export interface NodeOptions {
@@ -55,7 +55,8 @@ export class ExalateNode {
   private timers: NodeJS.Timeout[] = [];
   private info!: NodeInfo;
   private readonly connector: TrackerConnector;
-  private readonly engine: SyncEngine;
+  /** The node's sync pipeline. */
+  readonly engine: SyncEngine;
   private readonly subscription: TrackerSubscription;
   private queue: SyncQueue | null = null;
 
@@ -116,6 +117,7 @@ export class ExalateNode {
       notifyPartner: (id) => this.hub.notify(id),
       logger: o.logger,
       retry: { baseMs: o.settings.retryBaseMs, maxMs: o.settings.retryMaxMs },
+      staleInboxMs: o.settings.staleInboxMs,
     });
     this.subscription = new TrackerSubscription(o.db, connector, `${o.settings.publicUrl}/nodes/${o.config.id}/api/v1/tracker-events`, o.logger);
     this.router = Router();
@@ -204,6 +206,7 @@ export class ExalateNode {
         this.lastScan = Date.now();
         await this.engine.scanAll();
       }
+      await this.engine.sweepInbox();
     };
     every(this.o.settings.scanIntervalMs, scan);
     void this.engine.resume().catch((error: unknown) => this.o.logger.error({ err: error }, 'could not resume the sync'));

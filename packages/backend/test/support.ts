@@ -107,6 +107,7 @@ export async function startTestServer(backend: Backend, nodeConfigs: Array<NodeC
     refreshIntervalMs: 1_000,
     retryBaseMs: 100,
     retryMaxMs: 2_000,
+    staleInboxMs: 60_000,
     nodes,
     ...overrides,
   };

@@ -54,6 +54,18 @@ it('rides out a destination tracker that answers 429 and then 500 for a while', 
   expect((await p.api('b').get(`/connections/${p.connectionId}/items/${made.key}`)).body).toMatchObject({ status: 'SYNCED', error: null });
 }, 120_000);
 
+it('applies what the partner sent even when the run that received it never ran (the sweep)', async () => {
+  const p = await pair('pglite', 'jira', 'ado', { server: { staleInboxMs: 3_000 } });
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Before the stop' });
+  const twin = await p.twinOf('a', made.key);
+  // Node b's own runs stop, as when its process ends right after storing what arrived; the job
+  // queue (another process, or this one after a restart) is still there.
+  await p.server('b').server.nodes.get('b')!.engine.stop();
+  await p.a.human.updateItem(made.key, { summary: 'After the stop' });
+  await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/queue`)).body.inbox).toBeGreaterThan(0), 20_000);
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.summary).toBe('After the stop'), 30_000);
+}, 90_000);
+
 describe.each([
   ['public', false],
   ['private', true],

@@ -27,6 +27,8 @@ export interface SyncEngineOptions {
   logger: Logger;
   /** Backoff bounds; tests shorten them. */
   retry?: { baseMs: number; maxMs: number };
+  /** Inbox events older than this that no run has applied are queued again (default a minute). */
+  staleInboxMs?: number;
 }
 
 /** A failure that retrying will not fix: the item is quarantined until the admin retries it. */
@@ -157,14 +159,19 @@ export class SyncEngine {
     if (scan) await this.queue.kick('scan', { connectionId });
   }
 
-  /**
-   * The safety net: every connection's triggers and synced items, queried by watermark; and what
-   * the partner sent that no run has taken up for a while (its process stopped mid-way).
-   */
+  /** The safety net: every connection's triggers and synced items, queried by watermark. */
   async scanAll(): Promise<void> {
+    for (const row of await this.syncingConnections()) await this.queue.kick('scan', { connectionId: row.id });
+  }
+
+  /**
+   * What the partner sent and no run has applied for a while: the process that received it
+   * stopped before its run (see `runNow`). Queued again; a job already waiting absorbs it.
+   */
+  async sweepInbox(): Promise<void> {
     for (const row of await this.syncingConnections()) {
-      await this.queue.kick('scan', { connectionId: row.id });
-      if (row.status === 'ACTIVE') for (const key of await this.repo.pendingInboxKeys(row.id, STALE_INBOX_MS)) await this.queue.kick('incoming', { connectionId: row.id, key });
+      if (row.status !== 'ACTIVE') continue;
+      for (const key of await this.repo.pendingInboxKeys(row.id, this.o.staleInboxMs ?? 60_000)) await this.queue.kick('incoming', { connectionId: row.id, key });
     }
   }
 
@@ -922,8 +929,6 @@ const plainText = (t: RichText): string => String(convertText(t, 'plain').value)
 /** Steps run right away in this process at once, and how many may wait for that (then the job queue takes them). */
 const LOCAL_CONCURRENCY = 16;
 const LOCAL_WAITING_MAX = 2_000;
-/** Inbox events no run has taken up for this long are queued again (the process taking them stopped). */
-const STALE_INBOX_MS = 60_000;
 
 /** How many items' own-write records a process keeps (most recent first out last). */
 const OWN_WRITES_KEPT = 10_000;

@@ -169,7 +169,7 @@ export class SyncEngine {
    * stopped before its run (see `runNow`). Queued again; a job already waiting absorbs it.
    */
   async sweepInbox(): Promise<void> {
-    for (const row of await this.cached('syncing-connections', () => this.syncingConnections())) {
+    for (const row of await this.syncingConnections()) {
       if (row.status !== 'ACTIVE') continue;
       for (const key of await this.repo.pendingInboxKeys(row.id, this.o.staleInboxMs ?? 60_000)) await this.queue.kick('incoming', { connectionId: row.id, key });
     }
@@ -930,7 +930,7 @@ const plainText = (t: RichText): string => String(convertText(t, 'plain').value)
 const LOCAL_CONCURRENCY = 16;
 const LOCAL_WAITING_MAX = 2_000;
 
-/** How many items' own-write records a process keeps; the oldest go first. */
+/** How many items' own-write records a process keeps (most recent first out last). */
 const OWN_WRITES_KEPT = 10_000;
 
 interface OwnWrite {

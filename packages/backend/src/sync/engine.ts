@@ -97,9 +97,8 @@ export class SyncEngine {
   }
 
   /**
-   * Rules (and, for webhooks, the syncing connections) are read all the time but change rarely:
-   * kept for a second, and dropped at once when this process changes them (another process's change
-   * is seen within the second; a job always reads its connection fresh).
+   * Rules are read by every job but change rarely: kept for a second, and dropped at once when this
+   * process changes them (another process's change is seen within the second).
    */
   private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
     const hit = this.cache.get(key);
@@ -130,7 +129,8 @@ export class SyncEngine {
    * the sync's own writes come back as webhooks, and reading the item again would find nothing new.
    */
   async onTrackerChanges(events: ItemEvent[]): Promise<void> {
-    for (const row of await this.cached('syncing-connections', () => this.syncingConnections())) await this.changesFor(row.id, events);
+    // Read fresh: a list even a second old misses a connection that just became Active.
+    for (const row of await this.syncingConnections()) await this.changesFor(row.id, events);
   }
 
   private async changesFor(connectionId: string, events: ItemEvent[]): Promise<void> {

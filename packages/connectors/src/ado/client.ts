@@ -1,4 +1,4 @@
-import { WebApi, getPersonalAccessTokenHandler } from 'azure-devops-node-api';
+import type { WebApi } from 'azure-devops-node-api';
 import type { ICoreApi } from 'azure-devops-node-api/CoreApi.js';
 import type { IWorkItemTrackingApi } from 'azure-devops-node-api/WorkItemTrackingApi.js';
 import { ConnectorError, errorFromStatus } from '../connector.js';
@@ -17,21 +17,28 @@ export interface AdoConnection {
  * Service Hooks (which it does not), and one mapping of the service's errors to ours.
  */
 export class AdoClient {
-  private readonly api: WebApi;
+  private api: Promise<WebApi> | null = null;
   private wit: Promise<IWorkItemTrackingApi> | null = null;
   private core: Promise<ICoreApi> | null = null;
 
-  constructor(readonly connection: AdoConnection) {
-    // The client's own retries stay off: the sync queue retries with backoff and honours Retry-After.
-    this.api = new WebApi(connection.organizationUrl.replace(/\/+$/, ''), getPersonalAccessTokenHandler(connection.personalAccessToken), {
-      socketTimeout: connection.timeoutMs ?? 30_000,
-      allowRetries: false,
-    });
+  constructor(readonly connection: AdoConnection) {}
+
+  /** The official client, loaded on first use: a node only loads the client of its own tracker. */
+  private webApi(): Promise<WebApi> {
+    this.api ??= import('azure-devops-node-api').then(
+      ({ WebApi, getPersonalAccessTokenHandler }) =>
+        // The client's own retries stay off: the sync queue retries with backoff and honours Retry-After.
+        new WebApi(this.connection.organizationUrl.replace(/\/+$/, ''), getPersonalAccessTokenHandler(this.connection.personalAccessToken), {
+          socketTimeout: this.connection.timeoutMs ?? 30_000,
+          allowRetries: false,
+        }),
+    );
+    return this.api;
   }
 
   /** The Work Item Tracking client; its resource areas are looked up once. */
   witApi(): Promise<IWorkItemTrackingApi> {
-    this.wit ??= this.api.getWorkItemTrackingApi().catch((error: unknown) => {
+    this.wit ??= this.webApi().then((api) => api.getWorkItemTrackingApi()).catch((error: unknown) => {
       this.wit = null;
       throw mapError(error);
     });
@@ -39,7 +46,7 @@ export class AdoClient {
   }
 
   coreApi(): Promise<ICoreApi> {
-    this.core ??= this.api.getCoreApi().catch((error: unknown) => {
+    this.core ??= this.webApi().then((api) => api.getCoreApi()).catch((error: unknown) => {
       this.core = null;
       throw mapError(error);
     });

@@ -1,4 +1,4 @@
-import { Version2Client, Version3Client } from 'jira.js';
+import type { Version2Client, Version3Client } from 'jira.js';
 import { ConnectorError, errorFromStatus } from '../connector.js';
 
 export interface JiraConnection {
@@ -15,37 +15,46 @@ export interface JiraConnection {
  * for what it covers, plain REST for admin webhooks and streamed attachment downloads.
  */
 export class JiraClient {
-  readonly v3: Version3Client | null;
-  readonly v2: Version2Client | null;
+  private readonly config: ConstructorParameters<typeof Version3Client>[0];
+  private api: Promise<Version3Client | Version2Client> | null = null;
   private readonly authorization: string;
 
   constructor(readonly connection: JiraConnection) {
     const host = connection.baseUrl.replace(/\/+$/, '');
     const baseRequestConfig = { timeout: connection.timeoutMs ?? 30_000 };
     // A Data Center personal access token is a bearer token, which jira.js sends for oauth2.accessToken.
-    const config: ConstructorParameters<typeof Version3Client>[0] =
+    this.config =
       'apiToken' in connection.auth
         ? { host, authentication: { basic: { email: connection.auth.email, apiToken: connection.auth.apiToken } }, baseRequestConfig }
         : { host, authentication: { oauth2: { accessToken: connection.auth.personalAccessToken } }, baseRequestConfig };
-    this.v3 = connection.deployment === 'cloud' ? new Version3Client(config) : null;
-    this.v2 = connection.deployment === 'datacenter' ? new Version2Client(config) : null;
     this.authorization = 'apiToken' in connection.auth ? `Basic ${Buffer.from(`${connection.auth.email}:${connection.auth.apiToken}`).toString('base64')}` : `Bearer ${connection.auth.personalAccessToken}`;
+  }
+
+  /**
+   * jira.js, loaded on first use: it is some 10 MB of heap, and a node only loads the client of
+   * its own tracker.
+   */
+  private client(): Promise<Version3Client | Version2Client> {
+    this.api ??= import('jira.js').then((jira) => (this.connection.deployment === 'cloud' ? new jira.Version3Client(this.config) : new jira.Version2Client(this.config)));
+    return this.api;
   }
 
   get tracker() {
     return this.connection.deployment === 'cloud' ? ('JIRA_CLOUD' as const) : ('JIRA_SERVER' as const);
   }
 
-  async call<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs a jira.js call (Version3Client on Cloud, Version2Client on Data Center), mapping its failures to ConnectorError. */
+  async call<T>(fn: (api: Version3Client | Version2Client) => Promise<T>): Promise<T> {
+    const api = await this.client();
     try {
-      return await fn();
+      return await fn(api);
     } catch (error) {
       throw mapJiraError(this.tracker, error);
     }
   }
 
   /** Like `call`, but a 404 is an answer (null), not a failure. */
-  async optional<T>(fn: () => Promise<T>): Promise<T | null> {
+  async optional<T>(fn: (api: Version3Client | Version2Client) => Promise<T>): Promise<T | null> {
     try {
       return await this.call(fn);
     } catch (error) {

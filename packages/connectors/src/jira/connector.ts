@@ -48,13 +48,9 @@ export class JiraConnector implements TrackerConnector {
     this.trackerUrl = connection.baseUrl.replace(/\/+$/, '');
   }
 
-  private get api(): Any {
-    return this.client.v3 ?? this.client.v2;
-  }
-
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-server-info/ and …/api-group-myself/ */
   async trackerInfo(): Promise<TrackerInfo> {
-    const [server, me]: Any[] = await Promise.all([this.client.call(() => this.api.serverInfo.getServerInfo()), this.client.call(() => this.api.myself.getCurrentUser())]);
+    const [server, me]: Any[] = await Promise.all([this.client.call((api: Any) => api.serverInfo.getServerInfo()), this.client.call((api: Any) => api.myself.getCurrentUser())]);
     return { trackerType: this.trackerType, trackerUrl: this.trackerUrl, version: server.version ?? null, user: { displayName: me.displayName, email: me.emailAddress ?? null, id: me.accountId ?? me.name ?? null } };
   }
 
@@ -67,7 +63,7 @@ export class JiraConnector implements TrackerConnector {
     }
     const out: Project[] = [];
     for (let startAt = 0; ; ) {
-      const page: Any = await this.client.call(() => this.api.projects.searchProjects({ startAt, maxResults: 50 }));
+      const page: Any = await this.client.call((api: Any) => api.projects.searchProjects({ startAt, maxResults: 50 }));
       out.push(...(page.values ?? []).map((p: Any) => ({ key: p.key, name: p.name })));
       if (page.isLast !== false || !page.values?.length) return out;
       startAt += page.values.length;
@@ -76,13 +72,13 @@ export class JiraConnector implements TrackerConnector {
 
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-projects/#api-rest-api-3-project-projectidorkey-statuses-get */
   async listItemTypes(project: string): Promise<ItemType[]> {
-    const types: Any[] = await this.client.call(() => this.api.projects.getAllStatuses({ projectIdOrKey: project }));
+    const types: Any[] = await this.client.call((api: Any) => api.projects.getAllStatuses({ projectIdOrKey: project }));
     return types.map((t) => ({ name: t.name, statuses: (t.statuses ?? []).map((s: Any) => s.name) }));
   }
 
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-get */
   async getItem(key: string): Promise<TrackerItem | null> {
-    const issue: Any = await this.client.optional(() => this.api.issues.getIssue({ issueIdOrKey: key, fields: ['*all', '-comment'] }));
+    const issue: Any = await this.client.optional((api: Any) => api.issues.getIssue({ issueIdOrKey: key, fields: ['*all', '-comment'] }));
     if (!issue) return null;
     return toTrackerItem(issue, await this.comments(issue.key), this.trackerUrl, this.deployment);
   }
@@ -109,7 +105,7 @@ export class JiraConnector implements TrackerConnector {
     if (this.deployment === 'cloud') {
       let nextPageToken: string | undefined;
       do {
-        const page: Any = await this.client.call(() => this.api.issueSearch.searchForIssuesUsingJqlEnhancedSearch({ jql, fields: ['updated'], maxResults: pageSize, ...(nextPageToken ? { nextPageToken } : {}) }));
+        const page: Any = await this.client.call((api: Any) => api.issueSearch.searchForIssuesUsingJqlEnhancedSearch({ jql, fields: ['updated'], maxResults: pageSize, ...(nextPageToken ? { nextPageToken } : {}) }));
         for (const issue of page.issues ?? []) {
           const item = keep(issue);
           if (item) yield item;
@@ -119,7 +115,7 @@ export class JiraConnector implements TrackerConnector {
       return;
     }
     for (let startAt = 0; ; ) {
-      const page: Any = await this.client.call(() => this.api.issueSearch.searchForIssuesUsingJql({ jql, fields: ['updated'], startAt, maxResults: pageSize }));
+      const page: Any = await this.client.call((api: Any) => api.issueSearch.searchForIssuesUsingJql({ jql, fields: ['updated'], startAt, maxResults: pageSize }));
       for (const issue of page.issues ?? []) {
         const item = keep(issue);
         if (item) yield item;
@@ -132,7 +128,7 @@ export class JiraConnector implements TrackerConnector {
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-post */
   async createItem(input: NewItem): Promise<ItemRef> {
     const fields = { project: { key: input.project }, issuetype: { name: input.type }, ...toFields(input, this.deployment, input.assigneeEmail === undefined ? undefined : await this.userRef(input.assigneeEmail)) };
-    const created: Any = await this.client.call(() => this.api.issues.createIssue({ fields }));
+    const created: Any = await this.client.call((api: Any) => api.issues.createIssue({ fields }));
     if (input.status) await this.transition(created.key, input.status);
     return { key: created.key, id: created.id, url: `${this.trackerUrl}/browse/${created.key}` };
   }
@@ -140,9 +136,9 @@ export class JiraConnector implements TrackerConnector {
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-put */
   async updateItem(key: string, changes: ItemChanges): Promise<ItemRef> {
     const fields = toFields(changes, this.deployment, changes.assigneeEmail === undefined ? undefined : await this.userRef(changes.assigneeEmail));
-    if (Object.keys(fields).length) await this.client.call(() => this.api.issues.editIssue({ issueIdOrKey: key, fields }));
+    if (Object.keys(fields).length) await this.client.call((api: Any) => api.issues.editIssue({ issueIdOrKey: key, fields }));
     if (changes.status) await this.transition(key, changes.status);
-    const issue: Any = await this.client.optional(() => this.api.issues.getIssue({ issueIdOrKey: key, fields: ['summary'] }));
+    const issue: Any = await this.client.optional((api: Any) => api.issues.getIssue({ issueIdOrKey: key, fields: ['summary'] }));
     if (!issue) throw this.notFound(key);
     return { key: issue.key, id: issue.id, url: `${this.trackerUrl}/browse/${issue.key}` };
   }
@@ -151,7 +147,7 @@ export class JiraConnector implements TrackerConnector {
   async addComment(key: string, body: RichText): Promise<CommentRef> {
     const value = nativeText(body, this.deployment);
     // jira.js sends `comment` as the body in both versions (its v2 type says `body`, its code reads `comment`).
-    const c: Any = await this.client.call(() => this.api.issueComments.addComment({ issueIdOrKey: key, comment: value }));
+    const c: Any = await this.client.call((api: Any) => api.issueComments.addComment({ issueIdOrKey: key, comment: value }));
     return { id: String(c.id), created: isoFromJira(c.created), updated: isoFromJira(c.updated ?? c.created) };
   }
 
@@ -159,13 +155,13 @@ export class JiraConnector implements TrackerConnector {
   async updateComment(key: string, commentId: string, body: RichText): Promise<CommentRef> {
     // jira.js reads the new body from `body` in v3 and from `comment` in v2.
     const value = nativeText(body, this.deployment);
-    const c: Any = await this.client.call(() => this.api.issueComments.updateComment({ issueIdOrKey: key, id: commentId, ...(this.deployment === 'cloud' ? { body: value } : { comment: value }) }));
+    const c: Any = await this.client.call((api: Any) => api.issueComments.updateComment({ issueIdOrKey: key, id: commentId, ...(this.deployment === 'cloud' ? { body: value } : { comment: value }) }));
     return { id: String(c.id), created: isoFromJira(c.created), updated: isoFromJira(c.updated) };
   }
 
   /** Metadata, then the bytes streamed from its content URL. https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-attachments/#api-rest-api-3-attachment-content-id-get */
   async downloadAttachment(_key: string, attachmentId: string): Promise<AttachmentDownload> {
-    const meta: Any = await this.client.optional(() => this.api.issueAttachments.getAttachment({ id: attachmentId }));
+    const meta: Any = await this.client.optional((api: Any) => api.issueAttachments.getAttachment({ id: attachmentId }));
     if (!meta) throw new ConnectorError('NOT_FOUND', `Attachment ${attachmentId} does not exist in ${this.trackerUrl}.`, { tracker: this.trackerType, status: 404 });
     const res = await this.client.fetch(String(meta.content), { headers: { accept: '*/*' } });
     const { stream, sha256 } = hashing(Readable.fromWeb(res.body as never));
@@ -175,7 +171,7 @@ export class JiraConnector implements TrackerConnector {
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-attachments/#api-rest-api-3-issue-issueidorkey-attachments-post */
   async uploadAttachment(key: string, file: AttachmentUpload): Promise<AttachmentInfo> {
     const { stream, sha256, size } = hashing(Buffer.isBuffer(file.content) ? Readable.from([file.content]) : file.content);
-    const created: Any[] = await this.client.call(() => this.api.issueAttachments.addAttachment({ issueIdOrKey: key, attachment: { filename: file.filename, file: stream, ...(file.mimeType ? { mimeType: file.mimeType } : {}) } }));
+    const created: Any[] = await this.client.call((api: Any) => api.issueAttachments.addAttachment({ issueIdOrKey: key, attachment: { filename: file.filename, file: stream, ...(file.mimeType ? { mimeType: file.mimeType } : {}) } }));
     const a = created[0];
     if (!a) throw new ConnectorError('REJECTED', `Jira accepted the upload of ${file.filename} to ${key} but returned no attachment.`, { tracker: this.trackerType });
     return { ...attachment(a), size: size(), sha256: await sha256 };
@@ -208,7 +204,7 @@ export class JiraConnector implements TrackerConnector {
   private async comments(key: string): Promise<Any[]> {
     const out: Any[] = [];
     for (let startAt = 0; ; ) {
-      const page: Any = await this.client.call(() => this.api.issueComments.getComments({ issueIdOrKey: key, startAt, maxResults: 100, orderBy: 'created' }));
+      const page: Any = await this.client.call((api: Any) => api.issueComments.getComments({ issueIdOrKey: key, startAt, maxResults: 100, orderBy: 'created' }));
       out.push(...(page.comments ?? []));
       startAt += page.comments?.length ?? 0;
       if (!page.comments?.length || startAt >= page.total) return out;
@@ -217,20 +213,20 @@ export class JiraConnector implements TrackerConnector {
 
   /** Status moves by transition: the one that leads to the wanted status. */
   private async transition(key: string, status: string): Promise<void> {
-    const issue: Any = await this.client.call(() => this.api.issues.getIssue({ issueIdOrKey: key, fields: ['status'] }));
+    const issue: Any = await this.client.call((api: Any) => api.issues.getIssue({ issueIdOrKey: key, fields: ['status'] }));
     if (issue.fields.status?.name === status) return;
-    const { transitions }: Any = await this.client.call(() => this.api.issues.getTransitions({ issueIdOrKey: key }));
+    const { transitions }: Any = await this.client.call((api: Any) => api.issues.getTransitions({ issueIdOrKey: key }));
     const t = (transitions ?? []).find((x: Any) => x.to?.name?.toLowerCase() === status.toLowerCase());
     if (!t) {
       throw new ConnectorError('REJECTED', `Issue ${key} cannot move to "${status}" from "${issue.fields.status?.name}": its workflow offers ${(transitions ?? []).map((x: Any) => `"${x.to?.name}"`).join(', ') || 'no transition'}.`, { tracker: this.trackerType });
     }
-    await this.client.call(() => this.api.issues.doTransition({ issueIdOrKey: key, transition: { id: t.id } }));
+    await this.client.call((api: Any) => api.issues.doTransition({ issueIdOrKey: key, transition: { id: t.id } }));
   }
 
   /** The assignee reference for an email: accountId on Cloud, user name on Data Center; null clears it. */
   private async userRef(email: string | null): Promise<Record<string, string> | null> {
     if (email === null) return null;
-    const users: Any[] = await this.client.call(() => this.api.userSearch.findUsers(this.deployment === 'cloud' ? { query: email } : { username: email }));
+    const users: Any[] = await this.client.call((api: Any) => api.userSearch.findUsers(this.deployment === 'cloud' ? { query: email } : { username: email }));
     const user = users.find((u) => (u.emailAddress ?? '').toLowerCase() === email.toLowerCase());
     if (!user) throw new ConnectorError('REJECTED', `There is no Jira user with the email ${email} (or it is hidden from the API user).`, { tracker: this.trackerType });
     return this.deployment === 'cloud' ? { accountId: user.accountId } : { name: user.name };
@@ -238,7 +234,7 @@ export class JiraConnector implements TrackerConnector {
 
   /** "yyyy/MM/dd HH:mm" of an instant in the API user's time zone (how JQL reads dates). */
   private async jqlMinute(iso: string): Promise<string> {
-    this.timeZone ??= this.client.call(() => this.api.myself.getCurrentUser()).then((me: Any) => me.timeZone ?? 'UTC');
+    this.timeZone ??= this.client.call((api: Any) => api.myself.getCurrentUser()).then((me: Any) => me.timeZone ?? 'UTC');
     const zone = await this.timeZone;
     const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
     return `${parts['year']}/${parts['month']}/${parts['day']} ${parts['hour']}:${parts['minute']}`;

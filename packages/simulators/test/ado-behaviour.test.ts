@@ -121,6 +121,29 @@ describe('service hooks', () => {
   });
 });
 
+describe('project-scoped routes', () => {
+  beforeEach(() => start(new AdoSimulator()));
+
+  it('answer a project that does not hold the work item as a missing work item', async () => {
+    await call('POST', '/Development/_apis/wit/workitems/$Bug?api-version=7.1', [{ op: 'add', path: '/fields/System.Title', value: 'Scoped' }]);
+    const added = await call('POST', '/Development/_apis/wit/workitems/1/comments?api-version=7.1-preview.4', { text: 'Here' });
+    expect(added.status).toBe(200);
+    const { id } = (await added.json()) as { id: number };
+    for (const [method, path, body] of [
+      ['POST', '/Operations/_apis/wit/workitems/1/comments?api-version=7.1-preview.4', { text: 'There' }],
+      ['GET', '/Operations/_apis/wit/workitems/1/comments?api-version=7.1-preview.4', undefined],
+      ['PATCH', `/Operations/_apis/wit/workitems/1/comments/${id}?api-version=7.1-preview.4`, { text: 'Edited' }],
+    ] as const) {
+      const res = await call(method, path, body);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toMatchObject({ typeKey: 'WorkItemUnauthorizedAccessException', message: expect.stringContaining('TF401232') });
+    }
+    // The project's id works like its name.
+    const project = (await (await call('GET', '/_apis/projects/Development?api-version=7.1')).json()) as { id: string };
+    expect((await call('GET', `/${project.id}/_apis/wit/workitems/1/comments?api-version=7.1-preview.4`)).status).toBe(200);
+  });
+});
+
 describe('state file', () => {
   it('keeps work items across a restart', async () => {
     const stateFile = join(mkdtempSync(join(tmpdir(), 'ado-sim-')), 'state.json');

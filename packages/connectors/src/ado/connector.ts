@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Project } from '@exalate/contract';
 import type { Comment, WorkItem } from 'azure-devops-node-api/interfaces/WorkItemTrackingInterfaces.js';
+import type { IWorkItemTrackingApi } from 'azure-devops-node-api/WorkItemTrackingApi.js';
 import type {
   AttachmentDownload,
   AttachmentInfo,
@@ -38,6 +39,12 @@ export class AdoConnector implements TrackerConnector {
   /** Editing a comment makes no work item revision and sends no service hook. */
   readonly sideChangesTouchItem = false;
   private readonly client: AdoClient;
+  /**
+   * Work item id → the project it was last seen in. The comment APIs are project-scoped, and
+   * looking the project up before each call cost a request per comment. Bounded; an entry that is
+   * stale (the item moved) gets the service's 404 and is looked up again.
+   */
+  private readonly projectOf = new Map<number, string>();
 
   constructor(connection: AdoConnection) {
     this.client = new AdoClient(connection);
@@ -77,6 +84,7 @@ export class AdoConnector implements TrackerConnector {
     const wit = await this.client.witApi();
     const item = await this.client.call(() => wit.getWorkItem(id, undefined, undefined, RELATIONS));
     if (!item) return null;
+    this.remember(item);
     const comments = await this.comments(String(item.fields?.['System.TeamProject']), id);
     return toTrackerItem(item, comments, this.htmlUrl(item));
   }
@@ -142,17 +150,17 @@ export class AdoConnector implements TrackerConnector {
 
   /** https://learn.microsoft.com/rest/api/azure/devops/wit/comments/add-comment?view=azure-devops-rest-7.1 */
   async addComment(key: string, body: RichText): Promise<CommentRef> {
-    const { wit, project, id } = await this.locate(key);
-    const comment = await this.client.call(() => wit.addComment({ text: this.html(body) }, project, id));
-    if (!comment) throw this.notFound(key);
+    const comment = await this.inProject(key, (wit, project, id) => this.client.call(() => wit.addComment({ text: this.html(body) }, project, id)));
     return { id: String(comment.id), created: new Date(comment.createdDate!).toISOString(), updated: new Date(comment.modifiedDate ?? comment.createdDate!).toISOString() };
   }
 
   /** https://learn.microsoft.com/rest/api/azure/devops/wit/comments/update-comment?view=azure-devops-rest-7.1 */
   async updateComment(key: string, commentId: string, body: RichText): Promise<CommentRef> {
-    const { wit, project, id } = await this.locate(key);
-    const comment = await this.client.call(() => wit.updateComment({ text: this.html(body) }, project, id, Number(commentId)));
-    if (!comment) throw new ConnectorError('NOT_FOUND', `Comment ${commentId} of work item ${key} does not exist.`, { tracker: 'AZURE_DEVOPS', status: 404 });
+    const comment = await this.inProject(
+      key,
+      (wit, project, id) => this.client.call(() => wit.updateComment({ text: this.html(body) }, project, id, Number(commentId))),
+      () => new ConnectorError('NOT_FOUND', `Comment ${commentId} of work item ${key} does not exist.`, { tracker: 'AZURE_DEVOPS', status: 404 }),
+    );
     return { id: String(comment.id), created: new Date(comment.createdDate!).toISOString(), updated: new Date(comment.modifiedDate!).toISOString() };
   }
 
@@ -229,7 +237,44 @@ export class AdoConnector implements TrackerConnector {
     const id = this.idOf(key);
     const item = await this.client.call(() => wit.getWorkItem(id, ['System.TeamProject']));
     if (!item) throw this.notFound(key);
+    this.remember(item);
     return { wit, id, project: String(item.fields!['System.TeamProject']) };
+  }
+
+  private remember(item: WorkItem): void {
+    const project = item.fields?.['System.TeamProject'];
+    if (item.id === undefined || typeof project !== 'string') return;
+    this.projectOf.delete(item.id);
+    this.projectOf.set(item.id, project);
+    // A Map iterates in insertion order, so the first key is the one seen longest ago.
+    if (this.projectOf.size > 10_000) this.projectOf.delete(this.projectOf.keys().next().value!);
+  }
+
+  /**
+   * Runs a project-scoped call with the project the item was last seen in, or looks it up first.
+   * The service answers a wrong project like a missing item (404), so that answer looks the
+   * project up again before the call is given up as "no such item". A 404 changes nothing.
+   */
+  private async inProject<T>(
+    key: string,
+    call: (wit: IWorkItemTrackingApi, project: string, id: number) => Promise<T | null>,
+    missing: () => ConnectorError = () => this.notFound(key),
+  ): Promise<T> {
+    const id = this.idOf(key);
+    const known = this.projectOf.get(id);
+    if (known !== undefined) {
+      try {
+        const result = await call(await this.client.witApi(), known, id);
+        if (result) return result;
+      } catch (error) {
+        if (!(error instanceof ConnectorError && error.code === 'NOT_FOUND')) throw error;
+      }
+      this.projectOf.delete(id);
+    }
+    const { wit, project } = await this.locate(key);
+    const result = await call(wit, project, id);
+    if (!result) throw missing();
+    return result;
   }
 
   /** All comments, oldest first, across pages. https://learn.microsoft.com/rest/api/azure/devops/wit/comments/get-comments?view=azure-devops-rest-7.1 */
@@ -251,6 +296,7 @@ export class AdoConnector implements TrackerConnector {
   }
 
   private ref(item: WorkItem): ItemRef {
+    this.remember(item);
     return { key: String(item.id), id: String(item.id), url: this.htmlUrl(item) };
   }
 

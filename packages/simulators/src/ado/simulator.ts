@@ -325,13 +325,13 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       res.json(comment);
     });
     r.post('/:project/_apis/wit/workitems/:id/comments', json, (req, res) => {
-      const item = this.item(String(req.params['id']));
+      const item = this.itemIn(String(req.params['project']), String(req.params['id']));
       const text = (req.body as { text?: unknown })?.text;
       if (typeof text !== 'string' || text.trim() === '') throw new HttpError(400, 'VssPropertyValidationException', 'The comment text is required.');
       res.json(this.renderComment(this.ctx(req), this.addComment(this.ctx(req), item, text)));
     });
     r.get('/:project/_apis/wit/workitems/:id/comments', (req, res) => {
-      const item = this.item(String(req.params['id']));
+      const item = this.itemIn(String(req.params['project']), String(req.params['id']));
       const includeDeleted = this.flag(req, 'includeDeleted');
       let comments = (this.state.comments[String(item.id)] ?? []).filter((c) => includeDeleted || !c.isDeleted);
       // CommentSortOrder by name or number (asc = 1, desc = 2); newest first by default.
@@ -355,10 +355,10 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       });
     });
     r.get('/:project/_apis/wit/workitems/:id/comments/:commentId', (req, res) => {
-      res.json(this.renderComment(this.ctx(req), this.comment(String(req.params['id']), String(req.params['commentId']))));
+      res.json(this.renderComment(this.ctx(req), this.comment(String(req.params['project']), String(req.params['id']), String(req.params['commentId']))));
     });
     r.patch('/:project/_apis/wit/workitems/:id/comments/:commentId', json, (req, res) => {
-      const comment = this.comment(String(req.params['id']), String(req.params['commentId']));
+      const comment = this.comment(String(req.params['project']), String(req.params['id']), String(req.params['commentId']));
       const text = (req.body as { text?: unknown })?.text;
       if (typeof text !== 'string' || text.trim() === '') throw new HttpError(400, 'VssPropertyValidationException', 'The comment text is required.');
       comment.text = text;
@@ -368,12 +368,12 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       res.json(this.renderComment(this.ctx(req), comment));
     });
     r.delete('/:project/_apis/wit/workitems/:id/comments/:commentId', (req, res) => {
-      const comment = this.comment(String(req.params['id']), String(req.params['commentId']));
+      const comment = this.comment(String(req.params['project']), String(req.params['id']), String(req.params['commentId']));
       comment.isDeleted = true;
       comment.version += 1;
       comment.modifiedBy = this.ctx(req).identity.id;
       comment.modifiedDate = this.nextChangeDate();
-      const item = this.item(String(req.params['id']));
+      const item = this.itemIn(String(req.params['project']), String(req.params['id']));
       item.fields['System.CommentCount'] = (this.state.comments[String(item.id)] ?? []).filter((c) => !c.isDeleted).length;
       res.json(this.renderComment(this.ctx(req), comment));
     });
@@ -580,8 +580,19 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     return new HttpError(404, 'WorkItemUnauthorizedAccessException', `TF401232: Work item ${id} does not exist, or you do not have permissions to read it.`);
   }
 
-  private comment(workItemId: string, commentId: string): AdoComment {
-    const item = this.item(workItemId);
+  /**
+   * A work item through a project-scoped route: the service answers a project that does not hold
+   * the item as it answers an item that does not exist.
+   */
+  private itemIn(projectNameOrId: string, id: string | number): AdoWorkItem {
+    const project = this.project(projectNameOrId);
+    const item = this.item(id);
+    if (String(item.fields['System.TeamProject']) !== project.name) throw this.notFound(id);
+    return item;
+  }
+
+  private comment(projectNameOrId: string, workItemId: string, commentId: string): AdoComment {
+    const item = this.itemIn(projectNameOrId, workItemId);
     const comment = (this.state.comments[String(item.id)] ?? []).find((c) => c.commentId === Number(commentId));
     if (!comment) throw new HttpError(404, 'CommentNotFoundException', `TF401234: Comment ${commentId} of work item ${item.id} does not exist.`);
     return comment;

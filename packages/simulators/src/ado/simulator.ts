@@ -355,10 +355,10 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       });
     });
     r.get('/:project/_apis/wit/workitems/:id/comments/:commentId', (req, res) => {
-      res.json(this.renderComment(this.ctx(req), this.comment(String(req.params['project']), String(req.params['id']), String(req.params['commentId']))));
+      res.json(this.renderComment(this.ctx(req), this.commentOf(this.itemIn(String(req.params['project']), String(req.params['id'])), String(req.params['commentId']))));
     });
     r.patch('/:project/_apis/wit/workitems/:id/comments/:commentId', json, (req, res) => {
-      const comment = this.comment(String(req.params['project']), String(req.params['id']), String(req.params['commentId']));
+      const comment = this.commentOf(this.itemIn(String(req.params['project']), String(req.params['id'])), String(req.params['commentId']));
       const text = (req.body as { text?: unknown })?.text;
       if (typeof text !== 'string' || text.trim() === '') throw new HttpError(400, 'VssPropertyValidationException', 'The comment text is required.');
       comment.text = text;
@@ -368,12 +368,12 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       res.json(this.renderComment(this.ctx(req), comment));
     });
     r.delete('/:project/_apis/wit/workitems/:id/comments/:commentId', (req, res) => {
-      const comment = this.comment(String(req.params['project']), String(req.params['id']), String(req.params['commentId']));
+      const item = this.itemIn(String(req.params['project']), String(req.params['id']));
+      const comment = this.commentOf(item, String(req.params['commentId']));
       comment.isDeleted = true;
       comment.version += 1;
       comment.modifiedBy = this.ctx(req).identity.id;
       comment.modifiedDate = this.nextChangeDate();
-      const item = this.itemIn(String(req.params['project']), String(req.params['id']));
       item.fields['System.CommentCount'] = (this.state.comments[String(item.id)] ?? []).filter((c) => !c.isDeleted).length;
       res.json(this.renderComment(this.ctx(req), comment));
     });
@@ -591,8 +591,7 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     return item;
   }
 
-  private comment(projectNameOrId: string, workItemId: string, commentId: string): AdoComment {
-    const item = this.itemIn(projectNameOrId, workItemId);
+  private commentOf(item: AdoWorkItem, commentId: string): AdoComment {
     const comment = (this.state.comments[String(item.id)] ?? []).find((c) => c.commentId === Number(commentId));
     if (!comment) throw new HttpError(404, 'CommentNotFoundException', `TF401234: Comment ${commentId} of work item ${item.id} does not exist.`);
     return comment;

@@ -1,5 +1,6 @@
 import { MODES, type Mode } from '@exalate/contract';
 import ipaddr from 'ipaddr.js';
+import type { AdoExtensionAuth } from './admin/ado-app-token.js';
 import type { AddressPolicy } from './net/address-policy.js';
 import { TRACKER_KINDS, type TrackerConfig } from './trackers.js';
 
@@ -14,6 +15,8 @@ export interface NodeConfig {
   modes: Mode[];
   /** Bearer token for the admin API. */
   adminToken: string;
+  /** Azure DevOps only: admit the Exalate hub by its app token (see admin/ado-app-token.ts). */
+  adoExtension?: AdoExtensionAuth;
 }
 
 export interface ServerConfig {
@@ -64,6 +67,11 @@ export function validateNodeConfig(node: NodeConfig): void {
   if (!node.tracker.secret) throw new ConfigError(`Node ${node.id}: the tracker's secret (token or password) is missing.`);
   if (!node.modes.length || node.modes.some((m) => !MODES.includes(m))) throw new ConfigError(`Node ${node.id}: modes must be some of ${MODES.join(', ')}.`);
   if (node.adminToken.length < 16) throw new ConfigError(`Node ${node.id}: the admin token must be at least 16 characters.`);
+  if (node.adoExtension) {
+    if (node.tracker.kind !== 'azure-devops') throw new ConfigError(`Node ${node.id}: adoExtension is for Azure DevOps nodes only.`);
+    if (!node.adoExtension.secret) throw new ConfigError(`Node ${node.id}: adoExtension needs the extension's key (its secret).`);
+    if (!node.adoExtension.audience) throw new ConfigError(`Node ${node.id}: adoExtension needs the audience of the extension's app tokens.`);
+  }
   try {
     new URL(node.tracker.url);
   } catch {

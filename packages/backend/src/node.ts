@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import cors from 'cors';
 import express, { Router } from 'express';
 import { ConnectorError, type TrackerConnector } from '@exalate/connectors';
 import { PROTOCOL_VERSION, type NodeInfo } from '@exalate/contract';
 import { ScriptRunner } from '@exalate/scripting';
+import { ADO_ACCESS_TOKEN_HEADER, adoAppTokenAuthenticator, anyOf } from './admin/ado-app-token.js';
 import { adminRoutes, bearerTokenAuthenticator, type AdminAuthenticator } from './admin/routes.js';
 import type { NodeConfig, ServerConfig } from './config.js';
 import type { ConnectionRow } from './connections/repository.js';
@@ -121,6 +123,13 @@ export class ExalateNode {
     });
     this.subscription = new TrackerSubscription(o.db, connector, `${o.settings.publicUrl}/nodes/${o.config.id}/api/v1/tracker-events`, o.logger);
     this.router = Router();
+    // The admin frontends run on the trackers' pages (the Azure DevOps hub is served from the
+    // extension's own origin), so the API answers cross-origin calls. No cookie is ever accepted:
+    // every call carries its token in a header, so any origin is as safe as ours.
+    this.router.use(
+      '/api/v1',
+      cors({ origin: '*', methods: ['GET', 'POST', 'PUT', 'DELETE'], allowedHeaders: ['authorization', 'content-type', ADO_ACCESS_TOKEN_HEADER], maxAge: 600 }),
+    );
     const publicApi = documentedRouter('/api/v1');
     publicApi.get('/node-info', (_req, res) => {
       res.json(this.info);
@@ -158,7 +167,7 @@ export class ExalateNode {
       express.json({ limit: '1mb' }),
       adminRoutes({
         service: this.service,
-        authenticate: o.authenticate ?? bearerTokenAuthenticator(o.config.adminToken),
+        authenticate: o.authenticate ?? adminAuthenticator(o.config),
         listProjects,
         extend: (route) => syncRoutes(route, { service: this.service, engine: this.engine, runner, connector }),
       }),
@@ -317,4 +326,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** The node's admin token, and on an Azure DevOps node with an extension key, the Exalate hub's app token. */
+function adminAuthenticator(config: NodeConfig): AdminAuthenticator {
+  const token = bearerTokenAuthenticator(config.adminToken);
+  if (config.tracker.kind !== 'azure-devops' || !config.adoExtension) return token;
+  return anyOf(token, adoAppTokenAuthenticator({ ...config.adoExtension, organizationUrl: config.tracker.url }));
 }

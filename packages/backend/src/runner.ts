@@ -27,6 +27,8 @@ const NodesFileSchema = z.array(
     modes: z.array(z.enum(MODES)).default([...MODES]),
     /** The name of the environment variable holding the admin token: tokens stay out of files. */
     adminTokenEnv: z.string(),
+    /** Azure DevOps: admit the Exalate hub. The extension key comes from the environment too. */
+    adoExtension: z.object({ secretEnv: z.string(), audience: z.string() }).optional(),
   }),
 );
 
@@ -40,12 +42,18 @@ export function nodesFromFile(path: string, env: NodeJS.ProcessEnv): NodeConfig[
   }
   const parsed = NodesFileSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`EXALATE_NODES_FILE ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data.map(({ adminTokenEnv, tracker: { secretEnv, ...tracker }, ...node }) => {
+  return parsed.data.map(({ adminTokenEnv, adoExtension, tracker: { secretEnv, ...tracker }, ...node }) => {
     const token = env[adminTokenEnv];
     if (!token) throw new ConfigError(`Node ${node.id}: the environment variable ${adminTokenEnv} (its admin token) is not set.`);
     const secret = env[secretEnv];
     if (!secret) throw new ConfigError(`Node ${node.id}: the environment variable ${secretEnv} (the tracker's token or password) is not set.`);
-    return { ...node, tracker: { ...tracker, secret }, adminToken: token };
+    const config: NodeConfig = { ...node, tracker: { ...tracker, secret }, adminToken: token };
+    if (adoExtension) {
+      const key = env[adoExtension.secretEnv];
+      if (!key) throw new ConfigError(`Node ${node.id}: the environment variable ${adoExtension.secretEnv} (the Azure DevOps extension's key) is not set.`);
+      config.adoExtension = { secret: key, audience: adoExtension.audience };
+    }
+    return config;
   });
 }
 

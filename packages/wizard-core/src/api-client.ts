@@ -47,6 +47,8 @@ export interface AdminApiClientOptions {
   nodeUrl: string;
   /** The Authorization header value for each call (a bearer token, a tracker app token, …). */
   authorization?: () => Promise<string | null> | string | null;
+  /** More headers for each call (e.g. the Azure DevOps hub's access token, which proves the organization). */
+  headers?: () => Promise<Record<string, string>> | Record<string, string>;
   fetch?: typeof fetch;
 }
 
@@ -76,7 +78,13 @@ export class AdminApiClient implements AdminApi {
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    const auth = await this.options.authorization?.();
+    let auth: string | null | undefined;
+    try {
+      Object.assign(headers, await this.options.headers?.());
+      auth = await this.options.authorization?.();
+    } catch (error) {
+      return { ok: false, error: { code: 'UNAUTHENTICATED', message: `Could not get a sign-in token from the host page: ${(error as Error).message}. Reload the page.` } };
+    }
     if (auth) headers['authorization'] = auth;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;

@@ -5,3 +5,4 @@ export { AcceptFlow, ACCEPT_STEPS, CONGRATULATIONS, type AcceptState, type Accep
 export { ConnectionList, actionsFor, partnerLabel, toRowView, STATUS_LABELS, type ConnectionAction, type ConnectionListState, type ConnectionRowView } from './connection-list.js';
 export { destinationUrlError, fieldError } from './validation.js';
 export { decodeInvitationCode, MODE_LABELS, NODE_TYPE_LABELS } from '@exalate/contract';
+export { SettingsFlow, nodeUrlError, type SettingsState, type SettingsStorage } from './settings-flow.js';

@@ -9,7 +9,8 @@ import type { Project } from '@exalate/contract';
 
 /**
  * Decides whether a request may use the admin API. The bearer-token check below is the default;
- * tracker frontends plug in their own (e.g. the Azure DevOps app token).
+ * tracker frontends plug in their own (e.g. the Azure DevOps app token). `false` answers the
+ * generic sign-in message; an authenticator that knows better throws an AppError with its own.
  */
 export type AdminAuthenticator = (req: Request) => Promise<boolean> | boolean;
 

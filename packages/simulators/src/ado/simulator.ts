@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { credentials } from '../common/http.js';
 import { SimulatorBase, type SimulatorBaseOptions } from '../common/simulator-base.js';
+import { ExtensionHost, type InstalledExtension } from './extension-host.js';
 import { FIELDS, findField } from './fields.js';
 import { LOCATIONS, MAX_API_VERSION, RESOURCE_AREAS } from './locations.js';
 import { DELIVERED_EVENTS, PROCESSES, seedAdoState, type AdoAttachment, type AdoSavedQuery, type AdoComment, type AdoIdentity, type AdoProject, type AdoRelation, type AdoSeed, type AdoState, type AdoSubscription, type AdoWorkItem } from './state.js';
@@ -81,9 +82,21 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
   /** Deliveries of service-hook events still under way (tests await them). */
   private deliveries = new Set<Promise<void>>();
 
+  /** Web extensions: Organization settings hubs, the SDK's host side, extension data. */
+  readonly extensions: ExtensionHost;
+
   constructor(options: AdoSimulatorOptions = {}) {
     super(options, () => seedAdoState(options.seed));
+    this.extensions = new ExtensionHost(() => this.state, (this.state.extensionHost ??= { extensions: [], documents: {} }));
     this.app = this.build();
+  }
+
+  /**
+   * Installs a web extension from its manifest (vss-extension.json) and the folder its `files`
+   * are in; `secret` is the extension's key, with which the service signs its app tokens.
+   */
+  installExtension(o: { manifestPath: string; contentDir?: string; secret: string; appId?: string; overrides?: Record<string, unknown> }): InstalledExtension {
+    return this.extensions.install(o);
   }
 
   get organization(): string {
@@ -199,6 +212,7 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     }));
     r.use((req, res, next) => this.authenticate(req, res, next));
     r.use((req, res, next) => this.checkApiVersion(req, res, next));
+    this.extensions.dataApi(r, (req) => this.ctx(req).identity);
 
     r.options('/_apis/:area', (req, res) => {
       const area = String(req.params['area']).toLowerCase();
@@ -477,6 +491,7 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       res.status(204).end();
     });
 
+    app.use(this.extensions.pages());
     app.use(org, r);
     app.use((_req, res) => vssError(res, 404, 'RouteNotFoundException', 'The requested resource is not available: no such route.'));
     app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {

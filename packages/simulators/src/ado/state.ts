@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ExtensionHostState } from './extension-host.js';
 
 /** What the Azure DevOps simulator holds: one organization, in memory, serializable to a state file. */
 export interface AdoIdentity {
@@ -100,6 +101,8 @@ export interface AdoState {
   queries: AdoSavedQuery[];
   nextWorkItemId: number;
   nextCommentId: number;
+  /** Installed web extensions and their data documents (absent in state files from before them). */
+  extensionHost?: ExtensionHostState;
 }
 
 /** Work item types and their states, per process (the subset the simulator models). */

@@ -1,0 +1,78 @@
+import * as React from 'react';
+import { FormItem } from 'azure-devops-ui/FormItem';
+import { MessageCard, MessageCardSeverity } from 'azure-devops-ui/MessageCard';
+import { TextField } from 'azure-devops-ui/TextField';
+import type { ClientError } from '@exalate/wizard-core';
+
+/** A failure that is not about one field, with its stable code for support. */
+export function Banner(props: { error: ClientError | null; severity?: MessageCardSeverity }): JSX.Element | null {
+  if (!props.error) return null;
+  return (
+    <div role="alert" className="exalate-banner">
+      <MessageCard severity={props.severity ?? MessageCardSeverity.Error}>
+        <span>
+          {props.error.message} <span className="exalate-code">({props.error.code})</span>
+        </span>
+      </MessageCard>
+    </div>
+  );
+}
+
+export function Notice(props: { text: string | null }): JSX.Element {
+  // Always rendered, so screen readers announce the text when it appears.
+  return (
+    <div role="status" aria-live="polite" className="exalate-notice">
+      {props.text ? <MessageCard severity={MessageCardSeverity.Info}>{props.text}</MessageCard> : null}
+    </div>
+  );
+}
+
+/** A labelled text input with its error under it, tied together for assistive technology. */
+export function Field(props: {
+  id: string;
+  label: string;
+  value: string;
+  error?: string | undefined;
+  onChange: (value: string) => void;
+  multiline?: boolean;
+  placeholder?: string;
+  hint?: string;
+  required?: boolean;
+  autoFocus?: boolean;
+  monospace?: boolean;
+}): JSX.Element {
+  // FormItem ties its label and message to the input (aria-labelledby / aria-describedby).
+  return (
+    <div className="exalate-field">
+      <FormItem label={props.label} error={!!props.error} message={props.error ?? props.hint} required={props.required}>
+        <TextField
+          inputId={props.id}
+          value={props.value}
+          onChange={(_e, v) => props.onChange(v)}
+          multiline={props.multiline}
+          rows={props.multiline ? 4 : undefined}
+          placeholder={props.placeholder}
+          autoFocus={props.autoFocus}
+          className={props.monospace ? 'exalate-mono' : undefined}
+        />
+      </FormItem>
+    </div>
+  );
+}
+
+/** "Step 2 of 5: Mode", read out when the step changes. */
+export function StepHeading(props: { index: number; count: number; title: string }): JSX.Element {
+  const ref = React.useRef<HTMLHeadingElement>(null);
+  React.useEffect(() => {
+    // Move focus to the new step so keyboard and screen-reader users start at its top.
+    ref.current?.focus();
+  }, [props.title]);
+  return (
+    <h2 tabIndex={-1} ref={ref} className="exalate-step">
+      <span className="exalate-step-count">
+        Step {props.index + 1} of {props.count}:
+      </span>{' '}
+      {props.title}
+    </h2>
+  );
+}

@@ -1,0 +1,99 @@
+import * as React from 'react';
+import { Button } from 'azure-devops-ui/Button';
+import { Card } from 'azure-devops-ui/Card';
+import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
+import { Status, StatusSize, Statuses, type IStatusProps } from 'azure-devops-ui/Status';
+import type { ConnectionStatus } from '@exalate/contract';
+import type { ConnectionAction, ConnectionList } from '@exalate/wizard-core';
+import { Banner, Notice } from '../components.js';
+import { useStore } from '../use-store.js';
+
+const STATUS_ICON: Record<ConnectionStatus, IStatusProps> = {
+  PENDING: Statuses.Waiting,
+  ACTIVE: Statuses.Success,
+  DEACTIVATED: Statuses.Canceled,
+  ERROR: Statuses.Failed,
+};
+
+const ACTION_LABELS: Record<ConnectionAction, string> = {
+  configure: 'Configure',
+  deactivate: 'Deactivate',
+  activate: 'Activate',
+  copyInvitationCode: 'Copy invitation code',
+  revokeInvitation: 'Revoke invitation',
+  delete: 'Delete',
+};
+
+export function ConnectionsScreen(props: { list: ConnectionList; onConfigure: (id: string) => void; onInitiate: () => void; onAccept: () => void }): JSX.Element {
+  const { list } = props;
+  const s = useStore(list);
+  React.useEffect(() => {
+    void list.load();
+  }, [list]);
+
+  const run = (id: string, name: string, action: ConnectionAction) => {
+    if (action === 'configure') return props.onConfigure(id);
+    if (action === 'delete' && !window.confirm(`Delete the connection "${name}"? Synced work items stay as they are on both sides; the partner is told the connection is gone.`)) return;
+    void list.perform(id, action);
+  };
+
+  return (
+    <Card className="exalate-card" titleProps={{ text: 'Connections', ariaLevel: 1 }} headerCommandBarItems={[
+      // Plain buttons rather than a menubar: each runs one action.
+      { id: 'initiate', role: 'button', text: 'Initiate connection', isPrimary: true, important: true, onActivate: () => props.onInitiate(), iconProps: { iconName: 'Add' } },
+      { id: 'accept', role: 'button', text: 'Accept invitation', important: true, onActivate: () => props.onAccept() },
+      { id: 'refresh', role: 'button', text: 'Refresh', important: true, onActivate: () => void list.load(), iconProps: { iconName: 'Refresh' } },
+    ]}>
+      <div className="exalate-list">
+        <Banner error={s.error} />
+        <Notice text={s.notice} />
+        {s.loading && !s.rows.length ? <Spinner size={SpinnerSize.medium} label="Loading connections…" /> : null}
+        {!s.loading && !s.rows.length && !s.error ? (
+          <p className="exalate-empty">No connections yet. Initiate a connection, or accept the invitation code a partner sent you.</p>
+        ) : null}
+        {s.rows.length ? (
+          <table className="exalate-table" aria-label="Connections">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Partner</th>
+                <th scope="col">Mode</th>
+                <th scope="col">Status</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.rows.map((row) => (
+                <tr key={row.id} data-connection={row.name}>
+                  <th scope="row">{row.name}</th>
+                  <td>{row.partner}</td>
+                  <td>{row.mode}</td>
+                  <td>
+                    <span className="exalate-status">
+                      <Status {...STATUS_ICON[row.status]} size={StatusSize.m} ariaLabel={row.statusLabel} />
+                      <span data-testid="status" aria-hidden="true">{row.statusLabel}</span>
+                    </span>
+                    {row.statusReason ? <div className="exalate-hint">{row.statusReason}</div> : null}
+                  </td>
+                  <td className="exalate-row-actions">
+                    {row.actions.map((action) => (
+                      <Button
+                        key={action}
+                        text={ACTION_LABELS[action]}
+                        ariaLabel={`${ACTION_LABELS[action]}: ${row.name}`}
+                        subtle={action !== 'configure'}
+                        danger={action === 'delete'}
+                        disabled={s.pending.includes(row.id)}
+                        onClick={() => run(row.id, row.name, action)}
+                      />
+                    ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
+      </div>
+    </Card>
+  );
+}

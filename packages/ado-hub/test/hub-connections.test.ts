@@ -1,0 +1,135 @@
+import { writeFileSync } from 'node:fs';
+import type { FrameLocator } from 'playwright-core';
+import { openHub, seedNodeUrl, startWorld, type HubPage, type World } from './support.js';
+
+// The Exalate hub in the Azure DevOps simulator's Organization settings, in Chromium: the real
+// SDK handshake, app tokens verified by the node, the wizard core behind every screen.
+let world: World;
+beforeAll(async () => {
+  world = await startWorld([{ name: 'acme' }, { name: 'globex' }, { name: 'initech', private: true }]);
+}, 60_000);
+afterAll(async () => {
+  await world?.close();
+});
+
+const pages: HubPage[] = [];
+afterEach(async () => {
+  const failed = (expect.getState() as { assertionCalls: number; currentTestName?: string }).currentTestName;
+  for (const p of pages.splice(0)) {
+    if (process.env['EXALATE_TEST_SCREENSHOTS']) {
+      const base = `${process.env['EXALATE_TEST_SCREENSHOTS']}/${failed?.replace(/\W+/g, '-')}-${pages.length}`;
+      await p.page.screenshot({ path: `${base}.png` });
+      writeFileSync(`${base}.aria.yaml`, await p.hub.locator('body').ariaSnapshot());
+    }
+    await p.close();
+  }
+});
+async function open(org: string, o: Parameters<typeof openHub>[2] = {}): Promise<HubPage> {
+  const hub = await openHub(world, world.orgs[org]!, o);
+  pages.push(hub);
+  return hub;
+}
+
+async function chooseProject(hub: FrameLocator, name: string): Promise<void> {
+  await hub.getByRole('button', { name: 'Project for incoming sync' }).click();
+  await hub.getByRole('option', { name }).click();
+}
+
+async function statusOf(hub: FrameLocator, connection: string): Promise<string> {
+  return (await hub.locator(`tr[data-connection="${connection}"] [data-testid="status"]`).textContent()) ?? '';
+}
+
+/** Initiates from `org`'s hub and returns the invitation code, read from the clipboard after "Copy invitation code". */
+async function initiate(org: string, o: { destination: string | null; local: string; remote: string }): Promise<string> {
+  const { hub, page } = await open(org);
+  await hub.getByRole('button', { name: 'Initiate connection' }).click();
+  if (o.destination === null) await hub.getByRole('switch', { name: /I don't have a URL/ }).click();
+  else await hub.getByLabel('Destination URL').fill(o.destination);
+  await hub.getByRole('button', { name: 'Next' }).click();
+  await hub.getByRole('radio', { name: /^Script/ }).click();
+  await hub.getByRole('button', { name: 'Next' }).click();
+  await hub.getByLabel('Local short name').fill(o.local);
+  await hub.getByLabel('Remote short name').fill(o.remote);
+  await hub.getByRole('button', { name: 'Next' }).click();
+  await chooseProject(hub, 'Development');
+  await hub.getByRole('button', { name: 'Initiate' }).click();
+  await hub.getByRole('button', { name: 'Copy invitation code' }).click();
+  await hub.getByRole('status').getByText('Invitation code copied').waitFor();
+  const code = (await page.evaluate('navigator.clipboard.readText()')) as string;
+  expect(code).toBe(await hub.getByLabel('Invitation code').inputValue());
+  await hub.getByRole('button', { name: 'Done' }).click();
+  await hub.getByRole('table', { name: 'Connections' }).waitFor();
+  expect(await statusOf(hub, `${o.local}_to_${o.remote}`)).toBe('Pending');
+  return code;
+}
+
+async function accept(org: string, code: string, connection: string): Promise<void> {
+  const { hub } = await open(org);
+  await hub.getByRole('button', { name: 'Accept invitation' }).click();
+  await hub.getByLabel('Invitation code').fill(code);
+  await hub.getByRole('button', { name: 'Next' }).click();
+  await expect(hub.getByTestId('invitation-preview').textContent()).resolves.toContain(connection);
+  await hub.getByRole('button', { name: 'Next' }).click();
+  await chooseProject(hub, 'Operations');
+  await hub.getByRole('button', { name: 'Next' }).click();
+  await hub.getByRole('button', { name: 'Confirm' }).click();
+  await hub.getByRole('heading', { name: 'Congratulations! Connection is established' }).waitFor();
+  await hub.getByRole('button', { name: 'Back to connections' }).click();
+  expect(await statusOf(hub, connection)).toBe('Active');
+}
+
+test('initiates a public connection, and the second organization accepts it: both sides Active', async () => {
+  const [acme, globex] = [world.orgs['acme']!, world.orgs['globex']!];
+  seedNodeUrl(acme);
+  seedNodeUrl(globex);
+  const code = await initiate('acme', { destination: globex.nodeUrl, local: 'Acme', remote: 'Globex' });
+  await accept('globex', code, 'Acme_to_Globex');
+  const { hub } = await open('acme');
+  await hub.getByRole('table', { name: 'Connections' }).waitFor();
+  expect(await statusOf(hub, 'Acme_to_Globex')).toBe('Active');
+});
+
+test('initiates for a private partner ("I don\'t have a URL"); the private organization accepts: both sides Active', async () => {
+  const [acme, initech] = [world.orgs['acme']!, world.orgs['initech']!];
+  seedNodeUrl(acme);
+  seedNodeUrl(initech);
+  const code = await initiate('acme', { destination: null, local: 'AcmeOps', remote: 'Initech' });
+  await accept('initech', code, 'AcmeOps_to_Initech');
+  const { hub } = await open('acme');
+  await hub.getByRole('table', { name: 'Connections' }).waitFor();
+  expect(await statusOf(hub, 'AcmeOps_to_Initech')).toBe('Active');
+  expect(await hub.locator('tr[data-connection="AcmeOps_to_Initech"]').textContent()).toContain('private');
+});
+
+test('a bad invitation code is refused at once with what to do, and nothing is accepted', async () => {
+  seedNodeUrl(world.orgs['globex']!);
+  const { hub } = await open('globex');
+  await hub.getByRole('button', { name: 'Accept invitation' }).click();
+  await hub.getByLabel('Invitation code').fill('this is not an invitation code');
+  await hub.getByRole('button', { name: 'Next' }).click();
+  const alert = hub.getByRole('alert').first();
+  await expect(alert.textContent()).resolves.toMatch(/INVITATION_CODE_NOT_RECOGNIZED/);
+  await expect(hub.getByRole('heading', { name: /Step 1 of 4/ }).isVisible()).resolves.toBe(true);
+
+  // A code that passes the format check but was damaged (one character changed in the body).
+  const real = await initiate('acme', { destination: world.orgs['globex']!.nodeUrl, local: 'Damaged', remote: 'Globex' });
+  const damaged = real.slice(0, 60) + (real[60] === 'A' ? 'B' : 'A') + real.slice(61);
+  const again = await open('globex');
+  await again.hub.getByRole('button', { name: 'Accept invitation' }).click();
+  await again.hub.getByLabel('Invitation code').fill(damaged);
+  await again.hub.getByRole('button', { name: 'Next' }).click();
+  await expect(again.hub.getByRole('alert').first().textContent()).resolves.toMatch(/INVITATION_CODE_DAMAGED/);
+});
+
+test('an unreachable destination URL is reported on the destination step, with the private-partner way out', async () => {
+  seedNodeUrl(world.orgs['acme']!);
+  const { hub } = await open('acme');
+  await hub.getByRole('button', { name: 'Initiate connection' }).click();
+  await hub.getByLabel('Destination URL').fill('http://127.0.0.1:9/nodes/nowhere');
+  await hub.getByRole('button', { name: 'Next' }).click();
+  await expect(hub.getByRole('alert').first().textContent()).resolves.toMatch(/DESTINATION_UNREACHABLE/);
+  await expect(hub.getByRole('heading', { name: /Step 1 of 5: Destination/ }).isVisible()).resolves.toBe(true);
+  await hub.getByRole('switch', { name: /I don't have a URL/ }).click();
+  await hub.getByRole('button', { name: 'Next' }).click();
+  await hub.getByRole('heading', { name: /Step 2 of 5: Mode/ }).waitFor();
+});

@@ -1,0 +1,122 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createLogger, startServer, type ExalateServer, type NodeConfig } from '@exalate/backend';
+import { AdoSimulator, type InstalledExtension, type RunningSimulator } from '@exalate/simulators';
+import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '../../..');
+export const MANIFEST = join(ROOT, 'vss-extension.json');
+const BUILT_HUB = join(ROOT, 'dist/ado-hub/hub.html');
+/** The extension's key and app id as the Marketplace would assign them; the nodes are set up with the same. */
+export const EXTENSION_KEY = 'exalate-test-extension-key';
+export const EXTENSION_APP_ID = '5f0c3b9e-2f4e-4c55-9b8e-3f1f6c1f2a77';
+export const HUB = 'exalate-oss.exalate.exalate-hub';
+
+/** Debian's Chromium (scripts/test-prerequisites.sh installs it), or CHROMIUM_PATH. */
+export function chromiumPath(): string {
+  const path = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+  if (!existsSync(path)) throw new Error(`Chromium is not at ${path}. Install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH.`);
+  return path;
+}
+
+export interface Organization {
+  name: string;
+  simulator: AdoSimulator;
+  running: RunningSimulator;
+  extension: InstalledExtension;
+  /** The node that serves this organization. */
+  nodeId: string;
+  nodeUrl: string;
+  settingsUrl: string;
+}
+
+export interface World {
+  orgs: Record<string, Organization>;
+  server: ExalateServer;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/**
+ * Azure DevOps organizations (one simulator each, with the built extension installed from the
+ * repository's manifest), a node for each on one server, and Chromium. Each test file gets its
+ * own, so tests never share state across files.
+ */
+export async function startWorld(orgs: Array<{ name: string; private?: boolean }>): Promise<World> {
+  if (!existsSync(BUILT_HUB)) throw new Error(`The hub is not built (${BUILT_HUB} is missing). Run "npm run build:ado" first; "npm test" does.`);
+  const started: Array<Omit<Organization, 'nodeUrl'> & { private: boolean }> = [];
+  for (const o of orgs) {
+    const simulator = new AdoSimulator({ seed: { organization: o.name, projects: [{ name: 'Development' }, { name: 'Operations', process: 'Basic' }] } });
+    const extension = simulator.installExtension({ manifestPath: MANIFEST, contentDir: ROOT, secret: EXTENSION_KEY, appId: EXTENSION_APP_ID });
+    const running = await simulator.listen();
+    started.push({ name: o.name, simulator, running, extension, nodeId: o.name, settingsUrl: `${running.url}/${o.name}/_settings/${HUB}`, private: !!o.private });
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'exalate-hub-test-'));
+  const nodes: NodeConfig[] = started.map((o) => ({
+    id: o.nodeId,
+    tracker: { kind: 'azure-devops', url: `${o.running.url}/${o.name}`, secret: 'sync-pat', webhooks: false },
+    private: o.private,
+    modes: ['BASIC', 'VISUAL', 'SCRIPT'],
+    adminToken: `admin-${o.name}-0123456789abcdef`,
+    adoExtension: { secret: EXTENSION_KEY, audience: EXTENSION_APP_ID },
+  }));
+  const server = await startServer(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      publicUrl: null,
+      dataDir,
+      databaseUrl: null,
+      schemaPrefix: 'hub_',
+      addressPolicy: { allowLoopback: true, allowedCidrs: [] },
+      invitationTtlMs: 3_600_000,
+      pollIntervalMs: 200,
+      longPollMs: 1_000,
+      peerTimeoutMs: 3_000,
+      scanIntervalMs: 1_000,
+      refreshIntervalMs: 5_000,
+      retryBaseMs: 200,
+      retryMaxMs: 2_000,
+      staleInboxMs: 60_000,
+      nodes,
+    },
+    createLogger({ level: process.env['EXALATE_TEST_LOG_LEVEL'] ?? 'silent' }),
+  );
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+  const world: World = {
+    orgs: Object.fromEntries(started.map((o) => [o.name, { ...o, nodeUrl: `${server.publicUrl}/nodes/${o.nodeId}` }])),
+    server,
+    browser,
+    close: async () => {
+      await browser.close();
+      await server.close();
+      for (const o of started) await o.running.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return world;
+}
+
+/** Saves the node URL in the organization's extension data, as General settings does. */
+export function seedNodeUrl(org: Organization): void {
+  org.simulator.extensions.seedSetting(org.extension, 'exalate-settings', { nodeUrl: org.nodeUrl });
+}
+
+export interface HubPage {
+  page: Page;
+  context: BrowserContext;
+  hub: FrameLocator;
+  close(): Promise<void>;
+}
+
+/** Opens Organization settings → Exalate, and waits until the hub told the host it loaded. */
+export async function openHub(world: World, org: Organization, o: { viewport?: { width: number; height: number }; deviceScaleFactor?: number } = {}): Promise<HubPage> {
+  const context = await world.browser.newContext({ viewport: o.viewport ?? { width: 1280, height: 800 }, deviceScaleFactor: o.deviceScaleFactor ?? 1 });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: org.running.url });
+  const page = await context.newPage();
+  await page.goto(org.settingsUrl);
+  // The host page marks the body when the hub calls notifyLoadSucceeded/notifyLoadFailed.
+  await page.waitForFunction('document.body.dataset.hubLoaded !== undefined', undefined, { timeout: 20_000 });
+  return { page, context, hub: page.frameLocator('#hub-frame'), close: () => context.close() };
+}

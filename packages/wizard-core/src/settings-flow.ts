@@ -1,0 +1,96 @@
+import { NODE_TYPE_LABELS, type NodeInfo } from '@exalate/contract';
+import type { AdminApi, ClientError } from './api-client.js';
+import { Store } from './store.js';
+
+/** Where a frontend keeps its settings (Azure DevOps: the extension data service, per organization). */
+export interface SettingsStorage {
+  load(): Promise<{ nodeUrl: string } | null>;
+  save(settings: { nodeUrl: string }): Promise<void>;
+}
+
+export interface SettingsState {
+  loading: boolean;
+  /** The saved node URL; null until the admin saves one. */
+  saved: string | null;
+  nodeUrl: string;
+  error: string | null;
+  banner: ClientError | null;
+  busy: boolean;
+  /** What the node said about itself at the last successful check. */
+  node: NodeInfo | null;
+  notice: string | null;
+}
+
+/**
+ * General settings: which Exalate node this tracker's frontend talks to. Saving checks first that
+ * the URL is an Exalate node of the expected tracker, and that it admits this admin.
+ */
+export class SettingsFlow extends Store<SettingsState> {
+  constructor(
+    private readonly storage: SettingsStorage,
+    private readonly apiFor: (nodeUrl: string) => AdminApi,
+    private readonly expectedNodeType?: NodeInfo['nodeType'],
+  ) {
+    super({ loading: true, saved: null, nodeUrl: '', error: null, banner: null, busy: false, node: null, notice: null });
+  }
+
+  async load(): Promise<void> {
+    this.setState({ loading: true, banner: null });
+    try {
+      const settings = await this.storage.load();
+      this.setState({ loading: false, saved: settings?.nodeUrl ?? null, nodeUrl: settings?.nodeUrl ?? '' });
+    } catch (error) {
+      this.setState({ loading: false, banner: { code: 'NETWORK_ERROR', message: `The settings could not be read: ${(error as Error).message}. Reload the page.` } });
+    }
+  }
+
+  setNodeUrl(nodeUrl: string): void {
+    this.setState({ nodeUrl, error: null, banner: null, notice: null });
+  }
+
+  /** Checks the URL against the node and saves it. True when saved. */
+  async save(): Promise<boolean> {
+    const url = this.getState().nodeUrl.trim().replace(/\/+$/, '');
+    const problem = nodeUrlError(url);
+    if (problem) {
+      this.setState({ error: problem });
+      return false;
+    }
+    this.setState({ busy: true, error: null, banner: null, notice: null });
+    const api = this.apiFor(url);
+    const info = await api.nodeInfo();
+    if (!info.ok) {
+      this.setState({ busy: false, error: `No Exalate node answered at this URL (${info.error.message}). Check the URL: it ends with /nodes/<node id>.` });
+      return false;
+    }
+    if (this.expectedNodeType && info.value.nodeType !== this.expectedNodeType) {
+      this.setState({ busy: false, error: `That node serves ${NODE_TYPE_LABELS[info.value.nodeType]} at ${info.value.trackerUrl}, not ${NODE_TYPE_LABELS[this.expectedNodeType]}. Enter the URL of this organization's node.` });
+      return false;
+    }
+    // An authenticated call: the node must admit this admin, or nothing else will work either.
+    const admitted = await api.listConnections();
+    if (!admitted.ok) {
+      this.setState({ busy: false, banner: admitted.error });
+      return false;
+    }
+    try {
+      await this.storage.save({ nodeUrl: url });
+    } catch (error) {
+      this.setState({ busy: false, banner: { code: 'NETWORK_ERROR', message: `The settings could not be saved: ${(error as Error).message}. Try again.` } });
+      return false;
+    }
+    this.setState({ busy: false, saved: url, nodeUrl: url, node: info.value, notice: 'Settings saved' });
+    return true;
+  }
+}
+
+export function nodeUrlError(url: string): string | null {
+  if (!url) return 'Enter the URL of this organization\'s Exalate node, like https://exalate.acme.com/nodes/ado.';
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'The URL must start with https://.';
+  } catch {
+    return 'This is not a URL. Enter the node\'s address, like https://exalate.acme.com/nodes/ado.';
+  }
+  return null;
+}

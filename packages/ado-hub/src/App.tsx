@@ -2,11 +2,12 @@ import * as React from 'react';
 import { Header, TitleSize } from 'azure-devops-ui/Header';
 import { Page } from 'azure-devops-ui/Page';
 import { Tab, TabBar, TabSize } from 'azure-devops-ui/Tabs';
-import { AcceptFlow, ConnectionList, InitiateFlow, SettingsFlow, type AdminApi, type ClientError } from '@exalate/wizard-core';
+import { AcceptFlow, AdminApiClient, ConfigureSyncFlow, ConnectionList, InitiateFlow, SettingsFlow, type ClientError } from '@exalate/wizard-core';
 import type { NodeInfo } from '@exalate/contract';
 import { Banner } from './components.js';
 import type { HubHost } from './host.js';
 import { AcceptScreen } from './screens/Accept.js';
+import { ConfigureSyncScreen } from './screens/ConfigureSync.js';
 import { ConnectionsScreen } from './screens/Connections.js';
 import { InitiateScreen } from './screens/Initiate.js';
 import { SettingsScreen } from './screens/Settings.js';
@@ -36,7 +37,7 @@ export function App(props: { host: HubHost }): JSX.Element {
     });
   }, [settings]);
 
-  const api: AdminApi | null = React.useMemo(() => (nodeUrl ? host.api(nodeUrl) : null), [nodeUrl]);
+  const api: AdminApiClient | null = React.useMemo(() => (nodeUrl ? host.api(nodeUrl) : null), [nodeUrl]);
   React.useEffect(() => {
     if (!api) return;
     void api.nodeInfo().then((r) => {
@@ -50,6 +51,7 @@ export function App(props: { host: HubHost }): JSX.Element {
   const list = React.useMemo(() => (api ? new ConnectionList(api, clipboard) : null), [api]);
   // A new flow each time the admin opens the screen, so a finished wizard never shows again.
   const initiate = React.useMemo(() => (api && local && screen.name === 'initiate' ? new InitiateFlow(api, local, clipboard) : null), [api, local, screen]);
+  const configure = React.useMemo(() => (api && screen.name === 'configure' ? new ConfigureSyncFlow(api, screen.connectionId) : null), [api, screen]);
   const accept = React.useMemo(() => (api && screen.name === 'accept' ? new AcceptFlow(api) : null), [api, screen]);
 
   const tab = screen.name === 'settings' ? 'settings' : 'connections';
@@ -64,7 +66,7 @@ export function App(props: { host: HubHost }): JSX.Element {
       case 'accept':
         return accept ? <AcceptScreen flow={accept} onConfigure={(id) => setScreen({ name: 'configure', connectionId: id })} onClose={() => setScreen({ name: 'connections' })} /> : null;
       case 'configure':
-        return <ConfigurePlaceholder />;
+        return configure ? <ConfigureSyncScreen flow={configure} onBack={() => setScreen({ name: 'connections' })} /> : null;
     }
   })();
 
@@ -83,7 +85,3 @@ export function App(props: { host: HubHost }): JSX.Element {
   );
 }
 
-// Replaced by the Configure sync screen in the next change; until then the admin API does it.
-function ConfigurePlaceholder(): JSX.Element {
-  return <p>Sync rules and triggers are set with the node's admin API for now (docs/api/openapi.yaml).</p>;
-}

@@ -1,4 +1,5 @@
 import * as React from 'react';
+import { Button } from 'azure-devops-ui/Button';
 import { FormItem } from 'azure-devops-ui/FormItem';
 import { MessageCard, MessageCardSeverity } from 'azure-devops-ui/MessageCard';
 import { TextField } from 'azure-devops-ui/TextField';
@@ -74,5 +75,25 @@ export function StepHeading(props: { index: number; count: number; title: string
       </span>{' '}
       {props.title}
     </h2>
+  );
+}
+
+/**
+ * The form's submit button. azure-devops-ui's Button answers Enter and Space itself (it calls
+ * onClick and cancels the key), so a plain submit button would never submit from the keyboard; this
+ * one runs the submit from onClick, which mouse, keyboard and Enter in a text field all reach.
+ */
+export function SubmitButton(props: { text: string; onSubmit: () => void; disabled?: boolean; primary?: boolean }): JSX.Element {
+  return (
+    <Button
+      text={props.text}
+      primary={props.primary ?? true}
+      type="submit"
+      disabled={props.disabled}
+      onClick={(e) => {
+        e.preventDefault();
+        props.onSubmit();
+      }}
+    />
   );
 }

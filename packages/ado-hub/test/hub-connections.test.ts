@@ -1,6 +1,5 @@
-import { writeFileSync } from 'node:fs';
 import type { FrameLocator } from 'playwright-core';
-import { openHub, seedNodeUrl, startWorld, type HubPage, type World } from './support.js';
+import { closePages, openHub, seedNodeUrl, startWorld, type HubPage, type World } from './support.js';
 
 // The Exalate hub in the Azure DevOps simulator's Organization settings, in Chromium: the real
 // SDK handshake, app tokens verified by the node, the wizard core behind every screen.
@@ -13,17 +12,7 @@ afterAll(async () => {
 });
 
 const pages: HubPage[] = [];
-afterEach(async () => {
-  const failed = (expect.getState() as { assertionCalls: number; currentTestName?: string }).currentTestName;
-  for (const p of pages.splice(0)) {
-    if (process.env['EXALATE_TEST_SCREENSHOTS']) {
-      const base = `${process.env['EXALATE_TEST_SCREENSHOTS']}/${failed?.replace(/\W+/g, '-')}-${pages.length}`;
-      await p.page.screenshot({ path: `${base}.png` });
-      writeFileSync(`${base}.aria.yaml`, await p.hub.locator('body').ariaSnapshot());
-    }
-    await p.close();
-  }
-});
+afterEach(() => closePages(pages));
 async function open(org: string, o: Parameters<typeof openHub>[2] = {}): Promise<HubPage> {
   const hub = await openHub(world, world.orgs[org]!, o);
   pages.push(hub);

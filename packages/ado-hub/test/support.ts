@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger, startServer, type ExalateServer, type NodeConfig } from '@exalate/backend';
 import { AdoSimulator, type InstalledExtension, type RunningSimulator } from '@exalate/simulators';
+import { AdminApiClient } from '@exalate/wizard-core';
 import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
@@ -119,4 +120,33 @@ export async function openHub(world: World, org: Organization, o: { viewport?: {
   // The host page marks the body when the hub calls notifyLoadSucceeded/notifyLoadFailed.
   await page.waitForFunction('document.body.dataset.hubLoaded !== undefined', undefined, { timeout: 20_000 });
   return { page, context, hub: page.frameLocator('#hub-frame'), close: () => context.close() };
+}
+
+/** Connects two organizations' nodes through the admin API (the hub tests of other screens start from here). */
+export async function connectViaApi(from: Organization, to: Organization, names: { local: string; remote: string }): Promise<string> {
+  const started = await adminClient(from).initiateConnection({ destinationUrl: to.nodeUrl, mode: 'SCRIPT', localShortName: names.local, remoteShortName: names.remote, description: '', project: 'Development' });
+  if (!started.ok) throw new Error(started.error.message);
+  const accepted = await adminClient(to).acceptInvitation({ code: started.value.invitationCode, project: 'Operations' });
+  if (!accepted.ok) throw new Error(accepted.error.message);
+  return started.value.connection.id;
+}
+
+export function adminClient(org: Organization): AdminApiClient {
+  return new AdminApiClient({ nodeUrl: org.nodeUrl, authorization: () => `Bearer admin-${org.name}-0123456789abcdef` });
+}
+
+/**
+ * Closes the pages a test opened. With EXALATE_TEST_SCREENSHOTS=<dir>, first keeps a screenshot and
+ * the accessibility tree of each, named after the test (for looking into a failure).
+ */
+export async function closePages(pages: HubPage[]): Promise<void> {
+  const dir = process.env['EXALATE_TEST_SCREENSHOTS'];
+  const name = (expect.getState().currentTestName ?? 'test').replace(/\W+/g, '-');
+  for (const [i, p] of pages.splice(0).entries()) {
+    if (dir) {
+      await p.page.screenshot({ path: join(dir, `${name}-${i}.png`) });
+      writeFileSync(join(dir, `${name}-${i}.aria.yaml`), await p.hub.locator('body').ariaSnapshot());
+    }
+    await p.close();
+  }
 }

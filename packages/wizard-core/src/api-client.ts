@@ -13,6 +13,15 @@ import type {
   ProbeDestinationResponse,
   ProjectListResponse,
   Result,
+  BulkSyncView,
+  SaveSyncRulesRequest,
+  SaveTriggerRequest,
+  SyncItemView,
+  SyncQueueView,
+  SyncRulesView,
+  TriggerPreview,
+  TriggerPreviewRequest,
+  TriggerView,
 } from '@exalate/contract';
 
 /** An admin API failure, or a failure to talk to it at all. */
@@ -42,6 +51,24 @@ export interface AdminApi {
   deleteConnection(id: string): Promise<ApiResult<null>>;
 }
 
+/** Configure sync: rules, triggers and the queue of one connection. */
+export interface SyncAdminApi {
+  getConnection(id: string): Promise<ApiResult<ConnectionView>>;
+  getRules(id: string): Promise<ApiResult<SyncRulesView>>;
+  saveRules(id: string, request: SaveSyncRulesRequest): Promise<ApiResult<SyncRulesView>>;
+  listTriggers(id: string): Promise<ApiResult<{ triggers: TriggerView[] }>>;
+  previewTrigger(id: string, request: TriggerPreviewRequest): Promise<ApiResult<TriggerPreview>>;
+  createTrigger(id: string, request: SaveTriggerRequest): Promise<ApiResult<TriggerView>>;
+  updateTrigger(id: string, triggerId: string, request: SaveTriggerRequest): Promise<ApiResult<TriggerView>>;
+  deleteTrigger(id: string, triggerId: string): Promise<ApiResult<null>>;
+  bulkSync(id: string, triggerId: string): Promise<ApiResult<BulkSyncView>>;
+  getBulkSync(id: string, bulkId: string): Promise<ApiResult<BulkSyncView>>;
+  syncNow(id: string, key: string): Promise<ApiResult<{ key: string }>>;
+  getQueue(id: string): Promise<ApiResult<SyncQueueView>>;
+  retryItem(id: string, key: string): Promise<ApiResult<SyncItemView>>;
+  retryFailed(id: string): Promise<ApiResult<{ retried: number }>>;
+}
+
 export interface AdminApiClientOptions {
   /** The node URL, e.g. https://exalate.acme.com/nodes/jira */
   nodeUrl: string;
@@ -53,7 +80,7 @@ export interface AdminApiClientOptions {
 }
 
 /** The typed client of the admin API (docs/api/openapi.yaml). Failures come back as values. */
-export class AdminApiClient implements AdminApi {
+export class AdminApiClient implements AdminApi, SyncAdminApi {
   private readonly base: string;
   private readonly doFetch: typeof fetch;
 
@@ -75,6 +102,24 @@ export class AdminApiClient implements AdminApi {
   deactivateConnection = (id: string) => this.call<ConnectionView>('POST', `/connections/${encodeURIComponent(id)}/deactivate`, {});
   activateConnection = (id: string) => this.call<ConnectionView>('POST', `/connections/${encodeURIComponent(id)}/activate`, {});
   deleteConnection = (id: string) => this.call<null>('DELETE', `/connections/${encodeURIComponent(id)}`);
+
+  getRules = (id: string) => this.call<SyncRulesView>('GET', `${this.sync(id)}/rules`);
+  saveRules = (id: string, request: SaveSyncRulesRequest) => this.call<SyncRulesView>('PUT', `${this.sync(id)}/rules`, request);
+  listTriggers = (id: string) => this.call<{ triggers: TriggerView[] }>('GET', `${this.sync(id)}/triggers`);
+  previewTrigger = (id: string, request: TriggerPreviewRequest) => this.call<TriggerPreview>('POST', `${this.sync(id)}/triggers/preview`, request);
+  createTrigger = (id: string, request: SaveTriggerRequest) => this.call<TriggerView>('POST', `${this.sync(id)}/triggers`, request);
+  updateTrigger = (id: string, triggerId: string, request: SaveTriggerRequest) => this.call<TriggerView>('PUT', `${this.sync(id)}/triggers/${encodeURIComponent(triggerId)}`, request);
+  deleteTrigger = (id: string, triggerId: string) => this.call<null>('DELETE', `${this.sync(id)}/triggers/${encodeURIComponent(triggerId)}`);
+  bulkSync = (id: string, triggerId: string) => this.call<BulkSyncView>('POST', `${this.sync(id)}/triggers/${encodeURIComponent(triggerId)}/bulk-sync`, {});
+  getBulkSync = (id: string, bulkId: string) => this.call<BulkSyncView>('GET', `${this.sync(id)}/bulk-syncs/${encodeURIComponent(bulkId)}`);
+  syncNow = (id: string, key: string) => this.call<{ key: string }>('POST', `${this.sync(id)}/sync-now`, { key });
+  getQueue = (id: string) => this.call<SyncQueueView>('GET', `${this.sync(id)}/queue`);
+  retryItem = (id: string, key: string) => this.call<SyncItemView>('POST', `${this.sync(id)}/items/${encodeURIComponent(key)}/retry`, {});
+  retryFailed = (id: string) => this.call<{ retried: number }>('POST', `${this.sync(id)}/retry-failed`, {});
+
+  private sync(id: string): string {
+    return `/connections/${encodeURIComponent(id)}`;
+  }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
     const headers: Record<string, string> = { accept: 'application/json' };

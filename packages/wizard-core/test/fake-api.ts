@@ -1,17 +1,18 @@
 import type { ConnectionView, InvitationPreview, ProbeDestinationResponse } from '@exalate/contract';
 import type { AdminApi, ApiResult, ClientError } from '../src/index.js';
 
-type Method = keyof AdminApi;
+type Answers<A> = Partial<{ [M in keyof A]: A[M] extends (...args: infer P) => infer R ? (...args: P) => Awaited<R> : never }>;
 
-/** An AdminApi whose answers each test scripts; every call is recorded. */
-export function fakeApi(answers: Partial<{ [M in Method]: (...args: Parameters<AdminApi[M]>) => Awaited<ReturnType<AdminApi[M]>> }>) {
+/** An API (AdminApi by default) whose answers each test scripts; every call is recorded. */
+export function fakeApi<A extends object = AdminApi>(answers: NoInfer<Answers<A>>) {
+  type Method = keyof A;
   const calls: Array<{ method: Method; args: unknown[] }> = [];
-  const api = new Proxy({} as AdminApi, {
-    get: (_t, method: Method) =>
+  const api = new Proxy({} as A, {
+    get: (_t, method: string | symbol) =>
       async (...args: unknown[]) => {
-        calls.push({ method, args });
-        const answer = answers[method] as ((...a: unknown[]) => unknown) | undefined;
-        if (!answer) throw new Error(`unexpected call ${method}`);
+        calls.push({ method: method as Method, args });
+        const answer = answers[method as Method] as ((...a: unknown[]) => unknown) | undefined;
+        if (!answer) throw new Error(`unexpected call ${String(method)}`);
         return answer(...args);
       },
   });

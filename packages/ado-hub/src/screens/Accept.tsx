@@ -7,7 +7,7 @@ import { FormItem } from 'azure-devops-ui/FormItem';
 import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
 import { DropdownSelection } from 'azure-devops-ui/Utilities/DropdownSelection';
 import { ACCEPT_STEPS, CONGRATULATIONS, MODE_LABELS, NODE_TYPE_LABELS, type AcceptFlow } from '@exalate/wizard-core';
-import { Banner, Field, StepHeading } from '../components.js';
+import { Banner, Field, StepHeading, SubmitButton } from '../components.js';
 import { useStore } from '../use-store.js';
 
 const STEP_TITLES = { code: 'Invitation code', preview: 'Invitation', project: 'Project for incoming sync', confirm: 'Confirm' } as const;
@@ -142,7 +142,7 @@ export function AcceptScreen(props: { flow: AcceptFlow; onConfigure: (connection
 
         <ButtonGroup className="exalate-actions">
           <Button text="Back" disabled={!flow.canGoBack()} onClick={() => flow.back()} />
-          <Button text={s.step === 'confirm' ? 'Confirm' : 'Next'} primary type="submit" disabled={s.busy} />
+          <SubmitButton text={s.step === 'confirm' ? 'Confirm' : 'Next'} onSubmit={() => void flow.next()} disabled={s.busy} />
           <Button text="Cancel" subtle onClick={props.onClose} disabled={s.busy} />
           {s.busy ? <Spinner size={SpinnerSize.small} ariaLabel="Working" /> : null}
         </ButtonGroup>

@@ -81,7 +81,8 @@ export function ConnectionsScreen(props: { list: ConnectionList; onConfigure: (i
                         key={action}
                         text={ACTION_LABELS[action]}
                         ariaLabel={`${ACTION_LABELS[action]}: ${row.name}`}
-                        subtle={action !== 'configure'}
+                        // A danger button is filled (red); subtle would hide its white text.
+                        subtle={action !== 'configure' && action !== 'delete'}
                         danger={action === 'delete'}
                         disabled={s.pending.includes(row.id)}
                         onClick={() => run(row.id, row.name, action)}

@@ -10,7 +10,7 @@ import { Toggle } from 'azure-devops-ui/Toggle';
 import { DropdownSelection } from 'azure-devops-ui/Utilities/DropdownSelection';
 import type { Mode } from '@exalate/contract';
 import { INITIATE_STEPS, MODE_LABELS, NODE_TYPE_LABELS, type InitiateFlow } from '@exalate/wizard-core';
-import { Banner, Field, Notice, StepHeading } from '../components.js';
+import { Banner, Field, Notice, StepHeading, SubmitButton } from '../components.js';
 import { useStore } from '../use-store.js';
 
 const STEP_TITLES = { destination: 'Destination', mode: 'Mode', details: 'Connection details', project: 'Project for incoming sync', invitation: 'Invitation code' } as const;
@@ -133,12 +133,12 @@ export function InitiateScreen(props: { flow: InitiateFlow; onDone: () => void; 
           {s.step === 'invitation' ? (
             <>
               <Button text="Copy invitation code" iconProps={{ iconName: 'Copy' }} onClick={() => void flow.copyInvitationCode()} />
-              <Button text="Done" primary type="submit" />
+              <SubmitButton text="Done" onSubmit={() => void flow.next()} />
             </>
           ) : (
             <>
               <Button text="Back" disabled={!flow.canGoBack()} onClick={() => flow.back()} />
-              <Button text={s.step === 'project' ? 'Initiate' : 'Next'} primary type="submit" disabled={s.busy} />
+              <SubmitButton text={s.step === 'project' ? 'Initiate' : 'Next'} onSubmit={() => void flow.next()} disabled={s.busy} />
               <Button text="Cancel" subtle onClick={props.onCancel} disabled={s.busy} />
             </>
           )}

@@ -1,22 +1,20 @@
 import * as React from 'react';
-import { Button } from 'azure-devops-ui/Button';
 import { ButtonGroup } from 'azure-devops-ui/ButtonGroup';
 import { Card } from 'azure-devops-ui/Card';
 import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
 import { NODE_TYPE_LABELS, type SettingsFlow } from '@exalate/wizard-core';
-import { Banner, Field, Notice } from '../components.js';
+import { Banner, Field, Notice, SubmitButton } from '../components.js';
 import { useStore } from '../use-store.js';
 
 export function SettingsScreen(props: { flow: SettingsFlow; onSaved: () => void }): JSX.Element {
   const { flow } = props;
   const s = useStore(flow);
-  const submit = async (e: React.FormEvent) => {
-    e.preventDefault();
+  const save = async () => {
     if (await flow.save()) props.onSaved();
   };
   return (
     <Card className="exalate-card" titleProps={{ text: 'General settings', ariaLevel: 1 }}>
-      <form onSubmit={(e) => void submit(e)} className="exalate-form" aria-busy={s.busy} noValidate>
+      <form onSubmit={(e) => { e.preventDefault(); void save(); }} className="exalate-form" aria-busy={s.busy} noValidate>
         {s.loading ? <Spinner size={SpinnerSize.medium} label="Loading settings…" /> : null}
         <Banner error={s.banner} />
         {!s.saved && !s.loading ? <p>Exalate runs on a node next to this organization. Enter its URL to manage connections from here.</p> : null}
@@ -38,7 +36,7 @@ export function SettingsScreen(props: { flow: SettingsFlow; onSaved: () => void 
         ) : null}
         <Notice text={s.notice} />
         <ButtonGroup className="exalate-actions">
-          <Button text="Save" primary type="submit" disabled={s.busy || s.loading} />
+          <SubmitButton text="Save" onSubmit={() => void save()} disabled={s.busy || s.loading} />
           {s.busy ? <Spinner size={SpinnerSize.small} ariaLabel="Checking the node" /> : null}
         </ButtonGroup>
       </form>

@@ -1,0 +1,239 @@
+import * as React from 'react';
+import { Button } from 'azure-devops-ui/Button';
+import { ButtonGroup } from 'azure-devops-ui/ButtonGroup';
+import { Card } from 'azure-devops-ui/Card';
+import { FormItem } from 'azure-devops-ui/FormItem';
+import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
+import { Toggle } from 'azure-devops-ui/Toggle';
+import type { ConfigureSyncFlow, RuleDirection } from '@exalate/wizard-core';
+import { CodeEditor } from '../CodeEditor.js';
+import { Banner, Field, Notice, SubmitButton } from '../components.js';
+import { useStore } from '../use-store.js';
+
+const ITEM_STATUS_LABELS = { PENDING: 'Pending', SYNCED: 'Synced', FAILED: 'Failed', UNSYNCED: 'Unsynced' } as const;
+
+export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; onBack: () => void }): JSX.Element {
+  const { flow } = props;
+  const s = useStore(flow);
+  React.useEffect(() => {
+    void flow.load();
+    return () => flow.close();
+  }, [flow]);
+
+  const c = s.connection;
+  const title = c ? `Configure sync: ${c.name}` : 'Configure sync';
+  const busy = !!s.busy;
+
+  const rule = (direction: RuleDirection, heading: string, hint: string) => {
+    const errorId = `${direction}-rule-error`;
+    const isDefault = direction === 'outgoing' ? s.rules?.outgoingIsDefault : s.rules?.incomingIsDefault;
+    return (
+      <section className="exalate-section" aria-labelledby={`${direction}-rule-heading`}>
+        <h3 id={`${direction}-rule-heading`}>{heading}</h3>
+        <p className="exalate-hint">
+          {hint} {isDefault ? '(the default rule)' : ''}
+        </p>
+        <CodeEditor id={`${direction}-rule`} label={heading} value={s.draft[direction]} onChange={(v) => flow.setRule(direction, v)} readOnly={!s.rules?.editable} describedBy={s.ruleErrors[direction] ? errorId : undefined} />
+        {s.ruleErrors[direction] ? (
+          <p id={errorId} className="exalate-error" role="alert">
+            {s.ruleErrors[direction]}
+          </p>
+        ) : null}
+        {s.rules?.editable && !isDefault ? <Button text="Restore the default rule" subtle onClick={() => void flow.restoreDefault(direction)} disabled={busy} /> : null}
+      </section>
+    );
+  };
+
+  return (
+    <Card className="exalate-card" titleProps={{ text: title, ariaLevel: 1 }} headerCommandBarItems={[{ id: 'back', role: 'button', text: 'Back to connections', important: true, onActivate: () => props.onBack() }]}>
+      <div className="exalate-form" aria-busy={s.loading || busy}>
+        <Banner error={s.banner} />
+        <Notice text={s.notice} />
+        {s.loading ? <Spinner size={SpinnerSize.medium} label="Loading the sync settings…" /> : null}
+        {busy ? <Spinner size={SpinnerSize.small} label={`${s.busy}…`} /> : null}
+
+        {s.rules ? (
+          <section className="exalate-section" aria-labelledby="rules-heading">
+            <h2 id="rules-heading">Sync rules</h2>
+            {!s.rules.editable ? <p className="exalate-hint">This is a Basic connection: it syncs with the default rules, which cannot be changed.</p> : null}
+            {rule('outgoing', 'Outgoing sync', `What is sent to ${c?.remoteShortName ?? 'the partner'}: fill replica from workItem.`)}
+            {rule('incoming', 'Incoming sync', `How what ${c?.remoteShortName ?? 'the partner'} sends is applied here: set workItem from replica. On first sync, workItem.project and workItem.type place the new work item.`)}
+            {s.rules.editable ? (
+              <ButtonGroup className="exalate-actions">
+                <Button text="Save rules" primary onClick={() => void flow.saveRules()} disabled={busy || !flow.rulesChanged} />
+              </ButtonGroup>
+            ) : null}
+          </section>
+        ) : null}
+
+        {c ? (
+          <section className="exalate-section" aria-labelledby="triggers-heading">
+            <h2 id="triggers-heading">Triggers</h2>
+            <p className="exalate-hint">Work items that match an active trigger are synced when they are created and on every change after.</p>
+            {s.triggers.length ? (
+              <table className="exalate-table" aria-label="Triggers">
+                <thead>
+                  <tr>
+                    <th scope="col">Work item type</th>
+                    <th scope="col">Query (WIQL)</th>
+                    <th scope="col">Active</th>
+                    <th scope="col">Actions</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {s.triggers.map((t) => (
+                    <tr key={t.id} data-trigger={t.query}>
+                      <td>{t.itemType ?? 'Any'}</td>
+                      <th scope="row" className="exalate-code">
+                        {t.query || '(every item)'}
+                      </th>
+                      <td>{t.active ? 'Active' : 'Inactive'}</td>
+                      <td className="exalate-row-actions">
+                        <Button text="Edit" subtle ariaLabel={`Edit trigger ${t.query}`} onClick={() => flow.editTrigger(t)} disabled={busy} />
+                        <Button text={t.active ? 'Deactivate' : 'Activate'} subtle ariaLabel={`${t.active ? 'Deactivate' : 'Activate'} trigger ${t.query}`} onClick={() => void flow.setTriggerActive(t, !t.active)} disabled={busy} />
+                        <Button text="Bulk sync" subtle ariaLabel={`Bulk sync what trigger ${t.query} matches`} onClick={() => void flow.bulkSync(t.id)} disabled={busy || (!!s.bulk && !s.bulk.done)} />
+                        <Button text="Delete" danger ariaLabel={`Delete trigger ${t.query}`} onClick={() => void flow.deleteTrigger(t.id)} disabled={busy} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : (
+              <p className="exalate-empty">No triggers yet: nothing syncs by itself. Add one, or sync single items with Sync now.</p>
+            )}
+            {s.bulk ? (
+              <p role="status" data-testid="bulk-progress">
+                Bulk sync: {s.bulk.synced + s.bulk.failed} of {s.bulk.total} done ({s.bulk.synced} synced, {s.bulk.failed} failed){s.bulk.done ? '.' : '…'}
+              </p>
+            ) : null}
+            {s.trigger ? (
+              <form
+                className="exalate-form exalate-trigger-form"
+                aria-label={s.trigger.id ? 'Edit trigger' : 'Add trigger'}
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  void flow.saveTrigger();
+                }}
+              >
+                <Field id="trigger-type" label="Work item type" value={s.trigger.itemType} onChange={(v) => flow.setTrigger('itemType', v)} hint="Bug, Task, User Story… Leave empty for every type." autoFocus />
+                <Field
+                  id="trigger-query"
+                  label="Query (WIQL condition)"
+                  value={s.trigger.query}
+                  onChange={(v) => flow.setTrigger('query', v)}
+                  multiline
+                  monospace
+                  hint="The WHERE part of a WIQL query, e.g. [System.TeamProject] = 'Development' AND [System.Tags] CONTAINS 'sync'."
+                  error={s.triggerError ?? undefined}
+                />
+                <Toggle text="Active" checked={s.trigger.active} onChange={(_e, v) => flow.setTrigger('active', v)} />
+                {s.preview ? (
+                  <div role="status" data-testid="trigger-preview">
+                    {s.preview.items.length ? (
+                      <>
+                        <p>
+                          {s.preview.more ? `More than ${s.preview.items.length}` : s.preview.items.length} work item{s.preview.items.length === 1 && !s.preview.more ? '' : 's'} match now:
+                        </p>
+                        <ul className="exalate-preview">
+                          {s.preview.items.map((i) => (
+                            <li key={i.key}>
+                              <a href={i.url} target="_blank" rel="noreferrer">
+                                {i.key}
+                              </a>
+                            </li>
+                          ))}
+                        </ul>
+                      </>
+                    ) : (
+                      <p>No work item matches now. The trigger still picks up items that match later.</p>
+                    )}
+                  </div>
+                ) : null}
+                <ButtonGroup className="exalate-actions">
+                  <Button text="Preview matching items" onClick={() => void flow.previewTrigger()} disabled={busy} />
+                  <SubmitButton text="Save trigger" onSubmit={() => void flow.saveTrigger()} disabled={busy} />
+                  <Button text="Cancel" subtle onClick={() => flow.cancelTrigger()} disabled={busy} />
+                </ButtonGroup>
+              </form>
+            ) : (
+              <ButtonGroup className="exalate-actions">
+                <Button text="Add trigger" iconProps={{ iconName: 'Add' }} onClick={() => flow.editTrigger(null)} disabled={busy} />
+              </ButtonGroup>
+            )}
+          </section>
+        ) : null}
+
+        {s.queue ? (
+          <section className="exalate-section" aria-labelledby="queue-heading">
+            <h2 id="queue-heading">Sync queue</h2>
+            <dl className="exalate-summary exalate-counts" data-testid="queue-counts">
+              {(['PENDING', 'SYNCED', 'FAILED', 'UNSYNCED'] as const).map((k) => (
+                <React.Fragment key={k}>
+                  <dt>{ITEM_STATUS_LABELS[k]}</dt>
+                  <dd data-count={k}>{s.queue!.items[k] ?? 0}</dd>
+                </React.Fragment>
+              ))}
+              <dt>Waiting to be sent</dt>
+              <dd>{s.queue.outbox}</dd>
+              <dt>Received, not applied yet</dt>
+              <dd>{s.queue.inbox}</dd>
+            </dl>
+            <ButtonGroup className="exalate-actions">
+              <Button text="Refresh" iconProps={{ iconName: 'Refresh' }} onClick={() => void flow.refreshQueue()} disabled={busy} />
+              <Button text="Retry all failed" onClick={() => void flow.retryAllFailed()} disabled={busy || !(s.queue.items.FAILED ?? 0)} />
+            </ButtonGroup>
+            {s.queue.attention.length ? (
+              <table className="exalate-table" aria-label="Items that need attention">
+                <thead>
+                  <tr>
+                    <th scope="col">Work item</th>
+                    <th scope="col">Partner item</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Error</th>
+                    <th scope="col">Actions</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {s.queue.attention.map((item) => {
+                    const key = item.localKey ?? item.remoteKey ?? '';
+                    return (
+                      <tr key={`${item.localKey}/${item.remoteKey}`} data-item={key}>
+                        <th scope="row">{item.localKey ?? '(not created yet)'}</th>
+                        <td>{item.remoteKey ?? '—'}</td>
+                        <td>{ITEM_STATUS_LABELS[item.status]}</td>
+                        <td>
+                          {item.error ? (
+                            <>
+                              <span className="exalate-code">{item.error.code}</span> ({item.error.direction}
+                              {item.error.line ? `, line ${item.error.line}` : ''}): {item.error.message}
+                            </>
+                          ) : (
+                            '—'
+                          )}
+                        </td>
+                        <td>{item.status === 'FAILED' ? <Button text="Retry" ariaLabel={`Retry ${key}`} onClick={() => void flow.retry(key)} disabled={busy} /> : null}</td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            ) : (
+              <p className="exalate-empty">Nothing needs attention.</p>
+            )}
+            <form
+              className="exalate-inline-form"
+              aria-label="Sync now"
+              onSubmit={(e) => {
+                e.preventDefault();
+                void flow.syncNow();
+              }}
+            >
+              <Field id="sync-now-key" label="Sync now: work item number" value={s.syncNowKey} onChange={(v) => flow.setSyncNowKey(v)} error={s.syncNowError ?? undefined} hint="Syncs one work item whether or not a trigger matches it." />
+              <SubmitButton text="Sync now" primary={false} onSubmit={() => void flow.syncNow()} disabled={busy} />
+            </form>
+          </section>
+        ) : null}
+      </div>
+    </Card>
+  );
+}

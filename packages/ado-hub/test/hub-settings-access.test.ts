@@ -1,0 +1,148 @@
+import type { FrameLocator, Page } from 'playwright-core';
+import { closePages, connectViaApi, openHub, seedNodeUrl, startWorld, type HubPage, type World } from './support.js';
+
+// General settings, the page outside Azure DevOps, keyboard-only use, and the layout at 1280×800
+// and at 200% zoom.
+let world: World;
+beforeAll(async () => {
+  world = await startWorld([{ name: 'acme' }, { name: 'globex' }]);
+}, 60_000);
+afterAll(async () => {
+  await world?.close();
+});
+const pages: HubPage[] = [];
+afterEach(() => closePages(pages));
+async function open(org: string, o: Parameters<typeof openHub>[2] = {}): Promise<HubPage> {
+  const hub = await openHub(world, world.orgs[org]!, o);
+  pages.push(hub);
+  return hub;
+}
+
+test('opened outside Azure DevOps, the page says to open it from Organization settings', async () => {
+  const context = await world.browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${world.orgs['acme']!.running.url}/_extensions/exalate-oss.exalate/dist/ado-hub/hub.html`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor({ timeout: 5_000 });
+    expect(await alert.textContent()).toContain('Organization settings → Extensions → Exalate');
+  } finally {
+    await context.close();
+  }
+});
+
+test('General settings: refuses what is not this organization\'s node, then checks and saves the node URL', async () => {
+  const acme = world.orgs['acme']!;
+  const globex = world.orgs['globex']!;
+  const { hub } = await open('acme');
+  // No node URL yet: the hub starts on General settings.
+  await hub.getByRole('heading', { name: 'General settings' }).waitFor();
+  const field = hub.getByLabel('Exalate node URL');
+  const save = hub.getByRole('button', { name: 'Save' });
+
+  await field.fill('not a url');
+  await save.click();
+  await hub.getByText('This is not a URL').waitFor();
+
+  await field.fill('http://127.0.0.1:9/nodes/ado');
+  await save.click();
+  await hub.getByText(/No Exalate node answered at this URL/).waitFor();
+
+  // Another organization's node: it is an Azure DevOps node, but it does not admit acme's admin.
+  await field.fill(globex.nodeUrl);
+  await save.click();
+  const alert = hub.getByRole('alert').first();
+  await alert.waitFor();
+  expect(await alert.textContent()).toMatch(/UNAUTHENTICATED/);
+  expect(await alert.textContent()).toContain(`${globex.running.url}/globex`);
+
+  await field.fill(`${acme.nodeUrl}/`);
+  await save.click();
+  await hub.getByRole('heading', { name: 'Connections' }).waitFor();
+  const stored = Object.entries(acme.simulator.state.extensionHost!.documents).find(([k]) => k.endsWith('/$settings'))?.[1];
+  expect(stored?.['exalate-settings']?.['value']).toEqual({ nodeUrl: acme.nodeUrl });
+});
+
+/** Presses Tab until the focused element in the hub is labelled `name`. */
+async function tabTo(page: Page, hub: FrameLocator, name: string, max = 40): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await hub.locator(':focus').evaluateAll((els) => els.map((e) => (e.getAttribute('aria-label') ?? e.textContent ?? '').trim()));
+    if (focused.some((label) => label === name)) return;
+  }
+  throw new Error(`Tab never reached "${name}"`);
+}
+
+test('keyboard only: initiate a connection, copy the invitation code and finish', async () => {
+  const acme = world.orgs['acme']!;
+  seedNodeUrl(acme);
+  const { hub, page } = await open('acme');
+  await hub.getByRole('heading', { name: 'Connections' }).waitFor();
+  await tabTo(page, hub, 'Initiate connection');
+  await page.keyboard.press('Enter');
+  // The step heading takes focus; the URL field is next.
+  await hub.getByRole('heading', { name: /Step 1 of 5/ }).waitFor();
+  await tabTo(page, hub, "I don't have a URL (the partner is private and connects to this node)");
+  await page.keyboard.press('Space');
+  await tabTo(page, hub, 'Next');
+  await page.keyboard.press('Enter');
+  await hub.getByRole('heading', { name: /Step 2 of 5: Mode/ }).waitFor();
+  await tabTo(page, hub, 'Next');
+  await page.keyboard.press('Enter');
+  await hub.getByRole('heading', { name: /Step 3 of 5/ }).waitFor();
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('KeyAcme');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('KeyPartner');
+  await page.keyboard.press('Enter');
+  await hub.getByRole('heading', { name: /Step 4 of 5/ }).waitFor();
+  await tabTo(page, hub, 'Project for incoming sync');
+  await page.keyboard.press('Enter');
+  await hub.getByRole('option', { name: 'Development' }).waitFor();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await tabTo(page, hub, 'Initiate');
+  await page.keyboard.press('Enter');
+  await hub.getByRole('heading', { name: /Step 5 of 5: Invitation code/ }).waitFor();
+  await tabTo(page, hub, 'Copy invitation code');
+  await page.keyboard.press('Enter');
+  await hub.getByRole('status').getByText('Invitation code copied').waitFor();
+  expect(await page.evaluate('navigator.clipboard.readText()')).toBe(await hub.getByLabel('Invitation code').inputValue());
+  await tabTo(page, hub, 'Done');
+  await page.keyboard.press('Enter');
+  await hub.locator('tr[data-connection="KeyAcme_to_KeyPartner"]').waitFor();
+});
+
+/** Whether the hub's document scrolls sideways (it must not: content reflows instead). */
+async function overflowsSideways(page: Page): Promise<boolean> {
+  const frame = page.frame({ url: /hub\.html/ })!;
+  return (await frame.evaluate('document.documentElement.scrollWidth > document.documentElement.clientWidth + 1')) as boolean;
+}
+
+test.each([
+  ['1280×800', { width: 1280, height: 800 }, 1],
+  ['200% zoom (1280×800 at 2× is 640×400 CSS pixels)', { width: 640, height: 400 }, 2],
+])('every screen fits without sideways scrolling at %s', async (_name, viewport, deviceScaleFactor) => {
+  const [acme, globex] = [world.orgs['acme']!, world.orgs['globex']!];
+  seedNodeUrl(acme);
+  seedNodeUrl(globex);
+  const name = `Zoom${deviceScaleFactor}`;
+  await connectViaApi(acme, globex, { local: name, remote: 'Globex' });
+  const { hub, page } = await open('acme', { viewport, deviceScaleFactor });
+  await hub.getByRole('table', { name: 'Connections' }).waitFor();
+  expect(await overflowsSideways(page)).toBe(false);
+  await hub.getByRole('button', { name: 'Initiate connection' }).click();
+  await hub.getByLabel('Destination URL').waitFor();
+  expect(await overflowsSideways(page)).toBe(false);
+  await hub.getByRole('button', { name: 'Cancel' }).click();
+  await hub.getByRole('button', { name: 'Accept invitation' }).click();
+  await hub.getByLabel('Invitation code').waitFor();
+  expect(await overflowsSideways(page)).toBe(false);
+  await hub.getByRole('button', { name: 'Cancel' }).click();
+  await hub.getByRole('button', { name: `Configure: ${name}_to_Globex` }).click();
+  await hub.getByRole('textbox', { name: 'Incoming sync' }).waitFor();
+  expect(await overflowsSideways(page)).toBe(false);
+  await hub.getByRole('tab', { name: 'General settings' }).click();
+  await hub.getByLabel('Exalate node URL').waitFor();
+  expect(await overflowsSideways(page)).toBe(false);
+});

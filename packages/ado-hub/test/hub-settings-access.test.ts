@@ -1,5 +1,5 @@
 import type { FrameLocator, Page } from 'playwright-core';
-import { closePages, connectViaApi, openHub, seedNodeUrl, startWorld, type HubPage, type World } from './support.js';
+import { adminClient, closePages, connectViaApi, openHub, seedNodeUrl, startWorld, type HubPage, type World } from './support.js';
 
 // General settings, the page outside Azure DevOps, keyboard-only use, and the layout at 1280×800
 // and at 200% zoom.
@@ -61,6 +61,31 @@ test('General settings: refuses what is not this organization\'s node, then chec
   await hub.getByRole('heading', { name: 'Connections' }).waitFor();
   const stored = Object.entries(acme.simulator.state.extensionHost!.documents).find(([k]) => k.endsWith('/$settings'))?.[1];
   expect(stored?.['exalate-settings']?.['value']).toEqual({ nodeUrl: acme.nodeUrl });
+});
+
+test('General settings: the node\'s personal access token is checked, stored encrypted and never shown again', async () => {
+  seedNodeUrl(world.orgs['acme']!);
+  const { hub } = await open('acme');
+  await hub.getByRole('tab', { name: 'General settings' }).click();
+  const source = hub.getByTestId('token-source');
+  await source.waitFor();
+  expect(await source.textContent()).toContain('from its configuration');
+  const token = hub.getByLabel('New personal access token');
+  expect(await token.getAttribute('type')).toBe('password');
+
+  await token.fill('revoked-token');
+  await hub.getByRole('button', { name: 'Save token' }).click();
+  await hub.getByText(/refused this token/).first().waitFor();
+
+  await token.fill('alice-pat');
+  await hub.getByRole('button', { name: 'Save token' }).click();
+  await hub.getByText(/Token saved/).waitFor();
+  expect(await source.textContent()).toContain('set here');
+  expect(await token.inputValue()).toBe('');
+  // The node tells the page where the token came from, never the token.
+  const view = await adminClient(world.orgs['acme']!).getSettings();
+  expect(view.ok && JSON.stringify(view.value)).not.toContain('alice-pat');
+  expect(view.ok && view.value.tracker.credential.source).toBe('settings');
 });
 
 /** Presses Tab until the focused element in the hub is labelled `name`. */

@@ -24,6 +24,11 @@ export interface ServerConfig {
   port: number;
   /** Base URL other nodes use to reach this server (a proxy or load balancer in front of it). Null: http://{host}:{port}. */
   publicUrl: string | null;
+  /**
+   * Seals secrets admins enter in a frontend: 32 bytes in base64 (EXALATE_SECRET_KEY). Absent: a key
+   * file `{dataDir}/secret.key` made at first start (or, in memory, a key per process).
+   */
+  secretKey?: string | null;
   /** PGlite data lives under {dataDir}/{nodeId}. Ignored with `databaseUrl`. Null: in memory. */
   dataDir: string | null;
   /** A PostgreSQL server; each node gets its own schema `{schemaPrefix}{nodeId}`. */
@@ -99,6 +104,7 @@ export function serverConfigFromEnv(env: NodeJS.ProcessEnv, nodes: NodeConfig[])
     port,
     publicUrl: env['EXALATE_PUBLIC_URL'] ? normalizePublicUrl(env['EXALATE_PUBLIC_URL']) : null,
     dataDir: env['EXALATE_DATA_DIR'] ?? '.exalate/data',
+    secretKey: env['EXALATE_SECRET_KEY'] || null,
     databaseUrl: env['DATABASE_URL'] || null,
     schemaPrefix: env['EXALATE_DB_SCHEMA_PREFIX'] ?? 'exalate_',
     addressPolicy: {

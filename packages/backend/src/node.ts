@@ -7,6 +7,7 @@ import { PROTOCOL_VERSION, type NodeInfo } from '@exalate/contract';
 import { ScriptRunner } from '@exalate/scripting';
 import { ADO_ACCESS_TOKEN_HEADER, adoAppTokenAuthenticator, anyOf } from './admin/ado-app-token.js';
 import { adminRoutes, bearerTokenAuthenticator, type AdminAuthenticator } from './admin/routes.js';
+import { settingsRoutes, TrackerCredential } from './admin/tracker-credential.js';
 import type { NodeConfig, ServerConfig } from './config.js';
 import type { ConnectionRow } from './connections/repository.js';
 import { ConnectionService } from './connections/service.js';
@@ -23,7 +24,8 @@ import { SyncEngine } from './sync/engine.js';
 import { SyncQueue } from './sync/queue.js';
 import { syncRoutes } from './sync/routes.js';
 import { trackerEventRoutes, TrackerSubscription } from './sync/tracker-events.js';
-import { createConnector, NODE_TYPE_OF } from './trackers.js';
+import { loadSecretKey, SecretBox } from './secrets/secret-box.js';
+import { NODE_TYPE_OF } from './trackers.js';
 
 export const EXALATE_VERSION = '0.1.0';
 
@@ -38,8 +40,10 @@ export interface NodeOptions {
   db: Database;
   logger: Logger;
   authenticate?: AdminAuthenticator;
-  /** The tracker connector; by default made from `config.tracker`. */
+  /** The tracker connector; by default made from `config.tracker` (and a credential set in the settings). */
   connector?: TrackerConnector;
+  /** Seals secrets admins enter (a tracker token); by default with a key that lives as long as the process. */
+  secrets?: SecretBox;
 }
 
 /**
@@ -57,6 +61,7 @@ export class ExalateNode {
   private timers: NodeJS.Timeout[] = [];
   private info!: NodeInfo;
   private readonly connector: TrackerConnector;
+  private readonly credential: TrackerCredential;
   /** The node's sync pipeline. */
   readonly engine: SyncEngine;
   private readonly subscription: TrackerSubscription;
@@ -66,13 +71,15 @@ export class ExalateNode {
     const db = server.databaseUrl
       ? await openPostgres(server.databaseUrl, `${server.schemaPrefix}${config.id.replace(/-/g, '_')}`)
       : await openPglite(server.dataDir === null ? null : join(server.dataDir, config.id));
-    return ExalateNode.create({ config, settings: server, db, logger: logger.child({ node: config.id }) });
+    const secrets = new SecretBox(loadSecretKey({ secretKey: server.secretKey, keyFile: server.dataDir === null ? null : join(server.dataDir, 'secret.key') }));
+    return ExalateNode.create({ config, settings: server, db, secrets, logger: logger.child({ node: config.id }) });
   }
 
   static async create(o: NodeOptions): Promise<ExalateNode> {
     const applied = await migrate(o.db);
     if (applied.length) o.logger.info({ migrations: applied }, 'database migrated');
     const node = new ExalateNode(o, await ScriptRunner.create());
+    await node.credential.load();
     node.info = await node.loadIdentity();
     node.queue = await SyncQueue.start(o.db, o.logger, node.engine.handlers());
     node.engine.attach(node.queue);
@@ -85,7 +92,8 @@ export class ExalateNode {
   ) {
     this.http = createPeerHttp(o.settings.addressPolicy);
     this.peers = new PeerClient(this.http, o.settings.peerTimeoutMs);
-    const connector = o.connector ?? createConnector(o.config.tracker);
+    this.credential = new TrackerCredential({ config: o.config, db: o.db, secrets: o.secrets ?? new SecretBox(loadSecretKey({ secretKey: null, keyFile: null })), logger: o.logger, ...(o.connector ? { injected: o.connector } : {}) });
+    const connector = this.credential.connector;
     this.connector = connector;
     const listProjects = async () => {
       try {
@@ -169,7 +177,10 @@ export class ExalateNode {
         service: this.service,
         authenticate: o.authenticate ?? adminAuthenticator(o.config),
         listProjects,
-        extend: (route) => syncRoutes(route, { service: this.service, engine: this.engine, runner, connector }),
+        extend: (route) => {
+          syncRoutes(route, { service: this.service, engine: this.engine, runner, connector });
+          settingsRoutes(route, this.credential);
+        },
       }),
     );
   }

@@ -228,6 +228,18 @@ it('answers the sync operations as documented', async () => {
   expect((await call('jira', 'GET', otherPath, undefined, await signed('GET', otherPath, undefined))).status).toBe(404);
 });
 
+it('answers the settings operations as documented', async () => {
+  expect((await call('ado', 'GET', '/api/v1/settings')).body.tracker.credential).toEqual({ source: 'configuration', updatedAt: null, problem: null });
+  expect((await call('ado', 'PUT', '/api/v1/settings/tracker-credential', { secret: '' })).status).toBe(400);
+  const refused = await call('ado', 'PUT', '/api/v1/settings/tracker-credential', { secret: 'not-a-token' });
+  expect(refused.status).toBe(400);
+  expect(refused.body.error.code).toBe('TRACKER_CREDENTIAL_REJECTED');
+  const set = await call('ado', 'PUT', '/api/v1/settings/tracker-credential', { secret: 'alice-pat' });
+  expect(set.body.tracker.credential.source).toBe('settings');
+  expect(JSON.stringify(set.body)).not.toContain('alice-pat');
+  expect((await call('ado', 'DELETE', '/api/v1/settings/tracker-credential')).body.tracker.credential.source).toBe('configuration');
+});
+
 it('exercises every documented operation', () => {
   expect([...documented].filter((op) => !covered.has(op))).toEqual([]);
 });

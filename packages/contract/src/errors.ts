@@ -44,6 +44,8 @@ export const ERROR_CODES = [
   'ITEM_NOT_FOUND',
   'TRACKER_UNAVAILABLE',
   'WEBHOOK_REJECTED',
+  // node settings
+  'TRACKER_CREDENTIAL_REJECTED',
   // node-to-node
   'PEER_AUTH_FAILED',
   'PEER_REQUEST_REPLAYED',

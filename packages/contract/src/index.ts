@@ -5,3 +5,4 @@ export * from './invitation-code.js';
 export * from './peer-protocol.js';
 export * from './replica.js';
 export * from './sync.js';
+export * from './settings.js';

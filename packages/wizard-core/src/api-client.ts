@@ -22,6 +22,7 @@ import type {
   TriggerPreview,
   TriggerPreviewRequest,
   TriggerView,
+  NodeSettingsView,
 } from '@exalate/contract';
 
 /** An admin API failure, or a failure to talk to it at all. */
@@ -69,6 +70,13 @@ export interface SyncAdminApi {
   retryFailed(id: string): Promise<ApiResult<{ retried: number }>>;
 }
 
+/** General settings of the node (the tracker credential; secrets go in, never come out). */
+export interface NodeSettingsApi {
+  getSettings(): Promise<ApiResult<NodeSettingsView>>;
+  setTrackerCredential(secret: string): Promise<ApiResult<NodeSettingsView>>;
+  clearTrackerCredential(): Promise<ApiResult<NodeSettingsView>>;
+}
+
 export interface AdminApiClientOptions {
   /** The node URL, e.g. https://exalate.acme.com/nodes/jira */
   nodeUrl: string;
@@ -80,7 +88,7 @@ export interface AdminApiClientOptions {
 }
 
 /** The typed client of the admin API (docs/api/openapi.yaml). Failures come back as values. */
-export class AdminApiClient implements AdminApi, SyncAdminApi {
+export class AdminApiClient implements AdminApi, SyncAdminApi, NodeSettingsApi {
   private readonly base: string;
   private readonly doFetch: typeof fetch;
 
@@ -116,6 +124,10 @@ export class AdminApiClient implements AdminApi, SyncAdminApi {
   getQueue = (id: string) => this.call<SyncQueueView>('GET', `${this.sync(id)}/queue`);
   retryItem = (id: string, key: string) => this.call<SyncItemView>('POST', `${this.sync(id)}/items/${encodeURIComponent(key)}/retry`, {});
   retryFailed = (id: string) => this.call<{ retried: number }>('POST', `${this.sync(id)}/retry-failed`, {});
+
+  getSettings = () => this.call<NodeSettingsView>('GET', '/settings');
+  setTrackerCredential = (secret: string) => this.call<NodeSettingsView>('PUT', '/settings/tracker-credential', { secret });
+  clearTrackerCredential = () => this.call<NodeSettingsView>('DELETE', '/settings/tracker-credential');
 
   private sync(id: string): string {
     return `/connections/${encodeURIComponent(id)}`;

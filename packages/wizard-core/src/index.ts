@@ -1,5 +1,5 @@
 export { Store, type Listener } from './store.js';
-export { AdminApiClient, type AdminApi, type SyncAdminApi, type AdminApiClientOptions, type ApiResult, type ClientError } from './api-client.js';
+export { AdminApiClient, type AdminApi, type SyncAdminApi, type NodeSettingsApi, type AdminApiClientOptions, type ApiResult, type ClientError } from './api-client.js';
 export { InitiateFlow, INITIATE_STEPS, type InitiateState, type InitiateStep, type InitiateValues, type InitiateField, type Clipboard } from './initiate-flow.js';
 export { AcceptFlow, ACCEPT_STEPS, CONGRATULATIONS, type AcceptState, type AcceptStep } from './accept-flow.js';
 export { ConnectionList, actionsFor, partnerLabel, toRowView, STATUS_LABELS, type ConnectionAction, type ConnectionListState, type ConnectionRowView } from './connection-list.js';

@@ -1,5 +1,5 @@
-import { NODE_TYPE_LABELS, type NodeInfo } from '@exalate/contract';
-import type { AdminApi, ClientError } from './api-client.js';
+import { NODE_TYPE_LABELS, type NodeInfo, type NodeSettingsView } from '@exalate/contract';
+import type { AdminApi, ClientError, NodeSettingsApi } from './api-client.js';
 import { Store } from './store.js';
 
 /** Where a frontend keeps its settings (Azure DevOps: the extension data service, per organization). */
@@ -19,6 +19,11 @@ export interface SettingsState {
   /** What the node said about itself at the last successful check. */
   node: NodeInfo | null;
   notice: string | null;
+  /** The node's own settings, once it is known and admits this admin. */
+  nodeSettings: NodeSettingsView | null;
+  /** The token being typed; cleared once saved, never read back from the node. */
+  token: string;
+  tokenError: string | null;
 }
 
 /**
@@ -28,10 +33,10 @@ export interface SettingsState {
 export class SettingsFlow extends Store<SettingsState> {
   constructor(
     private readonly storage: SettingsStorage,
-    private readonly apiFor: (nodeUrl: string) => AdminApi,
+    private readonly apiFor: (nodeUrl: string) => AdminApi & NodeSettingsApi,
     private readonly expectedNodeType?: NodeInfo['nodeType'],
   ) {
-    super({ loading: true, saved: null, nodeUrl: '', error: null, banner: null, busy: false, node: null, notice: null });
+    super({ loading: true, saved: null, nodeUrl: '', error: null, banner: null, busy: false, node: null, notice: null, nodeSettings: null, token: '', tokenError: null });
   }
 
   async load(): Promise<void> {
@@ -41,7 +46,40 @@ export class SettingsFlow extends Store<SettingsState> {
       this.setState({ loading: false, saved: settings?.nodeUrl ?? null, nodeUrl: settings?.nodeUrl ?? '' });
     } catch (error) {
       this.setState({ loading: false, banner: { code: 'NETWORK_ERROR', message: `The settings could not be read: ${(error as Error).message}. Reload the page.` } });
+      return;
     }
+    await this.loadNodeSettings();
+  }
+
+  /** What the saved node says about its own settings (where its tracker credential comes from). */
+  async loadNodeSettings(): Promise<void> {
+    const saved = this.getState().saved;
+    if (!saved) return;
+    const settings = await this.apiFor(saved).getSettings();
+    this.setState(settings.ok ? { nodeSettings: settings.value } : { banner: settings.error });
+  }
+
+  setToken(token: string): void {
+    this.setState({ token, tokenError: null, notice: null });
+  }
+
+  /** Sends the token to the node, which checks it against the tracker and stores it sealed. */
+  async saveToken(): Promise<boolean> {
+    const { saved, token } = this.getState();
+    if (!saved) return false;
+    if (!token.trim()) {
+      this.setState({ tokenError: 'Enter the personal access token.' });
+      return false;
+    }
+    this.setState({ busy: true, tokenError: null, banner: null, notice: null });
+    const result = await this.apiFor(saved).setTrackerCredential(token);
+    if (!result.ok) {
+      this.setState({ busy: false, ...(result.error.fields?.['secret'] || result.error.code === 'TRACKER_CREDENTIAL_REJECTED' ? { tokenError: result.error.message } : { banner: result.error }) });
+      return false;
+    }
+    // The token is not kept in the page once the node has it.
+    this.setState({ busy: false, token: '', nodeSettings: result.value, notice: 'Token saved: the node stores it encrypted and acts with it from now on' });
+    return true;
   }
 
   setNodeUrl(nodeUrl: string): void {
@@ -80,6 +118,7 @@ export class SettingsFlow extends Store<SettingsState> {
       return false;
     }
     this.setState({ busy: false, saved: url, nodeUrl: url, node: info.value, notice: 'Settings saved' });
+    await this.loadNodeSettings();
     return true;
   }
 }

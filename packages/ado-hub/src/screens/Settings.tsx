@@ -1,6 +1,8 @@
 import * as React from 'react';
 import { ButtonGroup } from 'azure-devops-ui/ButtonGroup';
 import { Card } from 'azure-devops-ui/Card';
+import { FormItem } from 'azure-devops-ui/FormItem';
+import { TextField } from 'azure-devops-ui/TextField';
 import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
 import { NODE_TYPE_LABELS, type SettingsFlow } from '@exalate/wizard-core';
 import { Banner, Field, Notice, SubmitButton } from '../components.js';
@@ -14,32 +16,73 @@ export function SettingsScreen(props: { flow: SettingsFlow; onSaved: () => void 
   };
   return (
     <Card className="exalate-card" titleProps={{ text: 'General settings', ariaLevel: 1 }}>
-      <form onSubmit={(e) => { e.preventDefault(); void save(); }} className="exalate-form" aria-busy={s.busy} noValidate>
+      <div className="exalate-form">
         {s.loading ? <Spinner size={SpinnerSize.medium} label="Loading settings…" /> : null}
         <Banner error={s.banner} />
-        {!s.saved && !s.loading ? <p>Exalate runs on a node next to this organization. Enter its URL to manage connections from here.</p> : null}
-        <Field
-          id="node-url"
-          label="Exalate node URL"
-          value={s.nodeUrl}
-          error={s.error ?? undefined}
-          onChange={(v) => flow.setNodeUrl(v)}
-          placeholder="https://exalate.acme.com/nodes/ado"
-          hint="The node checks your Azure DevOps sign-in on every call; it must be set up with this extension's key."
-          required
-          autoFocus
-        />
-        {s.node ? (
-          <p className="exalate-hint">
-            Connected to the {NODE_TYPE_LABELS[s.node.nodeType]} node for {s.node.trackerUrl} (Exalate {s.node.version}).
-          </p>
-        ) : null}
         <Notice text={s.notice} />
-        <ButtonGroup className="exalate-actions">
-          <SubmitButton text="Save" onSubmit={() => void save()} disabled={s.busy || s.loading} />
-          {s.busy ? <Spinner size={SpinnerSize.small} ariaLabel="Checking the node" /> : null}
-        </ButtonGroup>
-      </form>
+        <form
+          className="exalate-form"
+          aria-busy={s.busy}
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            void save();
+          }}
+        >
+          {!s.saved && !s.loading ? <p>Exalate runs on a node next to this organization. Enter its URL to manage connections from here.</p> : null}
+          <Field
+            id="node-url"
+            label="Exalate node URL"
+            value={s.nodeUrl}
+            error={s.error ?? undefined}
+            onChange={(v) => flow.setNodeUrl(v)}
+            placeholder="https://exalate.acme.com/nodes/ado"
+            hint="The node checks your Azure DevOps sign-in on every call; it must be set up with this extension's key."
+            required
+            autoFocus
+          />
+          {s.node ? (
+            <p className="exalate-hint">
+              Connected to the {NODE_TYPE_LABELS[s.node.nodeType]} node for {s.node.trackerUrl} (Exalate {s.node.version}).
+            </p>
+          ) : null}
+          <ButtonGroup className="exalate-actions">
+            <SubmitButton text="Save" onSubmit={() => void save()} disabled={s.busy || s.loading} />
+            {s.busy ? <Spinner size={SpinnerSize.small} ariaLabel="Checking the node" /> : null}
+          </ButtonGroup>
+        </form>
+        {s.saved && s.nodeSettings ? (
+          <form
+            className="exalate-form exalate-section exalate-token-form"
+            aria-labelledby="token-heading"
+            noValidate
+            onSubmit={(e) => {
+              e.preventDefault();
+              void flow.saveToken();
+            }}
+          >
+            <h2 id="token-heading">Personal access token</h2>
+            <p className="exalate-hint" data-testid="token-source">
+              {s.nodeSettings.tracker.credential.source === 'settings'
+                ? `The node acts in ${s.nodeSettings.tracker.url} with the token set here on ${new Date(s.nodeSettings.tracker.credential.updatedAt ?? '').toLocaleString()}. It is stored encrypted and is never shown again; enter a new one to replace it.`
+                : `The node acts in ${s.nodeSettings.tracker.url} with the token from its configuration. Enter one here to replace it: it needs the Work Items (read & write) and Service Hooks (read & write) scopes.`}
+            </p>
+            {s.nodeSettings.tracker.credential.problem ? (
+              <p className="exalate-error" role="alert">
+                {s.nodeSettings.tracker.credential.problem}
+              </p>
+            ) : null}
+            <div className="exalate-field">
+              <FormItem label="New personal access token" error={!!s.tokenError} message={s.tokenError ?? 'The node checks it with Azure DevOps before storing it.'}>
+                <TextField inputId="node-token" inputType="password" value={s.token} onChange={(_e, v) => flow.setToken(v)} autoComplete={false} />
+              </FormItem>
+            </div>
+            <ButtonGroup className="exalate-actions">
+              <SubmitButton text="Save token" onSubmit={() => void flow.saveToken()} disabled={s.busy} />
+            </ButtonGroup>
+          </form>
+        ) : null}
+      </div>
     </Card>
   );
 }

@@ -237,6 +237,13 @@ const MIGRATIONS: Migration[] = [
       await sql.query(`create index twins_creating on twins (connection_id, creating_since) where creating_since is not null`);
     },
   },
+  {
+    name: '0004_node_settings',
+    up: async (sql) => {
+      // Settings an admin changes from a frontend. Secrets are stored sealed (secrets/secret-box.ts).
+      await sql.query(`create table node_settings (key text primary key, value jsonb not null, updated_at timestamptz not null default now())`);
+    },
+  },
 ];
 
 function storageFor(sql: Sql): UmzugStorage<Sql> {

@@ -57,11 +57,17 @@ export function nodesFromFile(path: string, env: NodeJS.ProcessEnv): NodeConfig[
   });
 }
 
+/** The id Azure DevOps gives the sandbox's extension: the audience of its app tokens. */
+const SANDBOX_EXTENSION_APP_ID = '8a3c5e7f-1b2d-4e6f-9a0b-c1d2e3f4a5b6';
+
 /** Sandbox admin tokens are made once and kept with the sandbox's data, so they survive restarts. */
 function sandboxTokens(dataDir: string): Record<string, string> {
   const file = join(dataDir, 'sandbox-tokens.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
-  const tokens = Object.fromEntries(['jira', 'ado', 'snow'].map((id) => [id, randomBytes(24).toString('base64url')]));
+  const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  // A sandbox from before a secret existed (the hub's extension key) gets the missing one added.
+  const missing = ['jira', 'ado', 'snow', 'adoExtension'].filter((id) => !kept[id]);
+  if (!missing.length) return kept;
+  const tokens = { ...kept, ...Object.fromEntries(missing.map((id) => [id, randomBytes(24).toString('base64url')])) };
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(tokens, null, 2), { mode: 0o600 });
   return tokens;
@@ -100,7 +106,15 @@ export async function runFromEnv(env: NodeJS.ProcessEnv, logger: Logger, out: (l
   const tokens = sandboxTokens(dataDir);
   const nodes: NodeConfig[] = [
     { id: 'jira', tracker: trackers.jira, private: false, modes: [...MODES], adminToken: tokens['jira']! },
-    { id: 'ado', tracker: trackers.ado, private: false, modes: [...MODES], adminToken: tokens['ado']! },
+    {
+      id: 'ado',
+      tracker: trackers.ado,
+      private: false,
+      modes: [...MODES],
+      adminToken: tokens['ado']!,
+      // The sandbox's Azure DevOps has the Exalate hub installed with this key (see installAdoHub).
+      adoExtension: { secret: tokens['adoExtension']!, audience: SANDBOX_EXTENSION_APP_ID },
+    },
     { id: 'snow', tracker: trackers.snow, private: true, modes: [...MODES], adminToken: tokens['snow']! },
   ];
   let server: ExalateServer;
@@ -111,6 +125,7 @@ export async function runFromEnv(env: NodeJS.ProcessEnv, logger: Logger, out: (l
     throw error;
   }
   await trackers.seedDemoData();
+  const hubPage = trackers.installAdoHub({ secret: tokens['adoExtension']!, appId: SANDBOX_EXTENSION_APP_ID, nodeUrl: `${server.publicUrl}/nodes/ado` });
   {
     const envFile = join(dataDir, 'sandbox.env');
     const lines = nodes.flatMap((n) => [
@@ -125,6 +140,7 @@ export async function runFromEnv(env: NodeJS.ProcessEnv, logger: Logger, out: (l
     out(`Node URLs and admin tokens are in ${envFile}. In another terminal:`);
     out(`  source ${envFile}`);
     out('  curl -s -H "Authorization: Bearer $JIRA_TOKEN" $JIRA/api/v1/connections');
+    if (hubPage) out(`The Exalate hub in Azure DevOps Organization settings: ${hubPage}`);
     out('The README walks through connecting two nodes and watching an item sync. Ctrl+C stops the sandbox.');
   }
   return {

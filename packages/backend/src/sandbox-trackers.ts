@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { convertText } from '@exalate/connectors';
 import { AdoSimulator, JiraSimulator, ServiceNowSimulator, type RunningSimulator } from '@exalate/simulators';
 import type { Logger } from './logger.js';
@@ -11,6 +11,12 @@ export interface SandboxTrackers {
   snow: TrackerConfig;
   /** A few items in each tracker, the first time the sandbox starts. */
   seedDemoData(): Promise<void>;
+  /**
+   * Installs the built Exalate hub (vss-extension.json, dist/ado-hub) in the Azure DevOps
+   * simulator, pointed at the sandbox's node; returns its Organization settings page, or null when
+   * the hub is not built.
+   */
+  installAdoHub(o: { secret: string; appId: string; nodeUrl: string }): string | null;
   /** Saves the trackers' data (next to the nodes' data) and stops them. */
   close(): Promise<void>;
 }
@@ -62,6 +68,18 @@ export async function startSandboxTrackers(dir: string, firstPort: number, logge
       }
       save();
       logger.info('sandbox trackers seeded with demo items');
+    },
+    installAdoHub(o) {
+      const root = resolve(import.meta.dirname, '../../..');
+      const manifestPath = join(root, 'vss-extension.json');
+      if (!existsSync(join(root, 'dist/ado-hub/hub.html'))) {
+        logger.warn('the Azure DevOps hub is not built (npm run build:ado), so the sandbox shows no Exalate page in Organization settings');
+        return null;
+      }
+      const extension = ado.installExtension({ manifestPath, contentDir: root, secret: o.secret, appId: o.appId });
+      ado.extensions.seedSetting(extension, 'exalate-settings', { nodeUrl: o.nodeUrl });
+      const hub = extension.manifest.contributions?.find((c) => c.targets?.includes('ms.vss-web.collection-admin-hub-group'));
+      return `${adoUrl}/${ado.organization}/_settings/${extension.manifest.publisher}.${extension.manifest.id}.${hub?.id ?? ''}`;
     },
     async close() {
       clearInterval(timer);

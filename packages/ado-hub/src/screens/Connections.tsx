@@ -1,5 +1,6 @@
 import * as React from 'react';
 import { Button } from 'azure-devops-ui/Button';
+import { ButtonGroup } from 'azure-devops-ui/ButtonGroup';
 import { Card } from 'azure-devops-ui/Card';
 import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
 import { Status, StatusSize, Statuses, type IStatusProps } from 'azure-devops-ui/Status';
@@ -38,13 +39,14 @@ export function ConnectionsScreen(props: { list: ConnectionList; onConfigure: (i
   };
 
   return (
-    <Card className="exalate-card" titleProps={{ text: 'Connections', ariaLevel: 1 }} headerCommandBarItems={[
-      // Plain buttons rather than a menubar: each runs one action.
-      { id: 'initiate', role: 'button', text: 'Initiate connection', isPrimary: true, important: true, onActivate: () => props.onInitiate(), iconProps: { iconName: 'Add' } },
-      { id: 'accept', role: 'button', text: 'Accept invitation', important: true, onActivate: () => props.onAccept() },
-      { id: 'refresh', role: 'button', text: 'Refresh', important: true, onActivate: () => void list.load(), iconProps: { iconName: 'Refresh' } },
-    ]}>
+    <Card className="exalate-card" titleProps={{ text: 'Connections', ariaLevel: 1 }}>
       <div className="exalate-list">
+        {/* A wrapping row of buttons rather than the card's command bar, which hides actions in a menu when narrow. */}
+        <ButtonGroup className="exalate-actions">
+          <Button text="Initiate connection" primary iconProps={{ iconName: 'Add' }} onClick={props.onInitiate} />
+          <Button text="Accept invitation" onClick={props.onAccept} />
+          <Button text="Refresh" iconProps={{ iconName: 'Refresh' }} onClick={() => void list.load()} disabled={s.loading} />
+        </ButtonGroup>
         <Banner error={s.error} />
         <Notice text={s.notice} />
         {s.loading && !s.rows.length ? <Spinner size={SpinnerSize.medium} label="Loading connections…" /> : null}
@@ -65,8 +67,10 @@ export function ConnectionsScreen(props: { list: ConnectionList; onConfigure: (i
             <tbody>
               {s.rows.map((row) => (
                 <tr key={row.id} data-connection={row.name}>
-                  <th scope="row">{row.name}</th>
-                  <td>{row.partner}</td>
+                  <th scope="row" className="exalate-breakable">
+                    {row.name}
+                  </th>
+                  <td className="exalate-breakable">{row.partner}</td>
                   <td>{row.mode}</td>
                   <td>
                     <span className="exalate-status">

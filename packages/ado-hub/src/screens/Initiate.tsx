@@ -79,7 +79,7 @@ export function InitiateScreen(props: { flow: InitiateFlow; onDone: () => void; 
                 {s.destination.pollOnly ? ' (private: it will call this node)' : ''}. It supports {s.modeOptions.map((m) => MODE_LABELS[m]).join(', ')}.
               </p>
             ) : null}
-            <FormItem label="Mode" error={!!s.errors.mode} message={s.errors.mode}>
+            <FormItem error={!!s.errors.mode} message={s.errors.mode}>
               <RadioButtonGroup selectedButtonId={s.values.mode ?? undefined} onSelect={(id) => flow.setField('mode', id as Mode)} text="Mode">
                 {s.modeOptions.map((m) => (
                   <RadioButton key={m} id={m} text={`${MODE_LABELS[m]}: ${MODE_HINTS[m]}`} />

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { errors as joseErrors, jwtVerify } from 'jose';
+import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { AppError } from '../errors.js';
 import type { AdminAuthenticator } from './routes.js';
 
@@ -55,7 +55,7 @@ export function adoAppTokenAuthenticator(o: AdoExtensionAuth & { organizationUrl
         currentDate: new Date(now()),
       }));
     } catch (error) {
-      throw new AppError('UNAUTHENTICATED', appTokenProblem(error));
+      throw new AppError('UNAUTHENTICATED', appTokenProblem(error, o.audience, appToken));
     }
     const userId = typeof claims['nameid'] === 'string' ? claims['nameid'] : null;
     if (!userId) throw new AppError('UNAUTHENTICATED', 'The Azure DevOps app token names no user (no nameid claim). Reload the page from Organization settings → Exalate.');
@@ -88,13 +88,18 @@ export function adoAppTokenAuthenticator(o: AdoExtensionAuth & { organizationUrl
   };
 }
 
-function appTokenProblem(error: unknown): string {
+function appTokenProblem(error: unknown, expected: string, token: string): string {
   if (error instanceof joseErrors.JWTExpired) return 'The Azure DevOps app token has expired. Reload the page to get a new one.';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
     return 'The Azure DevOps app token is not signed with the extension key this node has. Set the node\'s extension key to the one shown under Certificate for the Exalate extension in the Marketplace.';
   }
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === 'aud') return 'The Azure DevOps app token was issued to another extension than the one this node is set up for. Check the node\'s extension audience.';
+    if (error.claim === 'aud') {
+      // jose checks claims only after the signature, so this token was signed with our extension's
+      // key: naming its audience helps the operator set the node up, and gives nothing away.
+      const aud = String(decodeJwt(token).aud ?? '');
+      return `The Azure DevOps app token was issued to another extension (${aud}) than the one this node is set up for (${expected}). If ${aud} is your Exalate extension's id, set the node's adoExtension.audience to it.`;
+    }
     if (error.claim === 'iss') return 'The token was not issued by Azure DevOps (wrong issuer).';
     if (error.claim === 'nbf') return 'The Azure DevOps app token is not valid yet. Check the clock of the machine that runs the node.';
     return `The Azure DevOps app token was refused: ${error.message}.`;

@@ -275,7 +275,7 @@ function page(organization: string, title: string, body: string): string {
   main { display: flex; flex-direction: column; min-width: 0; min-height: 0; }
   iframe { flex: 1; border: 0; width: 100%; min-height: 0; }
   #hub-status:empty { display: none; }
-  @media (max-width: 800px) { .layout { grid-template-columns: 1fr; grid-template-rows: auto 1fr; } nav { max-height: 30vh; } }
+  @media (max-width: 800px) { .layout { grid-template-columns: 1fr; grid-template-rows: auto 1fr; } nav { max-height: 4.5rem; } }
 </style></head>
 <body><header><strong>Azure DevOps</strong> › <a href="/${escapeHtml(organization)}">${escapeHtml(organization)}</a> › Organization settings</header>
 <div class="layout">${body}</div></body></html>`;

@@ -1,5 +1,5 @@
 import type { FrameLocator } from 'playwright-core';
-import { closePages, openHub, seedNodeUrl, startWorld, type HubPage, type World } from './support.js';
+import { adminClient, closePages, openHub, seedNodeUrl, startWorld, type HubPage, type World } from './support.js';
 
 // The Exalate hub in the Azure DevOps simulator's Organization settings, in Chromium: the real
 // SDK handshake, app tokens verified by the node, the wizard core behind every screen.
@@ -48,7 +48,13 @@ async function initiate(org: string, o: { destination: string | null; local: str
   expect(code).toBe(await hub.getByLabel('Invitation code').inputValue());
   await hub.getByRole('button', { name: 'Done' }).click();
   await hub.getByRole('table', { name: 'Connections' }).waitFor();
-  expect(await statusOf(hub, `${o.local}_to_${o.remote}`)).toBe('Pending');
+  const name = `${o.local}_to_${o.remote}`;
+  expect(await statusOf(hub, name)).toBe('Pending');
+  // While Pending, the list gives the same code again.
+  await page.evaluate("navigator.clipboard.writeText('')");
+  await hub.getByRole('button', { name: `Copy invitation code: ${name}` }).click();
+  await hub.getByRole('status').getByText('Invitation code copied').waitFor();
+  expect(await page.evaluate('navigator.clipboard.readText()')).toBe(code);
   return code;
 }
 
@@ -108,6 +114,8 @@ test('a bad invitation code is refused at once with what to do, and nothing is a
   await again.hub.getByLabel('Invitation code').fill(damaged);
   await again.hub.getByRole('button', { name: 'Next' }).click();
   await expect(again.hub.getByRole('alert').first().textContent()).resolves.toMatch(/INVITATION_CODE_DAMAGED/);
+  const listed = await adminClient(world.orgs['globex']!).listConnections();
+  expect(listed.ok && listed.value.connections.map((c) => c.name)).not.toContain('Damaged_to_Globex');
 });
 
 test('an unreachable destination URL is reported on the destination step, with the private-partner way out', async () => {
@@ -121,4 +129,33 @@ test('an unreachable destination URL is reported on the destination step, with t
   await hub.getByRole('switch', { name: /I don't have a URL/ }).click();
   await hub.getByRole('button', { name: 'Next' }).click();
   await hub.getByRole('heading', { name: /Step 2 of 5: Mode/ }).waitFor();
+});
+
+test('from the list: deactivate, activate and delete a connection (after confirming)', async () => {
+  const [acme, globex] = [world.orgs['acme']!, world.orgs['globex']!];
+  seedNodeUrl(acme);
+  seedNodeUrl(globex);
+  const code = await initiate('acme', { destination: globex.nodeUrl, local: 'Lifecycle', remote: 'Globex' });
+  await accept('globex', code, 'Lifecycle_to_Globex');
+  const { hub, page } = await open('acme');
+  const row = 'Lifecycle_to_Globex';
+  await hub.locator(`tr[data-connection="${row}"]`).waitFor();
+  await hub.getByRole('button', { name: `Deactivate: ${row}` }).click();
+  await hub.getByRole('status').getByText('Connection deactivated').waitFor();
+  expect(await statusOf(hub, row)).toBe('Deactivated');
+  await hub.getByRole('button', { name: `Activate: ${row}` }).click();
+  await hub.getByRole('status').getByText('Connection activated').waitFor();
+  expect(await statusOf(hub, row)).toBe('Active');
+
+  // Dismissing the confirmation keeps the connection; accepting it deletes it.
+  page.once('dialog', (dialog) => void dialog.dismiss());
+  await hub.getByRole('button', { name: `Delete: ${row}` }).click();
+  expect(await statusOf(hub, row)).toBe('Active');
+  page.once('dialog', (dialog) => {
+    expect(dialog.message()).toContain(`Delete the connection "${row}"?`);
+    void dialog.accept();
+  });
+  await hub.getByRole('button', { name: `Delete: ${row}` }).click();
+  await hub.getByRole('status').getByText('Connection deleted').waitFor();
+  expect(await hub.locator(`tr[data-connection="${row}"]`).count()).toBe(0);
 });

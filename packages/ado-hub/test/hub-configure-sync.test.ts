@@ -59,7 +59,14 @@ test('triggers: a WIQL query is previewed, saved, and bulk sync brings what it m
   const globex = world.orgs['globex']!;
   const bug = acme.simulator.seedWorkItem({ project: 'Development', type: 'Bug', fields: { 'System.Title': 'Checkout is slow', 'System.Tags': 'sync' } });
   acme.simulator.seedWorkItem({ project: 'Development', type: 'Bug', fields: { 'System.Title': 'Not for the partner' } });
-  // The partner's incoming rule fails first, so the item lands in its queue as Failed.
+  // This side's outgoing rule labels what it sends (so the partner's copy shows the rule ran); the
+  // partner's incoming rule fails first, so the item lands in its queue as Failed.
+  const outgoing = await adminClient(acme).getRules(connectionId);
+  if (!outgoing.ok) throw new Error(outgoing.error.message);
+  if (!outgoing.value.outgoing.includes('"from-acme"')) {
+    const labelled = `${outgoing.value.outgoing}\nreplica.labels = [...replica.labels, "from-acme"];`;
+    expect((await adminClient(acme).saveRules(connectionId, { outgoing: labelled })).ok).toBe(true);
+  }
   const broken = await adminClient(globex).saveRules(connectionId, { incoming: 'throw new Error("the partner is not ready");' });
   expect(broken.ok).toBe(true);
 

@@ -97,6 +97,7 @@ test('initiates for a private partner ("I don\'t have a URL"); the private organ
 });
 
 test('a bad invitation code is refused at once with what to do, and nothing is accepted', async () => {
+  seedNodeUrl(world.orgs['acme']!);
   seedNodeUrl(world.orgs['globex']!);
   const { hub } = await open('globex');
   await hub.getByRole('button', { name: 'Accept invitation' }).click();

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import JSZip from 'jszip';
@@ -70,3 +71,21 @@ test('tfx packages it into a .vsix holding the manifest and the built hub', asyn
     rmSync(out, { recursive: true, force: true });
   }
 }, 60_000);
+
+test('the simulator serves only the files the manifest packages, as the Marketplace would', async () => {
+  const { AdoSimulator } = await import('@exalate/simulators');
+  const sim = new AdoSimulator();
+  sim.installExtension({ manifestPath: MANIFEST, contentDir: ROOT, secret: 'k', appId: '3d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6' });
+  const running = await sim.listen();
+  try {
+    const base = `${running.url}/_extensions/${manifest.publisher}.${manifest.id}`;
+    expect((await fetch(`${base}/dist/ado-hub/hub.html`)).status).toBe(200);
+    expect((await fetch(`${base}/package.json`)).status).toBe(404);
+    // Sent as is (fetch would resolve the dots itself): an encoded slash keeps ".." inside one segment.
+    const raw = (path: string) => new Promise<number>((done, fail) => get(`${base}${path}`, (res) => (res.resume(), done(res.statusCode ?? 0))).on('error', fail));
+    expect(await raw('/dist/ado-hub/..%2F..%2Fpackage.json')).toBe(404);
+    expect(await raw('/dist/ado-hub/hub.html')).toBe(200);
+  } finally {
+    await running.close();
+  }
+});

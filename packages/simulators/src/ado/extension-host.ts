@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, posix, resolve, sep } from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import { SignJWT } from 'jose';
 import type { AdoIdentity, AdoState } from './state.js';
@@ -102,7 +102,8 @@ export class ExtensionHost {
     // The packaged files, served as the Marketplace CDN would: only what the manifest lists.
     r.get('/_extensions/:publisher.:extension/*path', (req, res) => {
       const ext = this.find(String(req.params['publisher']), String(req.params['extension']));
-      const path = ([] as string[]).concat(req.params['path'] as unknown as string[]).join('/');
+      // Normalized first, so "dist/x/../../secret" is judged as the "secret" it names.
+      const path = posix.normalize(([] as string[]).concat(req.params['path'] as unknown as string[]).join('/'));
       const listed = ext?.manifest.files?.some((f) => path === f.path || path.startsWith(f.path.replace(/\/?$/, '/')));
       if (!ext || !listed) return res.status(404).type('text/plain').send('Not found: the extension has no such file.');
       const file = resolve(ext.contentDir, path);

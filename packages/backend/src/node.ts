@@ -67,11 +67,10 @@ export class ExalateNode {
   private readonly subscription: TrackerSubscription;
   private queue: SyncQueue | null = null;
 
-  static async open(config: NodeConfig, server: ServerConfig & { publicUrl: string }, logger: Logger): Promise<ExalateNode> {
+  static async open(config: NodeConfig, server: ServerConfig & { publicUrl: string }, logger: Logger, secrets: SecretBox): Promise<ExalateNode> {
     const db = server.databaseUrl
       ? await openPostgres(server.databaseUrl, `${server.schemaPrefix}${config.id.replace(/-/g, '_')}`)
       : await openPglite(server.dataDir === null ? null : join(server.dataDir, config.id));
-    const secrets = new SecretBox(loadSecretKey({ secretKey: server.secretKey, keyFile: server.dataDir === null ? null : join(server.dataDir, 'secret.key') }));
     return ExalateNode.create({ config, settings: server, db, secrets, logger: logger.child({ node: config.id }) });
   }
 

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ServerConfig } from './config.js';
 import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
 import { ExalateNode } from './node.js';
+import { loadSecretKey, SecretBox } from './secrets/secret-box.js';
 
 export interface ExalateServer {
   port: number;
@@ -37,7 +39,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       http.close(() => resolve());
     });
   try {
-    for (const nodeConfig of config.nodes) nodes.push(await ExalateNode.open(nodeConfig, { ...config, publicUrl }, logger));
+    // One key for the server's nodes, read (or made) once.
+    const secrets = new SecretBox(loadSecretKey({ secretKey: config.secretKey, keyFile: config.dataDir === null ? null : join(config.dataDir, 'secret.key') }));
+    for (const nodeConfig of config.nodes) nodes.push(await ExalateNode.open(nodeConfig, { ...config, publicUrl }, logger, secrets));
   } catch (error) {
     await Promise.allSettled(nodes.map((n) => n.close()));
     await closeHttp();

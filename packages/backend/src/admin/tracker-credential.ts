@@ -64,7 +64,8 @@ export class TrackerCredential {
       await candidate.listProjects();
     } catch (error) {
       if (error instanceof ConnectorError && (error.code === 'AUTH_FAILED' || error.code === 'FORBIDDEN')) {
-        throw new AppError('TRACKER_CREDENTIAL_REJECTED', `${this.o.config.tracker.url} refused this token (${error.message}). Check that it has not expired and that it has the scopes the node needs (Azure DevOps: Work Items read & write, Service Hooks read & write), then enter it again.`, { secret: 'The tracker refused this token.' });
+        const scopes = this.o.config.tracker.kind === 'azure-devops' ? ' and that it has the scopes the node needs (Work Items read & write, Service Hooks read & write)' : '';
+        throw new AppError('TRACKER_CREDENTIAL_REJECTED', `${this.o.config.tracker.url} refused this token (${error.message}). Check that it has not expired${scopes}, then enter it again.`, { secret: 'The tracker refused this token.' });
       }
       if (error instanceof ConnectorError) throw new AppError('TRACKER_UNAVAILABLE', `The token could not be checked: ${this.o.config.tracker.url} answered ${error.code} (${error.message}). Try again; nothing was changed.`);
       throw error;

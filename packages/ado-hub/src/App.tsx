@@ -72,7 +72,7 @@ export function App(props: { host: HubHost }): JSX.Element {
 
   return (
     <Page className="exalate-page">
-      <Header title="Exalate" titleSize={TitleSize.Large} description={`Sync work items of ${host.organization} with Jira, ServiceNow and other Azure DevOps organizations.`} />
+      <Header title="Exalate" titleSize={TitleSize.Large} description={`Sync work items of ${host.organization} with Jira, ServiceNow and other Azure DevOps organizations. Signed in as ${host.userName}.`} />
       <TabBar selectedTabId={tab} onSelectedTabChanged={(id) => setScreen(id === 'settings' ? { name: 'settings' } : { name: 'connections' })} tabSize={TabSize.Tall} ariaLabel="Exalate">
         <Tab id="connections" name="Connections" />
         <Tab id="settings" name="General settings" />

@@ -35,6 +35,8 @@ test('General settings: refuses what is not this organization\'s node, then chec
   const acme = world.orgs['acme']!;
   const globex = world.orgs['globex']!;
   const { hub } = await open('acme');
+  // The organization and the user come from the SDK's handshake.
+  await hub.getByText(`Sync work items of acme with Jira, ServiceNow and other Azure DevOps organizations. Signed in as ${acme.simulator.state.identities[0]!.displayName}.`).waitFor();
   // No node URL yet: the hub starts on General settings.
   await hub.getByRole('heading', { name: 'General settings' }).waitFor();
   const field = hub.getByLabel('Exalate node URL');

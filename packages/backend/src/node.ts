@@ -8,7 +8,7 @@ import { ScriptRunner } from '@exalate/scripting';
 import { ADO_ACCESS_TOKEN_HEADER, adoAppTokenAuthenticator, anyOf } from './admin/ado-app-token.js';
 import { adminRoutes, bearerTokenAuthenticator, type AdminAuthenticator } from './admin/routes.js';
 import { settingsRoutes, TrackerCredential } from './admin/tracker-credential.js';
-import type { NodeConfig, ServerConfig } from './config.js';
+import { ConfigError, type NodeConfig, type ServerConfig } from './config.js';
 import type { ConnectionRow } from './connections/repository.js';
 import { ConnectionService } from './connections/service.js';
 import { openPglite, openPostgres, type Database } from './db/database.js';
@@ -78,6 +78,14 @@ export class ExalateNode {
     const applied = await migrate(o.db);
     if (applied.length) o.logger.info({ migrations: applied }, 'database migrated');
     const node = new ExalateNode(o, await ScriptRunner.create());
+    const unopenable = await node.service.repository.unopenable();
+    if (unopenable.length) {
+      throw new ConfigError(
+        `Node ${o.config.id}: the secrets of ${unopenable.length} connection(s) cannot be opened with this server's secret key: EXALATE_SECRET_KEY (or ${'{EXALATE_DATA_DIR}'}/secret.key) is not the key they were sealed with. Start with that key (from your backups).`,
+      );
+    }
+    const sealed = await node.service.repository.sealPlaintextSecrets();
+    if (sealed) o.logger.info({ connections: sealed }, 'sealed the secrets of connections stored before sealing existed');
     await node.credential.load();
     node.info = await node.loadIdentity();
     node.queue = await SyncQueue.start(o.db, o.logger, node.engine.handlers());
@@ -91,7 +99,8 @@ export class ExalateNode {
   ) {
     this.http = createPeerHttp(o.settings.addressPolicy);
     this.peers = new PeerClient(this.http, o.settings.peerTimeoutMs);
-    this.credential = new TrackerCredential({ config: o.config, db: o.db, secrets: o.secrets ?? new SecretBox(loadSecretKey({ secretKey: null, keyFile: null })), logger: o.logger, ...(o.connector ? { injected: o.connector } : {}) });
+    const secrets = o.secrets ?? new SecretBox(loadSecretKey({ secretKey: null, keyFile: null }));
+    this.credential = new TrackerCredential({ config: o.config, db: o.db, secrets, logger: o.logger, ...(o.connector ? { injected: o.connector } : {}) });
     const connector = this.credential.connector;
     this.connector = connector;
     const listProjects = async () => {
@@ -110,6 +119,7 @@ export class ExalateNode {
       invitationTtlMs: o.settings.invitationTtlMs,
       nodeInfo: () => this.info,
       listProjects,
+      secrets,
       onConnectionChanged: (id) => {
         this.hub.notify(id);
         void this.engine.connectionChanged(id).catch((error: unknown) => o.logger.error({ err: error, connectionId: id }, 'could not resume the sync of a connection'));

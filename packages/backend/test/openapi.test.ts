@@ -119,7 +119,7 @@ it('answers every documented operation as documented', async () => {
   expect((await call('snow', 'POST', '/api/v1/invitations/accept', { code: toPrivate.body.invitationCode, project: 'incident' })).body.connection.status).toBe('ACTIVE');
 
   // Peer API, called as the partner would (the key is read from the partner's database).
-  const key = (await t.server.nodes.get('ado')!.database.query<{ connection_key: string }>('select connection_key from connections where id = $1', [id]))[0]!.connection_key;
+  const key = (await t.server.nodes.get('ado')!.service.repository.find(id))!.connection_key!;
   const ids = { connectionId: id, issuer: t.server.nodes.get('ado')!.nodeInfo.instanceId, audience: t.server.nodes.get('jira')!.nodeInfo.instanceId };
   const signed = async (path: string, body: unknown) => `Bearer ${await signPeerRequest(key, ids, { method: 'POST', path, body: JSON.stringify(body) })}`;
   const peer = (path: string, body: unknown, auth: string | null) => call('jira', 'POST', path, body, auth);
@@ -201,7 +201,7 @@ it('answers the sync operations as documented', async () => {
   expect((await call('jira', 'POST', '/api/v1/tracker-events', { webhookEvent: 'jira:issue_updated' }, null)).status).toBe(401);
 
   // Peer sync messages, signed as the partner signs them.
-  const key = (await t.server.nodes.get('ado')!.database.query<{ connection_key: string }>('select connection_key from connections where id = $1', [id]))[0]!.connection_key;
+  const key = (await t.server.nodes.get('ado')!.service.repository.find(id))!.connection_key!;
   const ids = { connectionId: id, issuer: t.server.nodes.get('ado')!.nodeInfo.instanceId, audience: t.server.nodes.get('jira')!.nodeInfo.instanceId };
   const signed = async (method: string, path: string, body: unknown) => `Bearer ${await signPeerRequest(key, ids, { method, path, body: body === undefined ? '' : JSON.stringify(body) })}`;
   const eventsPath = `/api/v1/peer/connections/${id}/events`;

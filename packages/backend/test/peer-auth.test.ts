@@ -4,7 +4,7 @@ import { nodeConfig, startTestServer, type TestServer } from './support.js';
 
 /**
  * Signed node-to-node requests, attacked from outside: the "partner" here is the test, holding the
- * real connection key (read from the acceptor's database) and the real instance ids.
+ * real connection key (read through the acceptor's repository) and the real instance ids.
  */
 let t: TestServer;
 let connectionId: string;
@@ -17,8 +17,7 @@ beforeAll(async () => {
   const init = await t.api('jira').post('/connections', { destinationUrl: t.url('ado'), mode: 'BASIC', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP' });
   connectionId = init.body.connection.id;
   await t.api('ado').post('/invitations/accept', { code: init.body.invitationCode, project: 'SUP' });
-  const rows = await t.server.nodes.get('ado')!.database.query<{ connection_key: string }>('select connection_key from connections');
-  key = rows[0]!.connection_key;
+  key = (await t.server.nodes.get('ado')!.service.repository.find(connectionId))!.connection_key!;
   jiraId = t.server.nodes.get('jira')!.nodeInfo.instanceId;
   adoId = t.server.nodes.get('ado')!.nodeInfo.instanceId;
 });

@@ -29,7 +29,7 @@ describe('npm start (the sandbox)', () => {
     const accepted = await call(`${vars['ADO']}/api/v1/invitations/accept`, vars['ADO_TOKEN']!, { code: init.invitationCode, project: 'Development' });
     expect(accepted.connection.status).toBe('ACTIVE');
     const secret = JSON.parse(Buffer.from(init.invitationCode, 'base64url').toString()).body.secret as string;
-    const key = (await server.nodes.get('ado')!.database.query<{ connection_key: string }>('select connection_key from connections'))[0]!.connection_key;
+    const key = (await server.nodes.get('ado')!.service.repository.find(accepted.connection.id))!.connection_key!;
 
     await server.close();
     server = await runFromEnv(env, log.logger, () => undefined);

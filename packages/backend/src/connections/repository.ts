@@ -1,5 +1,6 @@
 import type { ConnectionStatus, ConnectionView, Mode, NodeType, PendingStep } from '@exalate/contract';
 import type { Sql } from '../db/database.js';
+import type { SealedSecret, SecretBox } from '../secrets/secret-box.js';
 
 /** What the handshake column holds, depending on the side and the step. */
 export type HandshakeState =
@@ -80,21 +81,99 @@ function statusReason(row: ConnectionRow, now: Date): string | null {
   return row.status_reason;
 }
 
+/** How a sealed connection key is stored in its text column. */
+const SEALED_KEY = 'sealed:';
+
+/**
+ * The connections table. The secrets in it, the connection key and the handshake (which holds the
+ * invitation code or secret while a connection is Pending), are sealed with the server's secret key
+ * on the way in and opened on the way out, so a database dump or backup cannot sign as this node.
+ */
 export class ConnectionRepository {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly secrets: SecretBox,
+  ) {}
 
   with(sql: Sql): ConnectionRepository {
-    return new ConnectionRepository(sql);
+    return new ConnectionRepository(sql, this.secrets);
   }
 
   async list(): Promise<ConnectionRow[]> {
-    return this.sql.query<ConnectionRow>(`select * from connections where deleted_at is null order by created_at, id`);
+    return this.rows(`select * from connections where deleted_at is null order by created_at, id`);
   }
 
   /** Includes deleted (tombstoned) connections; callers decide what a tombstone means. */
   async find(id: string, options: { forUpdate?: boolean } = {}): Promise<ConnectionRow | null> {
-    const rows = await this.sql.query<ConnectionRow>(`select * from connections where id = $1${options.forUpdate ? ' for update' : ''}`, [id]);
+    const rows = await this.rows(`select * from connections where id = $1${options.forUpdate ? ' for update' : ''}`, [id]);
     return rows[0] ?? null;
+  }
+
+  /** Seals what connections made before sealing existed still hold in the clear (once, at start). */
+  async sealPlaintextSecrets(): Promise<number> {
+    const rows = await this.sql.query<{ id: string; connection_key: string | null; handshake: unknown }>(
+      `select id, connection_key, handshake from connections
+        where (connection_key is not null and connection_key not like '${SEALED_KEY}%') or (handshake is not null and not (handshake ? 'sealed'))`,
+    );
+    for (const r of rows) {
+      await this.sql.query(`update connections set connection_key = $2, handshake = $3 where id = $1`, [r.id, this.sealKey(r.connection_key), this.sealHandshake(r.handshake as HandshakeState | null)]);
+    }
+    return rows.length;
+  }
+
+  /**
+   * Whether every connection's secrets open with the server's key. A node whose key changed could
+   * not sign or check a single request, so it refuses to start and says why.
+   */
+  async unopenable(): Promise<string[]> {
+    const rows = await this.sql.query<ConnectionRow>(`select * from connections where connection_key is not null or handshake is not null`);
+    return rows.flatMap((r) => {
+      try {
+        this.open(r);
+        return [];
+      } catch {
+        return [r.id];
+      }
+    });
+  }
+
+  private async rows(query: string, params?: unknown[]): Promise<ConnectionRow[]> {
+    return (await this.sql.query<ConnectionRow>(query, params)).map((r) => this.open(r));
+  }
+
+  private open(row: ConnectionRow): ConnectionRow {
+    const key = row.connection_key;
+    const handshake = row.handshake as unknown as { sealed?: SealedSecret } | null;
+    return {
+      ...row,
+      connection_key: key?.startsWith(SEALED_KEY) ? this.openOrFail(row.id, JSON.parse(Buffer.from(key.slice(SEALED_KEY.length), 'base64').toString('utf8')) as SealedSecret) : key,
+      handshake: handshake?.sealed ? (JSON.parse(this.openOrFail(row.id, handshake.sealed)) as HandshakeState) : row.handshake,
+    };
+  }
+
+  private openOrFail(id: string, sealed: SealedSecret): string {
+    const plain = this.secrets.open(sealed);
+    if (plain === null) {
+      throw new Error(`The secrets of connection ${id} cannot be opened with this server's secret key: EXALATE_SECRET_KEY (or the key file beside the data) is not the one they were sealed with. Restore that key.`);
+    }
+    return plain;
+  }
+
+  private sealKey(key: string | null): string | null {
+    return key === null ? null : SEALED_KEY + Buffer.from(JSON.stringify(this.secrets.seal(key))).toString('base64');
+  }
+
+  private sealHandshake(handshake: HandshakeState | null): string | null {
+    return handshake === null ? null : JSON.stringify({ sealed: this.secrets.seal(JSON.stringify(handshake)) });
+  }
+
+  /** A row's values as stored: secrets sealed, the handshake as JSON. */
+  private stored(row: Record<string, unknown>): unknown[] {
+    return Object.entries(row).map(([c, v]) => {
+      if (c === 'connection_key') return this.sealKey((v as string | null | undefined) ?? null);
+      if (c === 'handshake') return this.sealHandshake((v as HandshakeState | null | undefined) ?? null);
+      return v;
+    });
   }
 
   async findLive(id: string): Promise<ConnectionRow | null> {
@@ -109,26 +188,18 @@ export class ConnectionRepository {
 
   async insert(row: Omit<ConnectionRow, 'created_at' | 'updated_at' | 'deleted_at'>): Promise<ConnectionRow> {
     const cols = Object.keys(row);
-    const values = cols.map((c) => {
-      const v = (row as unknown as Record<string, unknown>)[c];
-      return c === 'handshake' && v !== null ? JSON.stringify(v) : v;
-    });
-    const rows = await this.sql.query<ConnectionRow>(
+    const rows = await this.rows(
       `insert into connections (${cols.join(', ')}) values (${cols.map((_, i) => `$${i + 1}`).join(', ')}) returning *`,
-      values,
+      this.stored(row as unknown as Record<string, unknown>),
     );
     return rows[0]!;
   }
 
   async update(id: string, changes: Partial<Omit<ConnectionRow, 'id' | 'created_at' | 'updated_at'>>): Promise<ConnectionRow> {
     const cols = Object.keys(changes);
-    const values = cols.map((c) => {
-      const v = (changes as Record<string, unknown>)[c];
-      return c === 'handshake' && v !== null && v !== undefined ? JSON.stringify(v) : v;
-    });
-    const rows = await this.sql.query<ConnectionRow>(
+    const rows = await this.rows(
       `update connections set ${cols.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now() where id = $1 returning *`,
-      [id, ...values],
+      [id, ...this.stored(changes as Record<string, unknown>)],
     );
     const updated = rows[0];
     if (!updated) throw new Error(`connection ${id} vanished during update`);
@@ -141,7 +212,7 @@ export class ConnectionRepository {
 
   /** Connections this (private) node must keep polling its partner for. */
   async listPollable(): Promise<ConnectionRow[]> {
-    return this.sql.query<ConnectionRow>(
+    return this.rows(
       `select * from connections where deleted_at is null and connection_key is not null
          and (status in ('ACTIVE','DEACTIVATED') or (status = 'PENDING' and pending_step = 'AWAITING_INITIATOR'))`,
     );
@@ -149,7 +220,7 @@ export class ConnectionRepository {
 
   /** Invitations a private initiator must go and collect from their public acceptor. */
   async listAwaitingAcceptanceWithDestination(): Promise<ConnectionRow[]> {
-    return this.sql.query<ConnectionRow>(
+    return this.rows(
       `select * from connections where deleted_at is null and role = 'INITIATOR' and status = 'PENDING'
          and pending_step = 'AWAITING_ACCEPTANCE' and destination_url is not null`,
     );

@@ -26,6 +26,7 @@ import {
 } from '@exalate/contract';
 import type { z } from 'zod';
 import type { Database } from '../db/database.js';
+import type { SecretBox } from '../secrets/secret-box.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { normalizeNodeUrl } from '../net/peer-http.js';
@@ -46,6 +47,8 @@ export interface ConnectionServiceOptions {
   listProjects: () => Promise<Project[]>;
   /** Wakes the long polls a private partner holds on this connection. */
   onConnectionChanged: (connectionId: string) => void;
+  /** Seals the connections' secrets at rest. */
+  secrets: SecretBox;
 }
 
 const NODE_INFO_PATH = /\/api\/v1\/node-info\/?$/;
@@ -54,7 +57,7 @@ export class ConnectionService {
   private readonly repo: ConnectionRepository;
 
   constructor(private readonly o: ConnectionServiceOptions) {
-    this.repo = new ConnectionRepository(o.db);
+    this.repo = new ConnectionRepository(o.db, o.secrets);
   }
 
   // ───────────────────────── admin: reading ─────────────────────────

@@ -1,8 +1,12 @@
 import * as React from 'react';
 import { Button } from 'azure-devops-ui/Button';
+import { Dropdown } from 'azure-devops-ui/Dropdown';
 import { FormItem } from 'azure-devops-ui/FormItem';
 import { MessageCard, MessageCardSeverity } from 'azure-devops-ui/MessageCard';
+import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
 import { TextField } from 'azure-devops-ui/TextField';
+import { DropdownSelection } from 'azure-devops-ui/Utilities/DropdownSelection';
+import type { Project } from '@exalate/contract';
 import type { ClientError } from '@exalate/wizard-core';
 
 /** A failure that is not about one field, with its stable code for support. */
@@ -95,5 +99,27 @@ export function SubmitButton(props: { text: string; onSubmit: () => void; disabl
         props.onSubmit();
       }}
     />
+  );
+}
+
+/** The project for incoming sync, picked from the organization's projects (loading while they come). */
+export function ProjectPicker(props: { projects: Project[] | null; value: string; error?: string | undefined; loading: boolean; onChange: (key: string) => void }): JSX.Element {
+  const selection = React.useMemo(() => new DropdownSelection(), []);
+  React.useEffect(() => {
+    // Show a project the flow chose itself (the only one there is, or the one picked before Back).
+    const i = props.projects?.findIndex((p) => p.key === props.value) ?? -1;
+    if (i >= 0) selection.select(i);
+  }, [props.projects, props.value]);
+  if (!props.projects) return props.loading ? <Spinner size={SpinnerSize.medium} label="Loading the organization's projects…" /> : <></>;
+  return (
+    <FormItem label="Project for incoming sync" error={!!props.error} message={props.error ?? 'Work items that arrive from the partner are created in this project.'}>
+      <Dropdown
+        ariaLabel="Project for incoming sync"
+        placeholder="Select a project"
+        items={props.projects.map((p) => ({ id: p.key, text: p.name }))}
+        selection={selection}
+        onSelect={(_e, item) => props.onChange(item.id)}
+      />
+    </FormItem>
   );
 }

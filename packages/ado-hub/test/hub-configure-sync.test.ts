@@ -1,26 +1,18 @@
 import type { FrameLocator, Page } from 'playwright-core';
-import { adminClient, closePages, connectViaApi, openHub, seedNodeUrl, startWorld, type HubPage, type World } from './support.js';
+import { adminClient, connectViaApi, hubSuite, seedNodeUrl } from './support.js';
 
 // Configure sync in the hub: rules in the code editor (a syntax error is shown at its line), a WIQL
 // trigger checked with "Preview matching items", bulk sync with its progress, and on the partner a
 // failed item retried after its rule is mended, each in the Azure DevOps simulator's settings page.
-let world: World;
 let connectionId: string;
-beforeAll(async () => {
-  world = await startWorld([{ name: 'acme' }, { name: 'globex' }]);
-  seedNodeUrl(world.orgs['acme']!);
-  seedNodeUrl(world.orgs['globex']!);
-  connectionId = await connectViaApi(world.orgs['acme']!, world.orgs['globex']!, { local: 'Acme', remote: 'Globex' });
-}, 60_000);
-afterAll(async () => {
-  await world?.close();
+const suite = hubSuite([{ name: 'acme' }, { name: 'globex' }], async () => {
+  seedNodeUrl(suite.org('acme'));
+  seedNodeUrl(suite.org('globex'));
+  connectionId = await connectViaApi(suite.org('acme'), suite.org('globex'), { local: 'Acme', remote: 'Globex' });
 });
-const pages: HubPage[] = [];
-afterEach(() => closePages(pages));
 
 async function configure(org: string): Promise<{ hub: FrameLocator; page: Page }> {
-  const opened = await openHub(world, world.orgs[org]!);
-  pages.push(opened);
+  const opened = await suite.open(org);
   await opened.hub.getByRole('button', { name: 'Configure: Acme_to_Globex' }).click();
   await opened.hub.getByRole('heading', { name: 'Configure sync: Acme_to_Globex' }).waitFor();
   await opened.hub.getByRole('textbox', { name: 'Outgoing sync' }).waitFor();
@@ -49,14 +41,14 @@ test('rules: a syntax error is shown under its rule with the line; mended, the r
   await replaceLastLine(hub, page, 'Outgoing sync', 'replica.labels = [...replica.labels, "from-acme"];');
   await hub.getByRole('button', { name: 'Save rules' }).click();
   await waitForText(hub, 'Sync rules saved');
-  const saved = await adminClient(world.orgs['acme']!).getRules(connectionId);
+  const saved = await adminClient(suite.org('acme')).getRules(connectionId);
   expect(saved.ok && saved.value.outgoing.trim().endsWith('replica.labels = [...replica.labels, "from-acme"];')).toBe(true);
   expect(saved.ok && saved.value.outgoingIsDefault).toBe(false);
 });
 
 test('triggers: a WIQL query is previewed, saved, and bulk sync brings what it matches to the partner; a failure there is retried from the queue', async () => {
-  const acme = world.orgs['acme']!;
-  const globex = world.orgs['globex']!;
+  const acme = suite.org('acme');
+  const globex = suite.org('globex');
   const bug = acme.simulator.seedWorkItem({ project: 'Development', type: 'Bug', fields: { 'System.Title': 'Checkout is slow', 'System.Tags': 'sync' } });
   acme.simulator.seedWorkItem({ project: 'Development', type: 'Bug', fields: { 'System.Title': 'Not for the partner' } });
   // This side's outgoing rule labels what it sends (so the partner's copy shows the rule ran); the

@@ -1,23 +1,10 @@
 import type { FrameLocator } from 'playwright-core';
-import { adminClient, closePages, openHub, seedNodeUrl, startWorld, type HubPage, type World } from './support.js';
+import { adminClient, hubSuite, seedNodeUrl } from './support.js';
 
 // The Exalate hub in the Azure DevOps simulator's Organization settings, in Chromium: the real
 // SDK handshake, app tokens verified by the node, the wizard core behind every screen.
-let world: World;
-beforeAll(async () => {
-  world = await startWorld([{ name: 'acme' }, { name: 'globex' }, { name: 'initech', private: true }]);
-}, 60_000);
-afterAll(async () => {
-  await world?.close();
-});
-
-const pages: HubPage[] = [];
-afterEach(() => closePages(pages));
-async function open(org: string, o: Parameters<typeof openHub>[2] = {}): Promise<HubPage> {
-  const hub = await openHub(world, world.orgs[org]!, o);
-  pages.push(hub);
-  return hub;
-}
+const suite = hubSuite([{ name: 'acme' }, { name: 'globex' }, { name: 'initech', private: true }]);
+const open = suite.open;
 
 async function chooseProject(hub: FrameLocator, name: string): Promise<void> {
   await hub.getByRole('button', { name: 'Project for incoming sync' }).click();
@@ -74,7 +61,7 @@ async function accept(org: string, code: string, connection: string): Promise<vo
 }
 
 test('initiates a public connection, and the second organization accepts it: both sides Active', async () => {
-  const [acme, globex] = [world.orgs['acme']!, world.orgs['globex']!];
+  const [acme, globex] = [suite.org('acme'), suite.org('globex')];
   seedNodeUrl(acme);
   seedNodeUrl(globex);
   const code = await initiate('acme', { destination: globex.nodeUrl, local: 'Acme', remote: 'Globex' });
@@ -85,7 +72,7 @@ test('initiates a public connection, and the second organization accepts it: bot
 });
 
 test('initiates for a private partner ("I don\'t have a URL"); the private organization accepts: both sides Active', async () => {
-  const [acme, initech] = [world.orgs['acme']!, world.orgs['initech']!];
+  const [acme, initech] = [suite.org('acme'), suite.org('initech')];
   seedNodeUrl(acme);
   seedNodeUrl(initech);
   const code = await initiate('acme', { destination: null, local: 'AcmeOps', remote: 'Initech' });
@@ -97,8 +84,8 @@ test('initiates for a private partner ("I don\'t have a URL"); the private organ
 });
 
 test('a bad invitation code is refused at once with what to do, and nothing is accepted', async () => {
-  seedNodeUrl(world.orgs['acme']!);
-  seedNodeUrl(world.orgs['globex']!);
+  seedNodeUrl(suite.org('acme'));
+  seedNodeUrl(suite.org('globex'));
   const { hub } = await open('globex');
   await hub.getByRole('button', { name: 'Accept invitation' }).click();
   await hub.getByLabel('Invitation code').fill('this is not an invitation code');
@@ -108,19 +95,19 @@ test('a bad invitation code is refused at once with what to do, and nothing is a
   await expect(hub.getByRole('heading', { name: /Step 1 of 4/ }).isVisible()).resolves.toBe(true);
 
   // A code that passes the format check but was damaged (one character changed in the body).
-  const real = await initiate('acme', { destination: world.orgs['globex']!.nodeUrl, local: 'Damaged', remote: 'Globex' });
+  const real = await initiate('acme', { destination: suite.org('globex').nodeUrl, local: 'Damaged', remote: 'Globex' });
   const damaged = real.slice(0, 60) + (real[60] === 'A' ? 'B' : 'A') + real.slice(61);
   const again = await open('globex');
   await again.hub.getByRole('button', { name: 'Accept invitation' }).click();
   await again.hub.getByLabel('Invitation code').fill(damaged);
   await again.hub.getByRole('button', { name: 'Next' }).click();
   await expect(again.hub.getByRole('alert').first().textContent()).resolves.toMatch(/INVITATION_CODE_DAMAGED/);
-  const listed = await adminClient(world.orgs['globex']!).listConnections();
+  const listed = await adminClient(suite.org('globex')).listConnections();
   expect(listed.ok && listed.value.connections.map((c) => c.name)).not.toContain('Damaged_to_Globex');
 });
 
 test('an unreachable destination URL is reported on the destination step, with the private-partner way out', async () => {
-  seedNodeUrl(world.orgs['acme']!);
+  seedNodeUrl(suite.org('acme'));
   const { hub } = await open('acme');
   await hub.getByRole('button', { name: 'Initiate connection' }).click();
   await hub.getByLabel('Destination URL').fill('http://127.0.0.1:9/nodes/nowhere');
@@ -133,7 +120,7 @@ test('an unreachable destination URL is reported on the destination step, with t
 });
 
 test('from the list: deactivate, activate and delete a connection (after confirming)', async () => {
-  const [acme, globex] = [world.orgs['acme']!, world.orgs['globex']!];
+  const [acme, globex] = [suite.org('acme'), suite.org('globex')];
   seedNodeUrl(acme);
   seedNodeUrl(globex);
   const code = await initiate('acme', { destination: globex.nodeUrl, local: 'Lifecycle', remote: 'Globex' });

@@ -1,28 +1,16 @@
 import type { FrameLocator, Page } from 'playwright-core';
-import { adminClient, closePages, connectViaApi, openHub, seedNodeUrl, startWorld, type HubPage, type World } from './support.js';
+import { adminClient, connectViaApi, hubSuite, seedNodeUrl } from './support.js';
 
 // General settings, the page outside Azure DevOps, keyboard-only use, and the layout at 1280×800
 // and at 200% zoom.
-let world: World;
-beforeAll(async () => {
-  world = await startWorld([{ name: 'acme' }, { name: 'globex' }]);
-}, 60_000);
-afterAll(async () => {
-  await world?.close();
-});
-const pages: HubPage[] = [];
-afterEach(() => closePages(pages));
-async function open(org: string, o: Parameters<typeof openHub>[2] = {}): Promise<HubPage> {
-  const hub = await openHub(world, world.orgs[org]!, o);
-  pages.push(hub);
-  return hub;
-}
+const suite = hubSuite([{ name: 'acme' }, { name: 'globex' }]);
+const open = suite.open;
 
 test('opened outside Azure DevOps, the page says to open it from Organization settings', async () => {
-  const context = await world.browser.newContext();
+  const context = await suite.world().browser.newContext();
   try {
     const page = await context.newPage();
-    await page.goto(`${world.orgs['acme']!.running.url}/_extensions/exalate-oss.exalate/dist/ado-hub/hub.html`);
+    await page.goto(`${suite.org('acme').running.url}/_extensions/exalate-oss.exalate/dist/ado-hub/hub.html`);
     const alert = page.getByRole('alert');
     await alert.waitFor({ timeout: 5_000 });
     expect(await alert.textContent()).toContain('Organization settings → Extensions → Exalate');
@@ -32,8 +20,8 @@ test('opened outside Azure DevOps, the page says to open it from Organization se
 });
 
 test('General settings: refuses what is not this organization\'s node, then checks and saves the node URL', async () => {
-  const acme = world.orgs['acme']!;
-  const globex = world.orgs['globex']!;
+  const acme = suite.org('acme');
+  const globex = suite.org('globex');
   const { hub } = await open('acme');
   // The organization and the user come from the SDK's handshake.
   await hub.getByText(`Sync work items of acme with Jira, ServiceNow and other Azure DevOps organizations. Signed in as ${acme.simulator.state.identities[0]!.displayName}.`).waitFor();
@@ -66,7 +54,7 @@ test('General settings: refuses what is not this organization\'s node, then chec
 });
 
 test('General settings: the node\'s personal access token is checked, stored encrypted and never shown again', async () => {
-  seedNodeUrl(world.orgs['acme']!);
+  seedNodeUrl(suite.org('acme'));
   const { hub } = await open('acme');
   await hub.getByRole('tab', { name: 'General settings' }).click();
   const source = hub.getByTestId('token-source');
@@ -85,7 +73,7 @@ test('General settings: the node\'s personal access token is checked, stored enc
   expect(await source.textContent()).toContain('set here');
   expect(await token.inputValue()).toBe('');
   // The node tells the page where the token came from, never the token.
-  const view = await adminClient(world.orgs['acme']!).getSettings();
+  const view = await adminClient(suite.org('acme')).getSettings();
   expect(view.ok && JSON.stringify(view.value)).not.toContain('alice-pat');
   expect(view.ok && view.value.tracker.credential.source).toBe('settings');
 });
@@ -101,7 +89,7 @@ async function tabTo(page: Page, hub: FrameLocator, name: string, max = 40): Pro
 }
 
 test('keyboard only: initiate a connection, copy the invitation code and finish', async () => {
-  const acme = world.orgs['acme']!;
+  const acme = suite.org('acme');
   seedNodeUrl(acme);
   const { hub, page } = await open('acme');
   await hub.getByRole('heading', { name: 'Connections' }).waitFor();
@@ -150,7 +138,7 @@ test.each([
   ['1280×800', { width: 1280, height: 800 }, 1],
   ['200% zoom (1280×800 at 2× is 640×400 CSS pixels)', { width: 640, height: 400 }, 2],
 ])('every screen fits without sideways scrolling at %s', async (_name, viewport, deviceScaleFactor) => {
-  const [acme, globex] = [world.orgs['acme']!, world.orgs['globex']!];
+  const [acme, globex] = [suite.org('acme'), suite.org('globex')];
   seedNodeUrl(acme);
   seedNodeUrl(globex);
   const name = `Zoom${deviceScaleFactor}`;

@@ -150,3 +150,33 @@ export async function closePages(pages: HubPage[]): Promise<void> {
     await p.close();
   }
 }
+
+/**
+ * One world for a test file (started before its tests, closed after them), and `open`, which opens
+ * an organization's hub and closes it after the test (keeping screenshots, see closePages).
+ */
+export function hubSuite(orgs: Array<{ name: string; private?: boolean }>, setup?: (world: World) => Promise<void>) {
+  let current: World | undefined;
+  const pages: HubPage[] = [];
+  beforeAll(async () => {
+    current = await startWorld(orgs);
+    await setup?.(current);
+  }, 60_000);
+  afterAll(async () => {
+    await current?.close();
+  });
+  afterEach(() => closePages(pages));
+  const world = (): World => {
+    if (!current) throw new Error('the world is not started yet');
+    return current;
+  };
+  return {
+    world,
+    org: (name: string): Organization => world().orgs[name]!,
+    async open(name: string, o: Parameters<typeof openHub>[2] = {}): Promise<HubPage> {
+      const page = await openHub(world(), world().orgs[name]!, o);
+      pages.push(page);
+      return page;
+    },
+  };
+}

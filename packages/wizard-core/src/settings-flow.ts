@@ -1,6 +1,7 @@
 import { NODE_TYPE_LABELS, type NodeInfo, type NodeSettingsView } from '@exalate/contract';
 import type { AdminApi, ClientError, NodeSettingsApi } from './api-client.js';
 import { Store } from './store.js';
+import { httpUrlError } from './validation.js';
 
 /** Where a frontend keeps its settings (Azure DevOps: the extension data service, per organization). */
 export interface SettingsStorage {
@@ -124,12 +125,6 @@ export class SettingsFlow extends Store<SettingsState> {
 }
 
 export function nodeUrlError(url: string): string | null {
-  if (!url) return 'Enter the URL of this organization\'s Exalate node, like https://exalate.acme.com/nodes/ado.';
-  try {
-    const u = new URL(url);
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'The URL must start with https://.';
-  } catch {
-    return 'This is not a URL. Enter the node\'s address, like https://exalate.acme.com/nodes/ado.';
-  }
-  return null;
+  const example = 'https://exalate.acme.com/nodes/ado';
+  return httpUrlError(url, `Enter the URL of this organization's Exalate node, like ${example}.`, `the node's address, like ${example}`);
 }

@@ -16,13 +16,18 @@ export const rules = {
 };
 
 export function destinationUrlError(value: string): string | null {
+  return httpUrlError(value, 'Enter the partner node\'s URL, or choose "I don\'t have a URL".', 'the partner node\'s address, like https://exalate.partner.com/nodes/jira');
+}
+
+/** An http(s) URL the admin typed: what is wrong with it, in words that say what to enter instead. */
+export function httpUrlError(value: string, whenEmpty: string, what: string): string | null {
   const v = value.trim();
-  if (v === '') return 'Enter the partner node\'s URL, or choose "I don\'t have a URL".';
+  if (v === '') return whenEmpty;
   try {
     const u = new URL(v);
     if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'The URL must start with https://.';
   } catch {
-    return 'This is not a URL. Enter the partner node\'s address, like https://exalate.partner.com/nodes/jira.';
+    return `This is not a URL. Enter ${what}.`;
   }
   return null;
 }

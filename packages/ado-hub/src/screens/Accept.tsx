@@ -2,12 +2,9 @@ import * as React from 'react';
 import { Button } from 'azure-devops-ui/Button';
 import { ButtonGroup } from 'azure-devops-ui/ButtonGroup';
 import { Card } from 'azure-devops-ui/Card';
-import { Dropdown } from 'azure-devops-ui/Dropdown';
-import { FormItem } from 'azure-devops-ui/FormItem';
 import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
-import { DropdownSelection } from 'azure-devops-ui/Utilities/DropdownSelection';
 import { ACCEPT_STEPS, CONGRATULATIONS, MODE_LABELS, NODE_TYPE_LABELS, type AcceptFlow } from '@exalate/wizard-core';
-import { Banner, Field, StepHeading, SubmitButton } from '../components.js';
+import { Banner, Field, ProjectPicker, StepHeading, SubmitButton } from '../components.js';
 import { useStore } from '../use-store.js';
 
 const STEP_TITLES = { code: 'Invitation code', preview: 'Invitation', project: 'Project for incoming sync', confirm: 'Confirm' } as const;
@@ -15,14 +12,9 @@ const STEP_TITLES = { code: 'Invitation code', preview: 'Invitation', project: '
 export function AcceptScreen(props: { flow: AcceptFlow; onConfigure: (connectionId: string) => void; onClose: () => void }): JSX.Element {
   const { flow } = props;
   const s = useStore(flow);
-  const selection = React.useMemo(() => new DropdownSelection(), []);
   React.useEffect(() => {
     if (s.configureRequested && s.connection) props.onConfigure(s.connection.id);
   }, [s.configureRequested]);
-  React.useEffect(() => {
-    const i = s.projects?.findIndex((p) => p.key === s.project) ?? -1;
-    if (i >= 0) selection.select(i);
-  }, [s.projects, s.project]);
   const doneRef = React.useRef<HTMLHeadingElement>(null);
   React.useEffect(() => {
     if (s.step === 'established' || s.step === 'awaiting-initiator') doneRef.current?.focus();
@@ -123,22 +115,7 @@ export function AcceptScreen(props: { flow: AcceptFlow; onConfigure: (connection
           <Field id="connection-name" label="Connection name" value={s.name} error={s.errors.name} onChange={(v) => flow.setName(v)} hint="A connection with the invitation's name exists here already: choose another name." required autoFocus />
         ) : null}
 
-        {s.step === 'project' && (
-          <>
-            {s.busy && !s.projects ? <Spinner size={SpinnerSize.medium} label="Loading the organization's projects…" /> : null}
-            {s.projects ? (
-              <FormItem label="Project for incoming sync" error={!!s.errors.project} message={s.errors.project ?? 'Work items that arrive from the partner are created in this project.'}>
-                <Dropdown
-                  ariaLabel="Project for incoming sync"
-                  placeholder="Select a project"
-                  items={s.projects.map((p) => ({ id: p.key, text: p.name }))}
-                  selection={selection}
-                  onSelect={(_e, item) => flow.setProject(item.id)}
-                />
-              </FormItem>
-            ) : null}
-          </>
-        )}
+        {s.step === 'project' && <ProjectPicker projects={s.projects} value={s.project} error={s.errors.project} loading={s.busy} onChange={(key) => flow.setProject(key)} />}
 
         <ButtonGroup className="exalate-actions">
           <Button text="Back" disabled={!flow.canGoBack()} onClick={() => flow.back()} />

@@ -2,15 +2,13 @@ import * as React from 'react';
 import { Button } from 'azure-devops-ui/Button';
 import { ButtonGroup } from 'azure-devops-ui/ButtonGroup';
 import { Card } from 'azure-devops-ui/Card';
-import { Dropdown } from 'azure-devops-ui/Dropdown';
 import { FormItem } from 'azure-devops-ui/FormItem';
 import { RadioButton, RadioButtonGroup } from 'azure-devops-ui/RadioButton';
 import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
 import { Toggle } from 'azure-devops-ui/Toggle';
-import { DropdownSelection } from 'azure-devops-ui/Utilities/DropdownSelection';
 import type { Mode } from '@exalate/contract';
 import { INITIATE_STEPS, MODE_LABELS, NODE_TYPE_LABELS, type InitiateFlow } from '@exalate/wizard-core';
-import { Banner, Field, Notice, StepHeading, SubmitButton } from '../components.js';
+import { Banner, Field, Notice, ProjectPicker, StepHeading, SubmitButton } from '../components.js';
 import { useStore } from '../use-store.js';
 
 const STEP_TITLES = { destination: 'Destination', mode: 'Mode', details: 'Connection details', project: 'Project for incoming sync', invitation: 'Invitation code' } as const;
@@ -24,14 +22,9 @@ const MODE_HINTS: Record<Mode, string> = {
 export function InitiateScreen(props: { flow: InitiateFlow; onDone: () => void; onCancel: () => void }): JSX.Element {
   const { flow } = props;
   const s = useStore(flow);
-  const selection = React.useMemo(() => new DropdownSelection(), []);
   React.useEffect(() => {
     if (s.finished) props.onDone();
   }, [s.finished]);
-  React.useEffect(() => {
-    const i = s.projects?.findIndex((p) => p.key === s.values.project) ?? -1;
-    if (i >= 0) selection.select(i);
-  }, [s.projects, s.values.project]);
 
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
@@ -98,22 +91,7 @@ export function InitiateScreen(props: { flow: InitiateFlow; onDone: () => void; 
           </>
         )}
 
-        {s.step === 'project' && (
-          <>
-            {s.busy && !s.projects ? <Spinner size={SpinnerSize.medium} label="Loading the organization's projects…" /> : null}
-            {s.projects ? (
-              <FormItem label="Project for incoming sync" error={!!s.errors.project} message={s.errors.project ?? 'Work items that arrive from the partner are created in this project.'}>
-                <Dropdown
-                  ariaLabel="Project for incoming sync"
-                  placeholder="Select a project"
-                  items={s.projects.map((p) => ({ id: p.key, text: p.name }))}
-                  selection={selection}
-                  onSelect={(_e, item) => flow.setField('project', item.id)}
-                />
-              </FormItem>
-            ) : null}
-          </>
-        )}
+        {s.step === 'project' && <ProjectPicker projects={s.projects} value={s.values.project} error={s.errors.project} loading={s.busy} onChange={(key) => flow.setField('project', key)} />}
 
         {s.step === 'invitation' && s.result && (
           <>

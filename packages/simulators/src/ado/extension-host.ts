@@ -78,13 +78,10 @@ export class ExtensionHost {
     return this.host.extensions.find((e) => e.manifest.publisher.toLowerCase() === publisher.toLowerCase() && e.manifest.id.toLowerCase() === extension.toLowerCase());
   }
 
-  /** The signed-in user of the settings page: the organization's owner, or `?user=` (a unique name). */
-  private signedIn(req: Request): AdoIdentity {
-    const asked = typeof req.query['user'] === 'string' ? req.query['user'].toLowerCase() : null;
+  /** The signed-in user of the settings page: the organization's owner, or the one named (a unique name, `?user=`). */
+  private signedIn(uniqueName: string | null): AdoIdentity | undefined {
     const all = this.state().identities;
-    const user = asked ? all.find((i) => i.uniqueName.toLowerCase() === asked) : all[0];
-    if (!user) throw new Error(`no user ${asked}`);
-    return user;
+    return uniqueName ? all.find((i) => i.uniqueName.toLowerCase() === uniqueName.toLowerCase()) : all[0];
   }
 
   /** Pages and files: mounted before the REST API's authentication (the real ones sit behind the sign-in cookie). */
@@ -122,7 +119,9 @@ export class ExtensionHost {
       if (!ext || !hub) {
         return res.status(404).type('text/html').send(page(org(), 'Organization settings', `<p role="alert">No installed extension contributes the hub <code>${escapeHtml(String(req.params['contribution']))}</code> to Organization settings.</p>`));
       }
-      const user = this.signedIn(req);
+      const userQuery = typeof req.query['user'] === 'string' ? req.query['user'] : null;
+      const user = this.signedIn(userQuery);
+      if (!user) return res.status(404).type('text/html').send(page(org(), 'Organization settings', `<p role="alert">There is no user ${escapeHtml(userQuery ?? '')} in this organization.</p>`));
       const uri = String(hub.properties?.['uri'] ?? '');
       const base = ext.manifest.baseUri ?? `/_extensions/${ext.manifest.publisher}.${ext.manifest.id}`;
       const frameSrc = /^https?:\/\//.test(uri) ? uri : `${base.replace(/\/$/, '')}/${uri}`;
@@ -133,7 +132,7 @@ export class ExtensionHost {
         contributionId: `${ext.manifest.publisher}.${ext.manifest.id}.${hub.id}`,
         extension: { id: `${ext.manifest.publisher}.${ext.manifest.id}`, publisherId: ext.manifest.publisher, extensionId: ext.manifest.id, version: ext.manifest.version },
         user: { id: user.id, name: user.uniqueName, displayName: user.displayName, descriptor: `aad.${Buffer.from(user.id).toString('base64url')}`, imageUrl: '' },
-        userQuery: typeof req.query['user'] === 'string' ? req.query['user'] : null,
+        userQuery,
         frameOrigin,
       };
       const hubs = this.host.extensions.flatMap((e) =>
@@ -157,12 +156,12 @@ export class ExtensionHost {
 
     // The tokens the SDK hands the extension. The real service mints them for the signed-in session.
     r.post('/:organization/_shell/tokens', express.json(), async (req, res) => {
+      if (String(req.params['organization']).toLowerCase() !== org().toLowerCase()) return res.status(404).json({ message: 'There is no such organization on this server.' });
       const body = req.body as { extension?: string; user?: string | null };
       const [publisher = '', extension = ''] = String(body.extension ?? '').split('.');
       const ext = this.find(publisher, extension);
       if (!ext) return res.status(404).json({ message: 'The extension is not installed.' });
-      const asked = body.user ? String(body.user).toLowerCase() : null;
-      const user = asked ? this.state().identities.find((i) => i.uniqueName.toLowerCase() === asked) : this.state().identities[0];
+      const user = this.signedIn(body.user ? String(body.user) : null);
       if (!user) return res.status(404).json({ message: 'No such user.' });
       res.json(await this.issueTokens(ext, user));
     });

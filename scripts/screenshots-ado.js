@@ -53,6 +53,10 @@ async function open(org, viewport = { width: 1280, height: 800 }, deviceScaleFac
   await page.waitForFunction('document.body.dataset.hubLoaded !== undefined');
   return { page, hub: page.frameLocator('#hub-frame'), close: () => context.close() };
 }
+async function chooseProject(hub, name) {
+  await hub.getByRole('button', { name: 'Project for incoming sync' }).click();
+  await hub.getByRole('option', { name }).click();
+}
 async function shot(page, name) {
   const path = join(out, `ado-hub-${String(shots.length + 1).padStart(2, '0')}-${name}.png`);
   await page.waitForTimeout(300);
@@ -83,8 +87,7 @@ try {
   await a.hub.getByLabel('Description').fill('Escalations from Acme support to Globex engineering');
   await shot(a.page, 'initiate-details');
   await a.hub.getByRole('button', { name: 'Next' }).click();
-  await a.hub.getByRole('button', { name: 'Project for incoming sync' }).click();
-  await a.hub.getByRole('option', { name: 'Development' }).click();
+  await chooseProject(a.hub, 'Development');
   await shot(a.page, 'initiate-project');
   await a.hub.getByRole('button', { name: 'Initiate' }).click();
   await a.hub.getByRole('button', { name: 'Copy invitation code' }).click();
@@ -107,8 +110,7 @@ try {
   await g.hub.getByTestId('invitation-preview').waitFor();
   await shot(g.page, 'accept-preview');
   await g.hub.getByRole('button', { name: 'Next' }).click();
-  await g.hub.getByRole('button', { name: 'Project for incoming sync' }).click();
-  await g.hub.getByRole('option', { name: 'Operations' }).click();
+  await chooseProject(g.hub, 'Operations');
   await g.hub.getByRole('button', { name: 'Next' }).click();
   await shot(g.page, 'accept-confirm');
   await g.hub.getByRole('button', { name: 'Confirm' }).click();

@@ -60,12 +60,17 @@ async function accept(org: string, code: string, connection: string): Promise<vo
   expect(await statusOf(hub, connection)).toBe('Active');
 }
 
+/** acme initiates a public connection to globex and globex accepts it, each in its hub. */
+async function connectAcmeToGlobex(local: string): Promise<string> {
+  seedNodeUrl(suite.org('acme'));
+  seedNodeUrl(suite.org('globex'));
+  const code = await initiate('acme', { destination: suite.org('globex').nodeUrl, local, remote: 'Globex' });
+  await accept('globex', code, `${local}_to_Globex`);
+  return `${local}_to_Globex`;
+}
+
 test('initiates a public connection, and the second organization accepts it: both sides Active', async () => {
-  const [acme, globex] = [suite.org('acme'), suite.org('globex')];
-  seedNodeUrl(acme);
-  seedNodeUrl(globex);
-  const code = await initiate('acme', { destination: globex.nodeUrl, local: 'Acme', remote: 'Globex' });
-  await accept('globex', code, 'Acme_to_Globex');
+  await connectAcmeToGlobex('Acme');
   const { hub } = await open('acme');
   await hub.getByRole('table', { name: 'Connections' }).waitFor();
   expect(await statusOf(hub, 'Acme_to_Globex')).toBe('Active');
@@ -120,13 +125,8 @@ test('an unreachable destination URL is reported on the destination step, with t
 });
 
 test('from the list: deactivate, activate and delete a connection (after confirming)', async () => {
-  const [acme, globex] = [suite.org('acme'), suite.org('globex')];
-  seedNodeUrl(acme);
-  seedNodeUrl(globex);
-  const code = await initiate('acme', { destination: globex.nodeUrl, local: 'Lifecycle', remote: 'Globex' });
-  await accept('globex', code, 'Lifecycle_to_Globex');
+  const row = await connectAcmeToGlobex('Lifecycle');
   const { hub, page } = await open('acme');
-  const row = 'Lifecycle_to_Globex';
   await hub.locator(`tr[data-connection="${row}"]`).waitFor();
   await hub.getByRole('button', { name: `Deactivate: ${row}` }).click();
   await hub.getByRole('status').getByText('Connection deactivated').waitFor();

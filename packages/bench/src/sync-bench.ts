@@ -13,6 +13,9 @@
  * - Baseline: the same N items copied by hand with the fewest calls (read the Jira issue with its
  *   comments; create the work item; add the comment), 4 at a time like the sync's workers.
  * - Peak RSS of the Exalate process (VmHWM).
+ * - CPU per item: of the node processes, of this process (the simulated trackers) during the sync,
+ *   and of this process during the baseline (the simulators and the direct copy's clients). The two
+ *   cores are shared by all three, so these explain the times.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +41,10 @@ if (!Number.isInteger(N) || N < 1) {
 interface Figures {
   /** CPU time of the node process per synced item (bulk phase). */
   cpuMsPerItem: number;
+  /** CPU time of this process (the simulated trackers) per synced item (bulk phase). */
+  trackerCpuMsPerItem: number;
+  /** CPU time of this process per item during the baseline: the simulated trackers and the direct copy's clients. */
+  baselineCpuMsPerItem: number;
   itemsPerSecond: number;
   p50: number;
   p95: number;
@@ -189,10 +196,12 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
     const cpuBefore = cpuOf();
     const callsBeforeJira = jira.faults.calls.length;
     const callsBefore = callsBeforeJira + ado.faults.calls.length;
+    const trackerCpuBefore = process.cpuUsage();
     const started = Date.now();
     await api('a', 'POST', `/connections/${connection}/triggers/${trigger['id']}/bulk-sync`);
     await waitFor('the bulk sync', () => (keys.every((_, i) => visibleAt.has(`bulk ${i}`)) ? true : undefined), 30 * 60_000);
     const syncMs = Math.max(...keys.map((_, i) => visibleAt.get(`bulk ${i}`)!)) - started;
+    const trackerCpu = process.cpuUsage(trackerCpuBefore);
     // Let the last acknowledgements and echo checks finish, then count what the sync cost.
     await sleep(2_000);
     const calls = jira.faults.calls.length + ado.faults.calls.length - callsBefore;
@@ -214,6 +223,7 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
     // nodes are stopped (they would otherwise look at the copies' webhooks).
     await stopNodes();
     const adoSync = new AdoConnector({ organizationUrl: adoUrl, personalAccessToken: 'sync-pat' });
+    const baselineCpuBefore = process.cpuUsage();
     const baselineStart = Date.now();
     await pool(keys, BASELINE_CONCURRENCY, async (key) => {
       const item = (await syncJira.getItem(key))!;
@@ -221,8 +231,10 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
       await adoSync.addComment(made.key, convertText(item.comments[0]!.body, 'html'));
     });
     const baselineMs = Date.now() - baselineStart;
+    const baselineCpu = process.cpuUsage(baselineCpuBefore);
+    const perItem = (cpu: NodeJS.CpuUsage) => (cpu.user + cpu.system) / 1000 / N;
 
-    return { cpuMsPerItem: cpuMs / N, itemsPerSecond: (N * 1000) / syncMs, p50: percentile(latencies, 50), p95: percentile(latencies, 95), callsPerItem: calls / N, peakRssMb, syncMs, baselineMs };
+    return { cpuMsPerItem: cpuMs / N, trackerCpuMsPerItem: perItem(trackerCpu), baselineCpuMsPerItem: perItem(baselineCpu), itemsPerSecond: (N * 1000) / syncMs, p50: percentile(latencies, 50), p95: percentile(latencies, 95), callsPerItem: calls / N, peakRssMb, syncMs, baselineMs };
   } finally {
     await stopNodes();
     hook.close();
@@ -237,15 +249,19 @@ for (const mode of ['public', 'private'] as const) {
   process.stderr.write(`running the ${mode} connection (N = ${N})…\n`);
   results[mode] = await run(mode);
 }
+/** CPU time per item: a few milliseconds, so with a decimal. */
+const cpu = (n: number): string => `${n.toFixed(1)} ms`;
 const rows: Array<[string, (f: Figures) => string]> = [
   ['items per second (bulk)', (f) => f.itemsPerSecond.toFixed(1)],
   ['change → visible, p50', (f) => ms(f.p50)],
   ['change → visible, p95', (f) => ms(f.p95)],
   ['API calls per synced item', (f) => f.callsPerItem.toFixed(1)],
   ['peak RSS of the node process', (f) => `${f.peakRssMb.toFixed(0)} MB`],
-  ['node CPU per synced item', (f) => ms(f.cpuMsPerItem)],
+  ['both nodes\' CPU per synced item', (f) => cpu(f.cpuMsPerItem)],
+  ['simulators\' CPU per item', (f) => cpu(f.trackerCpuMsPerItem)],
   ['sync time for N items', (f) => ms(f.syncMs)],
   ['baseline (direct API copy)', (f) => ms(f.baselineMs)],
+  ['baseline CPU per item', (f) => cpu(f.baselineCpuMsPerItem)],
   ['sync time / baseline', (f) => `${(f.syncMs / f.baselineMs).toFixed(2)}×`],
 ];
 console.log(`\nExalate sync benchmark: Jira Cloud → Azure DevOps (simulated), N = ${N} items with a comment each, ${LATENCY_ITEMS} latency items at ${LATENCY_RATE_PER_S}/s, ${cpus().length} cores`);

@@ -81,6 +81,30 @@ function statusReason(row: ConnectionRow, now: Date): string | null {
   return row.status_reason;
 }
 
+/**
+ * The connections, kept in memory by a process that alone writes its database: every sync step
+ * reads its connection, and connections change rarely. A write drops the copy (before it runs, so
+ * a read that overlaps it is not kept either), and the next read loads them all again.
+ */
+export class ConnectionCache {
+  private rows: Map<string, ConnectionRow> | null = null;
+  private generation = 0;
+
+  drop(): void {
+    this.generation += 1;
+    this.rows = null;
+  }
+
+  async get(load: () => Promise<ConnectionRow[]>): Promise<Map<string, ConnectionRow>> {
+    if (this.rows) return this.rows;
+    const generation = this.generation;
+    const rows = new Map((await load()).map((r) => [r.id, r]));
+    // A write began while these were read: use them this once, but do not keep them.
+    if (generation === this.generation) this.rows = rows;
+    return rows;
+  }
+}
+
 /** How a sealed connection key is stored in its text column. */
 const SEALED_KEY = 'sealed:';
 
@@ -90,23 +114,48 @@ const SEALED_KEY = 'sealed:';
  * on the way in and opened on the way out, so a database dump or backup cannot sign as this node.
  */
 export class ConnectionRepository {
+  /**
+   * @param cache the connections kept in memory, when only this process writes the database (the
+   *   embedded one); null on a PostgreSQL server that other processes share.
+   * @param inTransaction reads go to the transaction, and writes drop the cached copy.
+   */
   constructor(
     private readonly sql: Sql,
     private readonly secrets: SecretBox,
+    private readonly cache: ConnectionCache | null = null,
+    private readonly inTransaction = false,
   ) {}
 
   with(sql: Sql): ConnectionRepository {
-    return new ConnectionRepository(sql, this.secrets);
+    return new ConnectionRepository(sql, this.secrets, this.cache, true);
   }
 
   async list(): Promise<ConnectionRow[]> {
+    const cached = await this.cached();
+    if (cached) return [...cached.values()].filter((r) => !r.deleted_at).map((r) => ({ ...r }));
     return this.rows(`select * from connections where deleted_at is null order by created_at, id`);
   }
 
   /** Includes deleted (tombstoned) connections; callers decide what a tombstone means. */
   async find(id: string, options: { forUpdate?: boolean } = {}): Promise<ConnectionRow | null> {
+    const cached = options.forUpdate ? null : await this.cached();
+    if (cached) {
+      const row = cached.get(id);
+      return row ? { ...row } : null;
+    }
     const rows = await this.rows(`select * from connections where id = $1${options.forUpdate ? ' for update' : ''}`, [id]);
     return rows[0] ?? null;
+  }
+
+  /** Every connection (deleted ones too) by id, in `list()`'s order, from memory; null when this repository does not cache. */
+  private async cached(): Promise<Map<string, ConnectionRow> | null> {
+    if (!this.cache || this.inTransaction) return null;
+    return this.cache.get(async () => this.rows(`select * from connections order by created_at, id`));
+  }
+
+  /** A write through here: the copy in memory is stale. */
+  private wrote(): void {
+    this.cache?.drop();
   }
 
   /** Seals what connections made before sealing existed still hold in the clear (once, at start). */
@@ -118,6 +167,7 @@ export class ConnectionRepository {
     for (const r of rows) {
       await this.sql.query(`update connections set connection_key = $2, handshake = $3 where id = $1`, [r.id, this.sealKey(r.connection_key), this.sealHandshake(r.handshake as HandshakeState | null)]);
     }
+    if (rows.length) this.wrote();
     return rows.length;
   }
 
@@ -188,6 +238,7 @@ export class ConnectionRepository {
 
   async insert(row: Omit<ConnectionRow, 'created_at' | 'updated_at' | 'deleted_at'>): Promise<ConnectionRow> {
     const cols = Object.keys(row);
+    this.wrote();
     const rows = await this.rows(
       `insert into connections (${cols.join(', ')}) values (${cols.map((_, i) => `$${i + 1}`).join(', ')}) returning *`,
       this.stored(row as unknown as Record<string, unknown>),
@@ -197,6 +248,7 @@ export class ConnectionRepository {
 
   async update(id: string, changes: Partial<Omit<ConnectionRow, 'id' | 'created_at' | 'updated_at'>>): Promise<ConnectionRow> {
     const cols = Object.keys(changes);
+    this.wrote();
     const rows = await this.rows(
       `update connections set ${cols.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now() where id = $1 returning *`,
       [id, ...this.stored(changes as Record<string, unknown>)],
@@ -207,6 +259,7 @@ export class ConnectionRepository {
   }
 
   async hardDelete(id: string): Promise<void> {
+    this.wrote();
     await this.sql.query(`delete from connections where id = $1`, [id]);
   }
 

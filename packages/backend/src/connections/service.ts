@@ -33,7 +33,7 @@ import { normalizeNodeUrl } from '../net/peer-http.js';
 import type { AddressPolicy } from '../net/address-policy.js';
 import type { PeerCallError, PeerClient, SigningIdentity } from '../peer/client.js';
 import { deriveConnectionKey, keyConfirmation, newNonce, newSecret, proofOfSecret, safeEqual } from '../peer/handshake-crypto.js';
-import { ConnectionRepository, toView, type ConnectionRow } from './repository.js';
+import { ConnectionCache, ConnectionRepository, toView, type ConnectionRow } from './repository.js';
 
 export interface ConnectionServiceOptions {
   db: Database;
@@ -57,7 +57,8 @@ export class ConnectionService {
   private readonly repo: ConnectionRepository;
 
   constructor(private readonly o: ConnectionServiceOptions) {
-    this.repo = new ConnectionRepository(o.db, o.secrets);
+    // Only this process writes an embedded database, so its connections can be kept in memory.
+    this.repo = new ConnectionRepository(o.db, o.secrets, o.db.kind === 'pglite' ? new ConnectionCache() : null);
   }
 
   // ───────────────────────── admin: reading ─────────────────────────

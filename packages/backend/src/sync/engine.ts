@@ -116,7 +116,10 @@ export class SyncEngine {
     this.cache.clear();
   }
 
-  /** Always read fresh: a job must see a deactivation (or an activation) the moment it happens. */
+  /**
+   * Never a copy kept here: a job must see a deactivation (or an activation) the moment it happens.
+   * (On the embedded database the repository answers from memory, which every write updates.)
+   */
   private liveConnection(id: string): Promise<ConnectionRow | null> {
     return this.o.connections.findLive(id);
   }
@@ -129,7 +132,7 @@ export class SyncEngine {
    * the sync's own writes come back as webhooks, and reading the item again would find nothing new.
    */
   async onTrackerChanges(events: ItemEvent[]): Promise<void> {
-    // Read fresh: a list even a second old misses a connection that just became Active.
+    // Not a copy kept here: a list even a second old misses a connection that just became Active.
     for (const row of await this.syncingConnections()) await this.changesFor(row.id, events);
   }
 

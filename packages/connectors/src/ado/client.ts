@@ -31,6 +31,8 @@ export class AdoClient {
         new WebApi(this.connection.organizationUrl.replace(/\/+$/, ''), getPersonalAccessTokenHandler(this.connection.personalAccessToken), {
           socketTimeout: this.connection.timeoutMs ?? 30_000,
           allowRetries: false,
+          // One connection per request would cost a TCP handshake on every call.
+          keepAlive: true,
         }),
     );
     return this.api;

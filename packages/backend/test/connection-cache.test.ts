@@ -103,3 +103,27 @@ it('lists connections in the order they were made', async () => {
   for (const name of names) await repo.insert(newConnection(name));
   expect((await repo.list()).map((r) => r.name)).toEqual(names);
 });
+
+it('has readers that come while the connections load share that load, unless a write came between', async () => {
+  const cache = new ConnectionCache();
+  let loads = 0;
+  const load = async () => {
+    loads += 1;
+    await new Promise((r) => setTimeout(r, 10));
+    return [];
+  };
+  await Promise.all([cache.get(load), cache.get(load), cache.get(load)]);
+  expect(loads).toBe(1);
+  await cache.get(load);
+  expect(loads).toBe(1);
+  cache.drop();
+  const first = cache.get(load);
+  cache.drop();
+  await Promise.all([first, cache.get(load)]);
+  expect(loads).toBe(3);
+  // A failed load is not kept: the next reader tries again.
+  cache.drop();
+  await expect(cache.get(() => Promise.reject(new Error('database gone')))).rejects.toThrow('database gone');
+  await cache.get(load);
+  expect(loads).toBe(4);
+});

@@ -89,6 +89,8 @@ function statusReason(row: ConnectionRow, now: Date): string | null {
 export class ConnectionCache {
   private rows: Map<string, ConnectionRow> | null = null;
   private generation = 0;
+  /** The load under way, which readers that come meanwhile share (unless a write began since). */
+  private loading: { generation: number; rows: Promise<Map<string, ConnectionRow>> } | null = null;
 
   drop(): void {
     this.generation += 1;
@@ -98,7 +100,17 @@ export class ConnectionCache {
   async get(load: () => Promise<ConnectionRow[]>): Promise<Map<string, ConnectionRow>> {
     if (this.rows) return this.rows;
     const generation = this.generation;
-    const rows = new Map((await load()).map((r) => [r.id, r]));
+    if (this.loading?.generation !== generation) {
+      const rows = load().then((list) => new Map(list.map((r) => [r.id, r])));
+      this.loading = { generation, rows };
+      // Settled (either way): the next reader loads afresh. Its failure is its readers' to see.
+      rows
+        .finally(() => {
+          if (this.loading?.rows === rows) this.loading = null;
+        })
+        .catch(() => undefined);
+    }
+    const rows = await this.loading!.rows;
     // A write began while these were read: use them this once, but do not keep them.
     if (generation === this.generation) this.rows = rows;
     return rows;

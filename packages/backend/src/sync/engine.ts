@@ -118,7 +118,7 @@ export class SyncEngine {
 
   /**
    * Never a copy kept here: a job must see a deactivation (or an activation) the moment it happens.
-   * (On the embedded database the repository answers from memory, which every write updates.)
+   * (On the embedded database the repository answers from memory, which every write drops.)
    */
   private liveConnection(id: string): Promise<ConnectionRow | null> {
     return this.o.connections.findLive(id);

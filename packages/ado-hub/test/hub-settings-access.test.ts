@@ -19,6 +19,33 @@ test('opened outside Azure DevOps, the page says to open it from Organization se
   }
 });
 
+test('the hub loads even when the host page\'s own script comes after the hub\'s frame (the SDK handshake is not lost)', async () => {
+  // Under load the hub's frame can run SDK.init before the host page has run its script. Azure
+  // DevOps creates the frame only once it listens, so the handshake must not depend on who is first.
+  const acme = suite.org('acme');
+  const context = await suite.world().browser.newContext();
+  try {
+    const page = await context.newPage();
+    let hubFrameLoaded!: () => void;
+    const frameFirst = new Promise<void>((resolve) => (hubFrameLoaded = resolve));
+    page.on('framenavigated', (frame) => {
+      if (frame !== page.mainFrame()) void frame.waitForLoadState('load').then(hubFrameLoaded);
+    });
+    // The host's script is held back until the hub's frame has loaded (or 3 s at most, since a faithful host gives the frame its page only after its script ran).
+    await page.route('**/_shell/host.js', async (route) => {
+      await Promise.race([frameFirst, new Promise((r) => setTimeout(r, 3_000))]);
+      await route.continue();
+    });
+    await page.goto(acme.settingsUrl, { waitUntil: 'commit' });
+    await page.waitForFunction('document.body.dataset.hubLoaded !== undefined', undefined, { timeout: 30_000 });
+    expect(await page.evaluate('document.body.dataset.hubLoaded')).toBe('true');
+    // With no node URL saved yet, the hub opens on General settings.
+    await page.frameLocator('#hub-frame').getByRole('heading', { name: 'General settings' }).waitFor();
+  } finally {
+    await context.close();
+  }
+});
+
 test('General settings: refuses what is not this organization\'s node, then checks and saves the node URL', async () => {
   const acme = suite.org('acme');
   const globex = suite.org('globex');

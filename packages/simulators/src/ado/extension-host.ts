@@ -133,6 +133,7 @@ export class ExtensionHost {
         extension: { id: `${ext.manifest.publisher}.${ext.manifest.id}`, publisherId: ext.manifest.publisher, extensionId: ext.manifest.id, version: ext.manifest.version },
         user: { id: user.id, name: user.uniqueName, displayName: user.displayName, descriptor: `aad.${Buffer.from(user.id).toString('base64url')}`, imageUrl: '' },
         userQuery,
+        frameSrc,
         frameOrigin,
       };
       const hubs = this.host.extensions.flatMap((e) =>
@@ -147,7 +148,7 @@ export class ExtensionHost {
 <nav aria-label="Organization settings"><h2>Organization settings</h2>
   <h3>General</h3><ul><li><span>Overview</span></li><li><span>Projects</span></li><li><span>Users</span></li></ul>
   <h3>Extensions</h3><ul>${nav}</ul></nav>
-<main><iframe id="hub-frame" title="${escapeHtml(String(hub.properties?.['name'] ?? hub.id))}" src="${escapeHtml(frameSrc)}"></iframe>
+<main><iframe id="hub-frame" title="${escapeHtml(String(hub.properties?.['name'] ?? hub.id))}"></iframe>
   <p id="hub-status" role="status"></p></main>
 <script type="application/json" id="shell-config">${JSON.stringify(config).replace(/</g, '\\u003c')}</script>
 <script type="module" src="/_shell/host.js"></script>`;
@@ -349,4 +350,7 @@ globalObjectRegistry.register('DevOps.ServiceManager', {
     throw new Error('The simulator does not provide the service ' + contributionId);
   },
 });
+// Like Azure DevOps, the frame gets its page only now that this side listens: an SDK.init sent
+// before the channel existed would be lost, and the hub would never load.
+frame.src = config.frameSrc;
 `;

@@ -145,7 +145,7 @@ export class ConnectionRepository {
   async list(): Promise<ConnectionRow[]> {
     const cached = await this.cached();
     if (cached) return [...cached.values()].filter((r) => !r.deleted_at).map((r) => ({ ...r }));
-    return this.rows(`select * from connections where deleted_at is null order by created_at, id`);
+    return this.rows(`select * from connections where deleted_at is null order by created_at, created_seq`);
   }
 
   /** Includes deleted (tombstoned) connections; callers decide what a tombstone means. */
@@ -162,7 +162,7 @@ export class ConnectionRepository {
   /** Every connection (deleted ones too) by id, in `list()`'s order, from memory; null when this repository does not cache. */
   private async cached(): Promise<Map<string, ConnectionRow> | null> {
     if (!this.cache || this.inTransaction) return null;
-    return this.cache.get(async () => this.rows(`select * from connections order by created_at, id`));
+    return this.cache.get(async () => this.rows(`select * from connections order by created_at, created_seq`));
   }
 
   /** A write through here: the copy in memory is stale. */

@@ -244,6 +244,15 @@ const MIGRATIONS: Migration[] = [
       await sql.query(`create table node_settings (key text primary key, value jsonb not null, updated_at timestamptz not null default now())`);
     },
   },
+  {
+    name: '0005_creation_order',
+    up: async (sql) => {
+      // Lists are in the order things were made. now() has millisecond steps on PGlite, so two
+      // connections (or triggers) made within one share created_at: the sequence tells them apart.
+      await sql.query(`alter table connections add column created_seq bigint generated always as identity`);
+      await sql.query(`alter table sync_triggers add column created_seq bigint generated always as identity`);
+    },
+  },
 ];
 
 function storageFor(sql: Sql): UmzugStorage<Sql> {

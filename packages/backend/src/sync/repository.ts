@@ -117,7 +117,7 @@ export class SyncRepository {
   // ---- triggers
 
   async triggers(connectionId: string): Promise<TriggerRow[]> {
-    return this.sql.query<TriggerRow>(`select * from sync_triggers where connection_id = $1 order by created_at, id`, [connectionId]);
+    return this.sql.query<TriggerRow>(`select * from sync_triggers where connection_id = $1 order by created_at, created_seq`, [connectionId]);
   }
 
   async trigger(connectionId: string, id: string): Promise<TriggerRow | null> {

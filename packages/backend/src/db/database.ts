@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { PGlite } from '@electric-sql/pglite';
+import { parse as pgliteParse, PGlite, protocol, type Transaction } from '@electric-sql/pglite';
 import pg from 'pg';
 
 /** What the rest of the backend needs from PostgreSQL. One SQL dialect, two drivers. */
@@ -58,20 +58,109 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
     tail = run.catch(() => undefined);
     return run;
   };
+  const statements = new PreparedStatements(db);
+  // Statements with parameters are the ones the sync runs over and over: prepared once each.
+  // The others (schema changes, one-off statements) go through PGlite's own query, or inside a
+  // transaction through the transaction's (PGlite's query would wait for the transaction to end).
+  const run = async (text: string, params: unknown[] | undefined, tx: Transaction | null) =>
+    params && params.length ? statements.run(text, params, tx !== null) : (tx ?? db).query(text, params);
   return {
     kind: 'pglite',
     schema: 'public',
     executeSql: (text, values) =>
       serial(async () => {
-        if (values && values.length) return db.query(text, values);
+        if (values && values.length) return run(text, values, null);
         const results = await db.exec(text);
         return results[results.length - 1] ?? { rows: [] };
       }),
-    query: (text, params) => serial(async () => (await db.query(text, params)).rows as never),
-    transaction: (fn) =>
-      serial(() => db.transaction(async (tx) => fn({ query: async (text, params) => (await tx.query(text, params)).rows as never }))),
+    query: (text, params) => serial(async () => (await run(text, params, null)).rows as never),
+    transaction: (fn) => serial(() => db.transaction(async (tx) => fn({ query: async (text, params) => (await run(text, params, tx)).rows as never }))),
     close: () => serial(() => db.close()),
   };
+}
+
+/**
+ * Named prepared statements on PGlite, through its public protocol API. PGlite's `query` parses,
+ * plans and describes a statement each time it runs, in six calls into the WebAssembly backend;
+ * the sync runs the same few dozen statements for every item, and that was most of a node's CPU.
+ * Here a statement is parsed once per session, and each run is one call: bind, describe, execute
+ * and sync in one message (PostgreSQL moves to a generic plan after a few runs, so planning stops
+ * too). Callers serialize access (see `serial`), which PGlite's own mutexes would otherwise do.
+ */
+export class PreparedStatements {
+  /** By SQL text; the Map's order is the order of last use, so the first entry is the one to evict. */
+  private readonly prepared = new Map<string, { name: string; paramTypes: number[] }>();
+  /** Evicted statements, closed with the next message. */
+  private closing: string[] = [];
+  private nextName = 0;
+
+  constructor(
+    private readonly db: PGlite,
+    private readonly max = 300,
+  ) {}
+
+  async run(text: string, params: unknown[], inTransaction: boolean): Promise<{ rows: unknown[] }> {
+    const statement = await this.prepare(text, inTransaction);
+    const values = params.map((param, i) => {
+      if (param === null || param === undefined) return null;
+      // PGlite's own serializers by parameter type, as its `query` uses them.
+      const serialize = this.db.serializers[statement.paramTypes[i]!];
+      return serialize ? serialize(param) : String(param);
+    });
+    const message = concat([
+      ...this.closing.splice(0).map((name) => protocol.serialize.close({ type: 'S', name })),
+      protocol.serialize.bind({ statement: statement.name, values }),
+      protocol.serialize.describe({ type: 'P' }),
+      protocol.serialize.execute({}),
+      protocol.serialize.sync(),
+    ]);
+    try {
+      const { messages } = await this.db.execProtocol(message, { syncToFs: !inTransaction });
+      return pgliteParse.parseResults(messages, this.db.parsers)[0] ?? { rows: [] };
+    } catch (error) {
+      // "cached plan must not change result type": a table the statement reads changed since it
+      // was prepared. Prepared afresh; run again at once unless a transaction is now aborted.
+      if ((error as { code?: string }).code !== '0A000' || !this.prepared.has(text)) throw error;
+      this.forget(text);
+      if (inTransaction) throw error;
+      return this.run(text, params, inTransaction);
+    }
+  }
+
+  private async prepare(text: string, inTransaction: boolean): Promise<{ name: string; paramTypes: number[] }> {
+    const known = this.prepared.get(text);
+    if (known) {
+      this.prepared.delete(text);
+      this.prepared.set(text, known);
+      return known;
+    }
+    const name = `exalate_${this.nextName++}`;
+    const { messages } = await this.db.execProtocol(
+      concat([protocol.serialize.parse({ name, text }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()]),
+      { syncToFs: !inTransaction },
+    );
+    const statement = { name, paramTypes: pgliteParse.parseDescribeStatementResults(messages) };
+    this.prepared.set(text, statement);
+    if (this.prepared.size > this.max) this.forget(this.prepared.keys().next().value!);
+    return statement;
+  }
+
+  private forget(text: string): void {
+    const statement = this.prepared.get(text);
+    if (!statement) return;
+    this.prepared.delete(text);
+    this.closing.push(statement.name);
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }
 
 /**

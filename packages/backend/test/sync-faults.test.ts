@@ -92,6 +92,22 @@ describe.each([
   });
 });
 
+it('catches a partner up soon after it is back, however many changes tried to reach it while it was down', async () => {
+  // Every change tries the partner at once; only the retries that came due make the wait longer.
+  // Were each failed try counted, a dozen changes would put the next retry near its 60 s cap.
+  const p = await pair('pglite', 'jira', 'ado', { split: true });
+  const first = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'backlog 00' });
+  await p.twinOf('a', first.key);
+  await p.server('b').stop();
+  const N = 12;
+  for (let i = 1; i <= N; i += 1) await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: `backlog ${String(i).padStart(2, '0')}` });
+  await eventually(async () => expect((await p.api('a').get(`/connections/${p.connectionId}/queue`)).body.outbox).toBeGreaterThanOrEqual(N));
+  await new Promise((r) => setTimeout(r, 1_500));
+  await p.server('b').restart();
+  await eventually(async () => expect((await itemsTagged(p.b, 'backlog')).size).toBe(N + 1), 15_000);
+  expect([...(await itemsTagged(p.b, 'backlog')).values()].every((n) => n === 1)).toBe(true);
+}, 60_000);
+
 it('keeps queuing while the connection is Deactivated and catches up when it is activated', async () => {
   const p = await pair('pglite', 'jira', 'ado');
   expect((await p.api('a').post(`/connections/${p.connectionId}/deactivate`)).body.status).toBe('DEACTIVATED');

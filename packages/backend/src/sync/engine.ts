@@ -49,7 +49,13 @@ const scriptFailure = (e: ScriptError) => new ItemFailure({ code: e.code, messag
 export class SyncEngine {
   readonly repo: SyncRepository;
   private queue!: SyncQueue;
-  private readonly deliverAttempts = new Map<string, number>();
+  /**
+   * Per connection whose partner did not take the last delivery: how many retries failed, and when
+   * the next one is due. New events still try at once (the partner may be back), but only a
+   * failure of a due retry makes the wait longer: an hour's outage with many changes must not
+   * push the next retry to its cap just because each change tried once.
+   */
+  private readonly deliveryRetries = new Map<string, { attempts: number; dueAt: number }>();
   private readonly pumps = new Map<string, { again: boolean; done: Promise<void> }>();
   private readonly cache = new Map<string, { at: number; value: unknown }>();
   private cacheGeneration = 0;
@@ -84,7 +90,7 @@ export class SyncEngine {
     return {
       scan: (d) => this.scan(d.connectionId),
       outgoing: (d) => this.outgoing(d.connectionId, d.key!),
-      deliver: (d) => this.deliver(d.connectionId),
+      deliver: (d) => this.deliver(d.connectionId, true),
       incoming: (d) => this.incoming(d.connectionId, d.key!),
     };
   }
@@ -407,7 +413,8 @@ export class SyncEngine {
 
   // ---- delivery
 
-  private async deliver(connectionId: string): Promise<void> {
+  /** @param scheduled the queue's retry (or a restart's), not an attempt for new events. */
+  private async deliver(connectionId: string, scheduled = false): Promise<void> {
     const row = await this.liveConnection(connectionId);
     // A Deactivated connection keeps its outbox until it is activated again.
     if (!row || row.status !== 'ACTIVE' || !row.connection_key || !this.partnerReachable(row)) return;
@@ -415,18 +422,22 @@ export class SyncEngine {
     for (;;) {
       const events = await this.repo.undelivered(connectionId, 100);
       if (!events.length) {
-        this.deliverAttempts.delete(connectionId);
+        this.deliveryRetries.delete(connectionId);
         return;
       }
       const failure = await this.sendBatch(row, identity, events);
       if (failure) {
-        const attempts = (this.deliverAttempts.get(connectionId) ?? 0) + 1;
-        this.deliverAttempts.set(connectionId, attempts);
+        const retry = this.deliveryRetries.get(connectionId);
+        // Tried early (new events came): the retry already scheduled stands.
+        if (retry && !scheduled && Date.now() < retry.dueAt) return;
+        const attempts = (retry?.attempts ?? 0) + 1;
         const delay = this.backoff(attempts, null, 60_000);
+        this.deliveryRetries.set(connectionId, { attempts, dueAt: Date.now() + delay });
         this.o.logger.warn({ connectionId, reason: failure.kind, message: failure.message, attempts, retryInMs: delay }, 'delivery to the partner failed; will retry');
         await this.queue.kick('deliver', { connectionId }, delay);
         return;
       }
+      this.deliveryRetries.delete(connectionId);
     }
   }
 
@@ -499,6 +510,8 @@ export class SyncEngine {
       return stored;
     });
     for (const key of new Set(fresh.filter((e) => e.kind !== 'ack').map((e) => e.itemKey))) this.runNow('incoming', { connectionId: row.id, key });
+    // The partner just reached us, so it is back: what waits for it goes now, not at the next retry.
+    if (this.deliveryRetries.has(row.id) && this.partnerReachable(row)) this.pump(row.id);
   }
 
   async saveBlob(row: ConnectionRow, itemKey: string, attachmentId: string, sha256: string, content: Buffer): Promise<void> {

@@ -99,7 +99,7 @@ export class PreparedStatements {
     private readonly max = 300,
   ) {}
 
-  async run(text: string, params: unknown[], inTransaction: boolean): Promise<{ rows: unknown[] }> {
+  async run(text: string, params: unknown[], inTransaction: boolean, retried = false): Promise<{ rows: unknown[] }> {
     const statement = await this.prepare(text, inTransaction);
     const values = params.map((param, i) => {
       if (param === null || param === undefined) return null;
@@ -120,10 +120,10 @@ export class PreparedStatements {
     } catch (error) {
       // "cached plan must not change result type": a table the statement reads changed since it
       // was prepared. Prepared afresh; run again at once unless a transaction is now aborted.
-      if ((error as { code?: string }).code !== '0A000' || !this.prepared.has(text)) throw error;
+      if ((error as { code?: string }).code !== '0A000' || retried) throw error;
       this.forget(text);
       if (inTransaction) throw error;
-      return this.run(text, params, inTransaction);
+      return this.run(text, params, inTransaction, true);
     }
   }
 

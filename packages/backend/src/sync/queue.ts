@@ -37,6 +37,8 @@ const WORKERS_PER_QUEUE = 2;
 
 export class SyncQueue {
   private readonly workers = new Map<JobName, string[]>();
+  /** Job handlers under way (see stop). */
+  private readonly running = new Set<Promise<unknown>>();
 
   private readonly owner = randomUUID();
 
@@ -93,7 +95,13 @@ export class SyncQueue {
       // batch asks for the next one at once; a kick wakes the workers too.
       for (let i = 0; i < WORKERS_PER_QUEUE; i += 1) {
         const workerId: string = await boss.work<JobData>(queueName, { batchSize, pollingIntervalSeconds: db.kind === 'pglite' ? 1 : 0.5 }, async (jobs) => {
-          await Promise.all(jobs.map((job) => queue.runExclusive(name, job.data, handlers[name])));
+          const run = Promise.all(jobs.map((job) => queue.runExclusive(name, job.data, handlers[name])));
+          queue.running.add(run);
+          try {
+            await run;
+          } finally {
+            queue.running.delete(run);
+          }
           if (jobs.length === batchSize) boss.notifyWorker(workerId);
         });
         queue.workers.set(name, [...(queue.workers.get(name) ?? []), workerId]);
@@ -174,6 +182,14 @@ export class SyncQueue {
 
   async stop(): Promise<void> {
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 }).catch((error: unknown) => this.logger.warn({ err: error }, 'job queue did not stop cleanly'));
+    // pg-boss records a job's end (complete or fail) after its handler returns, without awaiting
+    // it; a handler that outlived the stop above would have that call meet a closed database.
+    // So the handlers still running end first (15 s at most), then pg-boss's calls are issued.
+    if (this.running.size) {
+      const waited = await Promise.race([Promise.allSettled([...this.running]).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000).unref())]);
+      if (!waited) this.logger.warn({ running: this.running.size }, 'jobs still running when the queue stopped');
+    }
+    await new Promise((r) => setImmediate(r));
   }
 }
 

@@ -160,6 +160,41 @@ describe('the sandbox', () => {
     expect(run(`issue.summary = typeof leak;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
   });
 
+  it('gives every run pristine built-ins, whatever the run before changed', () => {
+    const meddle = [
+      `Array.prototype.extra = 1; Object.prototype.polluted = 1; JSON = null; Math.random = function () { return 4; };`,
+      `'use strict'; Array.prototype.extra = 1;`,
+      `String.prototype.trim = function () { return 'hijacked'; };`,
+      `delete Array.prototype.map; delete globalThis.JSON;`,
+    ];
+    for (const script of meddle) run(script);
+    expect(run(`issue.labels = [typeof [].extra, typeof ({}).polluted, typeof JSON, String(Math.random() < 1), ' a '.trim(), typeof [].map];`)).toMatchObject({
+      ok: true,
+      value: { labels: ['undefined', 'undefined', 'object', 'true', 'a', 'function'] },
+    });
+  });
+
+  it('leaves nothing behind that a rule made permanent', () => {
+    expect(run(`Object.defineProperty(globalThis, 'pinned', { value: 'secret' }); issue.summary = pinned;`)).toMatchObject({ ok: true, value: { summary: 'secret' } });
+    expect(run(`issue.summary = typeof pinned;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
+  });
+
+  it('lets a rule use undeclared names and override toString or message on its own objects', () => {
+    const out = run(`total = 2;\nvar o = {}; o.toString = function () { return 'mine'; };\nvar e = new Error('a'); e.message = 'b'; e.name = 'Mine';\nissue.labels = [String(total), String(o), String(e)];`);
+    expect(out).toMatchObject({ ok: true, value: { labels: ['2', 'mine', 'Mine: b'] } });
+    expect(run(`issue.summary = typeof total;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
+  });
+
+  it('reports the column of an error on the rule’s first line as the rule has it', () => {
+    expect(run(`null.boom = 1;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', line: 1, column: 5 } });
+  });
+
+  it('keeps a rule inside its run: it cannot end the function it runs in, or return', () => {
+    expect(run(`}); globalThis.escaped = 1; (function () {`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_SYNTAX', line: 1 } });
+    expect(run(`return;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_SYNTAX', line: 1 } });
+    expect(run(`issue.summary = typeof escaped;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
+  });
+
   it('refuses a result it cannot read', () => {
     expect(run(`issue.labels = 'not a list';`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_RESULT_INVALID', message: expect.stringMatching(/^issue\.labels: /) } });
     expect(run(`issue.self = issue;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_RESULT_INVALID' } });

@@ -333,23 +333,18 @@ export class SyncEngine {
         if (Object.keys(settled).length || twin.local_version !== versionOf(item)) await this.repo.updateTwin(twin.id, { ...settled, local_version: versionOf(item), local_updated: item.updated });
         return;
       }
-      await this.o.db.transaction(async (tx) => {
-        const repo = this.repo.with(tx);
-        const sent = {
-          last_sent_hash: hash,
-          last_sent_replica: replica,
-          local_project: item.project,
-          local_version: versionOf(item),
-          local_updated: item.updated,
-          ...(twin?.remote_key ? { last_sync_at: new Date() } : {}),
-          // An outgoing failure is over; an incoming one (quarantine) stays until it is retried.
-          ...(twin?.error?.direction === 'outgoing' ? { status: twin.remote_key ? ('SYNCED' as const) : ('PENDING' as const), error: null, attempts: 0 } : {}),
-        };
-        if (twin) await repo.updateTwin(twin.id, sent);
-        else twin = await repo.insertTwin({ connectionId, localKey: item.key, localUrl: item.url }, sent);
-        await repo.enqueue(connectionId, { id: randomUUID(), kind: 'replica', itemKey: item.key, payload: { replica, twinKey: twin.remote_key } });
-        await repo.addHistory(connectionId, twin.id, 'outgoing', 'SENT', null);
-      });
+      const sent = {
+        last_sent_hash: hash,
+        last_sent_replica: replica,
+        local_project: item.project,
+        local_version: versionOf(item),
+        local_updated: item.updated,
+        ...(twin?.remote_key ? { last_sync_at: new Date() } : {}),
+        // An outgoing failure is over; an incoming one (quarantine) stays until it is retried.
+        ...(twin?.error?.direction === 'outgoing' ? { status: twin.remote_key ? ('SYNCED' as const) : ('PENDING' as const), error: null, attempts: 0 } : {}),
+      };
+      const event = { id: randomUUID(), kind: 'replica' as const, itemKey: item.key, payload: { replica, twinKey: twin?.remote_key ?? null } };
+      twin = (await this.repo.recordSend(connectionId, twin ? { id: twin.id } : { localKey: item.key, localUrl: item.url }, sent, event)) ?? twin;
       await this.outboxChanged(row);
     } catch (error) {
       await this.failed(row, twin, { localKey: key }, 'outgoing', error, () => this.queue.kick('outgoing', { connectionId, key }, this.backoff(twin?.attempts ?? 0, error)));
@@ -568,16 +563,10 @@ export class SyncEngine {
     }
     // Replicas are whole states: the newest one stands for the ones before it.
     try {
-      const applied = await this.apply(row, twin, parsed.data);
-      await this.o.db.transaction(async (tx) => {
-        const repo = this.repo.with(tx);
-        await repo.markApplied(connectionId, remoteKey, last.seq);
-        await repo.addHistory(connectionId, applied.twin.id, 'incoming', applied.created ? 'CREATED' : 'UPDATED', null);
-        if (applied.created || !twinKey) {
-          await repo.enqueue(connectionId, { id: randomUUID(), kind: 'ack', itemKey: remoteKey, payload: { key: applied.item.key, url: applied.item.url } });
-        }
-      });
-      if (applied.created || !twinKey) await this.outboxChanged(row);
+      // The partner learns our item's key from the acknowledgement, on a first sync and whenever it
+      // did not know it yet.
+      const applied = await this.apply(row, twin, parsed.data, { remoteKey, upToSeq: last.seq, ackEvenIfUpdated: !twinKey });
+      if (applied.acknowledged) await this.outboxChanged(row);
     } catch (error) {
       const current = (await this.repo.twinByRemote(connectionId, remoteKey)) ?? twin;
       await this.failed(row, current, { remoteKey }, 'incoming', error, () => this.queue.kick('incoming', { connectionId, key: remoteKey }, this.backoff(current?.attempts ?? 0, error)));
@@ -585,7 +574,7 @@ export class SyncEngine {
   }
 
   /** Runs the incoming rule and writes the result to the tracker. */
-  private async apply(row: ConnectionRow, found: TwinRow | null, replica: Replica): Promise<{ twin: TwinRow; item: TrackerItem; created: boolean }> {
+  private async apply(row: ConnectionRow, found: TwinRow | null, replica: Replica, done: ApplyDone): Promise<{ twin: TwinRow; item: TrackerItem; acknowledged: boolean }> {
     const connector = this.o.connector;
     let twin = found;
     let current: TrackerItem | null = null;
@@ -615,7 +604,7 @@ export class SyncEngine {
     if (!twin) twin = await this.repo.insertTwin({ connectionId: row.id, remoteKey: replica.key, remoteUrl: replica.url ?? null }, marks);
     else await this.repo.updateTwin(twin.id, marks);
     if (twin.local_key) this.beginOwnWrite(row.id, twin.local_key);
-    const plan: ApplyPlan = { row, twin, current, desired, written, replica, firstSync, recovering, interruptedCreate, project };
+    const plan: ApplyPlan = { row, twin, current, desired, written, replica, firstSync, recovering, interruptedCreate, project, done };
     try {
       return await this.write(plan);
     } catch (error) {
@@ -625,8 +614,8 @@ export class SyncEngine {
   }
 
   /** The apply's writes to the tracker, each recorded as it is made, then the no-echo baseline. */
-  private async write(plan: ApplyPlan): Promise<{ twin: TwinRow; item: TrackerItem; created: boolean }> {
-    const { row, desired, written, replica, firstSync, recovering, interruptedCreate, project } = plan;
+  private async write(plan: ApplyPlan): Promise<{ twin: TwinRow; item: TrackerItem; acknowledged: boolean }> {
+    const { row, desired, written, replica, firstSync, recovering, interruptedCreate, project, done } = plan;
     const connector = this.o.connector;
     let { twin, current } = plan;
     if (firstSync) {
@@ -702,6 +691,7 @@ export class SyncEngine {
     // What this item now looks like going out is what the partner already has: no echo.
     const after = (await connector.getItem(localKey)) ?? current!;
     const baseline = await this.outgoingReplica(row, after, twin, nowWritten).catch(() => null);
+    const acknowledged = firstSync || done.ackEvenIfUpdated;
     const changedMeanwhile = await this.repo.finishApply(twin.id, {
       status: 'SYNCED',
       error: null,
@@ -714,13 +704,19 @@ export class SyncEngine {
       local_version: versionOf(after),
       local_updated: after.updated,
       ...(baseline ? { last_sent_hash: hashOf(baseline), last_sent_replica: baseline } : {}),
+    }, {
+      connectionId: row.id,
+      remoteKey: done.remoteKey,
+      upToSeq: done.upToSeq,
+      outcome: firstSync ? 'CREATED' : 'UPDATED',
+      ack: acknowledged ? { id: randomUUID(), payload: { key: after.key, url: after.url } } : null,
     });
     // Something changed here while the apply was writing: look at it now, against the new baseline,
     // unless the baseline was read at or after every version the changes named (the sync's own writes).
     const baselineVersion = versionOf(after);
     changedMeanwhile.push(...this.endOwnWrite(row.id, localKey, baselineVersion));
     if (changedMeanwhile.some((v) => v === null || isNewer(v, baselineVersion))) this.runNow('outgoing', { connectionId: row.id, key: localKey });
-    return { twin, item: after, created: firstSync };
+    return { twin, item: after, acknowledged };
   }
 
   /**
@@ -970,6 +966,16 @@ interface ApplyPlan {
   recovering: boolean;
   interruptedCreate: Date | null;
   project: string;
+  done: ApplyDone;
+}
+
+/** Which of the partner's events an apply takes in, recorded with it. */
+interface ApplyDone {
+  remoteKey: string;
+  /** The last of the partner's events for this item that the apply stands for. */
+  upToSeq: string;
+  /** Acknowledge an update too: the partner did not know our key when it sent the replica. */
+  ackEvenIfUpdated: boolean;
 }
 
 interface WrittenBySync {

@@ -289,16 +289,63 @@ export class SyncRepository {
     return rows.length > 0;
   }
 
-  /** Ends an apply with `set`; the changes noted meanwhile (their versions, null where unknown), now cleared. */
-  async finishApply(id: string, set: TwinChanges): Promise<Array<string | null>> {
-    // One statement, so a change noted in between is neither lost nor left behind.
-    const { assignments, values } = twinAssignments(set, 2);
+  /**
+   * Ends an apply with `set`, and records it as done in the same statement: the partner's events
+   * up to `done.upToSeq` applied, the item's history, and the acknowledgement to send, if any.
+   * Returns the changes noted meanwhile (their versions, null where unknown), now cleared.
+   */
+  async finishApply(
+    id: string,
+    set: TwinChanges,
+    done: { connectionId: string; remoteKey: string; upToSeq: string; outcome: string; ack: { id: string; payload: Record<string, unknown> } | null },
+  ): Promise<Array<string | null>> {
+    // One statement: a change noted in between is neither lost nor left behind, and the apply is
+    // recorded whole or not at all (one commit instead of two, on the busiest path of a node).
+    const { assignments, values } = twinAssignments(set, 6);
+    const ack = values.length + 6;
     const rows = await this.sql.query<{ changed: Array<string | null> }>(
-      `with before as (select changed_during_apply as changed from twins where id = $1 for update)
-       update twins set ${[...assignments, `changed_during_apply = '[]'::jsonb`, 'updated_at = now()'].join(', ')} from before where twins.id = $1 returning before.changed`,
-      [id, ...values],
+      `with before as (select changed_during_apply as changed from twins where id = $1 for update),
+       t as (update twins set ${[...assignments, `changed_during_apply = '[]'::jsonb`, 'updated_at = now()'].join(', ')} from before where twins.id = $1 returning before.changed),
+       applied as (update inbox set applied_at = now() where connection_id = $2 and item_key = $3 and seq <= $4 and applied_at is null and kind <> 'ack'),
+       history as (insert into sync_history (connection_id, twin_id, direction, outcome, message) values ($2, $1, 'incoming', $5, null))
+       ${done.ack ? `, ack as (insert into outbox (id, connection_id, kind, item_key, payload) values ($${ack}, $2, 'ack', $3, $${ack + 1}))` : ''}
+       select changed from t`,
+      [id, done.connectionId, done.remoteKey, done.upToSeq, done.outcome, ...values, ...(done.ack ? [done.ack.id, JSON.stringify(done.ack.payload)] : [])],
     );
     return rows[0]?.changed ?? [];
+  }
+
+  /**
+   * Records that this item's replica goes out: its twin updated (or made, for an item not synced
+   * before) with `set`, the replica in the outbox, a line in its history. One statement, so one
+   * commit, on the busiest path of a sending node. Returns the twin.
+   */
+  async recordSend(
+    connectionId: string,
+    twin: { id: string } | { localKey: string; localUrl: string | null },
+    set: TwinChanges,
+    event: { id: string; kind: SyncEvent['kind']; itemKey: string; payload: Record<string, unknown> },
+  ): Promise<TwinRow | null> {
+    const head = [connectionId, event.id, event.kind, event.itemKey, JSON.stringify(event.payload)];
+    let twinStatement: string;
+    let twinValues: unknown[];
+    if ('id' in twin) {
+      const { assignments, values } = twinAssignments(set, 7);
+      twinStatement = `update twins set ${[...assignments, 'updated_at = now()'].join(', ')} where id = $6 returning *`;
+      twinValues = [twin.id, ...values];
+    } else {
+      const { columns, values } = twinAssignments({ local_key: twin.localKey, local_url: twin.localUrl, ...set }, 6);
+      twinStatement = `insert into twins (connection_id, ${columns.join(', ')}) values ($1, ${columns.map((_, i) => `$${i + 6}`).join(', ')}) returning *`;
+      twinValues = values;
+    }
+    const rows = await this.sql.query<TwinRow>(
+      `with t as (${twinStatement}),
+       sent as (insert into outbox (id, connection_id, kind, item_key, payload) values ($2, $1, $3, $4, $5)),
+       history as (insert into sync_history (connection_id, twin_id, direction, outcome, message) select $1, t.id, 'outgoing', 'SENT', null from t)
+       select * from t`,
+      [...head, ...twinValues],
+    );
+    return rows[0] ?? null;
   }
 
   async twinCounts(connectionId: string): Promise<Record<TwinStatus, number>> {

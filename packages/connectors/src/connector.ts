@@ -24,8 +24,13 @@ export interface TrackerConnector {
   listProjects(): Promise<Project[]>;
   listItemTypes(project: string): Promise<ItemType[]>;
 
-  /** Everything the outgoing script may read of one item. Null when it does not exist. */
-  getItem(key: string): Promise<TrackerItem | null>;
+  /**
+   * Everything the outgoing script may read of one item. Null when it does not exist.
+   * `known.comments`: the item's comments as the caller knows them to be (the sync, right after
+   * writing them, from the `comment` its writes were answered with); a connector may then skip
+   * reading them. Without it, everything is read.
+   */
+  getItem(key: string, known?: { comments: TrackerComment[] }): Promise<TrackerItem | null>;
 
   /**
    * Items that match a trigger query (in the tracker's language) and changed after the watermark,
@@ -125,6 +130,8 @@ export interface CommentRef {
   id: string;
   created: string;
   updated: string;
+  /** The comment as the tracker stored it, where its answer to the write says (as `getItem` would read it). */
+  comment?: TrackerComment;
 }
 
 export interface AttachmentInfo {

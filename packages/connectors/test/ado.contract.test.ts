@@ -20,6 +20,7 @@ connectorContract('Azure DevOps', async () => {
     comment: (text) => ({ format: 'html', value: `<p>${text}</p>` }),
     clockResolutionMs: 1,
     webhooks: true,
+    commentInAnswer: true,
     missingKey: '999999',
     labelQuery: (label) => `[System.Tags] CONTAINS '${label}'`,
     injectFault: (status, times, retryAfter) => sim.faults.inject({ status, times, ...(retryAfter !== undefined ? { retryAfter } : {}) }),

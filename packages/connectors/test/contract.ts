@@ -23,6 +23,8 @@ export interface ConnectorFixture {
   clockResolutionMs: number;
   /** Whether the tracker offers webhooks (ServiceNow does not, without business rules). */
   webhooks: boolean;
+  /** Whether the tracker answers a comment's write with the comment (ServiceNow answers with the record). */
+  commentInAnswer: boolean;
   /** A key of the tracker's form that no item has. */
   missingKey: string;
   /** A trigger query, in the tracker's language, for items carrying a label. */
@@ -96,6 +98,22 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
       const item = await f.connector.getItem(key);
       expect(item!.comments.map((c) => JSON.stringify(c.body.value))).toEqual([expect.stringContaining('First, edited'), expect.stringContaining('Second')]);
       expect(item!.comments[0]!.id).toBe(first.id);
+    });
+
+    it('answers a comment’s write with the comment as it reads it back, and takes known comments instead of reading them', async () => {
+      const { key } = await f.connector.createItem({ project: f.project, type: f.itemType, summary: 'Comments known' });
+      const added = await f.connector.addComment(key, f.comment('Added'));
+      const other = await f.connector.addComment(key, f.comment('Other'));
+      const edited = await f.connector.updateComment(key, added.id, f.comment('Added, edited'));
+      const read = await f.connector.getItem(key);
+      if (!f.commentInAnswer) {
+        expect([added.comment, other.comment, edited.comment]).toEqual([undefined, undefined, undefined]);
+        return;
+      }
+      expect([edited.comment, other.comment]).toEqual(read!.comments);
+      expect(await f.connector.getItem(key, { comments: read!.comments })).toEqual(read);
+      // What the caller says is taken as it is: nothing was read.
+      expect((await f.connector.getItem(key, { comments: [] }))!.comments).toEqual([]);
     });
 
     it('streams attachments in and out with their sha256', async () => {

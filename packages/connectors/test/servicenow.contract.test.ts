@@ -18,6 +18,7 @@ connectorContract('ServiceNow', async () => {
     comment: (text) => ({ format: 'plain', value: text }),
     clockResolutionMs: 1000,
     webhooks: false,
+    commentInAnswer: false,
     missingKey: 'INC0099999',
     labelQuery: (label) => `u_labelsLIKE${label}`,
     injectFault: (status, times, retryAfter) => sim.faults.inject({ status, times, ...(retryAfter !== undefined ? { retryAfter } : {}) }),

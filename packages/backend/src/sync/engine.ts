@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ConnectorError, convertText, type ChangedItem, type ItemChanges, type ItemEvent, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
+import { ConnectorError, convertText, type ChangedItem, type CommentRef, type ItemChanges, type ItemEvent, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
 import { ReplicaSchema, type NodeType, type Replica, type SyncEvent } from '@exalate/contract';
 import { defaultRules, formatScriptError, type ScriptError, type ScriptItem, type ScriptRunner, type SyncRules } from '@exalate/scripting';
 import type { ConnectionRow, ConnectionRepository } from '../connections/repository.js';
@@ -647,6 +647,15 @@ export class SyncEngine {
     const noteComment = (remoteId: string, localId: string, hash: string) => {
       nowWritten.comments = [...nowWritten.comments.filter((w) => w.remote_comment_id !== remoteId), { remote_comment_id: remoteId, local_comment_id: localId, remote_hash: hash }];
     };
+    // The item's comments once this apply is done, from what was read and what the writes were
+    // answered with, so the read-back below need not read them again; null once a write did not say.
+    let knownComments: TrackerComment[] | null = [...current!.comments];
+    const knowComment = (ref: CommentRef) => {
+      const i = knownComments?.findIndex((c) => c.id === ref.id) ?? -1;
+      if (!ref.comment || !knownComments) knownComments = null;
+      else if (i >= 0) knownComments[i] = ref.comment;
+      else knownComments.push(ref.comment);
+    };
     for (const c of desired.comments ?? []) {
       if (!c.remoteId) continue;
       const hash = hashOf(c.body);
@@ -655,11 +664,16 @@ export class SyncEngine {
       if (!known) {
         if (c.id) continue; // already here, made some other way
         const already = recovering ? this.unclaimed(current!.comments, commentTwins, (local) => plainText(local.body) === plainText(body)) : null;
-        const localId = already?.id ?? (await connector.addComment(localKey, body)).id;
+        let localId = already?.id;
+        if (!localId) {
+          const added = await connector.addComment(localKey, body);
+          knowComment(added);
+          localId = added.id;
+        }
         await this.repo.saveCommentTwin(twin.id, c.remoteId, localId, hash);
         noteComment(c.remoteId, localId, hash);
       } else if (known.remote_hash !== hash) {
-        await connector.updateComment(localKey, known.local_comment_id, body);
+        knowComment(await connector.updateComment(localKey, known.local_comment_id, body));
         await this.repo.saveCommentTwin(twin.id, c.remoteId, known.local_comment_id, hash);
         noteComment(c.remoteId, known.local_comment_id, hash);
       }
@@ -689,7 +703,7 @@ export class SyncEngine {
 
     this.o.logger.debug({ connectionId: row.id, item: replica.key, localKey, created: firstSync }, 'incoming replica applied');
     // What this item now looks like going out is what the partner already has: no echo.
-    const after = (await connector.getItem(localKey)) ?? current!;
+    const after = (await connector.getItem(localKey, knownComments ? { comments: knownComments } : undefined)) ?? current!;
     const baseline = await this.outgoingReplica(row, after, twin, nowWritten).catch(() => null);
     const acknowledged = firstSync || done.ackEvenIfUpdated;
     const changedMeanwhile = await this.repo.finishApply(twin.id, {

@@ -17,6 +17,7 @@ import type {
   RichText,
   TrackerConnector,
   TrackerInfo,
+  TrackerComment,
   TrackerItem,
   WebhookRequest,
   WebhookSubscription,
@@ -25,7 +26,7 @@ import type {
 import { ConnectorError } from '../connector.js';
 import { hashing } from '../streams.js';
 import { AdoClient, type AdoConnection } from './client.js';
-import { attachmentsOf, toPatch, toTrackerItem } from './mappers.js';
+import { attachmentsOf, toPatch, toTrackerComment, toTrackerItem } from './mappers.js';
 import { ADO_EVENTS, parseAdoWebhook, subscriptionBody } from './webhooks.js';
 
 const RELATIONS = 1; // WorkItemExpand.Relations
@@ -79,12 +80,13 @@ export class AdoConnector implements TrackerConnector {
   }
 
   /** https://learn.microsoft.com/rest/api/azure/devops/wit/work-items/get-work-item?view=azure-devops-rest-7.1 */
-  async getItem(key: string): Promise<TrackerItem | null> {
+  async getItem(key: string, known?: { comments: TrackerComment[] }): Promise<TrackerItem | null> {
     const id = this.idOf(key);
     const wit = await this.client.witApi();
     const item = await this.client.call(() => wit.getWorkItem(id, undefined, undefined, RELATIONS));
     if (!item) return null;
     this.remember(item);
+    if (known) return { ...toTrackerItem(item, [], this.htmlUrl(item)), comments: known.comments };
     const comments = await this.comments(String(item.fields?.['System.TeamProject']), id);
     return toTrackerItem(item, comments, this.htmlUrl(item));
   }
@@ -151,7 +153,7 @@ export class AdoConnector implements TrackerConnector {
   /** https://learn.microsoft.com/rest/api/azure/devops/wit/comments/add-comment?view=azure-devops-rest-7.1 */
   async addComment(key: string, body: RichText): Promise<CommentRef> {
     const comment = await this.inProject(key, (wit, project, id) => this.client.call(() => wit.addComment({ text: this.html(body) }, project, id)));
-    return { id: String(comment.id), created: new Date(comment.createdDate!).toISOString(), updated: new Date(comment.modifiedDate ?? comment.createdDate!).toISOString() };
+    return { id: String(comment.id), created: new Date(comment.createdDate!).toISOString(), updated: new Date(comment.modifiedDate ?? comment.createdDate!).toISOString(), comment: toTrackerComment(comment) };
   }
 
   /** https://learn.microsoft.com/rest/api/azure/devops/wit/comments/update-comment?view=azure-devops-rest-7.1 */
@@ -161,7 +163,7 @@ export class AdoConnector implements TrackerConnector {
       (wit, project, id) => this.client.call(() => wit.updateComment({ text: this.html(body) }, project, id, Number(commentId))),
       () => new ConnectorError('NOT_FOUND', `Comment ${commentId} of work item ${key} does not exist.`, { tracker: 'AZURE_DEVOPS', status: 404 }),
     );
-    return { id: String(comment.id), created: new Date(comment.createdDate!).toISOString(), updated: new Date(comment.modifiedDate!).toISOString() };
+    return { id: String(comment.id), created: new Date(comment.createdDate!).toISOString(), updated: new Date(comment.modifiedDate!).toISOString(), comment: toTrackerComment(comment) };
   }
 
   /** https://learn.microsoft.com/rest/api/azure/devops/wit/attachments/get?view=azure-devops-rest-7.1 */

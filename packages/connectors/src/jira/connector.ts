@@ -15,6 +15,7 @@ import type {
   RichText,
   TrackerConnector,
   TrackerInfo,
+  TrackerComment,
   TrackerItem,
   WebhookRequest,
   WebhookSubscription,
@@ -23,7 +24,7 @@ import type {
 import { ConnectorError } from '../connector.js';
 import { hashing } from '../streams.js';
 import { JiraClient, type JiraConnection } from './client.js';
-import { attachment, isoFromJira, nativeText, toFields, toTrackerItem } from './mappers.js';
+import { attachment, comment, isoFromJira, nativeText, toFields, toTrackerItem } from './mappers.js';
 import { JIRA_EVENTS, parseJiraWebhook } from './webhooks.js';
 
 type Any = any; // any: jira.js types its v2 and v3 bodies differently; the two paths share one shape here
@@ -77,9 +78,10 @@ export class JiraConnector implements TrackerConnector {
   }
 
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-get */
-  async getItem(key: string): Promise<TrackerItem | null> {
+  async getItem(key: string, known?: { comments: TrackerComment[] }): Promise<TrackerItem | null> {
     const issue: Any = await this.client.optional((api: Any) => api.issues.getIssue({ issueIdOrKey: key, fields: ['*all', '-comment'] }));
     if (!issue) return null;
+    if (known) return { ...toTrackerItem(issue, [], this.trackerUrl, this.deployment), comments: known.comments };
     return toTrackerItem(issue, await this.comments(issue.key), this.trackerUrl, this.deployment);
   }
 
@@ -148,7 +150,7 @@ export class JiraConnector implements TrackerConnector {
     const value = nativeText(body, this.deployment);
     // jira.js sends `comment` as the body in both versions (its v2 type says `body`, its code reads `comment`).
     const c: Any = await this.client.call((api: Any) => api.issueComments.addComment({ issueIdOrKey: key, comment: value }));
-    return { id: String(c.id), created: isoFromJira(c.created), updated: isoFromJira(c.updated ?? c.created) };
+    return { id: String(c.id), created: isoFromJira(c.created), updated: isoFromJira(c.updated ?? c.created), comment: comment(c, this.deployment) };
   }
 
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-comments/#api-rest-api-3-issue-issueidorkey-comment-id-put */
@@ -156,7 +158,7 @@ export class JiraConnector implements TrackerConnector {
     // jira.js reads the new body from `body` in v3 and from `comment` in v2.
     const value = nativeText(body, this.deployment);
     const c: Any = await this.client.call((api: Any) => api.issueComments.updateComment({ issueIdOrKey: key, id: commentId, ...(this.deployment === 'cloud' ? { body: value } : { comment: value }) }));
-    return { id: String(c.id), created: isoFromJira(c.created), updated: isoFromJira(c.updated) };
+    return { id: String(c.id), created: isoFromJira(c.created), updated: isoFromJira(c.updated), comment: comment(c, this.deployment) };
   }
 
   /** Metadata, then the bytes streamed from its content URL. https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-attachments/#api-rest-api-3-attachment-content-id-get */

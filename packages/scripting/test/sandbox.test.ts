@@ -177,6 +177,8 @@ describe('the sandbox', () => {
   it('leaves nothing behind that a rule made permanent', () => {
     expect(run(`Object.defineProperty(globalThis, 'pinned', { value: 'secret' }); issue.summary = pinned;`)).toMatchObject({ ok: true, value: { summary: 'secret' } });
     expect(run(`issue.summary = typeof pinned;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
+    expect(run(`(0, eval)('var viaEval = 1; let lexical = 2; function declared() {}'); issue.summary = 'a';`)).toMatchObject({ ok: true });
+    expect(run(`issue.labels = [typeof viaEval, typeof lexical, typeof declared];`)).toMatchObject({ ok: true, value: { labels: ['undefined', 'undefined', 'undefined'] } });
   });
 
   it('lets a rule use undeclared names and override toString or message on its own objects', () => {

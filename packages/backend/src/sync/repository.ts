@@ -406,31 +406,32 @@ export class SyncRepository {
   }
 
   /**
-   * Stores what the partner sent and returns the events not seen before, in one statement (one
-   * commit per batch). Acknowledgements among them are taken in at once, so they are stored as
-   * applied: our item (the event's item key) is the partner's item `payload.key`, and a first sync
-   * is done. Acknowledgements of one item all name the same partner item.
+   * Stores what the partner sent, in one statement; returns the events not seen before.
+   * Acknowledgements are taken in at once (`pairFromAck`), so they are stored as applied.
    */
   async receive(connectionId: string, events: SyncEvent[]): Promise<SyncEvent[]> {
     if (!events.length) return [];
     const rows = await this.sql.query<{ event_id: string }>(
-      `with stored as (
-         insert into inbox (connection_id, event_id, seq, kind, item_key, payload, applied_at)
-         select $1, e.id, e.seq, e.kind, e."itemKey", e.payload, case when e.kind = 'ack' then now() end
-         from jsonb_to_recordset($2::jsonb) as e (id uuid, seq bigint, kind text, "itemKey" text, payload jsonb)
-         on conflict do nothing returning event_id, kind, item_key, payload),
-       paired as (
-         update twins t set remote_key = s.payload->>'key', remote_url = s.payload->>'url',
-           last_sync_at = case when t.status = 'PENDING' and t.error is null then now() else t.last_sync_at end,
-           status = case when t.status = 'PENDING' and t.error is null then 'SYNCED' else t.status end,
-           updated_at = now()
-         from stored s
-         where s.kind = 'ack' and s.payload->>'key' is not null and t.connection_id = $1 and t.local_key = s.item_key and t.${LIVE})
-       select event_id from stored`,
+      `insert into inbox (connection_id, event_id, seq, kind, item_key, payload, applied_at)
+       select $1, e.id, e.seq, e.kind, e."itemKey", e.payload, case when e.kind = 'ack' then now() end
+       from jsonb_to_recordset($2::jsonb) as e (id uuid, seq bigint, kind text, "itemKey" text, payload jsonb)
+       on conflict do nothing returning event_id`,
       [connectionId, JSON.stringify(events)],
     );
     const stored = new Set(rows.map((r) => r.event_id));
     return events.filter((e) => stored.has(e.id));
+  }
+
+  /** The partner's acknowledgement: our item `localKey` is its `remoteKey`; a first sync is done. */
+  async pairFromAck(connectionId: string, localKey: string, remoteKey: string, remoteUrl: string | null): Promise<void> {
+    await this.sql.query(
+      `update twins set remote_key = $3, remote_url = $4,
+         last_sync_at = case when status = 'PENDING' and error is null then now() else last_sync_at end,
+         status = case when status = 'PENDING' and error is null then 'SYNCED' else status end,
+         updated_at = now()
+       where connection_id = $1 and local_key = $2 and ${LIVE}`,
+      [connectionId, localKey, remoteKey, remoteUrl],
+    );
   }
 
   async pendingInbox(connectionId: string, itemKey: string): Promise<InboxRow[]> {

@@ -141,6 +141,22 @@ export const SANDBOX_SETUP = String.raw`
   var globals = new Set(Reflect.ownKeys(globalThis));
   var globalCount = globals.size;
 
+  /**
+   * The local item's list (comments or attachments) plus the partner's: one the partner sent before
+   * (its id is a local entry's remoteId) goes to known, a new one is appended as make gives it.
+   */
+  function mergeFromPartner(issue, replica, list, known, make) {
+    var merged = (issue && issue[list] ? issue[list] : []).slice();
+    var byRemote = {};
+    merged.forEach(function (x) { if (x.remoteId != null) byRemote[String(x.remoteId)] = x; });
+    ((replica && replica[list]) || []).forEach(function (r) {
+      var mine = byRemote[String(r.id)];
+      if (mine) known(mine, r);
+      else merged.push(make(r));
+    });
+    return merged;
+  }
+
   function model(inputJson) {
     var input = JSON.parse(inputJson);
     var logs = [];
@@ -162,32 +178,17 @@ export const SANDBOX_SETUP = String.raw`
       commentHelper: {
         /** The local comments plus the partner's: new ones appended, edited ones updated. Never deletes. */
         mergeComments: function (issue, replica) {
-          var merged = (issue && issue.comments ? issue.comments : []).slice();
-          var byRemote = {};
-          merged.forEach(function (c) { if (c.remoteId != null) byRemote[String(c.remoteId)] = c; });
-          ((replica && replica.comments) || []).forEach(function (rc) {
-            var mine = byRemote[String(rc.id)];
-            if (mine) {
-              mine.body = rc.body;
-            } else {
-              merged.push({ remoteId: String(rc.id), author: rc.author || null, body: rc.body, created: rc.created });
-            }
+          return mergeFromPartner(issue, replica, 'comments', function (mine, rc) { mine.body = rc.body; }, function (rc) {
+            return { remoteId: String(rc.id), author: rc.author || null, body: rc.body, created: rc.created };
           });
-          return merged;
         }
       },
       attachmentHelper: {
         /** The local attachments plus the partner's that are not here yet. Never deletes. */
         mergeAttachments: function (issue, replica) {
-          var merged = (issue && issue.attachments ? issue.attachments : []).slice();
-          var known = {};
-          merged.forEach(function (a) { if (a.remoteId != null) known[String(a.remoteId)] = true; });
-          ((replica && replica.attachments) || []).forEach(function (ra) {
-            if (!known[String(ra.id)]) {
-              merged.push({ remoteId: String(ra.id), filename: ra.filename, mimeType: ra.mimeType, size: ra.size, sha256: ra.sha256 });
-            }
+          return mergeFromPartner(issue, replica, 'attachments', function () {}, function (ra) {
+            return { remoteId: String(ra.id), filename: ra.filename, mimeType: ra.mimeType, size: ra.size, sha256: ra.sha256 };
           });
-          return merged;
         }
       },
       nodeHelper: {

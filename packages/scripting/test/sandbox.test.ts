@@ -110,6 +110,14 @@ describe('incoming rules', () => {
     ]);
   });
 
+  it('merges attachments: appends the partner’s new ones once, keeps local ones', () => {
+    const issue: ScriptItem = { attachments: [{ id: 'a1', filename: 'local.txt' }, { id: 'a2', remoteId: '90', filename: 'mirrored.txt' }] };
+    const partner = { key: 'ADO-1', attachments: [{ id: '90', filename: 'mirrored.txt' }, { id: '91', filename: 'new.png', mimeType: 'image/png', size: 4, sha256: 'abc' }] };
+    const out = runner.runIncoming(`issue.attachments = attachmentHelper.mergeAttachments(issue, replica);`, { issue, replica: partner as Replica, previous: null, firstSync: false }, host('JIRA_CLOUD'));
+    if (!out.ok) throw new Error(formatScriptError(out.error));
+    expect(out.value.attachments).toEqual([...issue.attachments!, { remoteId: '91', filename: 'new.png', mimeType: 'image/png', size: 4, sha256: 'abc' }]);
+  });
+
   it('converts text with nodeHelper, reading plain strings in the tracker’s own format', () => {
     const script = `issue.summary = nodeHelper.stripHtml(replica.description); issue.description = nodeHelper.toWiki(replica.description); issue.labels = [nodeHelper.toHtml('*bold*')];`;
     const out = runner.runIncoming(script, { issue: { project: 'SUP' }, replica, previous: null, firstSync: true }, host('JIRA_SERVER'));

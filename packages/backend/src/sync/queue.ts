@@ -39,6 +39,8 @@ export class SyncQueue {
   private readonly workers = new Map<JobName, string[]>();
   /** Job handlers under way (see stop). */
   private readonly running = new Set<Promise<unknown>>();
+  /** pg-boss's own statements under way (see stop). */
+  private readonly bossStatements: Set<Promise<unknown>>;
 
   private readonly owner = randomUUID();
 
@@ -52,14 +54,25 @@ export class SyncQueue {
     private readonly boss: PgBoss,
     private readonly db: Database,
     private readonly logger: Logger,
+    bossStatements: Set<Promise<unknown>>,
   ) {
     this.localLeases = db.kind === 'pglite' ? new Set() : null;
+    this.bossStatements = bossStatements;
   }
 
   /** `batchSize` jobs of each kind run at once per worker (two workers per kind). */
   static async start(db: Database, logger: Logger, handlers: Record<JobName, JobHandler>, batchSize = 8): Promise<SyncQueue> {
+    const bossStatements = new Set<Promise<unknown>>();
     const boss = new PgBoss({
-      db: { executeSql: (text: string, values: unknown[]) => db.executeSql(text, values) },
+      db: {
+        executeSql: (text: string, values: unknown[]) => {
+          const statement = db.executeSql(text, values);
+          bossStatements.add(statement);
+          const done = () => bossStatements.delete(statement);
+          statement.then(done, done);
+          return statement;
+        },
+      },
       schema: `${db.schema === 'public' ? 'exalate' : db.schema}_queue`,
       // Crons are not used; maintenance (expiry of stuck jobs, archiving) is.
       schedule: false,
@@ -70,7 +83,7 @@ export class SyncQueue {
     // An embedded database has one process: lease rows left in it (from before leases were kept
     // in memory there) are from a process that has ended.
     if (db.kind === 'pglite') await db.query(`delete from sync_leases`);
-    const queue = new SyncQueue(boss, db, logger);
+    const queue = new SyncQueue(boss, db, logger, bossStatements);
     for (const [name, queueName] of Object.entries(JOBS) as [JobName, string][]) {
       if (!(await boss.getQueue(queueName))) {
         await boss
@@ -182,14 +195,23 @@ export class SyncQueue {
 
   async stop(): Promise<void> {
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 }).catch((error: unknown) => this.logger.warn({ err: error }, 'job queue did not stop cleanly'));
-    // pg-boss records a job's end (complete or fail) after its handler returns, without awaiting
-    // it; a handler that outlived the stop above would have that call meet a closed database.
-    // So the handlers still running end first (15 s at most), then pg-boss's calls are issued.
-    if (this.running.size) {
-      const waited = await Promise.race([Promise.allSettled([...this.running]).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000).unref())]);
-      if (!waited) this.logger.warn({ running: this.running.size }, 'jobs still running when the queue stopped');
+    // pg-boss's stop waits for the jobs its workers hold, but not for a fetch still under way,
+    // which can hand out jobs after the stop has returned; and it records each job's end (complete
+    // or fail) without awaiting it. Either would meet a closed database. So the queue is stopped
+    // once neither a handler nor a pg-boss statement is under way (15 s at most). Each round lets
+    // what a settled statement sets off (a fetch's jobs reaching their handler) start first.
+    const by = Date.now() + 15_000;
+    for (;;) {
+      await new Promise((r) => setImmediate(r));
+      const busy = [...this.running, ...this.bossStatements];
+      if (!busy.length) return;
+      const left = by - Date.now();
+      if (left <= 0) {
+        this.logger.warn({ running: this.running.size, statements: this.bossStatements.size }, 'jobs still running when the queue stopped');
+        return;
+      }
+      await Promise.race([Promise.allSettled(busy), new Promise((r) => setTimeout(r, left).unref())]);
     }
-    await new Promise((r) => setImmediate(r));
   }
 }
 

@@ -1,0 +1,56 @@
+import { migrate, openPglite, type Database } from '../src/index.js';
+import { SyncQueue, type JobHandler, type JobName } from '../src/sync/queue.js';
+import { quietLogger } from './support.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// pg-boss's stop waits for the jobs its workers hold, not for a fetch still under way; and it
+// records a job's end without awaiting it. The queue's stop must cover both, or those statements
+// meet a database that the node has closed after the stop (seen in CI as "Cannot use a pool after
+// calling end on the pool", on a PostgreSQL server).
+test('stops only once a fetch under way, the jobs it handed out and their completion are done', async () => {
+  const db: Database = await openPglite(null);
+  await migrate(db);
+  // A fetch that finds a job answers late (after the database has answered it), so the stop
+  // begins while it is still under way.
+  const realExecuteSql = db.executeSql.bind(db);
+  let slowFetch = false;
+  let closed = false;
+  const afterClose: string[] = [];
+  let fetchedJob: () => void = () => undefined;
+  const jobFetched = new Promise<void>((r) => (fetchedJob = r));
+  db.executeSql = async (text, values) => {
+    if (closed) afterClose.push(text.trim().slice(0, 60));
+    const result = await realExecuteSql(text, values);
+    if (slowFetch && /state < 'active'/.test(text) && result.rows.length > 0) {
+      fetchedJob();
+      await sleep(500);
+    }
+    return result;
+  };
+  const ran: string[] = [];
+  const handler: JobHandler = async (data) => {
+    ran.push(data.key ?? '');
+  };
+  const handlers = Object.fromEntries((['scan', 'outgoing', 'deliver', 'incoming'] as JobName[]).map((name) => [name, handler])) as Record<JobName, JobHandler>;
+  const queue = await SyncQueue.start(db, quietLogger, handlers);
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    slowFetch = true;
+    await queue.kick('outgoing', { connectionId: '6f1c1d2e-0000-4000-8000-000000000001', key: 'SUP-1' });
+    await jobFetched;
+    await queue.stop();
+    // What the fetch handed out has run, and its end is recorded, before the stop returned.
+    expect(ran).toEqual(['SUP-1']);
+    closed = true;
+    await db.close();
+    await sleep(1_500);
+    expect(afterClose).toEqual([]);
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    if (!closed) await db.close();
+  }
+});

@@ -39,8 +39,6 @@ export class SyncQueue {
   private readonly workers = new Map<JobName, string[]>();
   /** Job handlers under way (see stop). */
   private readonly running = new Set<Promise<unknown>>();
-  /** pg-boss's own statements under way (see stop). */
-  private readonly bossStatements: Set<Promise<unknown>>;
 
   private readonly owner = randomUUID();
 
@@ -54,10 +52,10 @@ export class SyncQueue {
     private readonly boss: PgBoss,
     private readonly db: Database,
     private readonly logger: Logger,
-    bossStatements: Set<Promise<unknown>>,
+    /** pg-boss's own statements under way (see stop). */
+    private readonly bossStatements: Set<Promise<unknown>>,
   ) {
     this.localLeases = db.kind === 'pglite' ? new Set() : null;
-    this.bossStatements = bossStatements;
   }
 
   /** `batchSize` jobs of each kind run at once per worker (two workers per kind). */

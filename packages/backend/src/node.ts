@@ -243,9 +243,12 @@ export class ExalateNode {
     void scan().catch((error: unknown) => this.o.logger.error({ err: error }, 'background task failed'));
     if (this.o.config.private) {
       every(this.o.settings.pollIntervalMs, () => this.privateNodeTick());
-      void this.privateNodeTick().catch((error: unknown) => this.o.logger.error({ err: error }, 'background task failed'));
+      this.startupTick = this.privateNodeTick().catch((error: unknown) => this.o.logger.error({ err: error }, 'background task failed'));
     }
   }
+
+  /** A private node's first round of collecting acceptances and starting polls, run at start (settles, never rejects). */
+  startupTick: Promise<void> = Promise.resolve();
 
   private lastScan = 0;
 

@@ -128,6 +128,9 @@ describe.each(BACKENDS)('connection lifecycle on %s', (backend) => {
       const pub = await startTestServer(backend, [nodeConfig('ado', { nodeType: 'AZURE_DEVOPS' })]);
       // Polls once at start, then only every minute: long enough to see the acceptance wait.
       const priv = await startTestServer(backend, [nodeConfig('snow', { nodeType: 'SERVICENOW', private: true })], { pollIntervalMs: 60_000 });
+      // Its round at start must be over before the invitation exists, or (on a busy machine) it
+      // could collect the acceptance this test expects to wait.
+      await priv.server.nodes.get('snow')!.startupTick;
 
       const noUrl = await priv.api('snow').post('/connections', initiateBody(null, { localShortName: 'snow' }));
       expect(noUrl.body.error.code).toBe('BOTH_SIDES_PRIVATE');

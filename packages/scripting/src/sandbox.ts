@@ -130,17 +130,16 @@ export class ScriptRunner {
     let model: QuickJSHandle | null = null;
     try {
       const made = vm.newString(JSON.stringify({ ...input, itemTypes: host.itemTypes })).consume((json) => vm.callFunction(plumbing.model, vm.undefined, json));
-      if (made.error) return fail(this.describeError(made.error, direction));
+      if (made.error) return fail(shiftFirstLine(errorOf(vm, made.error, direction)));
       model = made.value;
       const ran = vm.callFunction(compiled.rule, vm.undefined, model);
       if (ran.error) {
-        const error = this.describeError(ran.error, direction);
-        return fail(error, this.logsOf(sandbox, model));
+        return fail(shiftFirstLine(errorOf(vm, ran.error, direction)), this.logsOf(sandbox, model));
       }
       ran.value.dispose();
       const result = vm.callFunction(plumbing.finish, vm.undefined, model);
       if (result.error) {
-        const described = this.describeError(result.error, direction);
+        const described = shiftFirstLine(errorOf(vm, result.error, direction));
         // Building the result fails on what the rule left behind (a cycle, a BigInt).
         return fail({ ...described, code: described.code === 'SCRIPT_ERROR' ? 'SCRIPT_RESULT_INVALID' : described.code, message: `the result cannot be read: ${described.message}` }, this.logsOf(sandbox, model));
       }
@@ -223,21 +222,16 @@ export class ScriptRunner {
     const { vm } = sandbox;
     const fileName = `${direction}.js`;
     const alone = vm.evalCode(script, fileName, { compileOnly: true });
-    if (alone.error) return { ok: false, error: describe(alone.error.consume((e) => vm.dump(e)) as unknown, fileName) };
+    if (alone.error) return { ok: false, error: errorOf(vm, alone.error, direction) };
     alone.value.dispose();
     const wrapped = vm.evalCode(`${RULE_HEADER}${script}${RULE_FOOTER}`, fileName);
-    if (wrapped.error) return { ok: false, error: shiftFirstLine(describe(wrapped.error.consume((e) => vm.dump(e)) as unknown, fileName)) };
+    if (wrapped.error) return { ok: false, error: shiftFirstLine(errorOf(vm, wrapped.error, direction)) };
     if (sandbox.rules.size >= MAX_COMPILED_RULES) {
       for (const rule of sandbox.rules.values()) rule.dispose();
       sandbox.rules.clear();
     }
     sandbox.rules.set(cacheKey, wrapped.value);
     return { ok: true, rule: wrapped.value };
-  }
-
-  private describeError(error: QuickJSHandle, direction: ScriptDirection): Omit<ScriptError, 'direction'> {
-    const vm = this.sandbox!.vm;
-    return shiftFirstLine(describe(error.consume((e) => vm.dump(e)) as unknown, `${direction}.js`));
   }
 
   private logsOf(sandbox: Sandbox, model: QuickJSHandle): string[] {
@@ -263,6 +257,11 @@ export class ScriptRunner {
     }
     return r.value.consume((h) => vm.dump(h) === true);
   }
+}
+
+/** A QuickJS error (the handle is consumed) as the admin reads it, located in the rule of `direction`. */
+function errorOf(vm: QuickJSContext, error: QuickJSHandle, direction: ScriptDirection): Omit<ScriptError, 'direction'> {
+  return describe(error.consume((e) => vm.dump(e)) as unknown, `${direction}.js`);
 }
 
 /** The rule's first line follows the wrapper's header: its columns there are the rule's own minus that. */

@@ -91,6 +91,18 @@ function twinAssignments(set: TwinChanges, firstParam: number): { columns: strin
   };
 }
 
+/** `insert into twins … returning *`: `connection_id` is `$1`, `columns` are from `$first` on. */
+function twinInsert(columns: TwinChanges, first: number): { text: string; values: unknown[] } {
+  const { columns: names, values } = twinAssignments(columns, first);
+  return { text: `insert into twins (connection_id, ${names.join(', ')}) values ($1, ${names.map((_, i) => `$${i + first}`).join(', ')}) returning *`, values };
+}
+
+/** `update twins …` of the twin whose id is `$idParam`, with `set` from `$first` on. */
+function twinUpdate(idParam: number, set: TwinChanges, first: number): { text: string; values: unknown[] } {
+  const { assignments, values } = twinAssignments(set, first);
+  return { text: `update twins set ${[...assignments, 'updated_at = now()'].join(', ')} where id = $${idParam}`, values };
+}
+
 /** The sync's tables. Plain SQL, one dialect; every method takes the transaction it runs in. */
 export class SyncRepository {
   constructor(private readonly sql: Sql) {}
@@ -211,18 +223,15 @@ export class SyncRepository {
     set: TwinChanges = {},
   ): Promise<TwinRow> {
     const columns = { local_key: t.localKey ?? null, local_project: t.localProject ?? null, local_url: t.localUrl ?? null, remote_key: t.remoteKey ?? null, remote_url: t.remoteUrl ?? null, ...set };
-    const { columns: names, values } = twinAssignments(columns, 2);
-    const rows = await this.sql.query<TwinRow>(
-      `insert into twins (connection_id, ${names.join(', ')}) values ($1, ${names.map((_, i) => `$${i + 2}`).join(', ')}) returning *`,
-      [t.connectionId, ...values],
-    );
+    const insert = twinInsert(columns, 2);
+    const rows = await this.sql.query<TwinRow>(insert.text, [t.connectionId, ...insert.values]);
     return rows[0]!;
   }
 
   async updateTwin(id: string, set: TwinChanges): Promise<void> {
     if (!Object.keys(set).length) return;
-    const { assignments, values } = twinAssignments(set, 2);
-    await this.sql.query(`update twins set ${assignments.join(', ')}, updated_at = now() where id = $1`, [id, ...values]);
+    const update = twinUpdate(1, set, 2);
+    await this.sql.query(update.text, [id, ...update.values]);
   }
 
   async twins(connectionId: string, filter: { status?: TwinStatus[]; limit: number; offset: number }): Promise<TwinRow[]> {
@@ -327,23 +336,19 @@ export class SyncRepository {
     event: { id: string; kind: SyncEvent['kind']; itemKey: string; payload: Record<string, unknown> },
   ): Promise<TwinRow | null> {
     const head = [connectionId, event.id, event.kind, event.itemKey, JSON.stringify(event.payload)];
-    let twinStatement: string;
-    let twinValues: unknown[];
+    let statement: { text: string; values: unknown[] };
     if ('id' in twin) {
-      const { assignments, values } = twinAssignments(set, 7);
-      twinStatement = `update twins set ${[...assignments, 'updated_at = now()'].join(', ')} where id = $6 returning *`;
-      twinValues = [twin.id, ...values];
+      const update = twinUpdate(6, set, 7);
+      statement = { text: `${update.text} returning *`, values: [twin.id, ...update.values] };
     } else {
-      const { columns, values } = twinAssignments({ local_key: twin.localKey, local_url: twin.localUrl, ...set }, 6);
-      twinStatement = `insert into twins (connection_id, ${columns.join(', ')}) values ($1, ${columns.map((_, i) => `$${i + 6}`).join(', ')}) returning *`;
-      twinValues = values;
+      statement = twinInsert({ local_key: twin.localKey, local_url: twin.localUrl, ...set }, 6);
     }
     const rows = await this.sql.query<TwinRow>(
-      `with t as (${twinStatement}),
+      `with t as (${statement.text}),
        sent as (insert into outbox (id, connection_id, kind, item_key, payload) values ($2, $1, $3, $4, $5)),
        history as (insert into sync_history (connection_id, twin_id, direction, outcome, message) select $1, t.id, 'outgoing', 'SENT', null from t)
        select * from t`,
-      [...head, ...twinValues],
+      [...head, ...statement.values],
     );
     return rows[0] ?? null;
   }

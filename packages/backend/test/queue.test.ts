@@ -1,5 +1,5 @@
 import { migrate, openPglite, type Database } from '../src/index.js';
-import { SyncQueue, type JobHandler, type JobName } from '../src/sync/queue.js';
+import { BATCH_KEYS, SyncQueue, type JobData, type JobHandler, type JobName } from '../src/sync/queue.js';
 import { quietLogger } from './support.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,7 +32,7 @@ test('stops only once a fetch under way, the jobs it handed out and their comple
   const handler: JobHandler = async (data) => {
     ran.push(data.key ?? '');
   };
-  const handlers = Object.fromEntries((['scan', 'outgoing', 'deliver', 'incoming'] as JobName[]).map((name) => [name, handler])) as Record<JobName, JobHandler>;
+  const handlers = Object.fromEntries((['scan', 'outgoing', 'deliver', 'incoming', 'outgoingBatch'] as JobName[]).map((name) => [name, handler])) as Record<JobName, JobHandler>;
   const queue = await SyncQueue.start(db, quietLogger, handlers);
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -52,5 +52,28 @@ test('stops only once a fetch under way, the jobs it handed out and their comple
   } finally {
     process.off('unhandledRejection', onUnhandled);
     if (!closed) await db.close();
+  }
+});
+
+test('outgoing runs for many items go as batch jobs of at most BATCH_KEYS keys, each key in one of them', async () => {
+  const db: Database = await openPglite(null);
+  await migrate(db);
+  const batches: string[][] = [];
+  const handlers = Object.fromEntries((['scan', 'outgoing', 'deliver', 'incoming', 'outgoingBatch'] as JobName[]).map((name) => [name, async (data: JobData) => {
+    if (name !== 'outgoingBatch') throw new Error(`${name} was not asked for`);
+    batches.push(data.keys ?? []);
+  }])) as Record<JobName, JobHandler>;
+  const queue = await SyncQueue.start(db, quietLogger, handlers);
+  try {
+    const keys = Array.from({ length: 2 * BATCH_KEYS + 7 }, (_, i) => `SUP-${i + 1}`);
+    await queue.kickOutgoing('6f1c1d2e-0000-4000-8000-000000000001', keys);
+    const deadline = Date.now() + 10_000;
+    while (batches.flat().length < keys.length && Date.now() < deadline) await sleep(50);
+    expect(batches).toHaveLength(3);
+    expect(batches.every((b) => b.length <= BATCH_KEYS)).toBe(true);
+    expect(batches.flat().sort()).toEqual([...keys].sort());
+  } finally {
+    await queue.stop();
+    await db.close();
   }
 });

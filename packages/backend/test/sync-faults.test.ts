@@ -54,6 +54,27 @@ it('rides out a destination tracker that answers 429 and then 500 for a while', 
   expect((await p.api('b').get(`/connections/${p.connectionId}/items/${made.key}`)).body).toMatchObject({ status: 'SYNCED', error: null });
 }, 120_000);
 
+it('bulk-syncs every matching item once, across several batches, while the source tracker answers 429 for a while', async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  // Not matched by the connection's active trigger (project = SUP): only the bulk sync takes them.
+  const N = 60;
+  const keys: string[] = [];
+  for (let i = 1; i <= N; i += 1) keys.push((await p.a.human.createItem({ project: 'ENG', type: 'Bug', summary: `bulk ${String(i).padStart(2, '0')}` })).key);
+  const trigger = await p.api('a').post(`/connections/${p.connectionId}/triggers`, { query: 'project = ENG', active: false });
+  expect(trigger.status).toBe(201);
+  // Reads of the items the batches run fail for a while; those items are retried with backoff.
+  p.a.faults.inject({ status: 429, times: 8, retryAfter: 1, match: /\/issue\/ENG-/ });
+  const bulk = await p.api('a').post(`/connections/${p.connectionId}/triggers/${trigger.body.id}/bulk-sync`);
+  expect(bulk.status).toBe(202);
+  expect(bulk.body).toMatchObject({ total: N });
+  await eventually(async () => expect((await p.api('a').get(`/connections/${p.connectionId}/bulk-syncs/${bulk.body.id}`)).body).toMatchObject({ synced: N, failed: 0, done: true }), 60_000);
+  expect(p.a.faults.answered.filter((a) => a.status === 429)).toHaveLength(8);
+  const copies = await itemsTagged(p.b, 'bulk ');
+  expect(copies.size).toBe(N);
+  expect([...copies.values()].every((n) => n === 1)).toBe(true);
+  for (const key of keys) expect((await p.api('a').get(`/connections/${p.connectionId}/items/${key}`)).body).toMatchObject({ status: 'SYNCED', error: null });
+}, 120_000);
+
 it('applies what the partner sent even when the run that received it never ran (the sweep)', async () => {
   const p = await pair('pglite', 'jira', 'ado', { server: { staleInboxMs: 3_000 } });
   const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Before the stop' });

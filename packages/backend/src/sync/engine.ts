@@ -7,7 +7,7 @@ import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { PeerCallError, PeerClient, SigningIdentity } from '../peer/client.js';
 import { canonical, hashOf, sameText, textIn, toScriptItem, type MirroredIds } from './item-view.js';
-import { leaseName, type JobName, type SyncQueue } from './queue.js';
+import { leaseName, type JobData, type JobName, type SyncQueue } from './queue.js';
 import { SyncRepository, type InboxRow, type SyncItemError, type TwinRow } from './repository.js';
 
 /** Attachments bigger than this are not transferred (the item says so instead). */
@@ -86,12 +86,13 @@ export class SyncEngine {
     this.queue = queue;
   }
 
-  handlers(): Record<JobName, (d: { connectionId: string; key?: string }) => Promise<void>> {
+  handlers(): Record<JobName, (d: JobData) => Promise<void>> {
     return {
       scan: (d) => this.scan(d.connectionId),
       outgoing: (d) => this.outgoing(d.connectionId, d.key!),
       deliver: (d) => this.deliver(d.connectionId, true),
       incoming: (d) => this.incoming(d.connectionId, d.key!),
+      outgoingBatch: (d) => this.outgoingBatch(d.connectionId, d.keys ?? []),
     };
   }
 
@@ -302,8 +303,27 @@ export class SyncEngine {
     for (let i = 0; i < keys.length; i += 500) {
       const chunk = keys.slice(i, i + 500);
       await this.repo.prepareSyncNow(row.id, chunk);
-      await this.queue.kickMany('outgoing', chunk.map((key) => ({ connectionId: row.id, key })));
+      await this.queue.kickOutgoing(row.id, chunk);
     }
+  }
+
+  /**
+   * A batch job's outgoing runs, a few at a time, each under its item's lease like an `outgoing`
+   * job. A run that fails unexpectedly becomes an `outgoing` job with backoff; the batch goes on.
+   */
+  private async outgoingBatch(connectionId: string, keys: string[]): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) {
+        const key = keys[next++]!;
+        const data = { connectionId, key };
+        await this.queue.runExclusive('outgoing', data, () => this.outgoing(connectionId, key)).catch(async (error: unknown) => {
+          this.o.logger.warn({ err: error, ...data, step: 'outgoing' }, 'sync step failed unexpectedly; the job queue will retry it');
+          await this.queue.kick('outgoing', data, this.backoff(1, null, 60_000)).catch(() => undefined);
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, keys.length) }, worker));
   }
 
   private async outgoing(connectionId: string, key: string): Promise<void> {
@@ -955,6 +975,9 @@ const plainText = (t: RichText): string => String(convertText(t, 'plain').value)
 /** Steps run right away in this process at once, and how many may wait for that (then the job queue takes them). */
 const LOCAL_CONCURRENCY = 16;
 const LOCAL_WAITING_MAX = 2_000;
+
+/** Outgoing runs of one batch job at once; with two workers on the batch queue, as many as a worker's batch of `outgoing` jobs. */
+const BATCH_CONCURRENCY = 8;
 
 /** How many items' own-write records a process keeps (most recent first out last). */
 const OWN_WRITES_KEPT = 10_000;

@@ -8,11 +8,16 @@ import type { Logger } from '../logger.js';
  * one code path). Jobs are "look at this again" nudges, not the data: the data lives in the
  * outbox, the inbox and the twins, so a job lost to a crash is redone from what is stored.
  *
- * Every queue is `short` with a singleton key: per key at most one job waits, so a burst of
- * changes to one item folds into one run that reads the latest state. One key never runs twice at
- * once (the ordering per item, or per connection for delivery and scans): a run holds a lease on
- * its key in `sync_leases`, across processes that share a PostgreSQL server. pg-boss's own
- * `stately` policy would give that too, but a busy key would then hold up every key behind it.
+ * Every queue but the batches is `short` with a singleton key: per key at most one job waits, so a
+ * burst of changes to one item folds into one run that reads the latest state. One key never runs
+ * twice at once (the ordering per item, or per connection for delivery and scans): a run holds a
+ * lease on its key in `sync_leases`, across processes that share a PostgreSQL server. pg-boss's
+ * own `stately` policy would give that too, but a busy key would then hold up every key behind it.
+ *
+ * A bulk sync asks for thousands of outgoing runs at once: those go as `outgoingBatch` jobs of up
+ * to BATCH_KEYS keys each, because a job costs pg-boss about a millisecond of the node's CPU
+ * (insert, fetch, completion), as much as the rest of an outgoing run's own statements. Each key
+ * of a batch still runs under its own item's lease, exactly like an `outgoing` job.
  */
 export const JOBS = {
   /** {connectionId}: run the triggers' incremental queries. */
@@ -23,17 +28,24 @@ export const JOBS = {
   deliver: 'exalate-deliver',
   /** {connectionId, key}: incoming rule for the partner's item `key`, from the inbox into the tracker. */
   incoming: 'exalate-incoming',
+  /** {connectionId, keys}: `outgoing` for each of these local items (a bulk sync, sync now). */
+  outgoingBatch: 'exalate-outgoing-batch',
 } as const;
 export type JobName = keyof typeof JOBS;
 
 export interface JobData {
   connectionId: string;
   key?: string;
+  /** `outgoingBatch` only. */
+  keys?: string[];
 }
 
 export type JobHandler = (data: JobData) => Promise<void>;
 
 const WORKERS_PER_QUEUE = 2;
+
+/** Keys per `outgoingBatch` job: a batch that outlives its expiry is run again, so it stays short. */
+export const BATCH_KEYS = 25;
 
 export class SyncQueue {
   private readonly workers = new Map<JobName, string[]>();
@@ -83,18 +95,22 @@ export class SyncQueue {
     if (db.kind === 'pglite') await db.query(`delete from sync_leases`);
     const queue = new SyncQueue(boss, db, logger, bossStatements);
     for (const [name, queueName] of Object.entries(JOBS) as [JobName, string][]) {
+      const batches = name === 'outgoingBatch';
       if (!(await boss.getQueue(queueName))) {
         await boss
           .createQueue(queueName, {
             name: queueName,
-            policy: 'short',
+            // Batches are not folded: each holds keys of its own.
+            policy: batches ? 'standard' : 'short',
             // A handler throws only on the unexpected (its own retries are scheduled as new jobs),
             // and a job whose process died is expired and retried by pg-boss.
             retryLimit: 5,
             retryDelay: 2,
             retryBackoff: true,
-            // A job whose process died is given to another worker after this long (its lease has lapsed by then).
-            expireInSeconds: 120,
+            // A job whose process died is given to another worker after this long (its lease has
+            // lapsed by then). A batch runs BATCH_KEYS items, a few at a time, each bounded by its
+            // tracker calls' time-outs.
+            expireInSeconds: batches ? 300 : 120,
           })
           .catch(async (error: unknown) => {
             // Another process created it first.
@@ -105,15 +121,18 @@ export class SyncQueue {
       // twice at once (the lease). pg-boss waits a polling interval after each batch, so a full
       // batch asks for the next one at once; a kick wakes the workers too.
       for (let i = 0; i < WORKERS_PER_QUEUE; i += 1) {
-        const workerId: string = await boss.work<JobData>(queueName, { batchSize, pollingIntervalSeconds: db.kind === 'pglite' ? 1 : 0.5 }, async (jobs) => {
-          const run = Promise.all(jobs.map((job) => queue.runExclusive(name, job.data, handlers[name])));
+        // A batch job is many runs already: one at a time per worker.
+        const take = batches ? 1 : batchSize;
+        const workerId: string = await boss.work<JobData>(queueName, { batchSize: take, pollingIntervalSeconds: db.kind === 'pglite' ? 1 : 0.5 }, async (jobs) => {
+          // A batch's keys each take their own lease, in the handler.
+          const run = Promise.all(jobs.map((job) => (batches ? handlers[name](job.data) : queue.runExclusive(name, job.data, handlers[name]))));
           queue.running.add(run);
           try {
             await run;
           } finally {
             queue.running.delete(run);
           }
-          if (jobs.length === batchSize) boss.notifyWorker(workerId);
+          if (jobs.length === take) boss.notifyWorker(workerId);
         });
         queue.workers.set(name, [...(queue.workers.get(name) ?? []), workerId]);
       }
@@ -135,13 +154,12 @@ export class SyncQueue {
     else setTimeout(wake, delayMs + 10).unref();
   }
 
-  /** `kick` for many keys at once: one insert (a bulk sync asks for thousands). */
-  async kickMany(name: JobName, data: JobData[]): Promise<void> {
-    for (let i = 0; i < data.length; i += 500) {
-      const chunk = data.slice(i, i + 500);
-      await this.boss.insert(chunk.map((d) => ({ name: JOBS[name], data: d, singletonKey: singletonKeyOf(d) })));
-    }
-    if (data.length) for (const id of this.workers.get(name) ?? []) this.boss.notifyWorker(id);
+  /** Outgoing runs for many local items (a bulk sync asks for thousands): `outgoingBatch` jobs, inserted at once. */
+  async kickOutgoing(connectionId: string, keys: string[]): Promise<void> {
+    const jobs: Array<{ name: string; data: JobData }> = [];
+    for (let i = 0; i < keys.length; i += BATCH_KEYS) jobs.push({ name: JOBS.outgoingBatch, data: { connectionId, keys: keys.slice(i, i + BATCH_KEYS) } });
+    for (let i = 0; i < jobs.length; i += 500) await this.boss.insert(jobs.slice(i, i + 500));
+    if (jobs.length) for (const id of this.workers.get('outgoingBatch') ?? []) this.boss.notifyWorker(id);
   }
 
   /** Claims a lease (named like a job's: `{queue}:{connectionId}:{key}`); false while someone else holds it. */

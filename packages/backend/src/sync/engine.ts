@@ -539,10 +539,10 @@ export class SyncEngine {
     const row = await this.liveConnection(connectionId);
     // Deactivated: the inbox keeps what arrives; activation queues it again.
     if (!row || row.status !== 'ACTIVE') return;
-    const pending = await this.repo.pendingInbox(connectionId, remoteKey);
+    const { pending, twin: found } = await this.repo.incomingState(connectionId, remoteKey);
     if (!pending.length) return;
     const last = pending[pending.length - 1]!;
-    let twin = await this.repo.twinByRemote(connectionId, remoteKey);
+    let twin = found;
     const twinKey = typeof last.payload['twinKey'] === 'string' ? (last.payload['twinKey'] as string) : null;
     if (!twin && twinKey) {
       // The partner knows our item before our ack reached it back: pair them now.

@@ -439,8 +439,24 @@ export class SyncRepository {
     );
   }
 
-  async pendingInbox(connectionId: string, itemKey: string): Promise<InboxRow[]> {
-    return this.sql.query<InboxRow>(`select * from inbox where connection_id = $1 and item_key = $2 and applied_at is null and kind <> 'ack' order by seq`, [connectionId, itemKey]);
+  /**
+   * What an incoming run needs first, in one statement: the partner's events for this item not
+   * applied yet (in order), and the item's live twin.
+   */
+  async incomingState(connectionId: string, remoteKey: string): Promise<{ pending: InboxRow[]; twin: TwinRow | null }> {
+    const rows = await this.sql.query<TwinRow & { inbox_event_id: string | null; inbox_seq: string; inbox_kind: InboxRow['kind']; inbox_payload: Record<string, unknown>; inbox_received_at: Date }>(
+      `select t.*, i.event_id as inbox_event_id, i.seq as inbox_seq, i.kind as inbox_kind, i.payload as inbox_payload, i.received_at as inbox_received_at
+       from (select 1) as one
+       left join twins t on t.connection_id = $1 and t.remote_key = $2 and t.${LIVE}
+       left join inbox i on i.connection_id = $1 and i.item_key = $2 and i.applied_at is null and i.kind <> 'ack'
+       order by i.seq`,
+      [connectionId, remoteKey],
+    );
+    const pending = rows
+      .filter((r) => r.inbox_event_id !== null)
+      .map((r): InboxRow => ({ connection_id: connectionId, event_id: r.inbox_event_id!, seq: r.inbox_seq, kind: r.inbox_kind, item_key: remoteKey, payload: r.inbox_payload, received_at: r.inbox_received_at, applied_at: null }));
+    const { inbox_event_id: _e, inbox_seq: _s, inbox_kind: _k, inbox_payload: _p, inbox_received_at: _r, ...twin } = rows[0]!;
+    return { pending, twin: twin.id === null ? null : twin };
   }
 
   /**

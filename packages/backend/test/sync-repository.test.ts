@@ -1,0 +1,58 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { migrate, openPglite, openPostgres, type Database } from '../src/index.js';
+import { SyncRepository } from '../src/sync/repository.js';
+import { BACKENDS } from './support.js';
+
+describe.each(BACKENDS)('the sync repository on %s', (backend) => {
+  let db: Database;
+  let repo: SyncRepository;
+  let connectionId: string;
+  beforeAll(async () => {
+    // A fresh schema on the server, so runs never share state.
+    db = backend === 'postgres' ? await openPostgres(process.env['EXALATE_TEST_DATABASE_URL']!, `t${randomBytes(5).toString('hex')}_repo`) : await openPglite(null);
+    await migrate(db);
+    repo = new SyncRepository(db);
+  });
+  afterAll(() => db.close());
+  beforeEach(async () => {
+    connectionId = randomUUID();
+    await db.query(
+      `insert into connections (id, name, mode, role, status, local_short_name, remote_short_name, project) values ($1, $2, 'SCRIPT', 'INITIATOR', 'ACTIVE', 'jira', 'ado', 'SUP')`,
+      [connectionId, `c-${connectionId}`],
+    );
+  });
+
+  const replica = (summary: string) => ({ replica: { key: 'ADO-7', summary }, twinKey: null });
+
+  describe('incomingState', () => {
+    it('gives the partner item\'s unapplied events oldest first, with its live twin', async () => {
+      const twin = await repo.insertTwin({ connectionId, localKey: 'SUP-1', remoteKey: 'ADO-7' });
+      // Received out of order; one for another item; an acknowledgement, which is no work for the incoming run.
+      await repo.receive(connectionId, [
+        { id: randomUUID(), seq: 3, kind: 'replica', itemKey: 'ADO-7', payload: replica('third') },
+        { id: randomUUID(), seq: 1, kind: 'replica', itemKey: 'ADO-7', payload: replica('first') },
+        { id: randomUUID(), seq: 2, kind: 'replica', itemKey: 'ADO-8', payload: replica('other item') },
+        { id: randomUUID(), seq: 4, kind: 'ack', itemKey: 'ADO-7', payload: { key: 'SUP-1' } },
+      ]);
+      const state = await repo.incomingState(connectionId, 'ADO-7');
+      expect(state.pending.map((e) => [Number(e.seq), e.kind, (e.payload['replica'] as { summary: string }).summary])).toEqual([
+        [1, 'replica', 'first'],
+        [3, 'replica', 'third'],
+      ]);
+      expect(state.twin).toEqual(await repo.twinByRemote(connectionId, 'ADO-7'));
+      expect(state.twin?.id).toBe(twin.id);
+    });
+
+    it('has no twin for an item not paired yet, and nothing pending once the events are applied', async () => {
+      await repo.receive(connectionId, [{ id: randomUUID(), seq: 1, kind: 'replica', itemKey: 'ADO-9', payload: replica('new') }]);
+      const first = await repo.incomingState(connectionId, 'ADO-9');
+      expect(first.twin).toBeNull();
+      expect(first.pending).toHaveLength(1);
+      const twin = await repo.insertTwin({ connectionId, remoteKey: 'ADO-9' });
+      await repo.markApplied(connectionId, 'ADO-9', first.pending[0]!.seq);
+      const after = await repo.incomingState(connectionId, 'ADO-9');
+      expect(after.pending).toEqual([]);
+      expect(after.twin?.id).toBe(twin.id);
+    });
+  });
+});

@@ -54,6 +54,27 @@ it('rides out a destination tracker that answers 429 and then 500 for a while', 
   expect((await p.api('b').get(`/connections/${p.connectionId}/items/${made.key}`)).body).toMatchObject({ status: 'SYNCED', error: null });
 }, 120_000);
 
+it('keeps the item a first sync created when the apply fails after the create, and finishes it on a later attempt', async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  // Azure DevOps takes the new work item, then refuses comments for a while.
+  p.b.faults.inject({ status: 500, times: 1_000, match: /\/comments/ });
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Created, then stuck' });
+  await p.a.human.addComment(made.key, { format: 'adf', value: { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text: 'first words' }] }] } });
+  // While the comment keeps failing, the twin already names the created work item.
+  const pending = await eventually(async () => {
+    const item = (await p.api('b').get(`/connections/${p.connectionId}/items/${made.key}`)).body;
+    expect(item).toMatchObject({ status: 'PENDING', error: { code: 'TRACKER_UNAVAILABLE' }, localKey: expect.stringMatching(/^[0-9]+$/) });
+    return item;
+  }, 30_000);
+  p.b.faults.clear();
+  await eventually(async () => {
+    const item = await p.b.reader.getItem(pending.localKey);
+    expect(item!.comments).toHaveLength(1);
+    expect((await p.api('b').get(`/connections/${p.connectionId}/items/${made.key}`)).body).toMatchObject({ status: 'SYNCED', localKey: pending.localKey });
+  }, 30_000);
+  expect(await itemsTagged(p.b, 'Created, then stuck')).toEqual(new Map([['Created, then stuck', 1]]));
+}, 120_000);
+
 it('bulk-syncs every matching item once, across several batches, while the source tracker answers 429 for a while', async () => {
   const p = await pair('pglite', 'jira', 'ado');
   // Not matched by the connection's active trigger (project = SUP): only the bulk sync takes them.

@@ -55,4 +55,22 @@ describe.each(BACKENDS)('the sync repository on %s', (backend) => {
       expect(after.twin?.id).toBe(twin.id);
     });
   });
+
+  describe('saveCommentTwin and saveAttachmentTwin', () => {
+    it('store the twin columns given with them in the same statement, and only those', async () => {
+      const twin = await repo.insertTwin({ connectionId, remoteKey: 'ADO-11' }, { applying_since: new Date() });
+      await repo.saveCommentTwin(twin.id, 'rc-1', 'lc-1', 'h1', { local_key: 'SUP-11', local_url: 'https://jira.example/browse/SUP-11', local_project: 'SUP' });
+      expect(await repo.twinByRemote(connectionId, 'ADO-11')).toMatchObject({ local_key: 'SUP-11', local_url: 'https://jira.example/browse/SUP-11', local_project: 'SUP', applying_since: expect.any(Date) });
+      expect(await repo.commentTwins(twin.id)).toEqual([{ remote_comment_id: 'rc-1', local_comment_id: 'lc-1', remote_hash: 'h1' }]);
+      // With nothing more to set, the twin is left as it is.
+      const before = await repo.twinByRemote(connectionId, 'ADO-11');
+      await repo.saveCommentTwin(twin.id, 'rc-1', 'lc-1', 'h2');
+      await repo.saveAttachmentTwin(twin.id, 'ra-1', 'la-1', 'sha');
+      expect(await repo.twinByRemote(connectionId, 'ADO-11')).toEqual(before);
+      expect((await repo.commentTwins(twin.id))[0]!.remote_hash).toBe('h2');
+      await repo.saveAttachmentTwin(twin.id, 'ra-2', 'la-2', 'sha2', { local_version: '7' });
+      expect((await repo.twinByRemote(connectionId, 'ADO-11'))!.local_version).toBe('7');
+      expect((await repo.attachmentTwins(twin.id)).map((a) => a.local_attachment_id).sort()).toEqual(['la-1', 'la-2']);
+    });
+  });
 });

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { PeerCallError, PeerClient, SigningIdentity } from '../peer/client.js';
 import { canonical, hashOf, sameText, textIn, toScriptItem, type MirroredIds } from './item-view.js';
 import { leaseName, type JobData, type JobName, type SyncQueue } from './queue.js';
-import { SyncRepository, type InboxRow, type SyncItemError, type TwinRow } from './repository.js';
+import { SyncRepository, type InboxRow, type SyncItemError, type TwinChanges, type TwinRow } from './repository.js';
 
 /** Attachments bigger than this are not transferred (the item says so instead). */
 export const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
@@ -624,11 +624,15 @@ export class SyncEngine {
     if (!twin) twin = await this.repo.insertTwin({ connectionId: row.id, remoteKey: replica.key, remoteUrl: replica.url ?? null }, marks);
     else await this.repo.updateTwin(twin.id, marks);
     if (twin.local_key) this.beginOwnWrite(row.id, twin.local_key);
-    const plan: ApplyPlan = { row, twin, current, desired, written, replica, firstSync, recovering, interruptedCreate, project, done };
+    const plan: ApplyPlan = { row, twin, current, desired, written, replica, firstSync, recovering, interruptedCreate, project, done, unrecorded: {} };
     try {
       return await this.write(plan);
     } catch (error) {
       this.endOwnWrite(row.id, plan.twin.local_key, null);
+      // The item this apply created is not lost to the next attempt (it would otherwise have to be found again).
+      if (Object.keys(plan.unrecorded).length) {
+        await this.repo.updateTwin(plan.twin.id, plan.unrecorded).catch((e: unknown) => this.o.logger.warn({ err: e, connectionId: row.id, item: plan.twin.local_key }, 'could not record the item a failed apply created; the next attempt looks for it'));
+      }
       throw error;
     }
   }
@@ -648,8 +652,9 @@ export class SyncEngine {
       } finally {
         this.createEnded(row.id, ref?.key ?? null);
       }
-      await this.repo.updateTwin(twin.id, { local_key: ref.key, local_url: ref.url, local_project: project });
-      twin = plan.twin = { ...twin, local_key: ref.key, local_url: ref.url, local_project: project };
+      // Recorded with the apply's next statement (see `unrecorded`), or by `apply` if it fails first.
+      plan.unrecorded = { local_key: ref.key, local_url: ref.url, local_project: project };
+      twin = plan.twin = { ...twin, ...plan.unrecorded };
       // A fresh item has no comments or attachments yet; one found after a crash is read as it is.
       current = recovering ? await connector.getItem(ref.key) : { ...emptyItem(project, desired), ...ref };
       if (!current) throw new ConnectorError('UNAVAILABLE', `${ref.key} was created but cannot be read back yet`, { tracker: connector.trackerType });
@@ -659,6 +664,12 @@ export class SyncEngine {
       if (Object.keys(changes).length) await connector.updateItem(current!.key, changes);
     }
     const localKey = twin.local_key!;
+    /** Runs a statement that also records the twin's columns not stored yet; they are stored once it succeeds. */
+    const recording = async (save: (set: TwinChanges) => Promise<void>) => {
+      const set = plan.unrecorded;
+      await save(set);
+      if (plan.unrecorded === set) plan.unrecorded = {};
+    };
 
     // Comments: add the partner's new ones, update the ones it edited; each exactly once.
     const commentTwins = new Map(written.comments.map((c) => [c.remote_comment_id, c]));
@@ -677,9 +688,10 @@ export class SyncEngine {
       else knownComments.push(ref.comment);
     };
     for (const c of desired.comments ?? []) {
-      if (!c.remoteId) continue;
+      const remoteId = c.remoteId;
+      if (!remoteId) continue;
       const hash = hashOf(c.body);
-      const known = commentTwins.get(c.remoteId);
+      const known = commentTwins.get(remoteId);
       const body = textIn(c.body, this.platform, connector.textFormat)!;
       if (!known) {
         if (c.id) continue; // already here, made some other way
@@ -690,12 +702,13 @@ export class SyncEngine {
           knowComment(added);
           localId = added.id;
         }
-        await this.repo.saveCommentTwin(twin.id, c.remoteId, localId, hash);
-        noteComment(c.remoteId, localId, hash);
+        const claimed = localId;
+        await recording((set) => this.repo.saveCommentTwin(twin.id, remoteId, claimed, hash, set));
+        noteComment(remoteId, localId, hash);
       } else if (known.remote_hash !== hash) {
         knowComment(await connector.updateComment(localKey, known.local_comment_id, body));
-        await this.repo.saveCommentTwin(twin.id, c.remoteId, known.local_comment_id, hash);
-        noteComment(c.remoteId, known.local_comment_id, hash);
+        await recording((set) => this.repo.saveCommentTwin(twin.id, remoteId, known.local_comment_id, hash, set));
+        noteComment(remoteId, known.local_comment_id, hash);
       }
     }
 
@@ -703,22 +716,23 @@ export class SyncEngine {
     const attachmentTwins = new Set(written.attachments.map((a) => a.remote_attachment_id));
     const claimedAttachments = new Set(written.attachments.map((a) => a.local_attachment_id));
     for (const a of desired.attachments ?? []) {
-      if (!a.remoteId || a.id || attachmentTwins.has(a.remoteId)) continue;
-      const bytes = await this.fetchPartnerAttachment(row, replica.key, a.remoteId);
+      const remoteId = a.remoteId;
+      if (!remoteId || a.id || attachmentTwins.has(remoteId)) continue;
+      const bytes = await this.fetchPartnerAttachment(row, replica.key, remoteId);
       const already = recovering ? current!.attachments.find((l) => !claimedAttachments.has(l.id) && l.filename === a.filename && (l.size === null || l.size === bytes.content.length)) : undefined;
       if (already) {
         claimedAttachments.add(already.id);
-        await this.repo.saveAttachmentTwin(twin.id, a.remoteId, already.id, bytes.sha256);
-        nowWritten.attachments.push({ remote_attachment_id: a.remoteId, local_attachment_id: already.id, sha256: bytes.sha256 });
+        await recording((set) => this.repo.saveAttachmentTwin(twin.id, remoteId, already.id, bytes.sha256, set));
+        nowWritten.attachments.push({ remote_attachment_id: remoteId, local_attachment_id: already.id, sha256: bytes.sha256 });
         continue;
       }
       const uploaded = await connector.uploadAttachment(localKey, { filename: a.filename, mimeType: a.mimeType ?? null, content: bytes.content });
       if (uploaded.sha256 && uploaded.sha256 !== bytes.sha256) {
         throw new ConnectorError('UNAVAILABLE', `the tracker stored different bytes for ${a.filename} than were sent`, { tracker: connector.trackerType });
       }
-      await this.repo.saveAttachmentTwin(twin.id, a.remoteId, uploaded.id, bytes.sha256);
-      nowWritten.attachments.push({ remote_attachment_id: a.remoteId, local_attachment_id: uploaded.id, sha256: bytes.sha256 });
-      await this.repo.dropBlob(row.id, replica.key, a.remoteId);
+      await recording((set) => this.repo.saveAttachmentTwin(twin.id, remoteId, uploaded.id, bytes.sha256, set));
+      nowWritten.attachments.push({ remote_attachment_id: remoteId, local_attachment_id: uploaded.id, sha256: bytes.sha256 });
+      await this.repo.dropBlob(row.id, replica.key, remoteId);
     }
 
     this.o.logger.debug({ connectionId: row.id, item: replica.key, localKey, created: firstSync }, 'incoming replica applied');
@@ -727,6 +741,7 @@ export class SyncEngine {
     const baseline = await this.outgoingReplica(row, after, twin, nowWritten).catch(() => null);
     const acknowledged = firstSync || done.ackEvenIfUpdated;
     const changedMeanwhile = await this.repo.finishApply(twin.id, {
+      ...plan.unrecorded,
       status: 'SYNCED',
       error: null,
       attempts: 0,
@@ -1004,6 +1019,11 @@ interface ApplyPlan {
   interruptedCreate: Date | null;
   project: string;
   done: ApplyDone;
+  /**
+   * Twin columns this apply set and has not stored yet: the key of the item a first sync created
+   * goes with the next statement the apply makes anyway, one commit fewer per new item.
+   */
+  unrecorded: TwinChanges;
 }
 
 /** Which of the partner's events an apply takes in, recorded with it. */

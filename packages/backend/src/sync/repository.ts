@@ -103,6 +103,17 @@ function twinUpdate(idParam: number, set: TwinChanges, first: number): { text: s
   return { text: `update twins set ${[...assignments, 'updated_at = now()'].join(', ')} where id = $${idParam}`, values };
 }
 
+/**
+ * `statement` (whose `$1` is a twin's id and which uses `used` parameters), preceded in the same
+ * statement by an update of that twin with `set` when there is anything to set: one commit
+ * instead of two.
+ */
+function withTwinUpdate(set: TwinChanges, statement: string, used: number): { text: string; values: unknown[] } {
+  if (!Object.keys(set).length) return { text: statement, values: [] };
+  const update = twinUpdate(1, set, used + 1);
+  return { text: `with t as (${update.text}) ${statement}`, values: update.values };
+}
+
 /** The sync's tables. Plain SQL, one dialect; every method takes the transaction it runs in. */
 export class SyncRepository {
   constructor(private readonly sql: Sql) {}
@@ -368,20 +379,25 @@ export class SyncRepository {
     return this.sql.query(`select remote_comment_id, local_comment_id, remote_hash from comment_twins where twin_id = $1`, [twinId]);
   }
 
-  async saveCommentTwin(twinId: string, remoteId: string, localId: string, remoteHash: string): Promise<void> {
-    await this.sql.query(
+  /** `twin` sets more of the twin's columns in the same statement (see `withTwinUpdate`). */
+  async saveCommentTwin(twinId: string, remoteId: string, localId: string, remoteHash: string, twin: TwinChanges = {}): Promise<void> {
+    const statement = withTwinUpdate(
+      twin,
       `insert into comment_twins (twin_id, remote_comment_id, local_comment_id, remote_hash) values ($1, $2, $3, $4)
        on conflict (twin_id, remote_comment_id) do update set local_comment_id = excluded.local_comment_id, remote_hash = excluded.remote_hash`,
-      [twinId, remoteId, localId, remoteHash],
+      4,
     );
+    await this.sql.query(statement.text, [twinId, remoteId, localId, remoteHash, ...statement.values]);
   }
 
   async attachmentTwins(twinId: string): Promise<{ remote_attachment_id: string; local_attachment_id: string; sha256: string }[]> {
     return this.sql.query(`select remote_attachment_id, local_attachment_id, sha256 from attachment_twins where twin_id = $1`, [twinId]);
   }
 
-  async saveAttachmentTwin(twinId: string, remoteId: string, localId: string, sha256: string): Promise<void> {
-    await this.sql.query(`insert into attachment_twins (twin_id, remote_attachment_id, local_attachment_id, sha256) values ($1, $2, $3, $4) on conflict do nothing`, [twinId, remoteId, localId, sha256]);
+  /** `twin` sets more of the twin's columns in the same statement (see `withTwinUpdate`). */
+  async saveAttachmentTwin(twinId: string, remoteId: string, localId: string, sha256: string, twin: TwinChanges = {}): Promise<void> {
+    const statement = withTwinUpdate(twin, `insert into attachment_twins (twin_id, remote_attachment_id, local_attachment_id, sha256) values ($1, $2, $3, $4) on conflict do nothing`, 4);
+    await this.sql.query(statement.text, [twinId, remoteId, localId, sha256, ...statement.values]);
   }
 
   async history(twinId: string, limit = 50): Promise<{ direction: string; outcome: string; message: string | null; at: Date }[]> {

@@ -107,3 +107,41 @@ describe.each(PAIRS)('%s → %s', (from, to) => {
   it('syncs Azure DevOps → Jira over a public–public connection', () => scenario('postgres', 'ado', 'jira', 'public–public'));
   it('syncs Jira → ServiceNow over a public–private connection', () => scenario('postgres', 'jira', 'snow', 'public–private'));
 });
+
+// An item the sync created on the other side is that side's to change too: its changes come back
+// once each, and what the sync wrote there never does.
+it('carries changes made to a synced item on its partner side back, and nothing the sync wrote', async () => {
+  const pair = await startSyncPair('pglite', 'jira', 'ado');
+  try {
+    const made = await pair.a.human.createItem({ project: pair.a.project, type: pair.a.itemType, summary: 'Both ways', description: text(pair.a.human, 'From Jira') });
+    await pair.a.human.addComment(made.key, text(pair.a.human, 'Jira speaks'));
+    const adoKey = await pair.twinOf('a', made.key);
+    await eventually(async () => expect((await pair.b.reader.getItem(adoKey))!.comments.map((c) => plain(c.body))).toEqual(['Jira speaks']), 20_000);
+    const jiraCallsBefore = pair.a.faults.calls.length;
+    // The Azure DevOps side's replica of the item is what it received, comment and all.
+    const status = (await pair.api('b').get(`/connections/${pair.connectionId}/items/${adoKey}`)).body;
+    expect(status.localReplica).toMatchObject({ key: adoKey, summary: 'Both ways' });
+    // Looked at again by name, the unchanged item is found to be what Jira already has: nothing is sent.
+    expect((await pair.api('b').post(`/connections/${pair.connectionId}/sync-now`, { key: adoKey })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const history = (await pair.api('b').get(`/connections/${pair.connectionId}/items/${adoKey}`)).body.history as Array<{ direction: string; outcome: string }>;
+    expect(history.filter((h) => h.direction === 'outgoing')).toEqual([]);
+    expect((await pair.a.reader.getItem(made.key))!.comments).toHaveLength(1);
+    // Nothing was written to Jira since: the sync's own writes in Azure DevOps did not come back.
+    expect(pair.a.faults.calls.slice(jiraCallsBefore).filter((c) => !c.startsWith('GET ') && !c.includes('/search'))).toEqual([]);
+
+    await pair.b.human.updateItem(adoKey, { summary: 'Both ways, answered' });
+    await pair.b.human.addComment(adoKey, text(pair.b.human, 'Azure DevOps answers'));
+    await eventually(async () => {
+      const item = await pair.a.reader.getItem(made.key);
+      expect(item!.summary).toBe('Both ways, answered');
+      expect(item!.comments.map((c) => plain(c.body))).toEqual(['Jira speaks', 'Azure DevOps answers']);
+    }, 20_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await pair.a.reader.getItem(made.key))!.comments).toHaveLength(2);
+    expect((await pair.b.reader.getItem(adoKey))!.comments.map((c) => plain(c.body))).toEqual(['Jira speaks', 'Azure DevOps answers']);
+    expect((await pair.api('b').get(`/connections/${pair.connectionId}/items/${adoKey}`)).body.localReplica).toMatchObject({ summary: 'Both ways, answered' });
+  } finally {
+    await pair.close();
+  }
+});

@@ -253,6 +253,15 @@ const MIGRATIONS: Migration[] = [
       await sql.query(`alter table sync_triggers add column created_seq bigint generated always as identity`);
     },
   },
+  {
+    name: '0006_local_snapshot',
+    up: async (sql) => {
+      // The local item as the last incoming apply left it. Its outgoing replica (what the partner
+      // already has: the no-echo baseline) is made from it when an outgoing run first needs it,
+      // not by every apply: most items the sync writes do not change here again soon.
+      await sql.query(`alter table twins add column local_snapshot jsonb`);
+    },
+  },
 ];
 
 function storageFor(sql: Sql): UmzugStorage<Sql> {

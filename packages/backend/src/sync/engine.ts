@@ -345,17 +345,23 @@ export class SyncEngine {
     try {
       const item = await this.o.connector.getItem(key);
       if (!item) return;
-      const replica = await this.outgoingReplica(row, item, twin);
+      const written = twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] };
+      // What the partner already has, if the last apply left a snapshot instead: made from it now.
+      const baseline = twin?.local_snapshot ? await this.baselineOf(row, twin, written) : null;
+      const basis = twin && baseline ? { ...twin, last_sent_hash: hashOf(baseline), last_sent_replica: baseline } : twin;
+      const replica = await this.outgoingReplica(row, item, basis, written);
       const hash = hashOf(replica);
-      this.o.logger.debug({ connectionId, item: key, changed: twin?.last_sent_hash !== hash, comments: replica.comments?.length ?? 0 }, 'outgoing rule ran');
-      if (twin && twin.last_sent_hash === hash) {
+      this.o.logger.debug({ connectionId, item: key, changed: basis?.last_sent_hash !== hash, comments: replica.comments?.length ?? 0 }, 'outgoing rule ran');
+      if (twin && basis && basis.last_sent_hash === hash) {
         const settled = twin.status === 'PENDING' && twin.error?.direction === 'outgoing' ? { status: 'SYNCED' as const, error: null, attempts: 0 } : {};
-        if (Object.keys(settled).length || twin.local_version !== versionOf(item)) await this.repo.updateTwin(twin.id, { ...settled, local_version: versionOf(item), local_updated: item.updated });
+        const madeBaseline = baseline ? { last_sent_hash: hash, last_sent_replica: baseline, local_snapshot: null } : {};
+        if (Object.keys(settled).length || baseline || twin.local_version !== versionOf(item)) await this.repo.updateTwin(twin.id, { ...settled, ...madeBaseline, local_version: versionOf(item), local_updated: item.updated });
         return;
       }
       const sent = {
         last_sent_hash: hash,
         last_sent_replica: replica,
+        local_snapshot: null,
         local_project: item.project,
         local_version: versionOf(item),
         local_updated: item.updated,
@@ -369,6 +375,20 @@ export class SyncEngine {
     } catch (error) {
       await this.failed(row, twin, { localKey: key }, 'outgoing', error, () => this.queue.kick('outgoing', { connectionId, key }, this.backoff(twin?.attempts ?? 0, error)));
     }
+  }
+
+  /**
+   * The outgoing replica of the item as the last apply left it (`local_snapshot`): what the partner
+   * already has. Null when the rule fails on it; the run then compares with the replica sent before.
+   */
+  private async baselineOf(row: ConnectionRow, twin: TwinRow, written?: WrittenBySync): Promise<Replica | null> {
+    if (!twin.local_snapshot) return null;
+    return this.outgoingReplica(row, twin.local_snapshot, twin, written).catch(() => null);
+  }
+
+  /** The item's local replica for the admin: the one sent last, or the baseline the last apply left. */
+  async localReplica(row: ConnectionRow, twin: TwinRow): Promise<Replica | null> {
+    return (await this.baselineOf(row, twin)) ?? twin.last_sent_replica;
   }
 
   private async outgoingReplica(row: ConnectionRow, item: TrackerItem, twin: TwinRow | null, knownWritten?: WrittenBySync): Promise<Replica> {
@@ -673,11 +693,6 @@ export class SyncEngine {
 
     // Comments: add the partner's new ones, update the ones it edited; each exactly once.
     const commentTwins = new Map(written.comments.map((c) => [c.remote_comment_id, c]));
-    // What the sync has written for this pair once this apply is done (for the baseline below).
-    const nowWritten: WrittenBySync = { comments: [...written.comments], attachments: [...written.attachments] };
-    const noteComment = (remoteId: string, localId: string, hash: string) => {
-      nowWritten.comments = [...nowWritten.comments.filter((w) => w.remote_comment_id !== remoteId), { remote_comment_id: remoteId, local_comment_id: localId, remote_hash: hash }];
-    };
     // The item's comments once this apply is done, from what was read and what the writes were
     // answered with, so the read-back below need not read them again; null once a write did not say.
     let knownComments: TrackerComment[] | null = [...current!.comments];
@@ -704,11 +719,9 @@ export class SyncEngine {
         }
         const claimed = localId;
         await recording((set) => this.repo.saveCommentTwin(twin.id, remoteId, claimed, hash, set));
-        noteComment(remoteId, localId, hash);
       } else if (known.remote_hash !== hash) {
         knowComment(await connector.updateComment(localKey, known.local_comment_id, body));
         await recording((set) => this.repo.saveCommentTwin(twin.id, remoteId, known.local_comment_id, hash, set));
-        noteComment(remoteId, known.local_comment_id, hash);
       }
     }
 
@@ -723,7 +736,6 @@ export class SyncEngine {
       if (already) {
         claimedAttachments.add(already.id);
         await recording((set) => this.repo.saveAttachmentTwin(twin.id, remoteId, already.id, bytes.sha256, set));
-        nowWritten.attachments.push({ remote_attachment_id: remoteId, local_attachment_id: already.id, sha256: bytes.sha256 });
         continue;
       }
       const uploaded = await connector.uploadAttachment(localKey, { filename: a.filename, mimeType: a.mimeType ?? null, content: bytes.content });
@@ -731,14 +743,13 @@ export class SyncEngine {
         throw new ConnectorError('UNAVAILABLE', `the tracker stored different bytes for ${a.filename} than were sent`, { tracker: connector.trackerType });
       }
       await recording((set) => this.repo.saveAttachmentTwin(twin.id, remoteId, uploaded.id, bytes.sha256, set));
-      nowWritten.attachments.push({ remote_attachment_id: remoteId, local_attachment_id: uploaded.id, sha256: bytes.sha256 });
       await this.repo.dropBlob(row.id, replica.key, remoteId);
     }
 
     this.o.logger.debug({ connectionId: row.id, item: replica.key, localKey, created: firstSync }, 'incoming replica applied');
-    // What this item now looks like going out is what the partner already has: no echo.
+    // What this item now looks like going out is what the partner already has: no echo. The
+    // item is kept as it is now, and the next outgoing run makes that replica from it.
     const after = (await connector.getItem(localKey, knownComments ? { comments: knownComments } : undefined)) ?? current!;
-    const baseline = await this.outgoingReplica(row, after, twin, nowWritten).catch(() => null);
     const acknowledged = firstSync || done.ackEvenIfUpdated;
     const changedMeanwhile = await this.repo.finishApply(twin.id, {
       ...plan.unrecorded,
@@ -752,7 +763,7 @@ export class SyncEngine {
       last_sync_at: new Date(),
       local_version: versionOf(after),
       local_updated: after.updated,
-      ...(baseline ? { last_sent_hash: hashOf(baseline), last_sent_replica: baseline } : {}),
+      local_snapshot: after,
     }, {
       connectionId: row.id,
       remoteKey: done.remoteKey,

@@ -1,3 +1,4 @@
+import type { TrackerItem } from '@exalate/connectors';
 import type { Replica, SyncEvent } from '@exalate/contract';
 import type { Sql } from '../db/database.js';
 
@@ -36,6 +37,11 @@ export interface TwinRow {
   last_sent_hash: string | null;
   last_sent_replica: Replica | null;
   last_received_replica: Replica | null;
+  /**
+   * The local item as the last incoming apply left it, until an outgoing run has made its replica
+   * (then that replica is `last_sent_replica`, the baseline the next change is compared with).
+   */
+  local_snapshot: TrackerItem | null;
   last_sync_at: Date | null;
   created_at: Date;
   updated_at: Date;
@@ -79,7 +85,7 @@ const LIVE = `status <> 'UNSYNCED'`;
 
 export type TwinChanges = Partial<Omit<TwinRow, 'id' | 'connection_id' | 'created_at' | 'updated_at'>>;
 
-const JSONB_COLUMNS = new Set(['error', 'last_sent_replica', 'last_received_replica']);
+const JSONB_COLUMNS = new Set(['error', 'last_sent_replica', 'last_received_replica', 'local_snapshot']);
 
 /** `column = $n` for each change (column names come from TwinRow's keys, never from input). */
 function twinAssignments(set: TwinChanges, firstParam: number): { columns: string[]; assignments: string[]; values: unknown[] } {

@@ -216,7 +216,7 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
     const twin = await twinOf(row, String(req.params['key']));
     const detail: SyncItemDetail = {
       ...itemView(twin),
-      localReplica: twin.last_sent_replica,
+      localReplica: await engine.localReplica(row, twin),
       remoteReplica: twin.last_received_replica,
       history: (await repo.history(twin.id)).map((h) => ({ direction: h.direction as 'outgoing' | 'incoming', outcome: h.outcome, message: h.message, at: iso(h.at)! })),
     };

@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import Busboy from 'busboy';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { ArrayIndex } from '../common/array-index.js';
 import { credentials } from '../common/http.js';
 import { SimulatorBase, type SimulatorBaseOptions } from '../common/simulator-base.js';
 import { jqlDate, JqlError, parseJql, type JqlClause, type JqlValue } from './jql.js';
@@ -33,6 +34,8 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
   private deliveries = new Set<Promise<void>>();
   /** Page tokens of the enhanced search (opaque to callers). */
   private pageTokens = new Map<string, { jql: string; offset: number }>();
+  private readonly issuesByKeyOrId = new ArrayIndex<JiraIssue, string>((i) => [i.key, i.id]);
+  private readonly commentsByIssue = new ArrayIndex<JiraComment, string>((c) => [c.issueId]);
 
   constructor(options: JiraSimulatorOptions = {}) {
     super(options, () => seedJiraState(options.seed));
@@ -334,14 +337,19 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
   }
 
   issue(keyOrId: string): JiraIssue {
-    const i = this.state.issues.find((x) => x.key === keyOrId || x.id === keyOrId);
+    const i = this.issuesByKeyOrId.first(this.state.issues, keyOrId);
     if (!i) throw new JiraError(404, ['Issue does not exist or you do not have permission to see it.']);
     return i;
   }
 
+  /** An issue's comments, oldest first. */
+  private commentsOf(issue: JiraIssue): readonly JiraComment[] {
+    return this.commentsByIssue.all(this.state.comments, issue.id);
+  }
+
   private comment(issueKey: string, id: string): JiraComment {
     const issue = this.issue(issueKey);
-    const c = this.state.comments.find((x) => x.id === id && x.issueId === issue.id);
+    const c = this.commentsOf(issue).find((x) => x.id === id);
     if (!c) throw new JiraError(404, [`Can not find a comment for the id: ${id}.`]);
     return c;
   }
@@ -652,7 +660,7 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     };
     const contains = (issue: JiraIssue, field: string, v: JqlValue): boolean => {
       const needle = text(v).toLowerCase().replace(/[*?]/g, '');
-      const hay = field === 'summary' ? issue.summary : field === 'description' ? this.plain(issue.description) ?? '' : field === 'comment' ? this.state.comments.filter((c) => c.issueId === issue.id).map((c) => this.plain(c.body)).join(' ') : `${issue.summary} ${this.plain(issue.description) ?? ''} ${this.state.comments.filter((c) => c.issueId === issue.id).map((c) => this.plain(c.body)).join(' ')}`;
+      const hay = field === 'summary' ? issue.summary : field === 'description' ? this.plain(issue.description) ?? '' : field === 'comment' ? this.commentsOf(issue).map((c) => this.plain(c.body)).join(' ') : `${issue.summary} ${this.plain(issue.description) ?? ''} ${this.commentsOf(issue).map((c) => this.plain(c.body)).join(' ')}`;
       return needle.split(/\s+/).every((w) => hay.toLowerCase().includes(w));
     };
     const test = (issue: JiraIssue, c: JqlClause): boolean => {
@@ -772,9 +780,8 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
 
   private renderComment(req: Request, c: JiraComment): Json {
     const base = this.base(req);
-    const issue = this.state.issues.find((i) => i.id === c.issueId)!;
     return {
-      self: `${base}${this.apiPath}/issue/${issue.id}/comment/${c.id}`,
+      self: `${base}${this.apiPath}/issue/${c.issueId}/comment/${c.id}`,
       id: c.id,
       author: this.userRef(base, c.authorId),
       body: c.body,
@@ -786,7 +793,7 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
   }
 
   private commentPage(req: Request, issue: JiraIssue, startAt: number, maxResults: number, orderBy: string): Json {
-    let all = this.state.comments.filter((c) => c.issueId === issue.id);
+    let all = [...this.commentsOf(issue)];
     if (orderBy.startsWith('-')) all = [...all].reverse();
     return { self: `${this.base(req)}${this.apiPath}/issue/${issue.id}/comment`, startAt, maxResults, total: all.length, comments: all.slice(startAt, startAt + maxResults).map((c) => this.renderComment(req, c)) };
   }

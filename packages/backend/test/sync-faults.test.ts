@@ -96,6 +96,22 @@ it('bulk-syncs every matching item once, across several batches, while the sourc
   for (const key of keys) expect((await p.api('a').get(`/connections/${p.connectionId}/items/${key}`)).body).toMatchObject({ status: 'SYNCED', error: null });
 }, 120_000);
 
+it('finishes a bulk sync that the node was stopped in the middle of, once it is started again', async () => {
+  const p = await pair('pglite', 'jira', 'ado', { split: true });
+  const N = 150;
+  for (let i = 1; i <= N; i += 1) await p.a.human.createItem({ project: 'ENG', type: 'Bug', summary: `restarted bulk ${String(i).padStart(3, '0')}` });
+  const trigger = await p.api('a').post(`/connections/${p.connectionId}/triggers`, { query: 'project = ENG', active: false });
+  const bulk = await p.api('a').post(`/connections/${p.connectionId}/triggers/${trigger.body.id}/bulk-sync`);
+  expect(bulk.status).toBe(202);
+  await eventually(async () => expect((await p.api('a').get(`/connections/${p.connectionId}/bulk-syncs/${bulk.body.id}`)).body.synced).toBeGreaterThan(0), 30_000);
+  await p.server('a').stop();
+  await p.server('a').restart();
+  await eventually(async () => expect((await p.api('a').get(`/connections/${p.connectionId}/bulk-syncs/${bulk.body.id}`)).body).toMatchObject({ synced: N, failed: 0, done: true }), 90_000);
+  const copies = await itemsTagged(p.b, 'restarted bulk');
+  expect(copies.size).toBe(N);
+  expect([...copies.values()].every((n) => n === 1)).toBe(true);
+}, 180_000);
+
 it('applies what the partner sent even when the run that received it never ran (the sweep)', async () => {
   const p = await pair('pglite', 'jira', 'ado', { server: { staleInboxMs: 3_000 } });
   const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Before the stop' });

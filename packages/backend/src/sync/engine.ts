@@ -310,11 +310,13 @@ export class SyncEngine {
   /**
    * A batch job's outgoing runs, a few at a time, each under its item's lease like an `outgoing`
    * job. A run that fails unexpectedly becomes an `outgoing` job with backoff; the batch goes on.
+   * When the node stops, the runs under way finish and the batch fails, so the job queue runs it
+   * again (its done items then send nothing new).
    */
   private async outgoingBatch(connectionId: string, keys: string[]): Promise<void> {
     let next = 0;
     const worker = async () => {
-      while (next < keys.length) {
+      while (next < keys.length && !this.local.stopped) {
         const key = keys[next++]!;
         const data = { connectionId, key };
         await this.queue.runExclusive('outgoing', data, () => this.outgoing(connectionId, key)).catch(async (error: unknown) => {
@@ -324,6 +326,7 @@ export class SyncEngine {
       }
     };
     await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, keys.length) }, worker));
+    if (next < keys.length) throw new Error(`the node stopped with ${keys.length - next} of the batch's ${keys.length} items not looked at; the batch runs again`);
   }
 
   private async outgoing(connectionId: string, key: string): Promise<void> {

@@ -211,10 +211,7 @@ export class SyncEngine {
       const handler = name === 'outgoing' ? () => this.outgoing(data.connectionId, data.key) : () => this.incoming(data.connectionId, data.key);
       const run = this.queue
         .runExclusive(name, data, handler)
-        .catch(async (error: unknown) => {
-          this.o.logger.warn({ err: error, ...data, step: name }, 'sync step failed unexpectedly; the job queue will retry it');
-          await this.queue.kick(name, data, this.backoff(1, null, 60_000)).catch(() => undefined);
-        })
+        .catch((error: unknown) => this.requeueUnexpected(name, data, error))
         .finally(() => {
           this.local.running -= 1;
           this.local.inFlight.delete(run);
@@ -222,6 +219,12 @@ export class SyncEngine {
         });
       this.local.inFlight.add(run);
     }
+  }
+
+  /** A step run outside its queued job failed unexpectedly: it becomes a queued job, with backoff. */
+  private async requeueUnexpected(name: 'outgoing' | 'incoming', data: { connectionId: string; key: string }, error: unknown): Promise<void> {
+    this.o.logger.warn({ err: error, ...data, step: name }, 'sync step failed unexpectedly; the job queue will retry it');
+    await this.queue.kick(name, data, this.backoff(1, null, 60_000)).catch(() => undefined);
   }
 
   /**
@@ -319,10 +322,7 @@ export class SyncEngine {
       while (next < keys.length && !this.local.stopped) {
         const key = keys[next++]!;
         const data = { connectionId, key };
-        await this.queue.runExclusive('outgoing', data, () => this.outgoing(connectionId, key)).catch(async (error: unknown) => {
-          this.o.logger.warn({ err: error, ...data, step: 'outgoing' }, 'sync step failed unexpectedly; the job queue will retry it');
-          await this.queue.kick('outgoing', data, this.backoff(1, null, 60_000)).catch(() => undefined);
-        });
+        await this.queue.runExclusive('outgoing', data, () => this.outgoing(connectionId, key)).catch((error: unknown) => this.requeueUnexpected('outgoing', data, error));
       }
     };
     await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, keys.length) }, worker));

@@ -689,9 +689,8 @@ export class SyncEngine {
     const localKey = twin.local_key!;
     /** Runs a statement that also records the twin's columns not stored yet; they are stored once it succeeds. */
     const recording = async (save: (set: TwinChanges) => Promise<void>) => {
-      const set = plan.unrecorded;
-      await save(set);
-      if (plan.unrecorded === set) plan.unrecorded = {};
+      await save(plan.unrecorded);
+      plan.unrecorded = {};
     };
 
     // Comments: add the partner's new ones, update the ones it edited; each exactly once.

@@ -793,7 +793,7 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
   }
 
   private commentPage(req: Request, issue: JiraIssue, startAt: number, maxResults: number, orderBy: string): Json {
-    let all = [...this.commentsOf(issue)];
+    let all = this.commentsOf(issue);
     if (orderBy.startsWith('-')) all = [...all].reverse();
     return { self: `${this.base(req)}${this.apiPath}/issue/${issue.id}/comment`, startAt, maxResults, total: all.length, comments: all.slice(startAt, startAt + maxResults).map((c) => this.renderComment(req, c)) };
   }

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultRules } from '@exalate/scripting';
 import { adminApi, eventually, startTestServer } from './support.js';
-import { startSyncPair, startTracker, type SyncPair, type TrackerFixture } from './sync-support.js';
+import { plain, startSyncPair, startTracker, text, type SyncPair, type TrackerFixture } from './sync-support.js';
 
 /**
  * The sync under failure: a tracker that answers 429 and 500, a partner node that is away, a node
@@ -73,6 +73,30 @@ it('keeps the item a first sync created when the apply fails after the create, a
     expect((await p.api('b').get(`/connections/${p.connectionId}/items/${made.key}`)).body).toMatchObject({ status: 'SYNCED', localKey: pending.localKey });
   }, 30_000);
   expect(await itemsTagged(p.b, 'Created, then stuck')).toEqual(new Map([['Created, then stuck', 1]]));
+}, 120_000);
+
+it('does not write a comment twice when the apply that wrote it failed and the comment was edited here before the retry', async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  // Not matched by the active trigger: synced by name once it has its comment.
+  const made = await p.a.human.createItem({ project: 'ENG', type: 'Bug', summary: 'Failed after its comment' });
+  await p.a.human.addComment(made.key, text(p.a.human, 'written once'));
+  // Azure DevOps takes the work item and its comment, then fails the apply's read-back once, and
+  // asks for 5 s before the retry: time for someone here to reword the comment.
+  p.b.faults.inject({ status: 503, times: 1, retryAfter: 5, match: /\/_apis\/wit\/workItems\/[0-9]+\?/i });
+  expect((await p.api('a').post(`/connections/${p.connectionId}/sync-now`, { key: made.key })).status).toBe(202);
+  const failed = await eventually(async () => {
+    const item = (await p.api('b').get(`/connections/${p.connectionId}/items/${made.key}`)).body;
+    expect(item).toMatchObject({ status: 'PENDING', error: { code: 'TRACKER_UNAVAILABLE' }, localKey: expect.stringMatching(/^[0-9]+$/) });
+    return item;
+  }, 30_000);
+  const written = await p.b.human.getItem(failed.localKey);
+  expect(written!.comments.map((c) => plain(c.body))).toEqual(['written once']);
+  await p.b.human.updateComment(failed.localKey, written!.comments[0]!.id, text(p.b.human, 'written once, reworded here'));
+  // The retry knows the comment as the one it wrote (stored when the apply failed), so it neither
+  // adds it again nor, as the partner's text is unchanged, overwrites the rewording.
+  await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${made.key}`)).body).toMatchObject({ status: 'SYNCED', error: null }), 30_000);
+  const after = await p.b.human.getItem(failed.localKey);
+  expect(after!.comments.map((c) => plain(c.body))).toEqual(['written once, reworded here']);
 }, 120_000);
 
 it('bulk-syncs every matching item once, across several batches, while the source tracker answers 429 for a while', async () => {

@@ -56,15 +56,15 @@ describe.each(BACKENDS)('the sync repository on %s', (backend) => {
     });
   });
 
-  describe('saveCommentTwin and saveAttachmentTwin', () => {
+  describe('saveCommentTwins and saveAttachmentTwin', () => {
     it('store the twin columns given with them in the same statement, and only those', async () => {
       const twin = await repo.insertTwin({ connectionId, remoteKey: 'ADO-11' }, { applying_since: new Date() });
-      await repo.saveCommentTwin(twin.id, 'rc-1', 'lc-1', 'h1', { local_key: 'SUP-11', local_url: 'https://jira.example/browse/SUP-11', local_project: 'SUP' });
+      await repo.saveCommentTwins(twin.id, [{ remoteId: 'rc-1', localId: 'lc-1', hash: 'h1' }], { local_key: 'SUP-11', local_url: 'https://jira.example/browse/SUP-11', local_project: 'SUP' });
       expect(await repo.twinByRemote(connectionId, 'ADO-11')).toMatchObject({ local_key: 'SUP-11', local_url: 'https://jira.example/browse/SUP-11', local_project: 'SUP', applying_since: expect.any(Date) });
       expect(await repo.commentTwins(twin.id)).toEqual([{ remote_comment_id: 'rc-1', local_comment_id: 'lc-1', remote_hash: 'h1' }]);
       // With nothing more to set, the twin is left as it is.
       const before = await repo.twinByRemote(connectionId, 'ADO-11');
-      await repo.saveCommentTwin(twin.id, 'rc-1', 'lc-1', 'h2');
+      await repo.saveCommentTwins(twin.id, [{ remoteId: 'rc-1', localId: 'lc-1', hash: 'h2' }]);
       await repo.saveAttachmentTwin(twin.id, 'ra-1', 'la-1', 'sha');
       expect(await repo.twinByRemote(connectionId, 'ADO-11')).toEqual(before);
       expect((await repo.commentTwins(twin.id))[0]!.remote_hash).toBe('h2');
@@ -73,4 +73,36 @@ describe.each(BACKENDS)('the sync repository on %s', (backend) => {
       expect((await repo.attachmentTwins(twin.id)).map((a) => a.local_attachment_id).sort()).toEqual(['la-1', 'la-2']);
     });
   });
+
+  describe('finishApply', () => {
+    it('stores the comment twins the apply made with the rest of it, the last write of a comment standing', async () => {
+      await repo.receive(connectionId, [{ id: randomUUID(), seq: 1, kind: 'replica', itemKey: 'ADO-12', payload: replica('with comments') }]);
+      const twin = await repo.insertTwin({ connectionId, remoteKey: 'ADO-12' }, { applying_since: new Date() });
+      await repo.saveCommentTwins(twin.id, [{ remoteId: 'rc-1', localId: 'lc-1', hash: 'old' }]);
+      await repo.finishApply(
+        twin.id,
+        { local_key: 'SUP-12', status: 'SYNCED', applying_since: null },
+        {
+          connectionId,
+          remoteKey: 'ADO-12',
+          upToSeq: '1',
+          outcome: 'CREATED',
+          ack: null,
+          comments: [
+            { remoteId: 'rc-1', localId: 'lc-1', hash: 'edited' },
+            { remoteId: 'rc-2', localId: 'lc-2', hash: 'first' },
+            { remoteId: 'rc-2', localId: 'lc-2', hash: 'second' },
+          ],
+        },
+      );
+      const comments = (await repo.commentTwins(twin.id)).sort((x, y) => x.remote_comment_id.localeCompare(y.remote_comment_id));
+      expect(comments).toEqual([
+        { remote_comment_id: 'rc-1', local_comment_id: 'lc-1', remote_hash: 'edited' },
+        { remote_comment_id: 'rc-2', local_comment_id: 'lc-2', remote_hash: 'second' },
+      ]);
+      expect(await repo.twinByRemote(connectionId, 'ADO-12')).toMatchObject({ local_key: 'SUP-12', status: 'SYNCED', applying_since: null });
+      expect((await repo.incomingState(connectionId, 'ADO-12')).pending).toEqual([]);
+    });
+  });
+
 });

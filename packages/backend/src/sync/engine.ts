@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { PeerCallError, PeerClient, SigningIdentity } from '../peer/client.js';
 import { canonical, hashOf, sameText, textIn, toScriptItem, type MirroredIds } from './item-view.js';
 import { leaseName, type JobData, type JobName, type SyncQueue } from './queue.js';
-import { SyncRepository, type InboxRow, type SyncItemError, type TwinChanges, type TwinRow } from './repository.js';
+import { SyncRepository, type CommentTwinWrite, type InboxRow, type SyncItemError, type TwinChanges, type TwinRow } from './repository.js';
 
 /** Attachments bigger than this are not transferred (the item says so instead). */
 export const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
@@ -647,14 +647,17 @@ export class SyncEngine {
     if (!twin) twin = await this.repo.insertTwin({ connectionId: row.id, remoteKey: replica.key, remoteUrl: replica.url ?? null }, marks);
     else await this.repo.updateTwin(twin.id, marks);
     if (twin.local_key) this.beginOwnWrite(row.id, twin.local_key);
-    const plan: ApplyPlan = { row, twin, current, desired, written, replica, firstSync, recovering, interruptedCreate, project, done, unrecorded: {} };
+    const plan: ApplyPlan = { row, twin, current, desired, written, replica, firstSync, recovering, interruptedCreate, project, done, unrecorded: {}, unrecordedComments: new Map() };
     try {
       return await this.write(plan);
     } catch (error) {
       this.endOwnWrite(row.id, plan.twin.local_key, null);
-      // The item this apply created is not lost to the next attempt (it would otherwise have to be found again).
-      if (Object.keys(plan.unrecorded).length) {
-        await this.repo.updateTwin(plan.twin.id, plan.unrecorded).catch((e: unknown) => this.o.logger.warn({ err: e, connectionId: row.id, item: plan.twin.local_key }, 'could not record the item a failed apply created; the next attempt looks for it'));
+      // What this apply wrote is not lost to the next attempt: the item it created and the comments
+      // it added (they would otherwise have to be found again, by the recovery's guesses).
+      if (Object.keys(plan.unrecorded).length || plan.unrecordedComments.size) {
+        await this.repo
+          .saveCommentTwins(plan.twin.id, [...plan.unrecordedComments.values()], plan.unrecorded)
+          .catch((e: unknown) => this.o.logger.warn({ err: e, connectionId: row.id, item: plan.twin.local_key }, 'could not record what a failed apply wrote; the next attempt looks for it'));
       }
       throw error;
     }
@@ -693,8 +696,15 @@ export class SyncEngine {
       plan.unrecorded = {};
     };
 
-    // Comments: add the partner's new ones, update the ones it edited; each exactly once.
+    // Comments: add the partner's new ones, update the ones it edited; each exactly once. Which
+    // local comment mirrors which is stored with the apply's end, or by `apply` if it fails first:
+    // one statement per item, not one per comment. After a crash in between, the apply is still
+    // marked, and the next one recognises the comments this one wrote (see `recovering`).
     const commentTwins = new Map(written.comments.map((c) => [c.remote_comment_id, c]));
+    const mirrored = (remoteId: string, localId: string, hash: string) => {
+      plan.unrecordedComments.set(remoteId, { remoteId, localId, hash });
+      commentTwins.set(remoteId, { remote_comment_id: remoteId, local_comment_id: localId, remote_hash: hash });
+    };
     // The item's comments once this apply is done, from what was read and what the writes were
     // answered with, so the read-back below need not read them again; null once a write did not say.
     let knownComments: TrackerComment[] | null = [...current!.comments];
@@ -719,11 +729,10 @@ export class SyncEngine {
           knowComment(added);
           localId = added.id;
         }
-        const claimed = localId;
-        await recording((set) => this.repo.saveCommentTwin(twin.id, remoteId, claimed, hash, set));
+        mirrored(remoteId, localId, hash);
       } else if (known.remote_hash !== hash) {
         knowComment(await connector.updateComment(localKey, known.local_comment_id, body));
-        await recording((set) => this.repo.saveCommentTwin(twin.id, remoteId, known.local_comment_id, hash, set));
+        mirrored(remoteId, known.local_comment_id, hash);
       }
     }
 
@@ -772,6 +781,7 @@ export class SyncEngine {
       upToSeq: done.upToSeq,
       outcome: firstSync ? 'CREATED' : 'UPDATED',
       ack: acknowledged ? { id: randomUUID(), payload: { key: after.key, url: after.url } } : null,
+      comments: [...plan.unrecordedComments.values()],
     });
     // Something changed here while the apply was writing: look at it now, against the new baseline,
     // unless the baseline was read at or after every version the changes named (the sync's own writes).
@@ -1037,6 +1047,8 @@ interface ApplyPlan {
    * goes with the next statement the apply makes anyway, one commit fewer per new item.
    */
   unrecorded: TwinChanges;
+  /** Comment twins this apply made or changed and has not stored yet, by the partner's comment id. */
+  unrecordedComments: Map<string, CommentTwinWrite>;
 }
 
 /** Which of the partner's events an apply takes in, recorded with it. */

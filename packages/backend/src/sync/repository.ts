@@ -120,6 +120,25 @@ function withTwinUpdate(set: TwinChanges, statement: string, used: number): { te
   return { text: `with t as (${update.text}) ${statement}`, values: update.values };
 }
 
+/** A local comment the sync wrote (or found) for one of the partner's, with the hash of the partner's body it mirrors. */
+export interface CommentTwinWrite {
+  remoteId: string;
+  localId: string;
+  hash: string;
+}
+
+/** Inserts or updates comment twins from a JSON array (`$json`) of CommentTwinWrite, for the twin `$twin`. */
+function commentTwinsUpsert(twinParam: number, jsonParam: number): string {
+  return `insert into comment_twins (twin_id, remote_comment_id, local_comment_id, remote_hash)
+    select $${twinParam}, c."remoteId", c."localId", c.hash from jsonb_to_recordset($${jsonParam}::jsonb) as c("remoteId" text, "localId" text, hash text)
+    on conflict (twin_id, remote_comment_id) do update set local_comment_id = excluded.local_comment_id, remote_hash = excluded.remote_hash`;
+}
+
+/** One row per partner comment: an insert cannot touch the same row twice, so the last write of a comment stands. */
+function commentTwinsJson(comments: CommentTwinWrite[]): string {
+  return JSON.stringify([...new Map(comments.map((c) => [c.remoteId, c])).values()]);
+}
+
 /** The sync's tables. Plain SQL, one dialect; every method takes the transaction it runs in. */
 export class SyncRepository {
   constructor(private readonly sql: Sql) {}
@@ -323,20 +342,32 @@ export class SyncRepository {
   async finishApply(
     id: string,
     set: TwinChanges,
-    done: { connectionId: string; remoteKey: string; upToSeq: string; outcome: string; ack: { id: string; payload: Record<string, unknown> } | null },
+    done: {
+      connectionId: string;
+      remoteKey: string;
+      upToSeq: string;
+      outcome: string;
+      ack: { id: string; payload: Record<string, unknown> } | null;
+      /** The comment twins the apply made or changed, stored with it. */
+      comments: CommentTwinWrite[];
+    },
   ): Promise<Array<string | null>> {
     // One statement: a change noted in between is neither lost nor left behind, and the apply is
     // recorded whole or not at all (one commit instead of two, on the busiest path of a node).
     const { assignments, values } = twinAssignments(set, 6);
-    const ack = values.length + 6;
+    // The optional parts' parameters follow the twin's columns; `param` gives the next one's number.
+    const extra: unknown[] = [];
+    const param = (value: unknown): number => 5 + values.length + extra.push(value);
+    const ack = done.ack ? `, ack as (insert into outbox (id, connection_id, kind, item_key, payload) values ($${param(done.ack.id)}, $2, 'ack', $3, $${param(JSON.stringify(done.ack.payload))}))` : '';
+    const comments = done.comments.length ? `, comments as (${commentTwinsUpsert(1, param(commentTwinsJson(done.comments)))})` : '';
     const rows = await this.sql.query<{ changed: Array<string | null> }>(
       `with before as (select changed_during_apply as changed from twins where id = $1 for update),
        t as (update twins set ${[...assignments, `changed_during_apply = '[]'::jsonb`, 'updated_at = now()'].join(', ')} from before where twins.id = $1 returning before.changed),
        applied as (update inbox set applied_at = now() where connection_id = $2 and item_key = $3 and seq <= $4 and applied_at is null and kind <> 'ack'),
        history as (insert into sync_history (connection_id, twin_id, direction, outcome, message) values ($2, $1, 'incoming', $5, null))
-       ${done.ack ? `, ack as (insert into outbox (id, connection_id, kind, item_key, payload) values ($${ack}, $2, 'ack', $3, $${ack + 1}))` : ''}
+       ${ack}${comments}
        select changed from t`,
-      [id, done.connectionId, done.remoteKey, done.upToSeq, done.outcome, ...values, ...(done.ack ? [done.ack.id, JSON.stringify(done.ack.payload)] : [])],
+      [id, done.connectionId, done.remoteKey, done.upToSeq, done.outcome, ...values, ...extra],
     );
     return rows[0]?.changed ?? [];
   }
@@ -385,15 +416,18 @@ export class SyncRepository {
     return this.sql.query(`select remote_comment_id, local_comment_id, remote_hash from comment_twins where twin_id = $1`, [twinId]);
   }
 
-  /** `twin` sets more of the twin's columns in the same statement (see `withTwinUpdate`). */
-  async saveCommentTwin(twinId: string, remoteId: string, localId: string, remoteHash: string, twin: TwinChanges = {}): Promise<void> {
-    const statement = withTwinUpdate(
-      twin,
-      `insert into comment_twins (twin_id, remote_comment_id, local_comment_id, remote_hash) values ($1, $2, $3, $4)
-       on conflict (twin_id, remote_comment_id) do update set local_comment_id = excluded.local_comment_id, remote_hash = excluded.remote_hash`,
-      4,
-    );
-    await this.sql.query(statement.text, [twinId, remoteId, localId, remoteHash, ...statement.values]);
+  /**
+   * Stores which local comment mirrors which of the partner's (a new pair, or a new hash for an
+   * edited one), several in one statement. `twin` sets more of the twin's columns in the same
+   * statement (see `withTwinUpdate`).
+   */
+  async saveCommentTwins(twinId: string, comments: CommentTwinWrite[], twin: TwinChanges = {}): Promise<void> {
+    if (!comments.length) {
+      if (Object.keys(twin).length) await this.updateTwin(twinId, twin);
+      return;
+    }
+    const statement = withTwinUpdate(twin, commentTwinsUpsert(1, 2), 2);
+    await this.sql.query(statement.text, [twinId, commentTwinsJson(comments), ...statement.values]);
   }
 
   async attachmentTwins(twinId: string): Promise<{ remote_attachment_id: string; local_attachment_id: string; sha256: string }[]> {

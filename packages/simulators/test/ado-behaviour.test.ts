@@ -121,6 +121,63 @@ describe('service hooks', () => {
   });
 });
 
+describe('service hook payloads', () => {
+  it('carry as much of the resource and the messages as the subscription asks for, as the service does', async () => {
+    const received = new Map<string, Record<string, any>>(); // any: event payloads are read field by field
+    const receiver = createServer((req, res) => {
+      let data = '';
+      req.on('data', (c) => (data += c));
+      req.on('end', () => {
+        received.set(String(req.url), JSON.parse(data));
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    await start(new AdoSimulator());
+    const project = (await (await call('GET', '/_apis/projects/Development?api-version=7.1')).json()) as { id: string };
+    const subscribe = (path: string, eventType: string, inputs: Record<string, string>, scoped = true) =>
+      call('POST', '/_apis/hooks/subscriptions?api-version=7.1', {
+        publisherId: 'tfs',
+        eventType,
+        resourceVersion: '1.0',
+        consumerId: 'webHooks',
+        consumerActionId: 'httpRequest',
+        publisherInputs: scoped ? { projectId: project.id } : {},
+        consumerInputs: { url: `${base}${path}`, ...inputs },
+      });
+    expect((await subscribe('/all', 'workitem.updated', { resourceDetailsToSend: 'all', messagesToSend: 'text', detailedMessagesToSend: 'none' })).status).toBe(200);
+    expect((await subscribe('/minimal', 'workitem.updated', { resourceDetailsToSend: 'minimal', messagesToSend: 'none', detailedMessagesToSend: 'markdown' })).status).toBe(200);
+    expect((await subscribe('/none', 'workitem.created', { resourceDetailsToSend: 'none' })).status).toBe(200);
+    // Without the controls: everything for a project's subscription, the minimum for the collection's.
+    expect((await subscribe('/project-default', 'workitem.created', {})).status).toBe(200);
+    expect((await subscribe('/collection-default', 'workitem.created', {}, false)).status).toBe(200);
+    const refused = await subscribe('/bad', 'workitem.created', { resourceDetailsToSend: 'everything' });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ message: expect.stringContaining('resourceDetailsToSend') });
+
+    await call('POST', '/Development/_apis/wit/workitems/$Bug?api-version=7.1', [{ op: 'add', path: '/fields/System.Title', value: 'Shaped' }]);
+    await call('PATCH', '/_apis/wit/workitems/1?api-version=7.1', [{ op: 'add', path: '/fields/System.State', value: 'Active' }]);
+    await sim.settled();
+    receiver.close();
+    const all = received.get('/all')!;
+    expect(all['resource']).toMatchObject({ workItemId: 1, rev: 2, revision: { id: 1, rev: 2 } });
+    expect(all['message']).toEqual({ text: expect.stringContaining('#1 (Shaped) updated') });
+    expect(all['detailedMessage']).toBeNull();
+    const minimal = received.get('/minimal')!;
+    expect(minimal['resource']).toEqual({ id: expect.any(Number), workItemId: 1, url: expect.stringContaining('/_apis/wit/workItems/1/updates/') });
+    expect(minimal['message']).toBeNull();
+    expect(Object.keys(minimal['detailedMessage'])).toEqual(['markdown']);
+    expect(received.get('/none')!['resource']).toBeNull();
+    const projectDefault = received.get('/project-default')!;
+    expect(projectDefault['resource']).toMatchObject({ id: 1, rev: 1, fields: { 'System.Title': 'Shaped' } });
+    expect(Object.keys(projectDefault['message']).sort()).toEqual(['html', 'markdown', 'text']);
+    const collectionDefault = received.get('/collection-default')!;
+    expect(collectionDefault['resource']).toEqual({ id: 1, url: expect.stringContaining('/_apis/wit/workItems/1') });
+    expect(collectionDefault['message']).toBeNull();
+  });
+});
+
 describe('project-scoped routes', () => {
   beforeEach(() => start(new AdoSimulator()));
 

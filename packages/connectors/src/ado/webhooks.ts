@@ -14,6 +14,10 @@ export const HOOK_USER = 'exalate';
 
 /**
  * The subscription body for one event. https://learn.microsoft.com/rest/api/azure/devops/hooks/subscriptions/create?view=azure-devops-rest-7.1
+ *
+ * The whole resource is asked for: only it carries the work item's revision (`rev`), by which the
+ * node recognises the webhooks of its own writes without reading the item ("minimal" keeps the
+ * ids alone, and is the default of a subscription without a project). The messages are not used.
  */
 export function subscriptionBody(eventType: string, url: string, secret: string, projectId: string | undefined): Record<string, unknown> {
   return {
@@ -23,7 +27,7 @@ export function subscriptionBody(eventType: string, url: string, secret: string,
     consumerId: 'webHooks',
     consumerActionId: 'httpRequest',
     publisherInputs: projectId ? { projectId } : {},
-    consumerInputs: { url, basicAuthUsername: HOOK_USER, basicAuthPassword: secret, resourceDetailsToSend: 'minimal', messagesToSend: 'none', detailedMessagesToSend: 'none' },
+    consumerInputs: { url, basicAuthUsername: HOOK_USER, basicAuthPassword: secret, resourceDetailsToSend: 'all', messagesToSend: 'none', detailedMessagesToSend: 'none' },
   };
 }
 

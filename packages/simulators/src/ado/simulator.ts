@@ -1250,6 +1250,13 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       throw new HttpError(400, 'SubscriptionInputException', 'VS1010008: publisherId, eventType, consumerId and consumerActionId are required.');
     }
     const consumerInputs = (body['consumerInputs'] ?? {}) as Record<string, string>;
+    // The payload controls take one of their listed values (GET _apis/hooks/consumers), as in the service.
+    for (const [input, values] of Object.entries(PAYLOAD_CONTROLS)) {
+      const given = consumerInputs[input];
+      if (given !== undefined && !(values as readonly string[]).includes(given.toLowerCase())) {
+        throw new HttpError(400, 'SubscriptionInputException', `VS1010008: The consumer input "${input}" must be one of: ${values.filter(Boolean).join(', ')} (or empty).`);
+      }
+    }
     if (consumerId === 'webHooks') {
       try {
         const url = new URL(consumerInputs['url'] ?? '');
@@ -1316,15 +1323,18 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       }
       if (eventType === 'workitem.commented') resource = { ...rendered, fields: { ...(rendered['fields'] as Json), 'System.History': commentText } };
       const id = randomUUID();
+      const scoped = Boolean(sub.publisherInputs['projectId']);
+      const message = `${item.fields['System.WorkItemType']} #${item.id} (${item.fields['System.Title']}) ${eventType.split('.')[1]} by ${ctx.identity.displayName}`;
+      const detailed = `${item.fields['System.WorkItemType']} #${item.id} ${eventType.split('.')[1]}`;
       const payload = {
         subscriptionId: sub.id,
         notificationId: this.state.subscriptions.indexOf(sub) + 1,
         id,
         eventType,
         publisherId: 'tfs',
-        message: { text: `${item.fields['System.WorkItemType']} #${item.id} (${item.fields['System.Title']}) ${eventType.split('.')[1]} by ${ctx.identity.displayName}` },
-        detailedMessage: { text: `${item.fields['System.WorkItemType']} #${item.id} ${eventType.split('.')[1]}` },
-        resource,
+        message: messagesToSend(sub.consumerInputs['messagesToSend'], scoped, message),
+        detailedMessage: messagesToSend(sub.consumerInputs['detailedMessagesToSend'], scoped, detailed),
+        resource: resourceToSend(sub.consumerInputs['resourceDetailsToSend'], scoped, resource),
         resourceVersion: sub.resourceVersion,
         resourceContainers: { collection: { id: this.state.collectionId }, account: { id: this.state.collectionId }, project: { id: project?.id } },
         createdDate: new Date().toISOString(),
@@ -1344,4 +1354,32 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       this.deliveries.add(delivery);
     }
   }
+}
+
+/**
+ * The consumer inputs that shape a webhook's payload, with the values the service takes (the
+ * empty value is the default: everything for a project's subscription, the minimum for one on the
+ * whole collection). https://learn.microsoft.com/azure/devops/service-hooks/services/webhooks
+ */
+const PAYLOAD_CONTROLS = {
+  resourceDetailsToSend: ['', 'all', 'minimal', 'none'],
+  messagesToSend: ['', 'all', 'text', 'html', 'markdown', 'none'],
+  detailedMessagesToSend: ['', 'all', 'text', 'html', 'markdown', 'none'],
+} as const;
+
+/** What "minimal" keeps of a resource: its identifying fields only (no revision, no fields). */
+const MINIMAL_RESOURCE_FIELDS = ['id', 'url', 'webUrl', 'name', 'pullRequestId', 'workItemId', 'pushId', 'changesetId', 'stageName', 'attemptId', 'runId', 'runUrl', 'approvalId'];
+
+function resourceToSend(control: string | undefined, projectScoped: boolean, resource: Json): Json | null {
+  const chosen = control?.toLowerCase() || (projectScoped ? 'all' : 'minimal');
+  if (chosen === 'none') return null;
+  if (chosen === 'minimal') return Object.fromEntries(MINIMAL_RESOURCE_FIELDS.filter((k) => resource[k] !== undefined).map((k) => [k, resource[k]]));
+  return resource;
+}
+
+function messagesToSend(control: string | undefined, projectScoped: boolean, text: string): Json | null {
+  const chosen = control?.toLowerCase() || (projectScoped ? 'all' : 'none');
+  if (chosen === 'none') return null;
+  const all: Json = { text, html: text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'), markdown: text };
+  return chosen === 'all' ? all : { [chosen]: all[chosen] };
 }

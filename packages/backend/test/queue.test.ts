@@ -1,6 +1,7 @@
-import { migrate, openPglite, type Database } from '../src/index.js';
-import { BATCH_KEYS, SyncQueue, type JobData, type JobHandler, type JobName } from '../src/sync/queue.js';
-import { quietLogger } from './support.js';
+import { randomBytes } from 'node:crypto';
+import { migrate, openPglite, openPostgres, type Database } from '../src/index.js';
+import { BATCH_KEYS, leaseName, SyncQueue, type JobData, type JobHandler, type JobName } from '../src/sync/queue.js';
+import { BACKENDS, quietLogger } from './support.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -72,6 +73,39 @@ test('outgoing runs for many items go as batch jobs of at most BATCH_KEYS keys, 
     expect(batches).toHaveLength(3);
     expect(batches.every((b) => b.length <= BATCH_KEYS)).toBe(true);
     expect(batches.flat().sort()).toEqual([...keys].sort());
+  } finally {
+    await queue.stop();
+    await db.close();
+  }
+});
+
+test.each(BACKENDS)('on %s, runExclusiveAll runs the keys it can lease, queues the others again, and gives every lease back', async (backend) => {
+  const db: Database = backend === 'postgres' ? await openPostgres(process.env['EXALATE_TEST_DATABASE_URL']!, `t${randomBytes(5).toString('hex')}_leases`) : await openPglite(null);
+  await migrate(db);
+  const queued: string[] = [];
+  const handlers = Object.fromEntries((['scan', 'outgoing', 'deliver', 'incoming', 'outgoingBatch'] as JobName[]).map((name) => [name, async (data: JobData) => {
+    if (name === 'outgoing') queued.push(data.key ?? '');
+  }])) as Record<JobName, JobHandler>;
+  const queue = await SyncQueue.start(db, quietLogger, handlers);
+  const connectionId = '6f1c1d2e-0000-4000-8000-000000000002';
+  const lease = (key: string) => leaseName('outgoing', { connectionId, key });
+  try {
+    // SUP-2's run is under way elsewhere.
+    expect(await queue.tryLease(lease('SUP-2'))).toBe(true);
+    await queue.runExclusiveAll('outgoing', connectionId, ['SUP-1', 'SUP-2', 'SUP-3'], async (held, done) => {
+      expect(held).toEqual(['SUP-1', 'SUP-3']);
+      expect(await queue.tryLease(lease('SUP-1'))).toBe(false);
+      await done('SUP-1');
+      // Given back as soon as its run is over, while the others still run.
+      expect(await queue.tryLease(lease('SUP-1'))).toBe(true);
+      expect(await queue.tryLease(lease('SUP-3'))).toBe(false);
+    });
+    expect(await queue.tryLease(lease('SUP-3'))).toBe(true);
+    // SUP-2 was queued again, and runs once its lease is free.
+    await queue.release(lease('SUP-2'));
+    const deadline = Date.now() + 10_000;
+    while (!queued.includes('SUP-2') && Date.now() < deadline) await sleep(50);
+    expect(queued).toEqual(['SUP-2']);
   } finally {
     await queue.stop();
     await db.close();

@@ -126,4 +126,19 @@ describe.each(BACKENDS)('the sync repository on %s', (backend) => {
       expect((await repo.twinByLocal(connectionId, 'SUP-20'))!.remote_key).toBe('ADO-30');
     });
   });
+
+  describe('outgoingStates', () => {
+    it('gives each item its live twin, whether it was unsynced before, and whether a first sync is creating an item', async () => {
+      const live = await repo.insertTwin({ connectionId, localKey: 'SUP-30', remoteKey: 'ADO-30' });
+      const gone = await repo.insertTwin({ connectionId, localKey: 'SUP-31', remoteKey: 'ADO-31' });
+      await repo.updateTwin(gone.id, { status: 'UNSYNCED' });
+      const states = await repo.outgoingStates(connectionId, ['SUP-30', 'SUP-31', 'SUP-32']);
+      expect([...states.keys()].sort()).toEqual(['SUP-30', 'SUP-31', 'SUP-32']);
+      expect(states.get('SUP-30')).toMatchObject({ twin: { id: live.id, remote_key: 'ADO-30' }, wasUnsynced: false, creationInFlight: false });
+      expect(states.get('SUP-31')).toEqual({ twin: null, wasUnsynced: true, creationInFlight: false });
+      expect(states.get('SUP-32')).toEqual({ twin: null, wasUnsynced: false, creationInFlight: false });
+      await repo.insertTwin({ connectionId, remoteKey: 'ADO-33' }, { creating_since: new Date() });
+      expect((await repo.outgoingState(connectionId, 'SUP-32')).creationInFlight).toBe(true);
+    });
+  });
 });

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { PeerCallError, PeerClient, SigningIdentity } from '../peer/client.js';
 import { canonical, hashOf, sameText, textIn, toScriptItem, type MirroredIds } from './item-view.js';
 import { leaseName, type JobData, type JobName, type SyncQueue } from './queue.js';
-import { SyncRepository, type CommentTwinWrite, type InboxRow, type SyncItemError, type TwinChanges, type TwinRow } from './repository.js';
+import { SyncRepository, type CommentTwinWrite, type InboxRow, type OutgoingState, type SyncItemError, type TwinChanges, type TwinRow } from './repository.js';
 
 /** Attachments bigger than this are not transferred (the item says so instead). */
 export const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
@@ -312,27 +312,40 @@ export class SyncEngine {
 
   /**
    * A batch job's outgoing runs, a few at a time, each under its item's lease like an `outgoing`
-   * job. A run that fails unexpectedly becomes an `outgoing` job with backoff; the batch goes on.
-   * When the node stops, the runs under way finish and the batch fails, so the job queue runs it
-   * again (its done items then send nothing new).
+   * job. The runs of a round read their items' states together, under their leases (one statement
+   * instead of one per item). A run that fails unexpectedly becomes an `outgoing` job with
+   * backoff; the batch goes on. When the node stops, the runs under way finish and the batch
+   * fails, so the job queue runs it again (its done items then send nothing new).
    */
   private async outgoingBatch(connectionId: string, keys: string[]): Promise<void> {
     let next = 0;
-    const worker = async () => {
-      while (next < keys.length && !this.local.stopped) {
-        const key = keys[next++]!;
-        const data = { connectionId, key };
-        await this.queue.runExclusive('outgoing', data, () => this.outgoing(connectionId, key)).catch((error: unknown) => this.requeueUnexpected('outgoing', data, error));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, keys.length) }, worker));
+    while (next < keys.length && !this.local.stopped) {
+      const round = keys.slice(next, next + BATCH_CONCURRENCY);
+      next += round.length;
+      await this.queue.runExclusiveAll('outgoing', connectionId, round, async (held, done) => {
+        // Should the read fail, each run reads its own state instead (and fails on its own).
+        const states = held.length ? await this.repo.outgoingStates(connectionId, held).catch(() => new Map<string, OutgoingState>()) : new Map<string, OutgoingState>();
+        await Promise.all(
+          held.map(async (key) => {
+            try {
+              await this.outgoing(connectionId, key, states.get(key));
+            } catch (error) {
+              await this.requeueUnexpected('outgoing', { connectionId, key }, error);
+            } finally {
+              await done(key);
+            }
+          }),
+        );
+      });
+    }
     if (next < keys.length) throw new Error(`the node stopped with ${keys.length - next} of the batch's ${keys.length} items not looked at; the batch runs again`);
   }
 
-  private async outgoing(connectionId: string, key: string): Promise<void> {
+  /** One item's outgoing run, under its lease; `known` is its state if the caller read it under that lease. */
+  private async outgoing(connectionId: string, key: string, known?: OutgoingState): Promise<void> {
     const row = await this.liveConnection(connectionId);
     if (!row || (row.status !== 'ACTIVE' && row.status !== 'DEACTIVATED')) return;
-    const state = await this.repo.outgoingState(connectionId, key);
+    const state = known ?? (await this.repo.outgoingState(connectionId, key));
     let twin = state.twin;
     if (twin?.status === 'FAILED' && twin.error?.direction === 'outgoing') return;
     // The sync's own writes must not go back out. While the incoming side is writing this item,

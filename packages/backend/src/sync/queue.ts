@@ -209,6 +209,36 @@ export class SyncQueue {
     }
   }
 
+  /**
+   * `runExclusive` for several keys of one connection at once: takes the leases it can (a key whose
+   * run is under way elsewhere is queued again for a moment later, as there), then runs `handler`
+   * with the keys it holds. `handler` gives a key's lease back with `done` once that key's run is
+   * over; what it has not given back is given back when it returns.
+   */
+  async runExclusiveAll(name: JobName, connectionId: string, keys: string[], handler: (held: string[], done: (key: string) => Promise<void>) => Promise<void>): Promise<void> {
+    const held = new Map<string, string>();
+    for (const key of keys) {
+      const lease = leaseName(name, { connectionId, key });
+      if (await this.tryLease(lease)) held.set(key, lease);
+      else await this.kick(name, { connectionId, key }, 250);
+    }
+    const renew = this.localLeases ? undefined : setInterval(() => {
+      if (held.size) void this.db.query(`update sync_leases set until = now() + interval '30 seconds' where key = any($1::text[]) and owner = $2`, [[...held.values()], this.owner]).catch(() => undefined);
+    }, 10_000);
+    const done = async (key: string) => {
+      const lease = held.get(key);
+      if (!lease) return;
+      held.delete(key);
+      await this.release(lease);
+    };
+    try {
+      await handler([...held.keys()], done);
+    } finally {
+      clearInterval(renew);
+      for (const key of [...held.keys()]) await done(key);
+    }
+  }
+
   async stop(): Promise<void> {
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 }).catch((error: unknown) => this.logger.warn({ err: error }, 'job queue did not stop cleanly'));
     // pg-boss's stop waits for the jobs its workers hold, but not for a fetch still under way,

@@ -120,6 +120,13 @@ function withTwinUpdate(set: TwinChanges, statement: string, used: number): { te
   return { text: `with t as (${update.text}) ${statement}`, values: update.values };
 }
 
+/** What an outgoing run needs to know before it reads the item (`outgoingState`). */
+export interface OutgoingState {
+  twin: TwinRow | null;
+  wasUnsynced: boolean;
+  creationInFlight: boolean;
+}
+
 /** A local comment the sync wrote (or found) for one of the partner's, with the hash of the partner's body it mirrors. */
 export interface CommentTwinWrite {
   remoteId: string;
@@ -290,16 +297,23 @@ export class SyncRepository {
    * What an outgoing run needs to know before it reads the item, in one statement: its live twin,
    * whether it was unsynced before, and whether an incoming first sync is creating an item now.
    */
-  async outgoingState(connectionId: string, localKey: string): Promise<{ twin: TwinRow | null; wasUnsynced: boolean; creationInFlight: boolean }> {
-    const rows = await this.sql.query<TwinRow & { was_unsynced: boolean; creation_in_flight: boolean }>(
-      `select t.*,
-         exists(select 1 from twins u where u.connection_id = $1 and u.local_key = $2 and u.status = 'UNSYNCED') as was_unsynced,
+  async outgoingState(connectionId: string, localKey: string): Promise<OutgoingState> {
+    return (await this.outgoingStates(connectionId, [localKey])).get(localKey)!;
+  }
+
+  /** `outgoingState` of several items, in one statement (a batch's runs read theirs together). */
+  async outgoingStates(connectionId: string, localKeys: string[]): Promise<Map<string, OutgoingState>> {
+    const rows = await this.sql.query<TwinRow & { item_key: string; was_unsynced: boolean; creation_in_flight: boolean }>(
+      `select k.item_key, t.*,
+         exists(select 1 from twins u where u.connection_id = $1 and u.local_key = k.item_key and u.status = 'UNSYNCED') as was_unsynced,
          exists(select 1 from twins c where c.connection_id = $1 and c.creating_since > now() - interval '2 minutes') as creation_in_flight
-       from (select 1) as one left join twins t on t.connection_id = $1 and t.local_key = $2 and t.${LIVE}`,
-      [connectionId, localKey],
+       from unnest($2::text[]) as k (item_key)
+       left join twins t on t.connection_id = $1 and t.local_key = k.item_key and t.${LIVE}`,
+      [connectionId, localKeys],
     );
-    const { was_unsynced: wasUnsynced, creation_in_flight: creationInFlight, ...twin } = rows[0]!;
-    return { twin: twin.id === null ? null : twin, wasUnsynced, creationInFlight };
+    return new Map(
+      rows.map(({ item_key: key, was_unsynced: wasUnsynced, creation_in_flight: creationInFlight, ...twin }) => [key, { twin: twin.id === null ? null : (twin as TwinRow), wasUnsynced, creationInFlight }]),
+    );
   }
 
   /** Before "sync now" of these items: quarantined ones are released, unsynced ones may pair again. */

@@ -105,28 +105,6 @@ describe.each(BACKENDS)('the sync repository on %s', (backend) => {
     });
   });
 
-  describe('receive', () => {
-    it('takes in acknowledgements with the events: the twin learns its partner, the later of two standing, and a first sync is done', async () => {
-      await repo.insertTwin({ connectionId, localKey: 'SUP-20' });
-      const failing = await repo.insertTwin({ connectionId, localKey: 'SUP-21' });
-      await repo.updateTwin(failing.id, { error: { code: 'TRACKER_UNAVAILABLE', message: 'down', direction: 'outgoing', retryable: true, at: new Date().toISOString() } });
-      const ack = (seq: number, itemKey: string, key: string) => ({ id: randomUUID(), seq, kind: 'ack' as const, itemKey, payload: { key, url: `https://ado.example/${key}` } });
-      const batch = [ack(1, 'SUP-20', 'ADO-1'), ack(3, 'SUP-20', 'ADO-3'), ack(2, 'SUP-21', 'ADO-2'), { id: randomUUID(), seq: 4, kind: 'replica' as const, itemKey: 'ADO-9', payload: replica('new') }];
-      const fresh = await repo.receive(connectionId, batch);
-      expect(fresh.map((e) => e.seq)).toEqual([1, 3, 2, 4]);
-      expect(await repo.twinByLocal(connectionId, 'SUP-20')).toMatchObject({ remote_key: 'ADO-3', remote_url: 'https://ado.example/ADO-3', status: 'SYNCED', last_sync_at: expect.any(Date) });
-      // Paired, but still failing: the error stays until its own retry succeeds.
-      expect(await repo.twinByLocal(connectionId, 'SUP-21')).toMatchObject({ remote_key: 'ADO-2', status: 'PENDING', last_sync_at: null });
-      // The acknowledgements are no work for an incoming run; the replica is.
-      expect((await repo.incomingState(connectionId, 'SUP-20')).pending).toEqual([]);
-      expect((await repo.incomingState(connectionId, 'ADO-9')).pending).toHaveLength(1);
-      // A batch sent again is nothing new, and pairs nothing again.
-      await repo.updateTwin((await repo.twinByLocal(connectionId, 'SUP-20'))!.id, { remote_key: 'ADO-30' });
-      expect(await repo.receive(connectionId, batch)).toEqual([]);
-      expect((await repo.twinByLocal(connectionId, 'SUP-20'))!.remote_key).toBe('ADO-30');
-    });
-  });
-
   describe('outgoingStates', () => {
     it('gives each item its live twin, whether it was unsynced before, and whether a first sync is creating an item', async () => {
       const live = await repo.insertTwin({ connectionId, localKey: 'SUP-30', remoteKey: 'ADO-30' });

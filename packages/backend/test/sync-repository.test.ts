@@ -117,6 +117,10 @@ describe.each(BACKENDS)('the sync repository on %s', (backend) => {
       expect(states.get('SUP-32')).toEqual({ twin: null, wasUnsynced: false, creationInFlight: false });
       await repo.insertTwin({ connectionId, remoteKey: 'ADO-33' }, { creating_since: new Date() });
       expect((await repo.outgoingState(connectionId, 'SUP-32')).creationInFlight).toBe(true);
+      // The live twins alone, by key.
+      const twins = await repo.twinsByLocal(connectionId, ['SUP-30', 'SUP-31', 'SUP-32']);
+      expect([...twins.keys()]).toEqual(['SUP-30']);
+      expect(twins.get('SUP-30')).toEqual(await repo.twinByLocal(connectionId, 'SUP-30'));
     });
   });
 });

@@ -250,9 +250,9 @@ export class SyncEngine {
         { query: trigger.query, ...(trigger.item_type ? { itemType: trigger.item_type } : {}), changedAfter: trigger.watermark },
         trigger.watermark,
         trigger.seen_at_watermark,
-        async (changed) => {
-          const twin = await this.repo.twinByLocal(connectionId, changed.key);
-          if (!alreadySeen(twin, changed.updated)) await this.queue.kick('outgoing', { connectionId, key: changed.key });
+        async (page) => {
+          const twins = await this.repo.twinsByLocal(connectionId, page.map((c) => c.key));
+          for (const changed of page) if (!alreadySeen(twins.get(changed.key) ?? null, changed.updated)) await this.queue.kick('outgoing', { connectionId, key: changed.key });
         },
       );
       if (advanced) await this.repo.advanceTrigger(trigger.id, advanced.watermark, advanced.seen);
@@ -260,9 +260,12 @@ export class SyncEngine {
     // Synced items keep syncing when they no longer match a trigger.
     for (const project of await this.repo.twinProjects(connectionId)) {
       const state = await this.repo.twinScan(connectionId, project);
-      const advanced = await this.walk({ query: '', project, changedAfter: state?.watermark ?? new Date(Date.now() - 60_000).toISOString() }, state?.watermark ?? null, state?.seen_at_watermark ?? [], async (changed) => {
-        const twin = await this.repo.twinByLocal(connectionId, changed.key);
-        if (twin && !alreadySeen(twin, changed.updated)) await this.queue.kick('outgoing', { connectionId, key: changed.key });
+      const advanced = await this.walk({ query: '', project, changedAfter: state?.watermark ?? new Date(Date.now() - 60_000).toISOString() }, state?.watermark ?? null, state?.seen_at_watermark ?? [], async (page) => {
+        const twins = await this.repo.twinsByLocal(connectionId, page.map((c) => c.key));
+        for (const changed of page) {
+          const twin = twins.get(changed.key);
+          if (twin && !alreadySeen(twin, changed.updated)) await this.queue.kick('outgoing', { connectionId, key: changed.key });
+        }
       });
       if (advanced) await this.repo.advanceTwinScan(connectionId, project, advanced.watermark, advanced.seen);
     }
@@ -271,25 +274,41 @@ export class SyncEngine {
   /**
    * Runs one incremental query; returns the new watermark and what was taken near it. Trackers with
    * coarse clocks return the watermark's whole tick again (at least once), so what was taken is
-   * remembered as key@time for a second behind the watermark and not taken twice.
+   * remembered as key@time for a second behind the watermark and not taken twice. Items are taken
+   * a page at a time (their twins are then read in one statement, not one each).
    */
   private async walk(
     query: { query: string; project?: string; itemType?: string; changedAfter: string | null },
     watermark: string | null,
     seenNearWatermark: string[],
-    take: (changed: ChangedItem) => Promise<void>,
+    take: (page: ChangedItem[]) => Promise<void>,
   ): Promise<{ watermark: string; seen: string[] } | null> {
     let mark = watermark;
     const seen = new Set(seenNearWatermark);
+    let page: ChangedItem[] = [];
+    const flush = async () => {
+      if (!page.length) return;
+      await take(page);
+      for (const changed of page) {
+        seen.add(`${changed.key}@${changed.updated}`);
+        if (mark === null || changed.updated > mark) mark = changed.updated;
+      }
+      page = [];
+    };
     let moved = false;
+    const inPage = new Set<string>();
     for await (const changed of this.o.connector.searchChanged(query)) {
       const id = `${changed.key}@${changed.updated}`;
-      if (seen.has(id)) continue;
-      await take(changed);
-      seen.add(id);
-      if (mark === null || changed.updated > mark) mark = changed.updated;
+      if (seen.has(id) || inPage.has(id)) continue;
+      inPage.add(id);
+      page.push(changed);
       moved = true;
+      if (page.length >= WALK_PAGE) {
+        await flush();
+        inPage.clear();
+      }
     }
+    await flush();
     if (!moved || mark === null) return null;
     const floor = new Date(new Date(mark).getTime() - 1_000).toISOString();
     return { watermark: mark, seen: [...seen].filter((id) => id.slice(id.lastIndexOf('@') + 1) >= floor) };
@@ -1026,6 +1045,9 @@ const plainText = (t: RichText): string => String(convertText(t, 'plain').value)
 /** Steps run right away in this process at once, and how many may wait for that (then the job queue takes them). */
 const LOCAL_CONCURRENCY = 16;
 const LOCAL_WAITING_MAX = 2_000;
+
+/** How many changed items an incremental query hands on at a time. */
+const WALK_PAGE = 100;
 
 /** Outgoing runs of one batch job at once; with two workers on the batch queue, as many as a worker's batch of `outgoing` jobs. */
 const BATCH_CONCURRENCY = 8;

@@ -83,6 +83,15 @@ export interface InboxRow {
 
 const LIVE = `status <> 'UNSYNCED'`;
 
+/**
+ * The live twin of the local key `k.item_key` (connection `$1`), as a lateral subquery that a
+ * statement over many keys joins as `t`. Each twin is looked up by itself (`offset 0` keeps the
+ * subquery from being merged into a join): a prepared statement keeps the plan it was first
+ * given, and a join planned while `twins` was nearly empty scans the whole table once it is not
+ * (measured: 10 ms instead of 0.7 for 8 keys among 20,000 twins).
+ */
+const LIVE_TWIN_OF_KEY = `lateral (select * from twins t where t.connection_id = $1 and t.local_key = k.item_key and t.${LIVE} offset 0) t`;
+
 export type TwinChanges = Partial<Omit<TwinRow, 'id' | 'connection_id' | 'created_at' | 'updated_at'>>;
 
 const JSONB_COLUMNS = new Set(['error', 'last_sent_replica', 'last_received_replica', 'local_snapshot']);
@@ -249,6 +258,12 @@ export class SyncRepository {
     return (await this.sql.query<TwinRow>(`select * from twins where connection_id = $1 and local_key = $2 and ${LIVE}`, [connectionId, localKey]))[0] ?? null;
   }
 
+  /** The live twins of these local items, by key, in one statement (items without one are left out). */
+  async twinsByLocal(connectionId: string, localKeys: string[]): Promise<Map<string, TwinRow>> {
+    const rows = await this.sql.query<TwinRow & { item_key: string }>(`select k.item_key, t.* from unnest($2::text[]) as k (item_key) join ${LIVE_TWIN_OF_KEY} on true`, [connectionId, localKeys]);
+    return new Map(rows.map(({ item_key: key, ...twin }) => [key, twin as TwinRow]));
+  }
+
   async twinByRemote(connectionId: string, remoteKey: string): Promise<TwinRow | null> {
     return (await this.sql.query<TwinRow>(`select * from twins where connection_id = $1 and remote_key = $2 and ${LIVE}`, [connectionId, remoteKey]))[0] ?? null;
   }
@@ -307,8 +322,7 @@ export class SyncRepository {
       `select k.item_key, t.*,
          exists(select 1 from twins u where u.connection_id = $1 and u.local_key = k.item_key and u.status = 'UNSYNCED') as was_unsynced,
          exists(select 1 from twins c where c.connection_id = $1 and c.creating_since > now() - interval '2 minutes') as creation_in_flight
-       from unnest($2::text[]) as k (item_key)
-       left join twins t on t.connection_id = $1 and t.local_key = k.item_key and t.${LIVE}`,
+       from unnest($2::text[]) as k (item_key) left join ${LIVE_TWIN_OF_KEY} on true`,
       [connectionId, localKeys],
     );
     return new Map(

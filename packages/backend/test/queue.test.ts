@@ -92,10 +92,10 @@ test.each(BACKENDS)('on %s, runExclusiveAll runs the keys it can lease, queues t
   try {
     // SUP-2's run is under way elsewhere.
     expect(await queue.tryLease(lease('SUP-2'))).toBe(true);
-    await queue.runExclusiveAll('outgoing', connectionId, ['SUP-1', 'SUP-2', 'SUP-3'], async (held, done) => {
-      expect(held).toEqual(['SUP-1', 'SUP-3']);
+    await queue.runExclusiveAll('outgoing', ['SUP-1', 'SUP-2', 'SUP-3'].map((key) => ({ connectionId, key })), async (held, done) => {
+      expect(held.map((d) => d.key)).toEqual(['SUP-1', 'SUP-3']);
       expect(await queue.tryLease(lease('SUP-1'))).toBe(false);
-      await done('SUP-1');
+      await done(held[0]!);
       // Given back as soon as its run is over, while the others still run.
       expect(await queue.tryLease(lease('SUP-1'))).toBe(true);
       expect(await queue.tryLease(lease('SUP-3'))).toBe(false);

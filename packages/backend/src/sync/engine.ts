@@ -339,19 +339,19 @@ export class SyncEngine {
   private async outgoingBatch(connectionId: string, keys: string[]): Promise<void> {
     let next = 0;
     while (next < keys.length && !this.local.stopped) {
-      const round = keys.slice(next, next + BATCH_CONCURRENCY);
+      const round = keys.slice(next, next + BATCH_CONCURRENCY).map((key) => ({ connectionId, key }));
       next += round.length;
-      await this.queue.runExclusiveAll('outgoing', connectionId, round, async (held, done) => {
+      await this.queue.runExclusiveAll('outgoing', round, async (held, done) => {
         // Should the read fail, each run reads its own state instead (and fails on its own).
-        const states = held.length ? await this.repo.outgoingStates(connectionId, held).catch(() => new Map<string, OutgoingState>()) : new Map<string, OutgoingState>();
+        const states = held.length ? await this.repo.outgoingStates(connectionId, held.map((d) => d.key)).catch(() => new Map<string, OutgoingState>()) : new Map<string, OutgoingState>();
         await Promise.all(
-          held.map(async (key) => {
+          held.map(async (data) => {
             try {
-              await this.outgoing(connectionId, key, states.get(key));
+              await this.outgoing(connectionId, data.key, states.get(data.key));
             } catch (error) {
-              await this.requeueUnexpected('outgoing', { connectionId, key }, error);
+              await this.requeueUnexpected('outgoing', data, error);
             } finally {
-              await done(key);
+              await done(data);
             }
           }),
         );

@@ -191,51 +191,39 @@ export class SyncQueue {
    * it, the work is queued again for a moment later instead.
    */
   async runExclusive(name: JobName, data: JobData, handler: JobHandler): Promise<void> {
-    const lease = leaseName(name, data);
-    if (!(await this.tryLease(lease))) {
-      // Another run of this key is under way; come back when it is likely done.
-      await this.kick(name, data, 250);
-      return;
-    }
-    // A lease outlives its process by 30 s at most; a long run keeps renewing its own.
-    const renew = this.localLeases ? undefined : setInterval(() => {
-      void this.db.query(`update sync_leases set until = now() + interval '30 seconds' where key = $1 and owner = $2`, [lease, this.owner]).catch(() => undefined);
-    }, 10_000);
-    try {
-      await handler(data);
-    } finally {
-      clearInterval(renew);
-      await this.release(lease);
-    }
+    await this.runExclusiveAll(name, [data], async (held) => {
+      if (held.length) await handler(data);
+    });
   }
 
   /**
-   * `runExclusive` for several keys of one connection at once: takes the leases it can (a key whose
-   * run is under way elsewhere is queued again for a moment later, as there), then runs `handler`
-   * with the keys it holds. `handler` gives a key's lease back with `done` once that key's run is
-   * over; what it has not given back is given back when it returns.
+   * `runExclusive` for several keys at once: takes the leases it can (a key whose run is under way
+   * elsewhere is queued again for a moment later), then runs `handler` with the work it holds.
+   * `handler` gives a lease back with `done` once that key's run is over; what it has not given
+   * back is given back when it returns.
    */
-  async runExclusiveAll(name: JobName, connectionId: string, keys: string[], handler: (held: string[], done: (key: string) => Promise<void>) => Promise<void>): Promise<void> {
-    const held = new Map<string, string>();
-    for (const key of keys) {
-      const lease = leaseName(name, { connectionId, key });
-      if (await this.tryLease(lease)) held.set(key, lease);
-      else await this.kick(name, { connectionId, key }, 250);
+  async runExclusiveAll<T extends JobData>(name: JobName, work: T[], handler: (held: T[], done: (data: T) => Promise<void>) => Promise<void>): Promise<void> {
+    const held = new Map<string, T>();
+    for (const data of work) {
+      const lease = leaseName(name, data);
+      // Another run of this key is under way; come back when it is likely done.
+      if (await this.tryLease(lease)) held.set(lease, data);
+      else await this.kick(name, data, 250);
     }
+    // A lease outlives its process by 30 s at most; a long run keeps renewing its own.
     const renew = this.localLeases ? undefined : setInterval(() => {
-      if (held.size) void this.db.query(`update sync_leases set until = now() + interval '30 seconds' where key = any($1::text[]) and owner = $2`, [[...held.values()], this.owner]).catch(() => undefined);
+      if (held.size) void this.db.query(`update sync_leases set until = now() + interval '30 seconds' where key = any($1::text[]) and owner = $2`, [[...held.keys()], this.owner]).catch(() => undefined);
     }, 10_000);
-    const done = async (key: string) => {
-      const lease = held.get(key);
-      if (!lease) return;
-      held.delete(key);
+    const done = async (data: T) => {
+      const lease = leaseName(name, data);
+      if (!held.delete(lease)) return;
       await this.release(lease);
     };
     try {
-      await handler([...held.keys()], done);
+      await handler([...held.values()], done);
     } finally {
       clearInterval(renew);
-      for (const key of [...held.keys()]) await done(key);
+      for (const data of [...held.values()]) await done(data);
     }
   }
 

@@ -65,6 +65,8 @@ export async function nodeConfig(id: string, overrides: Partial<NodeConfig> & { 
 
 export interface TestServer {
   server: ExalateServer;
+  /** Where the nodes keep their embedded databases (`{dataDir}/{nodeId}`). */
+  dataDir: string;
   /** Admin API client for one node: returns status and parsed body. */
   api(nodeId: string): AdminApi;
   url(nodeId: string): string;
@@ -118,6 +120,7 @@ export async function startTestServer(backend: Backend, nodeConfigs: Array<NodeC
     get server() {
       return server;
     },
+    dataDir,
     url: (id) => `${server.publicUrl}/nodes/${id}`,
     token: (id) => nodes.find((n) => n.id === id)!.adminToken,
     stop: async () => {

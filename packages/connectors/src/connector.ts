@@ -50,6 +50,11 @@ export interface TrackerConnector {
   downloadAttachment(key: string, attachmentId: string): Promise<AttachmentDownload>;
   uploadAttachment(key: string, file: AttachmentUpload): Promise<AttachmentInfo>;
 
+  /**
+   * What `subscribe` asks the tracker for, as a label that changes whenever that does: a node whose
+   * stored subscription was made with another one subscribes again. Absent where it never changed.
+   */
+  readonly webhookShape?: string;
   /** Registers a webhook for item events where the tracker offers them; null where it does not. */
   subscribe(hook: WebhookTarget): Promise<WebhookSubscription | null>;
   unsubscribe(subscriptionId: string): Promise<void>;

@@ -262,6 +262,14 @@ const MIGRATIONS: Migration[] = [
       await sql.query(`alter table twins add column local_snapshot jsonb`);
     },
   },
+  {
+    name: '0007_subscription_shape',
+    up: async (sql) => {
+      // What the tracker subscription asks for (TrackerConnector.webhookShape): one made with
+      // another shape is made again.
+      await sql.query(`alter table tracker_subscription add column shape text`);
+    },
+  },
 ];
 
 function storageFor(sql: Sql): UmzugStorage<Sql> {

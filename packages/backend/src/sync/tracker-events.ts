@@ -13,7 +13,7 @@ import type { SyncEngine } from './engine.js';
  * none, and the incremental query then runs often instead.
  */
 export class TrackerSubscription {
-  private state: { id: string | null; secret: string } | null | undefined = undefined;
+  private state: { id: string | null; secret: string; shape: string | null } | null | undefined = undefined;
   private lastAttempt = 0;
 
   constructor(
@@ -28,36 +28,47 @@ export class TrackerSubscription {
     return (await this.load())?.secret ?? null;
   }
 
-  /** Subscribes when wanted and not done yet (retrying at most once a minute). Whether webhooks are coming. */
+  /**
+   * Subscribes when wanted and not done yet (retrying at most once a minute), and subscribes again
+   * when the stored subscription asks the tracker for something other than the connector now does
+   * (the new one first, so no event is missed; the old one is then removed). Whether webhooks are coming.
+   */
   async ensure(wanted: boolean): Promise<boolean> {
     const current = await this.load();
-    if (current?.id) return true;
-    if (!wanted || Date.now() - this.lastAttempt < 60_000) return false;
+    const shape = this.connector.webhookShape ?? null;
+    if (current?.id && (current.shape === shape || !wanted)) return true;
+    if (!wanted || Date.now() - this.lastAttempt < 60_000) return Boolean(current?.id);
     this.lastAttempt = Date.now();
     const secret = current?.secret ?? randomBytes(24).toString('base64url');
     try {
       const made = await this.connector.subscribe({ url: this.url, secret });
       await this.db.query(
-        `insert into tracker_subscription (subscription_id, secret, url) values ($1, $2, $3)
-         on conflict (singleton) do update set subscription_id = excluded.subscription_id, secret = excluded.secret, url = excluded.url`,
-        [made?.id ?? null, secret, this.url],
+        `insert into tracker_subscription (subscription_id, secret, url, shape) values ($1, $2, $3, $4)
+         on conflict (singleton) do update set subscription_id = excluded.subscription_id, secret = excluded.secret, url = excluded.url, shape = excluded.shape`,
+        [made?.id ?? null, secret, this.url, shape],
       );
-      this.state = { id: made?.id ?? null, secret };
-      if (made) this.logger.info({ events: made.events }, 'subscribed to the tracker’s webhooks');
+      this.state = { id: made?.id ?? null, secret, shape };
+      if (made) this.logger.info({ events: made.events }, current?.id ? 'subscribed to the tracker’s webhooks again, as this version asks for other details' : 'subscribed to the tracker’s webhooks');
+      if (current?.id) {
+        await this.connector.unsubscribe(current.id).catch((error: unknown) => {
+          const reason = error instanceof ConnectorError ? `${error.code}: ${error.message}` : String(error);
+          this.logger.warn({ reason, subscription: current.id }, 'could not remove the earlier webhook subscription; its calls are received twice until it is removed in the tracker');
+        });
+      }
       return Boolean(made);
     } catch (error) {
       const reason = error instanceof ConnectorError ? `${error.code}: ${error.message}` : String(error);
       this.logger.warn({ reason }, 'could not subscribe to the tracker’s webhooks; changes are found by the incremental query alone');
-      return false;
+      return Boolean(current?.id);
     }
   }
 
-  private async load(): Promise<{ id: string | null; secret: string } | null> {
+  private async load(): Promise<{ id: string | null; secret: string; shape: string | null } | null> {
     if (this.state !== undefined) return this.state;
-    const rows = await this.db.query<{ subscription_id: string | null; secret: string; url: string }>(`select subscription_id, secret, url from tracker_subscription`);
+    const rows = await this.db.query<{ subscription_id: string | null; secret: string; url: string; shape: string | null }>(`select subscription_id, secret, url, shape from tracker_subscription`);
     const row = rows[0];
     // A node that moved to another URL subscribes again.
-    this.state = row && row.url === this.url ? { id: row.subscription_id, secret: row.secret } : null;
+    this.state = row && row.url === this.url ? { id: row.subscription_id, secret: row.secret, shape: row.shape } : null;
     return this.state;
   }
 }

@@ -39,6 +39,8 @@ export class AdoConnector implements TrackerConnector {
   readonly textFormat = 'html' as const;
   /** Editing a comment makes no work item revision and sends no service hook. */
   readonly sideChangesTouchItem = false;
+  /** Subscriptions made before asked for the minimal resource, which carries no revision (see subscriptionBody). */
+  readonly webhookShape = 'service hooks: resource all, messages none';
   private readonly client: AdoClient;
   /**
    * Work item id → the project it was last seen in. The comment APIs are project-scoped, and

@@ -51,14 +51,12 @@ export class TrackerSubscription {
       if (made) this.logger.info({ events: made.events }, current?.id ? 'subscribed to the tracker’s webhooks again, as this version asks for other details' : 'subscribed to the tracker’s webhooks');
       if (current?.id) {
         await this.connector.unsubscribe(current.id).catch((error: unknown) => {
-          const reason = error instanceof ConnectorError ? `${error.code}: ${error.message}` : String(error);
-          this.logger.warn({ reason, subscription: current.id }, 'could not remove the earlier webhook subscription; its calls are received twice until it is removed in the tracker');
+          this.logger.warn({ reason: reasonOf(error), subscription: current.id }, 'could not remove the earlier webhook subscription; its calls are received twice until it is removed in the tracker');
         });
       }
       return Boolean(made);
     } catch (error) {
-      const reason = error instanceof ConnectorError ? `${error.code}: ${error.message}` : String(error);
-      this.logger.warn({ reason }, 'could not subscribe to the tracker’s webhooks; changes are found by the incremental query alone');
+      this.logger.warn({ reason: reasonOf(error) }, 'could not subscribe to the tracker’s webhooks; changes are found by the incremental query alone');
       return Boolean(current?.id);
     }
   }
@@ -72,6 +70,9 @@ export class TrackerSubscription {
     return this.state;
   }
 }
+
+/** A tracker call's failure for the log: the connector's code and message, or the error as it is. */
+const reasonOf = (error: unknown): string => (error instanceof ConnectorError ? `${error.code}: ${error.message}` : String(error));
 
 /** POST {nodeUrl}/api/v1/tracker-events: where the tracker's webhooks land. */
 export function trackerEventRoutes(o: { subscription: TrackerSubscription; engine: SyncEngine; connector: TrackerConnector; logger: Logger }): Router {

@@ -250,24 +250,26 @@ export class SyncEngine {
         { query: trigger.query, ...(trigger.item_type ? { itemType: trigger.item_type } : {}), changedAfter: trigger.watermark },
         trigger.watermark,
         trigger.seen_at_watermark,
-        async (page) => {
-          const twins = await this.repo.twinsByLocal(connectionId, page.map((c) => c.key));
-          for (const changed of page) if (!alreadySeen(twins.get(changed.key) ?? null, changed.updated)) await this.queue.kick('outgoing', { connectionId, key: changed.key });
-        },
+        (page) => this.takeChanged(connectionId, page, { syncedOnly: false }),
       );
       if (advanced) await this.repo.advanceTrigger(trigger.id, advanced.watermark, advanced.seen);
     }
     // Synced items keep syncing when they no longer match a trigger.
     for (const project of await this.repo.twinProjects(connectionId)) {
       const state = await this.repo.twinScan(connectionId, project);
-      const advanced = await this.walk({ query: '', project, changedAfter: state?.watermark ?? new Date(Date.now() - 60_000).toISOString() }, state?.watermark ?? null, state?.seen_at_watermark ?? [], async (page) => {
-        const twins = await this.repo.twinsByLocal(connectionId, page.map((c) => c.key));
-        for (const changed of page) {
-          const twin = twins.get(changed.key);
-          if (twin && !alreadySeen(twin, changed.updated)) await this.queue.kick('outgoing', { connectionId, key: changed.key });
-        }
-      });
+      const advanced = await this.walk({ query: '', project, changedAfter: state?.watermark ?? new Date(Date.now() - 60_000).toISOString() }, state?.watermark ?? null, state?.seen_at_watermark ?? [], (page) =>
+        this.takeChanged(connectionId, page, { syncedOnly: true }),
+      );
       if (advanced) await this.repo.advanceTwinScan(connectionId, project, advanced.watermark, advanced.seen);
+    }
+  }
+
+  /** Queues an outgoing run for each changed item not read since that change (only synced ones, if asked). */
+  private async takeChanged(connectionId: string, page: ChangedItem[], o: { syncedOnly: boolean }): Promise<void> {
+    const twins = await this.repo.twinsByLocal(connectionId, page.map((c) => c.key));
+    for (const changed of page) {
+      const twin = twins.get(changed.key) ?? null;
+      if ((twin || !o.syncedOnly) && !alreadySeen(twin, changed.updated)) await this.queue.kick('outgoing', { connectionId, key: changed.key });
     }
   }
 
@@ -284,31 +286,23 @@ export class SyncEngine {
     take: (page: ChangedItem[]) => Promise<void>,
   ): Promise<{ watermark: string; seen: string[] } | null> {
     let mark = watermark;
+    // What is noted here only counts once the whole walk is done (a failed `take` fails the walk).
     const seen = new Set(seenNearWatermark);
     let page: ChangedItem[] = [];
-    const flush = async () => {
-      if (!page.length) return;
-      await take(page);
-      for (const changed of page) {
-        seen.add(`${changed.key}@${changed.updated}`);
-        if (mark === null || changed.updated > mark) mark = changed.updated;
-      }
-      page = [];
-    };
     let moved = false;
-    const inPage = new Set<string>();
     for await (const changed of this.o.connector.searchChanged(query)) {
       const id = `${changed.key}@${changed.updated}`;
-      if (seen.has(id) || inPage.has(id)) continue;
-      inPage.add(id);
-      page.push(changed);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (mark === null || changed.updated > mark) mark = changed.updated;
       moved = true;
+      page.push(changed);
       if (page.length >= WALK_PAGE) {
-        await flush();
-        inPage.clear();
+        await take(page);
+        page = [];
       }
     }
-    await flush();
+    if (page.length) await take(page);
     if (!moved || mark === null) return null;
     const floor = new Date(new Date(mark).getTime() - 1_000).toISOString();
     return { watermark: mark, seen: [...seen].filter((id) => id.slice(id.lastIndexOf('@') + 1) >= floor) };

@@ -660,7 +660,8 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     };
     const contains = (issue: JiraIssue, field: string, v: JqlValue): boolean => {
       const needle = text(v).toLowerCase().replace(/[*?]/g, '');
-      const hay = field === 'summary' ? issue.summary : field === 'description' ? this.plain(issue.description) ?? '' : field === 'comment' ? this.commentsOf(issue).map((c) => this.plain(c.body)).join(' ') : `${issue.summary} ${this.plain(issue.description) ?? ''} ${this.commentsOf(issue).map((c) => this.plain(c.body)).join(' ')}`;
+      const comments = () => this.commentsOf(issue).map((c) => this.plain(c.body)).join(' ');
+      const hay = field === 'summary' ? issue.summary : field === 'description' ? this.plain(issue.description) ?? '' : field === 'comment' ? comments() : `${issue.summary} ${this.plain(issue.description) ?? ''} ${comments()}`;
       return needle.split(/\s+/).every((w) => hay.toLowerCase().includes(w));
     };
     const test = (issue: JiraIssue, c: JqlClause): boolean => {

@@ -12,7 +12,8 @@
  *   second, and API calls per item (both trackers' calls, minus none: the bench makes none then).
  *   It starts once the nodes are idle after the webhooks that creating those items sent.
  * - Baseline: the same N items copied by hand with the fewest calls (read the Jira issue with its
- *   comments; create the work item; add the comment), 4 at a time like the sync's workers.
+ *   comments; create the work item; add the comment), 4 at a time like the sync's workers, with
+ *   the nodes stopped and their service hooks removed (the bench's own stays, as in the sync).
  * - Peak RSS of the Exalate process (VmHWM).
  * - CPU per item: of the node processes, of this process (the simulated trackers) during the sync,
  *   and of this process during the baseline (the simulators and the direct copy's clients). The two
@@ -70,6 +71,21 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T 
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
+  }
+}
+
+/**
+ * Deletes every service hook subscription but the bench's own.
+ * https://learn.microsoft.com/rest/api/azure/devops/hooks/subscriptions/list?view=azure-devops-rest-7.1
+ */
+async function removeNodeHooks(organizationUrl: string, benchHookUrl: string): Promise<void> {
+  const headers = { authorization: `Basic ${Buffer.from(':alice-pat').toString('base64')}` };
+  const listed = await fetch(`${organizationUrl}/_apis/hooks/subscriptions?api-version=7.1`, { headers });
+  if (!listed.ok) throw new Error(`listing the service hooks: ${listed.status} ${await listed.text()}`);
+  const { value } = (await listed.json()) as { value: Array<{ id: string; consumerInputs?: { url?: string } }> };
+  for (const s of value.filter((s) => s.consumerInputs?.url !== benchHookUrl)) {
+    const deleted = await fetch(`${organizationUrl}/_apis/hooks/subscriptions/${s.id}?api-version=7.1`, { method: 'DELETE', headers });
+    if (!deleted.ok) throw new Error(`deleting service hook ${s.id}: ${deleted.status} ${await deleted.text()}`);
   }
 }
 
@@ -232,8 +248,11 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
     const peakRssMb = Math.max(...Object.values(nodes).map(({ child }) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024));
 
     // Baseline: the fewest calls that copy the same items, with the same parallelism, while the
-    // nodes are stopped (they would otherwise look at the copies' webhooks).
+    // nodes are stopped (they would otherwise look at the copies' webhooks). The service hooks the
+    // Azure DevOps node made go too: without them, a direct copy does not pay for events sent to a
+    // node that is not there. The bench's own hook stays, as it was during the sync.
     await stopNodes();
+    await removeNodeHooks(adoUrl, `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`);
     const adoSync = new AdoConnector({ organizationUrl: adoUrl, personalAccessToken: 'sync-pat' });
     const baselineCpuBefore = process.cpuUsage();
     const baselineStart = Date.now();

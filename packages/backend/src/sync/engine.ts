@@ -564,15 +564,7 @@ export class SyncEngine {
 
   /** Stores what the partner sent (pushed to us, or pulled by our poll) and queues it. */
   async receive(row: ConnectionRow, events: SyncEvent[]): Promise<void> {
-    const fresh = await this.o.db.transaction(async (tx) => {
-      const repo = this.repo.with(tx);
-      const stored = await repo.receive(row.id, events);
-      for (const e of stored) {
-        const payload = e.payload as { key?: string; url?: string };
-        if (e.kind === 'ack' && payload.key) await repo.pairFromAck(row.id, e.itemKey, payload.key, payload.url ?? null);
-      }
-      return stored;
-    });
+    const fresh = await this.repo.receive(row.id, events);
     for (const key of new Set(fresh.filter((e) => e.kind !== 'ack').map((e) => e.itemKey))) this.runNow('incoming', { connectionId: row.id, key });
     // The partner just reached us, so it is back: what waits for it goes now, not at the next retry.
     if (this.deliveryRetries.has(row.id) && this.partnerReachable(row)) this.pump(row.id);

@@ -495,32 +495,34 @@ export class SyncRepository {
   }
 
   /**
-   * Stores what the partner sent, in one statement; returns the events not seen before.
-   * Acknowledgements are taken in at once (`pairFromAck`), so they are stored as applied.
+   * Stores what the partner sent, in one statement; returns the events not seen before. An
+   * acknowledgement is taken in at once: our item (its `itemKey`) is the partner's `payload.key`,
+   * and a first sync waiting for it is done (the newest acknowledgement of an item wins). So
+   * acknowledgements are stored as applied, and a batch of them costs one statement, not one each.
    */
   async receive(connectionId: string, events: SyncEvent[]): Promise<SyncEvent[]> {
     if (!events.length) return [];
     const rows = await this.sql.query<{ event_id: string }>(
-      `insert into inbox (connection_id, event_id, seq, kind, item_key, payload, applied_at)
-       select $1, e.id, e.seq, e.kind, e."itemKey", e.payload, case when e.kind = 'ack' then now() end
-       from jsonb_to_recordset($2::jsonb) as e (id uuid, seq bigint, kind text, "itemKey" text, payload jsonb)
-       on conflict do nothing returning event_id`,
+      `with stored as (
+         insert into inbox (connection_id, event_id, seq, kind, item_key, payload, applied_at)
+         select $1, e.id, e.seq, e.kind, e."itemKey", e.payload, case when e.kind = 'ack' then now() end
+         from jsonb_to_recordset($2::jsonb) as e (id uuid, seq bigint, kind text, "itemKey" text, payload jsonb)
+         on conflict do nothing returning event_id, seq, kind, item_key, payload),
+       acks as (
+         select distinct on (item_key) item_key, payload->>'key' as remote_key, payload->>'url' as remote_url
+         from stored where kind = 'ack' and payload->>'key' is not null order by item_key, seq desc),
+       paired as (
+         update twins set remote_key = p.remote_key, remote_url = p.remote_url,
+           last_sync_at = case when status = 'PENDING' and error is null then now() else last_sync_at end,
+           status = case when status = 'PENDING' and error is null then 'SYNCED' else status end,
+           updated_at = now()
+         from (select t.id, k.remote_key, k.remote_url from acks k cross join ${LIVE_TWIN_OF_KEY}) p
+         where twins.id = p.id)
+       select event_id from stored`,
       [connectionId, JSON.stringify(events)],
     );
     const stored = new Set(rows.map((r) => r.event_id));
     return events.filter((e) => stored.has(e.id));
-  }
-
-  /** The partner's acknowledgement: our item `localKey` is its `remoteKey`; a first sync is done. */
-  async pairFromAck(connectionId: string, localKey: string, remoteKey: string, remoteUrl: string | null): Promise<void> {
-    await this.sql.query(
-      `update twins set remote_key = $3, remote_url = $4,
-         last_sync_at = case when status = 'PENDING' and error is null then now() else last_sync_at end,
-         status = case when status = 'PENDING' and error is null then 'SYNCED' else status end,
-         updated_at = now()
-       where connection_id = $1 and local_key = $2 and ${LIVE}`,
-      [connectionId, localKey, remoteKey, remoteUrl],
-    );
   }
 
   /**

@@ -80,6 +80,7 @@ export async function startWorld(orgs: Array<{ name: string; private?: boolean }
       retryBaseMs: 200,
       retryMaxMs: 2_000,
       staleInboxMs: 60_000,
+      maintenanceIntervalMs: 60_000,
       nodes,
     },
     createLogger({ level: process.env['EXALATE_TEST_LOG_LEVEL'] ?? 'silent' }),

@@ -54,6 +54,11 @@ export interface ServerConfig {
    * process that received them stopped before applying them).
    */
   staleInboxMs: number;
+  /**
+   * How often a node on the embedded database looks for tables to vacuum and analyze, as a
+   * server's autovacuum would (see db/maintenance.ts). Not used with `databaseUrl`.
+   */
+  maintenanceIntervalMs: number;
   nodes: NodeConfig[];
 }
 
@@ -120,6 +125,7 @@ export function serverConfigFromEnv(env: NodeJS.ProcessEnv, nodes: NodeConfig[])
     retryBaseMs: num('EXALATE_RETRY_BASE_MS', 1_000),
     retryMaxMs: num('EXALATE_RETRY_MAX_MS', 300_000),
     staleInboxMs: num('EXALATE_STALE_INBOX_MS', 60_000),
+    maintenanceIntervalMs: num('EXALATE_DB_MAINTENANCE_INTERVAL_MS', 60_000),
     nodes,
   };
 }

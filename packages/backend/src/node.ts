@@ -12,6 +12,7 @@ import { ConfigError, type NodeConfig, type ServerConfig } from './config.js';
 import type { ConnectionRow } from './connections/repository.js';
 import { ConnectionService } from './connections/service.js';
 import { openPglite, openPostgres, type Database } from './db/database.js';
+import { maintainEmbedded } from './db/maintenance.js';
 import { migrate } from './db/migrations.js';
 import { AppError } from './errors.js';
 import { documentedRouter } from './http/documented-router.js';
@@ -31,7 +32,7 @@ export const EXALATE_VERSION = '0.1.0';
 
 type NodeSettings = { publicUrl: string } & Pick<
   ServerConfig,
-  'addressPolicy' | 'invitationTtlMs' | 'pollIntervalMs' | 'longPollMs' | 'peerTimeoutMs' | 'scanIntervalMs' | 'refreshIntervalMs' | 'retryBaseMs' | 'retryMaxMs' | 'staleInboxMs'
+  'addressPolicy' | 'invitationTtlMs' | 'pollIntervalMs' | 'longPollMs' | 'peerTimeoutMs' | 'scanIntervalMs' | 'refreshIntervalMs' | 'retryBaseMs' | 'retryMaxMs' | 'staleInboxMs' | 'maintenanceIntervalMs'
 >;
 
 export interface NodeOptions {
@@ -227,6 +228,12 @@ export class ExalateNode {
     every(60_000, async () => {
       await this.o.db.query(`delete from peer_replay_guard where expires_at < now()`);
     });
+    // The embedded database has no autovacuum of its own.
+    if (this.o.db.kind === 'pglite') {
+      every(this.o.settings.maintenanceIntervalMs, async () => {
+        for (const t of await maintainEmbedded(this.o.db)) this.o.logger.info({ table: t.table, vacuumed: t.vacuumed, analyzed: t.analyzed, reasons: t.reasons, ms: t.ms }, 'embedded database table maintained');
+      });
+    }
     // Webhooks make the sync fast; the incremental query makes it complete (a lost webhook, a node that was down).
     const scan = async () => {
       const subscribed = await this.subscription.ensure(this.o.config.tracker.webhooks !== false);

@@ -110,6 +110,7 @@ export async function startTestServer(backend: Backend, nodeConfigs: Array<NodeC
     retryBaseMs: 100,
     retryMaxMs: 2_000,
     staleInboxMs: 60_000,
+    maintenanceIntervalMs: 60_000,
     nodes,
     ...overrides,
   };

@@ -27,10 +27,18 @@ export interface Database extends Sql {
 }
 
 /**
- * The embedded server's settings: a node's database is small, so a modest buffer cache keeps the
- * process small (the default would take 128 MB per node).
+ * The embedded server's settings, each measured with the benchmark (README):
+ * - A node's database is small, so a modest buffer cache keeps the process small (the default
+ *   would take 128 MB per node).
+ * - A prepared statement always runs its generic plan, which PostgreSQL makes again whenever the
+ *   statistics of its tables change (see db/maintenance.ts). In the default mode it plans a
+ *   statement afresh on every run once the generic plan's estimate looks worse than a custom one,
+ *   and with real statistics that cost both nodes together 1–1.5 ms of CPU per synced item.
+ * - ANALYZE samples 3,000 rows instead of 30,000: the node's statements look rows up by key, and a
+ *   bigger sample only needs more memory, which the WebAssembly heap keeps once it has grown.
+ * - For the same reason VACUUM keeps the rows it will remove in 8 MB at most, not 64.
  */
-const PGLITE_CONFIG = ['shared_buffers = 32MB'];
+const PGLITE_CONFIG = ['shared_buffers = 32MB', 'plan_cache_mode = force_generic_plan', 'default_statistics_target = 10', 'maintenance_work_mem = 8MB'];
 
 /**
  * Creating a PGlite cluster (initdb) takes some 500 MB that the process never gives back; a
@@ -84,8 +92,8 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
  * plans and describes a statement each time it runs, in six calls into the WebAssembly backend;
  * the sync runs the same few dozen statements for every item, and that was most of a node's CPU.
  * Here a statement is parsed once per session, and each run is one call: bind, describe, execute
- * and sync in one message (PostgreSQL moves to a generic plan after a few runs, so planning stops
- * too). Callers serialize access (see `serial`), which PGlite's own mutexes would otherwise do.
+ * and sync in one message (and each run uses the statement's generic plan, see PGLITE_CONFIG, so
+ * planning stops too). Callers serialize access (see `serial`), which PGlite's own mutexes would otherwise do.
  */
 export class PreparedStatements {
   /** By SQL text; the Map's order is the order of last use, so the first entry is the one to evict. */

@@ -68,26 +68,27 @@ describe('maintenance of the embedded database (it has no autovacuum)', () => {
     expect(again?.reasons[0]).toMatch(/^\d+ dead rows$/);
     expect(Number((await statsOf(db, 'twins')).dead)).toBe(0);
   });
+});
 
-  it('is done by a node on the embedded database in the background', async () => {
-    const t = await startTestServer('pglite', [nodeConfig('jira')], { maintenanceIntervalMs: 100 });
-    try {
-      const nodeDb = t.server.nodes.get('jira')!.database;
-      await nodeDb.query(`insert into connections (id, name, mode, role, status, local_short_name, remote_short_name, project) values ($1, 'c', 'SCRIPT', 'INITIATOR', 'ACTIVE', 'jira', 'ado', 'SUP')`, [connectionId]);
-      await nodeDb.query(`insert into twins (connection_id, local_key, status) select $1, 'SUP-' || lpad(g::text, 4, '0'), 'SYNCED' from generate_series(1, 400) g`, [connectionId]);
-      await churn(nodeDb, connectionId, 400, 1);
-      const deadline = Date.now() + 10_000;
-      let stats = await statsOf(nodeDb, 'twins');
-      while (Number(stats.dead) > 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
-        stats = await statsOf(nodeDb, 'twins');
-      }
-      expect(Number(stats.dead)).toBe(0);
-      expect(stats.last_vacuum).toBeInstanceOf(Date);
-    } finally {
-      await t.close();
+test('a node on the embedded database does it in the background', async () => {
+  const connectionId = randomUUID();
+  const t = await startTestServer('pglite', [nodeConfig('jira')], { maintenanceIntervalMs: 100 });
+  try {
+    const nodeDb = t.server.nodes.get('jira')!.database;
+    await nodeDb.query(`insert into connections (id, name, mode, role, status, local_short_name, remote_short_name, project) values ($1, 'c', 'SCRIPT', 'INITIATOR', 'ACTIVE', 'jira', 'ado', 'SUP')`, [connectionId]);
+    await nodeDb.query(`insert into twins (connection_id, local_key, status) select $1, 'SUP-' || lpad(g::text, 4, '0'), 'SYNCED' from generate_series(1, 400) g`, [connectionId]);
+    await churn(nodeDb, connectionId, 400, 1);
+    const deadline = Date.now() + 10_000;
+    let stats = await statsOf(nodeDb, 'twins');
+    while (Number(stats.dead) > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      stats = await statsOf(nodeDb, 'twins');
     }
-  });
+    expect(Number(stats.dead)).toBe(0);
+    expect(stats.last_vacuum).toBeInstanceOf(Date);
+  } finally {
+    await t.close();
+  }
 });
 
 (BACKENDS.includes('postgres') ? test : test.skip)('on a PostgreSQL server it is left to the server\'s autovacuum', async () => {

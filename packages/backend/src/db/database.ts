@@ -33,7 +33,7 @@ export interface Database extends Sql {
  * - A prepared statement always runs its generic plan, which PostgreSQL makes again whenever the
  *   statistics of its tables change (see db/maintenance.ts). In the default mode it plans a
  *   statement afresh on every run once the generic plan's estimate looks worse than a custom one,
- *   and with real statistics that cost both nodes together 1–1.5 ms of CPU per synced item.
+ *   and with real statistics that cost both nodes together about 1.2 ms of CPU per synced item.
  * - ANALYZE samples 3,000 rows instead of 30,000: the node's statements look rows up by key, and a
  *   bigger sample only needs more memory, which the WebAssembly heap keeps once it has grown.
  * - For the same reason VACUUM keeps the rows it will remove in 8 MB at most, not 64.
@@ -93,7 +93,8 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
  * the sync runs the same few dozen statements for every item, and that was most of a node's CPU.
  * Here a statement is parsed once per session, and each run is one call: bind, describe, execute
  * and sync in one message (and each run uses the statement's generic plan, see PGLITE_CONFIG, so
- * planning stops too). Callers serialize access (see `serial`), which PGlite's own mutexes would otherwise do.
+ * planning stops too). Callers serialize access (see `serial`), which PGlite's own mutexes would
+ * otherwise do.
  */
 export class PreparedStatements {
   /** By SQL text; the Map's order is the order of last use, so the first entry is the one to evict. */

@@ -1,6 +1,6 @@
 import type { Database } from './database.js';
 
-/**
+/*
  * What a PostgreSQL server's autovacuum does, for the embedded database, which has none: PGlite
  * runs PostgreSQL as a single-user backend, and the autovacuum launcher never starts there. Without
  * it a node's tables keep every row version an update or a delete left behind (the sync updates a
@@ -13,6 +13,8 @@ import type { Database } from './database.js';
  * Tables are chosen the way autovacuum chooses them, with its default settings:
  * https://www.postgresql.org/docs/current/routine-vacuuming.html#AUTOVACUUM
  */
+
+/** When a table is due, as autovacuum's settings say it. */
 export interface AutovacuumLimits {
   vacuumThreshold: number;
   vacuumScaleFactor: number;

@@ -6,7 +6,10 @@ import { RULE_FOOTER, RULE_HEADER, SANDBOX_SETUP, ScriptItemSchema, nativeTextFo
 export type ScriptDirection = 'outgoing' | 'incoming';
 
 export interface ScriptLimits {
-  /** How long one run may compute. The run is synchronous, so this is its CPU time. */
+  /**
+   * How long one run may take, by the clock. The run is synchronous (nothing else of the node runs
+   * meanwhile), so this is its CPU time unless the machine is short of CPU.
+   */
   timeoutMs: number;
   /** Heap of one run's runtime. */
   memoryBytes: number;

@@ -154,8 +154,15 @@ describe('the sandbox', () => {
     expect(run(`issue.summary = 'fine';`)).toMatchObject({ ok: true, value: { summary: 'fine' } });
   });
 
-  it('stops a rule that eats memory', () => {
-    expect(run(`var a = []; while (true) a.push('xxxxxxxxxxxxxxxxxxxxxxxx' + a.length);`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_MEMORY' } });
+  it('stops a rule that eats memory', async () => {
+    // Time enough that only the memory limit can stop it, on a machine as busy as it may be.
+    const roomy = await ScriptRunner.create({ timeoutMs: 3_000, memoryBytes: 8 * 1024 * 1024 });
+    try {
+      const out = roomy.runIncoming(`var a = []; while (true) a.push('xxxxxxxxxxxxxxxxxxxxxxxx' + a.length);`, { issue: {}, replica: { key: '1' }, previous: null, firstSync: false }, host('JIRA_CLOUD'));
+      expect(out).toMatchObject({ ok: false, error: { code: 'SCRIPT_MEMORY' } });
+    } finally {
+      roomy.dispose();
+    }
   });
 
   it('reaches nothing of the host', () => {

@@ -61,15 +61,18 @@ describe.each(BACKENDS)('the sync repository on %s', (backend) => {
       const waiting = await repo.insertTwin({ connectionId, localKey: 'SUP-40' });
       const failing = await repo.insertTwin({ connectionId, localKey: 'SUP-41' }, { status: 'FAILED', error: { code: 'UNAVAILABLE', message: 'Jira answered 500', direction: 'outgoing', retryable: true, at: new Date().toISOString() } });
       const gone = await repo.insertTwin({ connectionId, localKey: 'SUP-42' }, { status: 'UNSYNCED' });
+      const unnamed = await repo.insertTwin({ connectionId, localKey: 'SUP-43' });
       const ack = (seq: number, localKey: string, key: string) => ({ id: randomUUID(), seq, kind: 'ack' as const, itemKey: localKey, payload: { key, url: `https://dev.azure.com/acme/_workitems/edit/${key}` } });
-      const batch = [ack(2, 'SUP-40', 'ADO-41'), ack(1, 'SUP-40', 'ADO-40'), ack(3, 'SUP-41', 'ADO-42'), ack(4, 'SUP-42', 'ADO-43'), ack(5, 'SUP-49', 'ADO-49'), { id: randomUUID(), seq: 6, kind: 'replica' as const, itemKey: 'ADO-44', payload: replica('not an ack') }];
-      expect((await repo.receive(connectionId, batch)).map((e) => e.seq)).toEqual([2, 1, 3, 4, 5, 6]);
+      const batch = [ack(2, 'SUP-40', 'ADO-41'), ack(1, 'SUP-40', 'ADO-40'), ack(3, 'SUP-41', 'ADO-42'), ack(4, 'SUP-42', 'ADO-43'), ack(5, 'SUP-49', 'ADO-49'), { id: randomUUID(), seq: 6, kind: 'replica' as const, itemKey: 'ADO-44', payload: replica('not an ack') }, ack(7, 'SUP-43', '')];
+      expect((await repo.receive(connectionId, batch)).map((e) => e.seq)).toEqual([2, 1, 3, 4, 5, 6, 7]);
       const paired = await repo.twinByLocal(connectionId, 'SUP-40');
       expect(paired).toMatchObject({ id: waiting.id, remote_key: 'ADO-41', remote_url: 'https://dev.azure.com/acme/_workitems/edit/ADO-41', status: 'SYNCED' });
       expect(paired?.last_sync_at).toBeInstanceOf(Date);
       // A failing item learns its partner but stays failed; an unsynced one is left alone.
       expect(await repo.twinByLocal(connectionId, 'SUP-41')).toMatchObject({ id: failing.id, remote_key: 'ADO-42', status: 'FAILED', last_sync_at: null });
       expect((await db.query<{ remote_key: string | null }>('select remote_key from twins where id = $1', [gone.id]))[0]?.remote_key).toBeNull();
+      // An acknowledgement without the partner's key pairs nothing.
+      expect(await repo.twinByLocal(connectionId, 'SUP-43')).toMatchObject({ id: unnamed.id, remote_key: null, status: 'PENDING' });
       // Acknowledgements are no work for an incoming run; one seen before changes nothing again.
       expect((await repo.incomingState(connectionId, 'SUP-40')).pending).toEqual([]);
       await repo.updateTwin(waiting.id, { remote_key: 'ADO-40' });

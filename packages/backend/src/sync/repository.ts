@@ -510,7 +510,7 @@ export class SyncRepository {
          on conflict do nothing returning event_id, seq, kind, item_key, payload),
        acks as (
          select distinct on (item_key) item_key, payload->>'key' as remote_key, payload->>'url' as remote_url
-         from stored where kind = 'ack' and payload->>'key' is not null order by item_key, seq desc),
+         from stored where kind = 'ack' and coalesce(payload->>'key', '') <> '' order by item_key, seq desc),
        paired as (
          update twins set remote_key = p.remote_key, remote_url = p.remote_url,
            last_sync_at = case when status = 'PENDING' and error is null then now() else last_sync_at end,

@@ -3,9 +3,10 @@ import { BACKENDS, eventually, type Backend } from './support.js';
 import { plain, startSyncPair, text, type SyncPair, type TrackerName } from './sync-support.js';
 
 /**
- * Items sync end to end between two real nodes and two simulated trackers, in every direction,
- * over a public–public and a public–private connection: create, update, comments (added and
- * edited), attachments; both sides converge, nothing is duplicated, nothing echoes back.
+ * Items sync end to end between two real nodes and two simulated trackers, in every direction
+ * (Jira Cloud, and on-premise Jira with Azure DevOps both ways), over a public–public and a
+ * public–private connection: create, update, comments (added and edited), attachments; both
+ * sides converge, nothing is duplicated, nothing echoes back.
  */
 const PAIRS: Array<[TrackerName, TrackerName]> = [
   ['jira', 'ado'],
@@ -14,14 +15,18 @@ const PAIRS: Array<[TrackerName, TrackerName]> = [
   ['snow', 'jira'],
   ['ado', 'snow'],
   ['snow', 'ado'],
+  // On-premise Jira, both ways with Azure DevOps.
+  ['jira-dc', 'ado'],
+  ['ado', 'jira-dc'],
 ];
 /** The private side of each pair of trackers, whichever way the item goes. */
-const PRIVATE_SIDE: Record<string, TrackerName> = { 'jira+ado': 'ado', 'jira+snow': 'snow', 'ado+snow': 'snow' };
+const PRIVATE_SIDE: Record<string, TrackerName> = { 'jira+ado': 'ado', 'jira-dc+ado': 'ado', 'jira+snow': 'snow', 'ado+snow': 'snow' };
 
+const ORDER: TrackerName[] = ['jira', 'jira-dc', 'ado', 'snow'];
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function scenario(backend: Backend, from: TrackerName, to: TrackerName, connection: 'public–public' | 'public–private'): Promise<void> {
-  const privateSide = PRIVATE_SIDE[[from, to].sort((x, y) => ['jira', 'ado', 'snow'].indexOf(x) - ['jira', 'ado', 'snow'].indexOf(y)).join('+')]!;
+  const privateSide = PRIVATE_SIDE[[from, to].sort((x, y) => ORDER.indexOf(x) - ORDER.indexOf(y)).join('+')]!;
   // The connection runs from a to b; b is the private one when there is one.
   const sourceIsA = connection === 'public–public' || privateSide === to;
   const pair: SyncPair = await startSyncPair(backend, sourceIsA ? from : to, sourceIsA ? to : from, { privateB: connection === 'public–private' });

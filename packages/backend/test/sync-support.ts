@@ -3,7 +3,8 @@ import { AdoSimulator, JiraSimulator, ServiceNowSimulator, type FaultInjector } 
 import { createConnector, type NodeConfig, type ServerConfig, type TrackerConfig } from '../src/index.js';
 import { eventually, startTestServer, type Backend, type TestServer } from './support.js';
 
-export type TrackerName = 'jira' | 'ado' | 'snow';
+/** Jira Cloud, Jira Data Center (on-premise), Azure DevOps, ServiceNow. */
+export type TrackerName = 'jira' | 'jira-dc' | 'ado' | 'snow';
 
 /** One simulated tracker as a sync test uses it: the node's credentials, and a person working in it. */
 export interface TrackerFixture {
@@ -30,6 +31,23 @@ export async function startTracker(name: TrackerName): Promise<TrackerFixture> {
       name,
       tracker,
       human: new JiraConnector({ baseUrl: running.url, deployment: 'cloud', auth: { email: 'alice@acme.example', apiToken: 'alice-token' } }),
+      reader: createConnector(tracker),
+      project: 'SUP',
+      itemType: 'Bug',
+      trigger: { itemType: null, query: 'project = SUP' },
+      faults: sim.faults,
+      close: () => running.close(),
+    };
+  }
+  if (name === 'jira-dc') {
+    // On-premise Jira: REST API 2, wiki markup, personal access tokens.
+    const sim = new JiraSimulator({ seed: { flavor: 'datacenter' } });
+    const running = await sim.listen();
+    const tracker: TrackerConfig = { kind: 'jira-datacenter', url: running.url, secret: 'sync-pat' };
+    return {
+      name,
+      tracker,
+      human: new JiraConnector({ baseUrl: running.url, deployment: 'datacenter', auth: { personalAccessToken: 'alice-pat' } }),
       reader: createConnector(tracker),
       project: 'SUP',
       itemType: 'Bug',

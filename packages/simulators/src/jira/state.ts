@@ -153,6 +153,7 @@ export function seedJiraState(seed: JiraSeed = {}): JiraState {
     { kind: 'apiToken', login: 'sync@acme.example', secret: 'sync-token', accountId: users[2]!.accountId },
     { kind: 'password', login: 'alice', secret: 'alice-password', accountId: users[0]!.accountId },
     { kind: 'password', login: 'sync', secret: 'sync-password', accountId: users[2]!.accountId },
+    { kind: 'pat', login: '', secret: 'alice-pat', accountId: users[0]!.accountId },
     { kind: 'pat', login: '', secret: 'sync-pat', accountId: users[2]!.accountId },
   ];
   const projects = (seed.projects ?? [{ key: 'SUP', name: 'Support' }, { key: 'ENG', name: 'Engineering' }]).map((p, i) => ({ id: String(10000 + i), key: p.key, name: p.name, leadId: users[0]!.accountId }));

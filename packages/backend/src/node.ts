@@ -135,6 +135,7 @@ export class ExalateNode {
       identity: (row) => this.service.signingIdentity(row),
       isPrivate: o.config.private,
       notifyPartner: (id) => this.hub.notify(id),
+      partnerDeleted: (row) => this.service.handlePartnerDeleted(row),
       logger: o.logger,
       retry: { baseMs: o.settings.retryBaseMs, maxMs: o.settings.retryMaxMs },
       staleInboxMs: o.settings.staleInboxMs,

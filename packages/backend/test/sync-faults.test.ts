@@ -174,6 +174,31 @@ describe.each([
   });
 });
 
+it('tells a partner that was away when the connection was deleted, at its next delivery, and keeps what it had queued', async () => {
+  const p = await pair('pglite', 'jira', 'ado', { split: true });
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Synced before the deletion' });
+  const twin = await p.twinOf('a', made.key);
+  await p.server('b').stop();
+  // The deletion's notice cannot reach Azure DevOps's node, which still thinks the connection Active.
+  expect((await p.api('a').delete(`/connections/${p.connectionId}`)).status).toBe(204);
+  await p.server('b').restart();
+  expect((await p.api('b').get(`/connections/${p.connectionId}`)).body.status).toBe('ACTIVE');
+
+  const inboxOfA = async () =>
+    Number((await p.server('a').server.nodes.get('a')!.database.query<{ n: string }>(`select count(*) as n from inbox where connection_id = $1`, [p.connectionId]))[0]!.n);
+  const storedBefore = await inboxOfA();
+
+  await p.b.human.updateItem(twin, { summary: 'Changed after the deletion' });
+  await eventually(async () => {
+    expect((await p.api('b').get(`/connections/${p.connectionId}`)).body).toMatchObject({ status: 'ERROR', statusReason: expect.stringMatching(/partner deleted/) });
+  }, 20_000);
+  // Refused, not stored: the deleted side keeps nothing for it, and Jira is left as it was.
+  expect(await inboxOfA()).toBe(storedBefore);
+  expect((await p.a.reader.getItem(made.key))!.summary).toBe('Synced before the deletion');
+  // The change stays in the outbox of Azure DevOps's node: nothing is lost, nothing is retried.
+  expect((await p.api('b').get(`/connections/${p.connectionId}/queue`)).body).toMatchObject({ outbox: 1 });
+}, 60_000);
+
 it('catches a partner up soon after it is back, however many changes tried to reach it while it was down', async () => {
   // Every change tries the partner at once; only the retries that came due make the wait longer.
   // Were each failed try counted, a dozen changes would put the next retry near its 60 s cap.

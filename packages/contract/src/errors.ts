@@ -50,6 +50,8 @@ export const ERROR_CODES = [
   'PEER_AUTH_FAILED',
   'PEER_REQUEST_REPLAYED',
   'PEER_REJECTED',
+  /** The partner deleted the connection on its side; it receives nothing more for it. */
+  'CONNECTION_DELETED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -43,6 +43,15 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
     next();
   };
 
+  // Sync traffic for a connection deleted here is refused, so a partner that missed the deletion's
+  // notice (it was away) learns it from its next delivery instead of sending into a tombstone.
+  const live = (req: Request, _res: Response, next: NextFunction) => {
+    if ((req as Authed).peerConnection.deleted_at) {
+      throw new AppError('CONNECTION_DELETED', 'This connection was deleted on this node, which takes nothing more for it. Delete it on your side too, and initiate a new connection to sync again.');
+    }
+    next();
+  };
+
   route.post('/connections/:id/confirm', signed, (_req, res) => {
     res.status(204).end();
   });
@@ -75,13 +84,13 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
     }
   });
 
-  route.post('/connections/:id/events', signed, async (req, res) => {
+  route.post('/connections/:id/events', signed, live, async (req, res) => {
     const { events } = parse(PeerEventsRequestSchema, req.body);
     await o.engine.receive((req as Authed).peerConnection, events);
     res.json({ received: events.length });
   });
 
-  route.post('/connections/:id/blobs', signed, async (req, res) => {
+  route.post('/connections/:id/blobs', signed, live, async (req, res) => {
     const blob = parse(PeerBlobRequestSchema, req.body);
     const content = Buffer.from(blob.contentBase64, 'base64');
     try {
@@ -92,7 +101,7 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
     res.status(204).end();
   });
 
-  route.get('/connections/:id/items/:key/attachments/:attachmentId', signed, async (req, res) => {
+  route.get('/connections/:id/items/:key/attachments/:attachmentId', signed, live, async (req, res) => {
     const found = await o.engine.attachmentForPartner((req as Authed).peerConnection, String(req.params['key']), String(req.params['attachmentId']));
     if (!found) throw new AppError('NOT_FOUND', 'This node did not send an attachment with this id for this item.');
     res.setHeader('content-type', 'application/octet-stream');

@@ -24,12 +24,17 @@ export interface SyncEngineOptions {
   isPrivate: boolean;
   /** Wakes a private partner's held poll: there is something for it. */
   notifyPartner: (connectionId: string) => void;
+  /** The partner answered that it deleted the connection: this side stops syncing it and says why. */
+  partnerDeleted: (row: ConnectionRow) => Promise<void>;
   logger: Logger;
   /** Backoff bounds; tests shorten them. */
   retry?: { baseMs: number; maxMs: number };
   /** Inbox events older than this that no run has applied are queued again (default a minute). */
   staleInboxMs?: number;
 }
+
+/** The partner's answer that it deleted the connection (see the peer API's CONNECTION_DELETED). */
+const isDeletedByPartner = (e: PeerCallError): boolean => e.kind === 'rejected' && e.code === 'CONNECTION_DELETED';
 
 /** A failure that retrying will not fix: the item is quarantined until the admin retries it. */
 class ItemFailure extends Error {
@@ -490,6 +495,13 @@ export class SyncEngine {
         return;
       }
       const failure = await this.sendBatch(row, identity, events);
+      if (failure && isDeletedByPartner(failure)) {
+        // Its notice of the deletion did not reach us (we were away): this is how we learn it.
+        // The outbox keeps what was waiting; nothing is retried into a connection that is gone.
+        this.deliveryRetries.delete(connectionId);
+        await this.o.partnerDeleted(row);
+        return;
+      }
       if (failure) {
         const retry = this.deliveryRetries.get(connectionId);
         // Tried early (new events came): the retry already scheduled stands.
@@ -880,6 +892,7 @@ export class SyncEngine {
       return blob;
     }
     const got = await this.o.peers.getAttachment(row.partner_node_url!, this.o.identity(row), remoteKey, attachmentId);
+    if (!got.ok && isDeletedByPartner(got.error)) await this.o.partnerDeleted(row);
     if (!got.ok) throw new ConnectorError('UNAVAILABLE', `the partner node did not give the attachment: ${got.error.message}`, { tracker: this.platform });
     const actual = createHash('sha256').update(got.value.content).digest('hex');
     if (actual !== got.value.sha256) throw new ConnectorError('UNAVAILABLE', `attachment bytes arrived damaged (sha256 ${actual}, expected ${got.value.sha256})`, { tracker: this.platform });

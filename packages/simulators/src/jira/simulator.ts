@@ -584,7 +584,8 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
 
   // ───────────────────────── JQL ─────────────────────────
 
-  private search(req: Request, jql: string): JiraIssue[] {
+  /** The issues (of `among`, all by default) that the query matches, in its order. */
+  private search(req: Request, jql: string, among: JiraIssue[] = this.state.issues): JiraIssue[] {
     let q;
     try {
       q = parseJql(jql);
@@ -693,7 +694,7 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
         }
       }
     };
-    const found = this.state.issues.filter((i) => !q.where || test(i, q.where));
+    const found = among.filter((i) => !q.where || test(i, q.where));
     const order = q.orderBy.length ? q.orderBy : [{ field: 'created', descending: true }];
     const key = (i: JiraIssue, f: string): number | string => {
       const name = checkField(f);
@@ -886,7 +887,8 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
   private emit(req: Request, event: string, issue: JiraIssue, comment: JiraComment | null, items: JiraChangeItem[] = []): void {
     for (const hook of this.state.webhooks) {
       if (!hook.enabled || !hook.events.includes(event)) continue;
-      if (hook.jqlFilter && event !== 'jira:issue_deleted' && !this.search(req, hook.jqlFilter).some((i) => i.id === issue.id)) continue;
+      // The filter asks about this one issue, not the whole site (a write would otherwise cost a search).
+      if (hook.jqlFilter && event !== 'jira:issue_deleted' && this.search(req, hook.jqlFilter, [issue]).length === 0) continue;
       const payload: Json = {
         timestamp: Date.now(),
         webhookEvent: event,

@@ -35,6 +35,9 @@ const N = Number(process.argv[2] ?? process.env['BENCH_ITEMS'] ?? 1000);
 const LATENCY_ITEMS = Math.min(N, Number(process.env['BENCH_LATENCY_ITEMS'] ?? 200));
 const LATENCY_RATE_PER_S = 20;
 const BASELINE_CONCURRENCY = 4;
+/** The Azure DevOps simulator's tokens (README): the admin's, and the one the node and the baseline use. */
+const ADO_ADMIN_PAT = 'alice-pat';
+const ADO_SYNC_PAT = 'sync-pat';
 if (!Number.isInteger(N) || N < 1) {
   console.error('Usage: npm run bench -- [number of items, default 1000]');
   process.exit(2);
@@ -79,7 +82,7 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T 
  * https://learn.microsoft.com/rest/api/azure/devops/hooks/subscriptions/list?view=azure-devops-rest-7.1
  */
 async function removeNodeHooks(organizationUrl: string, benchHookUrl: string): Promise<void> {
-  const headers = { authorization: `Basic ${Buffer.from(':alice-pat').toString('base64')}` };
+  const headers = { authorization: `Basic ${Buffer.from(`:${ADO_ADMIN_PAT}`).toString('base64')}` };
   const listed = await fetch(`${organizationUrl}/_apis/hooks/subscriptions?api-version=7.1`, { headers });
   if (!listed.ok) throw new Error(`listing the service hooks: ${listed.status} ${await listed.text()}`);
   const { value } = (await listed.json()) as { value: Array<{ id: string; consumerInputs?: { url?: string } }> };
@@ -98,7 +101,7 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
   const adoUrl = `${adoRun.url}/${ado.organization}`;
   const alice = new JiraConnector({ baseUrl: jiraRun.url, deployment: 'cloud', auth: { email: 'alice@acme.example', apiToken: 'alice-token' } });
   const syncJira = new JiraConnector({ baseUrl: jiraRun.url, deployment: 'cloud', auth: { email: 'sync@acme.example', apiToken: 'sync-token' } });
-  const adoAdmin = new AdoConnector({ organizationUrl: adoUrl, personalAccessToken: 'alice-pat' });
+  const adoAdmin = new AdoConnector({ organizationUrl: adoUrl, personalAccessToken: ADO_ADMIN_PAT });
 
   // Visibility in Azure DevOps: a service hook to this process; the item is there once it has its comment.
   const visibleAt = new Map<string, number>();
@@ -143,7 +146,7 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
       EXALATE_DATA_DIR: join(work, `data-${id}`),
       EXALATE_PEER_ALLOW_LOOPBACK: 'true',
       EXALATE_LOG_LEVEL: 'warn',
-      TRACKER_SECRET: id === 'a' ? 'sync-token' : 'sync-pat',
+      TRACKER_SECRET: id === 'a' ? 'sync-token' : ADO_SYNC_PAT,
       ADMIN_TOKEN: adminToken[id],
     };
     const args = [...(process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), join(ROOT, 'scripts/start.js')];
@@ -253,7 +256,7 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
     // node that is not there. The bench's own hook stays, as it was during the sync.
     await stopNodes();
     await removeNodeHooks(adoUrl, `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`);
-    const adoSync = new AdoConnector({ organizationUrl: adoUrl, personalAccessToken: 'sync-pat' });
+    const adoSync = new AdoConnector({ organizationUrl: adoUrl, personalAccessToken: ADO_SYNC_PAT });
     const baselineCpuBefore = process.cpuUsage();
     const baselineStart = Date.now();
     await pool(keys, BASELINE_CONCURRENCY, async (key) => {

@@ -17,7 +17,8 @@ export default (_env, argv) => {
       mode: production ? 'production' : 'development',
       target: 'web',
       entry: { hub: resolve(root, 'packages/ado-hub/src/index.tsx') },
-      output: { path: resolve(root, 'dist/ado-hub'), filename: '[name].js', clean: true },
+      // Chunks (the code editor) carry a content hash: a new release never meets an old cached chunk.
+      output: { path: resolve(root, 'dist/ado-hub'), filename: '[name].js', chunkFilename: '[name].[contenthash:8].js', clean: true },
       devtool: production ? 'source-map' : 'eval-cheap-module-source-map',
       resolve: {
         extensions: ['.tsx', '.ts', '.js'],
@@ -44,6 +45,8 @@ export default (_env, argv) => {
         ],
       },
       plugins: [new HtmlWebpackPlugin({ template: resolve(root, 'packages/ado-hub/src/hub.html'), filename: 'hub.html', chunks: ['hub'] })],
+      // One async chunk only (the code editor, with CodeMirror in it): nothing to share between chunks.
+      optimization: { splitChunks: false },
       performance: { hints: false },
       stats: 'errors-warnings',
     },

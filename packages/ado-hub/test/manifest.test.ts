@@ -62,6 +62,8 @@ test('tfx packages it into a .vsix holding the manifest and the built hub', asyn
     const zip = await JSZip.loadAsync(readFileSync(join(out, vsix!)));
     const names = Object.keys(zip.files);
     expect(names).toEqual(expect.arrayContaining(['extension.vsixmanifest', 'extension.vsomanifest', 'dist/ado-hub/hub.html', 'dist/ado-hub/hub.js', manifest.icons.default]));
+    // The code editor's chunk, which the hub fetches for Configure sync, travels with it.
+    expect(names.filter((n) => /^dist\/ado-hub\/code-editor\.[0-9a-f]{8}\.js$/.test(n))).toHaveLength(1);
     const packaged = JSON.parse(await zip.file('extension.vsomanifest')!.async('string')) as { contributions: Array<{ id: string; targets: string[]; properties: Record<string, unknown> }>; scopes: string[] };
     expect(packaged.contributions[0]).toMatchObject({ id: 'exalate-hub', targets: [COLLECTION_ADMIN_HUB_GROUP], properties: { uri: 'dist/ado-hub/hub.html' } });
     expect(packaged.scopes).toEqual(['vso.profile']);

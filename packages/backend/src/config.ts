@@ -44,7 +44,7 @@ export interface ServerConfig {
   peerTimeoutMs: number;
   /** How often the incremental query runs when the tracker sends no webhooks (with webhooks: every minute, as a safety net). */
   scanIntervalMs: number;
-  /** How often recently synced items are re-read on trackers where comment edits do not change the item (see TrackerConnector.sideChangesTouchItem). */
+  /** How often recently synced items are re-read where comment edits go unseen otherwise (see TrackerConnector.sideChanges). */
   refreshIntervalMs: number;
   /** Backoff of a failed item: first delay and upper bound. */
   retryBaseMs: number;

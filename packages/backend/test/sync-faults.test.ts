@@ -174,6 +174,33 @@ describe.each([
   });
 });
 
+it('finds a comment edit in Jira without webhooks, where the edit does not change the issue', async () => {
+  // Jira keeps an issue's `updated` when one of its comments is edited, so the incremental query
+  // does not see the edit; only the comment_updated webhook says it, and this node has none.
+  const p = await pair('pglite', 'jira', 'ado', { webhooks: { a: false } });
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Edited without webhooks' });
+  const comment = await p.a.human.addComment(made.key, text(p.a.human, 'First words'));
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.comments.map((c) => plain(c.body))).toEqual(['First words']), 20_000);
+  const before = (await p.a.reader.getItem(made.key))!.updated;
+  await p.a.human.updateComment(made.key, comment.id, text(p.a.human, 'Second thoughts'));
+  expect((await p.a.reader.getItem(made.key))!.updated).toBe(before);
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.comments.map((c) => plain(c.body))).toEqual(['Second thoughts']), 20_000);
+}, 60_000);
+
+it('does not read synced Jira issues again while Jira sends its webhooks', async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Watched by webhook' });
+  await p.a.human.addComment(made.key, text(p.a.human, 'Hello'));
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.comments).toHaveLength(1), 20_000);
+  await new Promise((r) => setTimeout(r, 1_500));
+  const before = p.a.faults.calls.length;
+  // Several of the tests' refresh intervals (1 s): no re-reads, as the webhooks say every change.
+  await new Promise((r) => setTimeout(r, 3_500));
+  expect(p.a.faults.calls.slice(before).filter((c) => c.includes(`/issue/${made.key}`))).toEqual([]);
+}, 60_000);
+
 it('tells a partner that was away when the connection was deleted, at its next delivery, and keeps what it had queued', async () => {
   const p = await pair('pglite', 'jira', 'ado', { split: true });
   const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Synced before the deletion' });

@@ -114,9 +114,11 @@ export async function startSyncPair(
   backend: Backend,
   a: TrackerName,
   b: TrackerName,
-  o: { privateB?: boolean; mode?: 'BASIC' | 'SCRIPT'; server?: Partial<ServerConfig>; split?: boolean } = {},
+  o: { privateB?: boolean; mode?: 'BASIC' | 'SCRIPT'; server?: Partial<ServerConfig>; split?: boolean; webhooks?: { a?: boolean; b?: boolean } } = {},
 ): Promise<SyncPair> {
   const [fa, fb] = await Promise.all([startTracker(a), startTracker(b)]);
+  // A node told not to use its tracker's webhooks finds changes by its queries alone.
+  for (const [side, f] of [['a', fa], ['b', fb]] as const) if (o.webhooks?.[side] === false) f.tracker = { ...f.tracker, webhooks: false };
   const node = (id: string, f: TrackerFixture, isPrivate: boolean): NodeConfig => ({ id, tracker: f.tracker, private: isPrivate, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: `token-${id}-0123456789abcdef` });
   const nodeA = node('a', fa, false);
   const nodeB = node('b', fb, Boolean(o.privateB));

@@ -23,6 +23,11 @@ export class TrackerSubscription {
     private readonly logger: Logger,
   ) {}
 
+  /** Whether the tracker has a subscription of this node's, so its webhooks come. */
+  async active(): Promise<boolean> {
+    return Boolean((await this.load())?.id);
+  }
+
   /** The secret webhook calls must carry, or null when there is no subscription. */
   async secret(): Promise<string | null> {
     return (await this.load())?.secret ?? null;

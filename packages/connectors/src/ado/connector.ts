@@ -38,7 +38,7 @@ export class AdoConnector implements TrackerConnector {
   readonly trackerUrl: string;
   readonly textFormat = 'html' as const;
   /** Editing a comment makes no work item revision and sends no service hook. */
-  readonly sideChangesTouchItem = false;
+  readonly sideChanges = 'never';
   /** Subscriptions made before asked for the minimal resource, which carries no revision (see subscriptionBody). */
   readonly webhookShape = 'service hooks: resource all, messages none';
   private readonly client: AdoClient;

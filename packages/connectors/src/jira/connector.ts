@@ -36,7 +36,7 @@ export class JiraConnector implements TrackerConnector {
   /** Cloud's v3 API speaks ADF; Data Center's v2 speaks wiki markup. */
   readonly textFormat: 'adf' | 'jira-wiki';
   /** Comment and attachment changes update the issue and fire its webhooks. */
-  readonly sideChangesTouchItem = true;
+  readonly sideChanges = 'webhook';
   private readonly client: JiraClient;
   private readonly deployment: 'cloud' | 'datacenter';
   private timeZone: Promise<string> | null = null;

@@ -44,7 +44,7 @@ export class ServiceNowConnector implements TrackerConnector {
   readonly trackerUrl: string;
   readonly textFormat = 'plain' as const;
   /** Journal edits and attachments are records of their own; the parent's sys_updated_on stays. */
-  readonly sideChangesTouchItem = false;
+  readonly sideChanges = 'never';
   private readonly client: ServiceNowClient;
   private readonly tables: string[];
   private readonly labelsField: string;

@@ -23,31 +23,22 @@ export interface TrackerFixture {
 }
 
 export async function startTracker(name: TrackerName): Promise<TrackerFixture> {
-  if (name === 'jira') {
-    const sim = new JiraSimulator({ seed: { flavor: 'cloud' } });
+  if (name === 'jira' || name === 'jira-dc') {
+    // Jira Cloud (REST 3, ADF, API tokens) or on-premise Data Center (REST 2, wiki markup, personal access tokens).
+    const cloud = name === 'jira';
+    const sim = new JiraSimulator({ seed: { flavor: cloud ? 'cloud' : 'datacenter' } });
     const running = await sim.listen();
-    const tracker: TrackerConfig = { kind: 'jira-cloud', url: running.url, user: 'sync@acme.example', secret: 'sync-token' };
+    const tracker: TrackerConfig = cloud
+      ? { kind: 'jira-cloud', url: running.url, user: 'sync@acme.example', secret: 'sync-token' }
+      : { kind: 'jira-datacenter', url: running.url, secret: 'sync-pat' };
     return {
       name,
       tracker,
-      human: new JiraConnector({ baseUrl: running.url, deployment: 'cloud', auth: { email: 'alice@acme.example', apiToken: 'alice-token' } }),
-      reader: createConnector(tracker),
-      project: 'SUP',
-      itemType: 'Bug',
-      trigger: { itemType: null, query: 'project = SUP' },
-      faults: sim.faults,
-      close: () => running.close(),
-    };
-  }
-  if (name === 'jira-dc') {
-    // On-premise Jira: REST API 2, wiki markup, personal access tokens.
-    const sim = new JiraSimulator({ seed: { flavor: 'datacenter' } });
-    const running = await sim.listen();
-    const tracker: TrackerConfig = { kind: 'jira-datacenter', url: running.url, secret: 'sync-pat' };
-    return {
-      name,
-      tracker,
-      human: new JiraConnector({ baseUrl: running.url, deployment: 'datacenter', auth: { personalAccessToken: 'alice-pat' } }),
+      human: new JiraConnector({
+        baseUrl: running.url,
+        deployment: cloud ? 'cloud' : 'datacenter',
+        auth: cloud ? { email: 'alice@acme.example', apiToken: 'alice-token' } : { personalAccessToken: 'alice-pat' },
+      }),
       reader: createConnector(tracker),
       project: 'SUP',
       itemType: 'Bug',

@@ -250,12 +250,9 @@ export class ExalateNode {
     every(this.o.settings.scanIntervalMs, scan);
     void this.engine.resume().catch((error: unknown) => this.o.logger.error({ err: error }, 'could not resume the sync'));
     // Comment edits the tracker does not announce are found by reading recently synced items again.
-    const sideChanges = this.connector.sideChanges;
-    if (sideChanges !== 'item') {
-      every(this.o.settings.refreshIntervalMs, async () => {
-        if (sideChanges === 'never' || !(await this.subscription.active())) await this.engine.refreshRecent();
-      });
-    }
+    every(this.o.settings.refreshIntervalMs, async () => {
+      if (this.connector.sideChanges === 'never' || !(await this.subscription.active())) await this.engine.refreshRecent();
+    });
     void scan().catch((error: unknown) => this.o.logger.error({ err: error }, 'background task failed'));
     if (this.o.config.private) {
       every(this.o.settings.pollIntervalMs, () => this.privateNodeTick());

@@ -12,13 +12,13 @@ export interface TrackerConnector {
   /** The format descriptions and comments are stored in: what createItem, updateItem and the comment calls take. */
   readonly textFormat: TextFormat;
   /**
-   * How the tracker tells of a comment edited (or an attachment added) on an item: `item`, it
-   * changes the item itself (its change time and webhook); `webhook`, only by a webhook of its own
-   * (Jira's comment_updated: the issue's change time stays); `never` (Azure DevOps comment edits,
-   * ServiceNow journal edits). Where it goes unseen (`never`, or `webhook` while the node has no
-   * webhooks), the sync engine re-reads recently synced items now and then.
+   * How the tracker tells of an edited comment (or a new attachment), which leaves the item's own
+   * change time as it was: `webhook`, by a webhook of its own (Jira's comment_updated); `never`
+   * (Azure DevOps comment edits, ServiceNow journal edits and attachments). Where it goes unseen
+   * (`never`, or `webhook` while the node has no webhooks), the sync engine re-reads recently
+   * synced items now and then.
    */
-  readonly sideChanges: 'item' | 'webhook' | 'never';
+  readonly sideChanges: 'webhook' | 'never';
 
   /** What is behind the node: the tracker, its version where it says, and whose credentials are used. Fails with AUTH_FAILED on refused credentials. */
   trackerInfo(): Promise<TrackerInfo>;

@@ -35,7 +35,7 @@ export class JiraConnector implements TrackerConnector {
   readonly trackerUrl: string;
   /** Cloud's v3 API speaks ADF; Data Center's v2 speaks wiki markup. */
   readonly textFormat: 'adf' | 'jira-wiki';
-  /** Comment and attachment changes update the issue and fire its webhooks. */
+  /** A new comment or attachment updates the issue; an edited comment fires comment_updated and leaves the issue's `updated` as it was. */
   readonly sideChanges = 'webhook';
   private readonly client: JiraClient;
   private readonly deployment: 'cloud' | 'datacenter';

@@ -29,8 +29,8 @@ export interface Database extends Sql {
 /**
  * The embedded server's settings, each measured with the benchmark (README):
  * - A node's statements read recent rows by key, so a small buffer cache serves them: 16 MB. The
- *   default would take 128 MB per node; at 32 MB the larger node peaked at 292 and 301 MB in the
- *   benchmark (N = 10,000, private), at 16 MB at 277 MB twice, with no more CPU per item.
+ *   default would take 128 MB per node; at 32 MB the larger node peaked at 292–301 MB in the
+ *   benchmark (N = 10,000, private), at 16 MB at 275–281 MB, with no more CPU per item.
  * - A prepared statement always runs its generic plan, which PostgreSQL makes again whenever the
  *   statistics of its tables change (see db/maintenance.ts). In the default mode it plans a
  *   statement afresh on every run once the generic plan's estimate looks worse than a custom one,

@@ -1,4 +1,4 @@
-export { listen, FaultInjector, RateLimiter, credentials, type Fault, type RunningSimulator } from './common/http.js';
+export { listen, FaultInjector, RateLimiter, credentials, type Fault, type FailedAnswer, type HeldRequest, type RunningSimulator } from './common/http.js';
 export { AdoSimulator, type AdoSimulatorOptions } from './ado/simulator.js';
 export { ExtensionHost, COLLECTION_ADMIN_HUB_GROUP, APP_TOKEN_ISSUER, type ExtensionManifest, type InstalledExtension } from './ado/extension-host.js';
 export { seedAdoState, PROCESSES, type AdoState, type AdoSeed, type AdoWorkItem, type AdoComment, type AdoProject, type AdoIdentity } from './ado/state.js';

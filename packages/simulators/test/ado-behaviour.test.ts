@@ -75,6 +75,23 @@ describe('rate limiting and faults', () => {
     expect((await call('GET', '/_apis/projects?api-version=7.1')).status).toBe(200);
     expect(sim.faults.answered.map((a) => a.status)).toEqual([503, 503, 200]);
   });
+
+  it('holds a request until something else has happened, then answers it as usual', async () => {
+    await start(new AdoSimulator());
+    const order: string[] = [];
+    sim.faults.inject({ times: 1, match: /projects\/Development/, until: async () => {
+      order.push('held');
+      // Another request while the first one waits: the simulator keeps serving.
+      expect((await call('GET', '/_apis/projects?api-version=7.1')).status).toBe(200);
+      order.push('other answered');
+    } });
+    const held = await call('GET', '/_apis/projects/Development?api-version=7.1');
+    order.push('held answered');
+    expect(held.status).toBe(200);
+    expect(order).toEqual(['held', 'other answered', 'held answered']);
+    expect((await call('GET', '/_apis/projects/Development?api-version=7.1')).status).toBe(200);
+    expect(sim.faults.answered.map((a) => a.status)).toEqual([200, 200, 200]);
+  });
 });
 
 describe('service hooks', () => {

@@ -40,15 +40,28 @@ export function credentials(req: Request): { scheme: 'basic'; user: string; pass
 }
 
 /**
- * Faults a test can inject: the next N requests (optionally only those whose path matches)
- * answer with a given status, as a tracker under load or in trouble does.
+ * Faults a test can inject, for the next N requests (optionally only those whose path matches):
+ * an answer with a given status, as a tracker under load or in trouble gives; or a request held
+ * until something else has happened (someone else's edit, say), then answered as usual.
  */
-export interface Fault {
+export type Fault = FailedAnswer | HeldRequest;
+
+export interface FailedAnswer {
   status: number;
   times: number;
   /** Seconds, sent as Retry-After with 429 and 503. */
   retryAfter?: number;
   match?: RegExp;
+  /** Only requests of this method (GET, PATCH, …). */
+  method?: string;
+}
+
+export interface HeldRequest {
+  times: number;
+  match?: RegExp;
+  method?: string;
+  /** Runs when the request arrives; the request is handled once it settles. */
+  until: () => Promise<unknown>;
 }
 
 export class FaultInjector {
@@ -66,15 +79,19 @@ export class FaultInjector {
     this.faults = [];
   }
 
-  middleware(render: (req: Request, res: Response, fault: Fault) => void): RequestHandler {
+  middleware(render: (req: Request, res: Response, fault: FailedAnswer) => void): RequestHandler {
     return (req: Request, res: Response, next: NextFunction) => {
       const call = `${req.method} ${req.path}`;
       this.calls.push(call);
       res.on('finish', () => this.answered.push({ call, status: res.statusCode }));
-      const fault = this.faults.find((f) => f.times > 0 && (!f.match || f.match.test(req.originalUrl)));
+      const fault = this.faults.find((f) => f.times > 0 && (!f.method || f.method === req.method) && (!f.match || f.match.test(req.originalUrl)));
       if (!fault) return next();
       fault.times -= 1;
       this.faults = this.faults.filter((f) => f.times > 0);
+      if ('until' in fault) {
+        fault.until().then(() => next(), next);
+        return;
+      }
       if (fault.retryAfter !== undefined) res.setHeader('Retry-After', String(fault.retryAfter));
       render(req, res, fault);
     };

@@ -33,6 +33,7 @@ async function scenario(backend: Backend, from: TrackerName, to: TrackerName, co
   try {
     const [src, dst] = sourceIsA ? [pair.a, pair.b] : [pair.b, pair.a];
     const srcSide = sourceIsA ? 'a' : 'b';
+    const toSide = sourceIsA ? 'b' : 'a';
     const tag = `${from}-${to}-${connection === 'public–public' ? 'pub' : 'priv'}`;
 
     // Create
@@ -92,6 +93,10 @@ async function scenario(backend: Backend, from: TrackerName, to: TrackerName, co
       if (item?.summary.includes(tag)) copies += 1;
     }
     expect(copies).toBe(1);
+    // Nothing went back: the destination never sent the item out (not even a replica that would
+    // have changed nothing at the source).
+    const history = (await pair.api(toSide).get(`/connections/${pair.connectionId}/items/${encodeURIComponent(dstKey)}`)).body.history as Array<{ direction: string; outcome: string }>;
+    expect(history.filter((h) => h.direction === 'outgoing')).toEqual([]);
     for (const side of ['a', 'b'] as const) {
       const queue = (await pair.api(side).get(`/connections/${pair.connectionId}/queue`)).body;
       expect(queue).toMatchObject({ items: { FAILED: 0 }, outbox: 0, inbox: 0 });

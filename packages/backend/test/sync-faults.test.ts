@@ -188,6 +188,42 @@ it('finds a comment edit in Jira without webhooks, where the edit does not chang
   await eventually(async () => expect((await p.b.reader.getItem(twin))!.comments.map((c) => plain(c.body))).toEqual(['Second thoughts']), 20_000);
 }, 60_000);
 
+it('sends a local change the node had not sent yet when the partner’s change is applied over it', async () => {
+  // Azure DevOps's node has no service hooks and no scan for a while: a comment made there waits
+  // for its outgoing run. The partner's change arrives first and is applied over it. What the item
+  // looks like after that apply is not all the partner's: the comment must still go out.
+  const p = await pair('pglite', 'jira', 'ado', { webhooks: { b: false }, server: { scanIntervalMs: 600_000, refreshIntervalMs: 600_000 } });
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Both sides at once' });
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${twin}`)).body).toMatchObject({ status: 'SYNCED' }), 20_000);
+  await p.b.human.addComment(twin, text(p.b.human, 'Said in Azure DevOps'));
+  await p.a.human.updateItem(made.key, { summary: 'Both sides at once, renamed in Jira' });
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.summary).toBe('Both sides at once, renamed in Jira'), 20_000);
+  await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${twin}`)).body).toMatchObject({ status: 'SYNCED' }), 20_000);
+  // The apply found the comment unsent and sends it on its own; "sync now" must not be needed.
+  await eventually(async () => expect((await p.a.reader.getItem(made.key))!.comments.map((c) => plain(c.body))).toEqual(['Said in Azure DevOps']), 20_000);
+  expect((await p.b.reader.getItem(twin))!.comments).toHaveLength(1);
+}, 60_000);
+
+it('sends a change someone made here while the partner’s change was being written', async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Written while edited', labels: ['first'] });
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${twin}`)).body).toMatchObject({ status: 'SYNCED' }), 20_000);
+  // The sync's update of the work item waits while someone in Azure DevOps adds a tag; the item
+  // the apply then reads back has the tag, which the partner has not seen.
+  let tagged = false;
+  p.b.faults.inject({ times: 1, method: 'PATCH', match: new RegExp(`/workitems/${twin}$`, 'i'), until: async () => {
+    await p.b.human.updateItem(twin, { labels: ['first', 'second'] });
+    tagged = true;
+  } });
+  await p.a.human.updateItem(made.key, { summary: 'Written while edited, renamed in Jira' });
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.summary).toBe('Written while edited, renamed in Jira'), 20_000);
+  expect(tagged).toBe(true);
+  await eventually(async () => expect((await p.a.reader.getItem(made.key))!.labels.sort()).toEqual(['first', 'second']), 20_000);
+  expect((await p.b.reader.getItem(twin))!.labels.sort()).toEqual(['first', 'second']);
+}, 60_000);
+
 it('does not read synced Jira issues again while Jira sends its webhooks', async () => {
   const p = await pair('pglite', 'jira', 'ado');
   const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Watched by webhook' });

@@ -380,11 +380,7 @@ export class SyncEngine {
       const item = await this.o.connector.getItem(key);
       if (!item) return;
       const written = twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] };
-      // What the partner already has, if the last apply left a snapshot instead: made from it now.
-      const baseline = twin?.local_snapshot ? await this.baselineOf(row, twin, written) : null;
-      const basis = twin && baseline ? { ...twin, last_sent_hash: hashOf(baseline), last_sent_replica: baseline } : twin;
-      const replica = await this.outgoingReplica(row, item, basis, written);
-      const hash = hashOf(replica);
+      const { replica, hash, basis, baseline } = await this.outgoingComparison(row, twin, item, written);
       this.o.logger.debug({ connectionId, item: key, changed: basis?.last_sent_hash !== hash, comments: replica.comments?.length ?? 0 }, 'outgoing rule ran');
       if (twin && basis && basis.last_sent_hash === hash) {
         const settled = twin.status === 'PENDING' && twin.error?.direction === 'outgoing' ? { status: 'SYNCED' as const, error: null, attempts: 0 } : {};
@@ -408,6 +404,33 @@ export class SyncEngine {
       await this.outboxChanged(row);
     } catch (error) {
       await this.failed(row, twin, { localKey: key }, 'outgoing', error, () => this.queue.kick('outgoing', { connectionId, key }, this.backoff(twin?.attempts ?? 0, error)));
+    }
+  }
+
+  /**
+   * The item's outgoing replica, and what it is compared with: what the partner already has, made
+   * now from the snapshot the last apply left (`baseline`), or else the replica sent last.
+   */
+  private async outgoingComparison(row: ConnectionRow, twin: TwinRow | null, item: TrackerItem, written: WrittenBySync): Promise<{ replica: Replica; hash: string; basis: TwinRow | null; baseline: Replica | null }> {
+    const baseline = twin?.local_snapshot ? await this.baselineOf(row, twin, written) : null;
+    const basis = twin && baseline ? { ...twin, last_sent_hash: hashOf(baseline), last_sent_replica: baseline } : twin;
+    const replica = await this.outgoingReplica(row, item, basis, written);
+    return { replica, hash: hashOf(replica), basis, baseline };
+  }
+
+  /**
+   * Has the item a change here that has not gone out yet? Its outgoing run may still be on its way
+   * (a webhook late, or none and the next scan some way off) when the partner's change is applied.
+   * Only for an item that was synced from here or left with a baseline; a rule that fails counts as
+   * a change, and its outgoing run then says why.
+   */
+  private async unsentChange(row: ConnectionRow, twin: TwinRow, item: TrackerItem, written: WrittenBySync): Promise<boolean> {
+    if (!twin.local_snapshot && !twin.last_sent_hash) return false;
+    try {
+      const { hash, basis } = await this.outgoingComparison(row, twin, item, written);
+      return basis?.last_sent_hash !== hash;
+    } catch {
+      return true;
     }
   }
 
@@ -659,6 +682,9 @@ export class SyncEngine {
     const project = current?.project ?? row.project;
     // What the sync already wrote here for this pair, read once for the rule and for the writes below.
     const written = twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] };
+    // Read before any write, under the item's outgoing lease: the item as it is now, against what
+    // the partner has. A change of ours not sent yet is then not taken for the partner's below.
+    const unsent = twin && current ? await this.unsentChange(row, twin, current, written) : false;
     const issue: ScriptItem = current ? toScriptItem(current, mirroredIds(written), 'incoming') : { project };
     const rules = await this.rulesFor(row);
     const out = this.o.runner.runIncoming(rules.incoming, { issue, replica, previous: twin?.last_received_replica ?? null, firstSync }, await this.host(project));
@@ -677,7 +703,7 @@ export class SyncEngine {
     if (!twin) twin = await this.repo.insertTwin({ connectionId: row.id, remoteKey: replica.key, remoteUrl: replica.url ?? null }, marks);
     else await this.repo.updateTwin(twin.id, marks);
     if (twin.local_key) this.beginOwnWrite(row.id, twin.local_key);
-    const plan: ApplyPlan = { row, twin, current, desired, written, replica, firstSync, recovering, interruptedCreate, project, done, unrecorded: {}, unrecordedComments: new Map() };
+    const plan: ApplyPlan = { row, twin, current, desired, written, replica, firstSync, recovering, interruptedCreate, project, done, unsent, unrecorded: {}, unrecordedComments: new Map() };
     try {
       return await this.write(plan);
     } catch (error) {
@@ -698,12 +724,20 @@ export class SyncEngine {
     const { row, desired, written, replica, firstSync, recovering, interruptedCreate, project, done } = plan;
     const connector = this.o.connector;
     let { twin, current } = plan;
+    // The fields this apply set: what the item should show for them afterwards.
+    let wrote: ItemChanges = {};
     if (firstSync) {
       let ref: ItemRef | null = null;
       this.createStarted(row.id);
       try {
         ref = interruptedCreate ? await this.findInterruptedCreate(row.id, project, desired, interruptedCreate) : null;
-        ref ??= await connector.createItem(this.newItem(desired, project));
+        if (!ref) {
+          const fresh = this.newItem(desired, project);
+          ref = await connector.createItem(fresh);
+          // Of a new item, only these are surely kept as given; a tracker may start it in its own
+          // status or priority.
+          wrote = { summary: fresh.summary, description: fresh.description ?? null, labels: fresh.labels ?? [] };
+        }
         this.beginOwnWrite(row.id, ref.key);
       } finally {
         this.createEnded(row.id, ref?.key ?? null);
@@ -718,6 +752,7 @@ export class SyncEngine {
     if (!firstSync || recovering) {
       const changes = this.changes(current!, desired);
       if (Object.keys(changes).length) await connector.updateItem(current!.key, changes);
+      wrote = { ...wrote, ...changes };
     }
     const localKey = twin.local_key!;
     /** Runs a statement that also records the twin's columns not stored yet; they are stored once it succeeds. */
@@ -790,7 +825,13 @@ export class SyncEngine {
     this.o.logger.debug({ connectionId: row.id, item: replica.key, localKey, created: firstSync }, 'incoming replica applied');
     // What this item now looks like going out is what the partner already has: no echo. The
     // item is kept as it is now, and the next outgoing run makes that replica from it.
+    const commentsReadBack = knownComments === null;
     const after = (await connector.getItem(localKey, knownComments ? { comments: knownComments } : undefined)) ?? current!;
+    // Unless the item holds more than the partner's change: one of ours not sent yet, or someone
+    // else's made while the apply wrote. Then the baseline stays what it was, and the outgoing run
+    // below finds that change (and sends the partner its own back, which changes nothing there).
+    const expectedComments = commentsReadBack ? new Set([...current!.comments.map((c) => c.id), ...[...plan.unrecordedComments.values()].map((c) => c.localId)]) : null;
+    const othersToo = plan.unsent || this.changedByOthers(firstSync ? null : current!, after, wrote, expectedComments);
     const acknowledged = firstSync || done.ackEvenIfUpdated;
     const changedMeanwhile = await this.repo.finishApply(twin.id, {
       ...plan.unrecorded,
@@ -802,9 +843,7 @@ export class SyncEngine {
       applying_since: null,
       last_received_replica: replica,
       last_sync_at: new Date(),
-      local_version: versionOf(after),
-      local_updated: after.updated,
-      local_snapshot: after,
+      ...(othersToo ? {} : { local_version: versionOf(after), local_updated: after.updated, local_snapshot: after }),
     }, {
       connectionId: row.id,
       remoteKey: done.remoteKey,
@@ -817,7 +856,7 @@ export class SyncEngine {
     // unless the baseline was read at or after every version the changes named (the sync's own writes).
     const baselineVersion = versionOf(after);
     changedMeanwhile.push(...this.endOwnWrite(row.id, localKey, baselineVersion));
-    if (changedMeanwhile.some((v) => v === null || isNewer(v, baselineVersion))) this.runNow('outgoing', { connectionId: row.id, key: localKey });
+    if (othersToo || changedMeanwhile.some((v) => v === null || isNewer(v, baselineVersion))) this.runNow('outgoing', { connectionId: row.id, key: localKey });
     return { twin, item: after, acknowledged };
   }
 
@@ -883,6 +922,26 @@ export class SyncEngine {
     }
     if (Object.keys(custom).length) changes.customFields = custom;
     return changes;
+  }
+
+  /**
+   * Did someone else change the item while the apply wrote it? Its fields are compared with what
+   * the apply wrote, and the others with how it read them before (`before`; null for a new item,
+   * whose other fields the tracker sets). Its comments too, when they were read back.
+   */
+  private changedByOthers(before: TrackerItem | null, after: TrackerItem, wrote: ItemChanges, expectedComments: Set<string> | null): boolean {
+    const format = this.o.connector.textFormat;
+    const own = (t: RichText | null) => (t ? convertText(t, format) : null);
+    const labels = (l: string[]) => canonical([...l].sort());
+    const differs = <K extends 'summary' | 'priority' | 'status'>(field: K) =>
+      field in wrote ? wrote[field] !== undefined && wrote[field] !== after[field] : before !== null && before[field] !== after[field];
+    if (differs('summary') || differs('priority') || differs('status')) return true;
+    if ('description' in wrote ? !sameText(wrote.description ?? null, own(after.description)) : before !== null && !sameText(own(before.description), own(after.description))) return true;
+    if (wrote.labels ? labels(wrote.labels) !== labels(after.labels) : before !== null && labels(before.labels) !== labels(after.labels)) return true;
+    const assignee = after.assignee?.email ?? null;
+    if ('assigneeEmail' in wrote ? (wrote.assigneeEmail ?? null) !== assignee : before !== null && (before.assignee?.email ?? null) !== assignee) return true;
+    for (const [field, value] of Object.entries(wrote.customFields ?? {})) if (canonical(value) !== canonical(after.customFields[field] ?? null)) return true;
+    return expectedComments !== null && after.comments.some((c) => !expectedComments.has(c.id));
   }
 
   private async fetchPartnerAttachment(row: ConnectionRow, remoteKey: string, attachmentId: string): Promise<{ content: Buffer; sha256: string }> {
@@ -1076,6 +1135,8 @@ interface ApplyPlan {
   interruptedCreate: Date | null;
   project: string;
   done: ApplyDone;
+  /** The item had a change here that had not gone out when the apply began. */
+  unsent: boolean;
   /**
    * Twin columns this apply set and has not stored yet: the key of the item a first sync created
    * goes with the next statement the apply makes anyway, one commit fewer per new item.

@@ -224,6 +224,26 @@ it('sends a change someone made here while the partner’s change was being writ
   expect((await p.b.reader.getItem(twin))!.labels.sort()).toEqual(['first', 'second']);
 }, 60_000);
 
+it('sends a comment someone added in Jira while the partner’s change was being written there', async () => {
+  // The apply writes no comment, so it does not read them back; the comment's webhook, arriving
+  // while the sync writes the issue, is what tells it that someone else commented.
+  const p = await pair('pglite', 'jira', 'ado');
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Commented while written' });
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => expect((await p.api('a').get(`/connections/${p.connectionId}/items/${made.key}`)).body).toMatchObject({ status: 'SYNCED' }), 20_000);
+  let commented = false;
+  p.a.faults.inject({ times: 1, method: 'PUT', match: new RegExp(`/issue/${made.key}$`), until: async () => {
+    await p.a.human.addComment(made.key, text(p.a.human, 'Said in Jira meanwhile'));
+    // Its webhook reaches the node before the sync's write is answered.
+    await p.a.settled();
+    commented = true;
+  } });
+  await p.b.human.updateItem(twin, { summary: 'Commented while written, renamed in Azure DevOps' });
+  await eventually(async () => expect((await p.a.reader.getItem(made.key))!.summary).toBe('Commented while written, renamed in Azure DevOps'), 20_000);
+  expect(commented).toBe(true);
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.comments.map((c) => plain(c.body))).toEqual(['Said in Jira meanwhile']), 20_000);
+}, 60_000);
+
 it('does not read synced Jira issues again while Jira sends its webhooks', async () => {
   const p = await pair('pglite', 'jira', 'ado');
   const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Watched by webhook' });

@@ -19,6 +19,8 @@ export interface TrackerFixture {
   trigger: { itemType: string | null; query: string };
   /** Injects HTTP failures into the tracker's API. */
   faults: FaultInjector;
+  /** Resolves once the webhooks the tracker has sent so far were answered. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function startTracker(name: TrackerName): Promise<TrackerFixture> {
       itemType: 'Bug',
       trigger: { itemType: null, query: 'project = SUP' },
       faults: sim.faults,
+      settled: () => sim.settled(),
       close: () => running.close(),
     };
   }
@@ -61,6 +64,7 @@ export async function startTracker(name: TrackerName): Promise<TrackerFixture> {
       itemType: 'Bug',
       trigger: { itemType: null, query: `[System.TeamProject] = 'Development'` },
       faults: sim.faults,
+      settled: () => sim.settled(),
       close: () => running.close(),
     };
   }
@@ -76,6 +80,7 @@ export async function startTracker(name: TrackerName): Promise<TrackerFixture> {
     itemType: 'incident',
     trigger: { itemType: 'incident', query: '' },
     faults: sim.faults,
+    settled: () => sim.settled(),
     close: () => running.close(),
   };
 }

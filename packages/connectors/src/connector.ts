@@ -221,6 +221,8 @@ export interface ItemEvent {
    * event may not move it (a comment edit that leaves the item's time alone).
    */
   version?: string;
+  /** The comment a `commented` event is about, where the payload names it. */
+  commentId?: string;
 }
 
 /** Every failure a connector reports, mapped from the tracker's own. */

@@ -23,6 +23,8 @@ export interface ConnectorFixture {
   clockResolutionMs: number;
   /** Whether the tracker offers webhooks (ServiceNow does not, without business rules). */
   webhooks: boolean;
+  /** Whether a comment's webhook names the comment (Jira's does; Azure DevOps' names the work item only). */
+  commentEventNamesComment?: boolean;
   /** Whether the tracker answers a comment's write with the comment (ServiceNow answers with the record). */
   commentInAnswer: boolean;
   /** A key of the tracker's form that no item has. */
@@ -183,7 +185,7 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
         expect(sub).not.toBeNull();
         const { key } = await f.connector.createItem({ project: f.project, type: f.itemType, summary: 'Hooked' });
         await f.connector.updateItem(key, { summary: 'Hooked, changed' });
-        await f.connector.addComment(key, f.comment('Hello'));
+        const added = await f.connector.addComment(key, f.comment('Hello'));
         await f.settled();
         const events = calls.flatMap((c) => f.connector.parseWebhook({ body: c.body, rawBody: c.rawBody, headers: c.headers as Record<string, string> }, secret));
         expect(events).toEqual(expect.arrayContaining(['created', 'updated', 'commented'].map((kind) => expect.objectContaining({ kind, key }))));
@@ -193,6 +195,8 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
         const item = (await f.connector.getItem(key))!;
         const commented = events.filter((e) => e.kind === 'commented').at(-1)!;
         expect(commented.version).toBe(item.version ?? item.updated);
+        // Where the payload names the comment, so does the event: the sync tells its own from others' by it.
+        expect(commented.commentId).toBe(f.commentEventNamesComment ? added.id : undefined);
         expect(() => f.connector.parseWebhook({ body: calls[0]!.body, rawBody: calls[0]!.rawBody, headers: calls[0]!.headers as Record<string, string> }, 'another-secret')).toThrow(expect.objectContaining({ code: 'AUTH_FAILED' }));
         await f.connector.unsubscribe(sub!.id);
         const before = calls.length;

@@ -24,6 +24,7 @@ async function jiraFixture(deployment: 'cloud' | 'datacenter'): Promise<Connecto
     comment: (text) => (cloud ? { format: 'adf', value: adf(text) } : { format: 'jira-wiki', value: text }),
     clockResolutionMs: 1,
     webhooks: true,
+    commentEventNamesComment: true,
     commentInAnswer: true,
     missingKey: 'SUP-999',
     labelQuery: (label) => `labels = "${label}"`,

@@ -152,11 +152,15 @@ export class SyncEngine {
     let scan = false;
     for (const event of events) {
       const own = this.ownWrites.get(ownKey(connectionId, event.key));
+      // Someone else's comment: its version may be one the sync read or left (the comment came in
+      // the middle of an apply that did not read the comments back), so it is looked at anyway.
+      const othersComment = event.kind === 'commented' && event.commentId !== undefined && !own?.comments?.has(event.commentId);
       if (own?.applying) {
-        own.changed.push(event.version ?? null);
+        // The apply's own comment may be announced before its write returns: told apart at its end.
+        own.changed.push(othersComment ? { comment: event.commentId! } : (event.version ?? null));
         continue;
       }
-      if (own?.version && event.version && !isNewer(event.version, own.version)) continue;
+      if (!othersComment && own?.version && event.version && !isNewer(event.version, own.version)) continue;
       // Likely the item a first sync here is creating, announced before its key is known: the
       // create claims it when it returns; anything unclaimed is looked at then.
       const creating = this.ownCreates.get(connectionId);
@@ -166,9 +170,9 @@ export class SyncEngine {
       }
       const twin = await this.repo.twinByLocal(connectionId, event.key);
       if (!twin) scan = true;
-      else if (event.version && twin.local_version && !isNewer(event.version, twin.local_version)) continue;
+      else if (!othersComment && event.version && twin.local_version && !isNewer(event.version, twin.local_version)) continue;
       // The sync is writing this item now (likely this very event): the apply decides when it ends.
-      else if (midApply(twin) && (await this.repo.markChangedDuringApply(twin.id, event.version ?? null))) continue;
+      else if (midApply(twin) && (await this.repo.markChangedDuringApply(twin.id, othersComment ? null : (event.version ?? null)))) continue;
       else this.runNow('outgoing', { connectionId, key: event.key });
     }
     if (scan) await this.queue.kick('scan', { connectionId });
@@ -773,7 +777,9 @@ export class SyncEngine {
     // The item's comments once this apply is done, from what was read and what the writes were
     // answered with, so the read-back below need not read them again; null once a write did not say.
     let knownComments: TrackerComment[] | null = [...current!.comments];
+    const own = this.ownWrites.get(ownKey(row.id, localKey));
     const knowComment = (ref: CommentRef) => {
+      if (own) (own.comments ??= new Set()).add(ref.id);
       const i = knownComments?.findIndex((c) => c.id === ref.id) ?? -1;
       if (!ref.comment || !knownComments) knownComments = null;
       else if (i >= 0) knownComments[i] = ref.comment;
@@ -1026,7 +1032,7 @@ export class SyncEngine {
     const key = ownKey(connectionId, localKey);
     const was = this.ownWrites.get(key);
     this.ownWrites.delete(key);
-    this.ownWrites.set(key, { applying: true, version: was?.version ?? null, changed: was?.changed ?? [] });
+    this.ownWrites.set(key, { applying: true, version: was?.version ?? null, changed: was?.changed ?? [], ...(was?.comments ? { comments: was.comments } : {}) });
     // Only recent items matter; the twin's columns remember the rest.
     if (this.ownWrites.size > OWN_WRITES_KEPT) this.ownWrites.delete(this.ownWrites.keys().next().value!);
   }
@@ -1068,7 +1074,8 @@ export class SyncEngine {
     own.applying = false;
     if (version === null) return [];
     own.version = version;
-    return own.changed.splice(0);
+    // A comment event is the sync's own if the apply wrote that comment, and someone else's otherwise.
+    return own.changed.splice(0).filter((c) => c === null || typeof c === 'string' || !own.comments?.has(c.comment)).map((c) => (typeof c === 'object' && c !== null ? null : c));
   }
 
   /** The comments and attachments the sync wrote for this pair. */
@@ -1117,8 +1124,10 @@ interface OwnWrite {
   applying: boolean;
   /** The version the last finished apply left the item at. */
   version: string | null;
-  /** Versions (null: unknown) the item's change events named while an apply wrote it. */
-  changed: Array<string | null>;
+  /** Versions (null: unknown) the item's change events named while an apply wrote it, or the comment they announced. */
+  changed: Array<string | null | { comment: string }>;
+  /** The comments the sync wrote on the item, by id: their events are its own. Made at the first. */
+  comments?: Set<string>;
 }
 
 const ownKey = (connectionId: string, localKey: string): string => `${connectionId}:${localKey}`;

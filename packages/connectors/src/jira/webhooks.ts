@@ -19,12 +19,13 @@ export function parseJiraWebhook(request: WebhookRequest, secret: string, tracke
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new ConnectorError('AUTH_FAILED', 'This webhook call is not signed with the subscription secret; it was not sent by our Jira webhook.', { tracker, status: 401 });
   }
-  const event = request.body as { webhookEvent?: string; issue?: { key?: string; fields?: { updated?: string } } };
+  const event = request.body as { webhookEvent?: string; issue?: { key?: string; fields?: { updated?: string } }; comment?: { id?: string } };
   const kind = event.webhookEvent ? JIRA_EVENTS[event.webhookEvent] : undefined;
   if (!kind || !event.issue?.key) return [];
   // The issue's change time after the event, as our items' `updated` reads (ISO 8601). Editing a
   // comment leaves the issue's time as it was, so that event carries none.
   const updated = event.issue.fields?.updated ? Date.parse(event.issue.fields.updated) : Number.NaN;
   const reliable = !Number.isNaN(updated) && kind !== 'deleted' && event.webhookEvent !== 'comment_updated';
-  return [{ kind, key: event.issue.key, ...(reliable ? { version: new Date(updated).toISOString() } : {}) }];
+  const commentId = kind === 'commented' && event.comment?.id ? String(event.comment.id) : undefined;
+  return [{ kind, key: event.issue.key, ...(reliable ? { version: new Date(updated).toISOString() } : {}), ...(commentId ? { commentId } : {}) }];
 }

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import type { NodeType } from '@exalate/contract';
 import { AdoSimulator, JiraSimulator, ServiceNowSimulator } from '@exalate/simulators';
 import pg from 'pg';
-import { createLogger, startServer, type ExalateServer, type NodeConfig, type ServerConfig, type TrackerConfig } from '../src/index.js';
+import { createLogger, startServer, type ExalateServer, type Logger, type NodeConfig, type ServerConfig, type TrackerConfig } from '../src/index.js';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -16,6 +17,18 @@ if (!process.env['EXALATE_TEST_DATABASE_URL']) {
 }
 
 export const quietLogger = createLogger({ level: process.env['EXALATE_TEST_LOG_LEVEL'] ?? 'silent' });
+
+/** A logger whose lines a test reads back, as parsed JSON. */
+export function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: createLogger({ level: 'info', destination }), lines };
+}
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -89,7 +102,7 @@ export interface AdminApi {
  * A real server on a free loopback port, with its own storage: a fresh PGlite directory, or
  * fresh schemas on the suite's PostgreSQL server. Tests never share state.
  */
-export async function startTestServer(backend: Backend, nodeConfigs: Array<NodeConfig | Promise<NodeConfig>>, overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+export async function startTestServer(backend: Backend, nodeConfigs: Array<NodeConfig | Promise<NodeConfig>>, overrides: Partial<ServerConfig> = {}, logger = quietLogger): Promise<TestServer> {
   const nodes = await Promise.all(nodeConfigs);
   const dataDir = mkdtempSync(join(tmpdir(), 'exalate-test-'));
   const schemaPrefix = `t${randomBytes(5).toString('hex')}_`;
@@ -114,7 +127,7 @@ export async function startTestServer(backend: Backend, nodeConfigs: Array<NodeC
     nodes,
     ...overrides,
   };
-  let server = await startServer(config, quietLogger);
+  let server = await startServer(config, logger);
   let closed = false;
   let stopped = false;
   const t: TestServer = {
@@ -132,7 +145,7 @@ export async function startTestServer(backend: Backend, nodeConfigs: Array<NodeC
     restart: async (changes = {}) => {
       const port = server.port;
       if (!stopped) await server.close();
-      server = await startServer({ ...config, ...changes, port }, quietLogger);
+      server = await startServer({ ...config, ...changes, port }, logger);
       stopped = false;
     },
     close: async () => {

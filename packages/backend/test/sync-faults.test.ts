@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultRules } from '@exalate/scripting';
-import { adminApi, eventually, startTestServer } from './support.js';
+import { adminApi, capturingLogger, eventually, startTestServer } from './support.js';
 import { plain, startSyncPair, startTracker, text, type SyncPair, type TrackerFixture } from './sync-support.js';
 
 /**
@@ -242,6 +242,25 @@ it('sends a comment someone added in Jira while the partner’s change was being
   await eventually(async () => expect((await p.a.reader.getItem(made.key))!.summary).toBe('Commented while written, renamed in Azure DevOps'), 20_000);
   expect(commented).toBe(true);
   await eventually(async () => expect((await p.b.reader.getItem(twin))!.comments.map((c) => plain(c.body))).toEqual(['Said in Jira meanwhile']), 20_000);
+}, 60_000);
+
+it('logs an outgoing rule’s debug.log lines for its real runs, not for the runs that only compare', async () => {
+  const { logger, lines } = capturingLogger();
+  const p = await pair('pglite', 'jira', 'ado', { logger });
+  const outgoing = `${defaultRules('JIRA_CLOUD').outgoing}\ndebug.log('outgoing ran for ' + issue.summary);`;
+  expect((await p.api('a').put(`/connections/${p.connectionId}/rules`, { outgoing })).status).toBe(200);
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Logged' });
+  const twin = await p.twinOf('a', made.key);
+  const ran = () => lines.filter((l) => l['script'] === 'outgoing' && String(l['msg']).startsWith('debug.log: outgoing ran for'));
+  await eventually(async () => expect(ran().map((l) => l['msg'])).toContain('debug.log: outgoing ran for Logged'), 20_000);
+  await new Promise((r) => setTimeout(r, 1_000));
+  const before = ran().length;
+  // Applying the partner's change makes the item's outgoing replica to compare it with the
+  // baseline; that run sends nothing, and says nothing in the log.
+  await p.b.human.updateItem(twin, { summary: 'Logged, renamed' });
+  await eventually(async () => expect((await p.a.reader.getItem(made.key))!.summary).toBe('Logged, renamed'), 20_000);
+  await new Promise((r) => setTimeout(r, 1_500));
+  expect(ran()).toHaveLength(before);
 }, 60_000);
 
 it('does not read synced Jira issues again while Jira sends its webhooks', async () => {

@@ -1,6 +1,6 @@
 import { AdoConnector, convertText, JiraConnector, ServiceNowConnector, type RichText, type TrackerConnector } from '@exalate/connectors';
 import { AdoSimulator, JiraSimulator, ServiceNowSimulator, type FaultInjector } from '@exalate/simulators';
-import { createConnector, type NodeConfig, type ServerConfig, type TrackerConfig } from '../src/index.js';
+import { createConnector, type Logger, type NodeConfig, type ServerConfig, type TrackerConfig } from '../src/index.js';
 import { eventually, startTestServer, type Backend, type TestServer } from './support.js';
 
 /** Jira Cloud, Jira Data Center (on-premise), Azure DevOps, ServiceNow. */
@@ -110,7 +110,7 @@ export async function startSyncPair(
   backend: Backend,
   a: TrackerName,
   b: TrackerName,
-  o: { privateB?: boolean; mode?: 'BASIC' | 'SCRIPT'; server?: Partial<ServerConfig>; split?: boolean; webhooks?: { a?: boolean; b?: boolean } } = {},
+  o: { privateB?: boolean; mode?: 'BASIC' | 'SCRIPT'; server?: Partial<ServerConfig>; split?: boolean; webhooks?: { a?: boolean; b?: boolean }; logger?: Logger } = {},
 ): Promise<SyncPair> {
   const [fa, fb] = await Promise.all([startTracker(a), startTracker(b)]);
   // A node told not to use its tracker's webhooks finds changes by its queries alone.
@@ -119,8 +119,8 @@ export async function startSyncPair(
   const nodeA = node('a', fa, false);
   const nodeB = node('b', fb, Boolean(o.privateB));
   const servers = o.split
-    ? { a: await startTestServer(backend, [nodeA], o.server), b: await startTestServer(backend, [nodeB], o.server) }
-    : await startTestServer(backend, [nodeA, nodeB], o.server).then((t) => ({ a: t, b: t }));
+    ? { a: await startTestServer(backend, [nodeA], o.server, o.logger), b: await startTestServer(backend, [nodeB], o.server, o.logger) }
+    : await startTestServer(backend, [nodeA, nodeB], o.server, o.logger).then((t) => ({ a: t, b: t }));
   const t = { api: (side: 'a' | 'b') => servers[side].api(side), url: (side: 'a' | 'b') => servers[side].url(side) };
   const init = await t.api('a').post('/connections', {
     destinationUrl: o.privateB ? null : t.url('b'),

@@ -415,10 +415,10 @@ export class SyncEngine {
    * The item's outgoing replica, and what it is compared with: what the partner already has, made
    * now from the snapshot the last apply left (`baseline`), or else the replica sent last.
    */
-  private async outgoingComparison(row: ConnectionRow, twin: TwinRow | null, item: TrackerItem, written: WrittenBySync): Promise<{ replica: Replica; hash: string; basis: TwinRow | null; baseline: Replica | null }> {
+  private async outgoingComparison(row: ConnectionRow, twin: TwinRow | null, item: TrackerItem, written: WrittenBySync, logs: 'log' | 'quiet' = 'log'): Promise<{ replica: Replica; hash: string; basis: TwinRow | null; baseline: Replica | null }> {
     const baseline = twin?.local_snapshot ? await this.baselineOf(row, twin, written) : null;
     const basis = twin && baseline ? { ...twin, last_sent_hash: hashOf(baseline), last_sent_replica: baseline } : twin;
-    const replica = await this.outgoingReplica(row, item, basis, written);
+    const replica = await this.outgoingReplica(row, item, basis, written, logs);
     return { replica, hash: hashOf(replica), basis, baseline };
   }
 
@@ -431,7 +431,7 @@ export class SyncEngine {
   private async unsentChange(row: ConnectionRow, twin: TwinRow, item: TrackerItem, written: WrittenBySync): Promise<boolean> {
     if (!twin.local_snapshot && !twin.last_sent_hash) return false;
     try {
-      const { hash, basis } = await this.outgoingComparison(row, twin, item, written);
+      const { hash, basis } = await this.outgoingComparison(row, twin, item, written, 'quiet');
       return basis?.last_sent_hash !== hash;
     } catch {
       return true;
@@ -444,7 +444,7 @@ export class SyncEngine {
    */
   private async baselineOf(row: ConnectionRow, twin: TwinRow, written?: WrittenBySync): Promise<Replica | null> {
     if (!twin.local_snapshot) return null;
-    return this.outgoingReplica(row, twin.local_snapshot, twin, written).catch(() => null);
+    return this.outgoingReplica(row, twin.local_snapshot, twin, written, 'quiet').catch(() => null);
   }
 
   /** The item's local replica for the admin: the one sent last, or the baseline the last apply left. */
@@ -452,12 +452,13 @@ export class SyncEngine {
     return (await this.baselineOf(row, twin)) ?? twin.last_sent_replica;
   }
 
-  private async outgoingReplica(row: ConnectionRow, item: TrackerItem, twin: TwinRow | null, knownWritten?: WrittenBySync): Promise<Replica> {
+  /** `quiet`: a run only to compare, whose `debug.log` lines would repeat the real run's. */
+  private async outgoingReplica(row: ConnectionRow, item: TrackerItem, twin: TwinRow | null, knownWritten?: WrittenBySync, logs: 'log' | 'quiet' = 'log'): Promise<Replica> {
     const rules = await this.rulesFor(row);
     const written = knownWritten ?? (twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] });
     const out = this.o.runner.runOutgoing(rules.outgoing, { issue: toScriptItem(item, mirroredIds(written), 'outgoing'), previous: twin?.last_sent_replica ?? null, firstSync: !twin?.last_sent_hash }, await this.host(item.project));
     if (!out.ok) throw scriptFailure(out.error);
-    for (const line of out.logs) this.o.logger.info({ connectionId: row.id, item: item.key, script: 'outgoing' }, `debug.log: ${line}`);
+    if (logs === 'log') for (const line of out.logs) this.o.logger.info({ connectionId: row.id, item: item.key, script: 'outgoing' }, `debug.log: ${line}`);
     // The rule decides what is sent, but the key is always this item's.
     return { ...out.value, key: item.key };
   }

@@ -205,24 +205,37 @@ it('sends a local change the node had not sent yet when the partner’s change i
   expect((await p.b.reader.getItem(twin))!.comments).toHaveLength(1);
 }, 60_000);
 
-it('sends a change someone made here while the partner’s change was being written', async () => {
-  const p = await pair('pglite', 'jira', 'ado');
-  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Written while edited', labels: ['first'] });
-  const twin = await p.twinOf('a', made.key);
-  await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${twin}`)).body).toMatchObject({ status: 'SYNCED' }), 20_000);
-  // The sync's update of the work item waits while someone in Azure DevOps adds a tag; the item
-  // the apply then reads back has the tag, which the partner has not seen.
-  let tagged = false;
-  p.b.faults.inject({ times: 1, method: 'PATCH', match: new RegExp(`/workitems/${twin}$`, 'i'), until: async () => {
-    await p.b.human.updateItem(twin, { labels: ['first', 'second'] });
-    tagged = true;
-  } });
-  await p.a.human.updateItem(made.key, { summary: 'Written while edited, renamed in Jira' });
-  await eventually(async () => expect((await p.b.reader.getItem(twin))!.summary).toBe('Written while edited, renamed in Jira'), 20_000);
-  expect(tagged).toBe(true);
-  await eventually(async () => expect((await p.a.reader.getItem(made.key))!.labels.sort()).toEqual(['first', 'second']), 20_000);
-  expect((await p.b.reader.getItem(twin))!.labels.sort()).toEqual(['first', 'second']);
-}, 60_000);
+/** The request by which the sync writes an item's fields, in each tracker's API. */
+const FIELD_WRITE: Record<string, (key: string) => { method: string; match: RegExp }> = {
+  ado: (key) => ({ method: 'PATCH', match: new RegExp(`/workitems/${key}(\\?|$)`, 'i') }),
+  jira: (key) => ({ method: 'PUT', match: new RegExp(`/issue/${key}(\\?|$)`) }),
+  snow: () => ({ method: 'PATCH', match: /\/api\/now\/table\/incident\/[0-9a-f]{32}(\?|$)/ }),
+};
+
+describe.each([
+  ['jira', 'ado'],
+  ['ado', 'jira'],
+  ['jira', 'snow'],
+] as const)('%s → %s', (from, to) => {
+  it('sends a change someone made on the receiving side while the partner’s change was being written', async () => {
+    const p = await pair('pglite', from, to);
+    const made = await p.a.human.createItem({ project: p.a.project, type: p.a.itemType, summary: 'Written while edited', labels: ['first'] });
+    const twin = await p.twinOf('a', made.key);
+    await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${encodeURIComponent(twin)}`)).body).toMatchObject({ status: 'SYNCED' }), 20_000);
+    // The sync's write of the item waits while someone there adds a label; the item the apply
+    // then reads back has the label, which the partner has not seen.
+    let labelled = false;
+    p.b.faults.inject({ times: 1, ...FIELD_WRITE[to]!(twin), until: async () => {
+      await p.b.human.updateItem(twin, { labels: ['first', 'second'] });
+      labelled = true;
+    } });
+    await p.a.human.updateItem(made.key, { summary: 'Written while edited, renamed' });
+    await eventually(async () => expect((await p.b.reader.getItem(twin))!.summary).toBe('Written while edited, renamed'), 20_000);
+    expect(labelled).toBe(true);
+    await eventually(async () => expect((await p.a.reader.getItem(made.key))!.labels.sort()).toEqual(['first', 'second']), 20_000);
+    expect((await p.b.reader.getItem(twin))!.labels.sort()).toEqual(['first', 'second']);
+  }, 60_000);
+});
 
 it('sends a comment someone added in Jira while the partner’s change was being written there', async () => {
   // The apply writes no comment, so it does not read them back; the comment's webhook, arriving

@@ -276,6 +276,40 @@ it('logs an outgoing rule’s debug.log lines for its real runs, not for the run
   expect(ran()).toHaveLength(before);
 }, 60_000);
 
+it('moves a few attachments at a time, however many items bring one at once, and every one arrives', async () => {
+  // Each transfer holds the attachment in memory: their number, not the items', bounds the node's.
+  const p = await pair('pglite', 'jira', 'ado');
+  let underway = 0;
+  let most = 0;
+  p.a.faults.inject({ times: 1_000, method: 'GET', match: /\/attachment\/content\//, until: async () => {
+    underway += 1;
+    most = Math.max(most, underway);
+    await new Promise((r) => setTimeout(r, 300));
+    underway -= 1;
+  } });
+  const bytes = (i: number) => Buffer.alloc(256 * 1024, `attachment ${i} `);
+  const made = await Promise.all(
+    Array.from({ length: 6 }, async (_, i) => {
+      const item = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: `Attached ${i}` });
+      await p.a.human.uploadAttachment(item.key, { filename: `log-${i}.txt`, mimeType: 'text/plain', content: bytes(i) });
+      return item;
+    }),
+  );
+  for (const [i, item] of made.entries()) {
+    const twin = await p.twinOf('a', item.key);
+    await eventually(async () => {
+      const copy = await p.b.reader.getItem(twin);
+      expect(copy!.attachments.map((a) => a.filename)).toEqual([`log-${i}.txt`]);
+      const download = await p.b.reader.downloadAttachment(twin, copy!.attachments[0]!.id);
+      const chunks: Buffer[] = [];
+      for await (const c of download.stream) chunks.push(c as Buffer);
+      expect(Buffer.concat(chunks).equals(bytes(i))).toBe(true);
+    }, 40_000);
+  }
+  expect(most).toBeGreaterThan(0);
+  expect(most).toBeLessThanOrEqual(2);
+}, 120_000);
+
 it('does not read synced Jira issues again while Jira sends its webhooks', async () => {
   const p = await pair('pglite', 'jira', 'ado');
   const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Watched by webhook' });

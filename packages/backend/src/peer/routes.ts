@@ -1,3 +1,4 @@
+import { finished } from 'node:stream/promises';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { PeerAcceptRequestSchema, PeerBlobRequestSchema, PeerClaimRequestSchema, PeerEventsRequestSchema, PeerNotifyRequestSchema, PeerPollRequestSchema } from '@exalate/contract';
 import type { ConnectionService } from '../connections/service.js';
@@ -102,11 +103,14 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
   });
 
   route.get('/connections/:id/items/:key/attachments/:attachmentId', signed, live, async (req, res) => {
-    const found = await o.engine.attachmentForPartner((req as Authed).peerConnection, String(req.params['key']), String(req.params['attachmentId']));
-    if (!found) throw new AppError('NOT_FOUND', 'This node did not send an attachment with this id for this item.');
-    res.setHeader('content-type', 'application/octet-stream');
-    res.setHeader('x-exalate-sha256', found.sha256);
-    res.end(found.content);
+    const allowed = await o.engine.attachmentForPartner((req as Authed).peerConnection, String(req.params['key']), String(req.params['attachmentId']), async (found) => {
+      res.setHeader('content-type', 'application/octet-stream');
+      res.setHeader('x-exalate-sha256', found.sha256);
+      res.end(found.content);
+      // Until the partner has the bytes (or went away): they are in memory till then.
+      await finished(res).catch(() => undefined);
+    });
+    if (!allowed) throw new AppError('NOT_FOUND', 'This node did not send an attachment with this id for this item.');
   });
 
   route.post('/connections/:id/notify', signed, async (req, res) => {

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
 import { ConnectorError, convertText, type ChangedItem, type CommentRef, type ItemChanges, type ItemEvent, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
 import { ReplicaSchema, type NodeType, type Replica, type SyncEvent } from '@exalate/contract';
 import { defaultRules, formatScriptError, type ScriptError, type ScriptItem, type ScriptRunner, type SyncRules } from '@exalate/scripting';
@@ -12,6 +13,8 @@ import { SyncRepository, type CommentTwinWrite, type InboxRow, type OutgoingStat
 
 /** Attachments bigger than this are not transferred (the item says so instead). */
 export const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
+/** Attachments a node moves at once in each direction (read for the partner; taken in). */
+const ATTACHMENT_TRANSFERS = 2;
 
 export interface SyncEngineOptions {
   db: Database;
@@ -74,6 +77,14 @@ export class SyncEngine {
   private readonly ownWrites = new Map<string, OwnWrite>();
   /** First syncs creating items in this process, per connection, and the creation events held for them. */
   private readonly ownCreates = new Map<string, { running: number; held: Array<{ event: ItemEvent; at: number }> }>();
+  /**
+   * Attachments move whole through memory (up to MAX_ATTACHMENT_BYTES each), so only a few at a
+   * time: the ones read here for the partner, and, apart, the ones taken in here. Apart, since
+   * taking one in waits for the partner's reading: with one limit, two nodes fetching from each
+   * other could each hold every slot the other's reads wait for.
+   */
+  private readonly attachmentReads = pLimit(ATTACHMENT_TRANSFERS);
+  private readonly attachmentWrites = pLimit(ATTACHMENT_TRANSFERS);
   /** Steps run in this process right away (see `runNow`). */
   private readonly local = { stopped: false, running: 0, waiting: new Map<string, { name: 'outgoing' | 'incoming'; data: { connectionId: string; key: string } }>(), inFlight: new Set<Promise<void>>() };
   private readonly retry: { baseMs: number; maxMs: number };
@@ -553,14 +564,19 @@ export class SyncEngine {
         const replica = (e.payload as { replica: Replica }).replica;
         for (const a of replica.attachments ?? []) {
           if (await this.repo.wasPushed(row.id, e.item_key, a.id)) continue;
-          const blob = await this.readAttachment(e.item_key, a.id).catch((error: unknown) => {
-            this.o.logger.warn({ connectionId: row.id, item: e.item_key, attachment: a.id, err: error }, 'attachment could not be read for the partner');
+          // Read and pushed under one slot: the bytes are held until the partner has them.
+          const failure = await this.attachmentReads(async (): Promise<PeerCallError | null> => {
+            const blob = await this.readAttachment(e.item_key, a.id).catch((error: unknown) => {
+              this.o.logger.warn({ connectionId: row.id, item: e.item_key, attachment: a.id, err: error }, 'attachment could not be read for the partner');
+              return null;
+            });
+            if (!blob) return null;
+            const sent = await this.o.peers.putBlob(row.partner_node_url!, identity, { itemKey: e.item_key, attachmentId: a.id, sha256: blob.sha256, contentBase64: blob.content.toString('base64') });
+            if (!sent.ok) return sent.error;
+            await this.repo.markPushed(row.id, e.item_key, a.id);
             return null;
           });
-          if (!blob) continue;
-          const sent = await this.o.peers.putBlob(row.partner_node_url!, identity, { itemKey: e.item_key, attachmentId: a.id, sha256: blob.sha256, contentBase64: blob.content.toString('base64') });
-          if (!sent.ok) return sent.error;
-          await this.repo.markPushed(row.id, e.item_key, a.id);
+          if (failure) return failure;
         }
       }
     }
@@ -593,11 +609,16 @@ export class SyncEngine {
     return { content: Buffer.concat(chunks), sha256: await download.sha256, filename: download.info.filename, mimeType: download.info.mimeType };
   }
 
-  /** The partner may read only attachments of items this node sent it. */
-  async attachmentForPartner(row: ConnectionRow, itemKey: string, attachmentId: string): Promise<{ content: Buffer; sha256: string } | null> {
+  /**
+   * Reads an attachment for the partner and gives it to `send`, which answers with it; false when
+   * the partner may not have it: it may read only attachments of items this node sent it.
+   */
+  async attachmentForPartner(row: ConnectionRow, itemKey: string, attachmentId: string, send: (found: { content: Buffer; sha256: string }) => Promise<void>): Promise<boolean> {
     const twin = await this.repo.twinByLocal(row.id, itemKey);
-    if (!twin?.last_sent_replica?.attachments?.some((a) => a.id === attachmentId)) return null;
-    return this.readAttachment(itemKey, attachmentId);
+    if (!twin?.last_sent_replica?.attachments?.some((a) => a.id === attachmentId)) return false;
+    // The slot is held until the answer is sent: until then the bytes are in memory.
+    await this.attachmentReads(async () => send(await this.readAttachment(itemKey, attachmentId)));
+    return true;
   }
 
   // ---- receiving
@@ -814,19 +835,21 @@ export class SyncEngine {
     for (const a of desired.attachments ?? []) {
       const remoteId = a.remoteId;
       if (!remoteId || a.id || attachmentTwins.has(remoteId)) continue;
-      const bytes = await this.fetchPartnerAttachment(row, replica.key, remoteId);
-      const already = recovering ? current!.attachments.find((l) => !claimedAttachments.has(l.id) && l.filename === a.filename && (l.size === null || l.size === bytes.content.length)) : undefined;
-      if (already) {
-        claimedAttachments.add(already.id);
-        await recording((set) => this.repo.saveAttachmentTwin(twin.id, remoteId, already.id, bytes.sha256, set));
-        continue;
-      }
-      const uploaded = await connector.uploadAttachment(localKey, { filename: a.filename, mimeType: a.mimeType ?? null, content: bytes.content });
-      if (uploaded.sha256 && uploaded.sha256 !== bytes.sha256) {
-        throw new ConnectorError('UNAVAILABLE', `the tracker stored different bytes for ${a.filename} than were sent`, { tracker: connector.trackerType });
-      }
-      await recording((set) => this.repo.saveAttachmentTwin(twin.id, remoteId, uploaded.id, bytes.sha256, set));
-      await this.repo.dropBlob(row.id, replica.key, remoteId);
+      await this.attachmentWrites(async () => {
+        const bytes = await this.fetchPartnerAttachment(row, replica.key, remoteId);
+        const already = recovering ? current!.attachments.find((l) => !claimedAttachments.has(l.id) && l.filename === a.filename && (l.size === null || l.size === bytes.content.length)) : undefined;
+        if (already) {
+          claimedAttachments.add(already.id);
+          await recording((set) => this.repo.saveAttachmentTwin(twin.id, remoteId, already.id, bytes.sha256, set));
+          return;
+        }
+        const uploaded = await connector.uploadAttachment(localKey, { filename: a.filename, mimeType: a.mimeType ?? null, content: bytes.content });
+        if (uploaded.sha256 && uploaded.sha256 !== bytes.sha256) {
+          throw new ConnectorError('UNAVAILABLE', `the tracker stored different bytes for ${a.filename} than were sent`, { tracker: connector.trackerType });
+        }
+        await recording((set) => this.repo.saveAttachmentTwin(twin.id, remoteId, uploaded.id, bytes.sha256, set));
+        await this.repo.dropBlob(row.id, replica.key, remoteId);
+      });
     }
 
     this.o.logger.debug({ connectionId: row.id, item: replica.key, localKey, created: firstSync }, 'incoming replica applied');

@@ -81,6 +81,7 @@ export async function startWorld(orgs: Array<{ name: string; private?: boolean }
       retryMaxMs: 2_000,
       staleInboxMs: 60_000,
       maintenanceIntervalMs: 60_000,
+      maxAttachmentBytes: 25 * 1024 * 1024,
       nodes,
     },
     createLogger({ level: process.env['EXALATE_TEST_LOG_LEVEL'] ?? 'silent' }),

@@ -59,6 +59,12 @@ export interface ServerConfig {
    * server's autovacuum would (see db/maintenance.ts). Not used with `databaseUrl`.
    */
   maintenanceIntervalMs: number;
+  /**
+   * The largest attachment synced, in bytes; a larger one stays out of the replica and its item's
+   * history says so. At most 25 MB: an attachment moves whole through the node's memory and the
+   * peer API.
+   */
+  maxAttachmentBytes: number;
   nodes: NodeConfig[];
 }
 
@@ -126,8 +132,19 @@ export function serverConfigFromEnv(env: NodeJS.ProcessEnv, nodes: NodeConfig[])
     retryMaxMs: num('EXALATE_RETRY_MAX_MS', 300_000),
     staleInboxMs: num('EXALATE_STALE_INBOX_MS', 60_000),
     maintenanceIntervalMs: num('EXALATE_DB_MAINTENANCE_INTERVAL_MS', 60_000),
+    maxAttachmentBytes: attachmentLimit(num('EXALATE_MAX_ATTACHMENT_MB', MAX_ATTACHMENT_MB)),
     nodes,
   };
+}
+
+/** The peer API carries an attachment whole, base64 in JSON, within its 40 MB body limit. */
+export const MAX_ATTACHMENT_MB = 25;
+
+function attachmentLimit(mb: number): number {
+  if (mb > MAX_ATTACHMENT_MB) {
+    throw new ConfigError(`EXALATE_MAX_ATTACHMENT_MB "${mb}" is above ${MAX_ATTACHMENT_MB}: an attachment moves whole through the node's memory and the peer API, which take at most ${MAX_ATTACHMENT_MB} MB. Set ${MAX_ATTACHMENT_MB} or less.`);
+  }
+  return Math.floor(mb * 1024 * 1024);
 }
 
 function parseCidrs(raw: string): string[] {

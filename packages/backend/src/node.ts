@@ -32,7 +32,7 @@ export const EXALATE_VERSION = '0.1.0';
 
 type NodeSettings = { publicUrl: string } & Pick<
   ServerConfig,
-  'addressPolicy' | 'invitationTtlMs' | 'pollIntervalMs' | 'longPollMs' | 'peerTimeoutMs' | 'scanIntervalMs' | 'refreshIntervalMs' | 'retryBaseMs' | 'retryMaxMs' | 'staleInboxMs' | 'maintenanceIntervalMs'
+  'addressPolicy' | 'invitationTtlMs' | 'pollIntervalMs' | 'longPollMs' | 'peerTimeoutMs' | 'scanIntervalMs' | 'refreshIntervalMs' | 'retryBaseMs' | 'retryMaxMs' | 'staleInboxMs' | 'maintenanceIntervalMs' | 'maxAttachmentBytes'
 >;
 
 export interface NodeOptions {
@@ -139,6 +139,7 @@ export class ExalateNode {
       logger: o.logger,
       retry: { baseMs: o.settings.retryBaseMs, maxMs: o.settings.retryMaxMs },
       staleInboxMs: o.settings.staleInboxMs,
+      maxAttachmentBytes: o.settings.maxAttachmentBytes,
     });
     this.subscription = new TrackerSubscription(o.db, connector, `${o.settings.publicUrl}/nodes/${o.config.id}/api/v1/tracker-events`, o.logger);
     this.router = Router();

@@ -73,3 +73,13 @@ describe('EXALATE_PUBLIC_URL', () => {
     expect(() => serverConfigFromEnv({ EXALATE_PEER_ALLOWED_CIDRS: '10.0.0.0/33' }, [])).toThrow(/not a CIDR/);
   });
 });
+
+describe('EXALATE_MAX_ATTACHMENT_MB', () => {
+  it('lowers the attachment limit, and refuses to raise it past what the peer API carries', async () => {
+    const { serverConfigFromEnv } = await import('../src/index.js');
+    expect(serverConfigFromEnv({}, []).maxAttachmentBytes).toBe(25 * 1024 * 1024);
+    expect(serverConfigFromEnv({ EXALATE_MAX_ATTACHMENT_MB: '10' }, []).maxAttachmentBytes).toBe(10 * 1024 * 1024);
+    expect(() => serverConfigFromEnv({ EXALATE_MAX_ATTACHMENT_MB: '100' }, [])).toThrow(/EXALATE_MAX_ATTACHMENT_MB "100" is above 25.*Set 25 or less/);
+    expect(() => serverConfigFromEnv({ EXALATE_MAX_ATTACHMENT_MB: 'lots' }, [])).toThrow(/must be a positive number/);
+  });
+});

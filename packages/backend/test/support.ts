@@ -124,6 +124,7 @@ export async function startTestServer(backend: Backend, nodeConfigs: Array<NodeC
     retryMaxMs: 2_000,
     staleInboxMs: 60_000,
     maintenanceIntervalMs: 60_000,
+    maxAttachmentBytes: 25 * 1024 * 1024,
     nodes,
     ...overrides,
   };

@@ -310,6 +310,21 @@ it('moves a few attachments at a time, however many items bring one at once, and
   expect(most).toBeLessThanOrEqual(2);
 }, 120_000);
 
+it('leaves an attachment larger than the limit out, says so in the item’s history, and syncs the rest', async () => {
+  const p = await pair('pglite', 'jira', 'ado', { server: { maxAttachmentBytes: 100 * 1024 } });
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'One attachment too many' });
+  await p.a.human.uploadAttachment(made.key, { filename: 'core.dump', mimeType: 'application/octet-stream', content: Buffer.alloc(200 * 1024, 1) });
+  await p.a.human.uploadAttachment(made.key, { filename: 'notes.txt', mimeType: 'text/plain', content: Buffer.from('small enough') });
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.attachments.map((a) => a.filename)).toEqual(['notes.txt']), 20_000);
+  await new Promise((r) => setTimeout(r, 1_500));
+  expect((await p.b.reader.getItem(twin))!.attachments.map((a) => a.filename)).toEqual(['notes.txt']);
+  const status = (await p.api('a').get(`/connections/${p.connectionId}/items/${made.key}`)).body;
+  expect(status).toMatchObject({ status: 'SYNCED', error: null });
+  expect(status.history).toEqual(expect.arrayContaining([expect.objectContaining({ direction: 'outgoing', outcome: 'SENT', message: expect.stringMatching(/^Not sent: core\.dump \(0\.2 MB\), larger than this node's limit of 0\.1 MB per attachment\.$/) })]));
+  expect((await p.api('b').get(`/connections/${p.connectionId}/items/${twin}`)).body).toMatchObject({ status: 'SYNCED', error: null });
+}, 60_000);
+
 it('does not read synced Jira issues again while Jira sends its webhooks', async () => {
   const p = await pair('pglite', 'jira', 'ado');
   const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Watched by webhook' });

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
-import { ConnectorError, convertText, type ChangedItem, type CommentRef, type ItemChanges, type ItemEvent, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
+import { ConnectorError, convertText, type ChangedItem, type CommentRef, type ItemChanges, type ItemEvent, type AttachmentInfo, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
 import { ReplicaSchema, type NodeType, type Replica, type SyncEvent } from '@exalate/contract';
 import { defaultRules, formatScriptError, type ScriptError, type ScriptItem, type ScriptRunner, type SyncRules } from '@exalate/scripting';
 import type { ConnectionRow, ConnectionRepository } from '../connections/repository.js';
@@ -12,6 +12,7 @@ import { leaseName, type JobData, type JobName, type SyncQueue } from './queue.j
 import { SyncRepository, type CommentTwinWrite, type InboxRow, type OutgoingState, type SyncItemError, type TwinChanges, type TwinRow } from './repository.js';
 
 /** Attachments bigger than this are not transferred (the item says so instead). */
+/** The largest attachment synced unless the node's settings say less (`maxAttachmentBytes`). */
 export const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
 /** Attachments a node moves at once in each direction (read for the partner; taken in). */
 const ATTACHMENT_TRANSFERS = 2;
@@ -34,6 +35,8 @@ export interface SyncEngineOptions {
   retry?: { baseMs: number; maxMs: number };
   /** Inbox events older than this that no run has applied are queued again (default a minute). */
   staleInboxMs?: number;
+  /** The largest attachment synced (default and most MAX_ATTACHMENT_BYTES); a larger one is left out of the replica. */
+  maxAttachmentBytes?: number;
 }
 
 /** The partner's answer that it deleted the connection (see the peer API's CONNECTION_DELETED). */
@@ -78,7 +81,7 @@ export class SyncEngine {
   /** First syncs creating items in this process, per connection, and the creation events held for them. */
   private readonly ownCreates = new Map<string, { running: number; held: Array<{ event: ItemEvent; at: number }> }>();
   /**
-   * Attachments move whole through memory (up to MAX_ATTACHMENT_BYTES each), so only a few at a
+   * Attachments move whole through memory (up to `maxAttachmentBytes` each), so only a few at a
    * time: the ones read here for the partner, and, apart, the ones taken in here. Apart, since
    * taking one in waits for the partner's reading: with one limit, two nodes fetching from each
    * other could each hold every slot the other's reads wait for.
@@ -88,10 +91,12 @@ export class SyncEngine {
   /** Steps run in this process right away (see `runNow`). */
   private readonly local = { stopped: false, running: 0, waiting: new Map<string, { name: 'outgoing' | 'incoming'; data: { connectionId: string; key: string } }>(), inFlight: new Set<Promise<void>>() };
   private readonly retry: { baseMs: number; maxMs: number };
+  private readonly maxAttachmentBytes: number;
 
   constructor(private readonly o: SyncEngineOptions) {
     this.repo = new SyncRepository(o.db);
     this.retry = o.retry ?? { baseMs: 1_000, maxMs: 5 * 60_000 };
+    this.maxAttachmentBytes = Math.min(o.maxAttachmentBytes ?? MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_BYTES);
   }
 
   get platform(): NodeType {
@@ -415,7 +420,10 @@ export class SyncEngine {
         ...(twin?.error?.direction === 'outgoing' ? { status: twin.remote_key ? ('SYNCED' as const) : ('PENDING' as const), error: null, attempts: 0 } : {}),
       };
       const event = { id: randomUUID(), kind: 'replica' as const, itemKey: item.key, payload: { replica, twinKey: twin?.remote_key ?? null } };
-      twin = (await this.repo.recordSend(connectionId, twin ? { id: twin.id } : { localKey: item.key, localUrl: item.url }, sent, event)) ?? twin;
+      const tooLarge = this.tooLarge(item);
+      const note = tooLarge.length ? `Not sent: ${tooLarge.map((a) => `${a.filename} (${megabytes(a.size!)})`).join(', ')}, larger than this node's limit of ${megabytes(this.maxAttachmentBytes)} per attachment.` : null;
+      if (note) this.o.logger.warn({ connectionId, item: key, attachments: tooLarge.map((a) => a.id) }, note);
+      twin = (await this.repo.recordSend(connectionId, twin ? { id: twin.id } : { localKey: item.key, localUrl: item.url }, sent, event, note)) ?? twin;
       await this.outboxChanged(row);
     } catch (error) {
       await this.failed(row, twin, { localKey: key }, 'outgoing', error, () => this.queue.kick('outgoing', { connectionId, key }, this.backoff(twin?.attempts ?? 0, error)));
@@ -463,6 +471,11 @@ export class SyncEngine {
     return (await this.baselineOf(row, twin)) ?? twin.last_sent_replica;
   }
 
+  /** The item's attachments that are too large to sync, by the tracker's size of them. */
+  private tooLarge(item: TrackerItem): AttachmentInfo[] {
+    return item.attachments.filter((a) => a.size !== null && a.size > this.maxAttachmentBytes);
+  }
+
   /** `quiet`: a run only to compare, whose `debug.log` lines would repeat the real run's. */
   private async outgoingReplica(row: ConnectionRow, item: TrackerItem, twin: TwinRow | null, knownWritten?: WrittenBySync, logs: 'log' | 'quiet' = 'log'): Promise<Replica> {
     const rules = await this.rulesFor(row);
@@ -470,8 +483,11 @@ export class SyncEngine {
     const out = this.o.runner.runOutgoing(rules.outgoing, { issue: toScriptItem(item, mirroredIds(written), 'outgoing'), previous: twin?.last_sent_replica ?? null, firstSync: !twin?.last_sent_hash }, await this.host(item.project));
     if (!out.ok) throw scriptFailure(out.error);
     if (logs === 'log') for (const line of out.logs) this.o.logger.info({ connectionId: row.id, item: item.key, script: 'outgoing' }, `debug.log: ${line}`);
-    // The rule decides what is sent, but the key is always this item's.
-    return { ...out.value, key: item.key };
+    // The rule decides what is sent, but the key is always this item's, and an attachment too
+    // large to move (by the tracker's own size of it) stays out.
+    const tooLarge = new Set(this.tooLarge(item).map((a) => a.id));
+    const attachments = out.value.attachments?.filter((a) => !tooLarge.has(a.id));
+    return { ...out.value, key: item.key, ...(attachments ? { attachments } : {}) };
   }
 
   private async outboxChanged(row: ConnectionRow): Promise<void> {
@@ -600,9 +616,9 @@ export class SyncEngine {
     let size = 0;
     for await (const chunk of download.stream) {
       size += (chunk as Buffer).length;
-      if (size > MAX_ATTACHMENT_BYTES) {
+      if (size > this.maxAttachmentBytes) {
         download.stream.destroy();
-        throw new ItemFailure({ code: 'ATTACHMENT_TOO_LARGE', message: `Attachment ${download.info.filename} is larger than ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB and is not synced.`, direction: 'outgoing', retryable: false });
+        throw new ItemFailure({ code: 'ATTACHMENT_TOO_LARGE', message: `Attachment ${download.info.filename} is larger than ${megabytes(this.maxAttachmentBytes)} and is not synced.`, direction: 'outgoing', retryable: false });
       }
       chunks.push(chunk as Buffer);
     }
@@ -1234,3 +1250,6 @@ function describeFailure(error: unknown, direction: 'outgoing' | 'incoming'): Om
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'SYNC_INTERNAL_ERROR', message: `Unexpected error: ${message}`, direction, retryable: false };
 }
+
+/** "25 MB", "0.1 MB": a size as an admin reads it. */
+const megabytes = (bytes: number): string => `${Number((bytes / 1024 / 1024).toFixed(1))} MB`;

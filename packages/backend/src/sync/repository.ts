@@ -410,19 +410,20 @@ export class SyncRepository {
     twin: { id: string } | { localKey: string; localUrl: string | null },
     set: TwinChanges,
     event: { id: string; kind: SyncEvent['kind']; itemKey: string; payload: Record<string, unknown> },
+    note: string | null = null,
   ): Promise<TwinRow | null> {
-    const head = [connectionId, event.id, event.kind, event.itemKey, JSON.stringify(event.payload)];
+    const head = [connectionId, event.id, event.kind, event.itemKey, JSON.stringify(event.payload), note];
     let statement: { text: string; values: unknown[] };
     if ('id' in twin) {
-      const update = twinUpdate(6, set, 7);
+      const update = twinUpdate(7, set, 8);
       statement = { text: `${update.text} returning *`, values: [twin.id, ...update.values] };
     } else {
-      statement = twinInsert({ local_key: twin.localKey, local_url: twin.localUrl, ...set }, 6);
+      statement = twinInsert({ local_key: twin.localKey, local_url: twin.localUrl, ...set }, 7);
     }
     const rows = await this.sql.query<TwinRow>(
       `with t as (${statement.text}),
        sent as (insert into outbox (id, connection_id, kind, item_key, payload) values ($2, $1, $3, $4, $5)),
-       history as (insert into sync_history (connection_id, twin_id, direction, outcome, message) select $1, t.id, 'outgoing', 'SENT', null from t)
+       history as (insert into sync_history (connection_id, twin_id, direction, outcome, message) select $1, t.id, 'outgoing', 'SENT', $6 from t)
        select * from t`,
       [...head, ...statement.values],
     );

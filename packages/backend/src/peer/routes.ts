@@ -12,6 +12,9 @@ import type { SyncEngine } from '../sync/engine.js';
 import type { ChangeHub } from './change-hub.js';
 import { peekConnectionId, verifyPeerRequest } from './jwt.js';
 
+/** How long an attachment's answer may hold a transfer slot while the partner reads it. */
+const SLOW_READER_MS = 60_000;
+
 export interface PeerRoutesOptions {
   service: ConnectionService;
   db: Database;
@@ -107,8 +110,11 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
       res.setHeader('content-type', 'application/octet-stream');
       res.setHeader('x-exalate-sha256', found.sha256);
       res.end(found.content);
-      // Until the partner has the bytes (or went away): they are in memory till then.
-      await finished(res).catch(() => undefined);
+      // Until the partner has the bytes (or went away): they are in memory till then. A partner
+      // that reads very slowly keeps them, but not the slot, past a minute.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([finished(res).catch(() => undefined), new Promise((r) => (timer = setTimeout(r, SLOW_READER_MS)))]);
+      clearTimeout(timer);
     });
     if (!allowed) throw new AppError('NOT_FOUND', 'This node did not send an attachment with this id for this item.');
   });

@@ -971,22 +971,24 @@ export class SyncEngine {
   }
 
   /**
-   * Did someone else change the item while the apply wrote it? Its fields are compared with what
-   * the apply wrote, and the others with how it read them before (`before`; null for a new item,
-   * whose other fields the tracker sets). Its comments too, when they were read back.
+   * Did someone else change the item while the apply wrote it? What it should show is what the
+   * apply wrote and, for the other fields, how it read them before (`before`; null for a new item,
+   * whose other fields the tracker sets): compared as `changes` compares, so the tracker's own
+   * rendering of a value is no difference. Its comments too, when they were read back.
    */
   private changedByOthers(before: TrackerItem | null, after: TrackerItem, wrote: ItemChanges, expectedComments: Set<string> | null): boolean {
-    const format = this.o.connector.textFormat;
-    const own = (t: RichText | null) => (t ? convertText(t, format) : null);
-    const labels = (l: string[]) => canonical([...l].sort());
-    const differs = <K extends 'summary' | 'priority' | 'status'>(field: K) =>
-      field in wrote ? wrote[field] !== undefined && wrote[field] !== after[field] : before !== null && before[field] !== after[field];
-    if (differs('summary') || differs('priority') || differs('status')) return true;
-    if ('description' in wrote ? !sameText(wrote.description ?? null, own(after.description)) : before !== null && !sameText(own(before.description), own(after.description))) return true;
-    if (wrote.labels ? labels(wrote.labels) !== labels(after.labels) : before !== null && labels(before.labels) !== labels(after.labels)) return true;
-    const assignee = after.assignee?.email ?? null;
-    if ('assigneeEmail' in wrote ? (wrote.assigneeEmail ?? null) !== assignee : before !== null && (before.assignee?.email ?? null) !== assignee) return true;
-    for (const [field, value] of Object.entries(wrote.customFields ?? {})) if (canonical(value) !== canonical(after.customFields[field] ?? null)) return true;
+    const person = (email: string | null | undefined) => (email ? { email } : null);
+    const expected: ScriptItem = {
+      ...(before ? { summary: before.summary, description: before.description, labels: before.labels, priority: before.priority, status: before.status, assignee: person(before.assignee?.email) } : {}),
+      ...(wrote.summary !== undefined ? { summary: wrote.summary } : {}),
+      ...(wrote.description !== undefined ? { description: wrote.description } : {}),
+      ...(wrote.labels !== undefined ? { labels: wrote.labels } : {}),
+      ...(wrote.priority !== undefined ? { priority: wrote.priority } : {}),
+      ...(wrote.status !== undefined ? { status: wrote.status } : {}),
+      ...(wrote.assigneeEmail !== undefined ? { assignee: person(wrote.assigneeEmail) } : {}),
+      ...(wrote.customFields !== undefined ? { customFields: wrote.customFields } : {}),
+    };
+    if (Object.keys(this.changes(after, expected)).length) return true;
     return expectedComments !== null && after.comments.some((c) => !expectedComments.has(c.id));
   }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { createLogger, startServer } from '../packages/backend/dist/index.js';
+import { createLogger, MAX_ATTACHMENT_MB, startServer } from '../packages/backend/dist/index.js';
 import { AdoSimulator } from '../packages/simulators/dist/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,7 +29,7 @@ const server = await startServer(
     host: '127.0.0.1', port: 0, publicUrl: null, dataDir, databaseUrl: null, schemaPrefix: 'shots_',
     addressPolicy: { allowLoopback: true, allowedCidrs: [] },
     invitationTtlMs: 86_400_000, pollIntervalMs: 500, longPollMs: 5_000, peerTimeoutMs: 5_000, scanIntervalMs: 1_000,
-    refreshIntervalMs: 60_000, retryBaseMs: 500, retryMaxMs: 5_000, staleInboxMs: 60_000, maintenanceIntervalMs: 60_000, maxAttachmentBytes: 25 * 1024 * 1024,
+    refreshIntervalMs: 60_000, retryBaseMs: 500, retryMaxMs: 5_000, staleInboxMs: 60_000, maintenanceIntervalMs: 60_000, maxAttachmentBytes: MAX_ATTACHMENT_MB * 1024 * 1024,
     nodes: orgs.map((o) => ({
       id: o.name, private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: `admin-${o.name}-0123456789abcdef`,
       tracker: { kind: 'azure-devops', url: `${o.running.url}/${o.name}`, secret: 'sync-pat', webhooks: false },

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createLogger, startServer, type ExalateServer, type NodeConfig } from '@exalate/backend';
+import { createLogger, MAX_ATTACHMENT_MB, startServer, type ExalateServer, type NodeConfig } from '@exalate/backend';
 import { AdoSimulator, type InstalledExtension, type RunningSimulator } from '@exalate/simulators';
 import { AdminApiClient } from '@exalate/wizard-core';
 import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
@@ -81,7 +81,7 @@ export async function startWorld(orgs: Array<{ name: string; private?: boolean }
       retryMaxMs: 2_000,
       staleInboxMs: 60_000,
       maintenanceIntervalMs: 60_000,
-      maxAttachmentBytes: 25 * 1024 * 1024,
+      maxAttachmentBytes: MAX_ATTACHMENT_MB * 1024 * 1024,
       nodes,
     },
     createLogger({ level: process.env['EXALATE_TEST_LOG_LEVEL'] ?? 'silent' }),

@@ -2,7 +2,7 @@ export { AppError } from './errors.js';
 export { createLogger, type Logger } from './logger.js';
 export { openPglite, openPostgres, type Database, type Sql } from './db/database.js';
 export { migrate } from './db/migrations.js';
-export { serverConfigFromEnv, validateNodeConfig, ConfigError, type NodeConfig, type ServerConfig } from './config.js';
+export { serverConfigFromEnv, validateNodeConfig, ConfigError, MAX_ATTACHMENT_MB, type NodeConfig, type ServerConfig } from './config.js';
 export { ExalateNode, EXALATE_VERSION } from './node.js';
 export { startServer, buildApp, type ExalateServer } from './server.js';
 export { bearerTokenAuthenticator, type AdminAuthenticator } from './admin/routes.js';

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import type { NodeType } from '@exalate/contract';
 import { AdoSimulator, JiraSimulator, ServiceNowSimulator } from '@exalate/simulators';
 import pg from 'pg';
-import { createLogger, startServer, type ExalateServer, type Logger, type NodeConfig, type ServerConfig, type TrackerConfig } from '../src/index.js';
+import { createLogger, MAX_ATTACHMENT_MB, startServer, type ExalateServer, type Logger, type NodeConfig, type ServerConfig, type TrackerConfig } from '../src/index.js';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -124,7 +124,7 @@ export async function startTestServer(backend: Backend, nodeConfigs: Array<NodeC
     retryMaxMs: 2_000,
     staleInboxMs: 60_000,
     maintenanceIntervalMs: 60_000,
-    maxAttachmentBytes: 25 * 1024 * 1024,
+    maxAttachmentBytes: MAX_ATTACHMENT_MB * 1024 * 1024,
     nodes,
     ...overrides,
   };

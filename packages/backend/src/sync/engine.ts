@@ -3,6 +3,7 @@ import pLimit from 'p-limit';
 import { ConnectorError, convertText, type ChangedItem, type CommentRef, type ItemChanges, type ItemEvent, type AttachmentInfo, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
 import { ReplicaSchema, type NodeType, type Replica, type SyncEvent } from '@exalate/contract';
 import { defaultRules, formatScriptError, type ScriptError, type ScriptItem, type ScriptRunner, type SyncRules } from '@exalate/scripting';
+import { MAX_ATTACHMENT_MB } from '../config.js';
 import type { ConnectionRow, ConnectionRepository } from '../connections/repository.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -13,7 +14,7 @@ import { SyncRepository, type CommentTwinWrite, type InboxRow, type OutgoingStat
 
 /** Attachments bigger than this are not transferred (the item says so instead). */
 /** The largest attachment synced unless the node's settings say less (`maxAttachmentBytes`). */
-export const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
+export const MAX_ATTACHMENT_BYTES = MAX_ATTACHMENT_MB * 1024 * 1024;
 /** Attachments a node moves at once in each direction (read for the partner; taken in). */
 const ATTACHMENT_TRANSFERS = 2;
 

@@ -1,20 +1,15 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { createLogger, nodesFromFile, runFromEnv } from '../src/index.js';
+import { nodesFromFile, runFromEnv } from '../src/index.js';
+import { capturingLogger } from './support.js';
 
-function capture() {
-  const chunks: string[] = [];
-  const stream = new Writable({ write: (chunk, _enc, done) => (chunks.push(String(chunk)), done()) });
-  return { logger: createLogger({ level: 'debug', destination: stream }), text: () => chunks.join('') };
-}
 
 describe('npm start (the sandbox)', () => {
   it('starts three nodes, writes the env file, keeps tokens across restarts, and never logs a secret', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'exalate-sandbox-'));
     const env = { EXALATE_PORT: '0', EXALATE_DATA_DIR: dataDir };
-    const log = capture();
+    const log = capturingLogger('debug');
     const out: string[] = [];
     let server = await runFromEnv(env, log.logger, (l) => out.push(l));
     const envFile = join(dataDir, 'sandbox.env');

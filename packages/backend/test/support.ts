@@ -18,16 +18,13 @@ if (!process.env['EXALATE_TEST_DATABASE_URL']) {
 
 export const quietLogger = createLogger({ level: process.env['EXALATE_TEST_LOG_LEVEL'] ?? 'silent' });
 
-/** A logger whose lines a test reads back, as parsed JSON. */
-export function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'info', destination }), lines };
+/** A logger whose output a test reads back: as text, or line by line as parsed JSON. */
+export function capturingLogger(level = 'info'): { logger: Logger; text: () => string; lines: () => Array<Record<string, unknown>> } {
+  const chunks: string[] = [];
+  const destination = new Writable({ write: (chunk, _encoding, done) => (chunks.push(String(chunk)), done()) });
+  const text = () => chunks.join('');
+  const lines = () => text().split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { logger: createLogger({ level, destination }), text, lines };
 }
 
 const cleanups: Array<() => Promise<void>> = [];

@@ -264,7 +264,7 @@ it('logs an outgoing rule’s debug.log lines for its real runs, not for the run
   expect((await p.api('a').put(`/connections/${p.connectionId}/rules`, { outgoing })).status).toBe(200);
   const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Logged' });
   const twin = await p.twinOf('a', made.key);
-  const ran = () => lines.filter((l) => l['script'] === 'outgoing' && String(l['msg']).startsWith('debug.log: outgoing ran for'));
+  const ran = () => lines().filter((l) => l['script'] === 'outgoing' && String(l['msg']).startsWith('debug.log: outgoing ran for'));
   await eventually(async () => expect(ran().map((l) => l['msg'])).toContain('debug.log: outgoing ran for Logged'), 20_000);
   await new Promise((r) => setTimeout(r, 1_000));
   const before = ran().length;

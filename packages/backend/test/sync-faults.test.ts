@@ -257,6 +257,36 @@ it('sends a comment someone added in Jira while the partner’s change was being
   await eventually(async () => expect((await p.b.reader.getItem(twin))!.comments.map((c) => plain(c.body))).toEqual(['Said in Jira meanwhile']), 20_000);
 }, 60_000);
 
+describe.each([
+  ['writes no comment', 'field', null],
+  ['writes a comment too', 'comment', 'Said in Jira'],
+] as const)('Azure DevOps, whose webhooks do not name the comment: an apply that %s', (_, held, partnerComment) => {
+  it('sends a comment someone added there while the partner’s change was being written', async () => {
+    // The apply does not read the comments back (its writes' answers tell it what they made), and
+    // the comment's webhook names only the work item and a revision the read-back covers. No
+    // refresh of recent items comes to the rescue in the meantime.
+    const p = await pair('pglite', 'jira', 'ado', { server: { refreshIntervalMs: 600_000 } });
+    const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Commented in Azure DevOps while written' });
+    const twin = await p.twinOf('a', made.key);
+    await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${encodeURIComponent(twin)}`)).body).toMatchObject({ status: 'SYNCED' }), 20_000);
+    let commented = false;
+    const write = held === 'field' ? FIELD_WRITE['ado']!(twin) : { method: 'POST', match: new RegExp(`/workitems/${twin}/comments(\\?|$)`, 'i') };
+    p.b.faults.inject({ times: 1, ...write, until: async () => {
+      await p.b.human.addComment(twin, text(p.b.human, 'Said in Azure DevOps meanwhile'));
+      // Its webhook reaches the node before the sync's write is answered.
+      await p.b.settled();
+      commented = true;
+    } });
+    if (partnerComment) await p.a.human.addComment(made.key, text(p.a.human, partnerComment));
+    else await p.a.human.updateItem(made.key, { summary: 'Commented in Azure DevOps while written, renamed' });
+    await eventually(async () => expect(commented).toBe(true), 20_000);
+    const expected = partnerComment ? [partnerComment, 'Said in Azure DevOps meanwhile'] : ['Said in Azure DevOps meanwhile'];
+    await eventually(async () => expect((await p.a.reader.getItem(made.key))!.comments.map((c) => plain(c.body)).sort()).toEqual([...expected].sort()), 20_000);
+    // Each comment once on either side.
+    expect((await p.b.reader.getItem(twin))!.comments.map((c) => plain(c.body)).sort()).toEqual([...expected].sort());
+  }, 60_000);
+});
+
 it('logs an outgoing rule’s debug.log lines for its real runs, not for the runs that only compare', async () => {
   const { logger, lines } = capturingLogger();
   const p = await pair('pglite', 'jira', 'ado', { logger });

@@ -172,9 +172,18 @@ export class SyncEngine {
       // Someone else's comment: its version may be one the sync read or left (the comment came in
       // the middle of an apply that did not read the comments back), so it is looked at anyway.
       const othersComment = event.kind === 'commented' && event.commentId !== undefined && !own?.comments?.has(event.commentId);
+      // A comment event that does not say which comment (Azure DevOps): the sync's own, or not, is
+      // told by counting (see `OwnWrite.ownCommentEvents`).
+      const unnamedComment = event.kind === 'commented' && event.commentId === undefined;
       if (own?.applying) {
         // The apply's own comment may be announced before its write returns: told apart at its end.
-        own.changed.push(othersComment ? { comment: event.commentId! } : (event.version ?? null));
+        own.changed.push(othersComment ? { comment: event.commentId! } : unnamedComment ? { unnamedComment: event.version ?? null } : (event.version ?? null));
+        continue;
+      }
+      if (unnamedComment && own?.version && event.version && !isNewer(event.version, own.version) && !this.ownCommentEvent(own)) {
+        // A comment from before the last apply's read-back, which did not read the comments: not in
+        // the baseline, so looked at now.
+        this.runNow('outgoing', { connectionId, key: event.key });
         continue;
       }
       if (!othersComment && own?.version && event.version && !isNewer(event.version, own.version)) continue;
@@ -816,6 +825,8 @@ export class SyncEngine {
     // The item's comments once this apply is done, from what was read and what the writes were
     // answered with, so the read-back below need not read them again; null once a write did not say.
     let knownComments: TrackerComment[] | null = [...current!.comments];
+    /** Comments this apply added: their change events are its own (see `OwnWrite.ownCommentEvents`). */
+    let commentsAdded = 0;
     const own = this.ownWrites.get(ownKey(row.id, localKey));
     const knowComment = (ref: CommentRef) => {
       if (own) (own.comments ??= new Set()).add(ref.id);
@@ -836,6 +847,7 @@ export class SyncEngine {
         let localId = already?.id;
         if (!localId) {
           const added = await connector.addComment(localKey, body);
+          commentsAdded += 1;
           knowComment(added);
           localId = added.id;
         }
@@ -902,7 +914,7 @@ export class SyncEngine {
     // Something changed here while the apply was writing: look at it now, against the new baseline,
     // unless the baseline was read at or after every version the changes named (the sync's own writes).
     const baselineVersion = versionOf(after);
-    changedMeanwhile.push(...this.endOwnWrite(row.id, localKey, baselineVersion));
+    changedMeanwhile.push(...this.endOwnWrite(row.id, localKey, baselineVersion, { commentsAdded, commentsReadBack }));
     if (othersToo || changedMeanwhile.some((v) => v === null || isNewer(v, baselineVersion))) this.runNow('outgoing', { connectionId: row.id, key: localKey });
     return { twin, item: after, acknowledged };
   }
@@ -1075,7 +1087,7 @@ export class SyncEngine {
     const key = ownKey(connectionId, localKey);
     const was = this.ownWrites.get(key);
     this.ownWrites.delete(key);
-    this.ownWrites.set(key, { applying: true, version: was?.version ?? null, changed: was?.changed ?? [], ...(was?.comments ? { comments: was.comments } : {}) });
+    this.ownWrites.set(key, { applying: true, version: was?.version ?? null, changed: was?.changed ?? [], ...(was?.comments ? { comments: was.comments } : {}), ...(was?.ownCommentEvents !== undefined ? { ownCommentEvents: was.ownCommentEvents } : {}) });
     // Only recent items matter; the twin's columns remember the rest.
     if (this.ownWrites.size > OWN_WRITES_KEPT) this.ownWrites.delete(this.ownWrites.keys().next().value!);
   }
@@ -1111,14 +1123,42 @@ export class SyncEngine {
    * The write is over, leaving the item at `version` (null: it failed, and the next apply takes up
    * what was noted). Returns the versions noted meanwhile, now cleared.
    */
-  private endOwnWrite(connectionId: string, localKey: string | null, version: string | null): Array<string | null> {
+  private endOwnWrite(connectionId: string, localKey: string | null, version: string | null, comments?: { commentsAdded: number; commentsReadBack: boolean }): Array<string | null> {
     const own = localKey ? this.ownWrites.get(ownKey(connectionId, localKey)) : undefined;
     if (!own) return [];
     own.applying = false;
     if (version === null) return [];
     own.version = version;
+    const changed = own.changed.splice(0);
+    const unnamed = changed.filter((c): c is { unnamedComment: string | null } => typeof c === 'object' && c !== null && 'unnamedComment' in c);
+    const out: Array<string | null> = [];
+    if (comments?.commentsReadBack) {
+      // The read-back read the comments too: the baseline has every comment made up to `version`.
+      own.ownCommentEvents = 'all';
+      out.push(...unnamed.map((c) => c.unnamedComment));
+    } else {
+      // Each comment the sync added announces itself once. More such events than that (this
+      // apply's, and those of earlier applies still to come) are someone else's comment, which the
+      // read-back did not read: look again.
+      const due = (own.ownCommentEvents === 'all' ? 0 : (own.ownCommentEvents ?? 0)) + (comments?.commentsAdded ?? 0);
+      if (unnamed.length > due) out.push(null);
+      own.ownCommentEvents = Math.max(0, due - unnamed.length);
+      out.push(...unnamed.map((c) => c.unnamedComment).filter((v) => v === null || isNewer(v, version)));
+    }
     // A comment event is the sync's own if the apply wrote that comment, and someone else's otherwise.
-    return own.changed.splice(0).filter((c) => c === null || typeof c === 'string' || !own.comments?.has(c.comment)).map((c) => (typeof c === 'object' && c !== null ? null : c));
+    for (const c of changed) {
+      if (c === null || typeof c === 'string') out.push(c);
+      else if ('comment' in c && !own.comments?.has(c.comment)) out.push(null);
+    }
+    return out;
+  }
+
+  /** Whether an unnamed comment event at or before the last apply's version is the sync's own (counted off if so). */
+  private ownCommentEvent(own: OwnWrite): boolean {
+    if (own.ownCommentEvents === 'all') return true;
+    if (!own.ownCommentEvents) return false;
+    own.ownCommentEvents -= 1;
+    return true;
   }
 
   /** The comments and attachments the sync wrote for this pair. */
@@ -1167,8 +1207,17 @@ interface OwnWrite {
   applying: boolean;
   /** The version the last finished apply left the item at. */
   version: string | null;
-  /** Versions (null: unknown) the item's change events named while an apply wrote it, or the comment they announced. */
-  changed: Array<string | null | { comment: string }>;
+  /**
+   * Versions (null: unknown) the item's change events named while an apply wrote it, or the
+   * comment they announced, or (`unnamedComment`, with its version) that a comment was made.
+   */
+  changed: Array<string | null | { comment: string } | { unnamedComment: string | null }>;
+  /**
+   * Comment events that do not name their comment, at or before `version`, still to come for the
+   * comments the sync added; 'all' when the last apply read the comments back, so that any such
+   * event is of a comment its baseline has. A tracker announces each added comment once.
+   */
+  ownCommentEvents?: number | 'all';
   /** The comments the sync wrote on the item, by id: their events are its own. Made at the first. */
   comments?: Set<string>;
 }

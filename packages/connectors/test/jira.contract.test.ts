@@ -36,3 +36,41 @@ async function jiraFixture(deployment: 'cloud' | 'datacenter'): Promise<Connecto
 
 connectorContract('Jira Cloud', () => jiraFixture('cloud'));
 connectorContract('Jira Data Center', () => jiraFixture('datacenter'));
+
+describe.each(['cloud', 'datacenter'] as const)('Jira %s: an issue’s comments', (deployment) => {
+  const cloud = deployment === 'cloud';
+  const body = (text: string) => (cloud ? { format: 'adf' as const, value: adf(text) } : { format: 'jira-wiki' as const, value: text });
+  const start = async (issueCommentLimit?: number) => {
+    const sim = new JiraSimulator({ seed: { flavor: deployment }, ...(issueCommentLimit !== undefined ? { issueCommentLimit } : {}) });
+    const running = await sim.listen();
+    const connector = new JiraConnector({ baseUrl: running.url, deployment, auth: cloud ? { email: 'sync@acme.example', apiToken: 'sync-token' } : { personalAccessToken: 'sync-pat' } });
+    const made = await connector.createItem({ project: 'SUP', type: 'Bug', summary: 'Talked about' });
+    for (let i = 1; i <= 5; i += 1) await connector.addComment(made.key, body(`comment ${i}`));
+    return { sim, running, connector, key: made.key };
+  };
+  const texts = (item: { comments: Array<{ body: { value: unknown } }> }) => item.comments.map((c) => JSON.stringify(c.body.value).match(/comment \d/)?.[0]);
+
+  it('come with the issue, in one call, when its comment field holds them all', async () => {
+    const { sim, running, connector, key } = await start();
+    try {
+      const before = sim.faults.calls.length;
+      const item = await connector.getItem(key);
+      expect(texts(item!)).toEqual(['comment 1', 'comment 2', 'comment 3', 'comment 4', 'comment 5']);
+      expect(sim.faults.calls.slice(before)).toHaveLength(1);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('are read on by the comment API, in order, past what the issue’s comment field holds', async () => {
+    const { sim, running, connector, key } = await start(2);
+    try {
+      const before = sim.faults.calls.length;
+      const item = await connector.getItem(key);
+      expect(texts(item!)).toEqual(['comment 1', 'comment 2', 'comment 3', 'comment 4', 'comment 5']);
+      expect(sim.faults.calls.slice(before).filter((c) => /\/comment(\?|$)/.test(c))).toHaveLength(1);
+    } finally {
+      await running.close();
+    }
+  });
+});

@@ -79,10 +79,11 @@ export class JiraConnector implements TrackerConnector {
 
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-get */
   async getItem(key: string, known?: { comments: TrackerComment[] }): Promise<TrackerItem | null> {
-    const issue: Any = await this.client.optional((api: Any) => api.issues.getIssue({ issueIdOrKey: key, fields: ['*all', '-comment'] }));
+    // The issue carries its comments (a first page of them): one call where that page has them all.
+    const issue: Any = await this.client.optional((api: Any) => api.issues.getIssue({ issueIdOrKey: key, fields: known ? ['*all', '-comment'] : ['*all'] }));
     if (!issue) return null;
     if (known) return { ...toTrackerItem(issue, [], this.trackerUrl, this.deployment), comments: known.comments };
-    return toTrackerItem(issue, await this.comments(issue.key), this.trackerUrl, this.deployment);
+    return toTrackerItem(issue, await this.comments(issue.key, issue.fields?.comment), this.trackerUrl, this.deployment);
   }
 
   /**
@@ -202,10 +203,16 @@ export class JiraConnector implements TrackerConnector {
 
   // ───────────────────────── helpers ─────────────────────────
 
-  /** All comments, oldest first, across pages. */
-  private async comments(key: string): Promise<Any[]> {
-    const out: Any[] = [];
-    for (let startAt = 0; ; ) {
+  /**
+   * All comments, oldest first, across pages; `first` is the page the issue came with, if it did.
+   * https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-comments/#api-rest-api-3-issue-issueidorkey-comment-get
+   */
+  private async comments(key: string, first?: Any): Promise<Any[]> {
+    const embedded: Any[] = Array.isArray(first?.comments) && (first.startAt ?? 0) === 0 ? first.comments : [];
+    if (embedded.length && typeof first.total === 'number' && embedded.length >= first.total) return embedded;
+    if (!embedded.length && first?.total === 0) return [];
+    const out: Any[] = [...embedded];
+    for (let startAt = out.length; ; ) {
       const page: Any = await this.client.call((api: Any) => api.issueComments.getComments({ issueIdOrKey: key, startAt, maxResults: 100, orderBy: 'created' }));
       out.push(...(page.comments ?? []));
       startAt += page.comments?.length ?? 0;

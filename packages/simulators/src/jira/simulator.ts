@@ -16,6 +16,8 @@ import { ISSUE_TYPES, PRIORITIES, seedJiraState, STATUSES, TRANSITIONS, type Jir
  */
 export interface JiraSimulatorOptions extends SimulatorBaseOptions {
   seed?: JiraSeed;
+  /** How many comments an issue's `comment` field carries, oldest first (the rest by the comment API): 5000 unless set. */
+  issueCommentLimit?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -37,8 +39,11 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
   private readonly issuesByKeyOrId = new ArrayIndex<JiraIssue, string>((i) => [i.key, i.id]);
   private readonly commentsByIssue = new ArrayIndex<JiraComment, string>((c) => [c.issueId]);
 
+  private readonly issueCommentLimit: number;
+
   constructor(options: JiraSimulatorOptions = {}) {
     super(options, () => seedJiraState(options.seed));
+    this.issueCommentLimit = options.issueCommentLimit ?? 5000;
     this.app = this.build();
   }
 
@@ -838,7 +843,7 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     if (want('project')) fields['project'] = this.renderProject(base, project, false);
     if (want('created')) fields['created'] = issue.created;
     if (want('updated')) fields['updated'] = issue.updated;
-    if (want('comment') && (o.fields.has('*all') || o.fields.has('comment'))) fields['comment'] = { ...this.commentPage(req, issue, 0, 5000, 'created'), maxResults: 5000 };
+    if (want('comment') && (o.fields.has('*all') || o.fields.has('comment'))) fields['comment'] = this.commentPage(req, issue, 0, this.issueCommentLimit, 'created');
     if (want('attachment')) fields['attachment'] = this.state.attachments.filter((a) => a.issueId === issue.id).map((a) => this.renderAttachment(req, a));
     for (const [k, v] of Object.entries(issue.customFields)) if (want(k)) fields[k] = v;
     const out: Json = { expand: 'renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations', id: issue.id, self: `${base}${this.apiPath}/issue/${issue.id}`, key: issue.key };

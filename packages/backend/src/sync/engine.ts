@@ -1087,7 +1087,7 @@ export class SyncEngine {
     const key = ownKey(connectionId, localKey);
     const was = this.ownWrites.get(key);
     this.ownWrites.delete(key);
-    this.ownWrites.set(key, { applying: true, version: was?.version ?? null, changed: was?.changed ?? [], ...(was?.comments ? { comments: was.comments } : {}), ...(was?.ownCommentEvents !== undefined ? { ownCommentEvents: was.ownCommentEvents } : {}) });
+    this.ownWrites.set(key, { applying: true, version: was?.version ?? null, changed: was?.changed ?? [], ...(was?.comments ? { comments: was.comments } : {}), ...(was?.ownCommentEvents !== undefined ? { ownCommentEvents: was.ownCommentEvents, ownCommentEventsAt: was.ownCommentEventsAt ?? 0 } : {}) });
     // Only recent items matter; the twin's columns remember the rest.
     if (this.ownWrites.size > OWN_WRITES_KEPT) this.ownWrites.delete(this.ownWrites.keys().next().value!);
   }
@@ -1140,9 +1140,10 @@ export class SyncEngine {
       // Each comment the sync added announces itself once. More such events than that (this
       // apply's, and those of earlier applies still to come) are someone else's comment, which the
       // read-back did not read: look again.
-      const due = (own.ownCommentEvents === 'all' ? 0 : (own.ownCommentEvents ?? 0)) + (comments?.commentsAdded ?? 0);
+      const due = this.ownCommentEventsDue(own) + (comments?.commentsAdded ?? 0);
       if (unnamed.length > due) out.push(null);
       own.ownCommentEvents = Math.max(0, due - unnamed.length);
+      own.ownCommentEventsAt = Date.now();
       out.push(...unnamed.map((c) => c.unnamedComment).filter((v) => v === null || isNewer(v, version)));
     }
     // A comment event is the sync's own if the apply wrote that comment, and someone else's otherwise.
@@ -1156,9 +1157,20 @@ export class SyncEngine {
   /** Whether an unnamed comment event at or before the last apply's version is the sync's own (counted off if so). */
   private ownCommentEvent(own: OwnWrite): boolean {
     if (own.ownCommentEvents === 'all') return true;
-    if (!own.ownCommentEvents) return false;
-    own.ownCommentEvents -= 1;
+    const due = this.ownCommentEventsDue(own);
+    if (!due) return false;
+    own.ownCommentEvents = due - 1;
     return true;
+  }
+
+  /**
+   * The sync's own unnamed comment events still to come. A webhook arrives within seconds or is
+   * lost (the refresh covers what it would have said): a count older than a minute is dropped, so
+   * lost ones do not make someone else's comment look like the sync's.
+   */
+  private ownCommentEventsDue(own: OwnWrite): number {
+    if (typeof own.ownCommentEvents !== 'number' || Date.now() - (own.ownCommentEventsAt ?? 0) > OWN_COMMENT_EVENTS_MS) return 0;
+    return own.ownCommentEvents;
   }
 
   /** The comments and attachments the sync wrote for this pair. */
@@ -1203,6 +1215,9 @@ const BATCH_CONCURRENCY = 8;
 /** How many items' own-write records a process keeps (most recent first out last). */
 const OWN_WRITES_KEPT = 10_000;
 
+/** How long the count of the sync's own unnamed comment events stands (see `ownCommentEventsDue`). */
+const OWN_COMMENT_EVENTS_MS = 60_000;
+
 interface OwnWrite {
   applying: boolean;
   /** The version the last finished apply left the item at. */
@@ -1218,6 +1233,8 @@ interface OwnWrite {
    * event is of a comment its baseline has. A tracker announces each added comment once.
    */
   ownCommentEvents?: number | 'all';
+  /** When `ownCommentEvents` was counted. */
+  ownCommentEventsAt?: number;
   /** The comments the sync wrote on the item, by id: their events are its own. Made at the first. */
   comments?: Set<string>;
 }

@@ -1,5 +1,5 @@
 import { JiraSimulator } from '@exalate/simulators';
-import { JiraConnector } from '../src/index.js';
+import { convertText, JiraConnector, type TrackerItem } from '../src/index.js';
 import { connectorContract, type ConnectorFixture } from './contract.js';
 
 const adf = (text: string) => ({ type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text }] }] });
@@ -48,7 +48,7 @@ describe.each(['cloud', 'datacenter'] as const)('Jira %s: an issue’s comments'
     for (let i = 1; i <= 5; i += 1) await connector.addComment(made.key, body(`comment ${i}`));
     return { sim, running, connector, key: made.key };
   };
-  const texts = (item: { comments: Array<{ body: { value: unknown } }> }) => item.comments.map((c) => JSON.stringify(c.body.value).match(/comment \d/)?.[0]);
+  const texts = (item: TrackerItem) => item.comments.map((c) => String(convertText(c.body, 'plain').value).trim());
 
   it('come with the issue, in one call, when its comment field holds them all', async () => {
     const { sim, running, connector, key } = await start();

@@ -57,6 +57,11 @@ describe.each(['cloud', 'datacenter'] as const)('Jira %s: an issue’s comments'
       const item = await connector.getItem(key);
       expect(texts(item!)).toEqual(['comment 1', 'comment 2', 'comment 3', 'comment 4', 'comment 5']);
       expect(sim.faults.calls.slice(before)).toHaveLength(1);
+      // An issue without comments too.
+      const quiet = await connector.createItem({ project: 'SUP', type: 'Bug', summary: 'Not talked about' });
+      const beforeQuiet = sim.faults.calls.length;
+      expect((await connector.getItem(quiet.key))!.comments).toEqual([]);
+      expect(sim.faults.calls.slice(beforeQuiet)).toHaveLength(1);
     } finally {
       await running.close();
     }

@@ -209,8 +209,7 @@ export class JiraConnector implements TrackerConnector {
    */
   private async comments(key: string, first?: Any): Promise<Any[]> {
     const embedded: Any[] = Array.isArray(first?.comments) && (first.startAt ?? 0) === 0 ? first.comments : [];
-    if (embedded.length && typeof first.total === 'number' && embedded.length >= first.total) return embedded;
-    if (!embedded.length && first?.total === 0) return [];
+    if (typeof first?.total === 'number' && embedded.length >= first.total) return embedded;
     const out: Any[] = [...embedded];
     for (let startAt = out.length; ; ) {
       const page: Any = await this.client.call((api: Any) => api.issueComments.getComments({ issueIdOrKey: key, startAt, maxResults: 100, orderBy: 'created' }));

@@ -12,7 +12,6 @@ import { canonical, hashOf, sameText, textIn, toScriptItem, type MirroredIds } f
 import { leaseName, type JobData, type JobName, type SyncQueue } from './queue.js';
 import { SyncRepository, type CommentTwinWrite, type InboxRow, type OutgoingState, type SyncItemError, type TwinChanges, type TwinRow } from './repository.js';
 
-/** Attachments bigger than this are not transferred (the item says so instead). */
 /** The largest attachment synced unless the node's settings say less (`maxAttachmentBytes`). */
 export const MAX_ATTACHMENT_BYTES = MAX_ATTACHMENT_MB * 1024 * 1024;
 /** Attachments a node moves at once in each direction (read for the partner; taken in). */
@@ -1087,7 +1086,8 @@ export class SyncEngine {
     const key = ownKey(connectionId, localKey);
     const was = this.ownWrites.get(key);
     this.ownWrites.delete(key);
-    this.ownWrites.set(key, { applying: true, version: was?.version ?? null, changed: was?.changed ?? [], ...(was?.comments ? { comments: was.comments } : {}), ...(was?.ownCommentEvents !== undefined ? { ownCommentEvents: was.ownCommentEvents, ownCommentEventsAt: was.ownCommentEventsAt ?? 0 } : {}) });
+    // What the item's earlier writes left (its version, the comments they wrote, the events still due) carries over.
+    this.ownWrites.set(key, { ...was, applying: true, version: was?.version ?? null, changed: was?.changed ?? [] });
     // Only recent items matter; the twin's columns remember the rest.
     if (this.ownWrites.size > OWN_WRITES_KEPT) this.ownWrites.delete(this.ownWrites.keys().next().value!);
   }

@@ -355,6 +355,21 @@ it('leaves an attachment larger than the limit out, says so in the item’s hist
   expect((await p.api('b').get(`/connections/${p.connectionId}/items/${twin}`)).body).toMatchObject({ status: 'SYNCED', error: null });
 }, 60_000);
 
+it('names in the item’s history only the too-large attachments that the outgoing rule would have sent', async () => {
+  const p = await pair('pglite', 'jira', 'ado', { server: { maxAttachmentBytes: 100 * 1024 } });
+  const outgoing = `${defaultRules('JIRA_CLOUD').outgoing}\nreplica.attachments = replica.attachments.filter(function (a) { return a.filename !== 'core.dump'; });`;
+  expect((await p.api('a').put(`/connections/${p.connectionId}/rules`, { outgoing })).status).toBe(200);
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Two attachments too large, one of them kept here' });
+  await p.a.human.uploadAttachment(made.key, { filename: 'core.dump', mimeType: 'application/octet-stream', content: Buffer.alloc(200 * 1024, 1) });
+  await p.a.human.uploadAttachment(made.key, { filename: 'trace.log', mimeType: 'text/plain', content: Buffer.alloc(300 * 1024, 2) });
+  await p.a.human.uploadAttachment(made.key, { filename: 'notes.txt', mimeType: 'text/plain', content: Buffer.from('small enough') });
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.attachments.map((a) => a.filename)).toEqual(['notes.txt']), 20_000);
+  const notes = async () => ((await p.api('a').get(`/connections/${p.connectionId}/items/${made.key}`)).body.history as { message: string | null }[]).map((h) => h.message).filter((m) => m?.startsWith('Not sent'));
+  await eventually(async () => expect(await notes()).toContain("Not sent: trace.log (0.3 MB), larger than this node's limit of 0.1 MB per attachment."), 20_000);
+  expect((await notes()).filter((m) => m!.includes('core.dump'))).toEqual([]);
+}, 60_000);
+
 it('does not read synced Jira issues again while Jira sends its webhooks', async () => {
   const p = await pair('pglite', 'jira', 'ado');
   const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Watched by webhook' });

@@ -409,7 +409,7 @@ export class SyncEngine {
       const item = await this.o.connector.getItem(key);
       if (!item) return;
       const written = twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] };
-      const { replica, hash, basis, baseline } = await this.outgoingComparison(row, twin, item, written);
+      const { replica, hash, basis, baseline, withheld } = await this.outgoingComparison(row, twin, item, written);
       this.o.logger.debug({ connectionId, item: key, changed: basis?.last_sent_hash !== hash, comments: replica.comments?.length ?? 0 }, 'outgoing rule ran');
       if (twin && basis && basis.last_sent_hash === hash) {
         const settled = twin.status === 'PENDING' && twin.error?.direction === 'outgoing' ? { status: 'SYNCED' as const, error: null, attempts: 0 } : {};
@@ -429,9 +429,8 @@ export class SyncEngine {
         ...(twin?.error?.direction === 'outgoing' ? { status: twin.remote_key ? ('SYNCED' as const) : ('PENDING' as const), error: null, attempts: 0 } : {}),
       };
       const event = { id: randomUUID(), kind: 'replica' as const, itemKey: item.key, payload: { replica, twinKey: twin?.remote_key ?? null } };
-      const tooLarge = this.tooLarge(item);
-      const note = tooLarge.length ? `Not sent: ${tooLarge.map((a) => `${a.filename} (${megabytes(a.size!)})`).join(', ')}, larger than this node's limit of ${megabytes(this.maxAttachmentBytes)} per attachment.` : null;
-      if (note) this.o.logger.warn({ connectionId, item: key, attachments: tooLarge.map((a) => a.id) }, note);
+      const note = withheld.length ? `Not sent: ${withheld.map((a) => `${a.filename} (${megabytes(a.size!)})`).join(', ')}, larger than this node's limit of ${megabytes(this.maxAttachmentBytes)} per attachment.` : null;
+      if (note) this.o.logger.warn({ connectionId, item: key, attachments: withheld.map((a) => a.id) }, note);
       twin = (await this.repo.recordSend(connectionId, twin ? { id: twin.id } : { localKey: item.key, localUrl: item.url }, sent, event, note)) ?? twin;
       await this.outboxChanged(row);
     } catch (error) {
@@ -443,11 +442,17 @@ export class SyncEngine {
    * The item's outgoing replica, and what it is compared with: what the partner already has, made
    * now from the snapshot the last apply left (`baseline`), or else the replica sent last.
    */
-  private async outgoingComparison(row: ConnectionRow, twin: TwinRow | null, item: TrackerItem, written: WrittenBySync, logs: 'log' | 'quiet' = 'log'): Promise<{ replica: Replica; hash: string; basis: TwinRow | null; baseline: Replica | null }> {
+  private async outgoingComparison(
+    row: ConnectionRow,
+    twin: TwinRow | null,
+    item: TrackerItem,
+    written: WrittenBySync,
+    logs: 'log' | 'quiet' = 'log',
+  ): Promise<{ replica: Replica; hash: string; basis: TwinRow | null; baseline: Replica | null; withheld: AttachmentInfo[] }> {
     const baseline = twin?.local_snapshot ? await this.baselineOf(row, twin, written) : null;
     const basis = twin && baseline ? { ...twin, last_sent_hash: hashOf(baseline), last_sent_replica: baseline } : twin;
-    const replica = await this.outgoingReplica(row, item, basis, written, logs);
-    return { replica, hash: hashOf(replica), basis, baseline };
+    const { replica, withheld } = await this.outgoingReplica(row, item, basis, written, logs);
+    return { replica, hash: hashOf(replica), basis, baseline, withheld };
   }
 
   /**
@@ -472,7 +477,10 @@ export class SyncEngine {
    */
   private async baselineOf(row: ConnectionRow, twin: TwinRow, written?: WrittenBySync): Promise<Replica | null> {
     if (!twin.local_snapshot) return null;
-    return this.outgoingReplica(row, twin.local_snapshot, twin, written, 'quiet').catch(() => null);
+    return this.outgoingReplica(row, twin.local_snapshot, twin, written, 'quiet').then(
+      (out) => out.replica,
+      () => null,
+    );
   }
 
   /** The item's local replica for the admin: the one sent last, or the baseline the last apply left. */
@@ -480,23 +488,31 @@ export class SyncEngine {
     return (await this.baselineOf(row, twin)) ?? twin.last_sent_replica;
   }
 
-  /** The item's attachments that are too large to sync, by the tracker's size of them. */
-  private tooLarge(item: TrackerItem): AttachmentInfo[] {
-    return item.attachments.filter((a) => a.size !== null && a.size > this.maxAttachmentBytes);
-  }
-
-  /** `quiet`: a run only to compare, whose `debug.log` lines would repeat the real run's. */
-  private async outgoingReplica(row: ConnectionRow, item: TrackerItem, twin: TwinRow | null, knownWritten?: WrittenBySync, logs: 'log' | 'quiet' = 'log'): Promise<Replica> {
+  /**
+   * The item's outgoing replica by the rule, and the attachments the rule sent that are too large
+   * to move (`withheld`, by the tracker's own size of them), which the replica leaves out.
+   * `quiet`: a run only to compare, whose `debug.log` lines would repeat the real run's.
+   */
+  private async outgoingReplica(
+    row: ConnectionRow,
+    item: TrackerItem,
+    twin: TwinRow | null,
+    knownWritten?: WrittenBySync,
+    logs: 'log' | 'quiet' = 'log',
+  ): Promise<{ replica: Replica; withheld: AttachmentInfo[] }> {
     const rules = await this.rulesFor(row);
     const written = knownWritten ?? (twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] });
     const out = this.o.runner.runOutgoing(rules.outgoing, { issue: toScriptItem(item, mirroredIds(written), 'outgoing'), previous: twin?.last_sent_replica ?? null, firstSync: !twin?.last_sent_hash }, await this.host(item.project));
     if (!out.ok) throw scriptFailure(out.error);
     if (logs === 'log') for (const line of out.logs) this.o.logger.info({ connectionId: row.id, item: item.key, script: 'outgoing' }, `debug.log: ${line}`);
     // The rule decides what is sent, but the key is always this item's, and an attachment too
-    // large to move (by the tracker's own size of it) stays out.
-    const tooLarge = new Set(this.tooLarge(item).map((a) => a.id));
+    // large to move stays out. Only what the rule sent is reported as withheld: an attachment it
+    // leaves out anyway was never going to be sent.
+    const sent = new Set(out.value.attachments?.map((a) => a.id));
+    const withheld = item.attachments.filter((a) => sent.has(a.id) && a.size !== null && a.size > this.maxAttachmentBytes);
+    const tooLarge = new Set(withheld.map((a) => a.id));
     const attachments = out.value.attachments?.filter((a) => !tooLarge.has(a.id));
-    return { ...out.value, key: item.key, ...(attachments ? { attachments } : {}) };
+    return { replica: { ...out.value, key: item.key, ...(attachments ? { attachments } : {}) }, withheld };
   }
 
   private async outboxChanged(row: ConnectionRow): Promise<void> {

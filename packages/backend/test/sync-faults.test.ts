@@ -370,6 +370,56 @@ it('names in the item’s history only the too-large attachments that the outgoi
   expect((await notes()).filter((m) => m!.includes('core.dump'))).toEqual([]);
 }, 60_000);
 
+describe.each([
+  { sender: 'public', args: ['ado', 'jira', {}] as const, from: 'a' as const, to: 'b' as const },
+  { sender: 'private', args: ['jira', 'ado', { privateB: true }] as const, from: 'b' as const, to: 'a' as const },
+])('an attachment whose size Azure DevOps does not say, larger than the limit, from a $sender node', ({ args, from, to }) => {
+  it('is read once, then left out: the item syncs without it, its history says so, and nothing keeps retrying', async () => {
+    const [a, b, extra] = args;
+    const p = await pair('pglite', a, b, { ...extra, server: { maxAttachmentBytes: 100 * 1024 }, trackers: { [from]: { attachmentSizes: false } } });
+    const source = p[from];
+    const made = await source.human.createItem({ project: source.project, type: source.itemType, summary: 'Attachment of no stated size' });
+    const big = await source.human.uploadAttachment(made.key, { filename: 'core.dump', mimeType: 'application/octet-stream', content: Buffer.alloc(200 * 1024, 1) });
+    await source.human.uploadAttachment(made.key, { filename: 'notes.txt', mimeType: 'text/plain', content: Buffer.from('small enough') });
+    expect((await source.reader.getItem(made.key))!.attachments.map((x) => x.size)).toEqual([null, null]);
+    const twin = await p.twinOf(from, made.key);
+    await eventually(async () => expect((await p[to].reader.getItem(twin))!.attachments.map((x) => x.filename)).toEqual(['notes.txt']), 30_000);
+    const status = async (side: 'a' | 'b', key: string) => (await p.api(side).get(`/connections/${p.connectionId}/items/${key}`)).body;
+    await eventually(async () => {
+      expect(await status(to, twin)).toMatchObject({ status: 'SYNCED', error: null });
+      expect(await status(from, made.key)).toMatchObject({ status: 'SYNCED', error: null });
+    }, 30_000);
+    expect((await status(from, made.key)).history).toEqual(
+      expect.arrayContaining([expect.objectContaining({ direction: 'outgoing', outcome: 'SENT', message: "Not sent: core.dump (over 0.1 MB), larger than this node's limit of 0.1 MB per attachment." })]),
+    );
+    // Its bytes were read from Azure DevOps once, and are not asked for again.
+    const reads = () => source.faults.calls.filter((c) => c.startsWith('GET ') && c.includes(big.id)).length;
+    expect(reads()).toBe(1);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(reads()).toBe(1);
+    expect(await status(to, twin)).toMatchObject({ status: 'SYNCED', error: null });
+  }, 90_000);
+});
+
+it('reads such an attachment once, however many of the replicas a private node queued while its partner was away name it', async () => {
+  const p = await pair('pglite', 'jira', 'ado', { privateB: true, split: true, server: { maxAttachmentBytes: 100 * 1024 }, trackers: { b: { attachmentSizes: false } } });
+  const made = await p.b.human.createItem({ project: p.b.project, type: p.b.itemType, summary: 'Queued while Jira’s node was away' });
+  const twin = await p.twinOf('b', made.key);
+  await p.server('a').stop();
+  const big = await p.b.human.uploadAttachment(made.key, { filename: 'core.dump', mimeType: 'application/octet-stream', content: Buffer.alloc(200 * 1024, 1) });
+  await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/queue`)).body.outbox).toBeGreaterThanOrEqual(1));
+  for (const summary of ['Renamed once', 'Renamed twice']) {
+    const before = (await p.api('b').get(`/connections/${p.connectionId}/queue`)).body.outbox as number;
+    await p.b.human.updateItem(made.key, { summary });
+    await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/queue`)).body.outbox).toBe(before + 1));
+  }
+  await p.server('a').restart();
+  await eventually(async () => expect((await p.a.reader.getItem(twin))!.summary).toBe('Renamed twice'), 30_000);
+  await eventually(async () => expect((await p.api('a').get(`/connections/${p.connectionId}/items/${twin}`)).body).toMatchObject({ status: 'SYNCED', error: null }), 30_000);
+  expect((await p.a.reader.getItem(twin))!.attachments).toEqual([]);
+  expect(p.b.faults.calls.filter((c) => c.startsWith('GET ') && c.includes(big.id))).toHaveLength(1);
+}, 90_000);
+
 it('does not read synced Jira issues again while Jira sends its webhooks', async () => {
   const p = await pair('pglite', 'jira', 'ado');
   const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Watched by webhook' });

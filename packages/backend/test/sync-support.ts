@@ -24,7 +24,8 @@ export interface TrackerFixture {
   close(): Promise<void>;
 }
 
-export async function startTracker(name: TrackerName): Promise<TrackerFixture> {
+/** `attachmentSizes` false: Azure DevOps leaves the size out of attachment relations. */
+export async function startTracker(name: TrackerName, o: { attachmentSizes?: boolean } = {}): Promise<TrackerFixture> {
   if (name === 'jira' || name === 'jira-dc') {
     // Jira Cloud (REST 3, ADF, API tokens) or on-premise Data Center (REST 2, wiki markup, personal access tokens).
     const cloud = name === 'jira';
@@ -51,7 +52,7 @@ export async function startTracker(name: TrackerName): Promise<TrackerFixture> {
     };
   }
   if (name === 'ado') {
-    const sim = new AdoSimulator();
+    const sim = new AdoSimulator({ ...(o.attachmentSizes === false ? { attachmentSizes: false } : {}) });
     const running = await sim.listen();
     const url = `${running.url}/${sim.organization}`;
     const tracker: TrackerConfig = { kind: 'azure-devops', url, secret: 'sync-pat' };
@@ -110,9 +111,9 @@ export async function startSyncPair(
   backend: Backend,
   a: TrackerName,
   b: TrackerName,
-  o: { privateB?: boolean; mode?: 'BASIC' | 'SCRIPT'; server?: Partial<ServerConfig>; split?: boolean; webhooks?: { a?: boolean; b?: boolean }; logger?: Logger } = {},
+  o: { privateB?: boolean; mode?: 'BASIC' | 'SCRIPT'; server?: Partial<ServerConfig>; split?: boolean; webhooks?: { a?: boolean; b?: boolean }; trackers?: { a?: { attachmentSizes?: boolean }; b?: { attachmentSizes?: boolean } }; logger?: Logger } = {},
 ): Promise<SyncPair> {
-  const [fa, fb] = await Promise.all([startTracker(a), startTracker(b)]);
+  const [fa, fb] = await Promise.all([startTracker(a, o.trackers?.a), startTracker(b, o.trackers?.b)]);
   // A node told not to use its tracker's webhooks finds changes by its queries alone.
   for (const [side, f] of [['a', fa], ['b', fb]] as const) if (o.webhooks?.[side] === false) f.tracker = { ...f.tracker, webhooks: false };
   const node = (id: string, f: TrackerFixture, isPrivate: boolean): NodeConfig => ({ id, tracker: f.tracker, private: isPrivate, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: `token-${id}-0123456789abcdef` });

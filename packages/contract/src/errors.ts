@@ -52,6 +52,8 @@ export const ERROR_CODES = [
   'PEER_REJECTED',
   /** The partner deleted the connection on its side; it receives nothing more for it. */
   'CONNECTION_DELETED',
+  /** An attachment the partner asked for is larger than this node's limit; the item comes again without it. */
+  'ATTACHMENT_TOO_LARGE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -270,6 +270,22 @@ const MIGRATIONS: Migration[] = [
       await sql.query(`alter table tracker_subscription add column shape text`);
     },
   },
+  {
+    name: '0008_oversize_attachments',
+    up: async (sql) => {
+      // Attachments whose size the tracker does not say, found too large while they were read:
+      // at least `bytes` long. Sent no more, and refused to the partner without reading them again.
+      await sql.query(`
+        create table oversize_attachments (
+          item_key text not null,
+          attachment_id text not null,
+          filename text not null,
+          bytes bigint not null,
+          found_at timestamptz not null default now(),
+          primary key (item_key, attachment_id)
+        )`);
+    },
+  },
 ];
 
 function storageFor(sql: Sql): UmzugStorage<Sql> {

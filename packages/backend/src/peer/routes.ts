@@ -106,7 +106,7 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
   });
 
   route.get('/connections/:id/items/:key/attachments/:attachmentId', signed, live, async (req, res) => {
-    const allowed = await o.engine.attachmentForPartner((req as Authed).peerConnection, String(req.params['key']), String(req.params['attachmentId']), async (found) => {
+    const read = await o.engine.attachmentForPartner((req as Authed).peerConnection, String(req.params['key']), String(req.params['attachmentId']), async (found) => {
       res.setHeader('content-type', 'application/octet-stream');
       res.setHeader('x-exalate-sha256', found.sha256);
       res.end(found.content);
@@ -116,7 +116,8 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
       await Promise.race([finished(res).catch(() => undefined), new Promise((r) => (timer = setTimeout(r, SLOW_READER_MS)))]);
       clearTimeout(timer);
     });
-    if (!allowed) throw new AppError('NOT_FOUND', 'This node did not send an attachment with this id for this item.');
+    if (!read.ok && read.error.reason === 'not-sent') throw new AppError('NOT_FOUND', 'This node did not send an attachment with this id for this item.');
+    if (!read.ok && read.error.reason === 'too-large') throw new AppError('ATTACHMENT_TOO_LARGE', read.error.message);
   });
 
   route.post('/connections/:id/notify', signed, async (req, res) => {

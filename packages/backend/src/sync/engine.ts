@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
-import { ConnectorError, convertText, type ChangedItem, type CommentRef, type ItemChanges, type ItemEvent, type AttachmentInfo, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
-import { ReplicaSchema, type NodeType, type Replica, type SyncEvent } from '@exalate/contract';
+import { ConnectorError, convertText, type ChangedItem, type CommentRef, type ItemChanges, type ItemEvent, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
+import { ReplicaSchema, type NodeType, type Replica, type Result, type SyncEvent } from '@exalate/contract';
 import { defaultRules, formatScriptError, type ScriptError, type ScriptItem, type ScriptRunner, type SyncRules } from '@exalate/scripting';
 import { MAX_ATTACHMENT_MB } from '../config.js';
 import type { ConnectionRow, ConnectionRepository } from '../connections/repository.js';
@@ -47,6 +47,21 @@ class ItemFailure extends Error {
   constructor(readonly error: Omit<SyncItemError, 'at'>) {
     super(error.message);
   }
+}
+
+/** An attachment read for the partner turned out larger than this node's limit. */
+class AttachmentTooLarge extends Error {
+  constructor(filename: string, limit: number) {
+    super(`The attachment ${filename} is larger than ${megabytes(limit)}, the sending node's limit per attachment, and is not synced; the item is sent again without it.`);
+  }
+}
+
+/** An attachment the outgoing rule sent that is too large to move; `exact` false: at least `size`. */
+interface Withheld {
+  id: string;
+  filename: string;
+  size: number;
+  exact: boolean;
 }
 
 const scriptFailure = (e: ScriptError) => new ItemFailure({ code: e.code, message: formatScriptError(e), direction: e.direction, line: e.line, retryable: false });
@@ -429,7 +444,7 @@ export class SyncEngine {
         ...(twin?.error?.direction === 'outgoing' ? { status: twin.remote_key ? ('SYNCED' as const) : ('PENDING' as const), error: null, attempts: 0 } : {}),
       };
       const event = { id: randomUUID(), kind: 'replica' as const, itemKey: item.key, payload: { replica, twinKey: twin?.remote_key ?? null } };
-      const note = withheld.length ? `Not sent: ${withheld.map((a) => `${a.filename} (${megabytes(a.size!)})`).join(', ')}, larger than this node's limit of ${megabytes(this.maxAttachmentBytes)} per attachment.` : null;
+      const note = withheld.length ? `Not sent: ${withheld.map((a) => `${a.filename} (${a.exact ? megabytes(a.size) : `over ${megabytes(this.maxAttachmentBytes)}`})`).join(', ')}, larger than this node's limit of ${megabytes(this.maxAttachmentBytes)} per attachment.` : null;
       if (note) this.o.logger.warn({ connectionId, item: key, attachments: withheld.map((a) => a.id) }, note);
       twin = (await this.repo.recordSend(connectionId, twin ? { id: twin.id } : { localKey: item.key, localUrl: item.url }, sent, event, note)) ?? twin;
       await this.outboxChanged(row);
@@ -448,7 +463,7 @@ export class SyncEngine {
     item: TrackerItem,
     written: WrittenBySync,
     logs: 'log' | 'quiet' = 'log',
-  ): Promise<{ replica: Replica; hash: string; basis: TwinRow | null; baseline: Replica | null; withheld: AttachmentInfo[] }> {
+  ): Promise<{ replica: Replica; hash: string; basis: TwinRow | null; baseline: Replica | null; withheld: Withheld[] }> {
     const baseline = twin?.local_snapshot ? await this.baselineOf(row, twin, written) : null;
     const basis = twin && baseline ? { ...twin, last_sent_hash: hashOf(baseline), last_sent_replica: baseline } : twin;
     const { replica, withheld } = await this.outgoingReplica(row, item, basis, written, logs);
@@ -490,7 +505,8 @@ export class SyncEngine {
 
   /**
    * The item's outgoing replica by the rule, and the attachments the rule sent that are too large
-   * to move (`withheld`, by the tracker's own size of them), which the replica leaves out.
+   * to move (`withheld`), which the replica leaves out: by the tracker's own size of them, or, where
+   * the tracker does not say it, by what reading one for the partner found.
    * `quiet`: a run only to compare, whose `debug.log` lines would repeat the real run's.
    */
   private async outgoingReplica(
@@ -499,7 +515,7 @@ export class SyncEngine {
     twin: TwinRow | null,
     knownWritten?: WrittenBySync,
     logs: 'log' | 'quiet' = 'log',
-  ): Promise<{ replica: Replica; withheld: AttachmentInfo[] }> {
+  ): Promise<{ replica: Replica; withheld: Withheld[] }> {
     const rules = await this.rulesFor(row);
     const written = knownWritten ?? (twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] });
     const out = this.o.runner.runOutgoing(rules.outgoing, { issue: toScriptItem(item, mirroredIds(written), 'outgoing'), previous: twin?.last_sent_replica ?? null, firstSync: !twin?.last_sent_hash }, await this.host(item.project));
@@ -509,7 +525,14 @@ export class SyncEngine {
     // large to move stays out. Only what the rule sent is reported as withheld: an attachment it
     // leaves out anyway was never going to be sent.
     const sent = new Set(out.value.attachments?.map((a) => a.id));
-    const withheld = item.attachments.filter((a) => sent.has(a.id) && a.size !== null && a.size > this.maxAttachmentBytes);
+    const withheld: Withheld[] = [];
+    const unsure = item.attachments.filter((a) => sent.has(a.id) && !(a.size !== null && a.size > this.maxAttachmentBytes));
+    const found = unsure.length ? await this.repo.oversize(item.key) : new Map<string, { bytes: number }>();
+    for (const a of item.attachments) {
+      if (!sent.has(a.id)) continue;
+      if (a.size !== null && a.size > this.maxAttachmentBytes) withheld.push({ id: a.id, filename: a.filename, size: a.size, exact: true });
+      else if ((found.get(a.id)?.bytes ?? 0) > this.maxAttachmentBytes) withheld.push({ id: a.id, filename: a.filename, size: found.get(a.id)!.bytes, exact: false });
+    }
     const tooLarge = new Set(withheld.map((a) => a.id));
     const attachments = out.value.attachments?.filter((a) => !tooLarge.has(a.id));
     return { replica: { ...out.value, key: item.key, ...(attachments ? { attachments } : {}) }, withheld };
@@ -607,8 +630,10 @@ export class SyncEngine {
           if (await this.repo.wasPushed(row.id, e.item_key, a.id)) continue;
           // Read and pushed under one slot: the bytes are held until the partner has them.
           const failure = await this.attachmentReads(async (): Promise<PeerCallError | null> => {
-            const blob = await this.readAttachment(e.item_key, a.id).catch((error: unknown) => {
+            const blob = await this.readAttachment(e.item_key, a.id).catch(async (error: unknown) => {
               this.o.logger.warn({ connectionId: row.id, item: e.item_key, attachment: a.id, err: error }, 'attachment could not be read for the partner');
+              // Too large after all: the partner is sent the item again without it, and waits no longer.
+              if (error instanceof AttachmentTooLarge) await this.queue.kick('outgoing', { connectionId: row.id, key: e.item_key }, 0);
               return null;
             });
             if (!blob) return null;
@@ -634,8 +659,14 @@ export class SyncEngine {
     return (await this.repo.undelivered(row.id, 100, ack ?? 0)).map(toEvent);
   }
 
-  /** Reads a local attachment for the partner, with its sha256. */
+  /**
+   * Reads a local attachment for the partner, with its sha256. One larger than this node's limit
+   * (which the tracker did not say, or said less) is stopped at the limit and remembered as too
+   * large: it is not read again, and the item's next outgoing replica leaves it out.
+   */
   async readAttachment(itemKey: string, attachmentId: string): Promise<{ content: Buffer; sha256: string; filename: string; mimeType: string | null }> {
+    const known = (await this.repo.oversize(itemKey)).get(attachmentId);
+    if (known && known.bytes > this.maxAttachmentBytes) throw new AttachmentTooLarge(known.filename, this.maxAttachmentBytes);
     const download = await this.o.connector.downloadAttachment(itemKey, attachmentId);
     const chunks: Buffer[] = [];
     let size = 0;
@@ -643,7 +674,8 @@ export class SyncEngine {
       size += (chunk as Buffer).length;
       if (size > this.maxAttachmentBytes) {
         download.stream.destroy();
-        throw new ItemFailure({ code: 'ATTACHMENT_TOO_LARGE', message: `Attachment ${download.info.filename} is larger than ${megabytes(this.maxAttachmentBytes)} and is not synced.`, direction: 'outgoing', retryable: false });
+        await this.repo.noteOversize(itemKey, attachmentId, download.info.filename, size);
+        throw new AttachmentTooLarge(download.info.filename, this.maxAttachmentBytes);
       }
       chunks.push(chunk as Buffer);
     }
@@ -651,15 +683,28 @@ export class SyncEngine {
   }
 
   /**
-   * Reads an attachment for the partner and gives it to `send`, which answers with it; false when
-   * the partner may not have it: it may read only attachments of items this node sent it.
+   * Reads an attachment for the partner and gives it to `send`, which answers with it. Not sent
+   * when the partner may not have it (it may read only attachments of items this node sent it),
+   * or when it turns out larger than this node's limit: then the partner is sent the item again
+   * without it, and its apply, which waits for the attachment, takes that one instead.
    */
-  async attachmentForPartner(row: ConnectionRow, itemKey: string, attachmentId: string, send: (found: { content: Buffer; sha256: string }) => Promise<void>): Promise<boolean> {
+  async attachmentForPartner(
+    row: ConnectionRow,
+    itemKey: string,
+    attachmentId: string,
+    send: (found: { content: Buffer; sha256: string }) => Promise<void>,
+  ): Promise<Result<null, { reason: 'not-sent' } | { reason: 'too-large'; message: string }>> {
     const twin = await this.repo.twinByLocal(row.id, itemKey);
-    if (!twin?.last_sent_replica?.attachments?.some((a) => a.id === attachmentId)) return false;
-    // The slot is held until the answer is sent: until then the bytes are in memory.
-    await this.attachmentReads(async () => send(await this.readAttachment(itemKey, attachmentId)));
-    return true;
+    if (!twin?.last_sent_replica?.attachments?.some((a) => a.id === attachmentId)) return { ok: false, error: { reason: 'not-sent' } };
+    try {
+      // The slot is held until the answer is sent: until then the bytes are in memory.
+      await this.attachmentReads(async () => send(await this.readAttachment(itemKey, attachmentId)));
+      return { ok: true, value: null };
+    } catch (error) {
+      if (!(error instanceof AttachmentTooLarge)) throw error;
+      await this.queue.kick('outgoing', { connectionId: row.id, key: itemKey }, 0);
+      return { ok: false, error: { reason: 'too-large', message: error.message } };
+    }
   }
 
   // ---- receiving

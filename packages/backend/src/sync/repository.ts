@@ -587,6 +587,21 @@ export class SyncRepository {
     await this.sql.query(`delete from peer_blobs where connection_id = $1 and item_key = $2 and attachment_id = $3`, [connectionId, itemKey, attachmentId]);
   }
 
+  /** An attachment of unknown size was found to be at least `bytes` long while it was read. */
+  async noteOversize(itemKey: string, attachmentId: string, filename: string, bytes: number): Promise<void> {
+    await this.sql.query(
+      `insert into oversize_attachments (item_key, attachment_id, filename, bytes) values ($1, $2, $3, $4)
+       on conflict (item_key, attachment_id) do update set bytes = greatest(oversize_attachments.bytes, excluded.bytes), filename = excluded.filename`,
+      [itemKey, attachmentId, filename, bytes],
+    );
+  }
+
+  /** The item's attachments found too large while they were read: the least size of each, by id. */
+  async oversize(itemKey: string): Promise<Map<string, { filename: string; bytes: number }>> {
+    const rows = await this.sql.query<{ attachment_id: string; filename: string; bytes: string }>(`select attachment_id, filename, bytes from oversize_attachments where item_key = $1`, [itemKey]);
+    return new Map(rows.map((r) => [r.attachment_id, { filename: r.filename, bytes: Number(r.bytes) }]));
+  }
+
   async wasPushed(connectionId: string, itemKey: string, attachmentId: string): Promise<boolean> {
     return (await this.sql.query(`select 1 from pushed_blobs where connection_id = $1 and item_key = $2 and attachment_id = $3`, [connectionId, itemKey, attachmentId])).length > 0;
   }

@@ -17,6 +17,11 @@ import { parseWiql, WiqlError, type WiqlCondition, type WiqlValue } from './wiql
 /** The rate limit answers 429 with Retry-After and the X-RateLimit-* headers. */
 export interface AdoSimulatorOptions extends SimulatorBaseOptions {
   seed?: AdoSeed;
+  /**
+   * False: `AttachedFile` relations carry no `resourceSize`. The API documents a relation's
+   * attributes as an open collection, so a client must not count on the size being there.
+   */
+  attachmentSizes?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -85,8 +90,11 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
   /** Web extensions: Organization settings hubs, the SDK's host side, extension data. */
   readonly extensions: ExtensionHost;
 
+  private readonly attachmentSizes: boolean;
+
   constructor(options: AdoSimulatorOptions = {}) {
     super(options, () => seedAdoState(options.seed));
+    this.attachmentSizes = options.attachmentSizes ?? true;
     this.extensions = new ExtensionHost(() => this.state, (this.state.extensionHost ??= { extensions: [], documents: {} }));
     this.app = this.build();
   }
@@ -838,7 +846,8 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       const attachment = id ? this.state.attachments[id] : undefined;
       if (!attachment) throw new HttpError(400, 'AttachmentNotFoundException', `TF401001: The attachment ${v.url} does not exist; upload it first.`);
       const now = new Date().toISOString();
-      Object.assign(attributes, { authorizedDate: now, id: Object.keys(this.state.attachments).indexOf(attachment.id) + 1, resourceCreatedDate: now, resourceModifiedDate: now, revisedDate: '9999-01-01T00:00:00Z', resourceSize: Buffer.from(attachment.content, 'base64').length, name: attachment.fileName });
+      Object.assign(attributes, { authorizedDate: now, id: Object.keys(this.state.attachments).indexOf(attachment.id) + 1, resourceCreatedDate: now, resourceModifiedDate: now, revisedDate: '9999-01-01T00:00:00Z', name: attachment.fileName });
+      if (this.attachmentSizes) attributes['resourceSize'] = Buffer.from(attachment.content, 'base64').length;
     }
     return { rel: v.rel, url: v.url, attributes };
   }

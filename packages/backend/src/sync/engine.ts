@@ -622,7 +622,14 @@ export class SyncEngine {
 
   private async sendBatch(row: ConnectionRow, identity: SigningIdentity, events: Awaited<ReturnType<SyncRepository['undelivered']>>): Promise<PeerCallError | null> {
     if (this.o.isPrivate) {
-      // The partner cannot fetch attachments from a private node: push their bytes first.
+      // The partner cannot fetch attachments from a private node: push their bytes first. Each is
+      // read from the tracker for that, up to the limit in size: while the last delivery failed,
+      // an empty delivery makes sure the partner is back before any is read.
+      const attaches = events.some((e) => e.kind === 'replica' && ((e.payload as { replica: Replica }).replica.attachments?.length ?? 0) > 0);
+      if (attaches && this.deliveryRetries.has(row.id)) {
+        const probe = await this.o.peers.sendEvents(row.partner_node_url!, identity, []);
+        if (!probe.ok) return probe.error;
+      }
       for (const e of events) {
         if (e.kind !== 'replica') continue;
         const replica = (e.payload as { replica: Replica }).replica;

@@ -524,14 +524,16 @@ export class SyncEngine {
     // The rule decides what is sent, but the key is always this item's, and an attachment too
     // large to move stays out. Only what the rule sent is reported as withheld: an attachment it
     // leaves out anyway was never going to be sent.
-    const sent = new Set(out.value.attachments?.map((a) => a.id));
+    const ids = new Set(out.value.attachments?.map((a) => a.id));
+    const sent = item.attachments.filter((a) => ids.has(a.id));
+    const statedTooLarge = (a: { size: number | null }) => a.size !== null && a.size > this.maxAttachmentBytes;
+    // What reading found matters only where the tracker's size does not already rule one out.
+    const found = sent.some((a) => !statedTooLarge(a)) ? await this.repo.oversize(item.key) : new Map<string, { bytes: number }>();
     const withheld: Withheld[] = [];
-    const unsure = item.attachments.filter((a) => sent.has(a.id) && !(a.size !== null && a.size > this.maxAttachmentBytes));
-    const found = unsure.length ? await this.repo.oversize(item.key) : new Map<string, { bytes: number }>();
-    for (const a of item.attachments) {
-      if (!sent.has(a.id)) continue;
-      if (a.size !== null && a.size > this.maxAttachmentBytes) withheld.push({ id: a.id, filename: a.filename, size: a.size, exact: true });
-      else if ((found.get(a.id)?.bytes ?? 0) > this.maxAttachmentBytes) withheld.push({ id: a.id, filename: a.filename, size: found.get(a.id)!.bytes, exact: false });
+    for (const a of sent) {
+      const read = found.get(a.id)?.bytes ?? 0;
+      if (statedTooLarge(a)) withheld.push({ id: a.id, filename: a.filename, size: a.size!, exact: true });
+      else if (read > this.maxAttachmentBytes) withheld.push({ id: a.id, filename: a.filename, size: read, exact: false });
     }
     const tooLarge = new Set(withheld.map((a) => a.id));
     const attachments = out.value.attachments?.filter((a) => !tooLarge.has(a.id));

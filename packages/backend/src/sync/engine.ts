@@ -627,32 +627,28 @@ export class SyncEngine {
       // The partner cannot fetch attachments from a private node: push their bytes first. Each is
       // read from the tracker for that, up to the limit in size: while the last delivery failed,
       // an empty delivery makes sure the partner is back before any is read.
-      const attaches = events.some((e) => e.kind === 'replica' && ((e.payload as { replica: Replica }).replica.attachments?.length ?? 0) > 0);
-      if (attaches && this.deliveryRetries.has(row.id)) {
+      const pushes = events.flatMap((e) => (e.kind === 'replica' ? ((e.payload as { replica: Replica }).replica.attachments ?? []).map((a) => ({ itemKey: e.item_key, id: a.id })) : []));
+      if (pushes.length && this.deliveryRetries.has(row.id)) {
         const probe = await this.o.peers.sendEvents(row.partner_node_url!, identity, []);
         if (!probe.ok) return probe.error;
       }
-      for (const e of events) {
-        if (e.kind !== 'replica') continue;
-        const replica = (e.payload as { replica: Replica }).replica;
-        for (const a of replica.attachments ?? []) {
-          if (await this.repo.wasPushed(row.id, e.item_key, a.id)) continue;
-          // Read and pushed under one slot: the bytes are held until the partner has them.
-          const failure = await this.attachmentReads(async (): Promise<PeerCallError | null> => {
-            const blob = await this.readAttachment(e.item_key, a.id).catch(async (error: unknown) => {
-              this.o.logger.warn({ connectionId: row.id, item: e.item_key, attachment: a.id, err: error }, 'attachment could not be read for the partner');
-              // Too large after all: the partner is sent the item again without it, and waits no longer.
-              if (error instanceof AttachmentTooLarge) await this.queue.kick('outgoing', { connectionId: row.id, key: e.item_key }, 0);
-              return null;
-            });
-            if (!blob) return null;
-            const sent = await this.o.peers.putBlob(row.partner_node_url!, identity, { itemKey: e.item_key, attachmentId: a.id, sha256: blob.sha256, contentBase64: blob.content.toString('base64') });
-            if (!sent.ok) return sent.error;
-            await this.repo.markPushed(row.id, e.item_key, a.id);
+      for (const { itemKey, id } of pushes) {
+        if (await this.repo.wasPushed(row.id, itemKey, id)) continue;
+        // Read and pushed under one slot: the bytes are held until the partner has them.
+        const failure = await this.attachmentReads(async (): Promise<PeerCallError | null> => {
+          const blob = await this.readAttachment(itemKey, id).catch(async (error: unknown) => {
+            this.o.logger.warn({ connectionId: row.id, item: itemKey, attachment: id, err: error }, 'attachment could not be read for the partner');
+            // Too large after all: the partner is sent the item again without it, and waits no longer.
+            if (error instanceof AttachmentTooLarge) await this.queue.kick('outgoing', { connectionId: row.id, key: itemKey }, 0);
             return null;
           });
-          if (failure) return failure;
-        }
+          if (!blob) return null;
+          const sent = await this.o.peers.putBlob(row.partner_node_url!, identity, { itemKey, attachmentId: id, sha256: blob.sha256, contentBase64: blob.content.toString('base64') });
+          if (!sent.ok) return sent.error;
+          await this.repo.markPushed(row.id, itemKey, id);
+          return null;
+        });
+        if (failure) return failure;
       }
     }
     const sent = await this.o.peers.sendEvents(row.partner_node_url!, identity, events.map(toEvent));

@@ -6,3 +6,4 @@ export * from './peer-protocol.js';
 export * from './replica.js';
 export * from './sync.js';
 export * from './settings.js';
+export * from './limits.js';

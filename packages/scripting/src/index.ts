@@ -1,3 +1,4 @@
-export * from './sandbox.js';
+export * from './types.js';
+export { ScriptRunner, TextConversionError, MAX_RULE_INPUT_BYTES, type ScriptRunnerOptions } from './runner.js';
 export * from './object-model.js';
 export * from './default-rules.js';

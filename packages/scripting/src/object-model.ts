@@ -74,175 +74,22 @@ export function itemAlias(platform: NodeType): 'workItem' | 'entity' | null {
 }
 
 /**
- * Evaluated once per sandbox, before any rule: the object model and the sandbox's own plumbing.
- * Plain JavaScript over plain data; the only host function is `convert` (text formats), reachable
- * only through `nodeHelper`.
+ * A rule as the sandbox compiles it: a function of its run's input (the context's own JSON.parse
+ * made it from the host's JSON before the rule ran) and of the helpers (host functions, see
+ * host-helpers.ts), with the names a rule uses bound to them. It returns what the rule built:
+ * the replica, and the local item by whichever alias the rule rebound.
  *
- * A sandbox serves many runs, so nothing a rule does may outlive its run:
- * - each run gets its own model (`replica`, `issue`, the helpers) from `model`, built from its input;
- * - the built-ins are frozen, and so are the global object's own properties, so a rule cannot change
- *   what the next one finds (`Array.prototype.x = …` and `JSON = …` do nothing, or throw in strict
- *   code). Assigning `toString`, `valueOf`, `constructor`, `message` or `name` on a rule's own
- *   objects still works: those are accessors that give the object its own property instead;
- * - globals a rule adds are removed after its run by `cleanup`; when one cannot be (the rule made
- *   it permanent), the runner throws the sandbox away.
- * The value is a function of `convert` that returns the plumbing; it is never a global, so rules
- * cannot reach it.
- */
-export const SANDBOX_SETUP = String.raw`
-(function (convert) {
-  'use strict';
-  // Data properties on built-in prototypes that code commonly gives its own objects: freezing them
-  // would make such an assignment fail (the "override mistake"), so they become accessors first.
-  function tame(proto, names) {
-    names.forEach(function (name) {
-      var d = Object.getOwnPropertyDescriptor(proto, name);
-      if (!d || !('value' in d)) return;
-      var value = d.value;
-      Object.defineProperty(proto, name, {
-        get: function () { return value; },
-        set: function (v) {
-          if (this === proto) throw new TypeError('the built-in ' + name + ' cannot be changed');
-          Object.defineProperty(this, name, { value: v, writable: true, enumerable: true, configurable: true });
-        },
-        enumerable: d.enumerable,
-        configurable: false
-      });
-    });
-  }
-  tame(Object.prototype, ['constructor', 'toString', 'toLocaleString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable']);
-  [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError].forEach(function (E) {
-    tame(E.prototype, ['constructor', 'name', 'message', 'toString']);
-  });
-  tame(Function.prototype, ['toString']);
-
-  var seen = new Set();
-  function harden(o) {
-    if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) return;
-    seen.add(o);
-    Reflect.ownKeys(o).forEach(function (k) {
-      var d = Object.getOwnPropertyDescriptor(o, k);
-      if ('value' in d) harden(d.value);
-      else { harden(d.get); harden(d.set); }
-    });
-    harden(Object.getPrototypeOf(o));
-    Object.freeze(o);
-  }
-  harden(convert);
-  // The global object itself stays extensible (a sloppy rule may assign a name it never declared),
-  // but what it holds is fixed.
-  seen.add(globalThis);
-  Reflect.ownKeys(globalThis).forEach(function (k) {
-    var d = Object.getOwnPropertyDescriptor(globalThis, k);
-    if ('value' in d) { harden(d.value); Object.defineProperty(globalThis, k, { writable: false, configurable: false }); }
-    else { harden(d.get); harden(d.set); Object.defineProperty(globalThis, k, { configurable: false }); }
-  });
-  harden(Object.getPrototypeOf(globalThis));
-  var globals = new Set(Reflect.ownKeys(globalThis));
-  var globalCount = globals.size;
-
-  /**
-   * The local item's list (comments or attachments) plus the partner's: one the partner sent before
-   * (its id is a local entry's remoteId) goes to known, a new one is appended as make gives it.
-   */
-  function mergeFromPartner(issue, replica, list, known, make) {
-    var merged = (issue && issue[list] ? issue[list] : []).slice();
-    var byRemote = {};
-    merged.forEach(function (x) { if (x.remoteId != null) byRemote[String(x.remoteId)] = x; });
-    ((replica && replica[list]) || []).forEach(function (r) {
-      var mine = byRemote[String(r.id)];
-      if (mine) known(mine, r);
-      else merged.push(make(r));
-    });
-    return merged;
-  }
-
-  function model(inputJson) {
-    var input = JSON.parse(inputJson);
-    var logs = [];
-    return {
-      input: input,
-      logs: logs,
-      out: null,
-      debug: {
-        log: function () {
-          if (logs.length >= 100) return;
-          var parts = [];
-          for (var i = 0; i < arguments.length; i++) {
-            var a = arguments[i];
-            parts.push(typeof a === 'string' ? a : JSON.stringify(a));
-          }
-          logs.push(parts.join(' ').slice(0, 2000));
-        }
-      },
-      commentHelper: {
-        /** The local comments plus the partner's: new ones appended, edited ones updated. Never deletes. */
-        mergeComments: function (issue, replica) {
-          return mergeFromPartner(issue, replica, 'comments', function (mine, rc) { mine.body = rc.body; }, function (rc) {
-            return { remoteId: String(rc.id), author: rc.author || null, body: rc.body, created: rc.created };
-          });
-        }
-      },
-      attachmentHelper: {
-        /** The local attachments plus the partner's that are not here yet. Never deletes. */
-        mergeAttachments: function (issue, replica) {
-          return mergeFromPartner(issue, replica, 'attachments', function () {}, function (ra) {
-            return { remoteId: String(ra.id), filename: ra.filename, mimeType: ra.mimeType, size: ra.size, sha256: ra.sha256 };
-          });
-        }
-      },
-      nodeHelper: {
-        /** The item type of that name in the target project (any case), or null when it has none. */
-        getIssueType: function (name) {
-          if (name == null) return null;
-          var wanted = String(name).toLowerCase();
-          for (var i = 0; i < input.itemTypes.length; i++) {
-            if (input.itemTypes[i].toLowerCase() === wanted) return { name: input.itemTypes[i] };
-          }
-          return null;
-        },
-        /** A person to assign by email; the tracker resolves it when the item is written. */
-        getUserByEmail: function (email) {
-          return email ? { email: String(email) } : null;
-        },
-        stripHtml: function (text) { return text == null ? null : convert(JSON.stringify(text), 'plain'); },
-        toHtml: function (text) { return text == null ? null : convert(JSON.stringify(text), 'html'); },
-        toWiki: function (text) { return text == null ? null : convert(JSON.stringify(text), 'jira-wiki'); }
-      }
-    };
-  }
-
-  return {
-    model: model,
-    /** What the rule built. Whichever alias the rule rebound wins. */
-    finish: function (m) {
-      var o = m.out, given = m.input.issue;
-      var issue = o.issue !== given ? o.issue : o.workItem !== given ? o.workItem : o.entity;
-      return JSON.stringify({ replica: o.replica, issue: issue, logs: m.logs });
-    },
-    logs: function (m) {
-      try { return JSON.stringify(m.logs.map(String)); } catch (e) { return '[]'; }
-    },
-    cleanup: function () {
-      var keys = Reflect.ownKeys(globalThis);
-      if (keys.length === globalCount) return true;
-      for (var i = 0; i < keys.length; i++) {
-        if (!globals.has(keys[i]) && !delete globalThis[keys[i]]) return false;
-      }
-      return Reflect.ownKeys(globalThis).length === globalCount;
-    }
-  };
-})
-`;
-
-/**
- * A rule as the sandbox compiles it: a function of its run's model, with the names a rule uses bound
- * to it. The rule starts on the first line after this header, so its line numbers are its own
- * (columns on its first line are shifted by `RULE_HEADER.length`). The rule is checked to be a
- * whole script on its own first, so it cannot reach out of the function.
+ * Each run has a context (and a runtime) of its own, made for it and thrown away after it, so
+ * nothing a rule does (to the built-ins, the global object, its own function, the symbol registry)
+ * can reach another run: there is nothing to clean and nothing to freeze. The host reads the result
+ * by QuickJS's own JSON writer, not by the context's JSON.stringify, which a rule may replace.
+ *
+ * The rule starts on the first line after this header, so its line numbers are its own (columns
+ * on its first line are shifted by `RULE_HEADER.length`). The rule is checked to be a whole script
+ * on its own first, so it cannot reach out of the function.
  */
 export const RULE_HEADER =
-  '(function (__exalate) { var replica = __exalate.input.replica, issue = __exalate.input.issue, previous = __exalate.input.previous, ' +
-  'firstSync = __exalate.input.firstSync, workItem = issue, entity = issue, debug = __exalate.debug, commentHelper = __exalate.commentHelper, ' +
-  'attachmentHelper = __exalate.attachmentHelper, nodeHelper = __exalate.nodeHelper; ';
-export const RULE_FOOTER = '\n;__exalate.out = { replica: replica, issue: issue, workItem: workItem, entity: entity };\n})';
+  '(function (__input, __helpers) { var replica = __input.replica, issue = __input.issue, previous = __input.previous, ' +
+  'firstSync = __input.firstSync, workItem = issue, entity = issue, debug = __helpers.debug, commentHelper = __helpers.commentHelper, ' +
+  'attachmentHelper = __helpers.attachmentHelper, nodeHelper = __helpers.nodeHelper; ';
+export const RULE_FOOTER = '\n;return { replica: replica, issue: issue !== __input.issue ? issue : workItem !== __input.issue ? workItem : entity };\n})';

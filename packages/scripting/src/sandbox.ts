@@ -1,275 +1,273 @@
-import { getQuickJS, shouldInterruptAfterDeadline, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime, type QuickJSWASMModule } from 'quickjs-emscripten';
-import { ReplicaSchema, type NodeType, type Replica, type RichText, type TextFormat } from '@exalate/contract';
+/**
+ * One rule run in a QuickJS runtime made for it alone (this is what a worker thread does with a
+ * task; see runner.ts for the pool around it). The rule reaches nothing of the host (no network,
+ * files, timers or `process`): plain data in and out, and the text converter through `nodeHelper`.
+ *
+ * The runtime and its context are new for every run and disposed after it, so no path a rule can
+ * find (its own function and `arguments.callee`, the built-ins and their prototypes, the global
+ * object, the symbol registry, closures kept by built-ins) leads to anything of another run.
+ * Its limits: a deadline for the whole run (host calls check it too), a memory limit, and a stack
+ * limit well below the thread's own, so that deep recursion is QuickJS's own catchable error and
+ * never an overflow of the thread's stack inside WebAssembly (which would leave the module unsound).
+ */
+import { shouldInterruptAfterDeadline, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime, type QuickJSWASMModule } from 'quickjs-emscripten';
+import { ReplicaSchema, formatBytes, type NodeType } from '@exalate/contract';
 import type { z } from 'zod';
-import { RULE_FOOTER, RULE_HEADER, SANDBOX_SETUP, ScriptItemSchema, nativeTextFormat, type ScriptItem } from './object-model.js';
+import { installHelpers } from './host-helpers.js';
+import { RULE_FOOTER, RULE_HEADER, ScriptItemSchema } from './object-model.js';
+import { describeQuickJsError, shiftFirstLine, type DescribedError } from './script-errors.js';
+import type { ScriptDirection, ScriptError, ScriptLimits, ScriptOutcome, TextConverter } from './types.js';
 
-export type ScriptDirection = 'outgoing' | 'incoming';
+/** QuickJS's stack limit; the worker threads run with a native stack many times this (see runner.ts). */
+export const RULE_STACK_BYTES = 512 * 1024;
 
-export interface ScriptLimits {
-  /**
-   * How long one run may take, by the clock. The run is synchronous (nothing else of the node runs
-   * meanwhile), so this is its CPU time unless the machine is short of CPU.
-   */
-  timeoutMs: number;
-  /** Heap of one run's runtime. */
-  memoryBytes: number;
-}
+/**
+ * The built-ins a rule has: all of QuickJS's but the typed arrays. An ArrayBuffer's bytes are not
+ * counted against a runtime's memory limit, so with them a rule could take memory without bound.
+ */
+const RULE_INTRINSICS = { BaseObjects: true, Date: true, Eval: true, StringNormalize: true, RegExp: true, JSON: true, Proxy: true, MapSet: true, Promise: true } as const;
 
-export const DEFAULT_LIMITS: ScriptLimits = { timeoutMs: 1_000, memoryBytes: 32 * 1024 * 1024 };
-
-export type ScriptErrorCode = 'SCRIPT_ERROR' | 'SCRIPT_SYNTAX' | 'SCRIPT_TIMEOUT' | 'SCRIPT_MEMORY' | 'SCRIPT_RESULT_INVALID';
-
-/** Why a rule did not give a result, with where in the rule, for the admin. */
-export interface ScriptError {
-  code: ScriptErrorCode;
+export interface RunTask {
   direction: ScriptDirection;
-  message: string;
-  /** 1-based line and column in the rule, when known. */
-  line: number | null;
-  column: number | null;
-}
-
-export type ScriptOutcome<T> = { ok: true; value: T; logs: string[] } | { ok: false; error: ScriptError; logs: string[] };
-
-export interface ScriptHost {
+  script: string;
+  /** The run's input as JSON: `{ issue, replica, previous, firstSync }`. */
+  inputJson: string;
   platform: NodeType;
-  /** Item types of the project the item lives in (or will be created in), for `nodeHelper.getIssueType`. */
+  /** For `nodeHelper.getIssueType`. */
   itemTypes: string[];
-  /** Text conversion for `nodeHelper.toHtml/toWiki/stripHtml`; a string is in `platform`'s own format. */
-  convert(text: RichText, to: TextFormat): string;
 }
 
-export interface OutgoingInput {
-  issue: ScriptItem;
-  /** The replica sent last time, null on the first sync. */
-  previous: Replica | null;
-  firstSync: boolean;
+/** The converter is not loaded in this thread yet: load it and run the rule again. */
+export class ConverterNeeded extends Error {}
+
+/**
+ * A failure of the WebAssembly module itself (not of the rule): the module may be in any state,
+ * so the thread that owns it must not run anything in it again.
+ */
+export class SandboxUnsound extends Error {}
+
+/** A result, and whether the module failed while the runtime behind it was freed (it is then not to be used again). */
+export interface Ran<T> {
+  value: T;
+  unsound: string | null;
 }
 
-export interface IncomingInput {
-  issue: ScriptItem;
-  replica: Replica;
-  /** The replica received before this one, null on the first sync. */
-  previous: Replica | null;
-  firstSync: boolean;
-}
-
-/** How many compiled rules a sandbox keeps; past that it starts again empty. */
-const MAX_COMPILED_RULES = 64;
-
-/** One QuickJS runtime and context, set up once and reused by run after run. */
-interface Sandbox {
-  runtime: QuickJSRuntime;
-  vm: QuickJSContext;
-  /** `model`, `finish`, `logs` and `cleanup` of SANDBOX_SETUP. */
-  plumbing: { model: QuickJSHandle; finish: QuickJSHandle; logs: QuickJSHandle; cleanup: QuickJSHandle };
-  /** Compiled rules by direction and text. */
-  rules: Map<string, QuickJSHandle>;
-  /** The host of the run in progress, for `convert`. */
-  host: ScriptHost | null;
+export interface Sandbox {
+  run(task: RunTask, limits: ScriptLimits, convert: TextConverter | null): Ran<ScriptOutcome<unknown>>;
+  checkSyntax(script: string, direction: ScriptDirection): Ran<ScriptError | null>;
 }
 
 /**
- * Runs sync rules in a QuickJS sandbox: the script reaches nothing of the host (no network, files,
- * timers or `process`), only plain data in and out and the text converter.
- *
- * Setting up a sandbox and compiling the object model cost more than a default rule's run, so one
- * sandbox serves run after run, and a rule is compiled once. Nothing a rule does outlives its run:
- * each run gets its own model, the built-ins are frozen, and the globals a rule adds are removed
- * after it (see SANDBOX_SETUP). A run that fails in any way, or leaves anything behind that cannot
- * be removed (a global it made permanent, a pending promise job), throws the sandbox away; the next
- * run gets a new one.
+ * `memoryFull`: whether the module's memory is at its bound (asked when a run's time is up, to tell
+ * a run that was running out of memory from one that was only slow).
  */
-export class ScriptRunner {
-  private sandbox: Sandbox | null = null;
+export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => boolean = () => false): Sandbox {
+  /** Rule texts seen to parse on their own: a later run of one skips that check. Texts only, no run's data. */
+  const parses = new Set<string>();
 
-  private constructor(
-    private readonly quickjs: QuickJSWASMModule,
-    private readonly limits: ScriptLimits,
-  ) {}
-
-  static async create(limits: Partial<ScriptLimits> = {}): Promise<ScriptRunner> {
-    return new ScriptRunner(await getQuickJS(), { ...DEFAULT_LIMITS, ...limits });
-  }
-
-  /** Whether a rule parses, without running it: the syntax error with its line, or null. */
-  checkSyntax(script: string, direction: ScriptDirection): ScriptError | null {
-    const sandbox = this.open();
-    const compiled = this.compile(sandbox, direction, script);
-    return compiled.ok ? null : { ...compiled.error, direction };
-  }
-
-  /** The outgoing rule: fills `replica` from the local `issue`. */
-  runOutgoing(script: string, input: OutgoingInput, host: ScriptHost): ScriptOutcome<Replica> {
-    const seed = { key: input.issue.key ?? '' };
-    return this.run('outgoing', script, { ...input, replica: seed }, host, (out) => parseResult(ReplicaSchema, out.replica, 'replica'));
-  }
-
-  /** The incoming rule: changes the local `issue` (a new one on the first sync) from the partner's `replica`. */
-  runIncoming(script: string, input: IncomingInput, host: ScriptHost): ScriptOutcome<ScriptItem> {
-    return this.run('incoming', script, input, host, (out) => parseResult(ScriptItemSchema, out.issue, 'issue'));
-  }
-
-  /** Frees the sandbox (a new one is made if the runner is used again). */
-  dispose(): void {
-    this.discard();
-  }
-
-  private run<T>(
-    direction: ScriptDirection,
-    script: string,
-    input: { issue: ScriptItem; replica: unknown; previous: Replica | null; firstSync: boolean },
-    host: ScriptHost,
-    read: (out: { replica: unknown; issue: unknown }) => { ok: true; value: T } | { ok: false; message: string },
-  ): ScriptOutcome<T> {
-    const sandbox = this.open();
-    const { vm, runtime, plumbing } = sandbox;
-    let clean = false;
-    const fail = (error: Omit<ScriptError, 'direction'>, logs: string[] = []): ScriptOutcome<T> => ({ ok: false, error: { ...error, direction }, logs });
-    const compiled = this.compile(sandbox, direction, script);
-    if (!compiled.ok) return fail(compiled.error);
-    sandbox.host = host;
-    runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + this.limits.timeoutMs));
-    let model: QuickJSHandle | null = null;
+  const withRuntime = <T>(limits: ScriptLimits, fn: (runtime: QuickJSRuntime, vm: QuickJSContext) => T): Ran<T> => {
+    let runtime: QuickJSRuntime | null = null;
+    let vm: QuickJSContext | null = null;
+    let value: T;
     try {
-      const made = vm.newString(JSON.stringify({ ...input, itemTypes: host.itemTypes })).consume((json) => vm.callFunction(plumbing.model, vm.undefined, json));
-      if (made.error) return fail(shiftFirstLine(errorOf(vm, made.error, direction)));
-      model = made.value;
-      const ran = vm.callFunction(compiled.rule, vm.undefined, model);
-      if (ran.error) {
-        return fail(shiftFirstLine(errorOf(vm, ran.error, direction)), this.logsOf(sandbox, model));
-      }
-      ran.value.dispose();
-      const result = vm.callFunction(plumbing.finish, vm.undefined, model);
-      if (result.error) {
-        const described = shiftFirstLine(errorOf(vm, result.error, direction));
-        // Building the result fails on what the rule left behind (a cycle, a BigInt).
-        return fail({ ...described, code: described.code === 'SCRIPT_ERROR' ? 'SCRIPT_RESULT_INVALID' : described.code, message: `the result cannot be read: ${described.message}` }, this.logsOf(sandbox, model));
-      }
-      const out = JSON.parse(result.value.consume((h) => vm.getString(h))) as { replica: unknown; issue: unknown; logs: string[] };
-      clean = this.cleanUp(sandbox);
-      const parsed = read(out);
-      if (!parsed.ok) return fail({ code: 'SCRIPT_RESULT_INVALID', message: parsed.message, line: null, column: null }, out.logs);
-      return { ok: true, value: parsed.value, logs: out.logs };
-    } finally {
-      model?.dispose();
-      if (this.sandbox === sandbox) {
-        sandbox.host = null;
-        runtime.removeInterruptHandler();
-        // A failed run may have stopped anywhere (out of memory, interrupted): start afresh.
-        if (!clean) this.discard();
-      }
-    }
-  }
-
-  /** The sandbox, set up if there is none. */
-  private open(): Sandbox {
-    if (this.sandbox) return this.sandbox;
-    const runtime = this.quickjs.newRuntime();
-    runtime.setMemoryLimit(this.limits.memoryBytes);
-    runtime.setMaxStackSize(512 * 1024);
-    const vm = runtime.newContext();
-    const sandbox: Sandbox = { runtime, vm, plumbing: null as never, rules: new Map(), host: null };
-    try {
-      const convert = vm.newFunction('convert', (textHandle: QuickJSHandle, toHandle: QuickJSHandle) => {
-        const host = sandbox.host;
-        if (!host) return { error: vm.newError('text conversion is only available while a rule runs') };
-        const raw = JSON.parse(vm.getString(textHandle)) as unknown;
-        const to = vm.getString(toHandle) as TextFormat;
-        const text: RichText = typeof raw === 'string' ? { format: nativeTextFormat(host.platform), value: raw } : (raw as RichText);
-        try {
-          return vm.newString(host.convert(text, to));
-        } catch (error) {
-          return { error: vm.newError(`cannot convert this text: ${(error as Error).message}`) };
-        }
-      });
-      const setup = vm.evalCode(SANDBOX_SETUP, 'exalate-model.js');
-      if (setup.error) throw new Error(`the rule sandbox cannot be set up: ${JSON.stringify(setup.error.consume((e) => vm.dump(e)))}`);
-      const made = setup.value.consume((fn) => vm.callFunction(fn, vm.undefined, convert));
-      convert.dispose();
-      if (made.error) throw new Error(`the rule sandbox cannot be set up: ${JSON.stringify(made.error.consume((e) => vm.dump(e)))}`);
-      sandbox.plumbing = made.value.consume((p) => ({
-        model: vm.getProp(p, 'model'),
-        finish: vm.getProp(p, 'finish'),
-        logs: vm.getProp(p, 'logs'),
-        cleanup: vm.getProp(p, 'cleanup'),
-      }));
+      runtime = quickjs.newRuntime();
+      // A second line only: the thread's module memory is the real bound (rule-worker.ts).
+      runtime.setMemoryLimit(limits.memoryBytes);
+      runtime.setMaxStackSize(RULE_STACK_BYTES);
+      vm = runtime.newContext({ intrinsics: RULE_INTRINSICS });
+      value = fn(runtime, vm);
     } catch (error) {
-      vm.dispose();
-      runtime.dispose();
-      throw error;
+      if (error instanceof ConverterNeeded) {
+        free(vm, runtime);
+        throw error;
+      }
+      // Anything thrown by the module itself (an abort, a trap, the thread's stack exhausted inside it).
+      throw new SandboxUnsound(String((error as Error)?.message ?? error));
     }
-    this.sandbox = sandbox;
-    return sandbox;
-  }
+    // Freeing checks that the run left nothing allocated (QuickJS asserts it). Where it did, as
+    // after some of QuickJS's own errors, the result stands but the module is not used again.
+    return { value, unsound: free(vm, runtime) };
+  };
 
-  private discard(): void {
-    const sandbox = this.sandbox;
-    if (!sandbox) return;
-    this.sandbox = null;
-    for (const rule of sandbox.rules.values()) rule.dispose();
-    for (const handle of Object.values(sandbox.plumbing)) handle.dispose();
-    sandbox.vm.dispose();
-    sandbox.runtime.dispose();
-  }
-
-  /**
-   * A rule compiled into a function of its run's model, or its syntax error. It is first compiled
-   * alone, as the admin wrote it, so that its syntax errors carry its own line numbers and so that
-   * it cannot close the function it is put in.
-   */
-  private compile(sandbox: Sandbox, direction: ScriptDirection, script: string): { ok: true; rule: QuickJSHandle } | { ok: false; error: Omit<ScriptError, 'direction'> } {
-    const cacheKey = `${direction}\n${script}`;
-    const cached = sandbox.rules.get(cacheKey);
-    if (cached) return { ok: true, rule: cached };
-    const { vm } = sandbox;
+  /** The rule compiled into a function of its run's model, or its syntax error. */
+  const compile = (vm: QuickJSContext, direction: ScriptDirection, script: string): { ok: true; rule: QuickJSHandle } | { ok: false; error: DescribedError } => {
     const fileName = `${direction}.js`;
-    const alone = vm.evalCode(script, fileName, { compileOnly: true });
-    if (alone.error) return { ok: false, error: errorOf(vm, alone.error, direction) };
-    alone.value.dispose();
+    // First alone, as the admin wrote it: its syntax errors then carry its own line numbers, and
+    // a rule that would close the function it is put in is refused.
+    if (!parses.has(script)) {
+      const alone = vm.evalCode(script, fileName, { compileOnly: true });
+      if (alone.error) return { ok: false, error: errorOf(vm, alone.error, direction) };
+      alone.value.dispose();
+      if (parses.size >= 256) parses.clear();
+      parses.add(script);
+    }
     const wrapped = vm.evalCode(`${RULE_HEADER}${script}${RULE_FOOTER}`, fileName);
     if (wrapped.error) return { ok: false, error: shiftFirstLine(errorOf(vm, wrapped.error, direction)) };
-    if (sandbox.rules.size >= MAX_COMPILED_RULES) {
-      for (const rule of sandbox.rules.values()) rule.dispose();
-      sandbox.rules.clear();
-    }
-    sandbox.rules.set(cacheKey, wrapped.value);
     return { ok: true, rule: wrapped.value };
-  }
+  };
 
-  private logsOf(sandbox: Sandbox, model: QuickJSHandle): string[] {
-    const { vm, runtime } = sandbox;
-    // The run may have ended on its deadline: reading the logs gets a moment of its own.
-    runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + 100));
-    const r = vm.callFunction(sandbox.plumbing.logs, vm.undefined, model);
-    if (r.error) {
-      r.error.dispose();
-      return [];
-    }
-    return JSON.parse(r.value.consume((h) => vm.getString(h))) as string[];
-  }
+  return {
+    checkSyntax(script, direction) {
+      return withRuntime({ timeoutMs: 1_000, memoryBytes: 8 * 1024 * 1024 }, (runtime, vm) => {
+        runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + 1_000));
+        const alone = vm.evalCode(script, `${direction}.js`, { compileOnly: true });
+        if (!alone.error) {
+          alone.value.dispose();
+          return null;
+        }
+        return { ...errorOf(vm, alone.error, direction), direction };
+      });
+    },
 
-  /** Removes what the run left in the sandbox; false when something cannot be removed. */
-  private cleanUp(sandbox: Sandbox): boolean {
-    const { vm, runtime } = sandbox;
-    if (runtime.hasPendingJob()) return false;
-    const r = vm.callFunction(sandbox.plumbing.cleanup, vm.undefined);
-    if (r.error) {
-      r.error.dispose();
-      return false;
-    }
-    return r.value.consume((h) => vm.dump(h) === true);
+    run(task, limits, convert) {
+      const { direction } = task;
+      const deadline = Date.now() + limits.timeoutMs;
+      return withRuntime(limits, (runtime, vm) => {
+        const wanted = { converter: false };
+        const logs: string[] = [];
+        const fail = (error: DescribedError): ScriptOutcome<unknown> => {
+          // Whatever the rule did after a conversion it could not have is void: it runs again.
+          if (wanted.converter) throw new ConverterNeeded();
+          return { ok: false, error: { ...error, direction }, logs };
+        };
+        let fullAtStop = false;
+        const late = shouldInterruptAfterDeadline(deadline);
+        runtime.setInterruptHandler((rt) => {
+          const stop = late(rt);
+          if (stop) fullAtStop = memoryFull();
+          return stop;
+        });
+        const handles: QuickJSHandle[] = [];
+        const keep = (h: QuickJSHandle) => (handles.push(h), h);
+        try {
+          const plumbing = setUp(vm, keep);
+          const helpers = keep(installHelpers(vm, { platform: task.platform, itemTypes: task.itemTypes, deadline, convert, logs, wanted }, plumbing));
+          const compiled = compile(vm, direction, task.script);
+          if (!compiled.ok) return fail(compiled.error);
+          keep(compiled.rule);
+          const made = vm.newString(task.inputJson).consume((json) => vm.callFunction(plumbing.parse, plumbing.json, json));
+          if (made.error) return fail(stopped(fullAtStop, limits, errorOf(vm, made.error, direction, memoryFull)));
+          const input = keep(made.value);
+          const ran = vm.callFunction(compiled.rule, vm.undefined, input, helpers);
+          if (wanted.converter) {
+            (ran.error ?? ran.value).dispose();
+            throw new ConverterNeeded();
+          }
+          if (ran.error) return fail(stopped(fullAtStop, limits, shiftFirstLine(errorOf(vm, ran.error, direction, memoryFull))));
+          const result = keep(ran.value);
+          const out = readResult(vm, plumbing, result, direction === 'outgoing' ? 'replica' : 'issue');
+          if (out.problem === 'no memory') return fail({ code: 'SCRIPT_MEMORY', message: 'the result cannot be read: the rule used all of its memory', line: null, column: null });
+          if (out.problem) return fail({ code: 'SCRIPT_RESULT_INVALID', message: `the result cannot be read: ${out.problem}`, line: null, column: null });
+          const parsed = direction === 'outgoing' ? parseResult(ReplicaSchema, out.value, 'replica') : parseResult(ScriptItemSchema, out.value, 'issue');
+          if (!parsed.ok) return fail({ code: 'SCRIPT_RESULT_INVALID', message: parsed.message, line: null, column: null });
+          return { ok: true, value: parsed.value, logs };
+        } finally {
+          for (const h of handles) if (h.alive) h.dispose();
+          runtime.removeInterruptHandler();
+        }
+      });
+    },
+  };
+}
+
+/** Frees a run's context and runtime: null, or why the module is no longer sound. */
+function free(vm: QuickJSContext | null, runtime: QuickJSRuntime | null): string | null {
+  try {
+    vm?.dispose();
+    runtime?.dispose();
+    return null;
+  } catch (error) {
+    return String((error as Error)?.message ?? error);
   }
 }
 
-/** A QuickJS error (the handle is consumed) as the admin reads it, located in the rule of `direction`. */
-function errorOf(vm: QuickJSContext, error: QuickJSHandle, direction: ScriptDirection): Omit<ScriptError, 'direction'> {
-  return describe(error.consume((e) => vm.dump(e)) as unknown, `${direction}.js`);
+interface Plumbing {
+  json: QuickJSHandle;
+  parse: QuickJSHandle;
+  stringify: QuickJSHandle;
+  toText: QuickJSHandle;
 }
 
-/** The rule's first line follows the wrapper's header: its columns there are the rule's own minus that. */
-function shiftFirstLine(error: Omit<ScriptError, 'direction'>): Omit<ScriptError, 'direction'> {
-  return error.line === 1 && error.column !== null ? { ...error, column: Math.max(1, error.column - RULE_HEADER.length) } : error;
+/**
+ * `result[name]` (the replica, or the local item) as data, written by the context's own
+ * JSON.stringify as it was before the rule ran (a rule may replace the global one; a `toJSON` of
+ * its own objects is still asked). The text is never empty: an empty one is a copy out of the
+ * module that failed for want of memory.
+ */
+function readResult(vm: QuickJSContext, plumbing: Plumbing, result: QuickJSHandle, name: string): { value: unknown; problem: null } | { value: null; problem: string } {
+  let part: QuickJSHandle;
+  try {
+    part = vm.getProp(result, name);
+  } catch {
+    return { value: null, problem: `${name} cannot be read` };
+  }
+  return part.consume((h) => {
+    const type = vm.typeof(h);
+    if (type === 'undefined') return { value: undefined, problem: null };
+    if (type !== 'object') return { value: null, problem: `${name} is a ${type}, not an object` };
+    const written = vm.callFunction(plumbing.stringify, plumbing.json, h);
+    if (written.error) {
+      written.error.dispose();
+      return { value: null, problem: `${name} is not data (a cycle, a BigInt, or a toJSON that fails?)` };
+    }
+    const text = written.value.consume((s) => (vm.typeof(s) === 'string' ? vm.getString(s) : null));
+    if (text === '') return { value: null, problem: 'no memory' };
+    if (text === null) return { value: null, problem: `${name} is not data` };
+    return { value: JSON.parse(text) as unknown, problem: null };
+  });
+}
+
+/** What the host needs of the context's built-ins, taken before the rule runs (a rule may replace them). */
+function setUp(vm: QuickJSContext, keep: (h: QuickJSHandle) => QuickJSHandle): Plumbing {
+  const json = keep(vm.getProp(vm.global, 'JSON'));
+  return { json, parse: keep(vm.getProp(json, 'parse')), stringify: keep(vm.getProp(json, 'stringify')), toText: keep(vm.getProp(vm.global, 'String')) };
+}
+
+/**
+ * A run stopped by its deadline after it had grown the module to its bound was running out of
+ * memory (the collector's passes near the bound take the time): that is what the admin is told.
+ */
+function stopped(fullAtStop: boolean, limits: ScriptLimits, error: DescribedError): DescribedError {
+  if (error.code !== 'SCRIPT_TIMEOUT' || !fullAtStop) return error;
+  return { ...error, code: 'SCRIPT_MEMORY', message: `the rule used more memory than its limit (${formatBytes(limits.memoryBytes)}) allows and was stopped` };
+}
+
+/**
+ * A QuickJS error (the handle is consumed) as the admin reads it, located in the rule of
+ * `direction`. Its parts are read one by one, not dumped whole: a run out of memory may not have
+ * the room to turn the error into JSON, and then what could be read, or that, is what it says.
+ */
+function errorOf(vm: QuickJSContext, error: QuickJSHandle, direction: ScriptDirection, memoryFull: () => boolean = () => false): DescribedError {
+  const read = error.consume((e) => readError(vm, e));
+  if ((read === null || (read.name === undefined && read.message === undefined)) && memoryFull()) {
+    return { code: 'SCRIPT_MEMORY', message: 'the rule used more memory than its limit and was stopped', line: null, column: null };
+  }
+  return describeQuickJsError(read, `${direction}.js`);
+}
+
+function readError(vm: QuickJSContext, e: QuickJSHandle): { name?: string; message?: string; stack?: string; lineNumber?: number } | null {
+  try {
+    if (vm.typeof(e) !== 'object') return { message: String(vm.dump(e)) };
+    const part = (name: string): string | number | undefined => {
+      const h = vm.getProp(e, name);
+      try {
+        const type = vm.typeof(h);
+        return type === 'string' ? vm.getString(h) : type === 'number' ? vm.getNumber(h) : undefined;
+      } finally {
+        h.dispose();
+      }
+    };
+    const [name, message, stack, lineNumber] = ['name', 'message', 'stack', 'lineNumber'].map(part);
+    return {
+      ...(typeof name === 'string' ? { name } : {}),
+      ...(typeof message === 'string' ? { message } : {}),
+      ...(typeof stack === 'string' ? { stack } : {}),
+      ...(typeof lineNumber === 'number' ? { lineNumber } : {}),
+    };
+  } catch {
+    // A getter of the rule's own that throws, or no memory left to read with.
+    return null;
+  }
 }
 
 function parseResult<T>(schema: z.ZodType<T>, value: unknown, name: string): { ok: true; value: T } | { ok: false; message: string } {
@@ -278,40 +276,4 @@ function parseResult<T>(schema: z.ZodType<T>, value: unknown, name: string): { o
   const issue = parsed.error.issues[0]!;
   const where = [name, ...issue.path.map(String)].join('.');
   return { ok: false, message: `${where}: ${issue.message}` };
-}
-
-/** A QuickJS error, dumped to plain data, as the admin should read it. */
-function describe(dumped: unknown, fileName: string): Omit<ScriptError, 'direction'> {
-  const e = (typeof dumped === 'object' && dumped !== null ? dumped : { message: String(dumped) }) as {
-    name?: string;
-    message?: string;
-    stack?: string;
-    lineNumber?: number;
-  };
-  const name = e.name ?? 'Error';
-  const message = e.message ?? String(dumped);
-  let line: number | null = null;
-  let column: number | null = null;
-  // The first frame inside the rule itself, not in the helpers it called.
-  const frame = new RegExp(`${fileName.replace('.', '\\.')}:(\\d+)(?::(\\d+))?`).exec(e.stack ?? '');
-  if (frame) {
-    line = Number(frame[1]);
-    column = frame[2] ? Number(frame[2]) : null;
-  } else if (typeof e.lineNumber === 'number') {
-    line = e.lineNumber;
-  }
-  if (name === 'InternalError' && message === 'interrupted') {
-    return { code: 'SCRIPT_TIMEOUT', message: 'the rule ran longer than its time limit (an endless loop?) and was stopped', line, column };
-  }
-  if (name === 'InternalError' && message === 'out of memory') {
-    return { code: 'SCRIPT_MEMORY', message: 'the rule used more memory than its limit and was stopped', line, column };
-  }
-  if (name === 'SyntaxError') return { code: 'SCRIPT_SYNTAX', message: `SyntaxError: ${message}`, line, column };
-  return { code: 'SCRIPT_ERROR', message: `${name}: ${message}`, line, column };
-}
-
-/** "line 3: TypeError: …" — how an error reads in the queue and the item's status. */
-export function formatScriptError(error: ScriptError): string {
-  const where = error.line === null ? '' : ` at line ${error.line}${error.column === null ? '' : `, column ${error.column}`}`;
-  return `The ${error.direction} rule failed${where}: ${error.message}`;
 }

@@ -1,12 +1,10 @@
-import { convertText } from '@exalate/connectors';
+import { createRequire } from 'node:module';
 import type { NodeType, Replica } from '@exalate/contract';
 import { ScriptRunner, defaultRules, formatScriptError, type ScriptHost, type ScriptItem } from '@exalate/scripting';
 
-const host = (platform: NodeType, itemTypes: string[] = ['Bug', 'Task', 'User Story']): ScriptHost => ({
-  platform,
-  itemTypes,
-  convert: (text, to) => String(convertText(text, to).value),
-});
+const host = (platform: NodeType, itemTypes: string[] = ['Bug', 'Task', 'User Story']): ScriptHost => ({ platform, itemTypes });
+/** The connectors' text converter, as the backend gives it to its runner. */
+const converter = createRequire(import.meta.url).resolve('@exalate/connectors/formats');
 
 const jiraIssue: ScriptItem = {
   key: 'SUP-1',
@@ -31,12 +29,13 @@ const jiraIssue: ScriptItem = {
 
 let runner: ScriptRunner;
 beforeAll(async () => {
-  runner = await ScriptRunner.create({ timeoutMs: 300, memoryBytes: 8 * 1024 * 1024 });
+  runner = await ScriptRunner.create({ timeoutMs: 300, memoryBytes: 8 * 1024 * 1024, converter });
 });
+afterAll(() => runner.close());
 
 describe('outgoing rules', () => {
-  it('the default rule copies the synced fields into the replica', () => {
-    const out = runner.runOutgoing(defaultRules('JIRA_CLOUD').outgoing, { issue: jiraIssue, previous: null, firstSync: true }, host('JIRA_CLOUD'));
+  it('the default rule copies the synced fields into the replica', async () => {
+    const out = await runner.runOutgoing(defaultRules('JIRA_CLOUD').outgoing, { issue: jiraIssue, previous: null, firstSync: true }, host('JIRA_CLOUD'));
     if (!out.ok) throw new Error(formatScriptError(out.error));
     expect(out.value).toMatchObject({
       key: 'SUP-1',
@@ -49,21 +48,21 @@ describe('outgoing rules', () => {
     expect(out.value.comments?.map((c) => c.id)).toEqual(['c1', 'c2']);
   });
 
-  it('keeps free properties a rule adds, and lets the rule log', () => {
+  it('keeps free properties a rule adds, and lets the rule log', async () => {
     const script = `replica.key = issue.key; replica.severity = issue.priority === 'High' ? 2 : 4; debug.log('sent', replica.severity, {a: 1});`;
-    const out = runner.runOutgoing(script, { issue: jiraIssue, previous: null, firstSync: false }, host('JIRA_CLOUD'));
+    const out = await runner.runOutgoing(script, { issue: jiraIssue, previous: null, firstSync: false }, host('JIRA_CLOUD'));
     expect(out).toMatchObject({ ok: true, value: { key: 'SUP-1', severity: 2 }, logs: ['sent 2 {"a":1}'] });
   });
 
-  it('uses the Azure DevOps alias workItem and the ServiceNow alias entity', () => {
-    const ado = runner.runOutgoing(`replica.key = workItem.key; replica.summary = workItem.summary.toUpperCase();`, { issue: jiraIssue, previous: null, firstSync: false }, host('AZURE_DEVOPS'));
+  it('uses the Azure DevOps alias workItem and the ServiceNow alias entity', async () => {
+    const ado = await runner.runOutgoing(`replica.key = workItem.key; replica.summary = workItem.summary.toUpperCase();`, { issue: jiraIssue, previous: null, firstSync: false }, host('AZURE_DEVOPS'));
     expect(ado).toMatchObject({ ok: true, value: { summary: 'PRINTER ON FIRE' } });
-    const snow = runner.runOutgoing(defaultRules('SERVICENOW').outgoing, { issue: jiraIssue, previous: null, firstSync: false }, host('SERVICENOW'));
+    const snow = await runner.runOutgoing(defaultRules('SERVICENOW').outgoing, { issue: jiraIssue, previous: null, firstSync: false }, host('SERVICENOW'));
     expect(snow).toMatchObject({ ok: true, value: { summary: 'Printer on fire' } });
   });
 
-  it('tells a replica without a key apart from a good one', () => {
-    const out = runner.runOutgoing(`replica.key = 42;`, { issue: jiraIssue, previous: null, firstSync: false }, host('JIRA_CLOUD'));
+  it('tells a replica without a key apart from a good one', async () => {
+    const out = await runner.runOutgoing(`replica.key = 42;`, { issue: jiraIssue, previous: null, firstSync: false }, host('JIRA_CLOUD'));
     expect(out).toMatchObject({ ok: false, error: { code: 'SCRIPT_RESULT_INVALID', direction: 'outgoing' } });
     if (!out.ok) expect(out.error.message).toMatch(/^replica\.key: /);
   });
@@ -83,8 +82,8 @@ describe('incoming rules', () => {
     attachments: [{ id: 'x9', filename: 'trace.log', mimeType: 'text/plain', size: 10, sha256: null }],
   };
 
-  it('on first sync creates in the chosen project with the nearest item type', () => {
-    const out = runner.runIncoming(defaultRules('JIRA_CLOUD').incoming, { issue: { project: 'SUP' }, replica, previous: null, firstSync: true }, host('JIRA_CLOUD', ['Bug', 'Story', 'Task', 'Epic']));
+  it('on first sync creates in the chosen project with the nearest item type', async () => {
+    const out = await runner.runIncoming(defaultRules('JIRA_CLOUD').incoming, { issue: { project: 'SUP' }, replica, previous: null, firstSync: true }, host('JIRA_CLOUD', ['Bug', 'Story', 'Task', 'Epic']));
     if (!out.ok) throw new Error(formatScriptError(out.error));
     expect(out.value).toMatchObject({ project: 'SUP', type: 'Story', summary: 'Printer on fire', labels: ['hardware', 'urgent'] });
     expect(out.value.description).toEqual(replica.description);
@@ -92,16 +91,16 @@ describe('incoming rules', () => {
     expect(out.value.attachments).toEqual([{ remoteId: 'x9', filename: 'trace.log', mimeType: 'text/plain', size: 10, sha256: null }]);
   });
 
-  it('falls back to Task, and says so when the project has no type it can use', () => {
-    const task = runner.runIncoming(defaultRules('AZURE_DEVOPS').incoming, { issue: { project: 'Ops' }, replica: { ...replica, type: 'Widget' }, previous: null, firstSync: true }, host('AZURE_DEVOPS', ['Task', 'Epic']));
+  it('falls back to Task, and says so when the project has no type it can use', async () => {
+    const task = await runner.runIncoming(defaultRules('AZURE_DEVOPS').incoming, { issue: { project: 'Ops' }, replica: { ...replica, type: 'Widget' }, previous: null, firstSync: true }, host('AZURE_DEVOPS', ['Task', 'Epic']));
     expect(task).toMatchObject({ ok: true, value: { type: 'Task' } });
-    const none = runner.runIncoming(defaultRules('AZURE_DEVOPS').incoming, { issue: { project: 'Ops' }, replica: { ...replica, type: 'Widget' }, previous: null, firstSync: true }, host('AZURE_DEVOPS', ['Epic']));
+    const none = await runner.runIncoming(defaultRules('AZURE_DEVOPS').incoming, { issue: { project: 'Ops' }, replica: { ...replica, type: 'Widget' }, previous: null, firstSync: true }, host('AZURE_DEVOPS', ['Epic']));
     expect(none).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', direction: 'incoming', line: 7 } });
     if (!none.ok) expect(none.error.message).toContain('has none of the item types Widget, Task or Issue');
   });
 
-  it('merges comments: edits the mirrored one, appends the new one, keeps local ones', () => {
-    const out = runner.runIncoming(defaultRules('JIRA_CLOUD').incoming, { issue: jiraIssue, replica, previous: null, firstSync: false }, host('JIRA_CLOUD'));
+  it('merges comments: edits the mirrored one, appends the new one, keeps local ones', async () => {
+    const out = await runner.runIncoming(defaultRules('JIRA_CLOUD').incoming, { issue: jiraIssue, replica, previous: null, firstSync: false }, host('JIRA_CLOUD'));
     if (!out.ok) throw new Error(formatScriptError(out.error));
     expect(out.value.comments).toEqual([
       jiraIssue.comments![0],
@@ -110,110 +109,110 @@ describe('incoming rules', () => {
     ]);
   });
 
-  it('merges attachments: appends the partner’s new ones once, keeps local ones', () => {
+  it('merges attachments: appends the partner’s new ones once, keeps local ones', async () => {
     const issue: ScriptItem = { attachments: [{ id: 'a1', filename: 'local.txt' }, { id: 'a2', remoteId: '90', filename: 'mirrored.txt' }] };
     const partner = { key: 'ADO-1', attachments: [{ id: '90', filename: 'mirrored.txt' }, { id: '91', filename: 'new.png', mimeType: 'image/png', size: 4, sha256: 'abc' }] };
-    const out = runner.runIncoming(`issue.attachments = attachmentHelper.mergeAttachments(issue, replica);`, { issue, replica: partner as Replica, previous: null, firstSync: false }, host('JIRA_CLOUD'));
+    const out = await runner.runIncoming(`issue.attachments = attachmentHelper.mergeAttachments(issue, replica);`, { issue, replica: partner as Replica, previous: null, firstSync: false }, host('JIRA_CLOUD'));
     if (!out.ok) throw new Error(formatScriptError(out.error));
     expect(out.value.attachments).toEqual([...issue.attachments!, { remoteId: '91', filename: 'new.png', mimeType: 'image/png', size: 4, sha256: 'abc' }]);
   });
 
-  it('converts text with nodeHelper, reading plain strings in the tracker’s own format', () => {
+  it('converts text with nodeHelper, reading plain strings in the tracker’s own format', async () => {
     const script = `issue.summary = nodeHelper.stripHtml(replica.description); issue.description = nodeHelper.toWiki(replica.description); issue.labels = [nodeHelper.toHtml('*bold*')];`;
-    const out = runner.runIncoming(script, { issue: { project: 'SUP' }, replica, previous: null, firstSync: true }, host('JIRA_SERVER'));
+    const out = await runner.runIncoming(script, { issue: { project: 'SUP' }, replica, previous: null, firstSync: true }, host('JIRA_SERVER'));
     expect(out).toMatchObject({ ok: true, value: { summary: 'It is really on fire', description: 'It is *really* on fire', labels: ['<p><strong>bold</strong></p>'] } });
   });
 
-  it('gives previous and firstSync to the rule', () => {
+  it('gives previous and firstSync to the rule', async () => {
     const script = `issue.summary = firstSync ? 'first' : 'was ' + previous.summary;`;
-    expect(runner.runIncoming(script, { issue: {}, replica, previous: null, firstSync: true }, host('JIRA_CLOUD'))).toMatchObject({ ok: true, value: { summary: 'first' } });
-    expect(runner.runIncoming(script, { issue: {}, replica, previous: { key: '42', summary: 'old' }, firstSync: false }, host('JIRA_CLOUD'))).toMatchObject({ ok: true, value: { summary: 'was old' } });
+    expect(await runner.runIncoming(script, { issue: {}, replica, previous: null, firstSync: true }, host('JIRA_CLOUD'))).toMatchObject({ ok: true, value: { summary: 'first' } });
+    expect(await runner.runIncoming(script, { issue: {}, replica, previous: { key: '42', summary: 'old' }, firstSync: false }, host('JIRA_CLOUD'))).toMatchObject({ ok: true, value: { summary: 'was old' } });
   });
 });
 
 describe('the sandbox', () => {
   const run = (script: string) => runner.runIncoming(script, { issue: {}, replica: { key: '1' }, previous: null, firstSync: false }, host('JIRA_CLOUD'));
 
-  it('reports a thrown error with its line and column', () => {
-    const out = run(`issue.summary = 'a';\n\nnull.boom = 1;`);
+  it('reports a thrown error with its line and column', async () => {
+    const out = await run(`issue.summary = 'a';\n\nnull.boom = 1;`);
     expect(out).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', line: 3, column: 5 } });
     if (!out.ok) expect(formatScriptError(out.error)).toBe("The incoming rule failed at line 3, column 5: TypeError: cannot set property 'boom' of null");
   });
 
-  it('checks a rule’s syntax without running it', () => {
-    expect(runner.checkSyntax(`while (true) {}`, 'outgoing')).toBeNull();
-    expect(runner.checkSyntax(`replica.key = issue.key;\nreplica.summary = ;`, 'outgoing')).toMatchObject({ code: 'SCRIPT_SYNTAX', direction: 'outgoing', line: 2 });
+  it('checks a rule’s syntax without running it', async () => {
+    expect(await runner.checkSyntax(`while (true) {}`, 'outgoing')).toBeNull();
+    expect(await runner.checkSyntax(`replica.key = issue.key;\nreplica.summary = ;`, 'outgoing')).toMatchObject({ code: 'SCRIPT_SYNTAX', direction: 'outgoing', line: 2 });
   });
 
-  it('reports a syntax error with its line', () => {
-    expect(run(`issue.summary = 'a';\nissue.summary = (;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_SYNTAX', line: 2 } });
+  it('reports a syntax error with its line', async () => {
+    expect(await run(`issue.summary = 'a';\nissue.summary = (;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_SYNTAX', line: 2 } });
   });
 
-  it('stops an endless loop at the time limit, and the next run works', () => {
-    expect(run(`issue.summary = 'x';\nwhile (true) {}`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_TIMEOUT' } });
-    expect(run(`issue.summary = 'fine';`)).toMatchObject({ ok: true, value: { summary: 'fine' } });
+  it('stops an endless loop at the time limit, and the next run works', async () => {
+    expect(await run(`issue.summary = 'x';\nwhile (true) {}`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_TIMEOUT' } });
+    expect(await run(`issue.summary = 'fine';`)).toMatchObject({ ok: true, value: { summary: 'fine' } });
   });
 
   it('stops a rule that eats memory', async () => {
     // Time enough that only the memory limit can stop it, on a machine as busy as it may be.
-    const roomy = await ScriptRunner.create({ timeoutMs: 3_000, memoryBytes: 8 * 1024 * 1024 });
+    const roomy = await ScriptRunner.create({ timeoutMs: 3_000, memoryBytes: 8 * 1024 * 1024, threads: 1 });
     try {
-      const out = roomy.runIncoming(`var a = []; while (true) a.push('xxxxxxxxxxxxxxxxxxxxxxxx' + a.length);`, { issue: {}, replica: { key: '1' }, previous: null, firstSync: false }, host('JIRA_CLOUD'));
+      const out = await roomy.runIncoming(`var a = []; while (true) a.push('xxxxxxxxxxxxxxxxxxxxxxxx' + a.length);`, { issue: {}, replica: { key: '1' }, previous: null, firstSync: false }, host('JIRA_CLOUD'));
       expect(out).toMatchObject({ ok: false, error: { code: 'SCRIPT_MEMORY' } });
     } finally {
-      roomy.dispose();
+      await roomy.close();
     }
   });
 
-  it('reaches nothing of the host', () => {
-    const out = run(`issue.labels = [typeof process, typeof require, typeof fetch, typeof setTimeout, typeof XMLHttpRequest, typeof std, typeof os];`);
+  it('reaches nothing of the host', async () => {
+    const out = await run(`issue.labels = [typeof process, typeof require, typeof fetch, typeof setTimeout, typeof XMLHttpRequest, typeof std, typeof os];`);
     expect(out).toMatchObject({ ok: true, value: { labels: Array(7).fill('undefined') } });
   });
 
-  it('keeps nothing between runs', () => {
-    expect(run(`globalThis.leak = 'secret'; issue.summary = 'a';`)).toMatchObject({ ok: true });
-    expect(run(`issue.summary = typeof leak;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
+  it('keeps nothing between runs', async () => {
+    expect(await run(`globalThis.leak = 'secret'; issue.summary = 'a';`)).toMatchObject({ ok: true });
+    expect(await run(`issue.summary = typeof leak;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
   });
 
-  it('gives every run pristine built-ins, whatever the run before changed', () => {
+  it('gives every run pristine built-ins, whatever the run before changed', async () => {
     const meddle = [
       `Array.prototype.extra = 1; Object.prototype.polluted = 1; JSON = null; Math.random = function () { return 4; };`,
       `'use strict'; Array.prototype.extra = 1;`,
       `String.prototype.trim = function () { return 'hijacked'; };`,
       `delete Array.prototype.map; delete globalThis.JSON;`,
     ];
-    for (const script of meddle) run(script);
-    expect(run(`issue.labels = [typeof [].extra, typeof ({}).polluted, typeof JSON, String(Math.random() < 1), ' a '.trim(), typeof [].map];`)).toMatchObject({
+    for (const script of meddle) await run(script);
+    expect(await run(`issue.labels = [typeof [].extra, typeof ({}).polluted, typeof JSON, String(Math.random() < 1), ' a '.trim(), typeof [].map];`)).toMatchObject({
       ok: true,
       value: { labels: ['undefined', 'undefined', 'object', 'true', 'a', 'function'] },
     });
   });
 
-  it('leaves nothing behind that a rule made permanent', () => {
-    expect(run(`Object.defineProperty(globalThis, 'pinned', { value: 'secret' }); issue.summary = pinned;`)).toMatchObject({ ok: true, value: { summary: 'secret' } });
-    expect(run(`issue.summary = typeof pinned;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
-    expect(run(`(0, eval)('var viaEval = 1; let lexical = 2; function declared() {}'); issue.summary = 'a';`)).toMatchObject({ ok: true });
-    expect(run(`issue.labels = [typeof viaEval, typeof lexical, typeof declared];`)).toMatchObject({ ok: true, value: { labels: ['undefined', 'undefined', 'undefined'] } });
+  it('leaves nothing behind that a rule made permanent', async () => {
+    expect(await run(`Object.defineProperty(globalThis, 'pinned', { value: 'secret' }); issue.summary = pinned;`)).toMatchObject({ ok: true, value: { summary: 'secret' } });
+    expect(await run(`issue.summary = typeof pinned;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
+    expect(await run(`(0, eval)('var viaEval = 1; let lexical = 2; function declared() {}'); issue.summary = 'a';`)).toMatchObject({ ok: true });
+    expect(await run(`issue.labels = [typeof viaEval, typeof lexical, typeof declared];`)).toMatchObject({ ok: true, value: { labels: ['undefined', 'undefined', 'undefined'] } });
   });
 
-  it('lets a rule use undeclared names and override toString or message on its own objects', () => {
-    const out = run(`total = 2;\nvar o = {}; o.toString = function () { return 'mine'; };\nvar e = new Error('a'); e.message = 'b'; e.name = 'Mine';\nissue.labels = [String(total), String(o), String(e)];`);
+  it('lets a rule use undeclared names and override toString or message on its own objects', async () => {
+    const out = await run(`total = 2;\nvar o = {}; o.toString = function () { return 'mine'; };\nvar e = new Error('a'); e.message = 'b'; e.name = 'Mine';\nissue.labels = [String(total), String(o), String(e)];`);
     expect(out).toMatchObject({ ok: true, value: { labels: ['2', 'mine', 'Mine: b'] } });
-    expect(run(`issue.summary = typeof total;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
+    expect(await run(`issue.summary = typeof total;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
   });
 
-  it('reports the column of an error on the rule’s first line as the rule has it', () => {
-    expect(run(`null.boom = 1;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', line: 1, column: 5 } });
+  it('reports the column of an error on the rule’s first line as the rule has it', async () => {
+    expect(await run(`null.boom = 1;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', line: 1, column: 5 } });
   });
 
-  it('keeps a rule inside its run: it cannot end the function it runs in, or return', () => {
-    expect(run(`}); globalThis.escaped = 1; (function () {`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_SYNTAX', line: 1 } });
-    expect(run(`return;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_SYNTAX', line: 1 } });
-    expect(run(`issue.summary = typeof escaped;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
+  it('keeps a rule inside its run: it cannot end the function it runs in, or return', async () => {
+    expect(await run(`}); globalThis.escaped = 1; (function () {`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_SYNTAX', line: 1 } });
+    expect(await run(`return;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_SYNTAX', line: 1 } });
+    expect(await run(`issue.summary = typeof escaped;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
   });
 
-  it('refuses a result it cannot read', () => {
-    expect(run(`issue.labels = 'not a list';`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_RESULT_INVALID', message: expect.stringMatching(/^issue\.labels: /) } });
-    expect(run(`issue.self = issue;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_RESULT_INVALID' } });
+  it('refuses a result it cannot read', async () => {
+    expect(await run(`issue.labels = 'not a list';`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_RESULT_INVALID', message: expect.stringMatching(/^issue\.labels: /) } });
+    expect(await run(`issue.self = issue;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_RESULT_INVALID' } });
   });
 });

@@ -1,0 +1,168 @@
+/**
+ * The helpers a rule calls, as host functions in its run's context: `debug.log`,
+ * `commentHelper.mergeComments`, `attachmentHelper.mergeAttachments` and `nodeHelper`
+ * (`getIssueType`, `getUserByEmail`, `stripHtml`, `toHtml`, `toWiki`). Arguments come in as data
+ * (a copy: the rule's objects are never touched), results go back as new data. Each checks the
+ * run's deadline first, so a rule that calls them in a loop is still stopped on time.
+ */
+import { MAX_TEXT_FIELD_BYTES, formatBytes, type NodeType, type RichText, type TextFormat } from '@exalate/contract';
+import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
+import { nativeTextFormat } from './object-model.js';
+import type { TextConverter } from './types.js';
+
+const MAX_LOG_LINES = 100;
+const MAX_LOG_LINE = 2_000;
+
+export interface HelperContext {
+  platform: NodeType;
+  itemTypes: string[];
+  deadline: number;
+  convert: TextConverter | null;
+  /** The run's `debug.log` lines (kept on the host: they outlive a run that is stopped). */
+  logs: string[];
+  /** Set when a rule asked for a conversion before the converter was loaded (the run is then redone). */
+  wanted: { converter: boolean };
+}
+
+type Result = QuickJSHandle | { error: QuickJSHandle } | undefined;
+
+/**
+ * The helpers object for `model` (the handle is the caller's to dispose). `parse` and `toText` are
+ * the context's own JSON.parse and String, taken before the rule ran.
+ */
+export function installHelpers(vm: QuickJSContext, run: HelperContext, plumbing: { parse: QuickJSHandle; toText: QuickJSHandle }): QuickJSHandle {
+  const data = (value: unknown): QuickJSHandle =>
+    value === undefined ? vm.undefined : vm.newString(JSON.stringify(value)).consume((json) => vm.unwrapResult(vm.callFunction(plumbing.parse, vm.undefined, json)));
+  const read = (h: QuickJSHandle | undefined): unknown => (h === undefined ? undefined : vm.dump(h));
+  const text = (h: QuickJSHandle): string => vm.unwrapResult(vm.callFunction(plumbing.toText, vm.undefined, h)).consume((s) => vm.getString(s));
+  const late = (): Result | null => (Date.now() >= run.deadline ? { error: vm.newError({ name: 'InternalError', message: 'interrupted' }) } : null);
+  /** A host function: the deadline first, and a thrown error becomes the rule's. */
+  const fn = (name: string, impl: (...args: QuickJSHandle[]) => Result) =>
+    vm.newFunction(name, (...args: QuickJSHandle[]) => {
+      const stop = late();
+      if (stop) return stop;
+      try {
+        return impl(...args);
+      } catch (error) {
+        return { error: vm.newError(error instanceof Error ? error.message : String(error)) };
+      }
+    });
+
+  const convertTo = (to: TextFormat) => (textHandle?: QuickJSHandle): Result => {
+    const value = read(textHandle);
+    if (value === null || value === undefined) return vm.null;
+    if (!run.convert) {
+      // The run goes on to its end (the rule may catch this), and is then run again with the converter.
+      run.wanted.converter = true;
+      return { error: vm.newError('the text converter is loading') };
+    }
+    const bytes = JSON.stringify(value).length;
+    if (bytes > MAX_TEXT_FIELD_BYTES) return { error: vm.newError(`nodeHelper converts texts of at most ${formatBytes(MAX_TEXT_FIELD_BYTES)}; this one is ${formatBytes(bytes)}`) };
+    const source: RichText = typeof value === 'string' ? { format: nativeTextFormat(run.platform), value } : (value as RichText);
+    if (!source || typeof source !== 'object' || typeof source.format !== 'string') return { error: vm.newError('nodeHelper converts a text: a string, or { format, value }') };
+    let converted: RichText;
+    try {
+      converted = run.convert(source, to);
+    } catch (error) {
+      return { error: vm.newError(`cannot convert this text: ${(error as Error).message}`) };
+    }
+    return vm.newString(typeof converted.value === 'string' ? converted.value : JSON.stringify(converted.value));
+  };
+
+  const object = (entries: Record<string, QuickJSHandle>): QuickJSHandle => {
+    const o = vm.newObject();
+    for (const [key, value] of Object.entries(entries)) {
+      vm.setProp(o, key, value);
+      value.dispose();
+    }
+    return o;
+  };
+
+  return object({
+    debug: object({
+      /** One line in the node's log, with the item's key (at most 100 lines a run, 2,000 characters a line). */
+      log: fn('log', (...args) => {
+        if (run.logs.length >= MAX_LOG_LINES) return undefined;
+        const parts = args.map((a) => {
+          if (vm.typeof(a) === 'string') return vm.getString(a);
+          try {
+            return JSON.stringify(read(a)) ?? String(read(a));
+          } catch {
+            return `[${vm.typeof(a)}]`;
+          }
+        });
+        run.logs.push(parts.join(' ').slice(0, MAX_LOG_LINE));
+        return undefined;
+      }),
+    }),
+    commentHelper: object({
+      /** The local comments plus the partner's: new ones appended, edited ones updated. Never deletes. */
+      mergeComments: fn('mergeComments', (issue, replica) =>
+        data(
+          mergeFromPartner(
+            listOf(read(issue), 'comments'),
+            listOf(read(replica), 'comments'),
+            (mine, theirs) => (mine['body'] = theirs['body']),
+            (theirs) => ({ remoteId: String(theirs['id']), author: theirs['author'] ?? null, body: theirs['body'], created: theirs['created'] }),
+          ),
+        ),
+      ),
+    }),
+    attachmentHelper: object({
+      /** The local attachments plus the partner's that are not here yet. Never deletes. */
+      mergeAttachments: fn('mergeAttachments', (issue, replica) =>
+        data(
+          mergeFromPartner(
+            listOf(read(issue), 'attachments'),
+            listOf(read(replica), 'attachments'),
+            () => undefined,
+            (theirs) => ({ remoteId: String(theirs['id']), filename: theirs['filename'], mimeType: theirs['mimeType'], size: theirs['size'], sha256: theirs['sha256'] }),
+          ),
+        ),
+      ),
+    }),
+    nodeHelper: object({
+      /** The item type of that name in the target project (any case), or null when it has none. */
+      getIssueType: fn('getIssueType', (name) => {
+        if (name === undefined || vm.typeof(name) === 'undefined' || read(name) === null) return vm.null;
+        const wanted = text(name).toLowerCase();
+        const found = run.itemTypes.find((t) => t.toLowerCase() === wanted);
+        return found === undefined ? vm.null : data({ name: found });
+      }),
+      /** A person to assign by email; the tracker resolves it when the item is written. */
+      getUserByEmail: fn('getUserByEmail', (email) => (email === undefined || !vm.dump(email) ? vm.null : data({ email: text(email) }))),
+      stripHtml: fn('stripHtml', convertTo('plain')),
+      toHtml: fn('toHtml', convertTo('html')),
+      toWiki: fn('toWiki', convertTo('jira-wiki')),
+    }),
+  });
+}
+
+type Entry = Record<string, unknown>;
+
+/** `thing[list]`, the list of entries a merge reads; anything else is none. */
+function listOf(thing: unknown, list: string): Entry[] {
+  const value = thing && typeof thing === 'object' ? (thing as Entry)[list] : undefined;
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new TypeError(`${list} is not a list`);
+  return value.map((entry, i) => {
+    if (!entry || typeof entry !== 'object') throw new TypeError(`${list}[${i}] is not an object`);
+    return entry as Entry;
+  });
+}
+
+/**
+ * The local item's list (comments or attachments) plus the partner's: one the partner sent before
+ * (its id is a local entry's remoteId) goes to `known`, a new one is appended as `make` gives it.
+ */
+function mergeFromPartner(local: Entry[], partner: Entry[], known: (mine: Entry, theirs: Entry) => void, make: (theirs: Entry) => Entry): Entry[] {
+  const merged = [...local];
+  const byRemote = new Map<string, Entry>();
+  for (const x of merged) if (x['remoteId'] !== undefined && x['remoteId'] !== null) byRemote.set(String(x['remoteId']), x);
+  for (const theirs of partner) {
+    const mine = byRemote.get(String(theirs['id']));
+    if (mine) known(mine, theirs);
+    else merged.push(make(theirs));
+  }
+  return merged;
+}

@@ -9,5 +9,5 @@ export { bearerTokenAuthenticator, type AdminAuthenticator } from './admin/route
 export { isAddressAllowed, type AddressPolicy } from './net/address-policy.js';
 export { signPeerRequest, verifyPeerRequest } from './peer/jwt.js';
 export { DECLARED_ROUTES } from './http/documented-router.js';
-export { runFromEnv, nodesFromFile } from './runner.js';
+export { runFromEnv, nodesFromFile, tuneV8ForServer } from './runner.js';
 export * from './trackers.js';

@@ -4,7 +4,7 @@ import cors from 'cors';
 import express, { Router } from 'express';
 import { ConnectorError, type TrackerConnector } from '@exalate/connectors';
 import { PROTOCOL_VERSION, type NodeInfo } from '@exalate/contract';
-import { ScriptRunner } from '@exalate/scripting';
+import type { ScriptRunner } from '@exalate/scripting';
 import { ADO_ACCESS_TOKEN_HEADER, adoAppTokenAuthenticator, anyOf } from './admin/ado-app-token.js';
 import { adminRoutes, bearerTokenAuthenticator, type AdminAuthenticator } from './admin/routes.js';
 import { settingsRoutes, TrackerCredential } from './admin/tracker-credential.js';
@@ -23,6 +23,7 @@ import { PeerClient } from './peer/client.js';
 import { peerRoutes } from './peer/routes.js';
 import { SyncEngine } from './sync/engine.js';
 import { SyncQueue } from './sync/queue.js';
+import { createRuleRunner } from './sync/rule-runner.js';
 import { syncRoutes } from './sync/routes.js';
 import { trackerEventRoutes, TrackerSubscription } from './sync/tracker-events.js';
 import { loadSecretKey, SecretBox } from './secrets/secret-box.js';
@@ -45,6 +46,8 @@ export interface NodeOptions {
   connector?: TrackerConnector;
   /** Seals secrets admins enter (a tracker token); by default with a key that lives as long as the process. */
   secrets?: SecretBox;
+  /** Runs the sync rules; the server's nodes share one. By default the node makes its own (and closes it). */
+  runner?: ScriptRunner;
 }
 
 /**
@@ -68,17 +71,18 @@ export class ExalateNode {
   private readonly subscription: TrackerSubscription;
   private queue: SyncQueue | null = null;
 
-  static async open(config: NodeConfig, server: ServerConfig & { publicUrl: string }, logger: Logger, secrets: SecretBox): Promise<ExalateNode> {
+  static async open(config: NodeConfig, server: ServerConfig & { publicUrl: string }, logger: Logger, secrets: SecretBox, runner: ScriptRunner): Promise<ExalateNode> {
     const db = server.databaseUrl
       ? await openPostgres(server.databaseUrl, `${server.schemaPrefix}${config.id.replace(/-/g, '_')}`)
       : await openPglite(server.dataDir === null ? null : join(server.dataDir, config.id));
-    return ExalateNode.create({ config, settings: server, db, secrets, logger: logger.child({ node: config.id }) });
+    return ExalateNode.create({ config, settings: server, db, secrets, runner, logger: logger.child({ node: config.id }) });
   }
 
   static async create(o: NodeOptions): Promise<ExalateNode> {
     const applied = await migrate(o.db);
     if (applied.length) o.logger.info({ migrations: applied }, 'database migrated');
-    const node = new ExalateNode(o, await ScriptRunner.create());
+    const runner = o.runner ?? (await createRuleRunner(o.logger));
+    const node = new ExalateNode(o, runner, o.runner ? null : runner);
     const unopenable = await node.service.repository.unopenable();
     if (unopenable.length) {
       throw new ConfigError(
@@ -97,6 +101,8 @@ export class ExalateNode {
   private constructor(
     private readonly o: NodeOptions,
     runner: ScriptRunner,
+    /** The runner this node made for itself, closed with it. */
+    private readonly ownRunner: ScriptRunner | null,
   ) {
     this.http = createPeerHttp(o.settings.addressPolicy);
     this.peers = new PeerClient(this.http, o.settings.peerTimeoutMs);
@@ -281,6 +287,7 @@ export class ExalateNode {
     await this.stop();
     await this.http.close();
     await this.o.db.close();
+    await this.ownRunner?.close();
   }
 
   private async privateNodeTick(): Promise<void> {

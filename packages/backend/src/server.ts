@@ -8,11 +8,15 @@ import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
 import { ExalateNode } from './node.js';
 import { loadSecretKey, SecretBox } from './secrets/secret-box.js';
+import { createRuleRunner } from './sync/rule-runner.js';
+import type { ScriptRunner } from '@exalate/scripting';
 
 export interface ExalateServer {
   port: number;
   publicUrl: string;
   nodes: Map<string, ExalateNode>;
+  /** The rule threads the nodes share. */
+  runner: ScriptRunner;
   close(): Promise<void>;
 }
 
@@ -33,6 +37,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const port = (http.address() as AddressInfo).port;
   const publicUrl = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const nodes: ExalateNode[] = [];
+  // One set of rule threads for the process: its nodes' rules share them.
+  const runner = await createRuleRunner(logger);
   const closeHttp = () =>
     new Promise<void>((resolve) => {
       http.closeAllConnections();
@@ -41,10 +47,11 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   try {
     // One key for the server's nodes, read (or made) once.
     const secrets = new SecretBox(loadSecretKey({ secretKey: config.secretKey, keyFile: config.dataDir === null ? null : join(config.dataDir, 'secret.key') }));
-    for (const nodeConfig of config.nodes) nodes.push(await ExalateNode.open(nodeConfig, { ...config, publicUrl }, logger, secrets));
+    for (const nodeConfig of config.nodes) nodes.push(await ExalateNode.open(nodeConfig, { ...config, publicUrl }, logger, secrets, runner));
   } catch (error) {
     await Promise.allSettled(nodes.map((n) => n.close()));
     await closeHttp();
+    await runner.close();
     throw error;
   }
   handler = buildApp(nodes, logger);
@@ -54,11 +61,13 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     port,
     publicUrl,
     nodes: new Map(nodes.map((n) => [n.id, n])),
+    runner,
     close: async () => {
       // Stop background work and held polls, stop taking requests, then close the databases.
       await Promise.all(nodes.map((n) => n.stop()));
       await closeHttp();
       await Promise.all(nodes.map((n) => n.close()));
+      await runner.close();
     },
   };
 }

@@ -2,13 +2,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { ConnectorError, convertText, type ChangedItem, type CommentRef, type ItemChanges, type ItemEvent, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
 import { ReplicaSchema, type NodeType, type Replica, type Result, type SyncEvent } from '@exalate/contract';
-import { defaultRules, formatScriptError, type ScriptError, type ScriptItem, type ScriptRunner, type SyncRules } from '@exalate/scripting';
+import { defaultRules, formatScriptError, type ScriptError, type ScriptHost, type ScriptItem, type ScriptRunner, type SyncRules } from '@exalate/scripting';
 import { MAX_ATTACHMENT_MB } from '../config.js';
 import type { ConnectionRow, ConnectionRepository } from '../connections/repository.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { PeerCallError, PeerClient, SigningIdentity } from '../peer/client.js';
 import { canonical, hashOf, sameText, textIn, toScriptItem, type MirroredIds } from './item-view.js';
+import { sizeProblem, TrackerTexts } from './texts.js';
 import { leaseName, type JobData, type JobName, type SyncQueue } from './queue.js';
 import { SyncRepository, type CommentTwinWrite, type InboxRow, type OutgoingState, type SyncItemError, type TwinChanges, type TwinRow } from './repository.js';
 
@@ -108,8 +109,11 @@ export class SyncEngine {
   private readonly retry: { baseMs: number; maxMs: number };
   private readonly maxAttachmentBytes: number;
 
+  private readonly texts: TrackerTexts;
+
   constructor(private readonly o: SyncEngineOptions) {
     this.repo = new SyncRepository(o.db);
+    this.texts = new TrackerTexts(o.runner, o.connector.trackerType, o.connector.textFormat);
     this.retry = o.retry ?? { baseMs: 1_000, maxMs: 5 * 60_000 };
     this.maxAttachmentBytes = Math.min(o.maxAttachmentBytes ?? MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_BYTES);
   }
@@ -518,8 +522,10 @@ export class SyncEngine {
   ): Promise<{ replica: Replica; withheld: Withheld[] }> {
     const rules = await this.rulesFor(row);
     const written = knownWritten ?? (twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] });
-    const out = this.o.runner.runOutgoing(rules.outgoing, { issue: toScriptItem(item, mirroredIds(written), 'outgoing'), previous: twin?.last_sent_replica ?? null, firstSync: !twin?.last_sent_hash }, await this.host(item.project));
+    const out = await this.o.runner.runOutgoing(rules.outgoing, { issue: toScriptItem(item, mirroredIds(written), 'outgoing'), previous: twin?.last_sent_replica ?? null, firstSync: !twin?.last_sent_hash }, await this.host(item.project));
     if (!out.ok) throw scriptFailure(out.error);
+    const oversized = sizeProblem(out.value, item.key, 'sent');
+    if (oversized) throw new ItemFailure({ code: 'REPLICA_TOO_LARGE', message: oversized, direction: 'outgoing', retryable: false });
     if (logs === 'log') for (const line of out.logs) this.o.logger.info({ connectionId: row.id, item: item.key, script: 'outgoing' }, `debug.log: ${line}`);
     // The rule decides what is sent, but the key is always this item's, and an attachment too
     // large to move stays out. Only what the rule sent is reported as withheld: an attachment it
@@ -803,11 +809,17 @@ export class SyncEngine {
     // the partner has. A change of ours not sent yet is then not taken for the partner's below.
     const unsent = twin && current ? await this.unsentChange(row, twin, current, written) : false;
     const issue: ScriptItem = current ? toScriptItem(current, mirroredIds(written), 'incoming') : { project };
+    const received = sizeProblem(replica, replica.key, 'received');
+    if (received) throw new ItemFailure({ code: 'REPLICA_TOO_LARGE', message: received, direction: 'incoming', retryable: false });
     const rules = await this.rulesFor(row);
-    const out = this.o.runner.runIncoming(rules.incoming, { issue, replica, previous: twin?.last_received_replica ?? null, firstSync }, await this.host(project));
+    const out = await this.o.runner.runIncoming(rules.incoming, { issue, replica, previous: twin?.last_received_replica ?? null, firstSync }, await this.host(project));
     if (!out.ok) throw scriptFailure(out.error);
     for (const line of out.logs) this.o.logger.info({ connectionId: row.id, item: replica.key, script: 'incoming' }, `debug.log: ${line}`);
-    const desired = out.value;
+    const made = sizeProblem(out.value, replica.key, 'rule');
+    if (made) throw new ItemFailure({ code: 'REPLICA_TOO_LARGE', message: made, direction: 'incoming', retryable: false });
+    // The texts in the tracker's format, before any write (a large one converts off this thread).
+    const native = await this.texts.native(out.value);
+    const desired: ScriptItem = native.description === undefined ? out.value : { ...out.value, description: native.description };
 
     // An apply that never finished (the node stopped mid-way) may have written some of its changes:
     // this time, what is already there is recognised instead of written twice.
@@ -820,7 +832,7 @@ export class SyncEngine {
     if (!twin) twin = await this.repo.insertTwin({ connectionId: row.id, remoteKey: replica.key, remoteUrl: replica.url ?? null }, marks);
     else await this.repo.updateTwin(twin.id, marks);
     if (twin.local_key) this.beginOwnWrite(row.id, twin.local_key);
-    const plan: ApplyPlan = { row, twin, current, desired, written, replica, firstSync, recovering, interruptedCreate, project, done, unsent, unrecorded: {}, unrecordedComments: new Map() };
+    const plan: ApplyPlan = { row, twin, current, desired, nativeBodies: native.comments, written, replica, firstSync, recovering, interruptedCreate, project, done, unsent, unrecorded: {}, unrecordedComments: new Map() };
     try {
       return await this.write(plan);
     } catch (error) {
@@ -900,15 +912,16 @@ export class SyncEngine {
       else if (i >= 0) knownComments[i] = ref.comment;
       else knownComments.push(ref.comment);
     };
-    for (const c of desired.comments ?? []) {
+    for (const [i, c] of (desired.comments ?? []).entries()) {
       const remoteId = c.remoteId;
       if (!remoteId) continue;
       const hash = hashOf(c.body);
       const known = commentTwins.get(remoteId);
-      const body = textIn(c.body, this.platform, connector.textFormat)!;
+      const body = plan.nativeBodies[i] ?? textIn(c.body, this.platform, connector.textFormat)!;
       if (!known) {
         if (c.id) continue; // already here, made some other way
-        const already = recovering ? this.unclaimed(current!.comments, commentTwins, (local) => plainText(local.body) === plainText(body)) : null;
+        const words = recovering ? await this.texts.plain(body) : '';
+        const already = recovering ? await this.unclaimed(current!.comments, commentTwins, async (local) => (await this.texts.plain(local.body)) === words) : null;
         let localId = already?.id;
         if (!localId) {
           const added = await connector.addComment(localKey, body);
@@ -1005,9 +1018,10 @@ export class SyncEngine {
   }
 
   /** A local comment the sync wrote before it stopped, not yet recorded: the first unclaimed one that matches. */
-  private unclaimed(comments: TrackerComment[], twins: Map<string, { local_comment_id: string }>, matches: (c: TrackerComment) => boolean): TrackerComment | null {
+  private async unclaimed(comments: TrackerComment[], twins: Map<string, { local_comment_id: string }>, matches: (c: TrackerComment) => Promise<boolean>): Promise<TrackerComment | null> {
     const claimed = new Set([...twins.values()].map((t) => t.local_comment_id));
-    return comments.find((c) => !claimed.has(c.id) && matches(c)) ?? null;
+    for (const c of comments) if (!claimed.has(c.id) && (await matches(c))) return c;
+    return null;
   }
 
   private newItem(desired: ScriptItem, project: string): NewItem {
@@ -1245,15 +1259,8 @@ export class SyncEngine {
     return { comments, attachments };
   }
 
-  private async host(project: string) {
-    return {
-      platform: this.platform,
-      itemTypes: await this.itemTypes(project),
-      convert: (text: Parameters<typeof convertText>[0], to: Parameters<typeof convertText>[1]) => {
-        const converted = convertText(text, to).value;
-        return typeof converted === 'string' ? converted : JSON.stringify(converted);
-      },
-    };
+  private async host(project: string): Promise<ScriptHost> {
+    return { platform: this.platform, itemTypes: await this.itemTypes(project) };
   }
 
   /** Item types change rarely; asking the tracker on every run would double the API calls. */
@@ -1266,7 +1273,6 @@ export class SyncEngine {
   }
 }
 
-const plainText = (t: RichText): string => String(convertText(t, 'plain').value).replace(/\s+/g, ' ').trim();
 
 /** Steps run right away in this process at once, and how many may wait for that (then the job queue takes them). */
 const LOCAL_CONCURRENCY = 16;
@@ -1311,7 +1317,10 @@ interface ApplyPlan {
   row: ConnectionRow;
   twin: TwinRow;
   current: TrackerItem | null;
+  /** What the incoming rule made; its description already in the tracker's format. */
   desired: ScriptItem;
+  /** The bodies of `desired.comments` in the tracker's format, by index. */
+  nativeBodies: RichText[];
   written: WrittenBySync;
   replica: Replica;
   firstSync: boolean;

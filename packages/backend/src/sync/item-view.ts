@@ -62,7 +62,9 @@ export function sameText(a: RichText | null, b: RichText | null): boolean {
   return canonical(a.value) === canonical(b.value);
 }
 
-const isBlank = (t: RichText | null) => t === null || plainOf(t) === '';
+/** No words in it. A long text is taken to have some without converting it (that takes time on this thread). */
+const isBlank = (t: RichText | null) => t === null || (lengthOf(t) <= 4096 && plainOf(t) === '');
+const lengthOf = (t: RichText): number => (typeof t.value === 'string' ? t.value.length : JSON.stringify(t.value).length);
 const plainOf = (t: RichText): string => String(convertText(t, 'plain').value).replace(/\s+/g, ' ').trim();
 
 /** JSON with sorted keys: the same value always gives the same text. */

@@ -93,7 +93,7 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
     const incoming = body.incoming === undefined ? (current?.incoming ?? null) : body.incoming;
     const fields: Record<string, string> = {};
     for (const [direction, script] of [['outgoing', outgoing], ['incoming', incoming]] as const) {
-      const problem = script === null ? null : o.runner.checkSyntax(script, direction);
+      const problem = script === null ? null : await o.runner.checkSyntax(script, direction);
       if (problem) fields[direction] = formatScriptError(problem);
     }
     if (Object.keys(fields).length) throw new AppError('SYNC_RULE_INVALID', `The rules were not saved: ${Object.values(fields).join(' ')}`, fields);

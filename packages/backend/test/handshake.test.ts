@@ -75,3 +75,55 @@ it('refuses a proof made without the secret', async () => {
   expect(wrong).toMatchObject({ status: 404, body: { error: { code: 'INVITATION_UNKNOWN' } } });
   expect((await t.api('jira').get(`/connections/${decoded.value.connectionId}`)).body.status).toBe('PENDING');
 });
+
+describe('an invitation made for a URL', () => {
+  /** Initiator, the invited node, and a third node that got hold of the code. */
+  let three: TestServer;
+  beforeAll(async () => {
+    three = await startTestServer('pglite', [nodeConfig('init'), nodeConfig('invited', { nodeType: 'AZURE_DEVOPS' }), nodeConfig('third', { nodeType: 'SERVICENOW' })]);
+  });
+  afterAll(() => three.close());
+
+  /** The handshake request as a third party holding the code would forge it, in `node`'s name. */
+  async function forgedAccept(code: string, node: NodeInfo) {
+    const decoded = decodeInvitationCode(code);
+    if (!decoded.ok) throw new Error('setup');
+    const { connectionId, secret } = decoded.value;
+    const nonce = newNonce();
+    const res = await fetch(`${three.url('init')}/api/v1/peer/handshake/accept`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ protocolVersion: 1, connectionId, acceptor: { node }, nonce, proof: proofOfSecret(secret, 'accept', connectionId, node.instanceId, nonce) }),
+    });
+    return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
+  }
+
+  it('is accepted only by the node at that URL, not by a third node holding the code', async () => {
+    const init = await three.api('init').post('/connections', { destinationUrl: three.url('invited'), mode: 'BASIC', localShortName: 'init', remoteShortName: 'invited', project: 'SUP' });
+    expect(init.status).toBe(201);
+    const code = init.body.invitationCode as string;
+    const invited = three.server.nodes.get('invited')!.nodeInfo;
+
+    // The third node's own admin is told at once that the code is not for it.
+    expect((await three.api('third').post('/invitations/accept', { code, project: 'incident' })).body.error.code).toBe('INVITATION_NOT_FOR_THIS_NODE');
+    // Claiming to be the invited node, as a private node (so that nothing is ever sent to that URL): refused.
+    const asPrivate = await forgedAccept(code, { ...invited, pollOnly: true });
+    expect(asPrivate).toMatchObject({ status: 400, body: { error: { code: 'INVITATION_NOT_FOR_THIS_NODE' } } });
+    expect(asPrivate.body.error!.message).toContain('a private node cannot accept it');
+    // Claiming to be the invited node, public: the initiator asks that node, which is accepting nothing.
+    const asInvited = await forgedAccept(code, invited);
+    expect(asInvited).toMatchObject({ status: 403, body: { error: { code: 'ACCEPTOR_NOT_VERIFIED' } } });
+    expect(asInvited.body.error!.message).toContain(`created for the node at ${three.url('invited')}, and that node did not confirm`);
+    // With its own node info and URL: not the invited node.
+    expect(await forgedAccept(code, three.server.nodes.get('third')!.nodeInfo)).toMatchObject({ status: 400, body: { error: { code: 'INVITATION_NOT_FOR_THIS_NODE' } } });
+
+    // None of it used the invitation up: the invited node accepts, and both sides are Active.
+    expect((await three.api('init').get(`/connections/${init.body.connection.id}`)).body.status).toBe('PENDING');
+    const accepted = await three.api('invited').post('/invitations/accept', { code, project: 'SUP' });
+    expect(accepted).toMatchObject({ status: 201, body: { connection: { status: 'ACTIVE' } } });
+    expect((await three.api('init').get(`/connections/${init.body.connection.id}`)).body).toMatchObject({ status: 'ACTIVE', partner: { instanceId: invited.instanceId, nodeUrl: three.url('invited'), private: false } });
+    // The invited node answers the initiator's question only while its acceptance is under way.
+    const verify = await fetch(`${three.url('invited')}/api/v1/peer/handshake/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ connectionId: init.body.connection.id, nonce: newNonce() }) });
+    expect(await verify.json()).toEqual({ accepting: false });
+  });
+});

@@ -137,6 +137,8 @@ it('answers every documented operation as documented', async () => {
   expect((await peer('/api/v1/peer/handshake/accept', { nonce: 'x' }, null)).status).toBe(400);
   const claimBody = { protocolVersion: 1, connectionId: '00000000-0000-4000-8000-000000000000', initiatorInstanceId: ids.issuer, nonce: fakeNonce, proof: fakeNonce };
   expect((await peer('/api/v1/peer/handshake/claim', claimBody, null)).body).toEqual({ accepted: false });
+  expect((await peer('/api/v1/peer/handshake/verify', { connectionId: id, nonce: fakeNonce }, null)).body).toEqual({ accepting: false });
+  expect((await peer('/api/v1/peer/handshake/verify', { connectionId: id }, null)).status).toBe(400);
   const notifyPath = `/api/v1/peer/connections/${id}/notify`;
   expect((await peer(notifyPath, { event: 'connection.deleted' }, await signed(notifyPath, { event: 'connection.deleted' }))).status).toBe(204);
   expect((await call('jira', 'GET', `/api/v1/connections/${id}`)).body.status).toBe('ERROR');

@@ -5,6 +5,10 @@
 export const ERROR_CODES = [
   // request shape
   'VALIDATION_FAILED',
+  /** A text holds a character that cannot be stored (NUL) or has no place in it (a control character in a name). */
+  'INVALID_CHARACTER',
+  /** The request body is larger than this endpoint takes. */
+  'REQUEST_TOO_LARGE',
   'NOT_FOUND',
   'UNAUTHENTICATED',
   'INTERNAL',
@@ -35,6 +39,8 @@ export const ERROR_CODES = [
   'INVITATION_UNKNOWN',
   'INVITATION_NOT_FOR_THIS_NODE',
   'INVITATION_FROM_THIS_NODE',
+  /** The node at the invitation's URL did not confirm that it is the one accepting. */
+  'ACCEPTOR_NOT_VERIFIED',
   'INITIATOR_UNREACHABLE',
   // sync
   'SYNC_RULE_INVALID',

@@ -27,6 +27,16 @@ export const PeerAcceptResponseSchema = z.object({
 });
 export type PeerAcceptResponse = z.infer<typeof PeerAcceptResponseSchema>;
 
+/**
+ * Initiator → the node at the invitation's URL, while an acceptance that claims to come from it is
+ * under way: "are you accepting this connection, with this nonce?" Only the node really at that
+ * URL is, so a third party that holds the code cannot accept it in that node's name.
+ */
+export const PeerVerifyRequestSchema = z.object({ connectionId: z.uuid(), nonce });
+export type PeerVerifyRequest = z.infer<typeof PeerVerifyRequestSchema>;
+export const PeerVerifyResponseSchema = z.object({ accepting: z.boolean() });
+export type PeerVerifyResponse = z.infer<typeof PeerVerifyResponseSchema>;
+
 /** Private initiator → public acceptor: "has my invitation been accepted?" */
 export const PeerClaimRequestSchema = z.object({
   protocolVersion: z.number().int().positive(),

@@ -275,6 +275,22 @@ export class ConnectionRepository {
     await this.sql.query(`delete from connections where id = $1`, [id]);
   }
 
+  /** An acceptance this node is making: the initiator may ask about it (see isAccepting) until it ends or `ttlMs` passes. */
+  async beginAcceptance(connectionId: string, nonce: string, ttlMs: number): Promise<void> {
+    await this.sql.query(`delete from acceptance_attempts where expires_at < now()`);
+    await this.sql.query(`insert into acceptance_attempts (connection_id, nonce, expires_at) values ($1, $2, now() + make_interval(secs => $3)) on conflict do nothing`, [connectionId, nonce, ttlMs / 1000]);
+  }
+
+  async endAcceptance(connectionId: string, nonce: string): Promise<void> {
+    await this.sql.query(`delete from acceptance_attempts where connection_id = $1 and nonce = $2`, [connectionId, nonce]);
+  }
+
+  /** Whether this node is accepting `connectionId` with `nonce` now. */
+  async isAccepting(connectionId: string, nonce: string): Promise<boolean> {
+    const rows = await this.sql.query(`select 1 from acceptance_attempts where connection_id = $1 and nonce = $2 and expires_at > now()`, [connectionId, nonce]);
+    return rows.length > 0;
+  }
+
   /** Connections this (private) node must keep polling its partner for. */
   async listPollable(): Promise<ConnectionRow[]> {
     return this.rows(

@@ -21,6 +21,8 @@ import {
   type PeerAcceptResponse,
   type PeerClaimRequest,
   type PeerClaimResponse,
+  type PeerVerifyRequest,
+  type PeerVerifyResponse,
   type ProbeDestinationResponse,
   type Project,
 } from '@exalate/contract';
@@ -52,6 +54,9 @@ export interface ConnectionServiceOptions {
 }
 
 const NODE_INFO_PATH = /\/api\/v1\/node-info\/?$/;
+
+/** How long an acceptance under way may be asked about: the initiator answers within a peer timeout. */
+const ACCEPTANCE_TTL_MS = 2 * 60_000;
 
 export class ConnectionService {
   private readonly repo: ConnectionRepository;
@@ -287,7 +292,15 @@ export class ConnectionService {
       nonce,
       proof: proofOfSecret(body.secret, 'accept', body.connectionId, me.instanceId, nonce),
     };
-    const answer = await this.o.peers.accept(initiator.nodeUrl, request);
+    // While the initiator answers, it may ask this node (at the URL it invited) whether this
+    // acceptance is ours: it is, by this nonce, until the answer is in.
+    await this.repo.beginAcceptance(body.connectionId, nonce, ACCEPTANCE_TTL_MS);
+    let answer;
+    try {
+      answer = await this.o.peers.accept(initiator.nodeUrl, request);
+    } finally {
+      await this.repo.endAcceptance(body.connectionId, nonce);
+    }
     if (!answer.ok) throw initiatorError(initiator.nodeUrl, answer.error);
     const key = deriveConnectionKey(body.secret, body.connectionId, answer.value.nonce, nonce);
     if (!safeEqual(answer.value.confirm, keyConfirmation(key, 'initiator', body.connectionId)) || answer.value.initiator.node.instanceId !== initiator.instanceId) {
@@ -334,9 +347,15 @@ export class ConnectionService {
 
   // ───────────────────────── peer: handshake ─────────────────────────
 
-  /** The acceptor calls us (the initiator) with proof that it was given our invitation. */
+  /**
+   * The acceptor calls us (the initiator) with proof that it was given our invitation. An
+   * invitation made for a URL is accepted only by the node at that URL: a public one, and only
+   * after it confirmed there, asked at that URL, that this acceptance is its own (anyone who holds
+   * the code can send this request and claim that node's URL).
+   */
   async handlePeerAccept(req: PeerAcceptRequest): Promise<PeerAcceptResponse> {
     const me = this.o.nodeInfo();
+    await this.verifyAcceptor(req);
     return this.o.db.transaction(async (tx) => {
       const repo = this.repo.with(tx);
       const row = await repo.find(req.connectionId, { forUpdate: true });
@@ -349,7 +368,7 @@ export class ConnectionService {
       // A retry by the same acceptor (its first answer was lost) may redo the handshake until it has proven the key.
       if (row.invitation_used_at && row.partner_instance_id !== req.acceptor.node.instanceId) throw alreadyUsed();
       if (!row.invitation_used_at && new Date(body.expiresAt) <= new Date()) throw expired(body.expiresAt);
-      if (body.destination.url !== null && req.acceptor.node.nodeUrl !== body.destination.url) {
+      if (body.destination.url !== null && (req.acceptor.node.pollOnly || req.acceptor.node.nodeUrl !== body.destination.url)) {
         throw new AppError('INVITATION_NOT_FOR_THIS_NODE', `This invitation was created for the node at ${body.destination.url}. Accept it there.`);
       }
       const version = commonProtocolVersion(me.protocol, req.acceptor.node.protocol);
@@ -374,6 +393,40 @@ export class ConnectionService {
       this.o.logger.info({ connectionId: row.id, partner: partner.instanceId }, 'invitation accepted by partner; connection established');
       return { initiator: { node: me }, nonce, confirm: keyConfirmation(key, 'initiator', req.connectionId) };
     });
+  }
+
+  /**
+   * Before any state changes (and outside the transaction: this calls another node): the proof,
+   * then, for an invitation made for a URL, the acceptor's claim to be the node at that URL.
+   * Everything is checked again under the row's lock.
+   */
+  private async verifyAcceptor(req: PeerAcceptRequest): Promise<void> {
+    const row = await this.repo.find(req.connectionId);
+    if (!row || row.role !== 'INITIATOR' || row.deleted_at || row.handshake?.kind !== 'invitation') return;
+    const body = issuedInvitation(row.handshake.code);
+    // Without the secret this is no acceptance at all (and no reason to call anyone): the transaction refuses it.
+    if (!safeEqual(req.proof, proofOfSecret(body.secret, 'accept', req.connectionId, req.acceptor.node.instanceId, req.nonce))) return;
+    const invited = body.destination.url;
+    if (invited === null) return;
+    if (req.acceptor.node.pollOnly || req.acceptor.node.nodeUrl === null) {
+      this.o.logger.warn({ connectionId: req.connectionId, code: 'INVITATION_NOT_FOR_THIS_NODE', reason: 'private-acceptor' }, 'acceptance refused: the invitation was made for a URL');
+      throw new AppError('INVITATION_NOT_FOR_THIS_NODE', `This invitation was created for the node at ${invited}; a private node cannot accept it. Accept it on that node, or ask the other side to initiate with "I don't have a URL".`);
+    }
+    if (req.acceptor.node.nodeUrl !== invited) return; // refused in the transaction, with its message
+    const asked = await this.o.peers.verify(invited, { connectionId: req.connectionId, nonce: req.nonce });
+    if (!asked.ok || !asked.value.accepting) {
+      const why = asked.ok ? 'it is not accepting this invitation' : asked.error.kind === 'rejected' ? `it answered ${asked.error.code}` : asked.error.message;
+      this.o.logger.warn({ connectionId: req.connectionId, code: 'ACCEPTOR_NOT_VERIFIED', reason: asked.ok ? 'not-accepting' : asked.error.kind }, 'acceptance refused: the node at the invited URL did not confirm it');
+      throw new AppError(
+        'ACCEPTOR_NOT_VERIFIED',
+        `This invitation was created for the node at ${invited}, and that node did not confirm that this acceptance is its own (${why}). Accept the invitation on that node's Exalate page; if you are its admin and see this, check that the node is reachable from the initiating node at that address.`,
+      );
+    }
+  }
+
+  /** The initiator asks us whether we are accepting its invitation with this nonce (see verifyAcceptor). */
+  async handlePeerVerify(req: PeerVerifyRequest): Promise<PeerVerifyResponse> {
+    return { accepting: await this.repo.isAccepting(req.connectionId, req.nonce) };
   }
 
   /** A private initiator asks us (the acceptor) whether its invitation was accepted here. */

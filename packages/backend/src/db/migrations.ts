@@ -286,6 +286,21 @@ const MIGRATIONS: Migration[] = [
         )`);
     },
   },
+  {
+    name: '0009_acceptance_attempts',
+    up: async (sql) => {
+      // Acceptances this node has under way, by the nonce it sent the initiator: the initiator asks
+      // here (handshake/verify) whether the acceptance it got in this node's name is really ours.
+      // A table, not memory, so that any process of the node can answer.
+      await sql.query(`
+        create table acceptance_attempts (
+          connection_id uuid not null,
+          nonce text not null,
+          expires_at timestamptz not null,
+          primary key (connection_id, nonce)
+        )`);
+    },
+  },
 ];
 
 function storageFor(sql: Sql): UmzugStorage<Sql> {

@@ -4,6 +4,7 @@ import {
   PeerClaimResponseSchema,
   PeerEventsResponseSchema,
   PeerPollResponseSchema,
+  PeerVerifyResponseSchema,
   type ApiErrorBody,
   type ErrorCode,
   type NodeInfo,
@@ -15,6 +16,8 @@ import {
   type PeerEventsResponse,
   type PeerNotifyRequest,
   type PeerPollResponse,
+  type PeerVerifyRequest,
+  type PeerVerifyResponse,
   type Result,
 } from '@exalate/contract';
 import type { SyncEvent } from '@exalate/contract';
@@ -53,6 +56,11 @@ export class PeerClient {
 
   async accept(initiatorUrl: string, request: PeerAcceptRequest): Promise<Result<PeerAcceptResponse, PeerCallError>> {
     return this.call(initiatorUrl, 'POST', `${PEER_API}/handshake/accept`, request, PeerAcceptResponseSchema);
+  }
+
+  /** Asks the node at the invitation's URL whether it is the one accepting (see PeerVerifyRequestSchema). */
+  async verify(acceptorUrl: string, request: PeerVerifyRequest): Promise<Result<PeerVerifyResponse, PeerCallError>> {
+    return this.call(acceptorUrl, 'POST', `${PEER_API}/handshake/verify`, request, PeerVerifyResponseSchema);
   }
 
   async claim(acceptorUrl: string, request: PeerClaimRequest): Promise<Result<PeerClaimResponse, PeerCallError>> {

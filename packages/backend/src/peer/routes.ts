@@ -1,6 +1,6 @@
 import { finished } from 'node:stream/promises';
 import type { NextFunction, Request, Response, Router } from 'express';
-import { PeerAcceptRequestSchema, PeerBlobRequestSchema, PeerClaimRequestSchema, PeerEventsRequestSchema, PeerNotifyRequestSchema, PeerPollRequestSchema } from '@exalate/contract';
+import { PeerAcceptRequestSchema, PeerBlobRequestSchema, PeerClaimRequestSchema, PeerEventsRequestSchema, PeerNotifyRequestSchema, PeerPollRequestSchema, PeerVerifyRequestSchema } from '@exalate/contract';
 import type { ConnectionService } from '../connections/service.js';
 import { parse } from '../connections/service.js';
 import type { ConnectionRow } from '../connections/repository.js';
@@ -36,6 +36,10 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
 
   route.post('/handshake/accept', async (req, res) => {
     res.json(await o.service.handlePeerAccept(parse(PeerAcceptRequestSchema, req.body)));
+  });
+
+  route.post('/handshake/verify', async (req, res) => {
+    res.json(await o.service.handlePeerVerify(parse(PeerVerifyRequestSchema, req.body)));
   });
 
   route.post('/handshake/claim', async (req, res) => {

@@ -168,8 +168,7 @@ export class ExalateNode {
     } else {
       this.router.use(
         '/api/v1/peer',
-        // The signature covers the exact body bytes, so keep them. Attachments travel in this API too.
-        express.json({ limit: '40mb', verify: (req, _res, buf) => void ((req as unknown as { rawBody: Buffer }).rawBody = buf) }),
+        // Each route reads its own body, after it checked the request's signature.
         peerRoutes({
           service: this.service,
           db: o.db,
@@ -183,14 +182,10 @@ export class ExalateNode {
       );
     }
     // The tracker's webhooks: authenticated by their own secret, not the admin token.
+    this.router.use('/api/v1', trackerEventRoutes({ subscription: this.subscription, engine: this.engine, connector, logger: o.logger }));
+    // The admin API reads a body only once the caller is signed in (adminRoutes).
     this.router.use(
       '/api/v1',
-      express.json({ limit: '5mb', verify: (req, _res, buf) => void ((req as unknown as { rawBody: Buffer }).rawBody = buf) }),
-      trackerEventRoutes({ subscription: this.subscription, engine: this.engine, connector, logger: o.logger }),
-    );
-    this.router.use(
-      '/api/v1',
-      express.json({ limit: '1mb' }),
       adminRoutes({
         service: this.service,
         authenticate: o.authenticate ?? adminAuthenticator(o.config),

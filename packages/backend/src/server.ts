@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ServerConfig } from './config.js';
 import { AppError } from './errors.js';
+import { tooLarge } from './http/bodies.js';
 import type { Logger } from './logger.js';
 import { ExalateNode } from './node.js';
 import { loadSecretKey, SecretBox } from './secrets/secret-box.js';
@@ -99,7 +100,7 @@ export function buildApp(nodes: ExalateNode[], logger: Logger): express.Express 
       return;
     }
     if (type === 'entity.too.large') {
-      res.status(413).json(new AppError('VALIDATION_FAILED', 'The request body is too large (1 MB at most).').toBody());
+      res.status(413).json(tooLarge((error as { limit?: number }).limit).toBody());
       return;
     }
     const reference = randomUUID();

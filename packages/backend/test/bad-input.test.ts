@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeInvitationCode, encodeInvitationCode } from '@exalate/contract';
 import { nodeConfig, startTestServer, type TestServer } from './support.js';
@@ -270,5 +270,115 @@ describe('invitation code (Accept invitation)', () => {
     await away.restart();
     expect((await accept('ado', invitationCode)).body.connection.status).toBe('ACTIVE');
     await away.close();
+  });
+});
+
+describe('bodies are read only once the caller is authenticated, and only up to their limit', () => {
+  /**
+   * Sends the headers and a first kilobyte of a body announced as `announced` bytes, and never the
+   * rest: an answer can only come from a server that decided without reading the body.
+   */
+  function answerBeforeBody(url: string, headers: Record<string, string>, announced: number): Promise<{ status: number; body: { error?: { code: string; message: string } } }> {
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': String(announced) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') });
+        });
+      });
+      req.on('error', (error) => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(error)));
+      req.write(`{"events":"${'x'.repeat(1024)}`);
+    });
+  }
+
+  it('the peer API refuses an unsigned 39 MB body without reading it', async () => {
+    const { connection } = (await initiate({ name: 'peer-body' })).body;
+    const res = await answerBeforeBody(`${t.url('jira')}/api/v1/peer/connections/${connection.id}/events`, {}, 39 * 1024 * 1024);
+    expect(res).toMatchObject({ status: 401, body: { error: { code: 'PEER_AUTH_FAILED' } } });
+    // The same with a token that is no signature of this connection's key.
+    const forged = await answerBeforeBody(`${t.url('jira')}/api/v1/peer/connections/${connection.id}/events`, { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl' }, 39 * 1024 * 1024);
+    expect(forged).toMatchObject({ status: 401, body: { error: { code: 'PEER_AUTH_FAILED' } } });
+    // An unsigned handshake message larger than any is refused from its length.
+    expect(await answerBeforeBody(`${t.url('jira')}/api/v1/peer/handshake/accept`, {}, 10 * 1024 * 1024)).toMatchObject({ status: 413, body: { error: { code: 'REQUEST_TOO_LARGE', message: expect.stringContaining('64 KB at most') } } });
+  });
+
+  it('the admin API refuses a body from a caller who is not signed in without reading it, and says its real limit', async () => {
+    expect(await answerBeforeBody(`${t.url('jira')}/api/v1/connections`, { authorization: 'Bearer wrong' }, 5 * 1024 * 1024)).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED' } } });
+    expect(await answerBeforeBody(`${t.url('jira')}/api/v1/connections`, {}, 5 * 1024 * 1024)).toMatchObject({ status: 401 });
+    // Signed in, a body announced past the limit is refused from its length.
+    const announced = await answerBeforeBody(`${t.url('jira')}/api/v1/connections`, { authorization: `Bearer ${t.token('jira')}` }, 2 * 1024 * 1024);
+    expect(announced).toMatchObject({ status: 413, body: { error: { code: 'REQUEST_TOO_LARGE', message: 'The request body is too large: this endpoint takes 1 MB at most.' } } });
+    // And one that is sent whole, too.
+    const sent = await t.api('jira').post('/connections', { destinationUrl: null, mode: 'BASIC', localShortName: 'jira', remoteShortName: 'x', project: 'SUP', description: 'x'.repeat(1024 * 1024 + 10) });
+    expect(sent).toMatchObject({ status: 413, body: { error: { code: 'REQUEST_TOO_LARGE' } } });
+  });
+
+  it('a webhook call without the subscription’s secret is refused without reading its body', async () => {
+    expect(await answerBeforeBody(`${t.url('ado')}/api/v1/tracker-events`, {}, 4 * 1024 * 1024)).toMatchObject({ status: 401, body: { error: { code: 'WEBHOOK_REJECTED' } } });
+  });
+});
+
+describe('text that cannot be stored, or is not what it looks like', () => {
+  it('refuses a NUL character in a connection name, a description, a rule or a trigger, naming the field', async () => {
+    const name = await initiate({ name: 'nul\u0000name' });
+    expect(name).toMatchObject({ status: 400, body: { error: { code: 'INVALID_CHARACTER', fields: { name: 'Contains a NUL character (U+0000).' } } } });
+    expect(name.body.error.message).toContain('name contains a NUL character (U+0000), which cannot be stored');
+    expect(await initiate({ name: 'nul-description', description: 'a\u0000b' })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_CHARACTER', fields: { description: expect.any(String) } } } });
+    const made = await initiate({ name: 'nul-rules', mode: 'SCRIPT', destinationUrl: null, remoteShortName: 'x' });
+    const id = made.body.connection.id as string;
+    expect(await t.api('jira').put(`/connections/${id}/rules`, { outgoing: 'replica.summary = "a\u0000";' })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_CHARACTER', fields: { outgoing: expect.any(String) } } } });
+    expect(await t.api('jira').post(`/connections/${id}/triggers`, { query: 'project = SUP\u0000' })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_CHARACTER', fields: { query: expect.any(String) } } } });
+    // Nothing was stored: the rules are still the defaults.
+    expect((await t.api('jira').get(`/connections/${id}/rules`)).body.outgoingIsDefault).toBe(true);
+  });
+
+  it('refuses a body nested deeper than any request of the API', async () => {
+    const deep = '['.repeat(1000) + ']'.repeat(1000);
+    const res = await fetch(`${t.url('jira')}/api/v1/invitations/preview`, { method: 'POST', headers: { authorization: `Bearer ${t.token('jira')}`, 'content-type': 'application/json' }, body: `{"code":${deep}}` });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('nests deeper than 64 levels') });
+  });
+
+  const codeOf = (doc: string) => Buffer.from(doc).toString('base64url');
+
+  it('refuses an invitation code whose body is nested thousands deep, as no code', async () => {
+    const deep = '['.repeat(6000) + ']'.repeat(6000);
+    const res = await t.api('ado').post('/invitations/preview', { code: codeOf(`{"format":"exalate.invitation","version":1,"body":${deep},"checksum":"x"}`) });
+    expect(res).toMatchObject({ status: 400, body: { error: { code: 'INVITATION_CODE_NOT_RECOGNIZED', fields: { code: expect.any(String) } } } });
+    expect((await t.api('ado').post('/invitations/preview', { code: 'A'.repeat(20_000) })).body.error.code).toBe('INVITATION_CODE_NOT_RECOGNIZED');
+  });
+
+  it('refuses an invitation code of a format version no node issues', async () => {
+    for (const version of [0, -1]) {
+      const res = await t.api('ado').post('/invitations/preview', { code: codeOf(`{"format":"exalate.invitation","version":${version},"body":{},"checksum":"x"}`) });
+      expect(res).toMatchObject({ status: 400, body: { error: { code: 'INVITATION_CODE_UNSUPPORTED_VERSION', message: expect.stringContaining(`format version ${version}, which no Exalate node issues`) } } });
+    }
+  });
+
+  it('takes a name that differs from another only by invisible characters for the same name', async () => {
+    expect((await initiate({ name: 'Acme Support' })).status).toBe(201);
+    for (const lookalike of ['Acme\u200B Support', ' Acme  Support ', 'Acme\u00A0Support', 'Acme Sup\u200Dport', '\uFEFFacme support', 'Acme\u2028Support']) {
+      expect(await initiate({ name: lookalike })).toMatchObject({ status: 409, body: { error: { code: 'CONNECTION_NAME_TAKEN' } } });
+    }
+    // What is stored is the normalized name.
+    const made = await initiate({ name: 'Cafe\u0301\u200B Team' });
+    expect(made.body.connection.name).toBe('Café Team');
+  });
+});
+
+describe('sync now', () => {
+  it('says an item that does not exist was not found, whatever the key looks like', async () => {
+    const init = await initiate({ name: 'sync-now-keys' });
+    expect((await t.api('ado').post('/invitations/accept', { code: init.body.invitationCode, project: 'SUP', name: 'sync-now-keys' })).status).toBe(201);
+    const id = init.body.connection.id as string;
+    for (const key of ['SUP-999', 'not a key', '42']) {
+      expect(await t.api('jira').post(`/connections/${id}/sync-now`, { key })).toMatchObject({ status: 404, body: { error: { code: 'ITEM_NOT_FOUND' } } });
+    }
+    for (const key of ['999999', 'SUP-1', 'INC0010001']) {
+      const res = await t.api('ado').post(`/connections/${id}/sync-now`, { key });
+      expect(res).toMatchObject({ status: 404, body: { error: { code: 'ITEM_NOT_FOUND', message: expect.stringContaining('a work item id, such as 42') } } });
+    }
   });
 });

@@ -65,6 +65,12 @@ export interface TrackerConnector {
    * ConnectorError AUTH_FAILED when the call does not carry the subscription's secret.
    */
   parseWebhook(request: WebhookRequest, secret: string): ItemEvent[];
+  /**
+   * What a webhook call's headers alone say, before its body is read: `refused` when they cannot
+   * be the subscription's, `ok` when they prove it (a secret in a header), `body` when only the
+   * body can (a signature over it; parseWebhook then decides).
+   */
+  checkWebhookHeaders(headers: Record<string, string | undefined>, secret: string): 'ok' | 'refused' | 'body';
 }
 
 /** The native text format of a field, named so the converter knows what it holds. */

@@ -90,6 +90,8 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
 
     it('answers null for an item that does not exist', async () => {
       expect(await f.connector.getItem(f.missingKey)).toBeNull();
+      // Nor does one whose key no item of this tracker could have (another tracker's, a typo, an injection).
+      for (const key of ['not a key', 'SUP-1 OR 1=1', '42;DROP', 'INC0010001^ORnumber=1', '../../x', 'ÿ']) expect(await f.connector.getItem(key)).toBeNull();
     });
 
     it('adds and edits comments', async () => {

@@ -22,11 +22,23 @@ export const shortNameSchema = (which: string) =>
     .regex(/^\S*$/, { error: `${which} must not contain spaces. ${SHORT_NAME_RULE}` })
     .regex(SHORT_NAME_PATTERN, { error: `${which} is not valid. ${SHORT_NAME_RULE}` });
 
+/**
+ * A connection name as it is stored and compared: Unicode NFC, no invisible or control characters
+ * (zero-width spaces, joiners, bidirectional controls, fillers), any run of spaces one space, no
+ * space at either end. Two names that look alike are then alike ("Acme" and "Ac\u200Bme" are one).
+ */
+export function normalizeConnectionName(name: string): string {
+  return name
+    .normalize('NFC')
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115F\u1160\u2800\u3164\uFFA0]/gu, (c) => (/\s/.test(c) ? ' ' : ''))
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 export const connectionNameSchema = z
   .string()
-  .trim()
-  .min(1, { error: 'Connection name is required.' })
-  .max(100, { error: 'Connection name must be at most 100 characters.' });
+  .transform(normalizeConnectionName)
+  .pipe(z.string().min(1, { error: 'Connection name is required.' }).max(100, { error: 'Connection name must be at most 100 characters.' }));
 
 export const descriptionSchema = z.string().max(1000, { error: 'Description must be at most 1,000 characters.' });
 

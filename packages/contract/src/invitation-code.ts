@@ -70,6 +70,9 @@ const NOT_RECOGNIZED: InvitationCodeError = {
 
 const CODE_HEAD = base64urlnopad.encode(utf8ToBytes(`{"format":"${INVITATION_FORMAT}"`));
 
+/** The longest text taken for a code (a real one is some 1,500 characters). */
+const MAX_CODE_CHARS = 16_384;
+
 /** Decodes and checks format, version and checksum. Expiry and addressing are the backend's checks. */
 export function decodeInvitationCode(input: string): Result<InvitationBody, InvitationCodeError> {
   // Codes pasted from mail or chat pick up line breaks and spaces; they are never part of a code.
@@ -77,6 +80,8 @@ export function decodeInvitationCode(input: string): Result<InvitationBody, Invi
   if (code === '') {
     return { ok: false, error: { code: 'INVITATION_CODE_EMPTY', message: 'Paste the invitation code you received from the other side.' } };
   }
+  // A code is some 1,500 characters; one many times that long is something else pasted.
+  if (code.length > MAX_CODE_CHARS) return { ok: false, error: { code: 'INVITATION_CODE_NOT_RECOGNIZED', message: `This text is too long to be an Exalate invitation code (${code.length} characters; a code has at most ${MAX_CODE_CHARS}). Paste only the code the other side copied with "Copy invitation code".` } };
   if (!/^[A-Za-z0-9_-]+$/.test(code)) return { ok: false, error: NOT_RECOGNIZED };
   // Every code starts with the same 40 characters (the encoded `{"format":"exalate.invitation"`):
   // anything else is not a code at all; a code that stops inside them was cut short.
@@ -110,7 +115,23 @@ export function decodeInvitationCode(input: string): Result<InvitationBody, Invi
       },
     };
   }
-  if (checksumOf(JSON.stringify(envelope.data.body)) !== envelope.data.checksum) return { ok: false, error: DAMAGED };
+  if (envelope.data.version !== INVITATION_FORMAT_VERSION) {
+    return {
+      ok: false,
+      error: {
+        code: 'INVITATION_CODE_UNSUPPORTED_VERSION',
+        message: `This invitation code says it uses format version ${envelope.data.version}, which no Exalate node issues (this node reads version ${INVITATION_FORMAT_VERSION}). Ask the other side to initiate the connection again and send you the new code.`,
+      },
+    };
+  }
+  let bodyJson: string;
+  try {
+    bodyJson = JSON.stringify(envelope.data.body);
+  } catch {
+    // Nested beyond what can be written back (thousands of levels): no node made this.
+    return { ok: false, error: NOT_RECOGNIZED };
+  }
+  if (checksumOf(bodyJson) !== envelope.data.checksum) return { ok: false, error: DAMAGED };
   const body = InvitationBodySchema.safeParse(envelope.data.body);
   // The checksum matched, so this was not a typo: it was built by something that is not a compatible node.
   if (!body.success) return { ok: false, error: NOT_RECOGNIZED };

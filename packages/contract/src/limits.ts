@@ -38,5 +38,5 @@ export function replicaSizeProblem(replica: { summary?: unknown; description?: u
 
 /** "1.2 MB", "300 KB": a size as an admin reads it. */
 export function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB` : `${Math.ceil(bytes / 1024)} KB`;
 }

@@ -9,6 +9,7 @@ import {
   decodeInvitationCode,
   defaultConnectionName,
   encodeInvitationCode,
+  normalizeConnectionName,
   type AcceptInvitationRequest,
   type ConnectionView,
   type InitiateConnectionRequest,
@@ -230,7 +231,7 @@ export class ConnectionService {
         private: body.initiator.node.pollOnly,
       },
       expiresAt: body.expiresAt,
-      nameTaken: await this.repo.nameTaken(body.name),
+      nameTaken: await this.repo.nameTaken(normalizeConnectionName(body.name)),
     };
   }
 
@@ -247,7 +248,8 @@ export class ConnectionService {
       );
     }
     await this.assertProject(req.project);
-    const name = req.name ?? body.name;
+    // The invitation's name comes from the other node: it is normalized here as a name typed here would be.
+    const name = req.name ?? normalizeConnectionName(body.name);
     await this.assertNameFree(name);
     const me = this.o.nodeInfo();
     const initiator = body.initiator.node;

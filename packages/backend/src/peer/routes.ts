@@ -10,7 +10,8 @@ import { documentedRouter } from '../http/documented-router.js';
 import type { Logger } from '../logger.js';
 import type { SyncEngine } from '../sync/engine.js';
 import type { ChangeHub } from './change-hub.js';
-import { peekConnectionId, verifyPeerRequest } from './jwt.js';
+import { bodyMatches, peekConnectionId, verifyPeerToken } from './jwt.js';
+import { jsonBody, LIMITS } from '../http/bodies.js';
 
 /** How long an attachment's answer may hold a transfer slot while the partner reads it. */
 const SLOW_READER_MS = 60_000;
@@ -28,28 +29,44 @@ export interface PeerRoutesOptions {
   shutdown: AbortSignal;
 }
 
-type Authed = Request & { peerConnection: ConnectionRow; rawBody?: Buffer };
+type Authed = Request & { peerConnection: ConnectionRow; rawBody?: Buffer; peerToken?: { row: ConnectionRow; jti: string; exp: number; bh: string } };
 
 /** The node-to-node API, mounted at {nodeUrl}/api/v1/peer. Private nodes do not mount it at all. */
 export function peerRoutes(o: PeerRoutesOptions): Router {
   const { router, ...route } = documentedRouter('/api/v1/peer');
+  // The handshake is not signed (there is no key yet): its bodies are small and carry proofs.
+  const unsigned = jsonBody(LIMITS.peerSmall);
 
-  route.post('/handshake/accept', async (req, res) => {
+  route.post('/handshake/accept', ...unsigned, async (req, res) => {
     res.json(await o.service.handlePeerAccept(parse(PeerAcceptRequestSchema, req.body)));
   });
 
-  route.post('/handshake/verify', async (req, res) => {
+  route.post('/handshake/verify', ...unsigned, async (req, res) => {
     res.json(await o.service.handlePeerVerify(parse(PeerVerifyRequestSchema, req.body)));
   });
 
-  route.post('/handshake/claim', async (req, res) => {
+  route.post('/handshake/claim', ...unsigned, async (req, res) => {
     res.json(await o.service.handlePeerClaim(parse(PeerClaimRequestSchema, req.body)));
   });
 
-  const signed = async (req: Request, _res: Response, next: NextFunction) => {
-    (req as Authed).peerConnection = await authenticate(o, req);
-    next();
-  };
+  /**
+   * A signed request: the token is checked from the headers before a byte of the body is read
+   * (an unsigned or forged request is refused at once, whatever it announces), then the body, up
+   * to `limit`, is read and held against the hash the token binds.
+   */
+  const signed = (limit: number) => [
+    async (req: Request, _res: Response, next: NextFunction) => {
+      (req as Authed).peerToken = await authenticateHeaders(o, req);
+      next();
+    },
+    ...jsonBody(limit),
+    async (req: Request, _res: Response, next: NextFunction) => {
+      (req as Authed).peerConnection = await authenticateBody(o, req as Authed);
+      next();
+    },
+  ];
+  const small = signed(LIMITS.peerSmall);
+  const large = signed(LIMITS.peerLarge);
 
   // Sync traffic for a connection deleted here is refused, so a partner that missed the deletion's
   // notice (it was away) learns it from its next delivery instead of sending into a tombstone.
@@ -60,12 +77,12 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
     next();
   };
 
-  route.post('/connections/:id/confirm', signed, (_req, res) => {
+  route.post('/connections/:id/confirm', ...small, (_req, res) => {
     res.status(204).end();
   });
 
   // The private partner's way in: it collects our events (and our status) and acknowledges what it stored.
-  route.post('/connections/:id/poll', signed, async (req, res) => {
+  route.post('/connections/:id/poll', ...small, async (req, res) => {
     const { waitMs, ack } = parse(PeerPollRequestSchema, req.body);
     const id = (req as Authed).peerConnection.id;
     const closed = new AbortController();
@@ -92,13 +109,13 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
     }
   });
 
-  route.post('/connections/:id/events', signed, live, async (req, res) => {
+  route.post('/connections/:id/events', ...large, live, async (req, res) => {
     const { events } = parse(PeerEventsRequestSchema, req.body);
     await o.engine.receive((req as Authed).peerConnection, events);
     res.json({ received: events.length });
   });
 
-  route.post('/connections/:id/blobs', signed, live, async (req, res) => {
+  route.post('/connections/:id/blobs', ...large, live, async (req, res) => {
     const blob = parse(PeerBlobRequestSchema, req.body);
     const content = Buffer.from(blob.contentBase64, 'base64');
     try {
@@ -109,7 +126,7 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
     res.status(204).end();
   });
 
-  route.get('/connections/:id/items/:key/attachments/:attachmentId', signed, live, async (req, res) => {
+  route.get('/connections/:id/items/:key/attachments/:attachmentId', ...small, live, async (req, res) => {
     const read = await o.engine.attachmentForPartner((req as Authed).peerConnection, String(req.params['key']), String(req.params['attachmentId']), async (found) => {
       res.setHeader('content-type', 'application/octet-stream');
       res.setHeader('x-exalate-sha256', found.sha256);
@@ -124,7 +141,7 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
     if (!read.ok && read.error.reason === 'too-large') throw new AppError('ATTACHMENT_TOO_LARGE', read.error.message);
   });
 
-  route.post('/connections/:id/notify', signed, async (req, res) => {
+  route.post('/connections/:id/notify', ...small, async (req, res) => {
     const message = parse(PeerNotifyRequestSchema, req.body);
     if (message.event === 'connection.deleted') await o.service.handlePartnerDeleted((req as Authed).peerConnection);
     res.status(204).end();
@@ -133,34 +150,40 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
   return router;
 }
 
-async function authenticate(o: PeerRoutesOptions, req: Request): Promise<ConnectionRow> {
+/** The request's token, checked against the connection's key with everything but the body. */
+async function authenticateHeaders(o: PeerRoutesOptions, req: Request): Promise<NonNullable<Authed['peerToken']>> {
   const header = req.headers.authorization ?? '';
   const token = header.startsWith('Bearer ') ? header.slice(7) : '';
   const id = String(req.params['id']);
   const fail = (message: string, reason: string) => {
-    o.logger.warn({ connectionId: id, reason }, 'peer request refused');
+    o.logger.warn({ connectionId: id, code: 'PEER_AUTH_FAILED', reason }, 'peer request refused');
     return new AppError('PEER_AUTH_FAILED', message);
   };
   if (!token) throw fail('This request must be signed with the connection key.', 'unsigned');
   if (peekConnectionId(token) !== id) throw fail('The request is signed for another connection.', 'kid');
   const row = await o.service.repository.find(id);
   if (!row || !row.connection_key || !row.partner_instance_id) throw fail('There is no established connection with this id here.', 'unknown-connection');
-  // Verify against the exact bytes received: the signature binds the body.
-  const rawBody = (req as Authed).rawBody?.toString('utf8') ?? '';
   const path = req.originalUrl.slice(req.originalUrl.indexOf('/api/v1/peer/'));
-  const verified = await verifyPeerRequest(
-    token,
-    row.connection_key,
-    { connectionId: id, issuer: row.partner_instance_id, audience: o.instanceId() },
-    { method: req.method, path, body: rawBody },
-  );
+  const verified = await verifyPeerToken(token, row.connection_key, { connectionId: id, issuer: row.partner_instance_id, audience: o.instanceId() }, { method: req.method, path });
   if (!verified.ok) throw fail(verified.failure.message, verified.failure.reason);
+  return { row, jti: verified.jti, exp: verified.exp, bh: verified.bh };
+}
+
+/** The body read is the one the token was signed for, and the token was not used before. */
+async function authenticateBody(o: PeerRoutesOptions, req: Authed): Promise<ConnectionRow> {
+  const { row, jti, exp, bh } = req.peerToken!;
+  const id = row.id;
+  // Verify against the exact bytes received: the signature binds the body.
+  if (!bodyMatches(bh, req.rawBody?.toString('utf8') ?? '')) {
+    o.logger.warn({ connectionId: id, code: 'PEER_AUTH_FAILED', reason: 'binding' }, 'peer request refused');
+    throw new AppError('PEER_AUTH_FAILED', 'The token was issued for a different request.');
+  }
   const fresh = await o.db.query<{ jti: string }>(
     `insert into peer_replay_guard (jti, expires_at) values ($1, to_timestamp($2) + interval '1 minute') on conflict do nothing returning jti`,
-    [`${id}:${verified.jti}`, verified.exp],
+    [`${id}:${jti}`, exp],
   );
   if (fresh.length === 0) {
-    o.logger.warn({ connectionId: id }, 'replayed peer request refused');
+    o.logger.warn({ connectionId: id, code: 'PEER_REQUEST_REPLAYED' }, 'replayed peer request refused');
     throw new AppError('PEER_REQUEST_REPLAYED', 'This signed request was already received once; a node never sends the same request twice.');
   }
   return o.service.keyProven(row);

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { PeerCallError, PeerClient, SigningIdentity } from '../peer/client.js';
 import { canonical, hashOf, sameText, textIn, toScriptItem, type MirroredIds } from './item-view.js';
 import { sizeProblem, TrackerTexts } from './texts.js';
+import { withinBody } from './event-batches.js';
 import { leaseName, type JobData, type JobName, type SyncQueue } from './queue.js';
 import { SyncRepository, type CommentTwinWrite, type InboxRow, type OutgoingState, type SyncItemError, type TwinChanges, type TwinRow } from './repository.js';
 
@@ -600,7 +601,7 @@ export class SyncEngine {
     if (!row || row.status !== 'ACTIVE' || !row.connection_key || !this.partnerReachable(row)) return;
     const identity = this.o.identity(row);
     for (;;) {
-      const events = await this.repo.undelivered(connectionId, 100);
+      const events = withinBody(await this.repo.undelivered(connectionId, 100));
       if (!events.length) {
         this.deliveryRetries.delete(connectionId);
         return;
@@ -667,7 +668,7 @@ export class SyncEngine {
   async eventsForPoll(row: ConnectionRow, ack: number | undefined): Promise<SyncEvent[]> {
     if (ack !== undefined && ack > 0) await this.repo.markDelivered(row.id, ack);
     if (row.status !== 'ACTIVE') return [];
-    return (await this.repo.undelivered(row.id, 100, ack ?? 0)).map(toEvent);
+    return withinBody(await this.repo.undelivered(row.id, 100, ack ?? 0)).map(toEvent);
   }
 
   /**
@@ -1283,6 +1284,7 @@ const WALK_PAGE = 100;
 
 /** Outgoing runs of one batch job at once; with two workers on the batch queue, as many as a worker's batch of `outgoing` jobs. */
 const BATCH_CONCURRENCY = 8;
+
 
 /** How many items' own-write records a process keeps (most recent first out last). */
 const OWN_WRITES_KEPT = 10_000;

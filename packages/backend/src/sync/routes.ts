@@ -24,6 +24,18 @@ import type { TriggerRow, TwinRow } from './repository.js';
 
 const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
 
+/** What an item's key looks like here, for an admin who typed another. */
+function exampleKey(tracker: TrackerConnector['trackerType']): string {
+  switch (tracker) {
+    case 'AZURE_DEVOPS':
+      return 'a work item id, such as 42';
+    case 'SERVICENOW':
+      return 'a record number, such as INC0010001';
+    default:
+      return 'an issue key, such as SUP-12';
+  }
+}
+
 export function triggerView(t: TriggerRow): TriggerView {
   return { id: t.id, itemType: t.item_type, query: t.query, active: t.active, watermark: t.watermark, createdAt: iso(t.created_at)!, updatedAt: iso(t.updated_at)! };
 }
@@ -185,8 +197,17 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
   route.post('/connections/:id/sync-now', async (req, res) => {
     const row = await established(String(req.params['id']));
     const { key } = parse(SyncNowRequestSchema, req.body);
-    const item = await trackerCall('Sync now', () => o.connector.getItem(key));
-    if (!item) throw new AppError('ITEM_NOT_FOUND', `There is no item ${key} in the tracker (or the sync user may not see it).`);
+    const notFound = () => new AppError('ITEM_NOT_FOUND', `There is no item ${key} in the tracker (or the sync user may not see it). Check the key: ${exampleKey(o.connector.trackerType)}.`, { key: 'No such item.' });
+    const item = await trackerCall('Sync now', async () => {
+      try {
+        return await o.connector.getItem(key);
+      } catch (error) {
+        // A key the tracker refuses to look up (one of another tracker's, say) names no item either.
+        if (error instanceof ConnectorError && (error.code === 'NOT_FOUND' || error.code === 'REJECTED')) return null;
+        throw error;
+      }
+    });
+    if (!item) throw notFound();
     await engine.syncNow(row, [item.key]);
     res.status(202).json({ key: item.key });
   });

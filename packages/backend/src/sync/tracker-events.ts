@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConnectorError, type TrackerConnector } from '@exalate/connectors';
-import type { Request, Router } from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
+import { jsonBody, LIMITS, type RawBodyRequest } from '../http/bodies.js';
 import type { Database } from '../db/database.js';
 import { AppError } from '../errors.js';
 import { documentedRouter } from '../http/documented-router.js';
@@ -82,17 +83,28 @@ const reasonOf = (error: unknown): string => (error instanceof ConnectorError ? 
 /** POST {nodeUrl}/api/v1/tracker-events: where the tracker's webhooks land. */
 export function trackerEventRoutes(o: { subscription: TrackerSubscription; engine: SyncEngine; connector: TrackerConnector; logger: Logger }): Router {
   const { router, ...route } = documentedRouter('/api/v1');
-  route.post('/tracker-events', async (req, res) => {
+  const headersOf = (req: Request) => Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
+  const refused = (reason: string) => {
+    o.logger.warn({ code: 'WEBHOOK_REJECTED', reason }, 'webhook call refused');
+    return new AppError('WEBHOOK_REJECTED', 'This webhook call does not carry the subscription’s secret.');
+  };
+  /** What the headers can tell is told before the body is read: a call without the secret costs nothing more. */
+  const byHeaders = async (req: Request, _res: Response, next: NextFunction) => {
     const secret = await o.subscription.secret();
     if (!secret) throw new AppError('WEBHOOK_REJECTED', 'This node has not subscribed to webhooks from its tracker.');
-    const rawBody = (req as Request & { rawBody?: Buffer }).rawBody?.toString('utf8') ?? '';
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
+    if (o.connector.checkWebhookHeaders(headersOf(req), secret) === 'refused') throw refused('headers');
+    (req as Request & { webhookSecret?: string }).webhookSecret = secret;
+    next();
+  };
+  route.post('/tracker-events', byHeaders, ...jsonBody(LIMITS.webhook, { check: false }), async (req, res) => {
+    const secret = (req as Request & { webhookSecret?: string }).webhookSecret!;
+    const rawBody = (req as RawBodyRequest).rawBody?.toString('utf8') ?? '';
+    const headers = headersOf(req);
     let events;
     try {
       events = o.connector.parseWebhook({ body: req.body as unknown, rawBody, headers }, secret);
     } catch (error) {
-      o.logger.warn({ reason: (error as Error).message }, 'webhook call refused');
-      throw new AppError('WEBHOOK_REJECTED', 'This webhook call does not carry the subscription’s secret.');
+      throw refused((error as Error).message);
     }
     const changes = events.filter((e) => e.kind !== 'deleted');
     if (changes.length) await o.engine.onTrackerChanges(changes);

@@ -27,7 +27,7 @@ import { ConnectorError } from '../connector.js';
 import { hashing } from '../streams.js';
 import { AdoClient, type AdoConnection } from './client.js';
 import { attachmentsOf, toPatch, toTrackerComment, toTrackerItem } from './mappers.js';
-import { ADO_EVENTS, parseAdoWebhook, subscriptionBody } from './webhooks.js';
+import { ADO_EVENTS, adoWebhookAuthorized, parseAdoWebhook, subscriptionBody } from './webhooks.js';
 
 const RELATIONS = 1; // WorkItemExpand.Relations
 const BATCH = 200; // the service's limit per work item batch
@@ -83,9 +83,14 @@ export class AdoConnector implements TrackerConnector {
 
   /** https://learn.microsoft.com/rest/api/azure/devops/wit/work-items/get-work-item?view=azure-devops-rest-7.1 */
   async getItem(key: string, known?: { comments: TrackerComment[] }): Promise<TrackerItem | null> {
+    // A key that is no work item id is no work item.
+    if (!/^[0-9]+$/.test(key)) return null;
     const id = this.idOf(key);
     const wit = await this.client.witApi();
-    const item = await this.client.call(() => wit.getWorkItem(id, undefined, undefined, RELATIONS));
+    const item = await this.client.call(() => wit.getWorkItem(id, undefined, undefined, RELATIONS)).catch((error: unknown) => {
+      if (error instanceof ConnectorError && error.code === 'NOT_FOUND') return null;
+      throw error;
+    });
     if (!item) return null;
     this.remember(item);
     if (known) return { ...toTrackerItem(item, [], this.htmlUrl(item)), comments: known.comments };
@@ -227,6 +232,10 @@ export class AdoConnector implements TrackerConnector {
 
   parseWebhook(request: WebhookRequest, secret: string): ItemEvent[] {
     return parseAdoWebhook(request.body, request.headers, secret);
+  }
+
+  checkWebhookHeaders(headers: Record<string, string | undefined>, secret: string): 'ok' | 'refused' {
+    return adoWebhookAuthorized(headers, secret) ? 'ok' : 'refused';
   }
 
   // ───────────────────────── helpers ─────────────────────────

@@ -31,11 +31,16 @@ export function subscriptionBody(eventType: string, url: string, secret: string,
   };
 }
 
-/** The work item a Service Hooks event is about; checks the basic-auth secret first. */
-export function parseAdoWebhook(body: unknown, headers: Record<string, string | undefined>, secret: string): ItemEvent[] {
+/** Whether a Service Hooks call carries our subscription's basic-auth secret (a header: no body needed). */
+export function adoWebhookAuthorized(headers: Record<string, string | undefined>, secret: string): boolean {
   const expected = Buffer.from(`Basic ${Buffer.from(`${HOOK_USER}:${secret}`).toString('base64')}`);
   const given = Buffer.from(headers['authorization'] ?? '');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The work item a Service Hooks event is about; checks the basic-auth secret first. */
+export function parseAdoWebhook(body: unknown, headers: Record<string, string | undefined>, secret: string): ItemEvent[] {
+  if (!adoWebhookAuthorized(headers, secret)) {
     throw new ConnectorError('AUTH_FAILED', 'This webhook call does not carry the subscription secret; it was not sent by our Azure DevOps subscription.', { tracker: 'AZURE_DEVOPS', status: 401 });
   }
   const event = body as { eventType?: string; resource?: { id?: number; workItemId?: number; rev?: number } };

@@ -201,6 +201,11 @@ export class JiraConnector implements TrackerConnector {
     return parseJiraWebhook(request, secret, this.trackerType);
   }
 
+  /** Jira signs the body (X-Hub-Signature): without the header the call is not ours; with it, the body decides. */
+  checkWebhookHeaders(headers: Record<string, string | undefined>): 'refused' | 'body' {
+    return headers['x-hub-signature']?.startsWith('sha256=') ? 'body' : 'refused';
+  }
+
   // ───────────────────────── helpers ─────────────────────────
 
   /**

@@ -88,6 +88,8 @@ export class ServiceNowConnector implements TrackerConnector {
   }
 
   async getItem(key: string): Promise<TrackerItem | null> {
+    // A key that is no task number (INC…, PRB…) is no record.
+    if (!/^([A-Z]+)[0-9]+$/.test(key) || !PREFIXES[/^([A-Z]+)/.exec(key)![1]!]) return null;
     const table = this.tableOf(key);
     const { records } = await this.client.list(table, { sysparm_query: `number=${key}`, sysparm_display_value: 'all', sysparm_exclude_reference_link: 'true', sysparm_limit: '1' });
     const r = records[0];
@@ -206,6 +208,11 @@ export class ServiceNowConnector implements TrackerConnector {
   }
 
   async unsubscribe(): Promise<void> {}
+
+  /** No webhooks here: every call is refused. */
+  checkWebhookHeaders(): 'refused' {
+    return 'refused';
+  }
 
   parseWebhook(): ItemEvent[] {
     return [];

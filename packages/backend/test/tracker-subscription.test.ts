@@ -44,3 +44,24 @@ test('a node subscribes to the tracker once, and again when its stored subscript
     await running.close();
   }
 }, 60_000);
+
+test('a node restarted at a new public URL replaces the subscription that named the old one', async () => {
+  const sim = new AdoSimulator();
+  const running = await sim.listen();
+  const tracker = { kind: 'azure-devops' as const, url: `${running.url}/${sim.organization}`, secret: 'sync-pat' };
+  const t = await startTestServer('pglite', [nodeConfig('ado', { tracker })]);
+  try {
+    const hooks = () => sim.state.subscriptions.map((s) => String(s.consumerInputs['url']));
+    const before = `${t.url('ado')}/api/v1/tracker-events`;
+    await eventually(async () => expect(hooks()).toEqual(Array(4).fill(before)));
+    // The same server, now known by another name (a proxy in front of it, a new host name).
+    await t.restart({ publicUrl: t.server.publicUrl.replace('127.0.0.1', 'localhost') });
+    const after = `${t.url('ado')}/api/v1/tracker-events`;
+    expect(after).not.toBe(before);
+    // Four subscriptions, all for the new URL: no event comes twice.
+    await eventually(async () => expect(hooks()).toEqual(Array(4).fill(after)));
+  } finally {
+    await t.close();
+    await running.close();
+  }
+}, 60_000);

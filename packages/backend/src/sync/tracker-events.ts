@@ -15,6 +15,8 @@ import type { SyncEngine } from './engine.js';
  */
 export class TrackerSubscription {
   private state: { id: string | null; secret: string; shape: string | null } | null | undefined = undefined;
+  /** A subscription stored for another URL of this node (it moved): removed once the new one is made. */
+  private stale: { id: string; url: string } | null = null;
   private lastAttempt = 0;
 
   constructor(
@@ -42,6 +44,9 @@ export class TrackerSubscription {
   async ensure(wanted: boolean): Promise<boolean> {
     const current = await this.load();
     const shape = this.connector.webhookShape ?? null;
+    // Calls for an old URL of this node would come twice (and the old copy be refused): it goes
+    // when webhooks are no longer wanted, or once the subscription for the new URL is made.
+    if (this.stale && !wanted) await this.removeStale();
     if (current?.id && (current.shape === shape || !wanted)) return true;
     if (!wanted || Date.now() - this.lastAttempt < 60_000) return Boolean(current?.id);
     this.lastAttempt = Date.now();
@@ -60,6 +65,7 @@ export class TrackerSubscription {
           this.logger.warn({ reason: reasonOf(error), subscription: current.id }, 'could not remove the earlier webhook subscription; its calls are received twice until it is removed in the tracker');
         });
       }
+      if (made) await this.removeStale();
       return Boolean(made);
     } catch (error) {
       this.logger.warn({ reason: reasonOf(error) }, 'could not subscribe to the tracker’s webhooks; changes are found by the incremental query alone');
@@ -67,12 +73,26 @@ export class TrackerSubscription {
     }
   }
 
+  private async removeStale(): Promise<void> {
+    const stale = this.stale;
+    if (!stale) return;
+    try {
+      await this.connector.unsubscribe(stale.id);
+      this.logger.info({ subscription: stale.id, url: stale.url }, 'removed the webhook subscription for this node’s earlier URL');
+      this.stale = null;
+    } catch (error) {
+      // Tried again at the next ensure (the next scan).
+      this.logger.warn({ reason: reasonOf(error), subscription: stale.id, url: stale.url }, 'could not remove the webhook subscription for this node’s earlier URL; its calls come twice until it is removed');
+    }
+  }
+
   private async load(): Promise<{ id: string | null; secret: string; shape: string | null } | null> {
     if (this.state !== undefined) return this.state;
     const rows = await this.db.query<{ subscription_id: string | null; secret: string; url: string; shape: string | null }>(`select subscription_id, secret, url, shape from tracker_subscription`);
     const row = rows[0];
-    // A node that moved to another URL subscribes again.
+    // A node that moved to another URL subscribes again, and the subscription for the old one goes.
     this.state = row && row.url === this.url ? { id: row.subscription_id, secret: row.secret, shape: row.shape } : null;
+    if (row && row.url !== this.url && row.subscription_id) this.stale = { id: row.subscription_id, url: row.url };
     return this.state;
   }
 }

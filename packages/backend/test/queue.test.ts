@@ -1,7 +1,12 @@
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { migrate, openPglite, openPostgres, type Database } from '../src/index.js';
-import { BATCH_KEYS, leaseName, SyncQueue, type JobData, type JobHandler, type JobName } from '../src/sync/queue.js';
-import { BACKENDS, quietLogger } from './support.js';
+import { BATCH_KEYS, JOB_EXPIRY_S, leaseName, SyncQueue, type JobData, type JobHandler, type JobName } from '../src/sync/queue.js';
+import { BACKENDS, eventually, quietLogger } from './support.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -110,4 +115,71 @@ test.each(BACKENDS)('on %s, runExclusiveAll runs the keys it can lease, queues t
     await queue.stop();
     await db.close();
   }
+});
+
+describe('work a process was doing when it was killed', () => {
+  const child = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/queue-process.mjs');
+  /** A queue process that has started the job it queued; killed with SIGKILL by `kill`. */
+  async function busyProcess(args: string[]): Promise<{ kill: () => Promise<void> }> {
+    const proc = fork(child, args, { stdio: 'ignore' });
+    await new Promise<void>((resolve, reject) => {
+      proc.once('message', () => resolve());
+      proc.once('exit', (code) => reject(new Error(`the queue process exited (${code}) before it started its job`)));
+    });
+    return {
+      kill: async () => {
+        proc.kill('SIGKILL');
+        if (proc.exitCode === null && proc.signalCode === null) await new Promise((r) => proc.once('exit', r));
+      },
+    };
+  }
+  const handlersRecording = (ran: string[]) =>
+    Object.fromEntries((['scan', 'outgoing', 'deliver', 'incoming', 'outgoingBatch'] as JobName[]).map((name) => [name, async (d: JobData) => void ran.push(`${name}:${d.key ?? ''}`)])) as Record<JobName, JobHandler>;
+
+  it('on the embedded database, is taken up as soon as the node starts again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exalate-queue-'));
+    try {
+      const first = await busyProcess(['pglite', dir]);
+      await first.kill();
+      const db = await openPglite(dir);
+      await migrate(db);
+      const ran: string[] = [];
+      const started = Date.now();
+      const queue = await SyncQueue.start(db, quietLogger, handlersRecording(ran));
+      try {
+        // Not at its expiry (JOB_EXPIRY_S, and two minutes before): at the start, and its retry's delay.
+        await eventually(() => expect(ran).toEqual(['outgoing:IN-FLIGHT']), 15_000);
+        expect(Date.now() - started).toBeLessThan(JOB_EXPIRY_S * 1000);
+      } finally {
+        await queue.stop();
+        await db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  const onServer = BACKENDS.includes('postgres') ? it : it.skip;
+  onServer('on a PostgreSQL server, is taken up by another process that is still running, and never while its own lives', async () => {
+    const url = process.env['EXALATE_TEST_DATABASE_URL']!;
+    const schema = `t${randomBytes(5).toString('hex')}_crash`;
+    const busy = await busyProcess(['postgres', url, schema]);
+    const db = await openPostgres(url, schema);
+    const ran: string[] = [];
+    const other = await SyncQueue.start(db, quietLogger, handlersRecording(ran));
+    try {
+      // While the first process lives, its job is its own, past its expiry (the heartbeat renews it).
+      await sleep((JOB_EXPIRY_S + 12) * 1000);
+      expect(ran).toEqual([]);
+      await busy.kill();
+      const killed = Date.now();
+      await eventually(() => expect(ran).toEqual(['outgoing:IN-FLIGHT']), 60_000);
+      // Its expiry, one maintenance pass and the retry's delay: well under a minute.
+      expect(Date.now() - killed).toBeLessThan(50_000);
+    } finally {
+      await busy.kill();
+      await other.stop();
+      await db.close();
+    }
+  }, 150_000);
 });

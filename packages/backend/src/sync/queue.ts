@@ -18,6 +18,13 @@ import type { Logger } from '../logger.js';
  * to BATCH_KEYS keys each, because a job costs pg-boss about a millisecond of the node's CPU
  * (insert, fetch, completion), as much as the rest of an outgoing run's own statements. Each key
  * of a batch still runs under its own item's lease, exactly like an `outgoing` job.
+ *
+ * Work a process held when it died is taken up again promptly. A job pg-boss handed out expires
+ * JOB_EXPIRY_S after it started unless the process running it says it still is: every
+ * HEARTBEAT_MS the queue moves the expiry of the jobs it runs on, and pg-boss's maintenance (every
+ * MAINTENANCE_S) hands an expired job back for a retry, to whichever process is alive. On the
+ * embedded database there is one process, this one: at start, every job left active is a dead
+ * process's, and goes back at once.
  */
 export const JOBS = {
   /** {connectionId}: run the triggers' incremental queries. */
@@ -44,6 +51,11 @@ export type JobHandler = (data: JobData) => Promise<void>;
 
 const WORKERS_PER_QUEUE = 2;
 
+/** A job not heard of for this long is a dead process's (see the header). */
+export const JOB_EXPIRY_S = 20;
+const HEARTBEAT_MS = 5_000;
+const MAINTENANCE_S = 10;
+
 /** Keys per `outgoingBatch` job: a batch that outlives its expiry is run again, so it stays short. */
 export const BATCH_KEYS = 25;
 
@@ -53,6 +65,10 @@ export class SyncQueue {
   private readonly running = new Set<Promise<unknown>>();
 
   private readonly owner = randomUUID();
+
+  /** The jobs this process runs now: their expiry is moved on by the heartbeat. */
+  private readonly active = new Set<string>();
+  private heartbeat: NodeJS.Timeout | null = null;
 
   /**
    * An embedded database has one process, this one: its leases are kept in memory, which saves
@@ -83,10 +99,12 @@ export class SyncQueue {
           return statement;
         },
       },
-      schema: `${db.schema === 'public' ? 'exalate' : db.schema}_queue`,
-      // Crons are not used; maintenance (expiry of stuck jobs, archiving) is.
+      schema: queueSchema(db),
+      // Crons are not used; maintenance (expiry of stuck jobs, archiving) is, and often: it is
+      // what hands a dead process's jobs to a live one.
       schedule: false,
       supervise: true,
+      maintenanceIntervalSeconds: MAINTENANCE_S,
     });
     boss.on('error', (error: unknown) => logger.error({ err: error }, 'job queue error'));
     await boss.start();
@@ -96,27 +114,31 @@ export class SyncQueue {
     const queue = new SyncQueue(boss, db, logger, bossStatements);
     for (const [name, queueName] of Object.entries(JOBS) as [JobName, string][]) {
       const batches = name === 'outgoingBatch';
+      const options = {
+        // A handler throws only on the unexpected (its own retries are scheduled as new jobs),
+        // and a job whose process died is expired and retried by pg-boss.
+        retryLimit: 5,
+        retryDelay: 2,
+        retryBackoff: true,
+        // While its process lives, the heartbeat keeps a job from expiring however long it runs.
+        expireInSeconds: JOB_EXPIRY_S,
+      };
+      // Batches are not folded: each holds keys of its own.
+      const queueOptions = { name: queueName, policy: batches ? ('standard' as const) : ('short' as const), ...options };
       if (!(await boss.getQueue(queueName))) {
-        await boss
-          .createQueue(queueName, {
-            name: queueName,
-            // Batches are not folded: each holds keys of its own.
-            policy: batches ? 'standard' : 'short',
-            // A handler throws only on the unexpected (its own retries are scheduled as new jobs),
-            // and a job whose process died is expired and retried by pg-boss.
-            retryLimit: 5,
-            retryDelay: 2,
-            retryBackoff: true,
-            // A job whose process died is given to another worker after this long (its lease has
-            // lapsed by then). A batch runs BATCH_KEYS items, a few at a time, each bounded by its
-            // tracker calls' time-outs.
-            expireInSeconds: batches ? 300 : 120,
-          })
-          .catch(async (error: unknown) => {
-            // Another process created it first.
-            if (!(await boss.getQueue(queueName))) throw error;
-          });
+        await boss.createQueue(queueName, queueOptions).catch(async (error: unknown) => {
+          // Another process created it first.
+          if (!(await boss.getQueue(queueName))) throw error;
+        });
+      } else {
+        // Made by an earlier version, with other times (the policy is said again: pg-boss would reset it).
+        await boss.updateQueue(queueName, queueOptions);
       }
+    }
+    if (db.kind === 'pglite') await queue.takeBackOrphans();
+    queue.startHeartbeat();
+    for (const [name, queueName] of Object.entries(JOBS) as [JobName, string][]) {
+      const batches = name === 'outgoingBatch';
       // Jobs are taken in batches and run side by side: different keys in parallel, one key never
       // twice at once (the lease). pg-boss waits a polling interval after each batch, so a full
       // batch asks for the next one at once; a kick wakes the workers too.
@@ -125,12 +147,14 @@ export class SyncQueue {
         const take = batches ? 1 : batchSize;
         const workerId: string = await boss.work<JobData>(queueName, { batchSize: take, pollingIntervalSeconds: db.kind === 'pglite' ? 1 : 0.5 }, async (jobs) => {
           // A batch's keys each take their own lease, in the handler.
+          for (const job of jobs) queue.active.add(job.id);
           const run = Promise.all(jobs.map((job) => (batches ? handlers[name](job.data) : queue.runExclusive(name, job.data, handlers[name]))));
           queue.running.add(run);
           try {
             await run;
           } finally {
             queue.running.delete(run);
+            for (const job of jobs) queue.active.delete(job.id);
           }
           if (jobs.length === take) boss.notifyWorker(workerId);
         });
@@ -138,6 +162,31 @@ export class SyncQueue {
       }
     }
     return queue;
+  }
+
+  /**
+   * Jobs left active in an embedded database were a dead process's (the database has one process,
+   * this one, and it has not fetched any yet): they go back for a retry now, not when they expire.
+   */
+  private async takeBackOrphans(): Promise<void> {
+    const schema = queueSchema(this.db);
+    const orphans = await this.db.query<{ id: string; name: string }>(`select id, name from ${schema}.job where state = 'active' and name = any($1::text[])`, [Object.values(JOBS)]);
+    const byQueue = new Map<string, string[]>();
+    for (const o of orphans) byQueue.set(o.name, [...(byQueue.get(o.name) ?? []), o.id]);
+    for (const [name, ids] of byQueue) await this.boss.fail(name, ids);
+    if (orphans.length) this.logger.info({ jobs: orphans.length }, 'took back the sync work an earlier process of this node left unfinished');
+  }
+
+  /** Moves on the expiry of the jobs this process runs, so that only a dead process's jobs expire. */
+  private startHeartbeat(): void {
+    const schema = queueSchema(this.db);
+    this.heartbeat = setInterval(() => {
+      if (!this.active.size) return;
+      void this.db
+        .query(`update ${schema}.job set expire_in = (now() - started_on) + make_interval(secs => $2) where id = any($1::uuid[]) and state = 'active'`, [[...this.active], JOB_EXPIRY_S])
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'could not renew the sync jobs under way; another process may take them up'));
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   /** Asks for `name` to run for `data` (now, or after `delayMs`). A job already waiting for the same key absorbs it. */
@@ -228,6 +277,7 @@ export class SyncQueue {
   }
 
   async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 }).catch((error: unknown) => this.logger.warn({ err: error }, 'job queue did not stop cleanly'));
     // pg-boss's stop waits for the jobs its workers hold, but not for a fetch still under way,
     // which can hand out jobs after the stop has returned; and it records each job's end (complete
@@ -248,6 +298,9 @@ export class SyncQueue {
     }
   }
 }
+
+/** Where pg-boss keeps this database's jobs. */
+const queueSchema = (db: Database): string => `${db.schema === 'public' ? 'exalate' : db.schema}_queue`;
 
 const singletonKeyOf = (data: JobData): string => (data.key === undefined ? data.connectionId : `${data.connectionId}:${data.key}`);
 

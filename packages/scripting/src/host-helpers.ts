@@ -22,7 +22,15 @@ export interface HelperContext {
   logs: string[];
   /** Set when a rule asked for a conversion before the converter was loaded (the run is then redone). */
   wanted: { converter: boolean };
+  /**
+   * Set when a helper failed in a way no rule's argument explains (the module's own failure, a
+   * trap, an exhausted stack): the run still ends, but its thread is not used again.
+   */
+  unsound: { reason: string | null };
 }
+
+/** A helper refused what a rule gave it: the rule's error, nothing worse. */
+class HelperArgumentError extends Error {}
 
 type Result = QuickJSHandle | { error: QuickJSHandle } | undefined;
 
@@ -44,6 +52,7 @@ export function installHelpers(vm: QuickJSContext, run: HelperContext, plumbing:
       try {
         return impl(...args);
       } catch (error) {
+        if (!(error instanceof HelperArgumentError)) run.unsound.reason ??= `a helper failed: ${String((error as Error)?.message ?? error)}`;
         return { error: vm.newError(error instanceof Error ? error.message : String(error)) };
       }
     });
@@ -66,7 +75,10 @@ export function installHelpers(vm: QuickJSContext, run: HelperContext, plumbing:
     } catch (error) {
       return { error: vm.newError(`cannot convert this text: ${(error as Error).message}`) };
     }
-    return vm.newString(typeof converted.value === 'string' ? converted.value : JSON.stringify(converted.value));
+    const out = typeof converted.value === 'string' ? converted.value : JSON.stringify(converted.value);
+    // What comes back is bounded as what goes in: a conversion may make a text several times longer.
+    if (out.length > MAX_TEXT_FIELD_BYTES * 4) return { error: vm.newError(`the converted text would be ${formatBytes(out.length)}; nodeHelper returns at most ${formatBytes(MAX_TEXT_FIELD_BYTES * 4)}`) };
+    return vm.newString(out);
   };
 
   const object = (entries: Record<string, QuickJSHandle>): QuickJSHandle => {
@@ -144,9 +156,9 @@ type Entry = Record<string, unknown>;
 function listOf(thing: unknown, list: string): Entry[] {
   const value = thing && typeof thing === 'object' ? (thing as Entry)[list] : undefined;
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw new TypeError(`${list} is not a list`);
+  if (!Array.isArray(value)) throw new HelperArgumentError(`${list} is not a list`);
   return value.map((entry, i) => {
-    if (!entry || typeof entry !== 'object') throw new TypeError(`${list}[${i}] is not an object`);
+    if (!entry || typeof entry !== 'object') throw new HelperArgumentError(`${list}[${i}] is not an object`);
     return entry as Entry;
   });
 }

@@ -59,18 +59,24 @@ const sandbox = createSandbox(await newQuickJSWASMModuleFromVariant(newVariant(R
 /** The answer, and why the module is not to be used again (null while it is sound and small). */
 type Answered = { answer: TaskAnswer; unsound: string | null };
 
-async function run(id: number, task: RunTask, limits: ScriptLimits): Promise<Answered> {
-  if (!converter && USES_CONVERSION.test(task.script)) {
+/** Loads the converter for task `id`, with the task's time limit set aside meanwhile. */
+async function loadFor(id: number): Promise<void> {
+  post({ kind: 'clock', id, loading: true });
+  try {
     await loadConverter();
-    post({ kind: 'clock', id });
+  } finally {
+    post({ kind: 'clock', id, loading: false });
   }
+}
+
+async function run(id: number, task: RunTask, limits: ScriptLimits): Promise<Answered> {
+  if (!converter && USES_CONVERSION.test(task.script)) await loadFor(id);
   let ran: Ran<ScriptOutcome<unknown>>;
   try {
     ran = sandbox.run(task, limits, converter);
   } catch (error) {
     if (!(error instanceof ConverterNeeded)) throw error;
-    await loadConverter();
-    post({ kind: 'clock', id });
+    await loadFor(id);
     ran = sandbox.run(task, limits, converter);
   }
   // A run that grew the module a lot leaves it that large: the thread hands over to a fresh one.
@@ -90,10 +96,9 @@ async function answer(message: TaskMessage): Promise<Answered> {
     case 'convert': {
       let convert: TextConverter;
       try {
-        const loaded = converter !== null;
-        convert = await loadConverter();
         // Loading the converter is no part of the conversion's time.
-        if (!loaded) post({ kind: 'clock', id: message.id });
+        if (!converter) await loadFor(message.id);
+        convert = await loadConverter();
       } catch (error) {
         return sound(failed(message.id, { reason: 'converter-unavailable', message: (error as Error).message }));
       }

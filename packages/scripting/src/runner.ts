@@ -25,6 +25,8 @@ const GRACE_MS = 250;
 const THREAD_STACK_MB = 8;
 /** A thread's JavaScript heap (the converter's trees of a large text live there). */
 const THREAD_HEAP_MB = 256;
+/** How long a thread may take to load the text converter, on a busy machine. */
+const LOADING_MS = 30_000;
 /** The largest input a rule reads (the item, the replica and the one before, as JSON). */
 export const MAX_RULE_INPUT_BYTES = 6 * 1024 * 1024;
 
@@ -189,15 +191,18 @@ export class ScriptRunner {
 
   private submit(job: Job): void {
     if (this.closed) return job.settle({ kind: 'lost', reason: 'closed', message: 'the rule runner was closed' });
-    this.queue.push(job);
+    // A syntax check is an admin waiting on a page: it goes first.
+    if (job.message.kind === 'check') this.queue.unshift(job);
+    else this.queue.push(job);
     this.dispatch();
   }
 
   private dispatch(): void {
     for (const thread of this.threads) {
-      if (!this.queue.length) return;
       if (thread.state !== 'idle') continue;
-      const job = this.queue.shift()!;
+      const index = this.nextJob();
+      if (index < 0) break;
+      const job = this.queue.splice(index, 1)[0]!;
       thread.state = 'busy';
       thread.job = job;
       thread.jobId = this.nextId++;
@@ -211,9 +216,20 @@ export class ScriptRunner {
     }
   }
 
-  private arm(thread: Thread): void {
+  /**
+   * The first waiting task a free thread may take. Conversions (many seconds for a long text)
+   * never take the last thread that could run a rule: a partner sending long texts slows its own
+   * items, not everyone's rules.
+   */
+  private nextJob(): number {
+    const converting = [...this.threads].filter((t) => t.state === 'busy' && t.job?.message.kind === 'convert').length;
+    const mayConvert = this.options.size < 2 || converting < this.options.size - 1;
+    return this.queue.findIndex((j) => j.message.kind !== 'convert' || mayConvert);
+  }
+
+  private arm(thread: Thread, budgetMs?: number): void {
     if (thread.timer) clearTimeout(thread.timer);
-    const budget = thread.job!.budgetMs;
+    const budget = budgetMs ?? thread.job!.budgetMs;
     thread.timer = setTimeout(() => {
       this.end(thread, { kind: 'lost', reason: 'timeout', message: `still running ${budget + GRACE_MS} ms after it started` }, true);
     }, budget + GRACE_MS);
@@ -239,7 +255,7 @@ export class ScriptRunner {
           resolve();
           this.dispatch();
         } else if (message.kind === 'clock') {
-          if (thread.state === 'busy' && message.id === thread.jobId) this.arm(thread);
+          if (thread.state === 'busy' && message.id === thread.jobId) this.arm(thread, message.loading ? LOADING_MS : undefined);
         } else if (message.kind === 'done' && thread.state === 'busy' && message.answer.id === thread.jobId) {
           const job = thread.job!;
           clearTimeout(thread.timer!);
@@ -265,7 +281,7 @@ export class ScriptRunner {
           thread.state = 'gone';
           reject(new Error(`The rule sandbox cannot start: ${this.lastStartError}`));
           // Try again later, not in a tight loop; tasks waiting meanwhile are failed by dispatch.
-          if (!this.closed && this.startFailures < 5) setTimeout(() => void this.spawn().catch(() => undefined), 200 * 2 ** this.startFailures).unref();
+          if (!this.closed && this.startFailures < 5) setTimeout(() => void (this.closed ? undefined : this.spawn().catch(() => undefined)), 200 * 2 ** this.startFailures).unref();
           this.dispatch();
           return;
         }
@@ -305,6 +321,9 @@ function runFailure(answer: TaskAnswer | Loss, limits: ScriptLimits): Omit<Scrip
   }
   if (answer.kind === 'lost' && answer.reason === 'timeout') {
     return { code: 'SCRIPT_TIMEOUT', message: `the rule ran longer than its time limit (${limits.timeoutMs} ms, text conversions included) and was stopped`, ...at };
+  }
+  if (answer.kind === 'lost' && answer.reason === 'closed') {
+    return { code: 'SCRIPT_UNAVAILABLE', message: 'the rule did not run: the node is stopping; it runs when the node is back', ...at };
   }
   if (answer.kind === 'lost' && answer.reason === 'memory') {
     return { code: 'SCRIPT_MEMORY', message: 'the rule used more memory than its limit and was stopped', ...at };

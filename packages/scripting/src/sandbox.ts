@@ -78,7 +78,9 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
       value = fn(runtime, vm);
     } catch (error) {
       if (error instanceof ConverterNeeded) {
-        free(vm, runtime);
+        // Run again, with the converter, in a new runtime; unless freeing this one showed the module unsound.
+        const unsound = free(vm, runtime);
+        if (unsound) throw new SandboxUnsound(unsound);
         throw error;
       }
       // Anything thrown by the module itself (an abort, a trap, the thread's stack exhausted inside it).
@@ -122,8 +124,10 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
     run(task, limits, convert) {
       const { direction } = task;
       const deadline = Date.now() + limits.timeoutMs;
-      return withRuntime(limits, (runtime, vm) => {
+      let helpersUnsound: string | null = null;
+      const ran = withRuntime(limits, (runtime, vm): ScriptOutcome<unknown> => {
         const wanted = { converter: false };
+        const helperFailure: { reason: string | null } = { reason: null };
         const logs: string[] = [];
         const fail = (error: DescribedError): ScriptOutcome<unknown> => {
           // Whatever the rule did after a conversion it could not have is void: it runs again.
@@ -141,7 +145,7 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
         const keep = (h: QuickJSHandle) => (handles.push(h), h);
         try {
           const plumbing = setUp(vm, keep);
-          const helpers = keep(installHelpers(vm, { platform: task.platform, itemTypes: task.itemTypes, deadline, convert, logs, wanted }, plumbing));
+          const helpers = keep(installHelpers(vm, { platform: task.platform, itemTypes: task.itemTypes, deadline, convert, logs, wanted, unsound: helperFailure }, plumbing));
           const compiled = compile(vm, direction, task.script);
           if (!compiled.ok) return fail(compiled.error);
           keep(compiled.rule);
@@ -162,10 +166,12 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           if (!parsed.ok) return fail({ code: 'SCRIPT_RESULT_INVALID', message: parsed.message, line: null, column: null });
           return { ok: true, value: parsed.value, logs };
         } finally {
+          helpersUnsound = helperFailure.reason;
           for (const h of handles) if (h.alive) h.dispose();
           runtime.removeInterruptHandler();
         }
       });
+      return { value: ran.value, unsound: ran.unsound ?? helpersUnsound };
     },
   };
 }

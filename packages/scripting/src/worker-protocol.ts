@@ -2,8 +2,9 @@
  * The messages between the rule runner (main thread) and its worker threads.
  *
  * A thread says `ready` once QuickJS is loaded, then takes one task at a time and answers it with
- * `done` (its task's id). `clock` asks the runner to start the task's time limit again: the thread
- * loaded the text converter first, which is no part of the rule's time.
+ * `done` (its task's id). `clock` with `loading: true` says the thread is loading the text converter
+ * (no part of the task's time: the runner gives it a loading budget instead); `loading: false`
+ * starts the task's time limit again.
  */
 import type { RichText, TextFormat } from '@exalate/contract';
 import type { RunTask } from './sandbox.js';
@@ -37,4 +38,4 @@ export type TaskAnswer =
  * `exiting`: why the thread takes no more tasks and exits after this answer (its module failed,
  * or grew too large), or null.
  */
-export type WorkerMessage = { kind: 'ready' } | { kind: 'clock'; id: number } | { kind: 'done'; answer: TaskAnswer; exiting: string | null };
+export type WorkerMessage = { kind: 'ready' } | { kind: 'clock'; id: number; loading: boolean } | { kind: 'done'; answer: TaskAnswer; exiting: string | null };

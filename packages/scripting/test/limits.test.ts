@@ -81,6 +81,14 @@ describe('the time limit', () => {
   });
 });
 
+describe('the time limit and the converter', () => {
+  it('does not count the converter’s loading against a rule', async () => {
+    const runner = await make({ threads: 1, converter: new URL('./fixtures/slow-loading-converter.mjs', import.meta.url).href });
+    expect(await incoming(runner, `issue.summary = nodeHelper.toHtml('*x*');`)).toMatchObject({ ok: true, value: { summary: 'converted: *x*' } });
+    expect(runner.threadRestarts).toBe(0);
+  });
+});
+
 describe('the memory limit', () => {
   it('is reported as memory, also when the run is stopped by the clock while it holds its memory', async () => {
     const runner = await make({ threads: 1, timeoutMs: 300, memoryBytes: 8 * 1024 * 1024 });
@@ -118,6 +126,29 @@ describe('a runaway rule', () => {
     expect(await incoming(runner, `issue.summary = nodeHelper.toHtml('*x*');`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', message: expect.stringContaining('was replaced') } });
     expect(runner.threadRestarts).toBe(1);
     expect(await incoming(runner, `issue.summary = 'after';`)).toMatchObject({ ok: true, value: { summary: 'after' } });
+  });
+});
+
+describe('the queue of tasks', () => {
+  it('takes a syntax check before the rules waiting ahead of it', async () => {
+    const runner = await make({ threads: 1, timeoutMs: 300 });
+    const order: string[] = [];
+    const first = incoming(runner, `while (true) {}`).then(() => order.push('first loop'));
+    const second = incoming(runner, `while (true) {}`).then(() => order.push('second loop'));
+    const check = runner.checkSyntax(`replica.summary = ;`, 'outgoing').then(() => order.push('check'));
+    await Promise.all([first, second, check]);
+    expect(order).toEqual(['first loop', 'check', 'second loop']);
+  });
+
+  it('leaves a thread for rules while long conversions run', async () => {
+    const runner = await make({ threads: 2, conversionTimeoutMs: 1_500, converter: new URL('./fixtures/hanging-converter.mjs', import.meta.url).href });
+    const order: string[] = [];
+    const conversions = [1, 2].map((n) => runner.convert({ format: 'plain', value: String(n) }, 'html').catch(() => order.push(`conversion ${n} stopped`)));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await incoming(runner, `issue.summary = 'a rule';`)).toMatchObject({ ok: true });
+    order.push('rule');
+    await Promise.all(conversions);
+    expect(order[0]).toBe('rule');
   });
 });
 

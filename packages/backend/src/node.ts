@@ -81,21 +81,26 @@ export class ExalateNode {
   static async create(o: NodeOptions): Promise<ExalateNode> {
     const applied = await migrate(o.db);
     if (applied.length) o.logger.info({ migrations: applied }, 'database migrated');
-    const runner = o.runner ?? (await createRuleRunner(o.logger));
-    const node = new ExalateNode(o, runner, o.runner ? null : runner);
-    const unopenable = await node.service.repository.unopenable();
-    if (unopenable.length) {
-      throw new ConfigError(
-        `Node ${o.config.id}: the secrets of ${unopenable.length} connection(s) cannot be opened with this server's secret key: EXALATE_SECRET_KEY (or ${'{EXALATE_DATA_DIR}'}/secret.key) is not the key they were sealed with. Start with that key (from your backups).`,
-      );
+    const ownRunner = o.runner ? null : await createRuleRunner(o.logger);
+    try {
+      const node = new ExalateNode(o, o.runner ?? ownRunner!, ownRunner);
+      const unopenable = await node.service.repository.unopenable();
+      if (unopenable.length) {
+        throw new ConfigError(
+          `Node ${o.config.id}: the secrets of ${unopenable.length} connection(s) cannot be opened with this server's secret key: EXALATE_SECRET_KEY (or ${'{EXALATE_DATA_DIR}'}/secret.key) is not the key they were sealed with. Start with that key (from your backups).`,
+        );
+      }
+      const sealed = await node.service.repository.sealPlaintextSecrets();
+      if (sealed) o.logger.info({ connections: sealed }, 'sealed the secrets of connections stored before sealing existed');
+      await node.credential.load();
+      node.info = await node.loadIdentity();
+      node.queue = await SyncQueue.start(o.db, o.logger, node.engine.handlers());
+      node.engine.attach(node.queue);
+      return node;
+    } catch (error) {
+      await ownRunner?.close();
+      throw error;
     }
-    const sealed = await node.service.repository.sealPlaintextSecrets();
-    if (sealed) o.logger.info({ connections: sealed }, 'sealed the secrets of connections stored before sealing existed');
-    await node.credential.load();
-    node.info = await node.loadIdentity();
-    node.queue = await SyncQueue.start(o.db, o.logger, node.engine.handlers());
-    node.engine.attach(node.queue);
-    return node;
   }
 
   private constructor(

@@ -90,6 +90,9 @@ export function buildApp(nodes: ExalateNode[], logger: Logger): express.Express 
   app.use((_req, _res, next) => next(new AppError('NOT_FOUND', 'There is no such endpoint. The API reference is docs/api/openapi.yaml.')));
   // Express recognises an error handler by its four parameters.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // Refused before its body was read (or read to its end): the connection ends with the answer,
+    // rather than Node reading the rest of an announced body to keep it open.
+    if (!req.complete) res.setHeader('connection', 'close');
     if (error instanceof AppError) {
       res.status(error.status).json(error.toBody());
       return;
@@ -101,6 +104,13 @@ export function buildApp(nodes: ExalateNode[], logger: Logger): express.Express 
     }
     if (type === 'entity.too.large') {
       res.status(413).json(tooLarge((error as { limit?: number }).limit).toBody());
+      return;
+    }
+    // body-parser's other refusals (an encoding it does not know, a body cut short or of another
+    // length than announced): the request's fault, said as such.
+    const status = (error as { status?: number }).status;
+    if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(400).json(new AppError('VALIDATION_FAILED', `The request body could not be read (${(error as Error).message}). Send it again, as JSON, without a Content-Encoding.`).toBody());
       return;
     }
     const reference = randomUUID();

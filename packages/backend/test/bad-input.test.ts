@@ -278,14 +278,14 @@ describe('bodies are read only once the caller is authenticated, and only up to 
    * Sends the headers and a first kilobyte of a body announced as `announced` bytes, and never the
    * rest: an answer can only come from a server that decided without reading the body.
    */
-  function answerBeforeBody(url: string, headers: Record<string, string>, announced: number): Promise<{ status: number; body: { error?: { code: string; message: string } } }> {
+  function answerBeforeBody(url: string, headers: Record<string, string>, announced: number): Promise<{ status: number; connection: string | undefined; body: { error?: { code: string; message: string } } }> {
     return new Promise((resolve, reject) => {
       const req = request(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': String(announced) } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           req.destroy();
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') });
+          resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') });
         });
       });
       req.on('error', (error) => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(error)));
@@ -296,7 +296,8 @@ describe('bodies are read only once the caller is authenticated, and only up to 
   it('the peer API refuses an unsigned 39 MB body without reading it', async () => {
     const { connection } = (await initiate({ name: 'peer-body' })).body;
     const res = await answerBeforeBody(`${t.url('jira')}/api/v1/peer/connections/${connection.id}/events`, {}, 39 * 1024 * 1024);
-    expect(res).toMatchObject({ status: 401, body: { error: { code: 'PEER_AUTH_FAILED' } } });
+    // …and ends the connection, rather than reading the rest of it to keep the connection open.
+    expect(res).toMatchObject({ status: 401, connection: 'close', body: { error: { code: 'PEER_AUTH_FAILED' } } });
     // The same with a token that is no signature of this connection's key.
     const forged = await answerBeforeBody(`${t.url('jira')}/api/v1/peer/connections/${connection.id}/events`, { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl' }, 39 * 1024 * 1024);
     expect(forged).toMatchObject({ status: 401, body: { error: { code: 'PEER_AUTH_FAILED' } } });
@@ -365,6 +366,16 @@ describe('text that cannot be stored, or is not what it looks like', () => {
     // What is stored is the normalized name.
     const made = await initiate({ name: 'Cafe\u0301\u200B Team' });
     expect(made.body.connection.name).toBe('Café Team');
+  });
+});
+
+describe('requests the node cannot read', () => {
+  it('refuses a NUL in the path, and a body in an encoding it does not know, as the request’s fault', async () => {
+    expect((await t.api('jira').get('/connections/abc%00def')).body.error.code).toBe('INVALID_CHARACTER');
+    expect((await fetch(`${t.url('jira')}/api/v1/peer/connections/abc%00/confirm`, { method: 'POST', body: '{}' })).status).toBe(400);
+    const res = await fetch(`${t.url('jira')}/api/v1/connections`, { method: 'POST', headers: { authorization: `Bearer ${t.token('jira')}`, 'content-type': 'application/json', 'content-encoding': 'compress' }, body: '{}' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('could not be read') });
   });
 });
 

@@ -122,8 +122,19 @@ describe('an invitation made for a URL', () => {
     const accepted = await three.api('invited').post('/invitations/accept', { code, project: 'SUP' });
     expect(accepted).toMatchObject({ status: 201, body: { connection: { status: 'ACTIVE' } } });
     expect((await three.api('init').get(`/connections/${init.body.connection.id}`)).body).toMatchObject({ status: 'ACTIVE', partner: { instanceId: invited.instanceId, nodeUrl: three.url('invited'), private: false } });
-    // The invited node answers the initiator's question only while its acceptance is under way.
-    const verify = await fetch(`${three.url('invited')}/api/v1/peer/handshake/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ connectionId: init.body.connection.id, nonce: newNonce() }) });
-    expect(await verify.json()).toEqual({ accepting: false });
+  });
+
+  it('the invited node says it is accepting only while its own acceptance, by its nonce, is under way', async () => {
+    const repo = three.server.nodes.get('invited')!.service.repository;
+    const connectionId = randomUUID();
+    const [ours, theirs] = [newNonce(), newNonce()];
+    const ask = async (nonce: string) =>
+      (await (await fetch(`${three.url('invited')}/api/v1/peer/handshake/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ connectionId, nonce }) })).json()) as { accepting: boolean };
+    expect(await ask(ours)).toEqual({ accepting: false });
+    await repo.beginAcceptance(connectionId, ours, 60_000);
+    expect(await ask(ours)).toEqual({ accepting: true });
+    expect(await ask(theirs)).toEqual({ accepting: false });
+    await repo.endAcceptance(connectionId, ours);
+    expect(await ask(ours)).toEqual({ accepting: false });
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrate, openPglite, openPostgres, type Database } from '../src/index.js';
-import { BATCH_KEYS, JOB_EXPIRY_S, leaseName, SyncQueue, type JobData, type JobHandler, type JobName } from '../src/sync/queue.js';
+import { BATCH_KEYS, DEAD_AFTER_S, leaseName, SyncQueue, type JobData, type JobHandler, type JobName } from '../src/sync/queue.js';
 import { BACKENDS, eventually, quietLogger } from './support.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -147,9 +147,9 @@ describe('work a process was doing when it was killed', () => {
       const started = Date.now();
       const queue = await SyncQueue.start(db, quietLogger, handlersRecording(ran));
       try {
-        // Not at its expiry (JOB_EXPIRY_S, and two minutes before): at the start, and its retry's delay.
+        // Not at pg-boss's expiry (two minutes): at the start, after its retry's delay.
         await eventually(() => expect(ran).toEqual(['outgoing:IN-FLIGHT']), 15_000);
-        expect(Date.now() - started).toBeLessThan(JOB_EXPIRY_S * 1000);
+        expect(Date.now() - started).toBeLessThan(15_000);
       } finally {
         await queue.stop();
         await db.close();
@@ -167,14 +167,18 @@ describe('work a process was doing when it was killed', () => {
     const db = await openPostgres(url, schema);
     const ran: string[] = [];
     const other = await SyncQueue.start(db, quietLogger, handlersRecording(ran));
+    const job = async () => (await db.query<{ state: string; retry_count: number }>(`select state, retry_count from ${schema}_queue.job where name = 'exalate-outgoing'`))[0];
     try {
-      // While the first process lives, its job is its own, past its expiry (the heartbeat renews it).
-      await sleep((JOB_EXPIRY_S + 12) * 1000);
+      // While the first process lives, its job stays its own, however long it runs: not failed,
+      // not retried, not run here.
+      await sleep((DEAD_AFTER_S + 12) * 1000);
+      expect(await job()).toEqual({ state: 'active', retry_count: 0 });
       expect(ran).toEqual([]);
       await busy.kill();
       const killed = Date.now();
       await eventually(() => expect(ran).toEqual(['outgoing:IN-FLIGHT']), 60_000);
-      // Its expiry, one maintenance pass and the retry's delay: well under a minute.
+      // The silence that makes it dead, a rescue pass, the retry's delay and the lease's lapse:
+      // well under pg-boss's own two minutes.
       expect(Date.now() - killed).toBeLessThan(50_000);
     } finally {
       await busy.kill();

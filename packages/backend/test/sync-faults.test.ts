@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultRules } from '@exalate/scripting';
 import { adminApi, capturingLogger, eventually, startTestServer } from './support.js';
-import { plain, startSyncPair, startTracker, text, type SyncPair, type TrackerFixture } from './sync-support.js';
+import { pairPerTest, plain, startTracker, text, type TrackerFixture } from './sync-support.js';
 
 /**
  * The sync under failure: a tracker that answers 429 and 500, a partner node that is away, a node
@@ -24,15 +24,7 @@ async function itemsTagged(f: TrackerFixture, tag: string): Promise<Map<string, 
   return counts;
 }
 
-const pairs: SyncPair[] = [];
-afterEach(async () => {
-  for (const p of pairs.splice(0)) await p.close();
-});
-const pair = async (...args: Parameters<typeof startSyncPair>) => {
-  const p = await startSyncPair(...args);
-  pairs.push(p);
-  return p;
-};
+const pair = pairPerTest();
 
 it('rides out a destination tracker that answers 429 and then 500 for a while', async () => {
   const p = await pair('pglite', 'jira', 'ado');

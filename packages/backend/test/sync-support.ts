@@ -161,3 +161,19 @@ export async function startSyncPair(
     },
   };
 }
+
+/**
+ * `startSyncPair` for a test file whose every test makes its own pair: each is closed after its
+ * test. Call once, at the top of the file.
+ */
+export function pairPerTest(): (...args: Parameters<typeof startSyncPair>) => Promise<SyncPair> {
+  const pairs: SyncPair[] = [];
+  afterEach(async () => {
+    for (const p of pairs.splice(0)) await p.close();
+  });
+  return async (...args) => {
+    const p = await startSyncPair(...args);
+    pairs.push(p);
+    return p;
+  };
+}

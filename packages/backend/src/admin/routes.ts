@@ -4,7 +4,7 @@ import { InvitationCodeRequestSchema, ProbeDestinationRequestSchema } from '@exa
 import type { ConnectionService } from '../connections/service.js';
 import { parse } from '../connections/service.js';
 import { AppError } from '../errors.js';
-import { jsonBody, LIMITS } from '../http/bodies.js';
+import { jsonBody, LIMITS, refuseNulInPath } from '../http/bodies.js';
 import { documentedRouter, type DocumentedRouter } from '../http/documented-router.js';
 import type { Project } from '@exalate/contract';
 
@@ -42,7 +42,7 @@ export function adminRoutes(o: {
     next();
   });
   // Only a signed-in admin's body is read, and no more of it than this API takes.
-  router.use(...jsonBody(LIMITS.admin));
+  router.use(refuseNulInPath, ...jsonBody(LIMITS.admin));
 
   route.get('/projects', async (_req, res) => {
     res.json({ projects: await o.listProjects() });

@@ -1,4 +1,4 @@
-import type { ConnectionStatus, ConnectionView, Mode, NodeType, PendingStep } from '@exalate/contract';
+import { normalizeConnectionName, type ConnectionStatus, type ConnectionView, type Mode, type NodeType, type PendingStep } from '@exalate/contract';
 import type { Sql } from '../db/database.js';
 import type { SealedSecret, SecretBox } from '../secrets/secret-box.js';
 
@@ -243,9 +243,14 @@ export class ConnectionRepository {
     return row && !row.deleted_at ? row : null;
   }
 
+  /**
+   * Whether a live connection has this name, in any letter case and whatever invisible characters
+   * either spelling has (names stored before they were normalized included).
+   */
   async nameTaken(name: string): Promise<boolean> {
-    const rows = await this.sql.query(`select 1 from connections where lower(name) = lower($1) and deleted_at is null`, [name]);
-    return rows.length > 0;
+    const wanted = normalizeConnectionName(name).toLowerCase();
+    const rows = await this.sql.query<{ name: string }>(`select name from connections where deleted_at is null`);
+    return rows.some((r) => normalizeConnectionName(r.name).toLowerCase() === wanted);
   }
 
   async insert(row: Omit<ConnectionRow, 'created_at' | 'updated_at' | 'deleted_at'>): Promise<ConnectionRow> {

@@ -301,6 +301,22 @@ const MIGRATIONS: Migration[] = [
         )`);
     },
   },
+  {
+    name: '0010_sync_workers',
+    up: async (sql) => {
+      // On a PostgreSQL server: which processes live, and which jobs each runs, so that a dead
+      // process's jobs are handed back soon (see sync/queue.ts).
+      await sql.query(`create table sync_workers (owner uuid primary key, seen_at timestamptz not null)`);
+      await sql.query(`create table sync_job_owners (job_id uuid primary key, owner uuid not null, queue text not null)`);
+    },
+  },
+  {
+    name: '0011_stale_subscription',
+    up: async (sql) => {
+      // The webhook subscription for an earlier URL of the node, until it is removed in the tracker.
+      await sql.query(`alter table tracker_subscription add column stale_subscription_id text`);
+    },
+  },
 ];
 
 function storageFor(sql: Sql): UmzugStorage<Sql> {

@@ -64,28 +64,52 @@ export function jsonBody(limit: number, o: { check?: boolean } = {}): RequestHan
 
 /**
  * Refuses what cannot be stored or is no request of ours: a NUL anywhere (as INVALID_CHARACTER,
- * naming the field), and nesting deeper than MAX_BODY_DEPTH. Iterative: a hostile body must not
- * exhaust the stack that checks it.
+ * naming the field), and nesting deeper than MAX_BODY_DEPTH. Iterative, so that a hostile body
+ * cannot exhaust the stack that checks it; a value's path is spelled out only for the error.
  */
 export function checkBody(body: unknown): void {
-  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value: body, path: '', depth: 0 }];
+  interface Step {
+    value: unknown;
+    key: string | number | null;
+    parent: Step | null;
+    depth: number;
+  }
+  const pathOf = (step: Step): string => {
+    const keys: Array<string | number> = [];
+    for (let at: Step | null = step; at && at.key !== null; at = at.parent) keys.unshift(at.key);
+    return keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+  };
+  const stack: Step[] = [{ value: body, key: null, parent: null, depth: 0 }];
   while (stack.length) {
-    const { value, path, depth } = stack.pop()!;
+    const step = stack.pop()!;
+    const { value, depth } = step;
     if (typeof value === 'string') {
-      if (value.includes('\u0000')) throw nul(path);
+      if (value.includes('\u0000')) throw nul(pathOf(step));
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
     if (depth >= MAX_BODY_DEPTH) {
+      const path = pathOf(step);
       throw new AppError('VALIDATION_FAILED', `The request body nests deeper than ${MAX_BODY_DEPTH} levels${path ? ` (at ${path})` : ''}; no request of this API does.`, { [topField(path) || 'body']: `Nested deeper than ${MAX_BODY_DEPTH} levels.` });
     }
-    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
-    for (const [key, child] of entries) {
-      const at = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
-      if (key.includes('\u0000')) throw nul(at);
-      stack.push({ value: child, path: at, depth: depth + 1 });
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i += 1) stack.push({ value: value[i], key: i, parent: step, depth: depth + 1 });
+    } else {
+      for (const key of Object.keys(value)) {
+        const child: Step = { value: (value as Record<string, unknown>)[key], key, parent: step, depth: depth + 1 };
+        if (key.includes('\u0000')) throw nul(pathOf(child));
+        stack.push(child);
+      }
     }
   }
+}
+
+/** A NUL in a request's path (an item key, a connection id) cannot be looked up either. */
+export function refuseNulInPath(req: Request, _res: Response, next: NextFunction): void {
+  if (/%00/.test(req.originalUrl) || req.originalUrl.includes('\u0000')) {
+    throw new AppError('INVALID_CHARACTER', 'The request path contains a NUL character (%00), which no key or id has. Check the address.');
+  }
+  next();
 }
 
 const topField = (path: string): string => path.split(/[.[]/)[0] ?? '';

@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import type { SyncEngine } from '../sync/engine.js';
 import type { ChangeHub } from './change-hub.js';
 import { bodyMatches, peekConnectionId, verifyPeerToken } from './jwt.js';
-import { jsonBody, LIMITS } from '../http/bodies.js';
+import { jsonBody, LIMITS, refuseNulInPath } from '../http/bodies.js';
 
 /** How long an attachment's answer may hold a transfer slot while the partner reads it. */
 const SLOW_READER_MS = 60_000;
@@ -34,6 +34,7 @@ type Authed = Request & { peerConnection: ConnectionRow; rawBody?: Buffer; peerT
 /** The node-to-node API, mounted at {nodeUrl}/api/v1/peer. Private nodes do not mount it at all. */
 export function peerRoutes(o: PeerRoutesOptions): Router {
   const { router, ...route } = documentedRouter('/api/v1/peer');
+  router.use(refuseNulInPath);
   // The handshake is not signed (there is no key yet): its bodies are small and carry proofs.
   const unsigned = jsonBody(LIMITS.peerSmall);
 

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { ConnectorError, convertText, type ChangedItem, type CommentRef, type ItemChanges, type ItemEvent, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
 import { ReplicaSchema, type NodeType, type Replica, type Result, type SyncEvent } from '@exalate/contract';
-import { defaultRules, formatScriptError, type ScriptError, type ScriptHost, type ScriptItem, type ScriptRunner, type SyncRules } from '@exalate/scripting';
+import { defaultRules, formatScriptError, TextConversionError, type ScriptError, type ScriptHost, type ScriptItem, type ScriptRunner, type SyncRules } from '@exalate/scripting';
 import { MAX_ATTACHMENT_MB } from '../config.js';
 import type { ConnectionRow, ConnectionRepository } from '../connections/repository.js';
 import type { Database } from '../db/database.js';
@@ -66,7 +66,7 @@ interface Withheld {
   exact: boolean;
 }
 
-const scriptFailure = (e: ScriptError) => new ItemFailure({ code: e.code, message: formatScriptError(e), direction: e.direction, line: e.line, retryable: false });
+const scriptFailure = (e: ScriptError) => new ItemFailure({ code: e.code, message: formatScriptError(e), direction: e.direction, line: e.line, retryable: e.code === 'SCRIPT_UNAVAILABLE' });
 
 /**
  * The sync pipeline of one node: change → outgoing rule → outbox → partner → inbox → incoming
@@ -1389,6 +1389,9 @@ function toEvent(row: { id: string; seq: string; kind: SyncEvent['kind']; item_k
 
 function describeFailure(error: unknown, direction: 'outgoing' | 'incoming'): Omit<SyncItemError, 'at'> {
   if (error instanceof ItemFailure) return error.error;
+  if (error instanceof TextConversionError) {
+    return { code: 'TEXT_CONVERSION_FAILED', message: `A text of this item could not be written in this tracker's format: ${error.message}. Shorten the text, or leave it out in a rule, then retry the item.`, direction, retryable: false };
+  }
   if (error instanceof ConnectorError) {
     const where = `${error.details.tracker}${error.details.status ? ` answered HTTP ${error.details.status}` : ''}`;
     return { code: `TRACKER_${error.code}`, message: `${where}: ${error.message}`, direction, retryable: error.retryable };

@@ -19,12 +19,12 @@ import type { Logger } from '../logger.js';
  * (insert, fetch, completion), as much as the rest of an outgoing run's own statements. Each key
  * of a batch still runs under its own item's lease, exactly like an `outgoing` job.
  *
- * Work a process held when it died is taken up again promptly. A job pg-boss handed out expires
- * JOB_EXPIRY_S after it started unless the process running it says it still is: every
- * HEARTBEAT_MS the queue moves the expiry of the jobs it runs on, and pg-boss's maintenance (every
- * MAINTENANCE_S) hands an expired job back for a retry, to whichever process is alive. On the
- * embedded database there is one process, this one: at start, every job left active is a dead
- * process's, and goes back at once.
+ * Work a process held when it died is taken up again promptly, not at pg-boss's expiry (minutes:
+ * its timer also bounds how long a living handler may run). On the embedded database there is one
+ * process, this one: at start, every job left active is a dead process's, and goes back at once.
+ * On a PostgreSQL server, each process says every HEARTBEAT_MS that it lives (`sync_workers`) and
+ * which jobs it runs (`sync_job_owners`); every RESCUE_MS any of them hands the jobs of a process
+ * silent for DEAD_AFTER_S back for a retry (see rescue()).
  */
 export const JOBS = {
   /** {connectionId}: run the triggers' incremental queries. */
@@ -51,10 +51,10 @@ export type JobHandler = (data: JobData) => Promise<void>;
 
 const WORKERS_PER_QUEUE = 2;
 
-/** A job not heard of for this long is a dead process's (see the header). */
-export const JOB_EXPIRY_S = 20;
+/** A process not heard of for this long is dead, and its jobs are handed back (see the header). */
+export const DEAD_AFTER_S = 20;
 const HEARTBEAT_MS = 5_000;
-const MAINTENANCE_S = 10;
+const RESCUE_MS = 10_000;
 
 /** Keys per `outgoingBatch` job: a batch that outlives its expiry is run again, so it stays short. */
 export const BATCH_KEYS = 25;
@@ -66,8 +66,6 @@ export class SyncQueue {
 
   private readonly owner = randomUUID();
 
-  /** The jobs this process runs now: their expiry is moved on by the heartbeat. */
-  private readonly active = new Set<string>();
   private heartbeat: NodeJS.Timeout | null = null;
 
   /**
@@ -100,11 +98,9 @@ export class SyncQueue {
         },
       },
       schema: queueSchema(db),
-      // Crons are not used; maintenance (expiry of stuck jobs, archiving) is, and often: it is
-      // what hands a dead process's jobs to a live one.
+      // Crons are not used; maintenance (expiry of stuck jobs, archiving) is.
       schedule: false,
       supervise: true,
-      maintenanceIntervalSeconds: MAINTENANCE_S,
     });
     boss.on('error', (error: unknown) => logger.error({ err: error }, 'job queue error'));
     await boss.start();
@@ -115,13 +111,13 @@ export class SyncQueue {
     for (const [name, queueName] of Object.entries(JOBS) as [JobName, string][]) {
       const batches = name === 'outgoingBatch';
       const options = {
-        // A handler throws only on the unexpected (its own retries are scheduled as new jobs),
-        // and a job whose process died is expired and retried by pg-boss.
+        // A handler throws only on the unexpected (its own retries are scheduled as new jobs).
         retryLimit: 5,
         retryDelay: 2,
         retryBackoff: true,
-        // While its process lives, the heartbeat keeps a job from expiring however long it runs.
-        expireInSeconds: JOB_EXPIRY_S,
+        // pg-boss's own last resort for a job no process finishes; it also stops waiting for a
+        // living handler then. A batch runs BATCH_KEYS items, each bounded by its tracker calls' time-outs.
+        expireInSeconds: batches ? 300 : 120,
       };
       // Batches are not folded: each holds keys of its own.
       const queueOptions = { name: queueName, policy: batches ? ('standard' as const) : ('short' as const), ...options };
@@ -136,7 +132,7 @@ export class SyncQueue {
       }
     }
     if (db.kind === 'pglite') await queue.takeBackOrphans();
-    queue.startHeartbeat();
+    else await queue.startHeartbeat();
     for (const [name, queueName] of Object.entries(JOBS) as [JobName, string][]) {
       const batches = name === 'outgoingBatch';
       // Jobs are taken in batches and run side by side: different keys in parallel, one key never
@@ -147,14 +143,15 @@ export class SyncQueue {
         const take = batches ? 1 : batchSize;
         const workerId: string = await boss.work<JobData>(queueName, { batchSize: take, pollingIntervalSeconds: db.kind === 'pglite' ? 1 : 0.5 }, async (jobs) => {
           // A batch's keys each take their own lease, in the handler.
-          for (const job of jobs) queue.active.add(job.id);
+          const ids = jobs.map((job) => job.id);
+          await queue.own(queueName, ids);
           const run = Promise.all(jobs.map((job) => (batches ? handlers[name](job.data) : queue.runExclusive(name, job.data, handlers[name]))));
           queue.running.add(run);
           try {
             await run;
           } finally {
             queue.running.delete(run);
-            for (const job of jobs) queue.active.delete(job.id);
+            await queue.disown(ids);
           }
           if (jobs.length === take) boss.notifyWorker(workerId);
         });
@@ -177,16 +174,55 @@ export class SyncQueue {
     if (orphans.length) this.logger.info({ jobs: orphans.length }, 'took back the sync work an earlier process of this node left unfinished');
   }
 
-  /** Moves on the expiry of the jobs this process runs, so that only a dead process's jobs expire. */
-  private startHeartbeat(): void {
-    const schema = queueSchema(this.db);
+  /** On a PostgreSQL server: this process lives (now, and every HEARTBEAT_MS), and looks for dead ones' jobs every RESCUE_MS. */
+  private async startHeartbeat(): Promise<void> {
+    const beat = () => this.db.query(`insert into sync_workers (owner, seen_at) values ($1, now()) on conflict (owner) do update set seen_at = now()`, [this.owner]);
+    await beat();
+    let last = Date.now();
     this.heartbeat = setInterval(() => {
-      if (!this.active.size) return;
-      void this.db
-        .query(`update ${schema}.job set expire_in = (now() - started_on) + make_interval(secs => $2) where id = any($1::uuid[]) and state = 'active'`, [[...this.active], JOB_EXPIRY_S])
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'could not renew the sync jobs under way; another process may take them up'));
+      void beat().catch((error: unknown) => this.logger.warn({ err: error }, 'could not say this process lives; others may take up its sync work'));
+      if (Date.now() - last >= RESCUE_MS) {
+        last = Date.now();
+        void this.rescue().catch((error: unknown) => this.logger.warn({ err: error }, 'could not look for the sync work of processes that ended'));
+      }
     }, HEARTBEAT_MS);
     this.heartbeat.unref();
+  }
+
+  /** Records the jobs this process is about to run (a PostgreSQL server only; one statement per batch taken). */
+  private async own(queueName: string, ids: string[]): Promise<void> {
+    if (this.db.kind === 'pglite') return;
+    await this.db.query(`insert into sync_job_owners (job_id, owner, queue) select unnest($1::uuid[]), $2, $3 on conflict (job_id) do update set owner = excluded.owner`, [ids, this.owner, queueName]);
+  }
+
+  private async disown(ids: string[]): Promise<void> {
+    if (this.db.kind === 'pglite') return;
+    await this.db.query(`delete from sync_job_owners where job_id = any($1::uuid[]) and owner = $2`, [ids, this.owner]).catch(() => undefined);
+  }
+
+  /**
+   * The jobs of processes silent for DEAD_AFTER_S (killed, or cut off from the database) go back
+   * for a retry, to whichever process takes them next; their records go with them.
+   */
+  async rescue(): Promise<number> {
+    const schema = queueSchema(this.db);
+    const orphans = await this.db.query<{ id: string; name: string }>(
+      `select o.job_id as id, o.queue as name from sync_job_owners o
+         join ${schema}.job j on j.id = o.job_id and j.state = 'active'
+         left join sync_workers w on w.owner = o.owner
+        where w.owner is null or w.seen_at < now() - make_interval(secs => $1)`,
+      [DEAD_AFTER_S],
+    );
+    const byQueue = new Map<string, string[]>();
+    for (const o of orphans) byQueue.set(o.name, [...(byQueue.get(o.name) ?? []), o.id]);
+    for (const [name, ids] of byQueue) await this.boss.fail(name, ids);
+    await this.db.query(
+      `delete from sync_job_owners o where not exists (select 1 from sync_workers w where w.owner = o.owner and w.seen_at >= now() - make_interval(secs => $1))`,
+      [DEAD_AFTER_S],
+    );
+    await this.db.query(`delete from sync_workers where seen_at < now() - interval '1 day'`);
+    if (orphans.length) this.logger.warn({ jobs: orphans.length }, 'took up the sync work of a process that ended');
+    return orphans.length;
   }
 
   /** Asks for `name` to run for `data` (now, or after `delayMs`). A job already waiting for the same key absorbs it. */

@@ -15,7 +15,11 @@ import type { SyncEngine } from './engine.js';
  */
 export class TrackerSubscription {
   private state: { id: string | null; secret: string; shape: string | null } | null | undefined = undefined;
-  /** A subscription stored for another URL of this node (it moved): removed once the new one is made. */
+  /**
+   * A subscription for another URL of this node (it moved): removed once the new one is made. Kept
+   * in the database (`stale_subscription_id`) until it is gone, so a failed removal is tried again,
+   * after a restart too.
+   */
   private stale: { id: string; url: string } | null = null;
   private lastAttempt = 0;
 
@@ -46,7 +50,7 @@ export class TrackerSubscription {
     const shape = this.connector.webhookShape ?? null;
     // Calls for an old URL of this node would come twice (and the old copy be refused): it goes
     // when webhooks are no longer wanted, or once the subscription for the new URL is made.
-    if (this.stale && !wanted) await this.removeStale();
+    if (this.stale && (!wanted || current?.id)) await this.removeStale();
     if (current?.id && (current.shape === shape || !wanted)) return true;
     if (!wanted || Date.now() - this.lastAttempt < 60_000) return Boolean(current?.id);
     this.lastAttempt = Date.now();
@@ -54,9 +58,10 @@ export class TrackerSubscription {
     try {
       const made = await this.connector.subscribe({ url: this.url, secret });
       await this.db.query(
-        `insert into tracker_subscription (subscription_id, secret, url, shape) values ($1, $2, $3, $4)
-         on conflict (singleton) do update set subscription_id = excluded.subscription_id, secret = excluded.secret, url = excluded.url, shape = excluded.shape`,
-        [made?.id ?? null, secret, this.url, shape],
+        `insert into tracker_subscription (subscription_id, secret, url, shape, stale_subscription_id) values ($1, $2, $3, $4, $5)
+         on conflict (singleton) do update set subscription_id = excluded.subscription_id, secret = excluded.secret, url = excluded.url, shape = excluded.shape,
+           stale_subscription_id = excluded.stale_subscription_id`,
+        [made?.id ?? null, secret, this.url, shape, this.stale?.id ?? null],
       );
       this.state = { id: made?.id ?? null, secret, shape };
       if (made) this.logger.info({ events: made.events }, current?.id ? 'subscribed to the tracker’s webhooks again, as this version asks for other details' : 'subscribed to the tracker’s webhooks');
@@ -80,6 +85,7 @@ export class TrackerSubscription {
       await this.connector.unsubscribe(stale.id);
       this.logger.info({ subscription: stale.id, url: stale.url }, 'removed the webhook subscription for this node’s earlier URL');
       this.stale = null;
+      await this.db.query(`update tracker_subscription set stale_subscription_id = null where stale_subscription_id = $1`, [stale.id]);
     } catch (error) {
       // Tried again at the next ensure (the next scan).
       this.logger.warn({ reason: reasonOf(error), subscription: stale.id, url: stale.url }, 'could not remove the webhook subscription for this node’s earlier URL; its calls come twice until it is removed');
@@ -88,11 +94,14 @@ export class TrackerSubscription {
 
   private async load(): Promise<{ id: string | null; secret: string; shape: string | null } | null> {
     if (this.state !== undefined) return this.state;
-    const rows = await this.db.query<{ subscription_id: string | null; secret: string; url: string; shape: string | null }>(`select subscription_id, secret, url, shape from tracker_subscription`);
+    const rows = await this.db.query<{ subscription_id: string | null; secret: string; url: string; shape: string | null; stale_subscription_id: string | null }>(
+      `select subscription_id, secret, url, shape, stale_subscription_id from tracker_subscription`,
+    );
     const row = rows[0];
     // A node that moved to another URL subscribes again, and the subscription for the old one goes.
     this.state = row && row.url === this.url ? { id: row.subscription_id, secret: row.secret, shape: row.shape } : null;
     if (row && row.url !== this.url && row.subscription_id) this.stale = { id: row.subscription_id, url: row.url };
+    else if (row?.stale_subscription_id) this.stale = { id: row.stale_subscription_id, url: 'an earlier URL' };
     return this.state;
   }
 }

@@ -379,6 +379,15 @@ describe('requests the node cannot read', () => {
   });
 });
 
+describe('item types', () => {
+  it('are listed only for a signed-in admin of this node (another node\'s token is refused)', async () => {
+    expect((await fetch(`${t.url('jira')}/api/v1/item-types`)).status).toBe(401);
+    expect((await fetch(`${t.url('jira')}/api/v1/item-types`, { headers: { authorization: `Bearer ${t.token('ado')}` } })).status).toBe(401);
+    expect((await t.api('jira').get('/item-types%00')).body.error.code).toBe('INVALID_CHARACTER');
+    expect((await t.api('snow').get('/item-types')).body.itemTypes).toEqual(expect.arrayContaining(['incident']));
+  });
+});
+
 describe('sync now', () => {
   it('says an item that does not exist was not found, whatever the key looks like', async () => {
     const init = await initiate({ name: 'sync-now-keys' });

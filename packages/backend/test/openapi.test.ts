@@ -170,7 +170,11 @@ it('answers the sync operations as documented', async () => {
 
   // Triggers
   const first = await alice.createItem({ project: 'SUP', type: 'Bug', summary: 'Synced by the openapi test', labels: ['openapi'] });
-  expect((await call('jira', 'POST', `/api/v1/connections/${id}/triggers/preview`, { query: 'labels = openapi' })).body.items.map((i: { key: string }) => i.key)).toEqual([first.key]);
+  expect((await call('jira', 'POST', `/api/v1/connections/${id}/triggers/preview`, { query: 'labels = openapi' })).body.items).toEqual([expect.objectContaining({ key: first.key, summary: 'Synced by the openapi test' })]);
+  // What a trigger's item type is chosen from: the tracker's types, once each.
+  const types = (await call('jira', 'GET', '/api/v1/item-types')).body.itemTypes as string[];
+  expect(types).toEqual(expect.arrayContaining(['Bug', 'Task']));
+  expect(new Set(types).size).toBe(types.length);
   expect((await call('jira', 'POST', `/api/v1/connections/${id}/triggers`, { query: 'labels = = openapi' })).body.error.code).toBe('TRIGGER_QUERY_INVALID');
   const trigger = await call('jira', 'POST', `/api/v1/connections/${id}/triggers`, { query: 'labels = openapi' });
   expect(trigger.status).toBe(201);

@@ -182,6 +182,8 @@ export interface ChangeQuery {
 
 export interface ChangedItem extends ItemRef {
   updated: string;
+  /** The item's title, for the admin's preview of what a trigger matches. */
+  summary: string;
 }
 
 export interface NewItem {

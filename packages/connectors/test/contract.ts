@@ -142,6 +142,8 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
       }
       const all = await collect(f.connector.searchChanged({ query: f.labelQuery('sync'), project: f.project, changedAfter: null, pageSize: 2 }));
       expect(all.map((x) => x.key)).toEqual([keys[0], keys[1], keys[3], keys[4]]);
+      // Each with its title, for the admin's preview of what a trigger matches.
+      expect(all.map((x) => x.summary)).toEqual(['Batch 0', 'Batch 1', 'Batch 3', 'Batch 4']);
       // A coarse clock also returns the item changed in the watermark's own tick (at least once).
       const boundary = f.clockResolutionMs > 1 ? [keys[1]] : [];
       const later = await collect(f.connector.searchChanged({ query: f.labelQuery('sync'), project: f.project, changedAfter: all[1]!.updated, pageSize: 2 }));

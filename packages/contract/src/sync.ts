@@ -50,10 +50,14 @@ export type TriggerPreviewRequest = z.input<typeof TriggerPreviewRequestSchema>;
 
 export const TriggerPreviewSchema = z.object({
   /** The first matching items (at most `limit`), and whether there are more. */
-  items: z.array(z.object({ key: z.string(), url: z.string(), updated: z.string() })),
+  items: z.array(z.object({ key: z.string(), url: z.string(), updated: z.string(), summary: z.string() })),
   more: z.boolean(),
 });
 export type TriggerPreview = z.infer<typeof TriggerPreviewSchema>;
+
+/** The item types a trigger can be limited to (on ServiceNow, the tables). */
+export const ItemTypeListSchema = z.object({ itemTypes: z.array(z.string()) });
+export type ItemTypeList = z.infer<typeof ItemTypeListSchema>;
 
 export const BulkSyncViewSchema = z.object({
   id: z.uuid(),

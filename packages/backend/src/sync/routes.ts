@@ -22,6 +22,9 @@ import type { DocumentedRouter } from '../http/documented-router.js';
 import type { SyncEngine } from './engine.js';
 import type { TriggerRow, TwinRow } from './repository.js';
 
+/** Item types are read from this many projects at most (types are mostly shared between projects). */
+const MAX_PROJECTS_FOR_TYPES = 50;
+
 const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
 
 /** What an item's key looks like here, for an admin who typed another. */
@@ -129,11 +132,26 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
           more = true;
           break;
         }
-        items.push({ key: item.key, url: item.url, updated: item.updated });
+        items.push({ key: item.key, url: item.url, updated: item.updated, summary: item.summary });
       }
       return { items, more };
     });
   };
+
+  /** Every type of every project, once each: what a trigger's item type is chosen from. */
+  route.get('/item-types', async (_req, res) => {
+    const names = await trackerCall('Listing the item types', async () => {
+      const projects = (await o.connector.listProjects()).slice(0, MAX_PROJECTS_FOR_TYPES);
+      const seen = new Set<string>();
+      // A few projects at a time: enough to be quick, few enough not to be rate-limited.
+      for (let i = 0; i < projects.length; i += 4) {
+        const types = await Promise.all(projects.slice(i, i + 4).map((p) => o.connector.listItemTypes(p.key)));
+        for (const t of types.flat()) seen.add(t.name);
+      }
+      return [...seen].sort((a, b) => a.localeCompare(b));
+    });
+    res.json({ itemTypes: names });
+  });
 
   route.post('/connections/:id/triggers/preview', async (req, res) => {
     await connection(String(req.params['id']));

@@ -120,12 +120,13 @@ export class AdoConnector implements TrackerConnector {
       const result = await this.client.call(() => wit.queryByWiql({ query: wiql }, query.project ? { project: query.project } : undefined, true, pageSize + seenAtBoundary.size));
       const ids = (result.workItems ?? []).map((w) => w.id!).filter((id) => !seenAtBoundary.has(id)).slice(0, pageSize);
       if (ids.length === 0) return;
-      const items = await this.client.call(() => wit.getWorkItemsBatch({ ids, fields: ['System.Id', 'System.ChangedDate'] }));
+      const items = await this.client.call(() => wit.getWorkItemsBatch({ ids, fields: ['System.Id', 'System.ChangedDate', 'System.Title'] }));
       const changed = new Map(items.map((i) => [i.id!, new Date(i.fields!['System.ChangedDate'] as string).toISOString()]));
+      const titles = new Map(items.map((i) => [i.id!, String(i.fields!['System.Title'] ?? '')]));
       for (const id of ids) {
         const updated = changed.get(id);
         if (!updated) continue;
-        yield { key: String(id), id: String(id), url: `${this.trackerUrl}/_workitems/edit/${id}`, updated };
+        yield { key: String(id), id: String(id), url: `${this.trackerUrl}/_workitems/edit/${id}`, updated, summary: titles.get(id) ?? '' };
       }
       const last = changed.get(ids.at(-1)!)!;
       if (last !== after) seenAtBoundary.clear();

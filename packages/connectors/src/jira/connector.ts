@@ -103,12 +103,12 @@ export class JiraConnector implements TrackerConnector {
     const pageSize = query.pageSize ?? 100;
     const keep = (issue: Any): ChangedItem | null => {
       const updated = isoFromJira(issue.fields.updated);
-      return after === null || new Date(updated).getTime() > after ? { key: issue.key, id: issue.id, url: `${this.trackerUrl}/browse/${issue.key}`, updated } : null;
+      return after === null || new Date(updated).getTime() > after ? { key: issue.key, id: issue.id, url: `${this.trackerUrl}/browse/${issue.key}`, updated, summary: String(issue.fields.summary ?? '') } : null;
     };
     if (this.deployment === 'cloud') {
       let nextPageToken: string | undefined;
       do {
-        const page: Any = await this.client.call((api: Any) => api.issueSearch.searchForIssuesUsingJqlEnhancedSearch({ jql, fields: ['updated'], maxResults: pageSize, ...(nextPageToken ? { nextPageToken } : {}) }));
+        const page: Any = await this.client.call((api: Any) => api.issueSearch.searchForIssuesUsingJqlEnhancedSearch({ jql, fields: ['updated', 'summary'], maxResults: pageSize, ...(nextPageToken ? { nextPageToken } : {}) }));
         for (const issue of page.issues ?? []) {
           const item = keep(issue);
           if (item) yield item;
@@ -118,7 +118,7 @@ export class JiraConnector implements TrackerConnector {
       return;
     }
     for (let startAt = 0; ; ) {
-      const page: Any = await this.client.call((api: Any) => api.issueSearch.searchForIssuesUsingJql({ jql, fields: ['updated'], startAt, maxResults: pageSize }));
+      const page: Any = await this.client.call((api: Any) => api.issueSearch.searchForIssuesUsingJql({ jql, fields: ['updated', 'summary'], startAt, maxResults: pageSize }));
       for (const issue of page.issues ?? []) {
         const item = keep(issue);
         if (item) yield item;

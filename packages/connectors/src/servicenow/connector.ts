@@ -141,8 +141,8 @@ export class ServiceNowConnector implements TrackerConnector {
     const parts = [query.query.trim(), query.changedAfter ? `sys_updated_on>=javascript:gs.dateGenerate('${glideFromIso(query.changedAfter).replace(' ', "','")}')` : '', 'ORDERBYsys_updated_on', 'ORDERBYnumber'].filter(Boolean);
     const limit = query.pageSize ?? 100;
     for (let offset = 0; ; offset += limit) {
-      const { records, total } = await this.client.list(table, { sysparm_query: parts.join('^'), sysparm_fields: 'number,sys_id,sys_updated_on', sysparm_limit: String(limit), sysparm_offset: String(offset) });
-      for (const r of records) yield { key: String(r['number']), id: String(r['sys_id']), url: `${this.trackerUrl}/nav_to.do?uri=${table}.do?sys_id=${r['sys_id']}`, updated: isoFromGlide(r['sys_updated_on']) };
+      const { records, total } = await this.client.list(table, { sysparm_query: parts.join('^'), sysparm_fields: 'number,sys_id,sys_updated_on,short_description', sysparm_limit: String(limit), sysparm_offset: String(offset) });
+      for (const r of records) yield { key: String(r['number']), id: String(r['sys_id']), url: `${this.trackerUrl}/nav_to.do?uri=${table}.do?sys_id=${r['sys_id']}`, updated: isoFromGlide(r['sys_updated_on']), summary: String(r['short_description'] ?? '') };
       if (records.length < limit || offset + limit >= total) return;
     }
   }

@@ -54,7 +54,7 @@ async function open(org, viewport = { width: 1280, height: 800 }, deviceScaleFac
   return { page, hub: page.frameLocator('#hub-frame'), close: () => context.close() };
 }
 async function chooseProject(hub, name) {
-  await hub.getByRole('button', { name: 'Project for incoming sync' }).click();
+  await hub.getByRole('button', { name: /^Please select the project where you want to create/ }).click();
   await hub.getByRole('option', { name }).click();
 }
 async function shot(page, name) {
@@ -71,29 +71,31 @@ try {
   await shot(a.page, 'general-settings-first-open');
   await a.hub.getByLabel('Exalate node URL').fill(nodeUrl(acme));
   await a.hub.getByRole('button', { name: 'Save' }).click();
+  await a.hub.getByText('Settings saved').waitFor();
+  await shot(a.page, 'general-settings-saved');
+  await a.hub.getByRole('tab', { name: 'Connections' }).click();
   await a.hub.getByRole('heading', { name: 'Connections' }).waitFor();
   await shot(a.page, 'connections-empty');
 
   // Initiate connection, each step.
   await a.hub.getByRole('button', { name: 'Initiate connection' }).click();
-  await a.hub.getByLabel('Destination URL').fill(nodeUrl(globex));
-  await shot(a.page, 'initiate-destination');
-  await a.hub.getByRole('button', { name: 'Next' }).click();
+  await a.hub.getByLabel('Destination instance URL').fill(nodeUrl(globex));
   await a.hub.getByRole('radio', { name: /^Script/ }).click();
-  await shot(a.page, 'initiate-mode');
+  await a.hub.getByTestId('destination-found').waitFor();
+  await shot(a.page, 'initiate-destination-and-type');
   await a.hub.getByRole('button', { name: 'Next' }).click();
-  await a.hub.getByLabel('Local short name').fill('Acme');
-  await a.hub.getByLabel('Remote short name').fill('Globex');
+  await a.hub.getByLabel('Local instance short name').fill('Acme');
+  await a.hub.getByLabel('Remote instance short name').fill('Globex');
   await a.hub.getByLabel('Description').fill('Escalations from Acme support to Globex engineering');
   await shot(a.page, 'initiate-details');
   await a.hub.getByRole('button', { name: 'Next' }).click();
   await chooseProject(a.hub, 'Development');
   await shot(a.page, 'initiate-project');
-  await a.hub.getByRole('button', { name: 'Initiate' }).click();
-  await a.hub.getByRole('button', { name: 'Copy invitation code' }).click();
+  await a.hub.getByRole('button', { name: 'Initiate', exact: true }).click();
+  await a.hub.getByRole('button', { name: 'Copy invitation code', exact: true }).click();
   await a.hub.getByText('Invitation code copied').waitFor();
   await shot(a.page, 'initiate-invitation-code');
-  const code = await a.hub.getByLabel('Invitation code').inputValue();
+  const code = await a.hub.getByLabel('Use the following invitation code:').inputValue();
   await a.hub.getByRole('button', { name: 'Done' }).click();
   await a.hub.getByRole('table', { name: 'Connections' }).waitFor();
   await shot(a.page, 'connections-pending');
@@ -101,34 +103,31 @@ try {
   // Accept invitation in the second organization, each step.
   const g = await open(globex);
   await g.hub.getByRole('button', { name: 'Accept invitation' }).click();
-  await g.hub.getByLabel('Invitation code').fill('not a code');
+  await g.hub.getByPlaceholder('Enter the invitation code').fill('not a code');
   await g.hub.getByRole('button', { name: 'Next' }).click();
-  await g.hub.getByRole('alert').first().waitFor();
+  await g.hub.getByText(/INVITATION_CODE_NOT_RECOGNIZED/).waitFor();
   await shot(g.page, 'accept-bad-code');
-  await g.hub.getByLabel('Invitation code').fill(code);
+  await g.hub.getByPlaceholder('Enter the invitation code').fill(code);
   await g.hub.getByRole('button', { name: 'Next' }).click();
   await g.hub.getByTestId('invitation-preview').waitFor();
-  await shot(g.page, 'accept-preview');
-  await g.hub.getByRole('button', { name: 'Next' }).click();
   await chooseProject(g.hub, 'Operations');
-  await g.hub.getByRole('button', { name: 'Next' }).click();
-  await shot(g.page, 'accept-confirm');
+  await shot(g.page, 'accept-preview-and-project');
   await g.hub.getByRole('button', { name: 'Confirm' }).click();
-  await g.hub.getByRole('heading', { name: 'Congratulations! Connection is established' }).waitFor();
+  await g.hub.getByRole('heading', { name: 'Congratulations!' }).waitFor();
   await shot(g.page, 'accept-established');
   await g.close();
 
   // Configure sync with a trigger, its preview and a bulk sync.
-  await a.hub.getByRole('button', { name: 'Refresh' }).click();
   await a.hub.locator('tr[data-connection="Acme_to_Globex"] [data-testid="status"]').getByText('Active').waitFor();
   await shot(a.page, 'connections-active');
   await a.hub.getByRole('button', { name: 'Configure: Acme_to_Globex' }).click();
   await a.hub.getByRole('textbox', { name: 'Outgoing sync' }).waitFor();
   await shot(a.page, 'configure-sync-rules');
   await a.hub.getByRole('button', { name: 'Add trigger' }).click();
-  await a.hub.getByLabel('Work item type').fill('Bug');
+  await a.hub.getByRole('button', { name: 'Work item type' }).click();
+  await a.hub.getByRole('option', { name: 'Bug', exact: true }).click();
   await a.hub.getByLabel('Query (WIQL condition)').fill("[System.Tags] CONTAINS 'sync'");
-  await a.hub.getByRole('button', { name: 'Preview matching items' }).click();
+  await a.hub.getByRole('button', { name: 'Preview matching work items' }).click();
   await a.hub.getByTestId('trigger-preview').scrollIntoViewIfNeeded();
   await shot(a.page, 'configure-sync-trigger-preview');
   await a.hub.getByRole('button', { name: 'Save trigger' }).click();

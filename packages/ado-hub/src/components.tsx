@@ -1,5 +1,7 @@
 import * as React from 'react';
 import { Button } from 'azure-devops-ui/Button';
+import { ContentSize } from 'azure-devops-ui/Callout';
+import { Dialog } from 'azure-devops-ui/Dialog';
 import { Dropdown } from 'azure-devops-ui/Dropdown';
 import { FormItem } from 'azure-devops-ui/FormItem';
 import { MessageCard, MessageCardSeverity } from 'azure-devops-ui/MessageCard';
@@ -7,7 +9,7 @@ import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
 import { TextField } from 'azure-devops-ui/TextField';
 import { DropdownSelection } from 'azure-devops-ui/Utilities/DropdownSelection';
 import type { Project } from '@exalate/contract';
-import type { ClientError } from '@exalate/wizard-core';
+import { GUIDE, type ClientError, type PendingConfirmation } from '@exalate/wizard-core';
 
 /** A failure that is not about one field, with its stable code for support. */
 export function Banner(props: { error: ClientError | null; severity?: MessageCardSeverity }): JSX.Element | null {
@@ -45,6 +47,7 @@ export function Field(props: {
   required?: boolean;
   autoFocus?: boolean;
   monospace?: boolean;
+  onBlur?: () => void;
 }): JSX.Element {
   // FormItem ties its label and message to the input (aria-labelledby / aria-describedby).
   return (
@@ -58,6 +61,7 @@ export function Field(props: {
           rows={props.multiline ? 4 : undefined}
           placeholder={props.placeholder}
           autoFocus={props.autoFocus}
+          onBlur={props.onBlur}
           className={props.monospace ? 'exalate-mono' : undefined}
         />
       </FormItem>
@@ -103,7 +107,7 @@ export function SubmitButton(props: { text: string; onSubmit: () => void; disabl
 }
 
 /** The project for incoming sync, picked from the organization's projects (loading while they come). */
-export function ProjectPicker(props: { projects: Project[] | null; value: string; error?: string | undefined; loading: boolean; onChange: (key: string) => void }): JSX.Element {
+export function ProjectPicker(props: { projects: Project[] | null; value: string; label: string; error?: string | undefined; loading: boolean; onChange: (key: string) => void }): JSX.Element {
   const selection = React.useMemo(() => new DropdownSelection(), []);
   React.useEffect(() => {
     // Show a project the flow chose itself (the only one there is, or the one picked before Back).
@@ -112,14 +116,43 @@ export function ProjectPicker(props: { projects: Project[] | null; value: string
   }, [props.projects, props.value]);
   if (!props.projects) return props.loading ? <Spinner size={SpinnerSize.medium} label="Loading the organization's projects…" /> : <></>;
   return (
-    <FormItem label="Project for incoming sync" error={!!props.error} message={props.error ?? 'Work items that arrive from the partner are created in this project.'}>
+    <FormItem label={props.label} error={!!props.error} message={props.error} required>
       <Dropdown
-        ariaLabel="Project for incoming sync"
-        placeholder="Select a project"
+        ariaLabel={props.label}
+        placeholder={GUIDE.selectProject}
         items={props.projects.map((p) => ({ id: p.key, text: p.name }))}
         selection={selection}
         onSelect={(_e, item) => props.onChange(item.id)}
       />
     </FormItem>
+  );
+}
+
+/** A wizard as the guides show it: a dialog with its title and ×. */
+export function WizardDialog(props: { title: string; onClose: () => void; children: React.ReactNode }): JSX.Element {
+  return (
+    <Dialog titleProps={{ text: props.title }} onDismiss={props.onClose} showCloseButton modal escDismiss={false} lightDismiss={false} contentSize={ContentSize.Large} calloutContentClassName="exalate-dialog">
+      {props.children}
+    </Dialog>
+  );
+}
+
+/** The yes-or-no a destructive action asks first (instead of the browser's confirm()). */
+export function ConfirmDialog(props: { confirmation: PendingConfirmation | null; onConfirm: () => void; onCancel: () => void }): JSX.Element | null {
+  const c = props.confirmation;
+  if (!c) return null;
+  return (
+    <Dialog
+      titleProps={{ text: c.title }}
+      onDismiss={props.onCancel}
+      showCloseButton
+      modal
+      footerButtonProps={[
+        { text: 'Cancel', onClick: props.onCancel },
+        { text: c.confirmLabel, danger: true, onClick: props.onConfirm },
+      ]}
+    >
+      <p>{c.message}</p>
+    </Dialog>
   );
 }

@@ -1,6 +1,6 @@
 import * as SDK from 'azure-devops-extension-sdk';
 import type { IExtensionDataService } from 'azure-devops-extension-api';
-import { AdminApiClient } from '@exalate/wizard-core';
+import { AdminApiClient, wordsFor, type AdminHost } from '@exalate/wizard-core';
 
 /** The data service of the extension host (ms.vss-features.extension-data-service). */
 const EXTENSION_DATA_SERVICE = 'ms.vss-features.extension-data-service';
@@ -14,8 +14,8 @@ export interface HubSettings {
   nodeUrl: string;
 }
 
-/** What the hub knows from Azure DevOps once the SDK's handshake is done. */
-export interface HubHost {
+/** The admin session's host in Azure DevOps, once the SDK's handshake is done; and who is signed in where. */
+export interface HubHost extends AdminHost {
   organization: string;
   userName: string;
   loadSettings(): Promise<HubSettings | null>;
@@ -41,6 +41,9 @@ export async function connectToHost(timeoutMs = 10_000): Promise<HubHost | null>
     return service.getExtensionDataManager(extensionId, await SDK.getAccessToken());
   };
   return {
+    nodeType: 'AZURE_DEVOPS',
+    words: wordsFor('AZURE_DEVOPS'),
+    clipboard: { writeText: (text: string) => navigator.clipboard.writeText(text) },
     organization: SDK.getHost().name,
     userName: SDK.getUser().displayName,
     async loadSettings() {

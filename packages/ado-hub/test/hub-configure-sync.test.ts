@@ -2,7 +2,7 @@ import type { FrameLocator, Page } from 'playwright-core';
 import { adminClient, connectViaApi, hubSuite, seedNodeUrl } from './support.js';
 
 // Configure sync in the hub: rules in the code editor (a syntax error is shown at its line), a WIQL
-// trigger checked with "Preview matching items", bulk sync with its progress, and on the partner a
+// trigger checked with "Preview matching work items", bulk sync with its progress, and on the partner a
 // failed item retried after its rule is mended, each in the Azure DevOps simulator's settings page.
 let connectionId: string;
 const suite = hubSuite([{ name: 'acme' }, { name: 'globex' }], async () => {
@@ -44,6 +44,8 @@ test('rules: a syntax error is shown under its rule with the line; mended, the r
   const saved = await adminClient(suite.org('acme')).getRules(connectionId);
   expect(saved.ok && saved.value.outgoing.trim().endsWith('replica.labels = [...replica.labels, "from-acme"];')).toBe(true);
   expect(saved.ok && saved.value.outgoingIsDefault).toBe(false);
+  // Only the rule that changed was saved: the incoming rule is still the default.
+  expect(saved.ok && saved.value.incomingIsDefault).toBe(true);
 });
 
 test('triggers: a WIQL query is previewed, saved, and bulk sync brings what it matches to the partner; a failure there is retried from the queue', async () => {
@@ -64,16 +66,20 @@ test('triggers: a WIQL query is previewed, saved, and bulk sync brings what it m
 
   const { hub } = await configure('acme');
   await hub.getByRole('button', { name: 'Add trigger' }).click();
-  await hub.getByLabel('Work item type').fill('Bug');
+  // The item type is chosen from the organization's types.
+  await hub.getByRole('button', { name: 'Work item type' }).click();
+  await hub.getByRole('option', { name: 'Bug', exact: true }).click();
   await hub.getByLabel('Query (WIQL condition)').fill("[System.Tags] CONTAINS 'nosuchfield");
-  await hub.getByRole('button', { name: 'Preview matching items' }).click();
+  await hub.getByRole('button', { name: 'Preview matching work items' }).click();
   await hub.locator('.exalate-trigger-form .exalate-error, .exalate-trigger-form [class*="error"]').first().waitFor();
   await hub.getByLabel('Query (WIQL condition)').fill("[System.Tags] CONTAINS 'sync'");
-  await hub.getByRole('button', { name: 'Preview matching items' }).click();
+  await hub.getByRole('button', { name: 'Preview matching work items' }).click();
   await hub.getByTestId('trigger-preview').waitFor();
   const preview = await hub.getByTestId('trigger-preview').textContent();
   expect(preview).toContain('1 work item match now');
   expect(preview).toContain(String(bug.id));
+  // Each match with its title.
+  expect(preview).toContain('Checkout is slow');
   await hub.getByRole('button', { name: 'Save trigger' }).click();
   await hub.getByRole('table', { name: 'Triggers' }).waitFor();
   await hub.getByRole('button', { name: "Bulk sync what trigger [System.Tags] CONTAINS 'sync' matches" }).click();

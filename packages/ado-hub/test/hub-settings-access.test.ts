@@ -75,7 +75,13 @@ test('General settings: refuses what is not this organization\'s node, then chec
 
   await field.fill(`${acme.nodeUrl}/`);
   await save.click();
+  // Saving says so and stays on General settings; Connections then opens on this node.
+  await hub.getByRole('status').getByText('Settings saved').waitFor();
+  await expect(hub.getByRole('heading', { name: 'General settings' }).isVisible()).resolves.toBe(true);
+  await hub.getByRole('tab', { name: 'Connections' }).click();
   await hub.getByRole('heading', { name: 'Connections' }).waitFor();
+  // No notice from elsewhere follows the admin onto the list.
+  expect(await hub.getByRole('status').first().textContent()).toBe('');
   const stored = Object.entries(acme.simulator.state.extensionHost!.documents).find(([k]) => k.endsWith('/$settings'))?.[1];
   expect(stored?.['exalate-settings']?.['value']).toEqual({ nodeUrl: acme.nodeUrl });
 });
@@ -123,33 +129,30 @@ test('keyboard only: initiate a connection, copy the invitation code and finish'
   await tabTo(page, hub, 'Initiate connection');
   await page.keyboard.press('Enter');
   // The step heading takes focus; the URL field is next.
-  await hub.getByRole('heading', { name: /Step 1 of 5/ }).waitFor();
+  await hub.getByRole('heading', { name: /Step 1 of 4/ }).waitFor();
   await tabTo(page, hub, "I don't have a URL (the partner is private and connects to this node)");
   await page.keyboard.press('Space');
   await tabTo(page, hub, 'Next');
   await page.keyboard.press('Enter');
-  await hub.getByRole('heading', { name: /Step 2 of 5: Mode/ }).waitFor();
-  await tabTo(page, hub, 'Next');
-  await page.keyboard.press('Enter');
-  await hub.getByRole('heading', { name: /Step 3 of 5/ }).waitFor();
+  await hub.getByRole('heading', { name: /Step 2 of 4: Connection information/ }).waitFor();
   await page.keyboard.press('Tab');
   await page.keyboard.type('KeyAcme');
   await page.keyboard.press('Tab');
   await page.keyboard.type('KeyPartner');
   await page.keyboard.press('Enter');
-  await hub.getByRole('heading', { name: /Step 4 of 5/ }).waitFor();
-  await tabTo(page, hub, 'Project for incoming sync');
+  await hub.getByRole('heading', { name: /Step 3 of 4/ }).waitFor();
+  await tabTo(page, hub, 'Please select the project where you want to create issues, received from the other side.');
   await page.keyboard.press('Enter');
   await hub.getByRole('option', { name: 'Development' }).waitFor();
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('Enter');
   await tabTo(page, hub, 'Initiate');
   await page.keyboard.press('Enter');
-  await hub.getByRole('heading', { name: /Step 5 of 5: Invitation code/ }).waitFor();
+  await hub.getByRole('heading', { name: /Step 4 of 4: Use the following invitation code/ }).waitFor();
   await tabTo(page, hub, 'Copy invitation code');
   await page.keyboard.press('Enter');
   await hub.getByRole('status').getByText('Invitation code copied').waitFor();
-  expect(await page.evaluate('navigator.clipboard.readText()')).toBe(await hub.getByLabel('Invitation code').inputValue());
+  expect(await page.evaluate('navigator.clipboard.readText()')).toBe(await hub.getByLabel('Use the following invitation code:').inputValue());
   await tabTo(page, hub, 'Done');
   await page.keyboard.press('Enter');
   await hub.locator('tr[data-connection="KeyAcme_to_KeyPartner"]').waitFor();
@@ -174,13 +177,15 @@ test.each([
   await hub.getByRole('table', { name: 'Connections' }).waitFor();
   expect(await overflowsSideways(page)).toBe(false);
   await hub.getByRole('button', { name: 'Initiate connection' }).click();
-  await hub.getByLabel('Destination URL').waitFor();
+  await hub.getByLabel('Destination instance URL').waitFor();
   expect(await overflowsSideways(page)).toBe(false);
-  await hub.getByRole('button', { name: 'Cancel' }).click();
+  await hub.getByRole('button', { name: 'Close' }).click();
+  await hub.getByRole('dialog').waitFor({ state: 'detached' });
   await hub.getByRole('button', { name: 'Accept invitation' }).click();
-  await hub.getByLabel('Invitation code').waitFor();
+  await hub.getByLabel('Invitation code', { exact: true }).waitFor();
   expect(await overflowsSideways(page)).toBe(false);
-  await hub.getByRole('button', { name: 'Cancel' }).click();
+  await hub.getByRole('button', { name: 'Close' }).click();
+  await hub.getByRole('dialog').waitFor({ state: 'detached' });
   await hub.getByRole('button', { name: `Configure: ${name}_to_Globex` }).click();
   await hub.getByRole('textbox', { name: 'Incoming sync' }).waitFor();
   expect(await overflowsSideways(page)).toBe(false);

@@ -1,16 +1,25 @@
 import { decodeInvitationCode, type ConnectionView, type InvitationPreview, type Project } from '@exalate/contract';
 import type { AdminApi, ClientError } from './api-client.js';
 import { Store } from './store.js';
-import { fieldError, rules } from './validation.js';
+import { fieldError, placeError, rules } from './validation.js';
+import { GUIDE } from './words.js';
 
 /**
- * Accept invitation, step by step:
- *   code → preview → project → confirm → established (or awaiting-initiator)
- * "established" is "Congratulations! Connection is established" with "Configure sync".
+ * Accept invitation, as the product guides have it, step by step:
+ *   code → project → established (or awaiting-initiator)
+ * "code": paste the invitation code, Next (checked here, then previewed by the node).
+ * "project": what the code says (partner, mode, connection name) above the project for the
+ *   incoming sync; a new connection name only when the invitation's is taken here. Previous / Confirm.
+ * "established": "Congratulations! Connection is established." with Configure Sync.
  * "awaiting-initiator": accepted, but the initiating node is private and completes it on its next check-in.
  */
-export const ACCEPT_STEPS = ['code', 'preview', 'project', 'confirm', 'established'] as const;
+export const ACCEPT_STEPS = ['code', 'project', 'established'] as const;
 export type AcceptStep = (typeof ACCEPT_STEPS)[number] | 'awaiting-initiator';
+
+export const ACCEPT_STEP_TITLES: Record<'code' | 'project', string> = {
+  code: GUIDE.pasteInvitationCode,
+  project: GUIDE.projectHeading,
+};
 
 export interface AcceptState {
   step: AcceptStep;
@@ -24,15 +33,33 @@ export interface AcceptState {
   preview: InvitationPreview | null;
   projects: Project[] | null;
   connection: ConnectionView | null;
-  /** The admin clicked "Configure sync". */
-  configureRequested: boolean;
 }
 
-export const CONGRATULATIONS = 'Congratulations! Connection is established';
+/** The end screen's heading and text (the guide: "Congratulations!" then "Connection is established."). */
+export const CONGRATULATIONS = `${GUIDE.congratulations} ${GUIDE.connectionEstablished}`;
+
+export interface AcceptOptions {
+  /** "Configure Sync" on the end screen. */
+  onConfigure?: (connectionId: string) => void;
+}
 
 export class AcceptFlow extends Store<AcceptState> {
-  constructor(private readonly api: AdminApi) {
-    super({ step: 'code', code: '', name: '', project: '', errors: {}, banner: null, busy: false, preview: null, projects: null, connection: null, configureRequested: false });
+  constructor(
+    private readonly api: AdminApi,
+    private readonly options: AcceptOptions = {},
+  ) {
+    super({ step: 'code', code: '', name: '', project: '', errors: {}, banner: null, busy: false, preview: null, projects: null, connection: null });
+  }
+
+  get stepTitle(): string {
+    const { step } = this.getState();
+    return step === 'code' || step === 'project' ? ACCEPT_STEP_TITLES[step] : GUIDE.congratulations;
+  }
+
+  /** The connection the invitation makes, under the name it will have here. */
+  get connectionName(): string {
+    const s = this.getState();
+    return s.preview?.nameTaken ? s.name : (s.preview?.connectionName ?? '');
   }
 
   setCode(code: string): void {
@@ -49,55 +76,49 @@ export class AcceptFlow extends Store<AcceptState> {
 
   canGoBack(): boolean {
     const { step, busy } = this.getState();
-    return !busy && (step === 'preview' || step === 'project' || step === 'confirm');
+    return !busy && step === 'project';
   }
 
   back(): void {
     if (!this.canGoBack()) return;
-    this.setState((s) => ({ step: ACCEPT_STEPS[ACCEPT_STEPS.indexOf(s.step as (typeof ACCEPT_STEPS)[number]) - 1]!, errors: {}, banner: null }));
+    this.setState({ step: 'code', errors: {}, banner: null });
   }
 
   async next(): Promise<void> {
     const s = this.getState();
     if (s.busy) return;
-    switch (s.step) {
-      case 'code':
-        return this.checkCode();
-      case 'preview': {
-        if (s.preview?.nameTaken) {
-          const problem = fieldError(rules.name, s.name) ?? (s.name.trim().toLowerCase() === s.preview.connectionName.toLowerCase() ? 'This name is already used here. Choose another one.' : null);
-          if (problem) return this.setState({ errors: { name: problem } });
-        }
-        this.setState({ step: 'project', errors: {} });
-        return this.loadProjects();
-      }
-      case 'project': {
-        const problem = fieldError(rules.project, s.project);
-        if (problem) return this.setState({ errors: { project: problem } });
-        this.setState({ step: 'confirm', errors: {} });
-        return;
-      }
-      case 'confirm':
-        return this.confirm();
-      default:
-        return;
+    if (s.step === 'code') return this.checkCode();
+    if (s.step !== 'project') return;
+    const errors: AcceptState['errors'] = {};
+    if (s.preview?.nameTaken) {
+      const problem = fieldError(rules.name, s.name) ?? (s.name.trim().toLowerCase() === s.preview.connectionName.toLowerCase() ? 'This name is already used here. Choose another one.' : null);
+      if (problem) errors.name = problem;
     }
+    const projectProblem = fieldError(rules.project, s.project);
+    if (projectProblem) errors.project = projectProblem;
+    if (Object.keys(errors).length) return this.setState({ errors });
+    return this.confirm();
   }
 
-  /** "Configure sync" on the end screen: the view navigates to the connection's sync settings. */
+  /** "Configure Sync" on the end screen. */
   configureSync(): void {
-    if (this.getState().connection) this.setState({ configureRequested: true });
+    const c = this.getState().connection;
+    if (c) this.options.onConfigure?.(c.id);
   }
 
   private async checkCode(): Promise<void> {
     const { code } = this.getState();
-    // The format and checksum are checked here first, so a bad paste is reported instantly.
+    // The format and checksum are checked here first, so a bad paste is reported at once.
     const local = decodeInvitationCode(code);
-    if (!local.ok) return this.setState({ errors: { code: local.error.message }, banner: { code: local.error.code, message: local.error.message } });
+    if (!local.ok) return this.setState({ errors: { code: `${local.error.message} (${local.error.code})` }, banner: null });
     this.setState({ busy: true, errors: {}, banner: null });
     const preview = await this.api.previewInvitation(code);
-    if (!preview.ok) return this.setState({ busy: false, errors: { code: preview.error.message }, banner: preview.error });
-    this.setState({ busy: false, step: 'preview', preview: preview.value, name: preview.value.nameTaken ? '' : preview.value.connectionName });
+    if (!preview.ok) {
+      const placed = placeError(preview.error, 'code');
+      return this.setState({ busy: false, errors: { code: placed.fieldMessage }, banner: placed.banner });
+    }
+    this.setState({ busy: false, step: 'project', preview: preview.value, name: preview.value.nameTaken ? '' : preview.value.connectionName });
+    await this.loadProjects();
   }
 
   private async loadProjects(): Promise<void> {
@@ -114,16 +135,21 @@ export class AcceptFlow extends Store<AcceptState> {
     const result = await this.api.acceptInvitation({ code: s.code, project: s.project, ...(s.preview?.nameTaken ? { name: s.name } : {}) });
     if (!result.ok) {
       const fields = result.error.fields ?? {};
-      // Problems with the code itself send the admin back to paste another; the rest stay on Confirm.
-      const codeProblem = result.error.code.startsWith('INVITATION_') || 'code' in fields;
-      const step: AcceptStep = codeProblem ? 'code' : 'project' in fields ? 'project' : 'name' in fields || result.error.code === 'CONNECTION_NAME_TAKEN' ? 'preview' : 'confirm';
-      const errors: AcceptState['errors'] = codeProblem ? { code: result.error.message } : step === 'project' ? { project: result.error.message } : step === 'preview' ? { name: result.error.message } : {};
+      // Problems with the code itself send the admin back to paste another; the rest stay on the project step.
+      if (result.error.code.startsWith('INVITATION_') || 'code' in fields) {
+        const placed = placeError(result.error, 'code');
+        return this.setState({ busy: false, step: 'code', errors: { code: placed.fieldMessage }, banner: placed.banner });
+      }
+      const field = 'project' in fields ? 'project' : 'name' in fields || result.error.code === 'CONNECTION_NAME_TAKEN' ? 'name' : null;
+      if (!field) return this.setState({ busy: false, banner: result.error });
+      const placed = placeError(result.error, field);
       this.setState((st) => ({
         busy: false,
-        step,
-        banner: result.error,
-        errors,
-        preview: step === 'preview' && st.preview ? { ...st.preview, nameTaken: true } : st.preview,
+        banner: placed.banner,
+        errors: { [field]: placed.fieldMessage },
+        // The name was taken meanwhile: ask for another.
+        preview: field === 'name' && st.preview ? { ...st.preview, nameTaken: true } : st.preview,
+        name: field === 'name' && st.preview && !st.preview.nameTaken ? '' : st.name,
       }));
       return;
     }

@@ -23,6 +23,7 @@ import type {
   TriggerPreviewRequest,
   TriggerView,
   NodeSettingsView,
+  ItemTypeList,
 } from '@exalate/contract';
 
 /** An admin API failure, or a failure to talk to it at all. */
@@ -56,6 +57,7 @@ export interface AdminApi {
 export interface SyncAdminApi {
   getConnection(id: string): Promise<ApiResult<ConnectionView>>;
   getRules(id: string): Promise<ApiResult<SyncRulesView>>;
+  listItemTypes(): Promise<ApiResult<ItemTypeList>>;
   saveRules(id: string, request: SaveSyncRulesRequest): Promise<ApiResult<SyncRulesView>>;
   listTriggers(id: string): Promise<ApiResult<{ triggers: TriggerView[] }>>;
   previewTrigger(id: string, request: TriggerPreviewRequest): Promise<ApiResult<TriggerPreview>>;
@@ -111,6 +113,7 @@ export class AdminApiClient implements AdminApi, SyncAdminApi, NodeSettingsApi {
   activateConnection = (id: string) => this.call<ConnectionView>('POST', `/connections/${encodeURIComponent(id)}/activate`, {});
   deleteConnection = (id: string) => this.call<null>('DELETE', `/connections/${encodeURIComponent(id)}`);
 
+  listItemTypes = () => this.call<ItemTypeList>('GET', '/item-types');
   getRules = (id: string) => this.call<SyncRulesView>('GET', `${this.sync(id)}/rules`);
   saveRules = (id: string, request: SaveSyncRulesRequest) => this.call<SyncRulesView>('PUT', `${this.sync(id)}/rules`, request);
   listTriggers = (id: string) => this.call<{ triggers: TriggerView[] }>('GET', `${this.sync(id)}/triggers`);

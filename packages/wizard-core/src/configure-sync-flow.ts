@@ -1,4 +1,4 @@
-import type { BulkSyncView, ConnectionView, SyncQueueView, SyncRulesView, TriggerPreview, TriggerView } from '@exalate/contract';
+import type { BulkSyncView, ConnectionView, SaveSyncRulesRequest, SyncQueueView, SyncRulesView, TriggerPreview, TriggerView } from '@exalate/contract';
 import type { ClientError, SyncAdminApi } from './api-client.js';
 import { Store } from './store.js';
 
@@ -22,6 +22,8 @@ export interface ConfigureSyncState {
   draft: Record<RuleDirection, string>;
   ruleErrors: Partial<Record<RuleDirection, string>>;
   triggers: TriggerView[];
+  /** What a trigger's item type is chosen from (null until known, or when the tracker would not say). */
+  itemTypes: string[] | null;
   trigger: TriggerDraft | null;
   triggerError: string | null;
   /** The items the trigger's query matches now, from "Preview matching items". */
@@ -57,6 +59,7 @@ export class ConfigureSyncFlow extends Store<ConfigureSyncState> {
       draft: { outgoing: '', incoming: '' },
       ruleErrors: {},
       triggers: [],
+      itemTypes: null,
       trigger: null,
       triggerError: null,
       preview: null,
@@ -70,8 +73,14 @@ export class ConfigureSyncFlow extends Store<ConfigureSyncState> {
     });
   }
 
+  /** A screen shows the flow: load what it shows. */
+  protected override onActive(): void {
+    this.closed = false;
+    void this.load();
+  }
+
   /** The screen is gone: stop following a bulk sync. */
-  close(): void {
+  protected override onInactive(): void {
     this.closed = true;
   }
 
@@ -83,7 +92,7 @@ export class ConfigureSyncFlow extends Store<ConfigureSyncState> {
   async load(): Promise<void> {
     this.setState({ loading: true, banner: null });
     const id = this.connectionId;
-    const [connection, rules, triggers, queue] = await Promise.all([this.api.getConnection(id), this.api.getRules(id), this.api.listTriggers(id), this.api.getQueue(id)]);
+    const [connection, rules, triggers, queue, itemTypes] = await Promise.all([this.api.getConnection(id), this.api.getRules(id), this.api.listTriggers(id), this.api.getQueue(id), this.api.listItemTypes()]);
     const failed = [connection, rules, triggers, queue].find((r) => !r.ok);
     if (failed && !failed.ok) return this.setState({ loading: false, banner: failed.error });
     if (!connection.ok || !rules.ok || !triggers.ok || !queue.ok) return;
@@ -94,6 +103,8 @@ export class ConfigureSyncFlow extends Store<ConfigureSyncState> {
       draft: { outgoing: rules.value.outgoing, incoming: rules.value.incoming },
       triggers: triggers.value.triggers,
       queue: queue.value,
+      // Without the list, the type is typed in: a tracker that cannot list its types still gets triggers.
+      itemTypes: itemTypes.ok ? itemTypes.value.itemTypes : null,
     });
   }
 
@@ -103,12 +114,19 @@ export class ConfigureSyncFlow extends Store<ConfigureSyncState> {
     this.setState((s) => ({ draft: { ...s.draft, [direction]: text }, ruleErrors: { ...s.ruleErrors, [direction]: undefined }, notice: null }));
   }
 
-  /** Saves both rules; the node checks their syntax first and says the line of a mistake. */
+  /**
+   * Saves the rules the admin changed (only those: an untouched default rule stays the default);
+   * the node checks their syntax first and says the line of a mistake.
+   */
   async saveRules(): Promise<boolean> {
     const { draft, rules } = this.getState();
     if (!rules?.editable) return false;
+    const changed: SaveSyncRulesRequest = {};
+    if (draft.outgoing !== rules.outgoing) changed.outgoing = draft.outgoing;
+    if (draft.incoming !== rules.incoming) changed.incoming = draft.incoming;
+    if (!Object.keys(changed).length) return true;
     return this.run('Saving the rules', async () => {
-      const saved = await this.api.saveRules(this.connectionId, { outgoing: draft.outgoing, incoming: draft.incoming });
+      const saved = await this.api.saveRules(this.connectionId, changed);
       if (!saved.ok) {
         const fields = saved.error.fields ?? {};
         this.setState({ ruleErrors: { outgoing: fields['outgoing'], incoming: fields['incoming'] }, banner: saved.error });

@@ -2,6 +2,7 @@ import { NODE_TYPE_LABELS, type NodeInfo, type NodeSettingsView } from '@exalate
 import type { AdminApi, ClientError, NodeSettingsApi } from './api-client.js';
 import { Store } from './store.js';
 import { httpUrlError } from './validation.js';
+import { wordsFor } from './words.js';
 
 /** Where a frontend keeps its settings (Azure DevOps: the extension data service, per organization). */
 export interface SettingsStorage {
@@ -38,6 +39,11 @@ export class SettingsFlow extends Store<SettingsState> {
     private readonly expectedNodeType?: NodeInfo['nodeType'],
   ) {
     super({ loading: true, saved: null, nodeUrl: '', error: null, banner: null, busy: false, node: null, notice: null, nodeSettings: null, token: '', tokenError: null });
+  }
+
+  /** A screen shows the flow: read the settings. */
+  protected override onActive(): void {
+    void this.load();
   }
 
   async load(): Promise<void> {
@@ -90,7 +96,7 @@ export class SettingsFlow extends Store<SettingsState> {
   /** Checks the URL against the node and saves it. True when saved. */
   async save(): Promise<boolean> {
     const url = this.getState().nodeUrl.trim().replace(/\/+$/, '');
-    const problem = nodeUrlError(url);
+    const problem = nodeUrlError(url, this.expectedNodeType ? wordsFor(this.expectedNodeType).nodeUrlExample : undefined);
     if (problem) {
       this.setState({ error: problem });
       return false;
@@ -103,7 +109,7 @@ export class SettingsFlow extends Store<SettingsState> {
       return false;
     }
     if (this.expectedNodeType && info.value.nodeType !== this.expectedNodeType) {
-      this.setState({ busy: false, error: `That node serves ${NODE_TYPE_LABELS[info.value.nodeType]} at ${info.value.trackerUrl}, not ${NODE_TYPE_LABELS[this.expectedNodeType]}. Enter the URL of this organization's node.` });
+      this.setState({ busy: false, error: `That node serves ${NODE_TYPE_LABELS[info.value.nodeType]} at ${info.value.trackerUrl}, not ${NODE_TYPE_LABELS[this.expectedNodeType]}. Enter the URL of this ${wordsFor(this.expectedNodeType).site}'s node.` });
       return false;
     }
     // An authenticated call: the node must admit this admin, or nothing else will work either.
@@ -124,7 +130,6 @@ export class SettingsFlow extends Store<SettingsState> {
   }
 }
 
-export function nodeUrlError(url: string): string | null {
-  const example = 'https://exalate.acme.com/nodes/ado';
-  return httpUrlError(url, `Enter the URL of this organization's Exalate node, like ${example}.`, `the node's address, like ${example}`);
+export function nodeUrlError(url: string, example = 'https://exalate.acme.com/nodes/ado'): string | null {
+  return httpUrlError(url, `Enter the URL of the Exalate node for this tracker, like ${example}.`, `the node's address, like ${example}`);
 }

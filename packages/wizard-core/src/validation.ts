@@ -1,5 +1,7 @@
 import { connectionNameSchema, descriptionSchema, projectSchema, shortNameSchema } from '@exalate/contract';
 import type { z } from 'zod';
+import type { ClientError } from './api-client.js';
+import { GUIDE } from './words.js';
 
 /** The same rules the backend enforces, run in the browser for instant feedback. */
 export function fieldError(schema: z.ZodType, value: unknown): string | null {
@@ -8,15 +10,21 @@ export function fieldError(schema: z.ZodType, value: unknown): string | null {
 }
 
 export const rules = {
-  localShortName: shortNameSchema('Local short name'),
-  remoteShortName: shortNameSchema('Remote short name'),
+  localShortName: shortNameSchema(GUIDE.localShortName),
+  remoteShortName: shortNameSchema(GUIDE.remoteShortName),
+  /** The remote short name, for a private partner (the guide calls it the destination). */
+  destinationShortName: shortNameSchema(GUIDE.destinationShortName),
   name: connectionNameSchema,
   description: descriptionSchema,
   project: projectSchema,
 };
 
 export function destinationUrlError(value: string): string | null {
-  return httpUrlError(value, 'Enter the partner node\'s URL, or choose "I don\'t have a URL".', 'the partner node\'s address, like https://exalate.partner.com/nodes/jira');
+  return httpUrlError(
+    value,
+    'Enter the destination instance URL (the partner\'s Exalate URL, or the address of their tracker where the Exalate app is installed), or choose "I don\'t have a URL".',
+    'the partner\'s Exalate URL, like https://exalate.partner.com/nodes/jira',
+  );
 }
 
 /** An http(s) URL the admin typed: what is wrong with it, in words that say what to enter instead. */
@@ -30,4 +38,15 @@ export function httpUrlError(value: string, whenEmpty: string, what: string): st
     return `This is not a URL. Enter ${what}.`;
   }
   return null;
+}
+
+/**
+ * Where a refusal about one field is shown, so that it is said once: the field's own text under
+ * the field and the whole message (with its code) in the banner when they differ; when they are
+ * the same, only under the field, with the code.
+ */
+export function placeError(error: ClientError, field: string): { fieldMessage: string; banner: ClientError | null } {
+  const own = error.fields?.[field];
+  if (own && own !== error.message) return { fieldMessage: own, banner: error };
+  return { fieldMessage: `${error.message} (${error.code})`, banner: null };
 }

@@ -21,27 +21,27 @@ const code = encodeInvitationCode({
 const projects = ok({ projects: [{ key: 'DEV', name: 'Development' }] });
 
 describe('AcceptFlow', () => {
-  it('walks code → preview → project → confirm → established, then Configure sync', async () => {
+  it('walks code → project (with the preview above it) → Confirm → established, then Configure Sync', async () => {
     const { api, calls } = fakeApi({
       previewInvitation: () => ok(preview()),
       listProjects: () => projects,
       acceptInvitation: () => ok({ connection: connection({ status: 'ACTIVE', role: 'ACCEPTOR', pendingStep: null }) }),
     });
-    const flow = new AcceptFlow(api);
+    const configured: string[] = [];
+    const flow = new AcceptFlow(api, { onConfigure: (id) => configured.push(id) });
+    expect(flow.stepTitle).toBe('Please paste the invitation code, received from your partner');
     flow.setCode(`  ${code.slice(0, 50)}\n${code.slice(50)}  `);
     await flow.next();
-    expect(flow.getState()).toMatchObject({ step: 'preview', preview: { connectionName: 'jira_to_ado' }, name: 'jira_to_ado' });
-    await flow.next();
-    // The only project is preselected.
-    expect(flow.getState()).toMatchObject({ step: 'project', project: 'DEV' });
-    await flow.next();
-    expect(flow.getState().step).toBe('confirm');
+    // The preview and the project on one step; the only project is preselected.
+    expect(flow.getState()).toMatchObject({ step: 'project', preview: { connectionName: 'jira_to_ado' }, name: 'jira_to_ado', project: 'DEV' });
+    expect(flow.stepTitle).toBe('Select a project for the incoming sync');
+    expect(flow.connectionName).toBe('jira_to_ado');
     await flow.next();
     expect(flow.getState()).toMatchObject({ step: 'established', connection: { status: 'ACTIVE' } });
-    expect(CONGRATULATIONS).toBe('Congratulations! Connection is established');
+    expect(CONGRATULATIONS).toBe('Congratulations! Connection is established.');
     expect(calls.find((c) => c.method === 'acceptInvitation')!.args[0]).toEqual({ code: expect.any(String), project: 'DEV' });
     flow.configureSync();
-    expect(flow.getState().configureRequested).toBe(true);
+    expect(configured).toEqual([connection().id]);
   });
 
   it('reports a damaged code at once, without calling the backend', async () => {
@@ -49,7 +49,8 @@ describe('AcceptFlow', () => {
     const flow = new AcceptFlow(api);
     flow.setCode(code.slice(0, -30));
     await flow.next();
-    expect(flow.getState()).toMatchObject({ step: 'code', banner: { code: 'INVITATION_CODE_DAMAGED' }, errors: { code: expect.stringMatching(/incomplete/) } });
+    // Said once, under the field, with its code.
+    expect(flow.getState()).toMatchObject({ step: 'code', banner: null, errors: { code: expect.stringMatching(/incomplete.*\(INVITATION_CODE_DAMAGED\)$/) } });
     expect(calls).toHaveLength(0);
   });
 
@@ -58,7 +59,7 @@ describe('AcceptFlow', () => {
     const flow = new AcceptFlow(api);
     flow.setCode(code);
     await flow.next();
-    expect(flow.getState()).toMatchObject({ step: 'code', banner: { code: 'INVITATION_NOT_FOR_THIS_NODE' } });
+    expect(flow.getState()).toMatchObject({ step: 'code', banner: null, errors: { code: 'This invitation was created for another node. (INVITATION_NOT_FOR_THIS_NODE)' } });
   });
 
   it('asks for another name when the invitation\'s name is taken here', async () => {
@@ -71,13 +72,12 @@ describe('AcceptFlow', () => {
     flow.setCode(code);
     await flow.next();
     await flow.next();
-    expect(flow.getState()).toMatchObject({ step: 'preview', errors: { name: expect.any(String) } });
+    expect(flow.getState()).toMatchObject({ step: 'project', errors: { name: expect.any(String) } });
     flow.setName('jira_to_ado');
     await flow.next();
     expect(flow.getState().errors.name).toMatch(/already used/);
     flow.setName('jira_to_ado_2');
-    await flow.next();
-    await flow.next();
+    expect(flow.connectionName).toBe('jira_to_ado_2');
     await flow.next();
     expect((calls.find((c) => c.method === 'acceptInvitation')!.args[0] as { name: string }).name).toBe('jira_to_ado_2');
   });
@@ -90,11 +90,11 @@ describe('AcceptFlow', () => {
     });
     const flow = new AcceptFlow(api);
     flow.setCode(code);
-    for (let i = 0; i < 4; i++) await flow.next();
+    for (let i = 0; i < 2; i++) await flow.next();
     expect(flow.getState().step).toBe('awaiting-initiator');
   });
 
-  it('goes back to the code step when the initiator refuses the code on Confirm, and back works before', async () => {
+  it('goes back to the code step when the initiator refuses the code on Confirm, and Previous works before', async () => {
     const { api } = fakeApi({
       previewInvitation: () => ok(preview()),
       listProjects: () => projects,
@@ -103,12 +103,23 @@ describe('AcceptFlow', () => {
     const flow = new AcceptFlow(api);
     flow.setCode(code);
     await flow.next();
-    await flow.next();
     flow.back();
-    expect(flow.getState().step).toBe('preview');
+    expect(flow.getState().step).toBe('code');
     await flow.next();
     await flow.next();
+    expect(flow.getState()).toMatchObject({ step: 'code', banner: null, errors: { code: 'This invitation has already been accepted. (INVITATION_ALREADY_USED)' } });
+  });
+
+  it('keeps the admin on the project step when the name was taken meanwhile, and asks for another', async () => {
+    const { api } = fakeApi({
+      previewInvitation: () => ok(preview()),
+      listProjects: () => projects,
+      acceptInvitation: () => err({ code: 'CONNECTION_NAME_TAKEN', message: 'A connection named "jira_to_ado" already exists here.', fields: { name: 'Already used here.' } }),
+    });
+    const flow = new AcceptFlow(api);
+    flow.setCode(code);
     await flow.next();
-    expect(flow.getState()).toMatchObject({ step: 'code', banner: { code: 'INVITATION_ALREADY_USED' }, errors: { code: expect.any(String) } });
+    await flow.next();
+    expect(flow.getState()).toMatchObject({ step: 'project', preview: { nameTaken: true }, name: '', errors: { name: 'Already used here.' }, banner: { code: 'CONNECTION_NAME_TAKEN' } });
   });
 });

@@ -14,6 +14,7 @@ const trigger = (o: Partial<TriggerView> = {}): TriggerView => ({
   updatedAt: '2026-01-01T00:00:00.000Z',
   ...o,
 });
+const bulk = (o: Partial<BulkSyncView> = {}): BulkSyncView => ({ id: 'b1', total: 2, synced: 0, failed: 0, startedAt: '2026-01-01T00:00:00.000Z', done: false, ...o });
 const queue = (o: Partial<SyncQueueView> = {}): SyncQueueView => ({ items: { PENDING: 0, SYNCED: 3, FAILED: 0, UNSYNCED: 0 }, outbox: 0, inbox: 0, attention: [], ...o });
 
 function loaded(extra: Parameters<typeof fakeApi<SyncAdminApi>>[0] = {}) {
@@ -22,6 +23,7 @@ function loaded(extra: Parameters<typeof fakeApi<SyncAdminApi>>[0] = {}) {
     getRules: () => ok(rules),
     listTriggers: () => ok({ triggers: [trigger()] }),
     getQueue: () => ok(queue()),
+    listItemTypes: () => ok({ itemTypes: ['Bug', 'Task'] }),
     ...extra,
   });
 }
@@ -35,7 +37,41 @@ test('loads the connection, its rules into the editors, its triggers and its que
   expect(s.draft).toEqual({ outgoing: rules.outgoing, incoming: rules.incoming });
   expect(s.triggers).toHaveLength(1);
   expect(s.queue?.items.SYNCED).toBe(3);
+  expect(s.itemTypes).toEqual(['Bug', 'Task']);
   expect(flow.rulesChanged).toBe(false);
+});
+
+test('loads when a screen first watches it, and stops following a bulk sync when the screen is gone', async () => {
+  let polls = 0;
+  const { api, calls } = loaded({
+    bulkSync: () => ok(bulk({ done: false })),
+    getBulkSync: () => {
+      polls += 1;
+      return ok(bulk({ done: false }));
+    },
+  });
+  let tick!: () => void;
+  const flow = new ConfigureSyncFlow(api, ID, () => new Promise<void>((r) => (tick = r)));
+  const unsubscribe = flow.subscribe(() => {});
+  await new Promise((r) => setImmediate(r));
+  expect(calls.map((c) => c.method)).toEqual(expect.arrayContaining(['getConnection', 'getRules', 'listTriggers', 'getQueue', 'listItemTypes']));
+  expect(flow.getState().loading).toBe(false);
+  const following = flow.bulkSync(trigger().id);
+  await new Promise((r) => setImmediate(r));
+  tick();
+  await new Promise((r) => setImmediate(r));
+  expect(polls).toBe(1);
+  unsubscribe();
+  tick();
+  expect(await following).toBe(true);
+  expect(polls).toBe(1);
+});
+
+test('a tracker that cannot list its item types still gets triggers (typed in)', async () => {
+  const { api } = loaded({ listItemTypes: () => err({ code: 'TRACKER_UNAVAILABLE', message: 'No answer.' }) });
+  const flow = new ConfigureSyncFlow(api, ID);
+  await flow.load();
+  expect(flow.getState()).toMatchObject({ loading: false, banner: null, itemTypes: null, rules: expect.any(Object) });
 });
 
 test('a load failure is shown with its code and nothing half-loaded', async () => {
@@ -45,7 +81,7 @@ test('a load failure is shown with its code and nothing half-loaded', async () =
   expect(flow.getState()).toMatchObject({ loading: false, banner: { code: 'CONNECTION_NOT_FOUND' }, rules: null });
 });
 
-test('saving rules sends both editors; a syntax error lands under the rule it is in', async () => {
+test('saving rules sends only the changed editor (the other stays the default); a syntax error lands under the rule it is in', async () => {
   let answer: 'bad' | 'good' = 'bad';
   const { api, calls } = loaded({
     saveRules: (_id, req) =>
@@ -65,7 +101,7 @@ test('saving rules sends both editors; a syntax error lands under the rule it is
   flow.setRule('incoming', 'workItem.summary = replica.summary + "!";');
   expect(flow.getState().ruleErrors.incoming).toBeUndefined();
   expect(await flow.saveRules()).toBe(true);
-  expect(calls.filter((c) => c.method === 'saveRules').at(-1)!.args[1]).toEqual({ outgoing: rules.outgoing, incoming: 'workItem.summary = replica.summary + "!";' });
+  expect(calls.filter((c) => c.method === 'saveRules').at(-1)!.args[1]).toEqual({ incoming: 'workItem.summary = replica.summary + "!";' });
   expect(flow.getState()).toMatchObject({ notice: 'Sync rules saved', rules: { incomingIsDefault: false } });
   expect(flow.rulesChanged).toBe(false);
 });
@@ -83,7 +119,7 @@ test('restoring a default rule saves null for that direction only', async () => 
 test('a new trigger is previewed against the tracker, then saved; a bad query says why and is not saved', async () => {
   const { api, calls } = loaded({
     previewTrigger: (_id, req) =>
-      (req.query ?? '').includes('[Nope]') ? err({ code: 'TRIGGER_QUERY_INVALID', message: 'TF51005: The query references a field that does not exist: Nope.' }) : ok({ items: [{ key: '7', url: 'http://x/7', updated: '2026-01-01T00:00:00.000Z' }], more: false }),
+      (req.query ?? '').includes('[Nope]') ? err({ code: 'TRIGGER_QUERY_INVALID', message: 'TF51005: The query references a field that does not exist: Nope.' }) : ok({ items: [{ key: '7', url: 'http://x/7', updated: '2026-01-01T00:00:00.000Z', summary: 'Printer on fire' }], more: false }),
     createTrigger: (_id, req) => ok(trigger({ id: '9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a', itemType: req.itemType ?? null, query: req.query ?? '' })),
   });
   const flow = new ConfigureSyncFlow(api, ID);
@@ -173,19 +209,4 @@ test('retrying one failed item or all of them refreshes the queue; one action at
   expect(await flow.retryAllFailed()).toBe(true);
   expect(flow.getState().notice).toBe('2 items are queued again');
   expect(calls.filter((c) => c.method === 'retryFailed')).toHaveLength(1);
-});
-
-test('closing the screen stops following a bulk sync that never finishes', async () => {
-  const { api, calls } = loaded({
-    bulkSync: () => ok({ id: 'b1', total: 1, synced: 0, failed: 0, startedAt: '2026-01-01T00:00:00.000Z', done: false }),
-    getBulkSync: () => ok({ id: 'b1', total: 1, synced: 0, failed: 0, startedAt: '2026-01-01T00:00:00.000Z', done: false }),
-  });
-  let polls = 0;
-  const flow = new ConfigureSyncFlow(api, ID, async () => {
-    if (++polls === 3) flow.close();
-  });
-  await flow.load();
-  expect(await flow.bulkSync(trigger().id)).toBe(true);
-  expect(polls).toBe(3);
-  expect(calls.filter((c) => c.method === 'getBulkSync')).toHaveLength(2);
 });

@@ -16,24 +16,31 @@ async function fillDetails(flow: InitiateFlow) {
 }
 
 describe('InitiateFlow', () => {
-  it('walks destination → mode → details → project → invitation with a public partner', async () => {
+  it('walks destination (with the configuration type) → details → project → invitation with a public partner', async () => {
     const { api, calls } = fakeApi({
       probeDestination: () => ok(probe),
       listProjects: () => projects,
       initiateConnection: () => ok({ connection: connection(), invitationCode: 'CODE' }),
     });
     const clip = clipboard();
-    const flow = new InitiateFlow(api, { ...local, modes: [...local.modes] }, clip);
+    let finished = 0;
+    const flow = new InitiateFlow(api, { ...local, modes: [...local.modes] }, { clipboard: clip, onFinished: () => finished++ });
     const seen: string[] = [];
     flow.subscribe((s) => seen.push(s.step));
+    // Before the destination is known, this node's modes are offered.
+    expect(flow.modeChoices.map((c) => [c.label, c.available])).toEqual([['Basic', true], ['Visual', true], ['Script', true]]);
 
     flow.setField('destinationUrl', 'https://partner.example.com/nodes/ado/');
-    await flow.next();
-    expect(flow.getState()).toMatchObject({ step: 'mode', modeOptions: ['BASIC', 'SCRIPT'], values: { mode: 'SCRIPT', destinationUrl: probe.url } });
+    // Leaving the field asks the destination; its modes narrow the choice on the same screen.
+    expect(await flow.checkDestination()).toBe(true);
+    expect(flow.getState()).toMatchObject({ step: 'destination', modeOptions: ['BASIC', 'SCRIPT'], values: { mode: 'SCRIPT', destinationUrl: probe.url } });
+    expect(flow.modeChoices.find((c) => c.mode === 'VISUAL')).toMatchObject({ available: false, reason: 'The destination node does not offer it.' });
 
     flow.setField('mode', 'BASIC');
     await flow.next();
     expect(flow.getState().step).toBe('details');
+    expect(calls.filter((c) => c.method === 'probeDestination')).toHaveLength(1);
+    expect(flow.remoteShortNameLabel).toBe('Remote instance short name');
 
     await fillDetails(flow);
     expect(flow.getState().values.name).toBe('jira_to_ado');
@@ -52,13 +59,80 @@ describe('InitiateFlow', () => {
       project: 'DEV',
     });
     expect(flow.canGoBack()).toBe(false);
+    expect(flow.invitationTexts).toEqual({
+      destination: probe.trackerUrl,
+      ensureInstalled: `Ensure that Exalate is installed on the destination side "${probe.trackerUrl}"`,
+      acceptOnOtherSide: `On the "${probe.trackerUrl}" side, you (or their application administrator) need to Accept the Invitation.`,
+      note: null,
+    });
 
     expect(await flow.copyInvitationCode()).toBe(true);
     expect(clip.text).toBe('CODE');
     expect(flow.getState().copied).toBe(true);
     await flow.next();
     expect(flow.getState().finished).toBe(true);
-    expect(seen).toContain('mode');
+    expect(finished).toBe(1);
+    expect(seen).toEqual(expect.arrayContaining(['destination', 'details', 'project', 'invitation']));
+  });
+
+  it('Next on the destination asks the destination itself when the admin did not leave the field', async () => {
+    const { api, calls } = fakeApi({ probeDestination: () => ok(probe) });
+    const flow = new InitiateFlow(api, { ...local, modes: [...local.modes] });
+    flow.setField('destinationUrl', 'https://partner.example.com/nodes/ado');
+    await flow.next();
+    expect(flow.getState()).toMatchObject({ step: 'details', destination: { url: probe.url } });
+    expect(calls.map((c) => c.method)).toEqual(['probeDestination']);
+  });
+
+  it('a mode the destination does not offer cannot be chosen', async () => {
+    const { api } = fakeApi({ probeDestination: () => ok(probe) });
+    const flow = new InitiateFlow(api, { ...local, modes: [...local.modes] });
+    flow.setField('mode', 'VISUAL');
+    flow.setField('destinationUrl', 'https://partner.example.com/nodes/ado');
+    await flow.checkDestination();
+    // Visual was preselected away, as the destination does not offer it; choosing it again is refused.
+    expect(flow.getState().values.mode).toBe('SCRIPT');
+    flow.setField('mode', 'VISUAL');
+    await flow.next();
+    expect(flow.getState()).toMatchObject({ step: 'destination', errors: { mode: 'Choose the configuration type: Basic, Script.' } });
+  });
+
+  it('Next while the destination is being asked (the admin left the field by clicking Next) waits for that answer', async () => {
+    let release!: () => void;
+    const { api, calls } = fakeApi({ probeDestination: () => new Promise<ReturnType<typeof ok<typeof probe>>>((r) => (release = () => r(ok(probe)))) as never });
+    const flow = new InitiateFlow(api, { ...local, modes: [...local.modes] });
+    flow.setField('destinationUrl', 'https://partner.example.com/nodes/ado');
+    const left = flow.checkDestination();
+    const next = flow.next();
+    release();
+    await Promise.all([left, next]);
+    expect(flow.getState().step).toBe('details');
+    expect(calls.filter((c) => c.method === 'probeDestination')).toHaveLength(1);
+  });
+
+  it('drops the answer about a URL the admin has since changed', async () => {
+    let release!: () => void;
+    const { api } = fakeApi({ probeDestination: () => new Promise<ReturnType<typeof ok<typeof probe>>>((r) => (release = () => r(ok(probe)))) as never });
+    const flow = new InitiateFlow(api, { ...local, modes: [...local.modes] });
+    flow.setField('destinationUrl', 'https://old.example.com');
+    const asked = flow.checkDestination();
+    flow.setField('destinationUrl', 'https://new.example.com');
+    release();
+    expect(await asked).toBe(false);
+    expect(flow.getState()).toMatchObject({ destination: null, values: { destinationUrl: 'https://new.example.com' }, busy: false });
+  });
+
+  it('fills the connection name from the short names and clears its "required" message', async () => {
+    const { api } = fakeApi({ listProjects: () => projects });
+    const flow = new InitiateFlow(api, { modes: ['SCRIPT'], pollOnly: false });
+    flow.setField('noUrl', true);
+    await flow.next();
+    await flow.next();
+    expect(flow.getState().errors.name).toBe('Connection name is required.');
+    flow.setField('localShortName', 'jira');
+    flow.setField('remoteShortName', 'ado');
+    expect(flow.getState()).toMatchObject({ values: { name: 'jira_to_ado' }, errors: {} });
+    expect(flow.getState().errors.name).toBeUndefined();
   });
 
   it('"I don\'t have a URL" skips the probe and offers this node\'s modes', async () => {
@@ -66,13 +140,19 @@ describe('InitiateFlow', () => {
     const flow = new InitiateFlow(api, { modes: ['BASIC', 'VISUAL', 'SCRIPT'], pollOnly: false });
     flow.setField('noUrl', true);
     await flow.next();
-    expect(flow.getState()).toMatchObject({ step: 'mode', modeOptions: ['BASIC', 'VISUAL', 'SCRIPT'], destination: null });
+    expect(flow.getState()).toMatchObject({ step: 'details', modeOptions: ['BASIC', 'VISUAL', 'SCRIPT'], destination: null, values: { mode: 'SCRIPT' } });
     expect(calls.map((c) => c.method)).not.toContain('probeDestination');
+    // The guide calls a private partner the destination.
+    expect(flow.remoteShortNameLabel).toBe('Destination instance short name');
+    flow.setField('localShortName', 'jira');
     await flow.next();
+    expect(flow.getState().errors.remoteShortName).toMatch(/^Destination instance short name is required\./);
     await fillDetails(flow);
     flow.setField('project', 'SUP');
     await flow.next();
     expect((calls.at(-1)!.args[0] as { destinationUrl: unknown }).destinationUrl).toBeNull();
+    // The invitation screen for a private partner: the destination is "unknown", with the public–private note.
+    expect(flow.invitationTexts).toMatchObject({ destination: 'unknown', ensureInstalled: 'Ensure that Exalate is installed on the destination side "unknown"', note: expect.stringMatching(/^As this is a Public-Private connection/) });
   });
 
   it('a private node must enter a URL', async () => {
@@ -87,7 +167,7 @@ describe('InitiateFlow', () => {
     const { api, calls } = fakeApi({});
     const flow = new InitiateFlow(api, { modes: ['SCRIPT'], pollOnly: false });
     await flow.next();
-    expect(flow.getState().errors.destinationUrl).toMatch(/Enter the partner node/);
+    expect(flow.getState().errors.destinationUrl).toMatch(/Enter the destination instance URL/);
     flow.setField('destinationUrl', 'partner dot com');
     await flow.next();
     expect(flow.getState().errors.destinationUrl).toMatch(/not a URL/);
@@ -101,7 +181,8 @@ describe('InitiateFlow', () => {
     const flow = new InitiateFlow(api, { modes: ['SCRIPT'], pollOnly: false });
     flow.setField('destinationUrl', 'https://gone.example.com');
     await flow.next();
-    expect(flow.getState()).toMatchObject({ step: 'destination', busy: false, banner: { code: 'DESTINATION_UNREACHABLE' }, errors: { destinationUrl: expect.stringMatching(/Could not reach/) } });
+    // Said once each: the field's own word under the field, the whole message with its code above.
+    expect(flow.getState()).toMatchObject({ step: 'destination', busy: false, banner: { code: 'DESTINATION_UNREACHABLE' }, errors: { destinationUrl: 'Unreachable.' } });
     flow.setField('destinationUrl', 'https://other.example.com');
     expect(flow.getState().banner).toBeNull();
   });
@@ -111,7 +192,6 @@ describe('InitiateFlow', () => {
     const flow = new InitiateFlow(api, { modes: ['SCRIPT'], pollOnly: false });
     flow.setField('noUrl', true);
     await flow.next();
-    await flow.next();
     flow.setField('localShortName', 'my jira');
     await flow.next();
     expect(flow.getState()).toMatchObject({ step: 'details', errors: { localShortName: expect.stringMatching(/spaces/), remoteShortName: expect.stringMatching(/required/) } });
@@ -120,7 +200,7 @@ describe('InitiateFlow', () => {
     flow.setField('remoteShortName', 'ado');
     expect(flow.getState().values.name).toBe('Escalations');
     flow.back();
-    expect(flow.getState().step).toBe('mode');
+    expect(flow.getState().step).toBe('destination');
   });
 
   it('sends the admin back to the step of a field the backend refused', async () => {
@@ -130,7 +210,6 @@ describe('InitiateFlow', () => {
     });
     const flow = new InitiateFlow(api, { modes: ['SCRIPT'], pollOnly: false });
     flow.setField('noUrl', true);
-    await flow.next();
     await flow.next();
     await fillDetails(flow);
     flow.setField('project', 'SUP');
@@ -142,7 +221,6 @@ describe('InitiateFlow', () => {
     const { api } = fakeApi({ listProjects: () => projects });
     const flow = new InitiateFlow(api, { modes: ['SCRIPT'], pollOnly: false });
     flow.setField('noUrl', true);
-    await flow.next();
     await flow.next();
     await fillDetails(flow);
     await flow.next();

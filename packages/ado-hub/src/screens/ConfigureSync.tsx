@@ -5,7 +5,9 @@ import { Card } from 'azure-devops-ui/Card';
 import { FormItem } from 'azure-devops-ui/FormItem';
 import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
 import { Toggle } from 'azure-devops-ui/Toggle';
-import type { ConfigureSyncFlow, RuleDirection } from '@exalate/wizard-core';
+import { Dropdown } from 'azure-devops-ui/Dropdown';
+import { DropdownSelection } from 'azure-devops-ui/Utilities/DropdownSelection';
+import type { ConfigureSyncFlow, RuleDirection, TrackerWords } from '@exalate/wizard-core';
 import { Banner, Field, Notice, SubmitButton } from '../components.js';
 import { useStore } from '../use-store.js';
 
@@ -15,13 +17,25 @@ const CodeEditor = React.lazy(() => import(/* webpackChunkName: "code-editor", w
 
 const ITEM_STATUS_LABELS = { PENDING: 'Pending', SYNCED: 'Synced', FAILED: 'Failed', UNSYNCED: 'Unsynced' } as const;
 
-export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; onBack: () => void }): JSX.Element {
-  const { flow } = props;
-  const s = useStore(flow);
+/** The trigger's item type, chosen from the tracker's types ("Any" for every type). */
+function ItemTypePicker(props: { types: string[]; value: string; label: string; onChange: (v: string) => void }): JSX.Element {
+  const selection = React.useMemo(() => new DropdownSelection(), []);
+  const items = React.useMemo(() => [{ id: '', text: 'Any' }, ...props.types.map((t) => ({ id: t, text: t }))], [props.types]);
   React.useEffect(() => {
-    void flow.load();
-    return () => flow.close();
-  }, [flow]);
+    const i = items.findIndex((x) => x.id === props.value);
+    selection.select(i >= 0 ? i : 0);
+  }, [items, props.value]);
+  return (
+    <FormItem label={props.label}>
+      <Dropdown ariaLabel={props.label} items={items} selection={selection} onSelect={(_e, item) => props.onChange(item.id)} />
+    </FormItem>
+  );
+}
+
+/** Configure sync of one connection (the flow loads itself while shown, and stops following a bulk sync when it is not). */
+export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: TrackerWords; onBack: () => void }): JSX.Element {
+  const { flow, words } = props;
+  const s = useStore(flow);
 
   const c = s.connection;
   const title = c ? `Configure sync: ${c.name}` : 'Configure sync';
@@ -61,8 +75,8 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; onBack: ()
           <section className="exalate-section" aria-labelledby="rules-heading">
             <h2 id="rules-heading">Sync rules</h2>
             {!s.rules.editable ? <p className="exalate-hint">This is a Basic connection: it syncs with the default rules, which cannot be changed.</p> : null}
-            {rule('outgoing', 'Outgoing sync', `What is sent to ${c?.remoteShortName ?? 'the partner'}: fill replica from workItem.`)}
-            {rule('incoming', 'Incoming sync', `How what ${c?.remoteShortName ?? 'the partner'} sends is applied here: set workItem from replica. On first sync, workItem.project and workItem.type place the new work item.`)}
+            {rule('outgoing', 'Outgoing sync', `What is sent to ${c?.remoteShortName ?? 'the partner'}: fill replica from ${words.itemVariable}.`)}
+            {rule('incoming', 'Incoming sync', `How what ${c?.remoteShortName ?? 'the partner'} sends is applied here: set ${words.itemVariable} from replica. On first sync, ${words.itemVariable}.project and ${words.itemVariable}.type place the new ${words.item}.`)}
             {s.rules.editable ? (
               <ButtonGroup className="exalate-actions">
                 <Button text="Save rules" primary onClick={() => void flow.saveRules()} disabled={busy || !flow.rulesChanged} />
@@ -74,13 +88,13 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; onBack: ()
         {c ? (
           <section className="exalate-section" aria-labelledby="triggers-heading">
             <h2 id="triggers-heading">Triggers</h2>
-            <p className="exalate-hint">Work items that match an active trigger are synced when they are created and on every change after.</p>
+            <p className="exalate-hint">{words.items[0]!.toUpperCase() + words.items.slice(1)} that match an active trigger are synced when they are created and on every change after.</p>
             {s.triggers.length ? (
               <table className="exalate-table" aria-label="Triggers">
                 <thead>
                   <tr>
-                    <th scope="col">Work item type</th>
-                    <th scope="col">Query (WIQL)</th>
+                    <th scope="col">{words.itemType}</th>
+                    <th scope="col">Query ({words.queryLanguage})</th>
                     <th scope="col">Active</th>
                     <th scope="col">Actions</th>
                   </tr>
@@ -120,42 +134,38 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; onBack: ()
                   void flow.saveTrigger();
                 }}
               >
-                <Field id="trigger-type" label="Work item type" value={s.trigger.itemType} onChange={(v) => flow.setTrigger('itemType', v)} hint="Bug, Task, User Story… Leave empty for every type." autoFocus />
-                <Field
-                  id="trigger-query"
-                  label="Query (WIQL condition)"
-                  value={s.trigger.query}
-                  onChange={(v) => flow.setTrigger('query', v)}
-                  multiline
-                  monospace
-                  hint="The WHERE part of a WIQL query, e.g. [System.TeamProject] = 'Development' AND [System.Tags] CONTAINS 'sync'."
-                  error={s.triggerError ?? undefined}
-                />
+                {s.itemTypes ? (
+                  <ItemTypePicker types={s.itemTypes} value={s.trigger.itemType} label={words.itemType} onChange={(v) => flow.setTrigger('itemType', v)} />
+                ) : (
+                  <Field id="trigger-type" label={words.itemType} value={s.trigger.itemType} onChange={(v) => flow.setTrigger('itemType', v)} hint={`${words.itemTypeExamples}… Leave empty for every type.`} autoFocus />
+                )}
+                <Field id="trigger-query" label={words.queryLabel} value={s.trigger.query} onChange={(v) => flow.setTrigger('query', v)} multiline monospace hint={words.queryHint} error={s.triggerError ?? undefined} />
                 <Toggle text="Active" checked={s.trigger.active} onChange={(_e, v) => flow.setTrigger('active', v)} />
                 {s.preview ? (
                   <div role="status" data-testid="trigger-preview">
                     {s.preview.items.length ? (
                       <>
                         <p>
-                          {s.preview.more ? `More than ${s.preview.items.length}` : s.preview.items.length} work item{s.preview.items.length === 1 && !s.preview.more ? '' : 's'} match now:
+                          {s.preview.more ? `More than ${s.preview.items.length}` : s.preview.items.length} {s.preview.items.length === 1 && !s.preview.more ? words.item : words.items} match now:
                         </p>
                         <ul className="exalate-preview">
                           {s.preview.items.map((i) => (
                             <li key={i.key}>
                               <a href={i.url} target="_blank" rel="noreferrer">
                                 {i.key}
-                              </a>
+                              </a>{' '}
+                              {i.summary}
                             </li>
                           ))}
                         </ul>
                       </>
                     ) : (
-                      <p>No work item matches now. The trigger still picks up items that match later.</p>
+                      <p>No {words.item} matches now. The trigger still picks up items that match later.</p>
                     )}
                   </div>
                 ) : null}
                 <ButtonGroup className="exalate-actions">
-                  <Button text="Preview matching items" onClick={() => void flow.previewTrigger()} disabled={busy} />
+                  <Button text={`Preview matching ${words.items}`} onClick={() => void flow.previewTrigger()} disabled={busy} />
                   <SubmitButton text="Save trigger" onSubmit={() => void flow.saveTrigger()} disabled={busy} />
                   <Button text="Cancel" subtle onClick={() => flow.cancelTrigger()} disabled={busy} />
                 </ButtonGroup>
@@ -191,7 +201,7 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; onBack: ()
               <table className="exalate-table" aria-label="Items that need attention">
                 <thead>
                   <tr>
-                    <th scope="col">Work item</th>
+                    <th scope="col">{words.item[0]!.toUpperCase() + words.item.slice(1)}</th>
                     <th scope="col">Partner item</th>
                     <th scope="col">Status</th>
                     <th scope="col">Error</th>
@@ -233,7 +243,7 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; onBack: ()
                 void flow.syncNow();
               }}
             >
-              <Field id="sync-now-key" label="Sync now: work item number" value={s.syncNowKey} onChange={(v) => flow.setSyncNowKey(v)} error={s.syncNowError ?? undefined} hint="Syncs one work item whether or not a trigger matches it." />
+              <Field id="sync-now-key" label={`Sync now: ${words.item} key or number`} value={s.syncNowKey} onChange={(v) => flow.setSyncNowKey(v)} error={s.syncNowError ?? undefined} hint={`Syncs one ${words.item} whether or not a trigger matches it.`} />
               <SubmitButton text="Sync now" primary={false} onSubmit={() => void flow.syncNow()} disabled={busy} />
             </form>
           </section>

@@ -5,8 +5,8 @@ import { Card } from 'azure-devops-ui/Card';
 import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
 import { Status, StatusSize, Statuses, type IStatusProps } from 'azure-devops-ui/Status';
 import type { ConnectionStatus } from '@exalate/contract';
-import type { ConnectionAction, ConnectionList } from '@exalate/wizard-core';
-import { Banner, Notice } from '../components.js';
+import { ACTION_LABELS, GUIDE, type ConnectionAction, type ConnectionList, type TrackerWords } from '@exalate/wizard-core';
+import { Banner, ConfirmDialog, Notice } from '../components.js';
 import { useStore } from '../use-store.js';
 
 const STATUS_ICON: Record<ConnectionStatus, IStatusProps> = {
@@ -16,41 +16,31 @@ const STATUS_ICON: Record<ConnectionStatus, IStatusProps> = {
   ERROR: Statuses.Failed,
 };
 
-const ACTION_LABELS: Record<ConnectionAction, string> = {
-  configure: 'Configure',
-  deactivate: 'Deactivate',
-  activate: 'Activate',
-  copyInvitationCode: 'Copy invitation code',
-  revokeInvitation: 'Revoke invitation',
-  delete: 'Delete',
-};
-
-export function ConnectionsScreen(props: { list: ConnectionList; onConfigure: (id: string) => void; onInitiate: () => void; onAccept: () => void }): JSX.Element {
+/** The Connections list (loaded and kept up to date by the list itself while it is shown). */
+export function ConnectionsScreen(props: { list: ConnectionList; words: TrackerWords; onConfigure: (id: string) => void; onInitiate: () => void; onAccept: () => void }): JSX.Element {
   const { list } = props;
   const s = useStore(list);
-  React.useEffect(() => {
-    void list.load();
-  }, [list]);
 
-  const run = (id: string, name: string, action: ConnectionAction) => {
+  const run = (id: string, action: ConnectionAction) => {
     if (action === 'configure') return props.onConfigure(id);
-    if (action === 'delete' && !window.confirm(`Delete the connection "${name}"? Synced work items stay as they are on both sides; the partner is told the connection is gone.`)) return;
-    void list.perform(id, action);
+    list.request(id, action);
   };
 
   return (
-    <Card className="exalate-card" titleProps={{ text: 'Connections', ariaLevel: 1 }}>
+    <Card className="exalate-card" titleProps={{ text: GUIDE.connections, ariaLevel: 1 }}>
       <div className="exalate-list">
+        <p className="exalate-hint">{GUIDE.connectionsSubtitle}</p>
         {/* A wrapping row of buttons rather than the card's command bar, which hides actions in a menu when narrow. */}
         <ButtonGroup className="exalate-actions">
-          <Button text="Initiate connection" primary iconProps={{ iconName: 'Add' }} onClick={props.onInitiate} />
-          <Button text="Accept invitation" onClick={props.onAccept} />
+          <Button text={GUIDE.initiateConnection} primary iconProps={{ iconName: 'Add' }} onClick={props.onInitiate} />
+          <Button text={props.words.acceptInvitation} onClick={props.onAccept} />
           <Button text="Refresh" iconProps={{ iconName: 'Refresh' }} onClick={() => void list.load()} disabled={s.loading} />
         </ButtonGroup>
         <Banner error={s.error} />
         <Notice text={s.notice} />
+        <ConfirmDialog confirmation={s.confirming} onConfirm={() => void list.confirm()} onCancel={() => list.cancelConfirmation()} />
         {s.loading && !s.rows.length ? <Spinner size={SpinnerSize.medium} label="Loading connections…" /> : null}
-        {!s.loading && !s.rows.length && !s.error ? (
+        {s.loaded && !s.loading && !s.rows.length && !s.error ? (
           <p className="exalate-empty">No connections yet. Initiate a connection, or accept the invitation code a partner sent you.</p>
         ) : null}
         {s.rows.length ? (
@@ -89,7 +79,7 @@ export function ConnectionsScreen(props: { list: ConnectionList; onConfigure: (i
                         subtle={action !== 'configure' && action !== 'delete'}
                         danger={action === 'delete'}
                         disabled={s.pending.includes(row.id)}
-                        onClick={() => run(row.id, row.name, action)}
+                        onClick={() => run(row.id, action)}
                       />
                     ))}
                   </td>

@@ -4,18 +4,17 @@ import { Card } from 'azure-devops-ui/Card';
 import { FormItem } from 'azure-devops-ui/FormItem';
 import { TextField } from 'azure-devops-ui/TextField';
 import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
-import { NODE_TYPE_LABELS, type SettingsFlow } from '@exalate/wizard-core';
+import { GUIDE, NODE_TYPE_LABELS, type SettingsFlow, type TrackerWords } from '@exalate/wizard-core';
 import { Banner, Field, Notice, SubmitButton } from '../components.js';
 import { useStore } from '../use-store.js';
 
-export function SettingsScreen(props: { flow: SettingsFlow; onSaved: () => void }): JSX.Element {
-  const { flow } = props;
+/** General settings: the node URL (saving stays here and says so) and the node's tracker credential. */
+export function SettingsScreen(props: { flow: SettingsFlow; words: TrackerWords }): JSX.Element {
+  const { flow, words } = props;
   const s = useStore(flow);
-  const save = async () => {
-    if (await flow.save()) props.onSaved();
-  };
+  const save = () => void flow.save();
   return (
-    <Card className="exalate-card" titleProps={{ text: 'General settings', ariaLevel: 1 }}>
+    <Card className="exalate-card" titleProps={{ text: GUIDE.generalSettings, ariaLevel: 1 }}>
       <div className="exalate-form">
         {s.loading ? <Spinner size={SpinnerSize.medium} label="Loading settings…" /> : null}
         <Banner error={s.banner} />
@@ -36,7 +35,7 @@ export function SettingsScreen(props: { flow: SettingsFlow; onSaved: () => void 
             value={s.nodeUrl}
             error={s.error ?? undefined}
             onChange={(v) => flow.setNodeUrl(v)}
-            placeholder="https://exalate.acme.com/nodes/ado"
+            placeholder={words.nodeUrlExample}
             hint="The node checks your Azure DevOps sign-in on every call; it must be set up with this extension's key."
             required
             autoFocus
@@ -61,11 +60,11 @@ export function SettingsScreen(props: { flow: SettingsFlow; onSaved: () => void 
               void flow.saveToken();
             }}
           >
-            <h2 id="token-heading">Personal access token</h2>
+            <h2 id="token-heading">{words.credential[0]!.toUpperCase() + words.credential.slice(1)}</h2>
             <p className="exalate-hint" data-testid="token-source">
               {s.nodeSettings.tracker.credential.source === 'settings'
                 ? `The node acts in ${s.nodeSettings.tracker.url} with the token set here on ${new Date(s.nodeSettings.tracker.credential.updatedAt ?? '').toLocaleString()}. It is stored encrypted and is never shown again; enter a new one to replace it.`
-                : `The node acts in ${s.nodeSettings.tracker.url} with the token from its configuration. Enter one here to replace it: it needs the Work Items (read & write) and Service Hooks (read & write) scopes.`}
+                : `The node acts in ${s.nodeSettings.tracker.url} with the token from its configuration. Enter one here to replace it: it needs ${words.credentialScopes}.`}
             </p>
             {s.nodeSettings.tracker.credential.problem ? (
               <p className="exalate-error" role="alert">
@@ -73,7 +72,7 @@ export function SettingsScreen(props: { flow: SettingsFlow; onSaved: () => void 
               </p>
             ) : null}
             <div className="exalate-field">
-              <FormItem label="New personal access token" error={!!s.tokenError} message={s.tokenError ?? 'The node checks it with Azure DevOps before storing it.'}>
+              <FormItem label={`New ${words.credential}`} error={!!s.tokenError} message={s.tokenError ?? 'The node checks it with Azure DevOps before storing it.'}>
                 <TextField inputId="node-token" inputType="password" value={s.token} onChange={(_e, v) => flow.setToken(v)} autoComplete={false} />
               </FormItem>
             </div>

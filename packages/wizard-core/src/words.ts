@@ -1,0 +1,156 @@
+import type { NodeType } from '@exalate/contract';
+
+/**
+ * The words every frontend shows: the product guides' words (../shared/product-guides, word for
+ * word), and per tracker the names of its things (project or table, issue or work item or record)
+ * and of its query language. A view takes its text from here, so the three frontends say the same.
+ */
+export const GUIDE = {
+  connections: 'Connections',
+  connectionsSubtitle: 'Connection defines synchronization behavior, including communication details, sync rules, and scope.',
+  initiateConnection: 'Initiate connection',
+  acceptDialogTitle: 'Accept invitation',
+  generalSettings: 'General settings',
+  destinationUrl: 'Destination instance URL',
+  noUrl: "I don't have a URL",
+  configurationType: 'Choose the configuration type',
+  connectionInformation: 'Connection information',
+  localShortName: 'Local instance short name',
+  remoteShortName: 'Remote instance short name',
+  destinationShortName: 'Destination instance short name',
+  connectionName: 'Connection name',
+  description: 'Description',
+  projectHeading: 'Select a project for the incoming sync',
+  projectIntro:
+    'Exalate generates default sync rules to synchronize basic issue fields. You can adapt the sync rules later. By default the following issue data will be synchronized: summary, description, comments, labels and attachments.',
+  projectLabelInitiate: 'Please select the project where you want to create issues, received from the other side.',
+  projectLabelAccept: 'Please select the project where you want to create entities, received from the other side.',
+  selectProject: 'Select Project',
+  previous: 'Previous',
+  next: 'Next',
+  initiate: 'Initiate',
+  confirm: 'Confirm',
+  done: 'Done',
+  copyInvitationCode: 'Copy invitation code',
+  invitationCodeCopied: 'Invitation code copied',
+  /** What the private partner is called on the invitation screen: its URL is not known. */
+  unknownDestination: 'unknown',
+  ensureInstalled: (destination: string) => `Ensure that Exalate is installed on the destination side "${destination}"`,
+  acceptOnOtherSide: (destination: string) => `On the "${destination}" side, you (or their application administrator) need to Accept the Invitation.`,
+  useInvitationCode: 'Use the following invitation code:',
+  publicPrivateNote:
+    "As this is a Public-Private connection and you don't have admin access to the other side, you can continue to configure on your end and then send an invitation to your partner.",
+  pasteInvitationCode: 'Please paste the invitation code, received from your partner',
+  invitationCodePlaceholder: 'Enter the invitation code',
+  congratulations: 'Congratulations!',
+  connectionEstablished: 'Connection is established.',
+  configureSync: 'Configure Sync',
+} as const;
+
+/** The names of one tracker's things, as its admins say them. */
+export interface TrackerWords {
+  /** "Azure DevOps", "Jira", "ServiceNow". */
+  tracker: string;
+  /** Where the frontend is installed: "organization", "Jira", "instance". */
+  site: string;
+  /** What incoming items are created in: "project" (or "table"). */
+  project: string;
+  projects: string;
+  /** "work item", "issue", "record". */
+  item: string;
+  items: string;
+  /** The name the sync rules use for the local item: `workItem`, `issue`, `entity`. */
+  itemVariable: string;
+  /** The label of the item type in a trigger. */
+  itemType: string;
+  /** A few type names, for the hint. */
+  itemTypeExamples: string;
+  /** "WIQL", "JQL", "encoded query". */
+  queryLanguage: string;
+  queryLabel: string;
+  queryHint: string;
+  /** The button on the Connections screen (the Jira guide says "Accept the invitation"). */
+  acceptInvitation: string;
+  /** An example of a node URL, for hints and placeholders. */
+  nodeUrlExample: string;
+  /** What the node acts with in the tracker, and what it needs to be allowed. */
+  credential: string;
+  credentialScopes: string;
+}
+
+const ADO: TrackerWords = {
+  tracker: 'Azure DevOps',
+  site: 'organization',
+  project: 'project',
+  projects: 'projects',
+  item: 'work item',
+  items: 'work items',
+  itemVariable: 'workItem',
+  itemType: 'Work item type',
+  itemTypeExamples: 'Bug, Task, User Story',
+  queryLanguage: 'WIQL',
+  queryLabel: 'Query (WIQL condition)',
+  queryHint: "The WHERE part of a WIQL query, e.g. [System.TeamProject] = 'Development' AND [System.Tags] CONTAINS 'sync'.",
+  acceptInvitation: 'Accept invitation',
+  nodeUrlExample: 'https://exalate.acme.com/nodes/ado',
+  credential: 'personal access token',
+  credentialScopes: 'the Work Items (read & write) and Service Hooks (read & write) scopes',
+};
+
+const JIRA: TrackerWords = {
+  tracker: 'Jira',
+  site: 'Jira',
+  project: 'project',
+  projects: 'projects',
+  item: 'issue',
+  items: 'issues',
+  itemVariable: 'issue',
+  itemType: 'Issue type',
+  itemTypeExamples: 'Bug, Task, Story',
+  queryLanguage: 'JQL',
+  queryLabel: 'Query (JQL)',
+  queryHint: 'A JQL query, e.g. project = SUP AND labels = sync.',
+  acceptInvitation: 'Accept the invitation',
+  nodeUrlExample: 'https://exalate.acme.com/nodes/jira',
+  credential: 'personal access token',
+  credentialScopes: 'the permission to browse, create and edit issues in the synced projects, and to administer webhooks',
+};
+
+const SERVICENOW: TrackerWords = {
+  tracker: 'ServiceNow',
+  site: 'instance',
+  project: 'table',
+  projects: 'tables',
+  item: 'record',
+  items: 'records',
+  itemVariable: 'entity',
+  itemType: 'Table',
+  itemTypeExamples: 'incident, problem, change_request',
+  queryLanguage: 'encoded query',
+  queryLabel: 'Query (encoded query)',
+  queryHint: 'An encoded query, e.g. active=true^priority=1.',
+  acceptInvitation: 'Accept invitation',
+  nodeUrlExample: 'https://exalate.acme.com/nodes/servicenow',
+  credential: 'password',
+  credentialScopes: 'the itil role, and web_service_admin for the business rules that tell of changes',
+};
+
+export function wordsFor(nodeType: NodeType): TrackerWords {
+  switch (nodeType) {
+    case 'AZURE_DEVOPS':
+      return ADO;
+    case 'JIRA_SERVER':
+    case 'JIRA_CLOUD':
+      return JIRA;
+    case 'SERVICENOW':
+      return SERVICENOW;
+  }
+}
+
+/** A time as the admin reads it: local, with its zone ("9 Dec 2026, 14:05 CET"). */
+export function formatTime(iso: string | null | undefined, locale?: string, timeZone?: string): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', ...(timeZone ? { timeZone } : {}) }).format(date);
+}

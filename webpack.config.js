@@ -1,54 +1,10 @@
-// Builds the tracker frontends, one entry per hub or page, each a thin view over @exalate/wizard-core.
-// `npm run build:ado` (production) writes dist/ado-hub/, the folder vss-extension.json packages.
-import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import HtmlWebpackPlugin from 'html-webpack-plugin';
-
-const root = dirname(fileURLToPath(import.meta.url));
-const hubRequire = createRequire(resolve(root, 'packages/ado-hub/package.json'));
+// Builds the tracker frontends: one configuration per frontend, each kept beside its package (its
+// own React, its own UI kit), composed here. `npm run build:ado` builds one of them by name:
+// `webpack --mode production --config-name ado-hub`.
+import adoHub from './packages/ado-hub/webpack.config.js';
 
 /** @type {(env: Record<string, string>, argv: { mode?: string }) => import('webpack').Configuration[]} */
 export default (_env, argv) => {
   const production = argv.mode !== 'development';
-  return [
-    {
-      name: 'ado-hub',
-      mode: production ? 'production' : 'development',
-      target: 'web',
-      entry: { hub: resolve(root, 'packages/ado-hub/src/index.tsx') },
-      // Chunks (the code editor) carry a content hash: a new release never meets an old cached chunk.
-      output: { path: resolve(root, 'dist/ado-hub'), filename: '[name].js', chunkFilename: '[name].[contenthash:8].js', clean: true },
-      devtool: production ? 'source-map' : 'eval-cheap-module-source-map',
-      resolve: {
-        extensions: ['.tsx', '.ts', '.js'],
-        // NodeNext-style `.js` imports point at the TypeScript sources.
-        extensionAlias: { '.js': ['.ts', '.tsx', '.js'] },
-        alias: {
-          // Workspace packages from source, as the tests use them.
-          '@exalate/wizard-core$': resolve(root, 'packages/wizard-core/src/index.ts'),
-          '@exalate/contract$': resolve(root, 'packages/contract/src/index.ts'),
-          // One React, the version azure-devops-ui supports (16), whatever else the repository holds.
-          react$: hubRequire.resolve('react'),
-          'react-dom$': hubRequire.resolve('react-dom'),
-        },
-      },
-      module: {
-        rules: [
-          {
-            test: /\.tsx?$/,
-            exclude: /node_modules/,
-            use: { loader: 'swc-loader', options: { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'classic' } }, target: 'es2020' } } },
-          },
-          { test: /\.css$/, use: ['style-loader', 'css-loader'] },
-          { test: /\.(woff2?|ttf|eot|svg|png)$/, type: 'asset/resource', generator: { filename: 'assets/[name].[contenthash:8][ext]' } },
-        ],
-      },
-      plugins: [new HtmlWebpackPlugin({ template: resolve(root, 'packages/ado-hub/src/hub.html'), filename: 'hub.html', chunks: ['hub'] })],
-      // One async chunk only (the code editor, with CodeMirror in it): nothing to share between chunks.
-      optimization: { splitChunks: false },
-      performance: { hints: false },
-      stats: 'errors-warnings',
-    },
-  ];
+  return [adoHub({ production })];
 };

@@ -11,3 +11,5 @@ export { signPeerRequest, verifyPeerRequest } from './peer/jwt.js';
 export { DECLARED_ROUTES } from './http/documented-router.js';
 export { runFromEnv, nodesFromFile, tuneV8ForServer } from './runner.js';
 export * from './trackers.js';
+export { TrackerApp, PAIRING_CODE_TTL_MS } from './admin/tracker-app.js';
+export { SecretBox } from './secrets/secret-box.js';

@@ -8,6 +8,8 @@ import type { ScriptRunner } from '@exalate/scripting';
 import { ADO_ACCESS_TOKEN_HEADER, adoAppTokenAuthenticator, anyOf } from './admin/ado-app-token.js';
 import { adminRoutes, bearerTokenAuthenticator, type AdminAuthenticator } from './admin/routes.js';
 import { settingsRoutes, TrackerCredential } from './admin/tracker-credential.js';
+import { TrackerApp } from './admin/tracker-app.js';
+import { jsonBody, LIMITS, refuseNulInPath } from './http/bodies.js';
 import { ConfigError, type NodeConfig, type ServerConfig } from './config.js';
 import type { ConnectionRow } from './connections/repository.js';
 import { ConnectionService } from './connections/service.js';
@@ -66,6 +68,8 @@ export class ExalateNode {
   private info!: NodeInfo;
   private readonly connector: TrackerConnector;
   private readonly credential: TrackerCredential;
+  /** The Exalate app inside the tracker (Jira Data Center), once paired. */
+  readonly trackerApp: TrackerApp;
   /** The node's sync pipeline. */
   readonly engine: SyncEngine;
   private readonly subscription: TrackerSubscription;
@@ -93,6 +97,7 @@ export class ExalateNode {
       const sealed = await node.service.repository.sealPlaintextSecrets();
       if (sealed) o.logger.info({ connections: sealed }, 'sealed the secrets of connections stored before sealing existed');
       await node.credential.load();
+      await node.trackerApp.load();
       node.info = await node.loadIdentity();
       node.queue = await SyncQueue.start(o.db, o.logger, node.engine.handlers());
       node.engine.attach(node.queue);
@@ -115,6 +120,8 @@ export class ExalateNode {
     this.credential = new TrackerCredential({ config: o.config, db: o.db, secrets, logger: o.logger, ...(o.connector ? { injected: o.connector } : {}) });
     const connector = this.credential.connector;
     this.connector = connector;
+    this.trackerApp = new TrackerApp({ config: o.config, db: o.db, secrets, logger: o.logger, nodeUrl: `${o.settings.publicUrl}/nodes/${o.config.id}` });
+    const trackerApp = this.trackerApp;
     const listProjects = async () => {
       try {
         return await connector.listProjects();
@@ -154,12 +161,18 @@ export class ExalateNode {
     });
     this.subscription = new TrackerSubscription(o.db, connector, `${o.settings.publicUrl}/nodes/${o.config.id}/api/v1/tracker-events`, o.logger);
     this.router = Router();
-    // The admin frontends run on the trackers' pages (the Azure DevOps hub is served from the
-    // extension's own origin), so the API answers cross-origin calls. No cookie is ever accepted:
-    // every call carries its token in a header, so any origin is as safe as ours.
+    // The admin frontends run on the trackers' pages, so the API answers cross-origin calls. The
+    // Azure DevOps hub is served from the Marketplace's domains: any origin (no cookie is ever
+    // accepted, every call carries its token in a header). A Jira Data Center node answers only
+    // its Jira's own origin, where the app's page runs.
+    const allowedOrigin = (origin: string | undefined, done: (error: Error | null, allow?: boolean | string) => void) => {
+      if (!trackerApp.supported) return done(null, '*');
+      const jira = trackerApp.origin ?? new URL(o.config.tracker.url).origin;
+      done(null, origin === jira ? origin : false);
+    };
     this.router.use(
       '/api/v1',
-      cors({ origin: '*', methods: ['GET', 'POST', 'PUT', 'DELETE'], allowedHeaders: ['authorization', 'content-type', ADO_ACCESS_TOKEN_HEADER], maxAge: 600 }),
+      cors({ origin: allowedOrigin, methods: ['GET', 'POST', 'PUT', 'DELETE'], allowedHeaders: ['authorization', 'content-type', ADO_ACCESS_TOKEN_HEADER], maxAge: 600 }),
     );
     const publicApi = documentedRouter('/api/v1');
     publicApi.get('/node-info', (_req, res) => {
@@ -186,6 +199,12 @@ export class ExalateNode {
         }),
       );
     }
+    // The tracker app's pairing call: the one-time pairing code is its credential (docs/security.md).
+    const pairing = documentedRouter('/api/v1');
+    pairing.post('/tracker-app/pair', refuseNulInPath, ...jsonBody(LIMITS.pairing), async (req, res) => {
+      res.json(await trackerApp.pair(req.body));
+    });
+    this.router.use('/api/v1', pairing.router);
     // The tracker's webhooks: authenticated by their own secret, not the admin token.
     this.router.use('/api/v1', trackerEventRoutes({ subscription: this.subscription, engine: this.engine, connector, logger: o.logger }));
     // The admin API reads a body only once the caller is signed in (adminRoutes).
@@ -193,11 +212,14 @@ export class ExalateNode {
       '/api/v1',
       adminRoutes({
         service: this.service,
-        authenticate: o.authenticate ?? adminAuthenticator(o.config),
+        authenticate: o.authenticate ?? adminAuthenticator(o.config, trackerApp),
         listProjects,
         extend: (route) => {
           syncRoutes(route, { service: this.service, engine: this.engine, runner, connector });
           settingsRoutes(route, this.credential);
+          route.post('/settings/tracker-app/pairing-code', async (_req, res) => {
+            res.status(201).json(await trackerApp.issuePairingCode());
+          });
         },
       }),
     );
@@ -372,9 +394,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** The node's admin token, and on an Azure DevOps node with an extension key, the Exalate hub's app token. */
-function adminAuthenticator(config: NodeConfig): AdminAuthenticator {
+/**
+ * The node's admin token; on an Azure DevOps node with an extension key, the Exalate hub's app
+ * token; on a Jira Data Center node, the paired Exalate app's admin tokens.
+ */
+function adminAuthenticator(config: NodeConfig, trackerApp: TrackerApp): AdminAuthenticator {
   const token = bearerTokenAuthenticator(config.adminToken);
+  if (trackerApp.supported) return anyOf(token, trackerApp.authenticator());
   if (config.tracker.kind !== 'azure-devops' || !config.adoExtension) return token;
   return anyOf(token, adoAppTokenAuthenticator({ ...config.adoExtension, organizationUrl: config.tracker.url }));
 }

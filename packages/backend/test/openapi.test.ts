@@ -82,7 +82,7 @@ async function call(node: string, method: string, path: string, body?: unknown, 
 }
 
 beforeAll(async () => {
-  t = await startTestServer('pglite', [nodeConfig('jira'), nodeConfig('ado', { nodeType: 'AZURE_DEVOPS' }), nodeConfig('snow', { nodeType: 'SERVICENOW', private: true })]);
+  t = await startTestServer('pglite', [nodeConfig('jira'), nodeConfig('ado', { nodeType: 'AZURE_DEVOPS' }), nodeConfig('snow', { nodeType: 'SERVICENOW', private: true }), nodeConfig('dc', { nodeType: 'JIRA_SERVER' })]);
 });
 
 it('documents exactly the routes the server declares', () => {
@@ -95,6 +95,15 @@ it('answers every documented operation as documented', async () => {
   expect((await call('jira', 'GET', '/api/v1/connections', undefined, 'Bearer wrong')).status).toBe(401);
   expect((await call('jira', 'POST', '/api/v1/destinations/probe', { url: t.url('ado') })).status).toBe(200);
   expect((await call('jira', 'POST', '/api/v1/destinations/probe', { url: 'nope' })).status).toBe(400);
+
+  // Pairing the Exalate app in Jira Data Center
+  const pairing = await call('dc', 'POST', '/api/v1/settings/tracker-app/pairing-code');
+  expect(pairing.status).toBe(201);
+  expect((await call('jira', 'POST', '/api/v1/settings/tracker-app/pairing-code')).status).toBe(404);
+  const dcJira = (await call('dc', 'GET', '/api/v1/node-info', undefined, null)).body.trackerUrl as string;
+  expect((await call('dc', 'POST', '/api/v1/tracker-app/pair', { pairingCode: pairing.body.pairingCode, trackerBaseUrl: dcJira }, null)).status).toBe(200);
+  expect((await call('dc', 'POST', '/api/v1/tracker-app/pair', { pairingCode: pairing.body.pairingCode, trackerBaseUrl: dcJira }, null)).status).toBe(409);
+  expect((await call('dc', 'POST', '/api/v1/tracker-app/pair', { pairingCode: 'nope', trackerBaseUrl: dcJira }, null)).status).toBe(400);
 
   // public – public
   const init = await call('jira', 'POST', '/api/v1/connections', { destinationUrl: t.url('ado'), mode: 'SCRIPT', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP', description: 'd' });

@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'DESTINATION_PROTOCOL_INCOMPATIBLE',
   'DESTINATION_IS_THIS_NODE',
   'DESTINATION_IS_PRIVATE',
+  /** The URL is a tracker's own address, and no Exalate app there tells where its node is. */
+  'DESTINATION_IS_TRACKER',
   'MODE_NOT_SUPPORTED',
   'BOTH_SIDES_PRIVATE',
   // connection fields
@@ -52,6 +54,13 @@ export const ERROR_CODES = [
   'WEBHOOK_REJECTED',
   // node settings
   'TRACKER_CREDENTIAL_REJECTED',
+  // pairing with the Exalate app inside the tracker (Jira Data Center)
+  /** Not a pairing code this node issued (or mistyped). */
+  'PAIRING_CODE_INVALID',
+  'PAIRING_CODE_EXPIRED',
+  'PAIRING_CODE_USED',
+  /** The app that sent the code runs in another tracker than the one this node serves. */
+  'PAIRING_WRONG_TRACKER',
   // node-to-node
   'PEER_AUTH_FAILED',
   'PEER_REQUEST_REPLAYED',

@@ -7,3 +7,4 @@ export * from './replica.js';
 export * from './sync.js';
 export * from './settings.js';
 export * from './limits.js';
+export * from './tracker-app.js';

@@ -27,6 +27,7 @@ import {
   type ProbeDestinationResponse,
   type Project,
 } from '@exalate/contract';
+import { sameBaseUrl, type Result } from '@exalate/contract';
 import type { z } from 'zod';
 import type { Database } from '../db/database.js';
 import type { SecretBox } from '../secrets/secret-box.js';
@@ -87,12 +88,18 @@ export class ConnectionService {
         destinationUrl: normalized.problem.message,
       });
     }
-    const url = normalized.url;
+    let url = normalized.url;
     const me = this.o.nodeInfo();
     if (me.nodeUrl && url === me.nodeUrl) {
       throw new AppError('DESTINATION_IS_THIS_NODE', 'That is the address of this node. Enter the address of the partner node you want to connect to.');
     }
-    const info = await this.o.peers.nodeInfo(url);
+    let info = await this.o.peers.nodeInfo(url);
+    if (!info.ok && (info.error.kind === 'bad-answer' || info.error.kind === 'rejected')) {
+      // Perhaps the tracker's own address (the guide allows "the link of that instance"): its
+      // Exalate app says where its node is.
+      const found = await this.nodeOfTracker(url);
+      if (found) ({ url, info } = found);
+    }
     if (!info.ok) throw destinationError(url, info.error);
     const partner = info.value;
     if (partner.instanceId === me.instanceId) {
@@ -119,6 +126,38 @@ export class ConnectionService {
       protocolVersion: version,
       modes: MODES.filter((m) => me.modes.includes(m) && partner.modes.includes(m)),
     };
+  }
+
+  /**
+   * The node a tracker's Exalate app publishes (JIRA_APP_NODE_PATH), with what that node says about
+   * itself. Null when the URL has no such app; a Jira without it is told apart, to say what to enter.
+   */
+  private async nodeOfTracker(trackerUrl: string): Promise<{ url: string; info: Result<NodeInfo, PeerCallError> } | null> {
+    const app = await this.o.peers.trackerAppNode(trackerUrl);
+    if (!app.ok) {
+      const jira = await this.o.peers.jiraServerInfo(trackerUrl);
+      if (jira.ok) {
+        throw new AppError(
+          'DESTINATION_IS_TRACKER',
+          `${trackerUrl} is a Jira${jira.value.version ? ` ${jira.value.version}` : ''} without the Exalate app (or the app has no node yet). Enter the partner's Exalate URL instead: their admin finds it in Jira under Settings → Apps → Exalate → General settings.`,
+          { destinationUrl: 'A Jira without the Exalate app: enter its Exalate URL.' },
+        );
+      }
+      return null;
+    }
+    const normalized = normalizeNodeUrl(app.value.nodeUrl, this.o.addressPolicy);
+    if (!normalized.ok) {
+      throw new AppError('DESTINATION_NOT_ALLOWED', `The Exalate app at ${trackerUrl} names its node at ${app.value.nodeUrl}, which this node may not call: ${normalized.problem.message}`, { destinationUrl: normalized.problem.message });
+    }
+    const info = await this.o.peers.nodeInfo(normalized.url);
+    if (info.ok && !sameBaseUrl(info.value.trackerUrl, trackerUrl)) {
+      throw new AppError(
+        'DESTINATION_NOT_A_NODE',
+        `The Exalate app at ${trackerUrl} names a node (${normalized.url}) that serves another tracker (${info.value.trackerUrl}). Ask the partner's admin for their Exalate URL.`,
+        { destinationUrl: 'The app names a node of another tracker.' },
+      );
+    }
+    return { url: normalized.url, info };
   }
 
   async initiate(input: InitiateConnectionRequest): Promise<InitiateConnectionResponse> {

@@ -317,6 +317,14 @@ const MIGRATIONS: Migration[] = [
       await sql.query(`alter table tracker_subscription add column stale_subscription_id text`);
     },
   },
+  {
+    name: '0012_app_token_uses',
+    up: async (sql) => {
+      // The ids (jti) of admin tokens the tracker's Exalate app minted that were used already, until
+      // they expire: each token admits one call (admin/tracker-app.ts).
+      await sql.query(`create table app_token_uses (jti text primary key, expires_at timestamptz not null)`);
+    },
+  },
 ];
 
 function storageFor(sql: Sql): UmzugStorage<Sql> {

@@ -18,6 +18,8 @@ export const LIMITS = {
   peerSmall: 64 * 1024,
   /** Events (up to 500 replicas) and attachments' bytes between nodes. */
   peerLarge: 40 * 1024 * 1024,
+  /** The tracker app's pairing call (a pairing code and a URL). */
+  pairing: 8 * 1024,
   /** A tracker's webhook call. */
   webhook: 5 * 1024 * 1024,
 } as const;

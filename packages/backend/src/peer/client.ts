@@ -21,7 +21,11 @@ import {
   type Result,
 } from '@exalate/contract';
 import type { SyncEvent } from '@exalate/contract';
-import type { z } from 'zod';
+import { JIRA_APP_NODE_PATH, TrackerAppNodeSchema, type TrackerAppNode } from '@exalate/contract';
+import { z } from 'zod';
+
+/** The few fields of Jira's GET /rest/api/2/serverInfo that say it is a Jira (it answers without sign-in). */
+const JiraServerInfoSchema = z.object({ baseUrl: z.string(), version: z.string().optional(), serverTitle: z.string().optional(), deploymentType: z.string().optional() });
 import type { PeerHttp } from '../net/peer-http.js';
 import { signPeerRequest } from './jwt.js';
 
@@ -48,6 +52,16 @@ export class PeerClient {
     private readonly http: PeerHttp,
     private readonly timeoutMs: number,
   ) {}
+
+  /** Where the Exalate app inside a tracker (Jira Data Center) says its node is: {tracker}/plugins/servlet/exalate/node. */
+  async trackerAppNode(trackerUrl: string): Promise<Result<TrackerAppNode, PeerCallError>> {
+    return this.call(trackerUrl, 'GET', JIRA_APP_NODE_PATH, undefined, TrackerAppNodeSchema);
+  }
+
+  /** Whether a URL is a Jira's own address (its public server info), for a clear message when it has no Exalate app. */
+  async jiraServerInfo(url: string): Promise<Result<{ serverTitle?: string | undefined; version?: string | undefined }, PeerCallError>> {
+    return this.call(url, 'GET', '/rest/api/2/serverInfo', undefined, JiraServerInfoSchema);
+  }
 
   /** https://…/api/v1/node-info (our own API, docs/api/openapi.yaml) */
   async nodeInfo(nodeUrl: string): Promise<Result<NodeInfo, PeerCallError>> {

@@ -5,6 +5,7 @@ import { APP_TOKEN_MAX_TTL_S, decodePairingCode, encodePairingCode, PairRequestS
 import type { NodeConfig } from '../config.js';
 import { parse } from '../connections/service.js';
 import type { Database } from '../db/database.js';
+import { putNodeSetting } from '../db/put-node-setting.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SealedSecret, SecretBox } from '../secrets/secret-box.js';
@@ -74,10 +75,7 @@ export class TrackerApp {
     const id = randomUUID();
     const secret = randomBytes(32).toString('base64url');
     const expiresAt = new Date(this.now() + PAIRING_CODE_TTL_MS).toISOString();
-    await this.o.db.query(
-      `insert into node_settings (key, value, updated_at) values ($1, $2, now()) on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at`,
-      [PAIRING_KEY, JSON.stringify({ id, secretHash: sha256(secret).toString('base64url'), expiresAt })],
-    );
+    await putNodeSetting(this.o.db, PAIRING_KEY, { id, secretHash: sha256(secret).toString('base64url'), expiresAt });
     this.o.logger.info({ node: this.o.config.id, pairingId: id }, 'a pairing code for the tracker app was issued');
     return { pairingCode: encodePairingCode({ nodeUrl: this.o.nodeUrl, id, secret }), expiresAt };
   }
@@ -109,10 +107,7 @@ export class TrackerApp {
         throw new AppError('PAIRING_CODE_EXPIRED', `This pairing code expired at ${pending.expiresAt}. Ask the node's operator for a new one (a code lasts 30 minutes).`);
       }
       await tx.query(`delete from node_settings where key = $1`, [PAIRING_KEY]);
-      await tx.query(
-        `insert into node_settings (key, value, updated_at) values ($1, $2, now()) on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at`,
-        [PAIRED_KEY, JSON.stringify({ issuer, sealed: this.o.secrets.seal(key), pairedAt })],
-      );
+      await putNodeSetting(tx, PAIRED_KEY, { issuer, sealed: this.o.secrets.seal(key), pairedAt });
     });
     this.paired = { issuer, key: Buffer.from(key, 'base64url'), pairedAt };
     this.o.logger.info({ node: this.o.config.id, pairingId: code.id, tracker: issuer }, 'the tracker app was paired');

@@ -3,6 +3,7 @@ import { SetTrackerCredentialRequestSchema, type NodeSettingsView } from '@exala
 import type { NodeConfig } from '../config.js';
 import { parse } from '../connections/service.js';
 import type { Database } from '../db/database.js';
+import { putNodeSetting } from '../db/put-node-setting.js';
 import { AppError } from '../errors.js';
 import type { DocumentedRouter } from '../http/documented-router.js';
 import type { Logger } from '../logger.js';
@@ -70,13 +71,9 @@ export class TrackerCredential {
       if (error instanceof ConnectorError) throw new AppError('TRACKER_UNAVAILABLE', `The token could not be checked: ${this.o.config.tracker.url} answered ${error.code} (${error.message}). Try again; nothing was changed.`);
       throw error;
     }
-    const rows = await this.o.db.query<{ updated_at: Date }>(
-      `insert into node_settings (key, value, updated_at) values ($1, $2, now())
-       on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at returning updated_at`,
-      [KEY, JSON.stringify({ sealed: this.o.secrets.seal(secret) })],
-    );
+    const updatedAt = await putNodeSetting(this.o.db, KEY, { sealed: this.o.secrets.seal(secret) });
     this.current = candidate;
-    this.updatedAt = rows[0]!.updated_at.toISOString();
+    this.updatedAt = updatedAt.toISOString();
     this.problem = null;
     this.o.logger.info({ node: this.o.config.id }, 'the tracker credential was changed in the settings');
   }

@@ -1,10 +1,10 @@
 import type { NodeInfo, NodeType } from '@exalate/contract';
 import { AcceptFlow } from './accept-flow.js';
-import type { AdminApi, ClientError, NodeSettingsApi, SyncAdminApi } from './api-client.js';
+import type { AdminApi, ApiResult, ClientError, NodeSettingsApi, SyncAdminApi } from './api-client.js';
 import { ConfigureSyncFlow } from './configure-sync-flow.js';
 import { ConnectionList } from './connection-list.js';
 import { InitiateFlow, type Clipboard } from './initiate-flow.js';
-import { SettingsFlow } from './settings-flow.js';
+import { SettingsFlow, type SettingsStorage } from './settings-flow.js';
 import { Store } from './store.js';
 import { wordsFor, type TrackerWords } from './words.js';
 
@@ -25,7 +25,13 @@ export interface AdminHost {
   readonly words?: TrackerWords;
   readonly clipboard: Clipboard;
   loadSettings(): Promise<{ nodeUrl: string } | null>;
-  saveSettings(settings: { nodeUrl: string }): Promise<void>;
+  /** Stores a node URL the admin entered (Azure DevOps). */
+  saveSettings?(settings: { nodeUrl: string }): Promise<void>;
+  /**
+   * Pairs with a node by the one-time code its operator handed out, where the tracker's app holds
+   * the node (Jira Data Center). General settings then asks for the code instead of a URL.
+   */
+  pair?(pairingCode: string): Promise<ApiResult<{ nodeUrl: string }>>;
   /** The node's admin API, every call signed the host's way. */
   api(nodeUrl: string): AdminApi & SyncAdminApi & NodeSettingsApi;
   /** The session has read its settings and shows its first screen. */
@@ -97,12 +103,22 @@ export class AdminSession extends Store<AdminSessionState> {
   }
 
   showSettings(): void {
-    const storage = {
-      load: () => this.host.loadSettings(),
-      save: async (settings: { nodeUrl: string }) => {
-        await this.host.saveSettings(settings);
-        this.nodeSaved(settings.nodeUrl);
-      },
+    const host = this.host;
+    const storage: SettingsStorage = {
+      load: () => host.loadSettings(),
+      ...(host.saveSettings && {
+        save: async (settings: { nodeUrl: string }) => {
+          await host.saveSettings!(settings);
+          this.nodeSaved(settings.nodeUrl);
+        },
+      }),
+      ...(host.pair && {
+        pair: async (code: string) => {
+          const paired = await host.pair!(code);
+          if (paired.ok) this.nodeSaved(paired.value.nodeUrl);
+          return paired;
+        },
+      }),
     };
     this.setState({ tab: 'settings', screen: { name: 'settings', flow: new SettingsFlow(storage, (url) => this.host.api(url), this.host.nodeType) } });
   }

@@ -1,13 +1,21 @@
-import { NODE_TYPE_LABELS, type NodeInfo, type NodeSettingsView } from '@exalate/contract';
-import type { AdminApi, ClientError, NodeSettingsApi } from './api-client.js';
+import { decodePairingCode, NODE_TYPE_LABELS, type NodeInfo, type NodeSettingsView } from '@exalate/contract';
+import type { AdminApi, ApiResult, ClientError, NodeSettingsApi } from './api-client.js';
 import { Store } from './store.js';
 import { httpUrlError } from './validation.js';
 import { wordsFor } from './words.js';
 
-/** Where a frontend keeps its settings (Azure DevOps: the extension data service, per organization). */
+/**
+ * Where a frontend keeps its settings. Two kinds:
+ * - by URL (Azure DevOps: the extension data service, per organization): the admin enters the
+ *   node's URL, the flow checks it and `save` stores it;
+ * - by pairing (the Jira Data Center app): the node's operator hands the admin a one-time pairing
+ *   code, `pair` gives it to the app, which trades it with the node for its signing key (server to
+ *   server) and stores the node's URL with it. There is no URL to type, and nothing to `save`.
+ */
 export interface SettingsStorage {
   load(): Promise<{ nodeUrl: string } | null>;
-  save(settings: { nodeUrl: string }): Promise<void>;
+  save?(settings: { nodeUrl: string }): Promise<void>;
+  pair?(pairingCode: string): Promise<ApiResult<{ nodeUrl: string }>>;
 }
 
 export interface SettingsState {
@@ -26,6 +34,11 @@ export interface SettingsState {
   /** The token being typed; cleared once saved, never read back from the node. */
   token: string;
   tokenError: string | null;
+  /** 'pairing' when the node comes from a pairing code rather than a typed URL. */
+  kind: 'url' | 'pairing';
+  /** The pairing code being typed (pairing only); cleared once used. */
+  pairingCode: string;
+  pairingError: string | null;
 }
 
 /**
@@ -38,7 +51,7 @@ export class SettingsFlow extends Store<SettingsState> {
     private readonly apiFor: (nodeUrl: string) => AdminApi & NodeSettingsApi,
     private readonly expectedNodeType?: NodeInfo['nodeType'],
   ) {
-    super({ loading: true, saved: null, nodeUrl: '', error: null, banner: null, busy: false, node: null, notice: null, nodeSettings: null, token: '', tokenError: null });
+    super({ loading: true, saved: null, nodeUrl: '', error: null, banner: null, busy: false, node: null, notice: null, nodeSettings: null, token: '', tokenError: null, kind: storage.pair ? 'pairing' : 'url', pairingCode: '', pairingError: null });
   }
 
   /** A screen shows the flow: read the settings. */
@@ -55,7 +68,56 @@ export class SettingsFlow extends Store<SettingsState> {
       this.setState({ loading: false, banner: { code: 'NETWORK_ERROR', message: `The settings could not be read: ${(error as Error).message}. Reload the page.` } });
       return;
     }
+    await Promise.all([this.loadNodeSettings(), this.loadNodeInfo()]);
+  }
+
+  /** What the saved node says it is, so the screen can say which node this side talks to. */
+  private async loadNodeInfo(): Promise<void> {
+    const saved = this.getState().saved;
+    if (!saved) return;
+    const info = await this.apiFor(saved).nodeInfo();
+    if (info.ok && this.getState().saved === saved) this.setState({ node: info.value });
+  }
+
+  setPairingCode(pairingCode: string): void {
+    this.setState({ pairingCode, pairingError: null, banner: null, notice: null });
+  }
+
+  /**
+   * Pairs the app with the node of the code: the code is checked here first (a damaged paste says
+   * so at once), then the host trades it with the node. True when paired and the node admits this admin.
+   */
+  async pair(): Promise<boolean> {
+    const pair = this.storage.pair?.bind(this.storage);
+    if (!pair) return false;
+    const text = this.getState().pairingCode.trim();
+    if (!text) {
+      this.setState({ pairingError: 'Paste the pairing code the operator of your Exalate node gave you.' });
+      return false;
+    }
+    const decoded = decodePairingCode(text);
+    if (!decoded) {
+      this.setState({ pairingError: 'This is not a whole pairing code: it starts with EXPAIR1. and has four parts separated by dots. Copy it again from the node, in one piece.' });
+      return false;
+    }
+    this.setState({ busy: true, pairingError: null, banner: null, notice: null });
+    const result = await pair(text);
+    if (!result.ok) {
+      const onField = result.error.code.startsWith('PAIRING_');
+      this.setState({ busy: false, ...(onField ? { pairingError: result.error.message } : { banner: result.error }) });
+      return false;
+    }
+    const nodeUrl = result.value.nodeUrl;
+    this.setState({ saved: nodeUrl, nodeUrl, pairingCode: '' });
+    const api = this.apiFor(nodeUrl);
+    const [info, admitted] = await Promise.all([api.nodeInfo(), api.listConnections()]);
+    if (!admitted.ok) {
+      this.setState({ busy: false, banner: admitted.error });
+      return false;
+    }
+    this.setState({ busy: false, node: info.ok ? info.value : null, notice: `Paired with the Exalate node at ${nodeUrl}` });
     await this.loadNodeSettings();
+    return true;
   }
 
   /** What the saved node says about its own settings (where its tracker credential comes from). */
@@ -119,6 +181,7 @@ export class SettingsFlow extends Store<SettingsState> {
       return false;
     }
     try {
+      if (!this.storage.save) throw new Error('this frontend stores its node by pairing');
       await this.storage.save({ nodeUrl: url });
     } catch (error) {
       this.setState({ busy: false, banner: { code: 'NETWORK_ERROR', message: `The settings could not be saved: ${(error as Error).message}. Try again.` } });

@@ -38,6 +38,24 @@ function host(saved: string | null, answers: Parameters<typeof fakeApi<FullApi>>
 }
 
 describe('the admin session', () => {
+  it('where the tracker\'s app holds the node, General settings pairs by code and the session then talks to that node', async () => {
+    const h = host(null);
+    const { saveSettings: _unused, ...rest } = h.host;
+    const paired: string[] = [];
+    const session = new AdminSession({ ...rest, pair: async (code) => (paired.push(code), ok({ nodeUrl: 'https://exalate.acme.com/nodes/jira' })) });
+    await session.start();
+    const screen = session.getState().screen;
+    if (screen.name !== 'settings') throw new Error('expected General settings');
+    expect(screen.flow.getState().kind).toBe('pairing');
+    screen.flow.setPairingCode('EXPAIR1.aHR0cHM6Ly9leGFsYXRlLmFjbWUuY29tL25vZGVzL2ppcmE.0b5f4a8e-2c1d-4e3f-9a7b-6c5d4e3f2a1b.' + 'A'.repeat(43));
+    expect(await screen.flow.pair()).toBe(true);
+    await flush();
+    expect(paired).toHaveLength(1);
+    expect(session.getState()).toMatchObject({ nodeUrl: 'https://exalate.acme.com/nodes/jira', local: { nodeType: 'JIRA_SERVER' }, screen: { name: 'settings' } });
+    session.showConnections();
+    expect(session.getState().screen.name).toBe('connections');
+  });
+
   it('starts when first watched: with a saved node, on Connections, with the node\'s own info', async () => {
     const h = host('https://exalate.acme.com/nodes/jira');
     const session = new AdminSession(h.host);

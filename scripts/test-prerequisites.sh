@@ -4,6 +4,9 @@
 #               skipped when EXALATE_TEST_DATABASE_URL points at a server already
 #   chromium    the browser tests of the tracker frontends (driven by playwright-core); skipped
 #               when CHROMIUM_PATH points at a Chromium already
+#   a JDK, libservlet-api-java, libgoogle-gson-java, bnd
+#               the Jira Data Center app's jar (npm run package:jira)
+#   libjetty9-java  the Jira simulator runs the app's servlet in it
 set -euo pipefail
 need=()
 if [ -z "${EXALATE_TEST_DATABASE_URL:-}" ] && [ "${EXALATE_TEST_SKIP_POSTGRES:-}" != "1" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
@@ -12,6 +15,11 @@ fi
 if [ -z "${CHROMIUM_PATH:-}" ] && ! [ -x /usr/bin/chromium ]; then
   need+=(chromium)
 fi
+command -v javac >/dev/null || need+=(default-jdk-headless)
+command -v bnd >/dev/null || need+=(bnd)
+[ -f /usr/share/java/servlet-api.jar ] || need+=(libservlet-api-java)
+[ -f /usr/share/java/gson.jar ] || need+=(libgoogle-gson-java)
+[ -f /usr/share/java/jetty9-server.jar ] || need+=(libjetty9-java)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
   echo "The test suite needs these Debian packages: ${need[*]}. Install them (sudo apt-get install ${need[*]})," >&2

@@ -26,6 +26,7 @@ export default ({ production }) => ({
       // Workspace packages from source, as the tests use them.
       '@exalate/wizard-core$': resolve(root, 'packages/wizard-core/src/index.ts'),
       '@exalate/contract$': resolve(root, 'packages/contract/src/index.ts'),
+      '@exalate/rule-editor$': resolve(root, 'packages/rule-editor/src/index.ts'),
       // One React, the version azure-devops-ui supports (16), whatever else the repository holds.
       react$: hubRequire.resolve('react'),
       'react-dom$': hubRequire.resolve('react-dom'),

@@ -49,6 +49,10 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   PAIRING_CODE_EXPIRED: 410,
   PAIRING_CODE_USED: 409,
   PAIRING_WRONG_TRACKER: 403,
+  // Answered by the tracker's app, never by the node; here so every code has its status.
+  TRACKER_ADMIN_REQUIRED: 403,
+  TRACKER_APP_NOT_PAIRED: 409,
+  TRACKER_APP_NODE_UNREACHABLE: 502,
   INTERNAL: 500,
 };
 

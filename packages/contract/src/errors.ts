@@ -61,6 +61,13 @@ export const ERROR_CODES = [
   'PAIRING_CODE_USED',
   /** The app that sent the code runs in another tracker than the one this node serves. */
   'PAIRING_WRONG_TRACKER',
+  // the Exalate app inside the tracker, answering its own page
+  /** Signed in to the tracker, but not one of its system administrators. */
+  'TRACKER_ADMIN_REQUIRED',
+  /** The app holds no node yet: pair it in General settings. */
+  'TRACKER_APP_NOT_PAIRED',
+  /** The app could not reach the node it pairs with. */
+  'TRACKER_APP_NODE_UNREACHABLE',
   // node-to-node
   'PEER_AUTH_FAILED',
   'PEER_REQUEST_REPLAYED',

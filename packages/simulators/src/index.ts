@@ -5,6 +5,7 @@ export { seedAdoState, PROCESSES, type AdoState, type AdoSeed, type AdoWorkItem,
 export { parseWiql, WiqlError } from './ado/wiql.js';
 export { parseSimulatorArgs, startSimulator, type SimulatorCliOptions } from './cli.js';
 export { JiraSimulator, type JiraSimulatorOptions } from './jira/simulator.js';
+export { JiraAdminShell, type InstalledApp } from './jira/admin-shell.js';
 export { seedJiraState, ISSUE_TYPES, STATUSES, TRANSITIONS, PRIORITIES, type JiraState, type JiraSeed, type JiraFlavor, type JiraIssue } from './jira/state.js';
 export { parseJql, jqlDate, JqlError } from './jira/jql.js';
 export { ServiceNowSimulator, seedServiceNowState, type ServiceNowSimulatorOptions, type ServiceNowState, type SnRecord } from './servicenow/simulator.js';

@@ -34,6 +34,8 @@ export interface AdminHost {
   pair?(pairingCode: string): Promise<ApiResult<{ nodeUrl: string }>>;
   /** The node's admin API, every call signed the host's way. */
   api(nodeUrl: string): AdminApi & SyncAdminApi & NodeSettingsApi;
+  /** The screen to open first when a node is known (a Jira admin page per sidebar item); Connections by default. */
+  readonly initialTab?: AdminTab;
   /** The session has read its settings and shows its first screen. */
   loaded?(): void;
 }
@@ -87,7 +89,8 @@ export class AdminSession extends Store<AdminSessionState> {
     }
     if (saved?.nodeUrl) {
       this.useNode(saved.nodeUrl);
-      this.showConnections();
+      if (this.host.initialTab === 'settings') this.showSettings();
+      else this.showConnections();
       void this.loadLocal();
     } else {
       this.showSettings();

@@ -24,6 +24,7 @@ import type {
   TriggerView,
   NodeSettingsView,
   ItemTypeList,
+  PairingCodeView,
 } from '@exalate/contract';
 
 /** An admin API failure, or a failure to talk to it at all. */
@@ -131,6 +132,8 @@ export class AdminApiClient implements AdminApi, SyncAdminApi, NodeSettingsApi {
   getSettings = () => this.call<NodeSettingsView>('GET', '/settings');
   setTrackerCredential = (secret: string) => this.call<NodeSettingsView>('PUT', '/settings/tracker-credential', { secret });
   clearTrackerCredential = () => this.call<NodeSettingsView>('DELETE', '/settings/tracker-credential');
+  /** The node operator's one-time code for the tracker's app (Jira Data Center); the admin pastes it there. */
+  issuePairingCode = () => this.call<PairingCodeView>('POST', '/settings/tracker-app/pairing-code', {});
 
   private sync(id: string): string {
     return `/connections/${encodeURIComponent(id)}`;

@@ -22,3 +22,4 @@ export { decodeInvitationCode, MODE_LABELS, NODE_TYPE_LABELS } from '@exalate/co
 export { SettingsFlow, nodeUrlError, type SettingsState, type SettingsStorage } from './settings-flow.js';
 export { ConfigureSyncFlow, type ConfigureSyncState, type RuleDirection, type TriggerDraft } from './configure-sync-flow.js';
 export { GUIDE, wordsFor, formatTime, type TrackerWords } from './words.js';
+export { JiraAppClient, jiraAppHost, type JiraAppHostOptions } from './jira-app-host.js';

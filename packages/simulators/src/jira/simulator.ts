@@ -4,6 +4,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { ArrayIndex } from '../common/array-index.js';
 import { credentials } from '../common/http.js';
 import { SimulatorBase, type SimulatorBaseOptions } from '../common/simulator-base.js';
+import { JiraAdminShell, type InstalledApp } from './admin-shell.js';
 import { jqlDate, JqlError, parseJql, type JqlClause, type JqlValue } from './jql.js';
 import { ISSUE_TYPES, PRIORITIES, seedJiraState, STATUSES, TRANSITIONS, type JiraAttachment, type JiraChangeItem, type JiraComment, type JiraIssue, type JiraSeed, type JiraState, type JiraUser, type JiraWebhook } from './state.js';
 
@@ -40,11 +41,25 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
   private readonly commentsByIssue = new ArrayIndex<JiraComment, string>((c) => [c.issueId]);
 
   private readonly issueCommentLimit: number;
+  /** Data Center's administration: sign-in, Manage apps, installed apps' pages and servlets. */
+  readonly admin: JiraAdminShell;
 
   constructor(options: JiraSimulatorOptions = {}) {
     super(options, () => seedJiraState(options.seed));
     this.issueCommentLimit = options.issueCommentLimit ?? 5000;
+    this.admin = new JiraAdminShell(() => this.state);
     this.app = this.build();
+  }
+
+  /** Manage apps → Upload app (Data Center): the jar's descriptor and servlets, run from its own classes. */
+  installApp(o: { jar: string; harnessClasspath: string; baseUrl: string }): Promise<InstalledApp> {
+    if (this.state.flavor !== 'datacenter') throw new Error('apps are uploaded to Jira Data Center only (Cloud apps are Forge or Connect)');
+    return this.admin.install(o);
+  }
+
+  /** Stops what installed apps run (their servlet harnesses). */
+  close(): Promise<void> {
+    return this.admin.close();
   }
 
   get flavor() {
@@ -76,10 +91,12 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     r.use(this.faults.middleware((_req, res, fault) => {
       res.status(fault.status).json({ errorMessages: [fault.status === 429 ? 'Rate limit exceeded.' : 'Internal server error.'], errors: {} });
     }));
-    r.use((req, res, next) => this.authenticate(req, res, next));
-
     const api = this.apiPath;
     const apis = this.state.flavor === 'cloud' ? [api] : [api, '/rest/api/latest'];
+    // Data Center answers serverInfo without sign-in (a partner's node asks it whether a URL is a Jira).
+    if (this.state.flavor === 'datacenter') for (const a of apis) r.get(`${a}/serverInfo`, (req, res) => this.serverInfo(req, res));
+    if (this.state.flavor === 'datacenter') r.use(this.admin.pages());
+    r.use((req, res, next) => this.authenticate(req, res, next));
     for (const a of apis) this.apiRoutes(r, a, json);
 
     // Admin webhooks, on both flavors. https://developer.atlassian.com/server/jira/platform/webhooks/
@@ -110,20 +127,22 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     return app;
   }
 
-  private apiRoutes(r: express.Router, a: string, json: express.RequestHandler): void {
-    r.get(`${a}/serverInfo`, (req, res) => {
-      res.json({
-        baseUrl: this.base(req),
-        version: this.state.flavor === 'cloud' ? '1001.0.0-SNAPSHOT' : '9.12.2',
-        versionNumbers: this.state.flavor === 'cloud' ? [1001, 0, 0] : [9, 12, 2],
-        deploymentType: this.state.flavor === 'cloud' ? 'Cloud' : 'Server',
-        buildNumber: 100250,
-        buildDate: '2024-01-01T00:00:00.000+0000',
-        serverTime: jiraTime(Date.now()),
-        scmInfo: 'simulator',
-        serverTitle: this.state.serverTitle,
-      });
+  private serverInfo(req: Request, res: Response): void {
+    res.json({
+      baseUrl: this.base(req),
+      version: this.state.flavor === 'cloud' ? '1001.0.0-SNAPSHOT' : '9.12.2',
+      versionNumbers: this.state.flavor === 'cloud' ? [1001, 0, 0] : [9, 12, 2],
+      deploymentType: this.state.flavor === 'cloud' ? 'Cloud' : 'Server',
+      buildNumber: 100250,
+      buildDate: '2024-01-01T00:00:00.000+0000',
+      serverTime: jiraTime(Date.now()),
+      scmInfo: 'simulator',
+      serverTitle: this.state.serverTitle,
     });
+  }
+
+  private apiRoutes(r: express.Router, a: string, json: express.RequestHandler): void {
+    r.get(`${a}/serverInfo`, (req, res) => this.serverInfo(req, res));
     r.get(`${a}/myself`, (req, res) => {
       res.json(this.renderUser(this.base(req), this.me(req), true));
     });

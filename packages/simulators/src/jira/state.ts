@@ -96,6 +96,8 @@ export interface JiraState {
   users: JiraUser[];
   /** Cloud API tokens (with the account's email) and Data Center passwords and personal access tokens → account id. */
   credentials: Array<{ kind: 'apiToken' | 'password' | 'pat'; login: string; secret: string; accountId: string }>;
+  /** Data Center: the user names in jira-system-administrators (the admin pages admit only them). */
+  systemAdministrators?: string[];
   projects: JiraProject[];
   issues: JiraIssue[];
   comments: JiraComment[];
@@ -153,6 +155,7 @@ export function seedJiraState(seed: JiraSeed = {}): JiraState {
     { kind: 'apiToken', login: 'sync@acme.example', secret: 'sync-token', accountId: users[2]!.accountId },
     { kind: 'password', login: 'alice', secret: 'alice-password', accountId: users[0]!.accountId },
     { kind: 'password', login: 'sync', secret: 'sync-password', accountId: users[2]!.accountId },
+    { kind: 'password', login: 'bob', secret: 'bob-password', accountId: users[1]!.accountId },
     { kind: 'pat', login: '', secret: 'alice-pat', accountId: users[0]!.accountId },
     { kind: 'pat', login: '', secret: 'sync-pat', accountId: users[2]!.accountId },
   ];
@@ -162,6 +165,7 @@ export function seedJiraState(seed: JiraSeed = {}): JiraState {
     serverTitle: flavor === 'cloud' ? 'Acme Jira' : 'Acme Jira Data Center',
     users,
     credentials,
+    systemAdministrators: ['alice'],
     projects,
     issues: [],
     comments: [],

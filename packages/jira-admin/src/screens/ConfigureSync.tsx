@@ -1,0 +1,264 @@
+import { Fragment, Suspense, lazy } from 'react';
+import Button from '@atlaskit/button/new';
+import DynamicTable from '@atlaskit/dynamic-table';
+import Toggle from '@atlaskit/toggle';
+import type { ConfigureSyncFlow, RuleDirection, TrackerWords } from '@exalate/wizard-core';
+import { Banner, Choice, Field, Notice, Working } from '../components.js';
+import { useStore } from '../use-store.js';
+
+// CodeMirror is most of the page's script and only this screen needs it: a chunk of its own.
+const CodeEditor = lazy(() => import(/* webpackChunkName: "code-editor", webpackPrefetch: true */ '../CodeEditor.js').then((m) => ({ default: m.CodeEditor })));
+
+const ITEM_STATUS_LABELS = { PENDING: 'Pending', SYNCED: 'Synced', FAILED: 'Failed', UNSYNCED: 'Unsynced' } as const;
+const capital = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+
+/** Configure sync of one connection: rules, JQL triggers with their preview and bulk sync, the queue. */
+export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: TrackerWords; onBack: () => void }) {
+  const { flow, words } = props;
+  const s = useStore(flow);
+  const c = s.connection;
+  const busy = !!s.busy;
+
+  const rule = (direction: RuleDirection, heading: string, hint: string) => {
+    const errorId = `${direction}-rule-error`;
+    const isDefault = direction === 'outgoing' ? s.rules?.outgoingIsDefault : s.rules?.incomingIsDefault;
+    return (
+      <section className="exalate-section" aria-labelledby={`${direction}-rule-heading`}>
+        <h3 id={`${direction}-rule-heading`}>{heading}</h3>
+        <p className="exalate-hint">
+          {hint} {isDefault ? '(the default rule)' : ''}
+        </p>
+        <Suspense fallback={<Working label="Loading the editor…" size="medium" />}>
+          <CodeEditor id={`${direction}-rule`} label={heading} value={s.draft[direction]} onChange={(v) => flow.setRule(direction, v)} readOnly={!s.rules?.editable} describedBy={s.ruleErrors[direction] ? errorId : undefined} />
+        </Suspense>
+        {s.ruleErrors[direction] ? (
+          <p id={errorId} className="exalate-error" role="alert">
+            {s.ruleErrors[direction]}
+          </p>
+        ) : null}
+        {s.rules?.editable && !isDefault ? (
+          <div>
+            <Button appearance="subtle" onClick={() => void flow.restoreDefault(direction)} isDisabled={busy}>
+              Restore the default rule
+            </Button>
+          </div>
+        ) : null}
+      </section>
+    );
+  };
+
+  const triggerRows = s.triggers.map((t) => ({
+    key: t.id,
+    cells: [
+      { key: 'type', content: t.itemType ?? 'Any' },
+      { key: 'query', content: <code className="exalate-code">{t.query || '(every issue)'}</code> },
+      { key: 'active', content: t.active ? 'Active' : 'Inactive' },
+      {
+        key: 'actions',
+        content: (
+          <div className="exalate-row-actions">
+            <Button appearance="subtle" aria-label={`Edit trigger ${t.query}`} onClick={() => flow.editTrigger(t)} isDisabled={busy}>
+              Edit
+            </Button>
+            <Button appearance="subtle" aria-label={`${t.active ? 'Deactivate' : 'Activate'} trigger ${t.query}`} onClick={() => void flow.setTriggerActive(t, !t.active)} isDisabled={busy}>
+              {t.active ? 'Deactivate' : 'Activate'}
+            </Button>
+            <Button appearance="subtle" aria-label={`Bulk sync what trigger ${t.query} matches`} onClick={() => void flow.bulkSync(t.id)} isDisabled={busy || (!!s.bulk && !s.bulk.done)}>
+              Bulk sync
+            </Button>
+            <Button appearance="danger" aria-label={`Delete trigger ${t.query}`} onClick={() => void flow.deleteTrigger(t.id)} isDisabled={busy}>
+              Delete
+            </Button>
+          </div>
+        ),
+      },
+    ],
+  }));
+
+  const attentionRows = (s.queue?.attention ?? []).map((item) => {
+    const key = item.localKey ?? item.remoteKey ?? '';
+    return {
+      key: `${item.localKey}/${item.remoteKey}`,
+      cells: [
+        { key: 'local', content: item.localKey ?? '(not created yet)' },
+        { key: 'remote', content: item.remoteKey ?? '—' },
+        { key: 'status', content: ITEM_STATUS_LABELS[item.status] },
+        {
+          key: 'error',
+          content: item.error ? (
+            <>
+              <span className="exalate-code">{item.error.code}</span> ({item.error.direction}
+              {item.error.line ? `, line ${item.error.line}` : ''}): {item.error.message}
+            </>
+          ) : (
+            '—'
+          ),
+        },
+        {
+          key: 'actions',
+          content:
+            item.status === 'FAILED' ? (
+              <Button aria-label={`Retry ${key}`} onClick={() => void flow.retry(key)} isDisabled={busy}>
+                Retry
+              </Button>
+            ) : null,
+        },
+      ],
+    };
+  });
+
+  return (
+    <section className="exalate-screen" aria-labelledby="configure-heading" aria-busy={s.loading || busy}>
+      <div className="exalate-title-row">
+        <h1 id="configure-heading">{c ? `Configure sync: ${c.name}` : 'Configure sync'}</h1>
+        <Button appearance="subtle" onClick={() => props.onBack()}>
+          Back to connections
+        </Button>
+      </div>
+      <Banner error={s.banner} />
+      <Notice text={s.notice} />
+      {s.loading ? <Working label="Loading the sync settings…" size="medium" /> : null}
+      {busy ? <Working label={`${s.busy}…`} size="medium" /> : null}
+
+      {s.rules ? (
+        <section className="exalate-section" aria-labelledby="rules-heading">
+          <h2 id="rules-heading">Sync rules</h2>
+          {!s.rules.editable ? <p className="exalate-hint">This is a Basic connection: it syncs with the default rules, which cannot be changed.</p> : null}
+          {rule('outgoing', 'Outgoing sync', `What is sent to ${c?.remoteShortName ?? 'the partner'}: fill replica from ${words.itemVariable}.`)}
+          {rule('incoming', 'Incoming sync', `How what ${c?.remoteShortName ?? 'the partner'} sends is applied here: set ${words.itemVariable} from replica. On first sync, ${words.itemVariable}.project and ${words.itemVariable}.type place the new ${words.item}.`)}
+          {s.rules.editable ? (
+            <div className="exalate-actions">
+              <Button appearance="primary" onClick={() => void flow.saveRules()} isDisabled={busy || !flow.rulesChanged}>
+                Save rules
+              </Button>
+            </div>
+          ) : null}
+        </section>
+      ) : null}
+
+      {c ? (
+        <section className="exalate-section" aria-labelledby="triggers-heading">
+          <h2 id="triggers-heading">Triggers</h2>
+          <p className="exalate-hint">{capital(words.items)} that match an active trigger are synced when they are created and on every change after.</p>
+          {s.triggers.length ? (
+            <div className="exalate-table" role="region" aria-label="Triggers">
+              <DynamicTable head={{ cells: [words.itemType, `Query (${words.queryLanguage})`, 'Active', 'Actions'].map((x) => ({ key: x, content: x })) }} rows={triggerRows} label="Triggers" />
+            </div>
+          ) : (
+            <p className="exalate-empty">No triggers yet: nothing syncs by itself. Add one, or sync single issues with Sync now.</p>
+          )}
+          {s.bulk ? (
+            <p role="status" data-testid="bulk-progress">
+              Bulk sync: {s.bulk.synced + s.bulk.failed} of {s.bulk.total} done ({s.bulk.synced} synced, {s.bulk.failed} failed){s.bulk.done ? '.' : '…'}
+            </p>
+          ) : null}
+          {s.trigger ? (
+            <form
+              className="exalate-form exalate-trigger-form"
+              aria-label={s.trigger.id ? 'Edit trigger' : 'Add trigger'}
+              onSubmit={(e) => {
+                e.preventDefault();
+                void flow.saveTrigger();
+              }}
+            >
+              {s.itemTypes ? (
+                <Choice id="trigger-type" label={words.itemType} options={[{ label: 'Any', value: '' }, ...s.itemTypes.map((t) => ({ label: t, value: t }))]} value={s.trigger.itemType} onChange={(v) => flow.setTrigger('itemType', v)} />
+              ) : (
+                <Field id="trigger-type" label={words.itemType} value={s.trigger.itemType} onChange={(v) => flow.setTrigger('itemType', v)} hint={`${words.itemTypeExamples}… Leave empty for every type.`} autoFocus />
+              )}
+              <Field id="trigger-query" label={words.queryLabel} value={s.trigger.query} onChange={(v) => flow.setTrigger('query', v)} multiline monospace hint={words.queryHint} error={s.triggerError ?? undefined} />
+              <div className="exalate-toggle">
+                <Toggle id="trigger-active" isChecked={s.trigger.active} onChange={(e) => flow.setTrigger('active', e.currentTarget.checked)} />
+                <label htmlFor="trigger-active">Active</label>
+              </div>
+              {s.preview ? (
+                <div role="status" data-testid="trigger-preview">
+                  {s.preview.items.length ? (
+                    <>
+                      <p>
+                        {s.preview.more ? `More than ${s.preview.items.length}` : s.preview.items.length} {s.preview.items.length === 1 && !s.preview.more ? words.item : words.items} match now:
+                      </p>
+                      <ul className="exalate-preview">
+                        {s.preview.items.map((i) => (
+                          <li key={i.key}>
+                            <a href={i.url} target="_blank" rel="noreferrer">
+                              {i.key}
+                            </a>{' '}
+                            {i.summary}
+                          </li>
+                        ))}
+                      </ul>
+                    </>
+                  ) : (
+                    <p>No {words.item} matches now. The trigger still picks up issues that match later.</p>
+                  )}
+                </div>
+              ) : null}
+              <div className="exalate-actions">
+                <Button onClick={() => void flow.previewTrigger()} isDisabled={busy}>{`Preview matching ${words.items}`}</Button>
+                <Button appearance="primary" type="submit" isDisabled={busy}>
+                  Save trigger
+                </Button>
+                <Button appearance="subtle" onClick={() => flow.cancelTrigger()} isDisabled={busy}>
+                  Cancel
+                </Button>
+              </div>
+            </form>
+          ) : (
+            <div className="exalate-actions">
+              <Button onClick={() => flow.editTrigger(null)} isDisabled={busy}>
+                Add trigger
+              </Button>
+            </div>
+          )}
+        </section>
+      ) : null}
+
+      {s.queue ? (
+        <section className="exalate-section" aria-labelledby="queue-heading">
+          <h2 id="queue-heading">Sync queue</h2>
+          <dl className="exalate-summary exalate-counts" data-testid="queue-counts">
+            {(['PENDING', 'SYNCED', 'FAILED', 'UNSYNCED'] as const).map((k) => (
+              <Fragment key={k}>
+                <dt>{ITEM_STATUS_LABELS[k]}</dt>
+                <dd data-count={k}>{s.queue!.items[k] ?? 0}</dd>
+              </Fragment>
+            ))}
+            <dt>Waiting to be sent</dt>
+            <dd>{s.queue.outbox}</dd>
+            <dt>Received, not applied yet</dt>
+            <dd>{s.queue.inbox}</dd>
+          </dl>
+          <div className="exalate-actions">
+            <Button onClick={() => void flow.refreshQueue()} isDisabled={busy}>
+              Refresh
+            </Button>
+            <Button onClick={() => void flow.retryAllFailed()} isDisabled={busy || !(s.queue.items.FAILED ?? 0)}>
+              Retry all failed
+            </Button>
+          </div>
+          {s.queue.attention.length ? (
+            <div className="exalate-table" role="region" aria-label="Issues that need attention">
+              <DynamicTable head={{ cells: [capital(words.item), 'Partner item', 'Status', 'Error', 'Actions'].map((x) => ({ key: x, content: x })) }} rows={attentionRows} label="Issues that need attention" />
+            </div>
+          ) : (
+            <p className="exalate-empty">Nothing needs attention.</p>
+          )}
+          <form
+            className="exalate-inline-form"
+            aria-label="Sync now"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void flow.syncNow();
+            }}
+          >
+            <Field id="sync-now-key" label={`Sync now: ${words.item} key`} value={s.syncNowKey} onChange={(v) => flow.setSyncNowKey(v)} error={s.syncNowError ?? undefined} hint={`Syncs one ${words.item} whether or not a trigger matches it.`} />
+            <Button type="submit" isDisabled={busy}>
+              Sync now
+            </Button>
+          </form>
+        </section>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,87 @@
+import Button from '@atlaskit/button/new';
+import { NODE_TYPE_LABELS, GUIDE, type SettingsFlow, type TrackerWords } from '@exalate/wizard-core';
+import { Banner, Field, Notice, Working } from '../components.js';
+import { useStore } from '../use-store.js';
+
+/**
+ * General settings in Jira: the app is paired with its node by a one-time code (the node's URL and
+ * signing key come with it), and the node's Jira credential can be replaced.
+ */
+export function SettingsScreen(props: { flow: SettingsFlow; words: TrackerWords }) {
+  const { flow, words } = props;
+  const s = useStore(flow);
+  return (
+    <section className="exalate-screen" aria-labelledby="settings-heading">
+      <h1 id="settings-heading">{GUIDE.generalSettings}</h1>
+      {s.loading ? <Working label="Loading settings…" size="medium" /> : null}
+      <Banner error={s.banner} />
+      <Notice text={s.notice} />
+
+      <section className="exalate-section" aria-labelledby="pairing-heading" data-testid="pairing">
+        <h2 id="pairing-heading">Exalate node</h2>
+        {s.saved ? (
+          <p data-testid="paired-with">
+            This Jira is paired with the Exalate node at <strong>{s.saved}</strong>
+            {s.node ? ` (${NODE_TYPE_LABELS[s.node.nodeType]} node for ${s.node.trackerUrl}, Exalate ${s.node.version})` : ''}. Partners who enter this Jira&apos;s address in Initiate connection reach that node.
+          </p>
+        ) : !s.loading ? (
+          <p>Exalate runs on a node next to this Jira. Ask its operator for a pairing code (the node makes one with POST /api/v1/settings/tracker-app/pairing-code) and paste it here.</p>
+        ) : null}
+        <form
+          className="exalate-form"
+          aria-busy={s.busy}
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            void flow.pair();
+          }}
+        >
+          <Field
+            id="pairing-code"
+            label={s.saved ? 'New pairing code (to pair with another node, or again)' : 'Pairing code'}
+            value={s.pairingCode}
+            error={s.pairingError ?? undefined}
+            onChange={(v) => flow.setPairingCode(v)}
+            placeholder="EXPAIR1.…"
+            hint="It works once, for 30 minutes. The app trades it with the node for the key it signs your requests with; the key never reaches the browser."
+            monospace
+            required={!s.saved}
+            autoFocus={!s.saved}
+          />
+          <div className="exalate-actions">
+            <Button appearance="primary" type="submit" isDisabled={s.busy || s.loading}>
+              Pair
+            </Button>
+            {s.busy ? <Working label="Pairing with the node" /> : null}
+          </div>
+        </form>
+      </section>
+
+      {s.saved && s.nodeSettings ? (
+        <form
+          className="exalate-section exalate-form"
+          aria-labelledby="token-heading"
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            void flow.saveToken();
+          }}
+        >
+          <h2 id="token-heading">{words.credential[0]!.toUpperCase() + words.credential.slice(1)}</h2>
+          <p className="exalate-hint" data-testid="token-source">
+            {s.nodeSettings.tracker.credential.source === 'settings'
+              ? `The node acts in ${s.nodeSettings.tracker.url} with the token set here on ${new Date(s.nodeSettings.tracker.credential.updatedAt ?? '').toLocaleString()}. It is stored encrypted and is never shown again; enter a new one to replace it.`
+              : `The node acts in ${s.nodeSettings.tracker.url} with the token from its configuration. Enter one here to replace it: it needs ${words.credentialScopes}.`}
+          </p>
+          {s.nodeSettings.tracker.credential.problem ? <p className="exalate-error" role="alert">{s.nodeSettings.tracker.credential.problem}</p> : null}
+          <Field id="node-token" label={`New ${words.credential}`} value={s.token} error={s.tokenError ?? undefined} onChange={(v) => flow.setToken(v)} hint="The node checks it with Jira before storing it." password />
+          <div className="exalate-actions">
+            <Button type="submit" isDisabled={s.busy}>
+              Save token
+            </Button>
+          </div>
+        </form>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,6 @@
+// Types of what build.mjs exports to the tests and the sandbox.
+export declare const DEBIAN_JARS: Record<'servlet' | 'gson', [path: string, debianPackage: string]>;
+export declare const HARNESS_JARS: string[];
+/** The built jar (dist/exalate-jira-<version>.jar). */
+export declare const JAR: string;
+export declare const HARNESS_CLASSPATH: string;

@@ -126,7 +126,8 @@ export function Choice(props: { id: string; label: string; options: Option[]; va
         isInvalid={!!props.error}
         aria-describedby={props.error ? messageId : undefined}
         classNamePrefix="exalate-select"
-        menuPortalTarget={document.body}
+        // Fixed, so the menu shows above a dialog's footer instead of under it.
+        menuPosition="fixed"
       />
       <div id={messageId}>{props.error ? <ErrorMessage>{props.error}</ErrorMessage> : null}</div>
     </div>

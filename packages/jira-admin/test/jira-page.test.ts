@@ -1,7 +1,7 @@
 // The Exalate page in Jira Data Center, run as an admin meets it: signed in to Jira, Settings → Apps
 // → Exalate, the app's own servlet (from the built jar) serving the page and minting its tokens.
 import type { Page } from 'playwright-core';
-import { pairInPage, signInToJira, startJiraWorld, type JiraWorld } from './support.js';
+import { openHub, pairInPage, signInToJira, startJiraWorld, type JiraWorld } from './support.js';
 
 let world: JiraWorld;
 const pages: Page[] = [];
@@ -56,4 +56,95 @@ test('Settings → Apps shows the Exalate menu from the app\'s descriptor; pairi
   await page.getByRole('link', { name: 'Connections' }).click();
   await page.getByRole('heading', { name: 'Connections', level: 1 }).waitFor();
   await page.getByText('No connections yet.').waitFor();
+});
+
+const statusIn = (page: Page, connection: string) => page.getByRole('row').filter({ hasText: connection }).getByTestId('status').textContent();
+
+/** In the Jira page: pick the project of the incoming sync (an Atlaskit select). */
+async function chooseJiraProject(page: Page, name: RegExp): Promise<void> {
+  await page.getByRole('heading', { name: /Select a project for the incoming sync/ }).waitFor();
+  await page.getByLabel(/^Please select the project where you want to create/).click();
+  await page.getByRole('option', { name }).click();
+}
+
+describe('connections between this Jira and Azure DevOps, each admin in its own tracker', () => {
+  beforeAll(async () => {
+    // Paired once for these tests, as the first test above does through the page.
+    const page = await open('alice', '/plugins/servlet/exalate/settings');
+    await page.getByRole('heading', { name: 'General settings' }).waitFor();
+    if (!(await page.getByTestId('paired-with').isVisible())) {
+      await pairInPage(world, page);
+      await page.getByTestId('paired-with').waitFor();
+    }
+    world.seedHubSettings();
+  }, 60_000);
+
+  test('Jira initiates to the Azure DevOps node; its admin accepts in the hub: both Active', async () => {
+    const page = await open('alice', '/plugins/servlet/exalate/connections');
+    await page.getByText('Connection defines synchronization behavior, including communication details, sync rules, and scope.').waitFor();
+    await page.getByRole('button', { name: 'Initiate connection' }).click();
+    await page.getByLabel('Destination instance URL').fill(world.node('ado').url);
+    // Leaving the field asks the destination (by keyboard here).
+    await page.keyboard.press('Tab');
+    await page.getByTestId('destination-found').waitFor();
+    await page.getByRole('radio', { name: /^Script/ }).check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel(/^Local instance short name/).fill('AcmeJira');
+    await page.getByLabel(/^Remote instance short name/).fill('AcmeDevOps');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await chooseJiraProject(page, /Support/);
+    await page.getByRole('button', { name: 'Initiate', exact: true }).click();
+    const code = await page.getByLabel('Use the following invitation code:').inputValue();
+    expect(code.length).toBeGreaterThan(100);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await expect(statusIn(page, 'AcmeJira_to_AcmeDevOps')).resolves.toBe('Pending');
+
+    const { page: adoPage, hub } = await openHub(world);
+    pages.push(adoPage);
+    await hub.getByRole('button', { name: 'Accept invitation' }).click();
+    await hub.getByPlaceholder('Enter the invitation code').fill(code);
+    await hub.getByRole('button', { name: 'Next' }).click();
+    await expect(hub.getByTestId('invitation-preview').textContent()).resolves.toContain('Jira Data Center');
+    await hub.getByRole('button', { name: /^Please select the project where you want to create/ }).click();
+    await hub.getByRole('option', { name: 'Operations' }).click();
+    await hub.getByRole('button', { name: 'Confirm' }).click();
+    await hub.getByRole('heading', { name: 'Congratulations!' }).waitFor();
+
+    // The Jira list follows the partner's answer by itself (it polls while a row is Pending).
+    await page.getByRole('row').filter({ hasText: 'AcmeJira_to_AcmeDevOps' }).getByText('Active').waitFor({ timeout: 15_000 });
+  });
+
+  test('Azure DevOps initiates with this Jira\'s own address (the app leads to its node); the Jira admin accepts the invitation', async () => {
+    const { page: adoPage, hub } = await openHub(world);
+    pages.push(adoPage);
+    await hub.getByRole('button', { name: 'Initiate connection' }).click();
+    await hub.getByLabel('Destination instance URL').fill(world.jiraUrl);
+    await hub.getByRole('radio', { name: /^Script/ }).click();
+    await expect(hub.getByTestId('destination-found').textContent()).resolves.toContain('Jira');
+    await hub.getByRole('button', { name: 'Next' }).click();
+    await hub.getByLabel('Local instance short name').fill('Ops');
+    await hub.getByLabel('Remote instance short name').fill('Help');
+    await hub.getByRole('button', { name: 'Next' }).click();
+    await hub.getByRole('button', { name: /^Please select the project where you want to create/ }).click();
+    await hub.getByRole('option', { name: 'Development' }).click();
+    await hub.getByRole('button', { name: 'Initiate', exact: true }).click();
+    const code = await hub.getByLabel('Use the following invitation code:').inputValue();
+
+    const page = await open('alice', '/plugins/servlet/exalate/connections');
+    await page.getByRole('button', { name: 'Accept the invitation' }).click();
+    const codeField = page.getByRole('textbox', { name: 'Invitation code' });
+    // A bad code is refused on the field, once, with what to do.
+    await codeField.fill('not a code at all');
+    await page.getByRole('button', { name: 'Next' }).click();
+    const refusal = page.getByRole('dialog').getByText(/This is not an Exalate invitation code|incomplete or has been changed/);
+    await refusal.first().waitFor();
+    expect(await refusal.count()).toBe(1);
+    await codeField.fill(code);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await expect(page.getByTestId('invitation-preview').textContent()).resolves.toContain('Ops_to_Help');
+    await chooseJiraProject(page, /Engineering/);
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('heading', { name: 'Congratulations!' }).waitFor();
+    await page.getByText('Connection is established.').waitFor();
+  });
 });

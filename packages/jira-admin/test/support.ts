@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createLogger, MAX_ATTACHMENT_MB, startServer, type ExalateServer } from '@exalate/backend';
 import { AdoSimulator, JiraSimulator, type RunningSimulator } from '@exalate/simulators';
 import { AdminApiClient } from '@exalate/wizard-core';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
 import { HARNESS_CLASSPATH, JAR } from '../../jira-app/build.mjs';
 import { chromiumPath, EXTENSION_APP_ID, EXTENSION_KEY, HUB, MANIFEST, ROOT } from '../../ado-hub/test/support.js';
 
@@ -21,6 +21,8 @@ export interface JiraWorld {
   node: (id: 'jira' | 'ado') => { url: string; admin: AdminApiClient };
   /** Organization settings → Exalate of the Azure DevOps organization. */
   hubUrl: string;
+  /** Saves the ADO node's URL in the hub's settings, as its General settings do. */
+  seedHubSettings(): void;
   close(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export async function startJiraWorld(): Promise<JiraWorld> {
   const jiraRunning: RunningSimulator = await jira.listen();
   await jira.installApp({ jar: JAR, harnessClasspath: HARNESS_CLASSPATH, baseUrl: jiraRunning.url });
   const ado = new AdoSimulator({ seed: { organization: ORG, projects: [{ name: 'Development' }, { name: 'Operations', process: 'Basic' }] } });
-  ado.installExtension({ manifestPath: MANIFEST, contentDir: ROOT, secret: EXTENSION_KEY, appId: EXTENSION_APP_ID });
+  const extension = ado.installExtension({ manifestPath: MANIFEST, contentDir: ROOT, secret: EXTENSION_KEY, appId: EXTENSION_APP_ID });
   const adoRunning = await ado.listen();
   const dataDir = mkdtempSync(join(tmpdir(), 'exalate-jira-page-'));
   const server = await startServer(
@@ -79,6 +81,7 @@ export async function startJiraWorld(): Promise<JiraWorld> {
     browser,
     node,
     hubUrl: `${adoRunning.url}/${ORG}/_settings/${HUB}`,
+    seedHubSettings: () => ado.extensions.seedSetting(extension, 'exalate-settings', { nodeUrl: node('ado').url }),
     close: async () => {
       await browser.close();
       await server.close();
@@ -101,6 +104,16 @@ export async function signInToJira(world: JiraWorld, user: 'alice' | 'bob', path
   await page.getByRole('button', { name: 'Log In' }).click();
   await page.waitForURL((u) => u.pathname === path.split('?')[0]);
   return page;
+}
+
+/** Opens Organization settings → Exalate in Azure DevOps, once the hub has loaded. */
+export async function openHub(world: JiraWorld): Promise<{ page: Page; hub: FrameLocator }> {
+  const context = await world.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: world.adoUrl });
+  const page = await context.newPage();
+  await page.goto(world.hubUrl);
+  await page.waitForFunction('document.body.dataset.hubLoaded !== undefined', undefined, { timeout: 20_000 });
+  return { page, hub: page.frameLocator('#hub-frame') };
 }
 
 /** Pairs the app with the Jira node as an admin would: the operator's code, pasted in General settings. */

@@ -147,4 +147,30 @@ describe('connections between this Jira and Azure DevOps, each admin in its own 
     await page.getByRole('heading', { name: 'Congratulations!' }).waitFor();
     await page.getByText('Connection is established.').waitFor();
   });
+
+  test('Configure sync: a JQL trigger previewed with the issues it matches, saved, bulk-synced; the issue arrives in Azure DevOps', async () => {
+    const created = await fetch(`${world.jiraUrl}/rest/api/2/issue`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('alice:alice-password').toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ fields: { project: { key: 'SUP' }, summary: 'Printer on fire', issuetype: { name: 'Task' } } }),
+    });
+    const { key } = (await created.json()) as { key: string };
+
+    const page = await open('alice', '/plugins/servlet/exalate/connections');
+    await page.getByRole('button', { name: 'Configure: AcmeJira_to_AcmeDevOps' }).click();
+    await page.getByRole('heading', { name: 'Configure sync: AcmeJira_to_AcmeDevOps' }).waitFor();
+    await page.getByRole('textbox', { name: 'Outgoing sync' }).waitFor();
+    await page.getByRole('button', { name: 'Add trigger' }).click();
+    await page.getByRole('textbox', { name: 'Query (JQL)' }).fill('project = SUP');
+    await page.getByRole('button', { name: 'Preview matching issues' }).click();
+    await page.getByTestId('trigger-preview').getByText('Printer on fire').waitFor();
+    await expect(page.getByTestId('trigger-preview').getByRole('link', { name: key }).isVisible()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Save trigger' }).click();
+    await page.getByRole('button', { name: 'Bulk sync what trigger project = SUP matches' }).click();
+    await page.getByTestId('bulk-progress').getByText(/1 of 1 done \(1 synced, 0 failed\)\./).waitFor({ timeout: 30_000 });
+
+    const arrived = async () => Object.values(world.ado.state.workItems).some((w) => w.fields['System.Title'] === 'Printer on fire');
+    for (let i = 0; i < 100 && !(await arrived()); i++) await new Promise((r) => setTimeout(r, 200));
+    expect(await arrived()).toBe(true);
+  });
 });

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: the local sandbox (three nodes on the embedded database), or the nodes of
+// `npm start`: the local sandbox (four nodes on the embedded database), or the nodes of
 // EXALATE_NODES_FILE. The logic lives in packages/backend; this only wires the process.
 import { ConfigError, createLogger, runFromEnv } from '../packages/backend/dist/index.js';
 

@@ -4,3 +4,5 @@ export declare const HARNESS_JARS: string[];
 /** The built jar (dist/exalate-jira-<version>.jar). */
 export declare const JAR: string;
 export declare const HARNESS_CLASSPATH: string;
+/** Whether the simulator's servlet harness is built (it needs Debian's libjetty9-java). */
+export declare function harnessBuilt(): boolean;

@@ -23,6 +23,10 @@ export const HARNESS_JARS = ['jetty9-server', 'jetty9-servlet', 'jetty9-http', '
 export const JAR = output;
 /** The harness's classpath (its classes, the compile-only SAL interfaces it implements, Jetty). */
 export const HARNESS_CLASSPATH = [join(work, 'harness'), join(work, 'compile-only'), DEBIAN_JARS.servlet[0], ...HARNESS_JARS].join(':');
+export const harnessBuilt = () => existsSync(join(work, 'harness/com/exalate/jira/harness/JiraServletHarness.class'));
+
+/** `--if-possible` (npm start): without the Debian packages, say so and build nothing, successfully. */
+const optional = process.argv.includes('--if-possible');
 
 function need() {
   const missing = [];
@@ -36,7 +40,7 @@ function need() {
   for (const [path, pkg] of Object.values(DEBIAN_JARS)) if (!existsSync(path)) missing.push(pkg);
   if (missing.length) {
     console.error(`package:jira needs these Debian packages: ${missing.join(' ')}. Install them (sudo apt-get install ${missing.join(' ')}) and run it again.`);
-    process.exit(1);
+    process.exit(optional ? 0 : 1);
   }
   if (!existsSync(join(page, 'jira-admin.js'))) {
     console.error('The page bundle dist/jira-admin/jira-admin.js is missing: run `npm run build:jira` first (npm run package:jira does).');

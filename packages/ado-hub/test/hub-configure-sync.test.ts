@@ -76,7 +76,7 @@ test('triggers: a WIQL query is previewed, saved, and bulk sync brings what it m
   await hub.getByRole('button', { name: 'Preview matching work items' }).click();
   await hub.getByTestId('trigger-preview').waitFor();
   const preview = await hub.getByTestId('trigger-preview').textContent();
-  expect(preview).toContain('1 work item match now');
+  expect(preview).toContain('1 work item matches now');
   expect(preview).toContain(String(bug.id));
   // Each match with its title.
   expect(preview).toContain('Checkout is slow');

@@ -65,7 +65,7 @@ function sandboxTokens(dataDir: string): Record<string, string> {
   const file = join(dataDir, 'sandbox-tokens.json');
   const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
   // A sandbox from before a secret existed (the hub's extension key) gets the missing one added.
-  const missing = ['jira', 'ado', 'snow', 'adoExtension'].filter((id) => !kept[id]);
+  const missing = ['jira', 'ado', 'snow', 'jiradc', 'adoExtension'].filter((id) => !kept[id]);
   if (!missing.length) return kept;
   const tokens = { ...kept, ...Object.fromEntries(missing.map((id) => [id, randomBytes(24).toString('base64url')])) };
   mkdirSync(dataDir, { recursive: true });
@@ -116,6 +116,8 @@ export async function runFromEnv(env: NodeJS.ProcessEnv, logger: Logger, out: (l
       adoExtension: { secret: tokens['adoExtension']!, audience: SANDBOX_EXTENSION_APP_ID },
     },
     { id: 'snow', tracker: trackers.snow, private: true, modes: [...MODES], adminToken: tokens['snow']! },
+    // A Jira Data Center whose admins use the Exalate app in Jira (paired below).
+    { id: 'jiradc', tracker: trackers.jiradc, private: false, modes: [...MODES], adminToken: tokens['jiradc']! },
   ];
   let server: ExalateServer;
   try {
@@ -126,6 +128,7 @@ export async function runFromEnv(env: NodeJS.ProcessEnv, logger: Logger, out: (l
   }
   await trackers.seedDemoData();
   const hubPage = trackers.installAdoHub({ secret: tokens['adoExtension']!, appId: SANDBOX_EXTENSION_APP_ID, nodeUrl: `${server.publicUrl}/nodes/ado` });
+  const jiraPage = await trackers.installJiraApp({ nodeUrl: `${server.publicUrl}/nodes/jiradc`, adminToken: tokens['jiradc']! });
   {
     const envFile = join(dataDir, 'sandbox.env');
     const lines = nodes.flatMap((n) => [
@@ -135,12 +138,13 @@ export async function runFromEnv(env: NodeJS.ProcessEnv, logger: Logger, out: (l
     writeFileSync(envFile, lines.join('\n') + '\n', { mode: 0o600 });
     out('');
     out(`Exalate sandbox is running on ${server.publicUrl} (${server.nodes.size} nodes, ${base.databaseUrl ? 'PostgreSQL' : `embedded PostgreSQL under ${dataDir}`}).`);
-    for (const n of nodes) out(`  ${n.id.padEnd(5)} ${NODE_TYPE_OF[n.tracker.kind].padEnd(13)} ${n.private ? 'private (no node URL; it polls)' : `${server.publicUrl}/nodes/${n.id}`}   tracker: ${n.tracker.url}`);
+    for (const n of nodes) out(`  ${n.id.padEnd(6)} ${NODE_TYPE_OF[n.tracker.kind].padEnd(13)} ${n.private ? 'private (no node URL; it polls)' : `${server.publicUrl}/nodes/${n.id}`}   tracker: ${n.tracker.url}`);
     out('');
     out(`Node URLs and admin tokens are in ${envFile}. In another terminal:`);
     out(`  source ${envFile}`);
     out('  curl -s -H "Authorization: Bearer $JIRA_TOKEN" $JIRA/api/v1/connections');
     if (hubPage) out(`The Exalate hub in Azure DevOps Organization settings: ${hubPage}`);
+    if (jiraPage) out(`The Exalate app in Jira Data Center (Settings → Apps → Exalate; sign in as alice / alice-password): ${jiraPage}`);
     out('The README walks through connecting two nodes and watching an item sync. Ctrl+C stops the sandbox.');
   }
   return {

@@ -6,7 +6,7 @@ import { capturingLogger } from './support.js';
 
 
 describe('npm start (the sandbox)', () => {
-  it('starts three nodes, writes the env file, keeps tokens across restarts, and never logs a secret', async () => {
+  it('starts four nodes, writes the env file, pairs the Jira Data Center app, keeps tokens across restarts, and never logs a secret', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'exalate-sandbox-'));
     const env = { EXALATE_PORT: '0', EXALATE_DATA_DIR: dataDir };
     const log = capturingLogger('debug');
@@ -15,8 +15,13 @@ describe('npm start (the sandbox)', () => {
     const envFile = join(dataDir, 'sandbox.env');
     expect(statSync(envFile).mode & 0o077).toBe(0);
     const vars = Object.fromEntries([...readFileSync(envFile, 'utf8').matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
-    expect(Object.keys(vars).sort()).toEqual(['ADO', 'ADO_TOKEN', 'JIRA', 'JIRA_TOKEN', 'SNOW', 'SNOW_TOKEN']);
+    expect(Object.keys(vars).sort()).toEqual(['ADO', 'ADO_TOKEN', 'JIRA', 'JIRADC', 'JIRADC_TOKEN', 'JIRA_TOKEN', 'SNOW', 'SNOW_TOKEN']);
     expect(out.join('\n')).toMatch(/private/);
+    // The Jira Data Center has the app from the built jar (npm test builds it), paired with its node.
+    const jiraPage = /Exalate app in Jira Data Center .*: (http\S+\/plugins\/servlet\/exalate\/connections)/.exec(out.join('\n'))?.[1];
+    expect(jiraPage).toBeDefined();
+    const published = await (await fetch(new URL('/plugins/servlet/exalate/node', jiraPage))).json();
+    expect(published).toEqual({ product: 'exalate', nodeUrl: vars['JIRADC'] });
 
     const call = (url: string, token: string, body?: unknown) =>
       fetch(url, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) }).then((r) => r.json() as Promise<any>); // any: reads a few fields

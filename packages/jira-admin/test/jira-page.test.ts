@@ -173,4 +173,54 @@ describe('connections between this Jira and Azure DevOps, each admin in its own 
     for (let i = 0; i < 100 && !(await arrived()); i++) await new Promise((r) => setTimeout(r, 200));
     expect(await arrived()).toBe(true);
   });
+
+  test('Jira initiates for a private partner ("I don\'t have a URL"), which accepts and then connects: Active', async () => {
+    const page = await open('alice', '/plugins/servlet/exalate/connections');
+    await page.getByRole('button', { name: 'Initiate connection' }).click();
+    // The toggle by keyboard, as Atlaskit draws its track over the input.
+    const noUrl = page.getByRole('checkbox', { name: /I don't have a URL/ });
+    await noUrl.focus();
+    await page.keyboard.press('Space');
+    await expect(noUrl.isChecked()).resolves.toBe(true);
+    await page.getByRole('radio', { name: /^Script/ }).check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel(/^Local instance short name/).fill('AcmeJira');
+    await page.getByLabel(/^Destination instance short name/).fill('Initech');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await chooseJiraProject(page, /Engineering/);
+    await page.getByRole('button', { name: 'Initiate', exact: true }).click();
+    await page.getByText(/As this is a Public-Private connection/).waitFor();
+    const code = await page.getByLabel('Use the following invitation code:').inputValue();
+    await page.getByRole('button', { name: 'Done' }).click();
+
+    const accepted = await world.node('initech').admin.acceptInvitation({ code, project: 'Operations' });
+    expect(accepted.ok).toBe(true);
+    await page.getByRole('row').filter({ hasText: 'AcmeJira_to_Initech' }).getByText('Active').waitFor({ timeout: 20_000 });
+  });
+
+  test('an unreachable destination is refused on its field, with what to check', async () => {
+    const page = await open('alice', '/plugins/servlet/exalate/connections');
+    await page.getByRole('button', { name: 'Initiate connection' }).click();
+    await page.getByLabel('Destination instance URL').fill('http://127.0.0.1:9/nodes/nowhere');
+    await page.getByRole('radio', { name: /^Script/ }).check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByText(/could not be reached|did not answer|unreachable/i).first().waitFor();
+    const field = page.getByRole('textbox', { name: 'Destination instance URL' });
+    await expect(field.getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(page.getByRole('heading', { name: /Step 1 of 4/ }).isVisible()).resolves.toBe(true);
+  });
+
+  test('a token the app mints admits one call to the node (from this Jira\'s origin); replayed, it is refused', async () => {
+    const page = await open('alice', '/plugins/servlet/exalate/connections');
+    const answers = await page.evaluate(async (nodeUrl) => {
+      const minted = await fetch('/plugins/servlet/exalate/api/token', { method: 'POST', headers: { 'X-Atlassian-Token': 'no-check' } });
+      const { token } = (await minted.json()) as { token: string };
+      const call = async () => {
+        const r = await fetch(`${nodeUrl}/api/v1/connections`, { headers: { authorization: `Bearer ${token}` } });
+        return { status: r.status, code: ((await r.json()) as { error?: { code: string } }).error?.code ?? null };
+      };
+      return [await call(), await call()];
+    }, world.node('jira').url);
+    expect(answers).toEqual([{ status: 200, code: null }, { status: 401, code: 'UNAUTHENTICATED' }]);
+  });
 });

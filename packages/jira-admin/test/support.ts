@@ -18,7 +18,8 @@ export interface JiraWorld {
   adoUrl: string;
   server: ExalateServer;
   browser: Browser;
-  node: (id: 'jira' | 'ado') => { url: string; admin: AdminApiClient };
+  /** `initech` is a private node (of a second Azure DevOps organization): it has no URL and polls. */
+  node: (id: 'jira' | 'ado' | 'initech') => { url: string; admin: AdminApiClient };
   /** Organization settings → Exalate of the Azure DevOps organization. */
   hubUrl: string;
   /** Saves the ADO node's URL in the hub's settings, as its General settings do. */
@@ -40,6 +41,8 @@ export async function startJiraWorld(): Promise<JiraWorld> {
   const ado = new AdoSimulator({ seed: { organization: ORG, projects: [{ name: 'Development' }, { name: 'Operations', process: 'Basic' }] } });
   const extension = ado.installExtension({ manifestPath: MANIFEST, contentDir: ROOT, secret: EXTENSION_KEY, appId: EXTENSION_APP_ID });
   const adoRunning = await ado.listen();
+  const initech = new AdoSimulator({ seed: { organization: 'initech', projects: [{ name: 'Operations', process: 'Basic' }] } });
+  const initechRunning = await initech.listen();
   const dataDir = mkdtempSync(join(tmpdir(), 'exalate-jira-page-'));
   const server = await startServer(
     {
@@ -64,11 +67,12 @@ export async function startJiraWorld(): Promise<JiraWorld> {
       nodes: [
         { id: 'jira', tracker: { kind: 'jira-datacenter', url: jiraRunning.url, secret: 'sync-pat', webhooks: false }, private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-jira-0123456789abcdef' },
         { id: 'ado', tracker: { kind: 'azure-devops', url: `${adoRunning.url}/${ORG}`, secret: 'sync-pat', webhooks: false }, private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-ado-0123456789abcdef', adoExtension: { secret: EXTENSION_KEY, audience: EXTENSION_APP_ID } },
+        { id: 'initech', tracker: { kind: 'azure-devops', url: `${initechRunning.url}/initech`, secret: 'sync-pat', webhooks: false }, private: true, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-initech-0123456789abcdef' },
       ],
     },
     createLogger({ level: process.env['EXALATE_TEST_LOG_LEVEL'] ?? 'silent' }),
   );
-  const node = (id: 'jira' | 'ado') => {
+  const node = (id: 'jira' | 'ado' | 'initech') => {
     const url = `${server.publicUrl}/nodes/${id}`;
     return { url, admin: new AdminApiClient({ nodeUrl: url, authorization: () => `Bearer admin-${id}-0123456789abcdef` }) };
   };
@@ -88,6 +92,7 @@ export async function startJiraWorld(): Promise<JiraWorld> {
       await jira.close();
       await jiraRunning.close();
       await adoRunning.close();
+      await initechRunning.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -154,3 +154,10 @@ export function formatTime(iso: string | null | undefined, locale?: string, time
   if (Number.isNaN(date.getTime())) return iso;
   return new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', ...(timeZone ? { timeZone } : {}) }).format(date);
 }
+
+/** The line above a trigger's preview: "1 issue matches now:", "3 work items match now:", "More than 20 issues match now:". */
+export function previewHeadline(preview: { items: unknown[]; more: boolean }, words: Pick<TrackerWords, 'item' | 'items'>): string {
+  const n = preview.items.length;
+  if (preview.more) return `More than ${n} ${words.items} match now:`;
+  return n === 1 ? `1 ${words.item} matches now:` : `${n} ${words.items} match now:`;
+}

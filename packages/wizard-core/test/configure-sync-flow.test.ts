@@ -1,5 +1,5 @@
 import type { BulkSyncView, SyncQueueView, SyncRulesView, TriggerView } from '@exalate/contract';
-import { ConfigureSyncFlow, type SyncAdminApi } from '../src/index.js';
+import { ConfigureSyncFlow, previewHeadline, type SyncAdminApi } from '../src/index.js';
 import { connection, err, fakeApi, ok } from './fake-api.js';
 
 const ID = '3b0f8a5e-4d8b-4c51-9b43-1b2f0e1c9a77';
@@ -209,4 +209,11 @@ test('retrying one failed item or all of them refreshes the queue; one action at
   expect(await flow.retryAllFailed()).toBe(true);
   expect(flow.getState().notice).toBe('2 items are queued again');
   expect(calls.filter((c) => c.method === 'retryFailed')).toHaveLength(1);
+});
+
+test('the preview\'s headline counts in the tracker\'s words', () => {
+  const words = { item: 'issue', items: 'issues' };
+  expect(previewHeadline({ items: [1], more: false }, words)).toBe('1 issue matches now:');
+  expect(previewHeadline({ items: [1, 2, 3], more: false }, words)).toBe('3 issues match now:');
+  expect(previewHeadline({ items: new Array(20).fill(0), more: true }, words)).toBe('More than 20 issues match now:');
 });

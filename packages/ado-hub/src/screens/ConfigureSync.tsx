@@ -7,7 +7,7 @@ import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
 import { Toggle } from 'azure-devops-ui/Toggle';
 import { Dropdown } from 'azure-devops-ui/Dropdown';
 import { DropdownSelection } from 'azure-devops-ui/Utilities/DropdownSelection';
-import type { ConfigureSyncFlow, RuleDirection, TrackerWords } from '@exalate/wizard-core';
+import { previewHeadline, type ConfigureSyncFlow, type RuleDirection, type TrackerWords } from '@exalate/wizard-core';
 import { Banner, Field, Notice, SubmitButton } from '../components.js';
 import { useStore } from '../use-store.js';
 
@@ -146,7 +146,7 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
                     {s.preview.items.length ? (
                       <>
                         <p>
-                          {s.preview.more ? `More than ${s.preview.items.length}` : s.preview.items.length} {s.preview.items.length === 1 && !s.preview.more ? words.item : words.items} match now:
+                          {previewHeadline(s.preview, words)}
                         </p>
                         <ul className="exalate-preview">
                           {s.preview.items.map((i) => (

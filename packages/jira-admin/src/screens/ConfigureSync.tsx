@@ -2,7 +2,7 @@ import { Fragment, Suspense, lazy } from 'react';
 import Button from '@atlaskit/button/new';
 import DynamicTable from '@atlaskit/dynamic-table';
 import Toggle from '@atlaskit/toggle';
-import type { ConfigureSyncFlow, RuleDirection, TrackerWords } from '@exalate/wizard-core';
+import { previewHeadline, type ConfigureSyncFlow, type RuleDirection, type TrackerWords } from '@exalate/wizard-core';
 import { Banner, Choice, Field, Notice, Working } from '../components.js';
 import { useStore } from '../use-store.js';
 
@@ -176,7 +176,7 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
                   {s.preview.items.length ? (
                     <>
                       <p>
-                        {s.preview.more ? `More than ${s.preview.items.length}` : s.preview.items.length} {s.preview.items.length === 1 && !s.preview.more ? words.item : words.items} match now:
+                        {previewHeadline(s.preview, words)}
                       </p>
                       <ul className="exalate-preview">
                         {s.preview.items.map((i) => (

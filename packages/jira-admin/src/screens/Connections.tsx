@@ -13,7 +13,8 @@ const STATUS_APPEARANCE: Record<ConnectionStatus, 'inprogress' | 'success' | 'de
   ERROR: 'removed',
 };
 
-const HEAD = { cells: ['Name', 'Partner', 'Mode', 'Status', 'Actions'].map((c) => ({ key: c, content: c })) };
+// Widths in percent, so a long partner URL does not squeeze the connection's name.
+const HEAD = { cells: ([['Name', 24], ['Partner', 30], ['Mode', 9], ['Status', 13], ['Actions', 24]] as const).map(([c, width]) => ({ key: c, content: c, width })) };
 
 /** The Connections list (loaded and kept up to date by the list itself while it is shown). */
 export function ConnectionsScreen(props: { list: ConnectionList; words: TrackerWords; onConfigure: (id: string) => void; onInitiate: () => void; onAccept: () => void }) {

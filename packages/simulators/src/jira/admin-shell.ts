@@ -62,7 +62,7 @@ export class JiraAdminShell {
     const app = await parseDescriptor(await descriptorFile.async('string'), zip);
     for (const servlet of app.servlets) {
       const prefix = `/plugins/servlet${servlet.pattern.replace(/\/\*$/, '')}`;
-      const child = spawn(o.java ?? 'java', ['-cp', o.harnessClasspath, 'com.exalate.jira.harness.JiraServletHarness', o.jar, servlet.className, servlet.pattern, o.baseUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(o.java ?? 'java', ['-cp', o.harnessClasspath, 'com.exalate.jira.harness.JiraServletHarness', o.jar, servlet.className, servlet.pattern, o.baseUrl], { stdio: ['pipe', 'pipe', 'pipe'] });
       const port = await new Promise<number>((resolve, reject) => {
         let out = '';
         let err = '';

@@ -3,7 +3,7 @@
 // with who is signed in; this harness plays the SAL services the servlet is given. Test use only:
 // it trusts the simulator's headers and listens on loopback.
 //   java ... JiraServletHarness <jar> <servlet class> <url pattern> <Jira base URL>
-// prints "listening <port>" once it serves.
+// prints "listening <port>" once it serves, and ends when its stdin does (the simulator is gone).
 package com.exalate.jira.harness;
 
 import com.atlassian.sal.api.ApplicationProperties;
@@ -95,6 +95,19 @@ public final class JiraServletHarness {
         context.addServlet(new ServletHolder(signedIn), "/plugins/servlet" + args[2]);
         server.setHandler(context);
         server.start();
+        // The simulator holds our stdin: when it ends (even killed), so does this harness.
+        Thread parent = new Thread(() -> {
+            try {
+                while (System.in.read() != -1) {
+                    // nothing is sent; only the end matters
+                }
+            } catch (IOException ended) {
+                // the same as the end
+            }
+            System.exit(0);
+        });
+        parent.setDaemon(true);
+        parent.start();
         System.out.println("listening " + ((ServerConnector) server.getConnectors()[0]).getLocalPort());
         System.out.flush();
         server.join();

@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { frontendResolve, tsxRule } from '../../webpack.shared.js';
 import HtmlWebpackPlugin from 'html-webpack-plugin';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -18,27 +19,14 @@ export default ({ production }) => ({
   // Chunks (the code editor) carry a content hash: a new release never meets an old cached chunk.
   output: { path: resolve(root, 'dist/ado-hub'), filename: '[name].js', chunkFilename: '[name].[contenthash:8].js', clean: true },
   devtool: production ? 'source-map' : 'eval-cheap-module-source-map',
-  resolve: {
-    extensions: ['.tsx', '.ts', '.js'],
-    // NodeNext-style `.js` imports point at the TypeScript sources.
-    extensionAlias: { '.js': ['.ts', '.tsx', '.js'] },
-    alias: {
-      // Workspace packages from source, as the tests use them.
-      '@exalate/wizard-core$': resolve(root, 'packages/wizard-core/src/index.ts'),
-      '@exalate/contract$': resolve(root, 'packages/contract/src/index.ts'),
-      '@exalate/rule-editor$': resolve(root, 'packages/rule-editor/src/index.ts'),
-      // One React, the version azure-devops-ui supports (16), whatever else the repository holds.
-      react$: hubRequire.resolve('react'),
-      'react-dom$': hubRequire.resolve('react-dom'),
-    },
-  },
+  resolve: frontendResolve({
+    // One React, the version azure-devops-ui supports (16), whatever else the repository holds.
+    react$: hubRequire.resolve('react'),
+    'react-dom$': hubRequire.resolve('react-dom'),
+  }),
   module: {
     rules: [
-      {
-        test: /\.tsx?$/,
-        exclude: /node_modules/,
-        use: { loader: 'swc-loader', options: { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'classic' } }, target: 'es2020' } } },
-      },
+      tsxRule('classic'),
       { test: /\.css$/, use: ['style-loader', 'css-loader'] },
       { test: /\.(woff2?|ttf|eot|svg|png)$/, type: 'asset/resource', generator: { filename: 'assets/[name].[contenthash:8][ext]' } },
     ],

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { frontendResolve, tsxRule } from '../../webpack.shared.js';
 import MiniCssExtractPlugin from 'mini-css-extract-plugin';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -20,27 +21,16 @@ export default ({ production }) => ({
   // public path is taken from the script that loaded it.
   output: { path: resolve(root, 'dist/jira-admin'), filename: '[name].js', chunkFilename: '[name].js', publicPath: 'auto', clean: true },
   devtool: production ? 'source-map' : 'eval-cheap-module-source-map',
-  resolve: {
-    extensions: ['.tsx', '.ts', '.js'],
-    extensionAlias: { '.js': ['.ts', '.tsx', '.js'] },
-    alias: {
-      '@exalate/wizard-core$': resolve(root, 'packages/wizard-core/src/index.ts'),
-      '@exalate/contract$': resolve(root, 'packages/contract/src/index.ts'),
-      '@exalate/rule-editor$': resolve(root, 'packages/rule-editor/src/index.ts'),
-      // One React for the page and Atlaskit (18), whatever else the repository holds.
-      react$: pageRequire.resolve('react'),
-      'react/jsx-runtime$': pageRequire.resolve('react/jsx-runtime'),
-      'react-dom$': pageRequire.resolve('react-dom'),
-      'react-dom/client$': pageRequire.resolve('react-dom/client'),
-    },
-  },
+  resolve: frontendResolve({
+    // One React for the page and Atlaskit (18), whatever else the repository holds.
+    react$: pageRequire.resolve('react'),
+    'react/jsx-runtime$': pageRequire.resolve('react/jsx-runtime'),
+    'react-dom$': pageRequire.resolve('react-dom'),
+    'react-dom/client$': pageRequire.resolve('react-dom/client'),
+  }),
   module: {
     rules: [
-      {
-        test: /\.tsx?$/,
-        exclude: /node_modules/,
-        use: { loader: 'swc-loader', options: { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } }, target: 'es2020' } } },
-      },
+      tsxRule('automatic'),
       { test: /\.css$/, use: [MiniCssExtractPlugin.loader, 'css-loader'] },
       { test: /\.(woff2?|ttf|eot|svg|png)$/, type: 'asset/resource', generator: { filename: 'assets/[name][ext]' } },
     ],

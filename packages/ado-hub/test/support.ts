@@ -62,30 +62,7 @@ export async function startWorld(orgs: Array<{ name: string; private?: boolean }
     adminToken: `admin-${o.name}-0123456789abcdef`,
     adoExtension: { secret: EXTENSION_KEY, audience: EXTENSION_APP_ID },
   }));
-  const server = await startServer(
-    {
-      host: '127.0.0.1',
-      port: 0,
-      publicUrl: null,
-      dataDir,
-      databaseUrl: null,
-      schemaPrefix: 'hub_',
-      addressPolicy: { allowLoopback: true, allowedCidrs: [] },
-      invitationTtlMs: 3_600_000,
-      pollIntervalMs: 200,
-      longPollMs: 1_000,
-      peerTimeoutMs: 3_000,
-      scanIntervalMs: 1_000,
-      refreshIntervalMs: 5_000,
-      retryBaseMs: 200,
-      retryMaxMs: 2_000,
-      staleInboxMs: 60_000,
-      maintenanceIntervalMs: 60_000,
-      maxAttachmentBytes: MAX_ATTACHMENT_MB * 1024 * 1024,
-      nodes,
-    },
-    createLogger({ level: process.env['EXALATE_TEST_LOG_LEVEL'] ?? 'silent' }),
-  );
+  const server = await startTestServer({ dataDir, schemaPrefix: 'hub_', nodes });
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
   const world: World = {
     orgs: Object.fromEntries(started.map((o) => [o.name, { ...o, nodeUrl: `${server.publicUrl}/nodes/${o.nodeId}` }])),
@@ -99,6 +76,34 @@ export async function startWorld(orgs: Array<{ name: string; private?: boolean }
     },
   };
   return world;
+}
+
+/** One server for the frontends' browser tests: loopback peers, short timers, quiet logs (EXALATE_TEST_LOG_LEVEL). */
+export function startTestServer(o: { dataDir: string; schemaPrefix: string; nodes: NodeConfig[] }): Promise<ExalateServer> {
+  return startServer(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      publicUrl: null,
+      dataDir: o.dataDir,
+      databaseUrl: null,
+      schemaPrefix: o.schemaPrefix,
+      addressPolicy: { allowLoopback: true, allowedCidrs: [] },
+      invitationTtlMs: 3_600_000,
+      pollIntervalMs: 200,
+      longPollMs: 1_000,
+      peerTimeoutMs: 3_000,
+      scanIntervalMs: 1_000,
+      refreshIntervalMs: 5_000,
+      retryBaseMs: 200,
+      retryMaxMs: 2_000,
+      staleInboxMs: 60_000,
+      maintenanceIntervalMs: 60_000,
+      maxAttachmentBytes: MAX_ATTACHMENT_MB * 1024 * 1024,
+      nodes: o.nodes,
+    },
+    createLogger({ level: process.env['EXALATE_TEST_LOG_LEVEL'] ?? 'silent' }),
+  );
 }
 
 /** Saves the node URL in the organization's extension data, as General settings does. */

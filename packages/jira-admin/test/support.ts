@@ -4,12 +4,12 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, MAX_ATTACHMENT_MB, startServer, type ExalateServer } from '@exalate/backend';
+import type { ExalateServer } from '@exalate/backend';
 import { AdoSimulator, JiraSimulator, type RunningSimulator } from '@exalate/simulators';
 import { AdminApiClient } from '@exalate/wizard-core';
 import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
 import { HARNESS_CLASSPATH, JAR } from '../../jira-app/build.mjs';
-import { chromiumPath, EXTENSION_APP_ID, EXTENSION_KEY, HUB, MANIFEST, ROOT } from '../../ado-hub/test/support.js';
+import { chromiumPath, EXTENSION_APP_ID, EXTENSION_KEY, HUB, MANIFEST, ROOT, startTestServer } from '../../ado-hub/test/support.js';
 
 export interface JiraWorld {
   jira: JiraSimulator;
@@ -44,34 +44,15 @@ export async function startJiraWorld(): Promise<JiraWorld> {
   const initech = new AdoSimulator({ seed: { organization: 'initech', projects: [{ name: 'Operations', process: 'Basic' }] } });
   const initechRunning = await initech.listen();
   const dataDir = mkdtempSync(join(tmpdir(), 'exalate-jira-page-'));
-  const server = await startServer(
-    {
-      host: '127.0.0.1',
-      port: 0,
-      publicUrl: null,
-      dataDir,
-      databaseUrl: null,
-      schemaPrefix: 'jirapage_',
-      addressPolicy: { allowLoopback: true, allowedCidrs: [] },
-      invitationTtlMs: 3_600_000,
-      pollIntervalMs: 200,
-      longPollMs: 1_000,
-      peerTimeoutMs: 3_000,
-      scanIntervalMs: 1_000,
-      refreshIntervalMs: 5_000,
-      retryBaseMs: 200,
-      retryMaxMs: 2_000,
-      staleInboxMs: 60_000,
-      maintenanceIntervalMs: 60_000,
-      maxAttachmentBytes: MAX_ATTACHMENT_MB * 1024 * 1024,
-      nodes: [
-        { id: 'jira', tracker: { kind: 'jira-datacenter', url: jiraRunning.url, secret: 'sync-pat', webhooks: false }, private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-jira-0123456789abcdef' },
-        { id: 'ado', tracker: { kind: 'azure-devops', url: `${adoRunning.url}/${ORG}`, secret: 'sync-pat', webhooks: false }, private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-ado-0123456789abcdef', adoExtension: { secret: EXTENSION_KEY, audience: EXTENSION_APP_ID } },
-        { id: 'initech', tracker: { kind: 'azure-devops', url: `${initechRunning.url}/initech`, secret: 'sync-pat', webhooks: false }, private: true, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-initech-0123456789abcdef' },
-      ],
-    },
-    createLogger({ level: process.env['EXALATE_TEST_LOG_LEVEL'] ?? 'silent' }),
-  );
+  const server = await startTestServer({
+    dataDir,
+    schemaPrefix: 'jirapage_',
+    nodes: [
+      { id: 'jira', tracker: { kind: 'jira-datacenter', url: jiraRunning.url, secret: 'sync-pat', webhooks: false }, private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-jira-0123456789abcdef' },
+      { id: 'ado', tracker: { kind: 'azure-devops', url: `${adoRunning.url}/${ORG}`, secret: 'sync-pat', webhooks: false }, private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-ado-0123456789abcdef', adoExtension: { secret: EXTENSION_KEY, audience: EXTENSION_APP_ID } },
+      { id: 'initech', tracker: { kind: 'azure-devops', url: `${initechRunning.url}/initech`, secret: 'sync-pat', webhooks: false }, private: true, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-initech-0123456789abcdef' },
+    ],
+  });
   const node = (id: 'jira' | 'ado' | 'initech') => {
     const url = `${server.publicUrl}/nodes/${id}`;
     return { url, admin: new AdminApiClient({ nodeUrl: url, authorization: () => `Bearer admin-${id}-0123456789abcdef` }) };

@@ -21,5 +21,5 @@ export { destinationUrlError, fieldError, placeError } from './validation.js';
 export { decodeInvitationCode, MODE_LABELS, NODE_TYPE_LABELS } from '@exalate/contract';
 export { SettingsFlow, nodeUrlError, type SettingsState, type SettingsStorage } from './settings-flow.js';
 export { ConfigureSyncFlow, type ConfigureSyncState, type RuleDirection, type TriggerDraft } from './configure-sync-flow.js';
-export { GUIDE, wordsFor, formatTime, previewHeadline, type TrackerWords } from './words.js';
+export { GUIDE, wordsFor, formatTime, previewHeadline, capitalize, ITEM_STATUS_LABELS, ruleHints, credentialSourceText, type TrackerWords } from './words.js';
 export { JiraAppClient, jiraAppHost, type JiraAppHostOptions } from './jira-app-host.js';

@@ -1,4 +1,4 @@
-import type { NodeType } from '@exalate/contract';
+import type { NodeSettingsView, NodeType, SyncItemView } from '@exalate/contract';
 
 /**
  * The words every frontend shows: the product guides' words (../shared/product-guides, word for
@@ -160,4 +160,28 @@ export function previewHeadline(preview: { items: unknown[]; more: boolean }, wo
   const n = preview.items.length;
   if (preview.more) return `More than ${n} ${words.items} match now:`;
   return n === 1 ? `1 ${words.item} matches now:` : `${n} ${words.items} match now:`;
+}
+
+/** "issue" → "Issue": a tracker's word at the start of a sentence or a column. */
+export const capitalize = (word: string): string => (word ? word[0]!.toUpperCase() + word.slice(1) : word);
+
+/** The states of an item in the sync queue, as Configure sync names them. */
+export const ITEM_STATUS_LABELS: Record<SyncItemView['status'], string> = { PENDING: 'Pending', SYNCED: 'Synced', FAILED: 'Failed', UNSYNCED: 'Unsynced' };
+
+/** What each rule of Configure sync is for, in the tracker's words and with the partner's short name. */
+export function ruleHints(remoteShortName: string | undefined, words: TrackerWords): { outgoing: string; incoming: string } {
+  const partner = remoteShortName ?? 'the partner';
+  const v = words.itemVariable;
+  return {
+    outgoing: `What is sent to ${partner}: fill replica from ${v}.`,
+    incoming: `How what ${partner} sends is applied here: set ${v} from replica. On first sync, ${v}.project and ${v}.type place the new ${words.item}.`,
+  };
+}
+
+/** Where the node's tracker credential comes from, as General settings says it. */
+export function credentialSourceText(settings: NodeSettingsView, words: TrackerWords): string {
+  const { url, credential } = settings.tracker;
+  return credential.source === 'settings'
+    ? `The node acts in ${url} with the token set here on ${new Date(credential.updatedAt ?? '').toLocaleString()}. It is stored encrypted and is never shown again; enter a new one to replace it.`
+    : `The node acts in ${url} with the token from its configuration. Enter one here to replace it: it needs ${words.credentialScopes}.`;
 }

@@ -7,7 +7,7 @@ import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
 import { Toggle } from 'azure-devops-ui/Toggle';
 import { Dropdown } from 'azure-devops-ui/Dropdown';
 import { DropdownSelection } from 'azure-devops-ui/Utilities/DropdownSelection';
-import { previewHeadline, type ConfigureSyncFlow, type RuleDirection, type TrackerWords } from '@exalate/wizard-core';
+import { ITEM_STATUS_LABELS, capitalize, previewHeadline, ruleHints, type ConfigureSyncFlow, type RuleDirection, type TrackerWords } from '@exalate/wizard-core';
 import { Banner, Field, Notice, SubmitButton } from '../components.js';
 import { useStore } from '../use-store.js';
 
@@ -15,7 +15,6 @@ import { useStore } from '../use-store.js';
 // a chunk of its own, fetched while the admin is still on the connection list (prefetch).
 const CodeEditor = React.lazy(() => import(/* webpackChunkName: "code-editor", webpackPrefetch: true */ '../CodeEditor.js').then((m) => ({ default: m.CodeEditor })));
 
-const ITEM_STATUS_LABELS = { PENDING: 'Pending', SYNCED: 'Synced', FAILED: 'Failed', UNSYNCED: 'Unsynced' } as const;
 
 /** The trigger's item type, chosen from the tracker's types ("Any" for every type). */
 function ItemTypePicker(props: { types: string[]; value: string; label: string; onChange: (v: string) => void }): JSX.Element {
@@ -38,6 +37,7 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
   const s = useStore(flow);
 
   const c = s.connection;
+  const hints = ruleHints(c?.remoteShortName, words);
   const title = c ? `Configure sync: ${c.name}` : 'Configure sync';
   const busy = !!s.busy;
 
@@ -75,8 +75,8 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
           <section className="exalate-section" aria-labelledby="rules-heading">
             <h2 id="rules-heading">Sync rules</h2>
             {!s.rules.editable ? <p className="exalate-hint">This is a Basic connection: it syncs with the default rules, which cannot be changed.</p> : null}
-            {rule('outgoing', 'Outgoing sync', `What is sent to ${c?.remoteShortName ?? 'the partner'}: fill replica from ${words.itemVariable}.`)}
-            {rule('incoming', 'Incoming sync', `How what ${c?.remoteShortName ?? 'the partner'} sends is applied here: set ${words.itemVariable} from replica. On first sync, ${words.itemVariable}.project and ${words.itemVariable}.type place the new ${words.item}.`)}
+            {rule('outgoing', 'Outgoing sync', hints.outgoing)}
+            {rule('incoming', 'Incoming sync', hints.incoming)}
             {s.rules.editable ? (
               <ButtonGroup className="exalate-actions">
                 <Button text="Save rules" primary onClick={() => void flow.saveRules()} disabled={busy || !flow.rulesChanged} />
@@ -88,7 +88,7 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
         {c ? (
           <section className="exalate-section" aria-labelledby="triggers-heading">
             <h2 id="triggers-heading">Triggers</h2>
-            <p className="exalate-hint">{words.items[0]!.toUpperCase() + words.items.slice(1)} that match an active trigger are synced when they are created and on every change after.</p>
+            <p className="exalate-hint">{capitalize(words.items)} that match an active trigger are synced when they are created and on every change after.</p>
             {s.triggers.length ? (
               <table className="exalate-table" aria-label="Triggers">
                 <thead>
@@ -201,7 +201,7 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
               <table className="exalate-table" aria-label="Items that need attention">
                 <thead>
                   <tr>
-                    <th scope="col">{words.item[0]!.toUpperCase() + words.item.slice(1)}</th>
+                    <th scope="col">{capitalize(words.item)}</th>
                     <th scope="col">Partner item</th>
                     <th scope="col">Status</th>
                     <th scope="col">Error</th>

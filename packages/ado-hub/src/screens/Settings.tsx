@@ -4,7 +4,7 @@ import { Card } from 'azure-devops-ui/Card';
 import { FormItem } from 'azure-devops-ui/FormItem';
 import { TextField } from 'azure-devops-ui/TextField';
 import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
-import { GUIDE, NODE_TYPE_LABELS, type SettingsFlow, type TrackerWords } from '@exalate/wizard-core';
+import { GUIDE, NODE_TYPE_LABELS, capitalize, credentialSourceText, type SettingsFlow, type TrackerWords } from '@exalate/wizard-core';
 import { Banner, Field, Notice, SubmitButton } from '../components.js';
 import { useStore } from '../use-store.js';
 
@@ -60,11 +60,9 @@ export function SettingsScreen(props: { flow: SettingsFlow; words: TrackerWords 
               void flow.saveToken();
             }}
           >
-            <h2 id="token-heading">{words.credential[0]!.toUpperCase() + words.credential.slice(1)}</h2>
+            <h2 id="token-heading">{capitalize(words.credential)}</h2>
             <p className="exalate-hint" data-testid="token-source">
-              {s.nodeSettings.tracker.credential.source === 'settings'
-                ? `The node acts in ${s.nodeSettings.tracker.url} with the token set here on ${new Date(s.nodeSettings.tracker.credential.updatedAt ?? '').toLocaleString()}. It is stored encrypted and is never shown again; enter a new one to replace it.`
-                : `The node acts in ${s.nodeSettings.tracker.url} with the token from its configuration. Enter one here to replace it: it needs ${words.credentialScopes}.`}
+              {credentialSourceText(s.nodeSettings, words)}
             </p>
             {s.nodeSettings.tracker.credential.problem ? (
               <p className="exalate-error" role="alert">

@@ -2,21 +2,20 @@ import { Fragment, Suspense, lazy } from 'react';
 import Button from '@atlaskit/button/new';
 import DynamicTable from '@atlaskit/dynamic-table';
 import Toggle from '@atlaskit/toggle';
-import { previewHeadline, type ConfigureSyncFlow, type RuleDirection, type TrackerWords } from '@exalate/wizard-core';
+import { ITEM_STATUS_LABELS, capitalize, previewHeadline, ruleHints, type ConfigureSyncFlow, type RuleDirection, type TrackerWords } from '@exalate/wizard-core';
 import { Banner, Choice, Field, Notice, Working } from '../components.js';
 import { useStore } from '../use-store.js';
 
 // CodeMirror is most of the page's script and only this screen needs it: a chunk of its own.
 const CodeEditor = lazy(() => import(/* webpackChunkName: "code-editor", webpackPrefetch: true */ '../CodeEditor.js').then((m) => ({ default: m.CodeEditor })));
 
-const ITEM_STATUS_LABELS = { PENDING: 'Pending', SYNCED: 'Synced', FAILED: 'Failed', UNSYNCED: 'Unsynced' } as const;
-const capital = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
 /** Configure sync of one connection: rules, JQL triggers with their preview and bulk sync, the queue. */
 export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: TrackerWords; onBack: () => void }) {
   const { flow, words } = props;
   const s = useStore(flow);
   const c = s.connection;
+  const hints = ruleHints(c?.remoteShortName, words);
   const busy = !!s.busy;
 
   const rule = (direction: RuleDirection, heading: string, hint: string) => {
@@ -124,8 +123,8 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
         <section className="exalate-section" aria-labelledby="rules-heading">
           <h2 id="rules-heading">Sync rules</h2>
           {!s.rules.editable ? <p className="exalate-hint">This is a Basic connection: it syncs with the default rules, which cannot be changed.</p> : null}
-          {rule('outgoing', 'Outgoing sync', `What is sent to ${c?.remoteShortName ?? 'the partner'}: fill replica from ${words.itemVariable}.`)}
-          {rule('incoming', 'Incoming sync', `How what ${c?.remoteShortName ?? 'the partner'} sends is applied here: set ${words.itemVariable} from replica. On first sync, ${words.itemVariable}.project and ${words.itemVariable}.type place the new ${words.item}.`)}
+          {rule('outgoing', 'Outgoing sync', hints.outgoing)}
+          {rule('incoming', 'Incoming sync', hints.incoming)}
           {s.rules.editable ? (
             <div className="exalate-actions">
               <Button appearance="primary" onClick={() => void flow.saveRules()} isDisabled={busy || !flow.rulesChanged}>
@@ -139,7 +138,7 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
       {c ? (
         <section className="exalate-section" aria-labelledby="triggers-heading">
           <h2 id="triggers-heading">Triggers</h2>
-          <p className="exalate-hint">{capital(words.items)} that match an active trigger are synced when they are created and on every change after.</p>
+          <p className="exalate-hint">{capitalize(words.items)} that match an active trigger are synced when they are created and on every change after.</p>
           {s.triggers.length ? (
             <div className="exalate-table" role="region" aria-label="Triggers">
               <DynamicTable head={{ cells: [words.itemType, `Query (${words.queryLanguage})`, 'Active', 'Actions'].map((x) => ({ key: x, content: x })) }} rows={triggerRows} label="Triggers" />
@@ -239,7 +238,7 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
           </div>
           {s.queue.attention.length ? (
             <div className="exalate-table" role="region" aria-label="Issues that need attention">
-              <DynamicTable head={{ cells: [capital(words.item), 'Partner item', 'Status', 'Error', 'Actions'].map((x) => ({ key: x, content: x })) }} rows={attentionRows} label="Issues that need attention" />
+              <DynamicTable head={{ cells: [capitalize(words.item), 'Partner item', 'Status', 'Error', 'Actions'].map((x) => ({ key: x, content: x })) }} rows={attentionRows} label="Issues that need attention" />
             </div>
           ) : (
             <p className="exalate-empty">Nothing needs attention.</p>

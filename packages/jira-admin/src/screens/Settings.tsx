@@ -1,5 +1,5 @@
 import Button from '@atlaskit/button/new';
-import { NODE_TYPE_LABELS, GUIDE, type SettingsFlow, type TrackerWords } from '@exalate/wizard-core';
+import { NODE_TYPE_LABELS, GUIDE, capitalize, credentialSourceText, type SettingsFlow, type TrackerWords } from '@exalate/wizard-core';
 import { Banner, Field, Notice, Working } from '../components.js';
 import { useStore } from '../use-store.js';
 
@@ -67,11 +67,9 @@ export function SettingsScreen(props: { flow: SettingsFlow; words: TrackerWords 
             void flow.saveToken();
           }}
         >
-          <h2 id="token-heading">{words.credential[0]!.toUpperCase() + words.credential.slice(1)}</h2>
+          <h2 id="token-heading">{capitalize(words.credential)}</h2>
           <p className="exalate-hint" data-testid="token-source">
-            {s.nodeSettings.tracker.credential.source === 'settings'
-              ? `The node acts in ${s.nodeSettings.tracker.url} with the token set here on ${new Date(s.nodeSettings.tracker.credential.updatedAt ?? '').toLocaleString()}. It is stored encrypted and is never shown again; enter a new one to replace it.`
-              : `The node acts in ${s.nodeSettings.tracker.url} with the token from its configuration. Enter one here to replace it: it needs ${words.credentialScopes}.`}
+            {credentialSourceText(s.nodeSettings, words)}
           </p>
           {s.nodeSettings.tracker.credential.problem ? <p className="exalate-error" role="alert">{s.nodeSettings.tracker.credential.problem}</p> : null}
           <Field id="node-token" label={`New ${words.credential}`} value={s.token} error={s.tokenError ?? undefined} onChange={(v) => flow.setToken(v)} hint="The node checks it with Jira before storing it." password />

@@ -164,9 +164,11 @@ export class ExalateNode {
     // The admin frontends run on the trackers' pages, so the API answers cross-origin calls. The
     // Azure DevOps hub is served from the Marketplace's domains: any origin (no cookie is ever
     // accepted, every call carries its token in a header). A Jira Data Center node answers only
-    // its Jira's own origin, where the app's page runs.
+    // its Jira's own origin, where the app's page runs. A ServiceNow node answers no browser at all:
+    // the instance forwards its page's calls server to server.
     const allowedOrigin = (origin: string | undefined, done: (error: Error | null, allow?: boolean | string) => void) => {
       if (!trackerApp.supported) return done(null, '*');
+      if (!trackerApp.callsFromBrowser) return done(null, false);
       const jira = trackerApp.origin ?? new URL(o.config.tracker.url).origin;
       done(null, origin === jira ? origin : false);
     };
@@ -396,7 +398,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /**
  * The node's admin token; on an Azure DevOps node with an extension key, the Exalate hub's app
- * token; on a Jira Data Center node, the paired Exalate app's admin tokens.
+ * token; on a Jira Data Center node, the paired Exalate app's admin tokens; on a ServiceNow node,
+ * the paired instance's forwarded calls.
  */
 function adminAuthenticator(config: NodeConfig, trackerApp: TrackerApp): AdminAuthenticator {
   const token = bearerTokenAuthenticator(config.adminToken);

@@ -121,6 +121,9 @@ it('answers every documented operation as documented', async () => {
   expect((await call('jira', 'POST', `/api/v1/connections/${id}/deactivate`)).body.status).toBe('DEACTIVATED');
   expect((await call('jira', 'POST', `/api/v1/connections/${id}/activate`)).body.status).toBe('ACTIVE');
   expect((await call('jira', 'POST', `/api/v1/connections/${id}/activate`)).status).toBe(409);
+  expect((await call('jira', 'PUT', `/api/v1/connections/${id}/project`, { project: 'DEV' })).body.project).toBe('DEV');
+  expect((await call('jira', 'PUT', `/api/v1/connections/${id}/project`, { project: 'NOPE' })).status).toBe(400);
+  expect((await call('jira', 'PUT', `/api/v1/connections/${id}/project`, { project: 'SUP' })).body.project).toBe('SUP');
   expect((await call('jira', 'POST', `/api/v1/connections/${id}/revoke-invitation`)).status).toBe(409);
 
   // public – private, exercising the long poll's answer as the private node sees it

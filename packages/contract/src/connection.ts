@@ -79,6 +79,10 @@ export const InitiateConnectionRequestSchema = z.object({
 });
 export type InitiateConnectionRequest = z.input<typeof InitiateConnectionRequestSchema>;
 
+/** Configure sync: the project (or ServiceNow table) where items from the partner are created. */
+export const SetProjectRequestSchema = z.object({ project: projectSchema });
+export type SetProjectRequest = z.infer<typeof SetProjectRequestSchema>;
+
 export const InvitationCodeRequestSchema = z.object({ code: z.string() });
 export type InvitationCodeRequest = z.infer<typeof InvitationCodeRequestSchema>;
 

@@ -12,6 +12,9 @@ import { GUIDE } from './words.js';
  *   incoming sync; a new connection name only when the invitation's is taken here. Previous / Confirm.
  * "established": "Congratulations! Connection is established." with Configure Sync.
  * "awaiting-initiator": accepted, but the initiating node is private and completes it on its next check-in.
+ * With a fixed place for incoming items (ServiceNow: Incident, changed later in Configure sync) there
+ * is no project step: Next accepts at once, as the ServiceNow guide has it; only a taken connection
+ * name stops on the second step, which then asks for the name alone.
  */
 export const ACCEPT_STEPS = ['code', 'project', 'established'] as const;
 export type AcceptStep = (typeof ACCEPT_STEPS)[number] | 'awaiting-initiator';
@@ -41,6 +44,8 @@ export const CONGRATULATIONS = `${GUIDE.congratulations} ${GUIDE.connectionEstab
 export interface AcceptOptions {
   /** "Configure Sync" on the end screen. */
   onConfigure?: (connectionId: string) => void;
+  /** Where incoming items go, without asking (ServiceNow: `incident`). */
+  incomingProject?: string;
 }
 
 export class AcceptFlow extends Store<AcceptState> {
@@ -48,11 +53,17 @@ export class AcceptFlow extends Store<AcceptState> {
     private readonly api: AdminApi,
     private readonly options: AcceptOptions = {},
   ) {
-    super({ step: 'code', code: '', name: '', project: '', errors: {}, banner: null, busy: false, preview: null, projects: null, connection: null });
+    super({ step: 'code', code: '', name: '', project: options.incomingProject ?? '', errors: {}, banner: null, busy: false, preview: null, projects: null, connection: null });
+  }
+
+  /** Whether the admin chooses the project (no: the host fixed it). */
+  get asksForProject(): boolean {
+    return this.options.incomingProject === undefined;
   }
 
   get stepTitle(): string {
     const { step } = this.getState();
+    if (step === 'project' && !this.asksForProject) return 'Choose another name for the connection';
     return step === 'code' || step === 'project' ? ACCEPT_STEP_TITLES[step] : GUIDE.congratulations;
   }
 
@@ -94,7 +105,7 @@ export class AcceptFlow extends Store<AcceptState> {
       const problem = fieldError(rules.name, s.name) ?? (s.name.trim().toLowerCase() === s.preview.connectionName.toLowerCase() ? 'This name is already used here. Choose another one.' : null);
       if (problem) errors.name = problem;
     }
-    const projectProblem = fieldError(rules.project, s.project);
+    const projectProblem = this.asksForProject ? fieldError(rules.project, s.project) : null;
     if (projectProblem) errors.project = projectProblem;
     if (Object.keys(errors).length) return this.setState({ errors });
     return this.confirm();
@@ -118,6 +129,10 @@ export class AcceptFlow extends Store<AcceptState> {
       return this.setState({ busy: false, errors: { code: placed.fieldMessage }, banner: placed.banner });
     }
     this.setState({ busy: false, step: 'project', preview: preview.value, name: preview.value.nameTaken ? '' : preview.value.connectionName });
+    if (!this.asksForProject) {
+      if (!preview.value.nameTaken) await this.confirm();
+      return;
+    }
     await this.loadProjects();
   }
 

@@ -34,6 +34,11 @@ export interface AdminHost {
   pair?(pairingCode: string): Promise<ApiResult<{ nodeUrl: string }>>;
   /** The node's admin API, every call signed the host's way. */
   api(nodeUrl: string): AdminApi & SyncAdminApi & NodeSettingsApi;
+  /**
+   * Where incoming items go when nobody is asked (ServiceNow: `incident`): Accept has no project
+   * step, Initiate offers it preselected; Configure sync changes it.
+   */
+  readonly incomingProject?: string;
   /** The screen to open first when a node is known (a Jira admin page per sidebar item); Connections by default. */
   readonly initialTab?: AdminTab;
   /** The session has read its settings and shows its first screen. */
@@ -131,14 +136,14 @@ export class AdminSession extends Store<AdminSessionState> {
     const local = this.getState().local ?? (await this.loadLocal());
     const screen = this.getState().screen;
     if (!local || !this.api || screen.name !== 'connections') return;
-    const flow = new InitiateFlow(this.api, local, { clipboard: this.host.clipboard, onFinished: () => this.closeDialog() });
+    const flow = new InitiateFlow(this.api, local, { clipboard: this.host.clipboard, onFinished: () => this.closeDialog(), ...(this.host.incomingProject ? { project: this.host.incomingProject } : {}) });
     this.setState({ screen: { ...screen, dialog: { name: 'initiate', flow } } });
   }
 
   openAccept(): void {
     const screen = this.getState().screen;
     if (!this.api || screen.name !== 'connections') return;
-    const flow = new AcceptFlow(this.api, { onConfigure: (id) => this.configure(id) });
+    const flow = new AcceptFlow(this.api, { onConfigure: (id) => this.configure(id), ...(this.host.incomingProject ? { incomingProject: this.host.incomingProject } : {}) });
     this.setState({ screen: { ...screen, dialog: { name: 'accept', flow } } });
   }
 

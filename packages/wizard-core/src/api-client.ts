@@ -57,6 +57,9 @@ export interface AdminApi {
 /** Configure sync: rules, triggers and the queue of one connection. */
 export interface SyncAdminApi {
   getConnection(id: string): Promise<ApiResult<ConnectionView>>;
+  /** What incoming items can be created in (projects, ServiceNow tables). */
+  listProjects(): Promise<ApiResult<ProjectListResponse>>;
+  setProject(id: string, project: string): Promise<ApiResult<ConnectionView>>;
   getRules(id: string): Promise<ApiResult<SyncRulesView>>;
   listItemTypes(): Promise<ApiResult<ItemTypeList>>;
   saveRules(id: string, request: SaveSyncRulesRequest): Promise<ApiResult<SyncRulesView>>;
@@ -88,6 +91,11 @@ export interface AdminApiClientOptions {
   /** More headers for each call (e.g. the Azure DevOps hub's access token, which proves the organization). */
   headers?: () => Promise<Record<string, string>> | Record<string, string>;
   fetch?: typeof fetch;
+  /**
+   * Where a call to `path` (e.g. `/connections`) goes, when not straight to the node: the ServiceNow
+   * application forwards the page's calls through the instance.
+   */
+  endpoint?: (path: string) => string;
 }
 
 /** The typed client of the admin API (docs/api/openapi.yaml). Failures come back as values. */
@@ -112,6 +120,7 @@ export class AdminApiClient implements AdminApi, SyncAdminApi, NodeSettingsApi {
   acceptInvitation = (request: AcceptInvitationRequest) => this.call<AcceptInvitationResponse>('POST', '/invitations/accept', request);
   deactivateConnection = (id: string) => this.call<ConnectionView>('POST', `/connections/${encodeURIComponent(id)}/deactivate`, {});
   activateConnection = (id: string) => this.call<ConnectionView>('POST', `/connections/${encodeURIComponent(id)}/activate`, {});
+  setProject = (id: string, project: string) => this.call<ConnectionView>('PUT', `/connections/${encodeURIComponent(id)}/project`, { project });
   deleteConnection = (id: string) => this.call<null>('DELETE', `/connections/${encodeURIComponent(id)}`);
 
   listItemTypes = () => this.call<ItemTypeList>('GET', '/item-types');
@@ -152,7 +161,8 @@ export class AdminApiClient implements AdminApi, SyncAdminApi, NodeSettingsApi {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
-      response = await this.doFetch(this.base + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const url = this.options.endpoint ? this.options.endpoint(path) : this.base + path;
+      response = await this.doFetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     } catch {
       return {
         ok: false,

@@ -1,4 +1,4 @@
-import type { BulkSyncView, ConnectionView, SaveSyncRulesRequest, SyncQueueView, SyncRulesView, TriggerPreview, TriggerView } from '@exalate/contract';
+import type { BulkSyncView, ConnectionView, Project, SaveSyncRulesRequest, SyncQueueView, SyncRulesView, TriggerPreview, TriggerView } from '@exalate/contract';
 import type { ClientError, SyncAdminApi } from './api-client.js';
 import { Store } from './store.js';
 
@@ -22,6 +22,8 @@ export interface ConfigureSyncState {
   draft: Record<RuleDirection, string>;
   ruleErrors: Partial<Record<RuleDirection, string>>;
   triggers: TriggerView[];
+  /** Where incoming items can be created (projects, tables); null until known, or when the tracker would not say. */
+  projects: Project[] | null;
   /** What a trigger's item type is chosen from (null until known, or when the tracker would not say). */
   itemTypes: string[] | null;
   trigger: TriggerDraft | null;
@@ -59,6 +61,7 @@ export class ConfigureSyncFlow extends Store<ConfigureSyncState> {
       draft: { outgoing: '', incoming: '' },
       ruleErrors: {},
       triggers: [],
+      projects: null,
       itemTypes: null,
       trigger: null,
       triggerError: null,
@@ -92,7 +95,14 @@ export class ConfigureSyncFlow extends Store<ConfigureSyncState> {
   async load(): Promise<void> {
     this.setState({ loading: true, banner: null });
     const id = this.connectionId;
-    const [connection, rules, triggers, queue, itemTypes] = await Promise.all([this.api.getConnection(id), this.api.getRules(id), this.api.listTriggers(id), this.api.getQueue(id), this.api.listItemTypes()]);
+    const [connection, rules, triggers, queue, itemTypes, projects] = await Promise.all([
+      this.api.getConnection(id),
+      this.api.getRules(id),
+      this.api.listTriggers(id),
+      this.api.getQueue(id),
+      this.api.listItemTypes(),
+      this.api.listProjects(),
+    ]);
     const failed = [connection, rules, triggers, queue].find((r) => !r.ok);
     if (failed && !failed.ok) return this.setState({ loading: false, banner: failed.error });
     if (!connection.ok || !rules.ok || !triggers.ok || !queue.ok) return;
@@ -105,6 +115,21 @@ export class ConfigureSyncFlow extends Store<ConfigureSyncState> {
       queue: queue.value,
       // Without the list, the type is typed in: a tracker that cannot list its types still gets triggers.
       itemTypes: itemTypes.ok ? itemTypes.value.itemTypes : null,
+      projects: projects.ok ? projects.value.projects : null,
+    });
+  }
+
+  // ── where incoming items go ──
+
+  /** Items from the partner are created in this project (or table) from now on; saved at once. */
+  async setProject(project: string): Promise<boolean> {
+    if (!project || project === this.getState().connection?.project) return true;
+    return this.run('Saving where incoming items go', async () => {
+      const saved = await this.api.setProject(this.connectionId, project);
+      if (!saved.ok) return this.fail(saved.error);
+      const name = this.getState().projects?.find((p) => p.key === project)?.name ?? project;
+      this.setState({ connection: saved.value, notice: `New items from the other side are created in ${name} from now on` });
+      return true;
     });
   }
 

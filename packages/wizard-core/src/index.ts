@@ -23,3 +23,4 @@ export { SettingsFlow, nodeUrlError, type SettingsState, type SettingsStorage } 
 export { ConfigureSyncFlow, type ConfigureSyncState, type RuleDirection, type TriggerDraft } from './configure-sync-flow.js';
 export { GUIDE, wordsFor, formatTime, previewHeadline, capitalize, ITEM_STATUS_LABELS, ruleHints, credentialSourceText, type TrackerWords } from './words.js';
 export { JiraAppClient, jiraAppHost, type JiraAppHostOptions } from './jira-app-host.js';
+export { SERVICENOW_INCOMING_TABLE, ServiceNowAppClient, serviceNowAppHost, type ServiceNowAppHostOptions, type ServiceNowAppSettings } from './servicenow-app-host.js';

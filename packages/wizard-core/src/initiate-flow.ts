@@ -77,6 +77,8 @@ export interface InitiateOptions {
   clipboard?: Clipboard;
   /** Done was clicked on the invitation screen. */
   onFinished?: () => void;
+  /** The project (table) preselected for incoming items (ServiceNow: `incident`). */
+  project?: string;
 }
 
 export class InitiateFlow extends Store<InitiateState> {
@@ -92,7 +94,7 @@ export class InitiateFlow extends Store<InitiateState> {
   ) {
     super({
       step: 'destination',
-      values: { destinationUrl: '', noUrl: false, mode: null, localShortName: '', remoteShortName: '', name: '', description: '', project: '' },
+      values: { destinationUrl: '', noUrl: false, mode: null, localShortName: '', remoteShortName: '', name: '', description: '', project: options.project ?? '' },
       errors: {},
       banner: null,
       busy: false,

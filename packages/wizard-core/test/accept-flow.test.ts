@@ -44,6 +44,37 @@ describe('AcceptFlow', () => {
     expect(configured).toEqual([connection().id]);
   });
 
+  it('with a fixed place for incoming items (ServiceNow), Next accepts at once: paste → Next → Congratulations', async () => {
+    const { api, calls } = fakeApi({
+      previewInvitation: () => ok(preview()),
+      acceptInvitation: () => ok({ connection: connection({ status: 'ACTIVE', role: 'ACCEPTOR', pendingStep: null, project: 'incident' }) }),
+    });
+    const flow = new AcceptFlow(api, { incomingProject: 'incident' });
+    expect(flow.asksForProject).toBe(false);
+    flow.setCode(code);
+    await flow.next();
+    expect(flow.getState()).toMatchObject({ step: 'established', connection: { status: 'ACTIVE' } });
+    expect(calls.map((c) => c.method)).toEqual(['previewInvitation', 'acceptInvitation']);
+    expect(calls[1]!.args[0]).toEqual({ code: expect.any(String), project: 'incident' });
+  });
+
+  it('with a fixed place for incoming items, a taken name stops on a step that asks for the name alone', async () => {
+    const { api, calls } = fakeApi({
+      previewInvitation: () => ok(preview({ nameTaken: true })),
+      acceptInvitation: () => ok({ connection: connection({ status: 'ACTIVE', role: 'ACCEPTOR', pendingStep: null }) }),
+    });
+    const flow = new AcceptFlow(api, { incomingProject: 'incident' });
+    flow.setCode(code);
+    await flow.next();
+    expect(flow.getState()).toMatchObject({ step: 'project', name: '' });
+    expect(flow.stepTitle).toBe('Choose another name for the connection');
+    flow.setName('jira_to_snow_2');
+    await flow.next();
+    expect(flow.getState().step).toBe('established');
+    expect(calls.find((c) => c.method === 'acceptInvitation')!.args[0]).toEqual({ code: expect.any(String), project: 'incident', name: 'jira_to_snow_2' });
+    expect(calls.some((c) => c.method === 'listProjects')).toBe(false);
+  });
+
   it('reports a damaged code at once, without calling the backend', async () => {
     const { api, calls } = fakeApi({});
     const flow = new AcceptFlow(api);

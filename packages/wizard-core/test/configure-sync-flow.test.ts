@@ -24,6 +24,7 @@ function loaded(extra: Parameters<typeof fakeApi<SyncAdminApi>>[0] = {}) {
     listTriggers: () => ok({ triggers: [trigger()] }),
     getQueue: () => ok(queue()),
     listItemTypes: () => ok({ itemTypes: ['Bug', 'Task'] }),
+    listProjects: () => ok({ projects: [{ key: 'incident', name: 'Incident' }, { key: 'problem', name: 'Problem' }] }),
     ...extra,
   });
 }
@@ -65,6 +66,23 @@ test('loads when a screen first watches it, and stops following a bulk sync when
   tick();
   expect(await following).toBe(true);
   expect(polls).toBe(1);
+});
+
+test('where incoming items go: offered from the node\'s list, saved at once, refused with the node\'s reason', async () => {
+  const { api, calls } = loaded({
+    setProject: (_id, project) => (project === 'problem' ? ok(connection({ status: 'ACTIVE', project })) : err({ code: 'PROJECT_UNKNOWN', message: 'There is no project "gone" here.', fields: { project: 'Unknown project.' } })),
+  });
+  const flow = new ConfigureSyncFlow(api, ID);
+  await flow.load();
+  expect(flow.getState().projects?.map((p) => p.key)).toEqual(['incident', 'problem']);
+  expect(await flow.setProject('problem')).toBe(true);
+  expect(flow.getState()).toMatchObject({ connection: { project: 'problem' }, notice: 'New items from the other side are created in Problem from now on' });
+  // The same again changes nothing and asks nothing.
+  const before = calls.length;
+  expect(await flow.setProject('problem')).toBe(true);
+  expect(calls.length).toBe(before);
+  expect(await flow.setProject('gone')).toBe(false);
+  expect(flow.getState()).toMatchObject({ connection: { project: 'problem' }, banner: { code: 'PROJECT_UNKNOWN' } });
 });
 
 test('a tracker that cannot list its item types still gets triggers (typed in)', async () => {

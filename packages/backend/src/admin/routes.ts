@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response, Router } from 'express';
-import { InvitationCodeRequestSchema, ProbeDestinationRequestSchema } from '@exalate/contract';
+import { InvitationCodeRequestSchema, ProbeDestinationRequestSchema, SetProjectRequestSchema } from '@exalate/contract';
 import type { ConnectionService } from '../connections/service.js';
 import { parse } from '../connections/service.js';
 import { AppError } from '../errors.js';
@@ -87,6 +87,10 @@ export function adminRoutes(o: {
 
   route.post('/connections/:id/activate', async (req, res) => {
     res.json(await s.activate(String(req.params['id'])));
+  });
+
+  route.put('/connections/:id/project', async (req, res) => {
+    res.json(await s.setProject(String(req.params['id']), parse(SetProjectRequestSchema, req.body).project));
   });
 
   route.delete('/connections/:id', async (req, res) => {

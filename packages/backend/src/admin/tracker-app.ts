@@ -12,14 +12,21 @@ import type { SealedSecret, SecretBox } from '../secrets/secret-box.js';
 import type { AdminAuthenticator } from './routes.js';
 
 /**
- * The Exalate app inside the node's tracker (the Jira Data Center app), paired with the node:
+ * The Exalate app inside the node's tracker (the Jira Data Center app, the ServiceNow application),
+ * paired with the node:
  *   pairing code (shown to the node's operator, one at a time, 30 minutes, once)
  *     → pair (the app sends it with its tracker's base URL; the node answers the key)
- *     → admin tokens (HS256, iss = the tracker's base URL, aud = the node URL, ≤ 5 minutes, one
- *        call each: a used `jti` is refused until the token would have expired anyway).
+ *     → Jira: admin tokens (HS256, iss = the tracker's base URL, aud = the node URL, ≤ 5 minutes,
+ *        one call each: a used `jti` is refused until the token would have expired anyway). The
+ *        Jira page calls the node itself, so each call needs a token of its own.
+ *     → ServiceNow: the instance's key. The page never calls the node: the application's Scripted
+ *        REST API forwards each call server to server with `Authorization: Bearer <key>` and
+ *        `X-Exalate-Instance: <instance URL>` (the instance checked the admin's role first).
  * The key never passes a browser: the app gets it server to server and keeps it in its settings.
  * Pairing again (a new code) replaces the key; tokens signed with the old one stop working.
  */
+/** The header a ServiceNow instance's forwarded call names itself by (its base URL). */
+export const INSTANCE_HEADER = 'x-exalate-instance';
 const PAIRING_KEY = 'tracker_app_pairing';
 const PAIRED_KEY = 'tracker_app';
 export const PAIRING_CODE_TTL_MS = 30 * 60_000;
@@ -39,9 +46,24 @@ export class TrackerApp {
     private readonly o: { config: NodeConfig; db: Database; secrets: SecretBox; logger: Logger; nodeUrl: string; now?: () => number },
   ) {}
 
-  /** Whether this node's tracker has an Exalate app to pair with (Jira Data Center). */
+  /** Whether this node's tracker has an Exalate app to pair with (Jira Data Center, ServiceNow). */
   get supported(): boolean {
-    return this.o.config.tracker.kind === 'jira-datacenter';
+    return this.kind !== null;
+  }
+
+  private get kind(): 'jira' | 'servicenow' | null {
+    const kind = this.o.config.tracker.kind;
+    return kind === 'jira-datacenter' ? 'jira' : kind === 'servicenow' ? 'servicenow' : null;
+  }
+
+  /** Where the tracker's admin enters the pairing code. */
+  private get whereToPair(): string {
+    return this.kind === 'servicenow' ? 'in ServiceNow under All → Exalate → Settings' : 'in Jira under Settings → Apps → Exalate → General settings';
+  }
+
+  /** Whether the app's page calls the node from the browser (Jira) or the instance forwards its calls (ServiceNow). */
+  get callsFromBrowser(): boolean {
+    return this.kind === 'jira';
   }
 
   /** The origin the app's page runs on, once paired: the only one the admin API answers cross-origin. */
@@ -66,7 +88,7 @@ export class TrackerApp {
   }
 
   private refuseUnsupported(): void {
-    if (!this.supported) throw new AppError('NOT_FOUND', 'This node does not serve a Jira Data Center, so there is no Exalate app to pair with.');
+    if (!this.supported) throw new AppError('NOT_FOUND', 'This node does not serve a Jira Data Center or a ServiceNow instance, so there is no Exalate app to pair with.');
   }
 
   /** A new one-time pairing code for the operator to hand to the tracker's admin (the last one stops working). */
@@ -88,7 +110,8 @@ export class TrackerApp {
     const invalid = () => new AppError('PAIRING_CODE_INVALID', 'This is not a pairing code of this node. Copy the code again from the node (it starts with EXPAIR1.) and paste all of it.', { pairingCode: 'Not a pairing code of this node.' });
     if (!code || !sameBaseUrl(code.nodeUrl, this.o.nodeUrl)) throw invalid();
     if (!sameBaseUrl(req.trackerBaseUrl, this.o.config.tracker.url)) {
-      throw new AppError('PAIRING_WRONG_TRACKER', `This node serves the Jira at ${this.o.config.tracker.url}, not ${req.trackerBaseUrl}. Pair this Jira with its own node, or set the node's tracker URL to this Jira's base URL.`);
+      const product = this.kind === 'servicenow' ? 'ServiceNow instance' : 'Jira';
+      throw new AppError('PAIRING_WRONG_TRACKER', `This node serves the ${product} at ${this.o.config.tracker.url}, not ${req.trackerBaseUrl}. Pair this ${product} with its own node, or set the node's tracker URL to this ${product}'s base URL.`);
     }
     const key = randomBytes(32).toString('base64url');
     const pairedAt = new Date(this.now()).toISOString();
@@ -114,8 +137,9 @@ export class TrackerApp {
     return { key, issuer, audience: this.o.nodeUrl };
   }
 
-  /** Admits a call that carries a token the paired app minted for one of its admins. */
+  /** Admits a call that carries a token the paired app minted for one of its admins, or the paired instance's forwarded call. */
   authenticator(): AdminAuthenticator {
+    if (this.kind === 'servicenow') return (req) => this.admitInstance(req);
     return async (req: Request) => {
       const header = req.headers.authorization ?? '';
       if (!this.supported || !header.startsWith('Bearer ')) return false;
@@ -123,7 +147,7 @@ export class TrackerApp {
       // The node's admin token is not a JWT; leave it to the other authenticators.
       if (token.split('.').length !== 3) return false;
       const paired = this.paired;
-      if (!paired) throw new AppError('UNAUTHENTICATED', 'The Exalate app in Jira is not paired with this node yet. Ask the node\'s operator for a pairing code and enter it in Jira under Settings → Apps → Exalate → General settings.');
+      if (!paired) throw new AppError('UNAUTHENTICATED', `The Exalate app in Jira is not paired with this node yet. Ask the node's operator for a pairing code and enter it ${this.whereToPair}.`);
       let claims;
       try {
         ({ payload: claims } = await jwtVerify(token, paired.key, {
@@ -146,6 +170,25 @@ export class TrackerApp {
       if (Math.random() < 0.02) await this.o.db.query(`delete from app_token_uses where expires_at < now()`);
       return true;
     };
+  }
+
+  /**
+   * A call the ServiceNow application forwarded: it names its instance, and carries the key this
+   * node gave that instance at pairing. Compared in constant time; the node keeps no other copy.
+   */
+  private admitInstance(req: Request): boolean {
+    const instance = req.headers[INSTANCE_HEADER];
+    // Without the header the call is not the instance's: the node's admin token may still admit it.
+    if (typeof instance !== 'string') return false;
+    const paired = this.paired;
+    if (!paired) throw new AppError('UNAUTHENTICATED', `The Exalate application in ServiceNow is not paired with this node yet. Ask the node's operator for a pairing code and enter it ${this.whereToPair}.`);
+    if (!sameBaseUrl(instance, paired.issuer)) throw new AppError('UNAUTHENTICATED', `This node is paired with the ServiceNow instance at ${paired.issuer}, not ${instance.slice(0, 200)}. Pair this instance with its own node.`);
+    const header = req.headers.authorization ?? '';
+    const given = sha256(header.startsWith('Bearer ') ? header.slice(7) : '');
+    if (!timingSafeEqual(given, sha256(Buffer.from(paired.key).toString('base64url')))) {
+      throw new AppError('UNAUTHENTICATED', `The instance's key is not the one this node gave it at pairing (the node was paired again, or its data was reset). Ask the node's operator for a new pairing code and enter it ${this.whereToPair}.`);
+    }
+    return true;
   }
 }
 

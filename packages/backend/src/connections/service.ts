@@ -364,6 +364,17 @@ export class ConnectionService {
     return this.transition(id, 'ACTIVE', 'DEACTIVATED', 'Only an Active connection can be deactivated.');
   }
 
+  /** Where items from the partner are created from now on (a ServiceNow table, a project); items already synced stay where they are. */
+  async setProject(id: string, project: string): Promise<ConnectionView> {
+    const row = await this.mustFindLive(id);
+    if (row.project === project) return toView(row);
+    await this.assertProject(project);
+    const updated = await this.repo.update(id, { project });
+    this.o.onConnectionChanged(id);
+    this.o.logger.info({ connectionId: id, project }, 'the project for incoming items changed');
+    return toView(updated);
+  }
+
   async activate(id: string): Promise<ConnectionView> {
     return this.transition(id, 'DEACTIVATED', 'ACTIVE', 'Only a Deactivated connection can be activated.');
   }

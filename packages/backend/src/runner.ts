@@ -129,6 +129,7 @@ export async function runFromEnv(env: NodeJS.ProcessEnv, logger: Logger, out: (l
   await trackers.seedDemoData();
   const hubPage = trackers.installAdoHub({ secret: tokens['adoExtension']!, appId: SANDBOX_EXTENSION_APP_ID, nodeUrl: `${server.publicUrl}/nodes/ado` });
   const jiraPage = await trackers.installJiraApp({ nodeUrl: `${server.publicUrl}/nodes/jiradc`, adminToken: tokens['jiradc']! });
+  const serviceNowPage = await trackers.installServiceNowApp({ nodeUrl: `${server.publicUrl}/nodes/snow`, adminToken: tokens['snow']! });
   {
     const envFile = join(dataDir, 'sandbox.env');
     const lines = nodes.flatMap((n) => [
@@ -145,6 +146,7 @@ export async function runFromEnv(env: NodeJS.ProcessEnv, logger: Logger, out: (l
     out('  curl -s -H "Authorization: Bearer $JIRA_TOKEN" $JIRA/api/v1/connections');
     if (hubPage) out(`The Exalate hub in Azure DevOps Organization settings: ${hubPage}`);
     if (jiraPage) out(`The Exalate app in Jira Data Center (Settings → Apps → Exalate; sign in as alice / alice-password): ${jiraPage}`);
+    if (serviceNowPage) out(`The Exalate application in ServiceNow (All → Exalate; sign in as admin / admin-password): ${serviceNowPage}`);
     out('The README walks through connecting two nodes and watching an item sync. Ctrl+C stops the sandbox.');
   }
   return {

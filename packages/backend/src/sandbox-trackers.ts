@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { convertText } from '@exalate/connectors';
@@ -27,6 +27,12 @@ export interface SandboxTrackers {
    * harness is not built (no JDK on this machine).
    */
   installJiraApp(o: { nodeUrl: string; adminToken: string }): Promise<string | null>;
+  /**
+   * Commits the built Exalate application's update set (dist/exalate-servicenow-*-update-set.xml)
+   * in the ServiceNow instance and pairs it with its node as an admin would (a pairing code from the
+   * node, pasted in All → Exalate → Settings); returns the page's address, or null when not built.
+   */
+  installServiceNowApp(o: { nodeUrl: string; adminToken: string }): Promise<string | null>;
   /** Saves the trackers' data (next to the nodes' data) and stops them. */
   close(): Promise<void>;
 }
@@ -111,6 +117,26 @@ export async function startSandboxTrackers(dir: string, firstPort: number, logge
       const paired = await fetch(`${jiradcUrl}/plugins/servlet/exalate/api/pair`, { method: 'POST', headers: { cookie, 'X-Atlassian-Token': 'no-check', 'content-type': 'application/json' }, body: JSON.stringify({ pairingCode }) });
       if (!paired.ok) logger.warn({ status: paired.status }, 'the sandbox could not pair the Exalate app with its node');
       return `${jiradcUrl}/plugins/servlet/exalate/connections`;
+    },
+    async installServiceNowApp(o) {
+      const root = resolve(import.meta.dirname, '../../..');
+      const build = (await import(pathToFileURL(join(root, 'packages/servicenow-app/build.mjs')).href)) as { UPDATE_SET: string };
+      if (!existsSync(build.UPDATE_SET)) {
+        logger.warn('the Exalate application for ServiceNow is not built (npm run package:servicenow), so the sandbox\'s instance has no Exalate menu');
+        return null;
+      }
+      snow.installApp(readFileSync(build.UPDATE_SET, 'utf8'));
+      const admin = `Basic ${Buffer.from('admin:admin-password').toString('base64')}`;
+      const api = `${snowUrl}/api/x_exalate_sync/exalate`;
+      const settings = (await (await fetch(`${api}/settings`, { headers: { authorization: admin } })).json()) as { result?: { nodeUrl: string | null } };
+      // Paired already on an earlier start (the instance keeps its settings): nothing to do.
+      if (settings.result?.nodeUrl !== o.nodeUrl) {
+        const issued = await fetch(`${o.nodeUrl}/api/v1/settings/tracker-app/pairing-code`, { method: 'POST', headers: { authorization: `Bearer ${o.adminToken}`, 'content-type': 'application/json' }, body: '{}' });
+        const { pairingCode } = (await issued.json()) as { pairingCode: string };
+        const paired = await fetch(`${api}/pair`, { method: 'POST', headers: { authorization: admin, 'content-type': 'application/json' }, body: JSON.stringify({ pairingCode }) });
+        if (!paired.ok) logger.warn({ status: paired.status }, 'the sandbox could not pair the Exalate application with its node');
+      }
+      return `${snowUrl}/now/nav/ui/classic/params/target/${encodeURIComponent('x_exalate_sync_exalate.do?sysparm_tab=connections')}`;
     },
     async close() {
       clearInterval(timer);

@@ -6,7 +6,7 @@ import { capturingLogger } from './support.js';
 
 
 describe('npm start (the sandbox)', () => {
-  it('starts four nodes, writes the env file, pairs the Jira Data Center app, keeps tokens across restarts, and never logs a secret', async () => {
+  it('starts four nodes, writes the env file, pairs the Jira Data Center app and the ServiceNow application, keeps tokens across restarts, and never logs a secret', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'exalate-sandbox-'));
     const env = { EXALATE_PORT: '0', EXALATE_DATA_DIR: dataDir };
     const log = capturingLogger('debug');
@@ -22,6 +22,11 @@ describe('npm start (the sandbox)', () => {
     expect(jiraPage).toBeDefined();
     const published = await (await fetch(new URL('/plugins/servlet/exalate/node', jiraPage))).json();
     expect(published).toEqual({ product: 'exalate', nodeUrl: vars['JIRADC'] });
+    // The ServiceNow instance has the application from the built update set, paired with its node.
+    const snowPage = /Exalate application in ServiceNow .*: (http\S+x_exalate_sync_exalate\.do\S*)/.exec(out.join('\n'))?.[1];
+    expect(snowPage).toBeDefined();
+    const snowSettings = await (await fetch(new URL('/api/x_exalate_sync/exalate/settings', snowPage), { headers: { authorization: `Basic ${Buffer.from('admin:admin-password').toString('base64')}` } })).json();
+    expect(snowSettings).toMatchObject({ result: { nodeUrl: vars['SNOW'] } });
 
     const call = (url: string, token: string, body?: unknown) =>
       fetch(url, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) }).then((r) => r.json() as Promise<any>); // any: reads a few fields

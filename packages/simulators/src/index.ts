@@ -10,3 +10,5 @@ export { seedJiraState, ISSUE_TYPES, STATUSES, TRANSITIONS, PRIORITIES, type Jir
 export { parseJql, jqlDate, JqlError } from './jira/jql.js';
 export { ServiceNowSimulator, seedServiceNowState, type ServiceNowSimulatorOptions, type ServiceNowState, type SnRecord } from './servicenow/simulator.js';
 export { parseEncodedQuery, EncodedQueryError } from './servicenow/query.js';
+export { InstanceShell, renderJelly, type InstanceServices, type ShellUser } from './servicenow/instance-shell.js';
+export { parseUpdateSet, updateSetRecords, type ServiceNowApp } from './servicenow/app-records.js';

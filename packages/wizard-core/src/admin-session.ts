@@ -4,6 +4,7 @@ import type { AdminApi, ApiResult, ClientError, NodeSettingsApi, SyncAdminApi } 
 import { ConfigureSyncFlow } from './configure-sync-flow.js';
 import { ConnectionList } from './connection-list.js';
 import { InitiateFlow, type Clipboard } from './initiate-flow.js';
+import { QueueOverview } from './queue-overview.js';
 import { SettingsFlow, type SettingsStorage } from './settings-flow.js';
 import { Store } from './store.js';
 import { wordsFor, type TrackerWords } from './words.js';
@@ -15,7 +16,7 @@ import { wordsFor, type TrackerWords } from './words.js';
  * the rest. Screens:
  *   loading → settings (no node URL saved yet) | connections
  *   connections ⇄ dialog initiate | dialog accept;  connections → configure → connections
- *   settings ⇄ connections (once a node URL is saved)
+ *   settings ⇄ connections (once a node URL is saved);  queue (every connection's sync queue)
  * Each visit to a screen gets new flows, so a finished wizard or an old notice never shows again.
  */
 export interface AdminHost {
@@ -51,9 +52,11 @@ export type AdminScreen =
   | { name: 'loading' }
   | { name: 'connections'; list: ConnectionList; dialog: ConnectionsDialog | null }
   | { name: 'configure'; flow: ConfigureSyncFlow }
-  | { name: 'settings'; flow: SettingsFlow };
+  | { name: 'settings'; flow: SettingsFlow }
+  | { name: 'queue'; overview: QueueOverview };
 
-export type AdminTab = 'connections' | 'settings';
+/** The frontends' tabs (Jira's sidebar items, ServiceNow's modules): the sync queue of every connection is ServiceNow's *Sync queue*. */
+export type AdminTab = 'connections' | 'queue' | 'settings';
 
 export interface AdminSessionState {
   screen: AdminScreen;
@@ -95,6 +98,7 @@ export class AdminSession extends Store<AdminSessionState> {
     if (saved?.nodeUrl) {
       this.useNode(saved.nodeUrl);
       if (this.host.initialTab === 'settings') this.showSettings();
+      else if (this.host.initialTab === 'queue') this.showQueue();
       else this.showConnections();
       void this.loadLocal();
     } else {
@@ -108,6 +112,12 @@ export class AdminSession extends Store<AdminSessionState> {
   showConnections(): void {
     if (!this.api) return this.showSettings();
     this.setState({ tab: 'connections', screen: { name: 'connections', list: new ConnectionList(this.api, { clipboard: this.host.clipboard }), dialog: null } });
+  }
+
+  /** Every connection's sync queue on one screen. Without a node URL, General settings. */
+  showQueue(): void {
+    if (!this.api) return this.showSettings();
+    this.setState({ tab: 'queue', screen: { name: 'queue', overview: new QueueOverview(this.api) } });
   }
 
   showSettings(): void {

@@ -17,6 +17,7 @@ export {
   type ConnectionRowView,
   type PendingConfirmation,
 } from './connection-list.js';
+export { QueueOverview, type QueueOverviewState, type QueueRow } from './queue-overview.js';
 export { destinationUrlError, fieldError, placeError } from './validation.js';
 export { decodeInvitationCode, MODE_LABELS, NODE_TYPE_LABELS } from '@exalate/contract';
 export { SettingsFlow, nodeUrlError, type SettingsState, type SettingsStorage } from './settings-flow.js';

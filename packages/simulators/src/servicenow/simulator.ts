@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { credentials } from '../common/http.js';
 import { SimulatorBase, type SimulatorBaseOptions } from '../common/simulator-base.js';
+import { parseUpdateSet, type ServiceNowApp } from './app-records.js';
+import { InstanceShell } from './instance-shell.js';
 import { EncodedQueryError, parseEncodedQuery, type Condition } from './query.js';
 
 /**
@@ -33,6 +35,8 @@ export interface ServiceNowState {
   /** OAuth bearer tokens → user_name. */
   tokens: Record<string, string>;
   tables: Record<string, SnRecord[]>;
+  /** The columns of tables that installed applications defined (their sys_dictionary). */
+  dictionary?: Record<string, string[]>;
   attachments: SnAttachment[];
   counters: Record<string, number>;
 }
@@ -92,11 +96,44 @@ class SnError extends Error {
 
 export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
   readonly app: Express;
+  /** The instance as its admins see it: sign-in, the navigator, installed applications. */
+  readonly shell: InstanceShell;
+  /** What installed applications' scripts logged (gs.info and friends), newest last. */
+  readonly logs: Array<{ level: string; message: string; scope: string }> = [];
   private lastChange = 0;
 
   constructor(options: ServiceNowSimulatorOptions = {}) {
     super(options, seedServiceNowState);
+    this.shell = new InstanceShell({
+      users: () => this.state.users,
+      instanceName: () => this.state.instanceName,
+      tableOps: (user) => {
+        // The Table API's own reads and writes, as this user.
+        const req = { snUser: user, query: {}, protocol: 'http', get: () => 'localhost' } as unknown as Request;
+        return {
+          query: (table, encoded, limit) => this.query(table, this.table(table), encoded, {}).slice(0, limit ?? undefined),
+          insert: (table, values) => this.insert(req, table, values).sys_id!,
+          update: (table, id, values) => void this.update(req, table, id, values),
+          delete: (table, id) => {
+            const t = this.table(table);
+            t.splice(t.indexOf(this.record(table, id)), 1);
+          },
+        };
+      },
+      createTable: (name, columns) => {
+        this.state.tables[name] ??= [];
+        (this.state.dictionary ??= {})[name] = columns;
+      },
+      log: (level, message, scope) => void this.logs.push({ level, message, scope }),
+    });
     this.app = this.build();
+  }
+
+  /** Imports and commits an application's update set (Retrieved Update Sets → Preview → Commit). */
+  installApp(updateSetXml: string): ServiceNowApp {
+    const app = parseUpdateSet(updateSetXml);
+    this.shell.install(app);
+    return app;
   }
 
   /** ServiceNow has no built-in outbound webhooks; nothing is ever in flight. */
@@ -112,6 +149,8 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
     const app = express();
     app.disable('x-powered-by');
     app.set('etag', false);
+    // Pages, assets and applications' REST APIs sign in by session; the Table API by credentials.
+    app.use(this.shell.router());
     const r = express.Router();
     const json = express.json({ limit: '10mb' });
     r.use(this.faults.middleware((_req, res, fault) => {
@@ -303,7 +342,8 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
     const readOnly = ['sys_id', 'sys_created_on', 'sys_created_by', 'sys_updated_on', 'sys_updated_by', 'sys_mod_count', 'number'];
     // A table's dictionary: the task fields, or what its other records have (an empty table takes any column).
     const other = this.table(tableName).find((r) => r !== rec);
-    const known = TASK_TABLES[tableName] ? new Set([...Object.keys(rec), ...TASK_FIELDS]) : other ? new Set(Object.keys(other)) : null;
+    const defined = this.state.dictionary?.[tableName];
+    const known = TASK_TABLES[tableName] ? new Set([...Object.keys(rec), ...TASK_FIELDS]) : defined ? new Set([...Object.keys(rec), ...defined]) : other ? new Set(Object.keys(other)) : null;
     for (const [field, raw] of Object.entries(body)) {
       if (readOnly.includes(field)) continue;
       const value = raw === null || raw === undefined ? '' : typeof raw === 'object' ? String((raw as { value?: unknown }).value ?? '') : String(raw);

@@ -15,6 +15,8 @@ import { z } from 'zod';
 
 /** Where the Exalate app in a Jira Data Center publishes its node (public, no sign-in). */
 export const JIRA_APP_NODE_PATH = '/plugins/servlet/exalate/node';
+/** Where the Exalate application in a ServiceNow instance publishes its node (a public resource of its Scripted REST API). */
+export const SERVICENOW_APP_NODE_PATH = '/api/x_exalate_sync/exalate/published-node';
 
 export const TrackerAppNodeSchema = z.object({ product: z.literal('exalate'), nodeUrl: z.string().url() });
 export type TrackerAppNode = z.infer<typeof TrackerAppNodeSchema>;

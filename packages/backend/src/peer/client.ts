@@ -21,7 +21,7 @@ import {
   type Result,
 } from '@exalate/contract';
 import type { SyncEvent } from '@exalate/contract';
-import { JIRA_APP_NODE_PATH, TrackerAppNodeSchema, type TrackerAppNode } from '@exalate/contract';
+import { JIRA_APP_NODE_PATH, SERVICENOW_APP_NODE_PATH, TrackerAppNodeSchema, type TrackerAppNode } from '@exalate/contract';
 import { z } from 'zod';
 
 /** The few fields of Jira's GET /rest/api/2/serverInfo that say it is a Jira (it answers without sign-in). */
@@ -53,9 +53,14 @@ export class PeerClient {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Where the Exalate app inside a tracker (Jira Data Center) says its node is: {tracker}/plugins/servlet/exalate/node. */
+  /**
+   * Where the Exalate app inside a tracker says its node is: a Jira Data Center's at
+   * {tracker}/plugins/servlet/exalate/node, else a ServiceNow instance's at its REST API's published-node.
+   */
   async trackerAppNode(trackerUrl: string): Promise<Result<TrackerAppNode, PeerCallError>> {
-    return this.call(trackerUrl, 'GET', JIRA_APP_NODE_PATH, undefined, TrackerAppNodeSchema);
+    const jira = await this.call(trackerUrl, 'GET', JIRA_APP_NODE_PATH, undefined, TrackerAppNodeSchema);
+    if (jira.ok || jira.error.kind === 'unreachable' || jira.error.kind === 'not-allowed') return jira;
+    return this.call(trackerUrl, 'GET', SERVICENOW_APP_NODE_PATH, undefined, TrackerAppNodeSchema);
   }
 
   /** Whether a URL is a Jira's own address (its public server info), for a clear message when it has no Exalate app. */

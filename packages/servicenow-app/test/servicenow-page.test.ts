@@ -157,6 +157,29 @@ describe('connections of this instance, each admin in its own tracker', () => {
     await statusIn(frame, 'Desk_to_Dev').getByText('Active').waitFor({ timeout: 15_000 });
   });
 
+  test('the ServiceNow admin initiates for a private partner ("I don\'t have a URL"), which accepts and connects: Active', async () => {
+    const page = await open('admin');
+    const frame = await openModule(page, 'Connections');
+    await frame.getByRole('button', { name: 'Initiate connection' }).click();
+    // The switch by keyboard, as an admin without a mouse would.
+    const noUrl = frame.getByRole('switch', { name: "I don't have a URL" });
+    await noUrl.focus();
+    await page.keyboard.press('Space');
+    await expect(noUrl.isChecked()).resolves.toBe(true);
+    await frame.getByRole('radio', { name: /^Script/ }).check();
+    await frame.getByRole('button', { name: 'Next' }).click();
+    await frame.getByLabel(/^Local instance short name/).fill('Desk');
+    await frame.getByLabel(/^Destination instance short name/).fill('Partner');
+    await frame.getByRole('button', { name: 'Next' }).click();
+    await frame.getByRole('button', { name: 'Initiate', exact: true }).click();
+    await frame.getByText(/As this is a Public-Private connection/).waitFor();
+    const code = await frame.getByLabel('Use the following invitation code:').inputValue();
+    await frame.getByRole('button', { name: 'Done' }).click();
+    // The partner's node accepts and calls this one.
+    expect((await world.node('ado').admin.acceptInvitation({ code, project: 'Development' })).ok).toBe(true);
+    await statusIn(frame, 'Desk_to_Partner').getByText('Active').waitFor({ timeout: 20_000 });
+  });
+
   test('Jira initiates in its Exalate page; the ServiceNow admin accepts: both Active', async () => {
     // The Jira side pairs its app and initiates through its page, as its admin does.
     const context = await world.browser.newContext({ viewport: { width: 1280, height: 800 } });

@@ -2,6 +2,7 @@ import { Fragment, Suspense, lazy } from 'react';
 import { ITEM_STATUS_LABELS, capitalize, previewHeadline, ruleHints, type ConfigureSyncFlow, type RuleDirection, type TrackerWords } from '@exalate/wizard-core';
 import { Banner, Button, Choice, Field, ListTable, Notice, TablePicker, Toggle, Working } from '../components.js';
 import { useStore } from '../use-store.js';
+import { AttentionTable } from './AttentionTable.js';
 
 // CodeMirror is most of the page's script and only this screen needs it: a chunk of its own.
 const CodeEditor = lazy(() => import(/* webpackChunkName: "code-editor", webpackPrefetch: true */ '../CodeEditor.js').then((m) => ({ default: m.CodeEditor })));
@@ -70,38 +71,6 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
       },
     ],
   }));
-
-  const attentionRows = (s.queue?.attention ?? []).map((item) => {
-    const key = item.localKey ?? item.remoteKey ?? '';
-    return {
-      key: `${item.localKey}/${item.remoteKey}`,
-      cells: [
-        { key: 'local', content: item.localKey ?? '(not created yet)' },
-        { key: 'remote', content: item.remoteKey ?? '—' },
-        { key: 'status', content: ITEM_STATUS_LABELS[item.status] },
-        {
-          key: 'error',
-          content: item.error ? (
-            <>
-              <span className="exalate-code">{item.error.code}</span> ({item.error.direction}
-              {item.error.line ? `, line ${item.error.line}` : ''}): {item.error.message}
-            </>
-          ) : (
-            '—'
-          ),
-        },
-        {
-          key: 'actions',
-          content:
-            item.status === 'FAILED' ? (
-              <Button aria-label={`Retry ${key}`} onClick={() => void flow.retry(key)} disabled={busy}>
-                Retry
-              </Button>
-            ) : null,
-        },
-      ],
-    };
-  });
 
   return (
     <section className="exalate-screen" aria-labelledby="configure-heading" aria-busy={s.loading || busy}>
@@ -243,7 +212,7 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
             </Button>
           </div>
           {s.queue.attention.length ? (
-            <ListTable label="Records that need attention" head={[capitalize(words.item), 'Partner item', 'Status', 'Error', 'Actions'].map((x) => ({ key: x, content: x }))} rows={attentionRows} />
+            <AttentionTable label="Records that need attention" items={s.queue.attention} words={words} busy={busy} onRetry={(key) => void flow.retry(key)} />
           ) : (
             <p className="exalate-empty">Nothing needs attention.</p>
           )}

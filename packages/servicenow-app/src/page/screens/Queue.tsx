@@ -1,7 +1,8 @@
 import { Fragment } from 'react';
-import { ITEM_STATUS_LABELS, capitalize, type QueueOverview, type TrackerWords } from '@exalate/wizard-core';
-import { Banner, Button, ListTable, Notice, Working } from '../components.js';
+import { ITEM_STATUS_LABELS, type QueueOverview, type TrackerWords } from '@exalate/wizard-core';
+import { Banner, Button, Notice, Working } from '../components.js';
 import { useStore } from '../use-store.js';
+import { AttentionTable } from './AttentionTable.js';
 
 /** The *Sync queue* module: every connection's queue, what needs attention, and retry. */
 export function QueueScreen(props: { overview: QueueOverview; words: TrackerWords; onConfigure: (id: string) => void }) {
@@ -55,41 +56,7 @@ export function QueueScreen(props: { overview: QueueOverview; words: TrackerWord
                 </Button>
               </div>
               {queue.attention.length ? (
-                <ListTable
-                  label={`Records that need attention: ${connection.name}`}
-                  head={[capitalize(words.item), 'Partner item', 'Status', 'Error', 'Actions'].map((x) => ({ key: x, content: x }))}
-                  rows={queue.attention.map((item) => {
-                    const key = item.localKey ?? item.remoteKey ?? '';
-                    return {
-                      key: `${item.localKey}/${item.remoteKey}`,
-                      cells: [
-                        { key: 'local', content: item.localUrl && item.localKey ? <a href={item.localUrl} target="_top">{item.localKey}</a> : (item.localKey ?? '(not created yet)') },
-                        { key: 'remote', content: item.remoteKey ?? '—' },
-                        { key: 'status', content: ITEM_STATUS_LABELS[item.status] },
-                        {
-                          key: 'error',
-                          content: item.error ? (
-                            <>
-                              <span className="exalate-code">{item.error.code}</span> ({item.error.direction}
-                              {item.error.line ? `, line ${item.error.line}` : ''}): {item.error.message}
-                            </>
-                          ) : (
-                            '—'
-                          ),
-                        },
-                        {
-                          key: 'actions',
-                          content:
-                            item.status === 'FAILED' ? (
-                              <Button aria-label={`Retry ${key}`} onClick={() => void overview.retry(connection.id, key)} disabled={busy}>
-                                Retry
-                              </Button>
-                            ) : null,
-                        },
-                      ],
-                    };
-                  })}
-                />
+                <AttentionTable label={`Records that need attention: ${connection.name}`} items={queue.attention} words={words} busy={busy} onRetry={(key) => void overview.retry(connection.id, key)} />
               ) : (
                 <p className="exalate-empty">Nothing needs attention.</p>
               )}

@@ -65,6 +65,8 @@ export class ExalateNode {
   private readonly stopping = new AbortController();
   private readonly pollLoops = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
+  /** Background passes under way: `stop` waits for them, so none meets a closed database. */
+  private readonly inFlight = new Set<Promise<void>>();
   private info!: NodeInfo;
   private readonly connector: TrackerConnector;
   private readonly credential: TrackerCredential;
@@ -245,14 +247,19 @@ export class ExalateNode {
 
   /** Background work: a private node collects acceptances and polls its partners. */
   start(): void {
+    const background = (fn: () => Promise<void>, failed = 'background task failed'): Promise<void> => {
+      const pass = fn()
+        .catch((error: unknown) => this.o.logger.error({ err: error }, failed))
+        .finally(() => this.inFlight.delete(pass));
+      this.inFlight.add(pass);
+      return pass;
+    };
     const every = (ms: number, fn: () => Promise<void>) => {
       let running = false;
       const timer = setInterval(() => {
         if (running || this.stopping.signal.aborted) return;
         running = true;
-        fn()
-          .catch((error: unknown) => this.o.logger.error({ err: error }, 'background task failed'))
-          .finally(() => (running = false));
+        void background(fn).finally(() => (running = false));
       }, ms);
       timer.unref();
       this.timers.push(timer);
@@ -279,15 +286,15 @@ export class ExalateNode {
       await this.engine.sweepInbox();
     };
     every(this.o.settings.scanIntervalMs, scan);
-    void this.engine.resume().catch((error: unknown) => this.o.logger.error({ err: error }, 'could not resume the sync'));
+    void background(() => this.engine.resume(), 'could not resume the sync');
     // Comment edits the tracker does not announce are found by reading recently synced items again.
     every(this.o.settings.refreshIntervalMs, async () => {
       if (this.connector.sideChanges === 'never' || !(await this.subscription.active())) await this.engine.refreshRecent();
     });
-    void scan().catch((error: unknown) => this.o.logger.error({ err: error }, 'background task failed'));
+    void background(scan);
     if (this.o.config.private) {
       every(this.o.settings.pollIntervalMs, () => this.privateNodeTick());
-      this.startupTick = this.privateNodeTick().catch((error: unknown) => this.o.logger.error({ err: error }, 'background task failed'));
+      this.startupTick = background(() => this.privateNodeTick());
     }
   }
 
@@ -301,7 +308,7 @@ export class ExalateNode {
     this.stopping.abort();
     this.timers.forEach(clearInterval);
     this.hub.releaseAll();
-    await Promise.allSettled([...this.pollLoops.values()]);
+    await Promise.allSettled([...this.pollLoops.values(), ...this.inFlight]);
     await this.engine.stop();
     await this.queue?.stop();
     this.queue = null;

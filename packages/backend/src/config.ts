@@ -1,10 +1,18 @@
 import { MODES, type Mode } from '@exalate/contract';
 import ipaddr from 'ipaddr.js';
-import type { AdoExtensionAuth } from './admin/ado-app-token.js';
 import type { AddressPolicy } from './net/address-policy.js';
+import { ConfigError } from './errors.js';
 import { TRACKER_KINDS, type TrackerConfig } from './trackers.js';
 
 /** One node: the Exalate side of one tracker installation. */
+/** How the node verifies the Azure DevOps hub's app tokens (see admin/ado-app-token.ts). */
+export interface AdoExtensionAuth {
+  /** The extension's key (Marketplace → Manage → the extension → Certificate): the HS256 secret of its app tokens. */
+  secret: string;
+  /** The `aud` of the extension's app tokens: the extension's id (a GUID) as Azure DevOps issues them. */
+  audience: string;
+}
+
 export interface NodeConfig {
   /** Path segment of the node URL: {publicUrl}/nodes/{id}. */
   id: string;
@@ -66,13 +74,6 @@ export interface ServerConfig {
    */
   maxAttachmentBytes: number;
   nodes: NodeConfig[];
-}
-
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
 }
 
 const NODE_ID = /^[a-z0-9][a-z0-9-]{0,30}$/;

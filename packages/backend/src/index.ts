@@ -1,11 +1,11 @@
-export { AppError } from './errors.js';
+export { AppError, ConfigError } from './errors.js';
 export { createLogger, type Logger } from './logger.js';
 export { openPglite, openPostgres, type Database, type Sql } from './db/database.js';
 export { migrate } from './db/migrations.js';
-export { serverConfigFromEnv, validateNodeConfig, ConfigError, MAX_ATTACHMENT_MB, type NodeConfig, type ServerConfig } from './config.js';
+export { serverConfigFromEnv, validateNodeConfig, MAX_ATTACHMENT_MB, type NodeConfig, type ServerConfig } from './config.js';
 export { ExalateNode, EXALATE_VERSION } from './node.js';
 export { startServer, buildApp, type ExalateServer } from './server.js';
-export { bearerTokenAuthenticator, type AdminAuthenticator } from './admin/routes.js';
+export { bearerTokenAuthenticator, type AdminAuthenticator } from './admin/authenticator.js';
 export { isAddressAllowed, type AddressPolicy } from './net/address-policy.js';
 export { signPeerRequest, verifyPeerRequest } from './peer/jwt.js';
 export { DECLARED_ROUTES } from './http/documented-router.js';

@@ -89,10 +89,14 @@ export interface TestServer {
 }
 
 export interface AdminApi {
-  get<T = any>(path: string): Promise<{ status: number; body: T }>; // any: tests read arbitrary JSON bodies
-  post<T = any>(path: string, body?: unknown): Promise<{ status: number; body: T }>; // any: as above
-  put<T = any>(path: string, body: unknown): Promise<{ status: number; body: T }>; // any: as above
-  delete<T = any>(path: string): Promise<{ status: number; body: T }>; // any: as above
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON bodies
+  get<T = any>(path: string): Promise<{ status: number; body: T }>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON bodies
+  post<T = any>(path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON bodies
+  put<T = any>(path: string, body: unknown): Promise<{ status: number; body: T }>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON bodies
+  delete<T = any>(path: string): Promise<{ status: number; body: T }>;
 }
 
 /**
@@ -100,7 +104,7 @@ export interface AdminApi {
  * fresh schemas on the suite's PostgreSQL server. Tests never share state.
  */
 export async function startTestServer(backend: Backend, nodeConfigs: Array<NodeConfig | Promise<NodeConfig>>, overrides: Partial<ServerConfig> = {}, logger = quietLogger): Promise<TestServer> {
-  const nodes = await Promise.all(nodeConfigs);
+  const nodes = await Promise.all(nodeConfigs.map((c) => Promise.resolve(c)));
   const dataDir = mkdtempSync(join(tmpdir(), 'exalate-test-'));
   const schemaPrefix = `t${randomBytes(5).toString('hex')}_`;
   const config: ServerConfig = {

@@ -161,9 +161,9 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
   const stopNodes = () =>
     Promise.all(
       Object.values(nodes).map(({ child }) => {
-        if (child.exitCode !== null || child.signalCode !== null) return undefined;
+        if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
         child.kill('SIGTERM');
-        return new Promise((r) => child.once('exit', r));
+        return new Promise<void>((r) => child.once('exit', () => r()));
       }),
     );
   const base = (node: 'a' | 'b') => `http://127.0.0.1:${nodes[node].port}/nodes/${node}`;
@@ -175,7 +175,8 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${path} on ${node}: ${res.status} ${text}`);
-    return text ? (JSON.parse(text) as Record<string, any>) : {}; // any: reads a few fields of our own API
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- reads a few fields of our own API
+    return text ? (JSON.parse(text) as Record<string, any>) : {};
   };
   try {
     for (const { port } of Object.values(nodes)) {

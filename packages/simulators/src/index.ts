@@ -1,6 +1,7 @@
 export { listen, FaultInjector, RateLimiter, credentials, type Fault, type FailedAnswer, type HeldRequest, type RunningSimulator } from './common/http.js';
 export { AdoSimulator, type AdoSimulatorOptions } from './ado/simulator.js';
-export { ExtensionHost, COLLECTION_ADMIN_HUB_GROUP, APP_TOKEN_ISSUER, type ExtensionManifest, type InstalledExtension } from './ado/extension-host.js';
+export { ExtensionHost, COLLECTION_ADMIN_HUB_GROUP, APP_TOKEN_ISSUER } from './ado/extension-host.js';
+export type { ExtensionManifest, InstalledExtension } from './ado/extension-state.js';
 export { seedAdoState, PROCESSES, type AdoState, type AdoSeed, type AdoWorkItem, type AdoComment, type AdoProject, type AdoIdentity } from './ado/state.js';
 export { parseWiql, WiqlError } from './ado/wiql.js';
 export { parseSimulatorArgs, startSimulator, type SimulatorCliOptions } from './cli.js';

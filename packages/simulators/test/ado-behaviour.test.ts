@@ -96,7 +96,8 @@ describe('rate limiting and faults', () => {
 
 describe('service hooks', () => {
   it('POSTs workitem.created, workitem.updated and workitem.commented events with basic auth', async () => {
-    const received: Array<{ headers: IncomingMessage['headers']; body: Record<string, any> }> = []; // any: event payloads are read field by field
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- event payloads are read field by field
+    const received: Array<{ headers: IncomingMessage['headers']; body: Record<string, any> }> = [];
     const receiver = createServer((req, res) => {
       let data = '';
       req.on('data', (c) => (data += c));
@@ -140,7 +141,8 @@ describe('service hooks', () => {
 
 describe('service hook payloads', () => {
   it('carry as much of the resource and the messages as the subscription asks for, as the service does', async () => {
-    const received = new Map<string, Record<string, any>>(); // any: event payloads are read field by field
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- event payloads are read field by field
+    const received = new Map<string, Record<string, any>>();
     const receiver = createServer((req, res) => {
       let data = '';
       req.on('data', (c) => (data += c));

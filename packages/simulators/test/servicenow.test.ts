@@ -10,7 +10,8 @@ beforeEach(async () => {
 afterEach(() => running.close());
 
 const auth = { authorization: `Basic ${Buffer.from('admin:admin-password').toString('base64')}` };
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> { // any: read as the test goes
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- read as the test goes
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${running.url}${path}`, { method, headers: { ...auth, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, ...(body === undefined ? {} : { body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) }) });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };

@@ -1,19 +1,13 @@
 import type { Request } from 'express';
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { AppError } from '../errors.js';
-import type { AdminAuthenticator } from './routes.js';
+import type { AdoExtensionAuth } from '../config.js';
+import type { AdminAuthenticator } from './authenticator.js';
 
 /** The issuer Azure DevOps puts in every extension app token. */
 export const ADO_APP_TOKEN_ISSUER = 'app.vstoken.visualstudio.com';
 /** The header the hub sends the user's Azure DevOps access token in (SDK.getAccessToken()). */
 export const ADO_ACCESS_TOKEN_HEADER = 'x-azure-devops-access-token';
-
-export interface AdoExtensionAuth {
-  /** The extension's key (Marketplace → Manage → the extension → Certificate): the HS256 secret of its app tokens. */
-  secret: string;
-  /** The `aud` of the extension's app tokens: the extension's id (a GUID) as Azure DevOps issues them. */
-  audience: string;
-}
 
 /**
  * Admits the Exalate hub inside Azure DevOps. The hub sends two tokens from the SDK:
@@ -105,12 +99,4 @@ function appTokenProblem(error: unknown, expected: string, token: string): strin
     return `The Azure DevOps app token was refused: ${error.message}.`;
   }
   return 'The Authorization header does not hold a valid Azure DevOps app token. Open Exalate from Organization settings in Azure DevOps.';
-}
-
-/** Any of the authenticators admits the request (the node's admin token, or a tracker's own sign-in). */
-export function anyOf(...authenticators: AdminAuthenticator[]): AdminAuthenticator {
-  return async (req) => {
-    for (const a of authenticators) if (await a(req)) return true;
-    return false;
-  };
 }

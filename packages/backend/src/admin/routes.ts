@@ -1,28 +1,12 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { InvitationCodeRequestSchema, ProbeDestinationRequestSchema, SetProjectRequestSchema } from '@exalate/contract';
 import type { ConnectionService } from '../connections/service.js';
-import { parse } from '../connections/service.js';
+import { parse } from '../http/parse-request.js';
+import type { AdminAuthenticator } from './authenticator.js';
 import { AppError } from '../errors.js';
 import { jsonBody, LIMITS, refuseNulInPath } from '../http/bodies.js';
 import { documentedRouter, type DocumentedRouter } from '../http/documented-router.js';
 import type { Project } from '@exalate/contract';
-
-/**
- * Decides whether a request may use the admin API. The bearer-token check below is the default;
- * tracker frontends plug in their own (e.g. the Azure DevOps app token). `false` answers the
- * generic sign-in message; an authenticator that knows better throws an AppError with its own.
- */
-export type AdminAuthenticator = (req: Request) => Promise<boolean> | boolean;
-
-export function bearerTokenAuthenticator(token: string): AdminAuthenticator {
-  const expected = Buffer.from(token);
-  return (req) => {
-    const header = req.headers.authorization ?? '';
-    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
-}
 
 /** The admin API the frontends use, mounted at {nodeUrl}/api/v1. Documented in docs/api/openapi.yaml. */
 export function adminRoutes(o: {

@@ -3,13 +3,13 @@ import type { Request } from 'express';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { APP_TOKEN_MAX_TTL_S, decodePairingCode, encodePairingCode, PairRequestSchema, sameBaseUrl, type PairingCodeView, type PairResponse } from '@exalate/contract';
 import type { NodeConfig } from '../config.js';
-import { parse } from '../connections/service.js';
+import { parse } from '../http/parse-request.js';
 import type { Database } from '../db/database.js';
 import { putNodeSetting } from '../db/put-node-setting.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SealedSecret, SecretBox } from '../secrets/secret-box.js';
-import type { AdminAuthenticator } from './routes.js';
+import type { AdminAuthenticator } from './authenticator.js';
 
 /**
  * The Exalate app inside the node's tracker (the Jira Data Center app, the ServiceNow application),

@@ -1,7 +1,7 @@
 import { ConnectorError, type TrackerConnector } from '@exalate/connectors';
 import { SetTrackerCredentialRequestSchema, type NodeSettingsView } from '@exalate/contract';
 import type { NodeConfig } from '../config.js';
-import { parse } from '../connections/service.js';
+import { parse } from '../http/parse-request.js';
 import type { Database } from '../db/database.js';
 import { putNodeSetting } from '../db/put-node-setting.js';
 import { AppError } from '../errors.js';

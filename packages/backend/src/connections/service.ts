@@ -28,10 +28,10 @@ import {
   type Project,
 } from '@exalate/contract';
 import { sameBaseUrl, type Result } from '@exalate/contract';
-import type { z } from 'zod';
 import type { Database } from '../db/database.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { AppError } from '../errors.js';
+import { parse } from '../http/parse-request.js';
 import type { Logger } from '../logger.js';
 import { normalizeNodeUrl } from '../net/peer-http.js';
 import type { AddressPolicy } from '../net/address-policy.js';
@@ -649,23 +649,6 @@ export class ConnectionService {
     if (!row) throw new AppError('CONNECTION_NOT_FOUND', `There is no connection ${id} on this node. Refresh the connection list.`);
     return row;
   }
-}
-
-export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const fields: Record<string, string> = {};
-  for (const issue of result.error.issues) {
-    const field = String(issue.path[0] ?? '');
-    fields[field] ??= issue.message;
-  }
-  const shortName = Object.keys(fields).find((f) => f === 'localShortName' || f === 'remoteShortName');
-  const first = Object.values(fields)[0] ?? 'The request is not valid.';
-  return failParse(shortName ? 'SHORT_NAME_INVALID' : 'VALIDATION_FAILED', shortName ? fields[shortName]! : first, fields);
-}
-
-function failParse(code: 'SHORT_NAME_INVALID' | 'VALIDATION_FAILED', message: string, fields: Record<string, string>): never {
-  throw new AppError(code, message, fields);
 }
 
 /** An invitation this node issued and stored: decoding cannot fail unless the database was edited. */

@@ -2,7 +2,7 @@ import { finished } from 'node:stream/promises';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { PeerAcceptRequestSchema, PeerBlobRequestSchema, PeerClaimRequestSchema, PeerEventsRequestSchema, PeerNotifyRequestSchema, PeerPollRequestSchema, PeerVerifyRequestSchema } from '@exalate/contract';
 import type { ConnectionService } from '../connections/service.js';
-import { parse } from '../connections/service.js';
+import { parse } from '../http/parse-request.js';
 import type { ConnectionRow } from '../connections/repository.js';
 import type { Database } from '../db/database.js';
 import { AppError } from '../errors.js';

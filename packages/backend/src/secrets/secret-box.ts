@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../errors.js';
 
 /** A secret as stored: AES-256-GCM, with the fingerprint of the key that sealed it. */
 export interface SealedSecret {

@@ -16,7 +16,7 @@ import {
 import { defaultRules, formatScriptError, type ScriptRunner } from '@exalate/scripting';
 import type { ConnectionRow } from '../connections/repository.js';
 import type { ConnectionService } from '../connections/service.js';
-import { parse } from '../connections/service.js';
+import { parse } from '../http/parse-request.js';
 import { AppError } from '../errors.js';
 import type { DocumentedRouter } from '../http/documented-router.js';
 import type { SyncEngine } from './engine.js';

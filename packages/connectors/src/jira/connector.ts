@@ -27,7 +27,8 @@ import { JiraClient, type JiraConnection } from './client.js';
 import { attachment, comment, isoFromJira, nativeText, toFields, toTrackerItem } from './mappers.js';
 import { JIRA_EVENTS, parseJiraWebhook } from './webhooks.js';
 
-type Any = any; // any: jira.js types its v2 and v3 bodies differently; the two paths share one shape here
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- jira.js types its v2 and v3 bodies differently; the two paths share one shape here
+type Any = any;
 
 /** Jira Cloud (REST v3 through Version3Client) or Data Center (REST v2 through Version2Client). */
 export class JiraConnector implements TrackerConnector {

@@ -63,7 +63,7 @@ ExalateApi.prototype = {
       var b64 = parts[1].replace(/-/g, '+').replace(/_/g, '/');
       while (b64.length % 4) b64 += '=';
       var url = String(gs.base64Decode(b64) || '');
-      return /^https?:\/\/[^\s\/?#]+(\/[^\s?#]*)?$/.test(url) ? url.replace(/\/+$/, '') : '';
+      return /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(url) ? url.replace(/\/+$/, '') : '';
     }
     function call(method, url, headers, body) {
       var message = new sn_ws.RESTMessageV2();
@@ -132,7 +132,7 @@ ExalateApi.prototype = {
       if (!node || !key) return fail(409, 'TRACKER_APP_NOT_PAIRED', 'The Exalate application is not paired with a node yet. Open All → Exalate → Settings and paste the pairing code from the node\'s operator.');
       var path = request.queryParams.path ? String(request.queryParams.path[0]) : '';
       // Only the node's admin API, by a plain path: no other host, no way out of /api/v1.
-      if (!/^\/[A-Za-z0-9\-._~\/%]*(\?[A-Za-z0-9\-._~%&=+,:]*)?$/.test(path) || path.indexOf('..') !== -1 || path.indexOf('//') !== -1) {
+      if (!/^\/[A-Za-z0-9\-._~/%]*(\?[A-Za-z0-9\-._~%&=+,:]*)?$/.test(path) || path.indexOf('..') !== -1 || path.indexOf('//') !== -1) {
         return fail(400, 'VALIDATION_FAILED', 'The path to forward must be one of the node\'s admin API paths, such as /connections. Reload the Exalate page.');
       }
       var payload = verb === 'POST' || verb === 'PUT' ? String(request.body.dataString || '') : null;

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, posix, resolve, sep } from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import { SignJWT } from 'jose';
+import type { ExtensionDocument, ExtensionHostState, ExtensionManifest, InstalledExtension } from './extension-state.js';
 import type { AdoIdentity, AdoState } from './state.js';
 
 /**
@@ -17,40 +18,6 @@ import type { AdoIdentity, AdoState } from './state.js';
 export const COLLECTION_ADMIN_HUB_GROUP = 'ms.vss-web.collection-admin-hub-group';
 /** The issuer the service puts in app tokens. */
 export const APP_TOKEN_ISSUER = 'app.vstoken.visualstudio.com';
-
-export interface ExtensionManifest {
-  publisher: string;
-  id: string;
-  version: string;
-  name: string;
-  scopes?: string[];
-  baseUri?: string;
-  files?: Array<{ path: string; addressable?: boolean }>;
-  contributions?: Array<{ id: string; type: string; targets?: string[]; properties?: Record<string, unknown> }>;
-}
-
-export interface InstalledExtension {
-  manifest: ExtensionManifest;
-  /** Where the packaged files (the manifest's `files`) are, relative paths from the manifest. */
-  contentDir: string;
-  /** The extension's key: app tokens are HS256 with it. */
-  secret: string;
-  /** The `aud` of its app tokens (the service's id for the extension). */
-  appId: string;
-}
-
-/** One stored extension data document (Default or User scope). */
-export interface ExtensionDocument {
-  id: string;
-  __etag: number;
-  [key: string]: unknown;
-}
-
-export interface ExtensionHostState {
-  extensions: InstalledExtension[];
-  /** `{publisher}.{extension}/{scopeType}/{scopeValue}/{collection}` → documents by id. */
-  documents: Record<string, Record<string, ExtensionDocument>>;
-}
 
 const requireHere = createRequire(import.meta.url);
 /** The SDK's own cross-frame messaging, which the host page uses for its side of the channel. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { credentials } from '../common/http.js';
 import { SimulatorBase, type SimulatorBaseOptions } from '../common/simulator-base.js';
-import { ExtensionHost, type InstalledExtension } from './extension-host.js';
+import { ExtensionHost } from './extension-host.js';
+import type { InstalledExtension } from './extension-state.js';
 import { FIELDS, findField } from './fields.js';
 import { LOCATIONS, MAX_API_VERSION, RESOURCE_AREAS } from './locations.js';
 import { DELIVERED_EVENTS, PROCESSES, seedAdoState, type AdoAttachment, type AdoSavedQuery, type AdoComment, type AdoIdentity, type AdoProject, type AdoRelation, type AdoSeed, type AdoState, type AdoSubscription, type AdoWorkItem } from './state.js';
@@ -27,7 +27,6 @@ export interface AdoSimulatorOptions extends SimulatorBaseOptions {
 type Json = Record<string, unknown>;
 
 const IDENTITY_FIELDS = new Set(FIELDS.filter((f) => f.type === 'identity').map((f) => f.referenceName));
-const DATE_FIELDS = new Set(FIELDS.filter((f) => f.type === 'dateTime').map((f) => f.referenceName));
 
 /** The service's error body. */
 function vssError(res: Response, status: number, typeKey: string, message: string): void {
@@ -1323,7 +1322,6 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       if (sub.status !== 'enabled' || sub.eventType !== eventType || sub.consumerId !== 'webHooks' || !(DELIVERED_EVENTS as readonly string[]).includes(sub.eventType)) continue;
       if (sub.publisherInputs['projectId'] && project && this.project(sub.publisherInputs['projectId']).id !== project.id) continue;
       if (sub.publisherInputs['workItemType'] && sub.publisherInputs['workItemType'] !== item.fields['System.WorkItemType']) continue;
-      const base = ctx.base;
       const rendered = this.renderWorkItem(ctx, item, { expand: 'relations' });
       let resource: Json = rendered;
       if (eventType === 'workitem.updated' && before) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ExtensionHostState } from './extension-host.js';
+import type { ExtensionHostState } from './extension-state.js';
 
 /** What the Azure DevOps simulator holds: one organization, in memory, serializable to a state file. */
 export interface AdoIdentity {

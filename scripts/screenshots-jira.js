@@ -24,20 +24,50 @@ const adoRunning = await ado.listen();
 const dataDir = mkdtempSync(join(tmpdir(), 'exalate-screenshots-jira-'));
 const server = await startServer(
   {
-    host: '127.0.0.1', port: 0, publicUrl: null, dataDir, databaseUrl: null, schemaPrefix: 'shotsj_',
+    host: '127.0.0.1',
+    port: 0,
+    publicUrl: null,
+    dataDir,
+    databaseUrl: null,
+    schemaPrefix: 'shotsj_',
     addressPolicy: { allowLoopback: true, allowedCidrs: [] },
-    invitationTtlMs: 86_400_000, pollIntervalMs: 500, longPollMs: 5_000, peerTimeoutMs: 5_000, scanIntervalMs: 1_000,
-    refreshIntervalMs: 60_000, retryBaseMs: 500, retryMaxMs: 5_000, staleInboxMs: 60_000, maintenanceIntervalMs: 60_000, maxAttachmentBytes: MAX_ATTACHMENT_MB * 1024 * 1024,
+    invitationTtlMs: 86_400_000,
+    pollIntervalMs: 500,
+    longPollMs: 5_000,
+    peerTimeoutMs: 5_000,
+    scanIntervalMs: 1_000,
+    refreshIntervalMs: 60_000,
+    retryBaseMs: 500,
+    retryMaxMs: 5_000,
+    staleInboxMs: 60_000,
+    maintenanceIntervalMs: 60_000,
+    maxAttachmentBytes: MAX_ATTACHMENT_MB * 1024 * 1024,
     nodes: [
-      { id: 'jira', private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-jira-0123456789abcdef', tracker: { kind: 'jira-datacenter', url: jiraRunning.url, secret: 'sync-pat', webhooks: false } },
-      { id: 'ado', private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-ado-0123456789abcdef', tracker: { kind: 'azure-devops', url: `${adoRunning.url}/acme`, secret: 'sync-pat', webhooks: false } },
+      {
+        id: 'jira',
+        private: false,
+        modes: ['BASIC', 'VISUAL', 'SCRIPT'],
+        adminToken: 'admin-jira-0123456789abcdef',
+        tracker: { kind: 'jira-datacenter', url: jiraRunning.url, secret: 'sync-pat', webhooks: false },
+      },
+      {
+        id: 'ado',
+        private: false,
+        modes: ['BASIC', 'VISUAL', 'SCRIPT'],
+        adminToken: 'admin-ado-0123456789abcdef',
+        tracker: { kind: 'azure-devops', url: `${adoRunning.url}/acme`, secret: 'sync-pat', webhooks: false },
+      },
     ],
   },
   createLogger({ level: 'warn' }),
 );
 const nodeUrl = (id) => `${server.publicUrl}/nodes/${id}`;
 const admin = (id, method, path, body) =>
-  fetch(`${nodeUrl(id)}/api/v1${path}`, { method, headers: { authorization: `Bearer admin-${id}-0123456789abcdef`, 'content-type': 'application/json' }, body: body && JSON.stringify(body) }).then((r) => r.json());
+  fetch(`${nodeUrl(id)}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer admin-${id}-0123456789abcdef`, 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  }).then((r) => r.json());
 await fetch(`${jiraRunning.url}/rest/api/2/issue`, {
   method: 'POST',
   headers: { authorization: `Basic ${Buffer.from('alice:alice-password').toString('base64')}`, 'content-type': 'application/json' },
@@ -112,7 +142,13 @@ try {
   await page.getByRole('row').filter({ hasText: 'AcmeJira_to_AcmeDevOps' }).getByText('Active').waitFor({ timeout: 15_000 });
   await shot(page, 'connections-active');
 
-  const started = await admin('ado', 'POST', '/connections', { destinationUrl: jiraRunning.url, mode: 'SCRIPT', localShortName: 'Ops', remoteShortName: 'Help', project: 'Operations' });
+  const started = await admin('ado', 'POST', '/connections', {
+    destinationUrl: jiraRunning.url,
+    mode: 'SCRIPT',
+    localShortName: 'Ops',
+    remoteShortName: 'Help',
+    project: 'Operations',
+  });
   await page.getByRole('button', { name: 'Accept the invitation' }).click();
   await page.getByRole('textbox', { name: 'Invitation code' }).fill('this is not a code');
   await page.getByRole('button', { name: 'Next' }).click();
@@ -137,7 +173,10 @@ try {
   await shot(page, 'configure-sync-trigger-preview');
   await page.getByRole('button', { name: 'Save trigger' }).click();
   await page.getByRole('button', { name: 'Bulk sync what trigger project = SUP matches' }).click();
-  await page.getByTestId('bulk-progress').getByText(/done \(.*\)\.$/).waitFor({ timeout: 30_000 });
+  await page
+    .getByTestId('bulk-progress')
+    .getByText(/done \(.*\)\.$/)
+    .waitFor({ timeout: 30_000 });
   await page.getByTestId('queue-counts').scrollIntoViewIfNeeded();
   await shot(page, 'configure-sync-bulk-and-queue');
   await close();

@@ -24,20 +24,50 @@ const adoRunning = await ado.listen();
 const dataDir = mkdtempSync(join(tmpdir(), 'exalate-screenshots-servicenow-'));
 const server = await startServer(
   {
-    host: '127.0.0.1', port: 0, publicUrl: null, dataDir, databaseUrl: null, schemaPrefix: 'shotss_',
+    host: '127.0.0.1',
+    port: 0,
+    publicUrl: null,
+    dataDir,
+    databaseUrl: null,
+    schemaPrefix: 'shotss_',
     addressPolicy: { allowLoopback: true, allowedCidrs: [] },
-    invitationTtlMs: 86_400_000, pollIntervalMs: 500, longPollMs: 5_000, peerTimeoutMs: 5_000, scanIntervalMs: 1_000,
-    refreshIntervalMs: 60_000, retryBaseMs: 500, retryMaxMs: 5_000, staleInboxMs: 60_000, maintenanceIntervalMs: 60_000, maxAttachmentBytes: MAX_ATTACHMENT_MB * 1024 * 1024,
+    invitationTtlMs: 86_400_000,
+    pollIntervalMs: 500,
+    longPollMs: 5_000,
+    peerTimeoutMs: 5_000,
+    scanIntervalMs: 1_000,
+    refreshIntervalMs: 60_000,
+    retryBaseMs: 500,
+    retryMaxMs: 5_000,
+    staleInboxMs: 60_000,
+    maintenanceIntervalMs: 60_000,
+    maxAttachmentBytes: MAX_ATTACHMENT_MB * 1024 * 1024,
     nodes: [
-      { id: 'snow', private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-snow-0123456789abcdef', tracker: { kind: 'servicenow', url: snowRunning.url, user: 'exalate', secret: 'exalate-password' } },
-      { id: 'ado', private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-ado-0123456789abcdef', tracker: { kind: 'azure-devops', url: `${adoRunning.url}/acme`, secret: 'sync-pat', webhooks: false } },
+      {
+        id: 'snow',
+        private: false,
+        modes: ['BASIC', 'VISUAL', 'SCRIPT'],
+        adminToken: 'admin-snow-0123456789abcdef',
+        tracker: { kind: 'servicenow', url: snowRunning.url, user: 'exalate', secret: 'exalate-password' },
+      },
+      {
+        id: 'ado',
+        private: false,
+        modes: ['BASIC', 'VISUAL', 'SCRIPT'],
+        adminToken: 'admin-ado-0123456789abcdef',
+        tracker: { kind: 'azure-devops', url: `${adoRunning.url}/acme`, secret: 'sync-pat', webhooks: false },
+      },
     ],
   },
   createLogger({ level: 'warn' }),
 );
 const nodeUrl = (id) => `${server.publicUrl}/nodes/${id}`;
 const admin = (id, method, path, body) =>
-  fetch(`${nodeUrl(id)}/api/v1${path}`, { method, headers: { authorization: `Bearer admin-${id}-0123456789abcdef`, 'content-type': 'application/json' }, body: body && JSON.stringify(body) }).then((r) => r.json());
+  fetch(`${nodeUrl(id)}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer admin-${id}-0123456789abcdef`, 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  }).then((r) => r.json());
 await fetch(`${snowRunning.url}/api/now/table/incident`, {
   method: 'POST',
   headers: { authorization: `Basic ${Buffer.from('admin:admin-password').toString('base64')}`, 'content-type': 'application/json' },
@@ -111,7 +141,13 @@ try {
   await frame.getByRole('row').filter({ hasText: 'AcmeServiceNow_to_AcmeDevOps' }).getByText('Active').waitFor({ timeout: 15_000 });
   await shot(page, 'connections-active');
 
-  const started = await admin('ado', 'POST', '/connections', { destinationUrl: nodeUrl('snow'), mode: 'SCRIPT', localShortName: 'Dev', remoteShortName: 'Desk', project: 'Development' });
+  const started = await admin('ado', 'POST', '/connections', {
+    destinationUrl: nodeUrl('snow'),
+    mode: 'SCRIPT',
+    localShortName: 'Dev',
+    remoteShortName: 'Desk',
+    project: 'Development',
+  });
   await frame.getByRole('button', { name: 'Accept invitation' }).click();
   await frame.getByRole('textbox', { name: 'Invitation code' }).fill('this is not a code');
   await frame.getByRole('button', { name: 'Next' }).click();
@@ -133,7 +169,10 @@ try {
   await shot(page, 'configure-sync-trigger-preview');
   await frame.getByRole('button', { name: 'Save trigger' }).click();
   await frame.getByRole('button', { name: 'Bulk sync what trigger active=true^priority=1 matches' }).click();
-  await frame.getByTestId('bulk-progress').getByText(/done \(.*\)\.$/).waitFor({ timeout: 30_000 });
+  await frame
+    .getByTestId('bulk-progress')
+    .getByText(/done \(.*\)\.$/)
+    .waitFor({ timeout: 30_000 });
   await frame.getByTestId('queue-counts').scrollIntoViewIfNeeded();
   await shot(page, 'configure-sync-bulk-and-queue');
   frame = await module(page, 'Sync queue');

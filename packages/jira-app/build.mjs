@@ -19,7 +19,9 @@ const output = resolve(root, `dist/exalate-jira-${version}.jar`);
 /** What the build needs from Debian, and the package each comes from. */
 export const DEBIAN_JARS = { servlet: ['/usr/share/java/servlet-api.jar', 'libservlet-api-java'], gson: ['/usr/share/java/gson.jar', 'libgoogle-gson-java'] };
 /** The Jira simulator's harness runs the servlet in Debian's Jetty 9. */
-export const HARNESS_JARS = ['jetty9-server', 'jetty9-servlet', 'jetty9-http', 'jetty9-io', 'jetty9-util', 'jetty9-security'].map((j) => `/usr/share/java/${j}.jar`);
+export const HARNESS_JARS = ['jetty9-server', 'jetty9-servlet', 'jetty9-http', 'jetty9-io', 'jetty9-util', 'jetty9-security'].map(
+  (j) => `/usr/share/java/${j}.jar`,
+);
 export const JAR = output;
 /** The harness's classpath (its classes, the compile-only SAL interfaces it implements, Jetty). */
 export const HARNESS_CLASSPATH = [join(work, 'harness'), join(work, 'compile-only'), DEBIAN_JARS.servlet[0], ...HARNESS_JARS].join(':');
@@ -30,7 +32,10 @@ const optional = process.argv.includes('--if-possible');
 
 function need() {
   const missing = [];
-  for (const [tool, pkg] of [['javac', 'default-jdk-headless'], ['bnd', 'bnd']]) {
+  for (const [tool, pkg] of [
+    ['javac', 'default-jdk-headless'],
+    ['bnd', 'bnd'],
+  ]) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
     } catch {
@@ -48,7 +53,10 @@ function need() {
   }
 }
 
-const javaFiles = (dir) => readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.java')).map((f) => join(dir, String(f)));
+const javaFiles = (dir) =>
+  readdirSync(dir, { recursive: true })
+    .filter((f) => String(f).endsWith('.java'))
+    .map((f) => join(dir, String(f)));
 
 function build() {
   need();
@@ -61,7 +69,9 @@ function build() {
   const cp = [DEBIAN_JARS.servlet[0], DEBIAN_JARS.gson[0]].join(':');
   // Java 11 bytecode: Jira 9 runs on Java 11, Jira 10 on 17.
   execFileSync('javac', ['--release', '11', '-d', stubs, '-cp', cp, ...javaFiles(join(here, 'compile-only'))], { stdio: 'inherit' });
-  execFileSync('javac', ['--release', '11', '-Xlint:all', '-Werror', '-d', classes, '-cp', `${cp}:${stubs}`, ...javaFiles(join(here, 'src/main/java'))], { stdio: 'inherit' });
+  execFileSync('javac', ['--release', '11', '-Xlint:all', '-Werror', '-d', classes, '-cp', `${cp}:${stubs}`, ...javaFiles(join(here, 'src/main/java'))], {
+    stdio: 'inherit',
+  });
 
   mkdirSync(resources, { recursive: true });
   const descriptor = readFileSync(join(here, 'src/main/resources/atlassian-plugin.xml'), 'utf8').replace('${version}', version);
@@ -93,9 +103,11 @@ function build() {
   if (!existsSync(output)) throw new Error(`bnd wrote no jar at ${output}`);
   console.log(`Wrote ${relative(root, output)}`);
   if (HARNESS_JARS.every((j) => existsSync(j))) {
-    execFileSync('javac', ['--release', '11', '-d', join(work, 'harness'), '-cp', HARNESS_CLASSPATH, ...javaFiles(join(here, 'harness'))], { stdio: 'inherit' });
+    execFileSync('javac', ['--release', '11', '-d', join(work, 'harness'), '-cp', HARNESS_CLASSPATH, ...javaFiles(join(here, 'harness'))], {
+      stdio: 'inherit',
+    });
   } else {
-    console.log('(The Jira simulator\'s harness was not built: it needs Debian\'s libjetty9-java.)');
+    console.log("(The Jira simulator's harness was not built: it needs Debian's libjetty9-java.)");
   }
 }
 

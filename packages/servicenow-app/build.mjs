@@ -53,7 +53,14 @@ ${updates.join('\n')}
 
 /** The record files of the build (the application first), each with its table and update name. */
 export function builtRecords(dist = join(here, 'dist/app')) {
-  const files = ['scope', 'update'].flatMap((dir) => (existsSync(join(dist, dir)) ? readdirSync(join(dist, dir)).filter((f) => f.endsWith('.xml')).sort().map((f) => join(dist, dir, f)) : []));
+  const files = ['scope', 'update'].flatMap((dir) =>
+    existsSync(join(dist, dir))
+      ? readdirSync(join(dist, dir))
+          .filter((f) => f.endsWith('.xml'))
+          .sort()
+          .map((f) => join(dist, dir, f))
+      : [],
+  );
   return files.map((file) => {
     const payload = readFileSync(file, 'utf8');
     const table = /<record_update[^>]*\btable="([^"]+)"/.exec(payload)?.[1] ?? /<record_update>\s*<([a-z0-9_]+)/.exec(payload)?.[1];
@@ -77,7 +84,14 @@ function main() {
   if (packed.length !== 1) throw new Error(`now-sdk pack left ${packed.length} zip files in target/`);
   copyFileSync(join(here, 'target', packed[0]), PACKAGE);
   const records = builtRecords();
-  writeFileSync(UPDATE_SET, updateSetXml({ records, title: `Exalate ${VERSION}`, description: `The Exalate application (${config.scope}) ${VERSION}: menu, modules, the Exalate page, its REST API, role and settings table.` }));
+  writeFileSync(
+    UPDATE_SET,
+    updateSetXml({
+      records,
+      title: `Exalate ${VERSION}`,
+      description: `The Exalate application (${config.scope}) ${VERSION}: menu, modules, the Exalate page, its REST API, role and settings table.`,
+    }),
+  );
   if (!quiet) console.log(`Wrote ${PACKAGE} and ${UPDATE_SET} (${records.length} records).`);
 }
 

@@ -31,7 +31,13 @@ export function App(props: { host: HubHost }): JSX.Element {
         return (
           <>
             <Banner error={s.problem} />
-            <ConnectionsScreen list={screen.list} words={words} onConfigure={(id) => session.configure(id)} onInitiate={() => void session.openInitiate()} onAccept={() => session.openAccept()} />
+            <ConnectionsScreen
+              list={screen.list}
+              words={words}
+              onConfigure={(id) => session.configure(id)}
+              onInitiate={() => void session.openInitiate()}
+              onAccept={() => session.openAccept()}
+            />
             {screen.dialog?.name === 'initiate' ? <InitiateDialog flow={screen.dialog.flow} onClose={() => session.closeDialog()} /> : null}
             {screen.dialog?.name === 'accept' ? <AcceptDialog flow={screen.dialog.flow} onClose={() => session.closeDialog()} /> : null}
           </>
@@ -43,8 +49,17 @@ export function App(props: { host: HubHost }): JSX.Element {
 
   return (
     <Page className="exalate-page">
-      <Header title="Exalate" titleSize={TitleSize.Large} description={`Sync work items of ${host.organization} with Jira, ServiceNow and other Azure DevOps organizations. Signed in as ${host.userName}.`} />
-      <TabBar selectedTabId={s.tab} onSelectedTabChanged={(id) => (id === 'settings' ? session.showSettings() : session.showConnections())} tabSize={TabSize.Tall} ariaLabel="Exalate">
+      <Header
+        title="Exalate"
+        titleSize={TitleSize.Large}
+        description={`Sync work items of ${host.organization} with Jira, ServiceNow and other Azure DevOps organizations. Signed in as ${host.userName}.`}
+      />
+      <TabBar
+        selectedTabId={s.tab}
+        onSelectedTabChanged={(id) => (id === 'settings' ? session.showSettings() : session.showConnections())}
+        tabSize={TabSize.Tall}
+        ariaLabel="Exalate"
+      >
         <Tab id="connections" name={GUIDE.connections} />
         <Tab id="settings" name={GUIDE.generalSettings} />
       </TabBar>

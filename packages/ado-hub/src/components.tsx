@@ -107,7 +107,14 @@ export function SubmitButton(props: { text: string; onSubmit: () => void; disabl
 }
 
 /** The project for incoming sync, picked from the organization's projects (loading while they come). */
-export function ProjectPicker(props: { projects: Project[] | null; value: string; label: string; error?: string | undefined; loading: boolean; onChange: (key: string) => void }): JSX.Element {
+export function ProjectPicker(props: {
+  projects: Project[] | null;
+  value: string;
+  label: string;
+  error?: string | undefined;
+  loading: boolean;
+  onChange: (key: string) => void;
+}): JSX.Element {
   const selection = React.useMemo(() => new DropdownSelection(), []);
   React.useEffect(() => {
     // Show a project the flow chose itself (the only one there is, or the one picked before Back).
@@ -131,7 +138,16 @@ export function ProjectPicker(props: { projects: Project[] | null; value: string
 /** A wizard as the guides show it: a dialog with its title and ×. */
 export function WizardDialog(props: { title: string; onClose: () => void; children: React.ReactNode }): JSX.Element {
   return (
-    <Dialog titleProps={{ text: props.title }} onDismiss={props.onClose} showCloseButton modal escDismiss={false} lightDismiss={false} contentSize={ContentSize.Large} calloutContentClassName="exalate-dialog">
+    <Dialog
+      titleProps={{ text: props.title }}
+      onDismiss={props.onClose}
+      showCloseButton
+      modal
+      escDismiss={false}
+      lightDismiss={false}
+      contentSize={ContentSize.Large}
+      calloutContentClassName="exalate-dialog"
+    >
       {props.children}
     </Dialog>
   );

@@ -180,7 +180,14 @@ test('the list follows the partner: a Pending connection turns Active on the pag
   const [acme, globex] = [suite.org('acme'), suite.org('globex')];
   seedNodeUrl(acme);
   seedNodeUrl(globex);
-  const started = await adminClient(acme).initiateConnection({ destinationUrl: globex.nodeUrl, mode: 'SCRIPT', localShortName: 'Follow', remoteShortName: 'Globex', description: '', project: 'Development' });
+  const started = await adminClient(acme).initiateConnection({
+    destinationUrl: globex.nodeUrl,
+    mode: 'SCRIPT',
+    localShortName: 'Follow',
+    remoteShortName: 'Globex',
+    description: '',
+    project: 'Development',
+  });
   if (!started.ok) throw new Error(started.error.message);
   const { hub } = await open('acme');
   const row = hub.locator('tr[data-connection="Follow_to_Globex"]');

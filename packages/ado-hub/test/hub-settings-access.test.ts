@@ -19,7 +19,7 @@ test('opened outside Azure DevOps, the page says to open it from Organization se
   }
 });
 
-test('the hub loads even when the host page\'s own script comes after the hub\'s frame (the SDK handshake is not lost)', async () => {
+test("the hub loads even when the host page's own script comes after the hub's frame (the SDK handshake is not lost)", async () => {
   // Under load the hub's frame can run SDK.init before the host page has run its script. Azure
   // DevOps creates the frame only once it listens, so the handshake must not depend on who is first.
   const acme = suite.org('acme');
@@ -46,12 +46,16 @@ test('the hub loads even when the host page\'s own script comes after the hub\'s
   }
 });
 
-test('General settings: refuses what is not this organization\'s node, then checks and saves the node URL', async () => {
+test("General settings: refuses what is not this organization's node, then checks and saves the node URL", async () => {
   const acme = suite.org('acme');
   const globex = suite.org('globex');
   const { hub } = await open('acme');
   // The organization and the user come from the SDK's handshake.
-  await hub.getByText(`Sync work items of acme with Jira, ServiceNow and other Azure DevOps organizations. Signed in as ${acme.simulator.state.identities[0]!.displayName}.`).waitFor();
+  await hub
+    .getByText(
+      `Sync work items of acme with Jira, ServiceNow and other Azure DevOps organizations. Signed in as ${acme.simulator.state.identities[0]!.displayName}.`,
+    )
+    .waitFor();
   // No node URL yet: the hub starts on General settings.
   await hub.getByRole('heading', { name: 'General settings' }).waitFor();
   const field = hub.getByLabel('Exalate node URL');
@@ -86,7 +90,7 @@ test('General settings: refuses what is not this organization\'s node, then chec
   expect(stored?.['exalate-settings']?.['value']).toEqual({ nodeUrl: acme.nodeUrl });
 });
 
-test('General settings: the node\'s personal access token is checked, stored encrypted and never shown again', async () => {
+test("General settings: the node's personal access token is checked, stored encrypted and never shown again", async () => {
   seedNodeUrl(suite.org('acme'));
   const { hub } = await open('acme');
   await hub.getByRole('tab', { name: 'General settings' }).click();
@@ -98,7 +102,10 @@ test('General settings: the node\'s personal access token is checked, stored enc
 
   await token.fill('revoked-token');
   await hub.getByRole('button', { name: 'Save token' }).click();
-  await hub.getByText(/refused this token/).first().waitFor();
+  await hub
+    .getByText(/refused this token/)
+    .first()
+    .waitFor();
 
   await token.fill('alice-pat');
   await hub.getByRole('button', { name: 'Save token' }).click();

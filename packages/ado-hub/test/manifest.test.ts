@@ -53,18 +53,39 @@ test('dev and release differ only by overrides, never by contributions or files'
 test('tfx packages it into a .vsix holding the manifest and the built hub', async () => {
   const out = mkdtempSync(join(tmpdir(), 'exalate-vsix-'));
   try {
-    execFileSync(join(ROOT, 'node_modules/.bin/tfx'), ['extension', 'create', '--root', ROOT, '--manifest-globs', 'vss-extension.json', '--overrides-file', 'packages/ado-hub/manifests/release.json', '--output-path', out, '--no-prompt'], {
-      cwd: ROOT,
-      stdio: 'pipe',
-    });
+    execFileSync(
+      join(ROOT, 'node_modules/.bin/tfx'),
+      [
+        'extension',
+        'create',
+        '--root',
+        ROOT,
+        '--manifest-globs',
+        'vss-extension.json',
+        '--overrides-file',
+        'packages/ado-hub/manifests/release.json',
+        '--output-path',
+        out,
+        '--no-prompt',
+      ],
+      {
+        cwd: ROOT,
+        stdio: 'pipe',
+      },
+    );
     const vsix = readdirSync(out).find((f) => f.endsWith('.vsix'));
     expect(vsix).toBe(`${manifest.publisher}.${manifest.id}-${manifest.version}.vsix`);
     const zip = await JSZip.loadAsync(readFileSync(join(out, vsix!)));
     const names = Object.keys(zip.files);
-    expect(names).toEqual(expect.arrayContaining(['extension.vsixmanifest', 'extension.vsomanifest', 'dist/ado-hub/hub.html', 'dist/ado-hub/hub.js', manifest.icons.default]));
+    expect(names).toEqual(
+      expect.arrayContaining(['extension.vsixmanifest', 'extension.vsomanifest', 'dist/ado-hub/hub.html', 'dist/ado-hub/hub.js', manifest.icons.default]),
+    );
     // The code editor's chunk, which the hub fetches for Configure sync, travels with it.
     expect(names.filter((n) => /^dist\/ado-hub\/code-editor\.[0-9a-f]{8}\.js$/.test(n))).toHaveLength(1);
-    const packaged = JSON.parse(await zip.file('extension.vsomanifest')!.async('string')) as { contributions: Array<{ id: string; targets: string[]; properties: Record<string, unknown> }>; scopes: string[] };
+    const packaged = JSON.parse(await zip.file('extension.vsomanifest')!.async('string')) as {
+      contributions: Array<{ id: string; targets: string[]; properties: Record<string, unknown> }>;
+      scopes: string[];
+    };
     expect(packaged.contributions[0]).toMatchObject({ id: 'exalate-hub', targets: [COLLECTION_ADMIN_HUB_GROUP], properties: { uri: 'dist/ado-hub/hub.html' } });
     expect(packaged.scopes).toEqual(['vso.profile']);
     const hubHtml = await zip.file('dist/ado-hub/hub.html')!.async('string');
@@ -84,7 +105,8 @@ test('the simulator serves only the files the manifest packages, as the Marketpl
     expect((await fetch(`${base}/dist/ado-hub/hub.html`)).status).toBe(200);
     expect((await fetch(`${base}/package.json`)).status).toBe(404);
     // Sent as is (fetch would resolve the dots itself): an encoded slash keeps ".." inside one segment.
-    const raw = (path: string) => new Promise<number>((done, fail) => get(`${base}${path}`, (res) => (res.resume(), done(res.statusCode ?? 0))).on('error', fail));
+    const raw = (path: string) =>
+      new Promise<number>((done, fail) => get(`${base}${path}`, (res) => (res.resume(), done(res.statusCode ?? 0))).on('error', fail));
     expect(await raw('/dist/ado-hub/..%2F..%2Fpackage.json')).toBe(404);
     expect(await raw('/dist/ado-hub/hub.html')).toBe(200);
   } finally {

@@ -51,7 +51,15 @@ export async function startWorld(orgs: Array<{ name: string; private?: boolean }
     const simulator = new AdoSimulator({ seed: { organization: o.name, projects: [{ name: 'Development' }, { name: 'Operations', process: 'Basic' }] } });
     const extension = simulator.installExtension({ manifestPath: MANIFEST, contentDir: ROOT, secret: EXTENSION_KEY, appId: EXTENSION_APP_ID });
     const running = await simulator.listen();
-    started.push({ name: o.name, simulator, running, extension, nodeId: o.name, settingsUrl: `${running.url}/${o.name}/_settings/${HUB}`, private: !!o.private });
+    started.push({
+      name: o.name,
+      simulator,
+      running,
+      extension,
+      nodeId: o.name,
+      settingsUrl: `${running.url}/${o.name}/_settings/${HUB}`,
+      private: !!o.private,
+    });
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'exalate-hub-test-'));
   const nodes: NodeConfig[] = started.map((o) => ({
@@ -119,7 +127,11 @@ export interface HubPage {
 }
 
 /** Opens Organization settings → Exalate, and waits until the hub told the host it loaded. */
-export async function openHub(world: World, org: Organization, o: { viewport?: { width: number; height: number }; deviceScaleFactor?: number } = {}): Promise<HubPage> {
+export async function openHub(
+  world: World,
+  org: Organization,
+  o: { viewport?: { width: number; height: number }; deviceScaleFactor?: number } = {},
+): Promise<HubPage> {
   const context = await world.browser.newContext({ viewport: o.viewport ?? { width: 1280, height: 800 }, deviceScaleFactor: o.deviceScaleFactor ?? 1 });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: org.running.url });
   const page = await context.newPage();
@@ -131,7 +143,14 @@ export async function openHub(world: World, org: Organization, o: { viewport?: {
 
 /** Connects two organizations' nodes through the admin API (the hub tests of other screens start from here). */
 export async function connectViaApi(from: Organization, to: Organization, names: { local: string; remote: string }): Promise<string> {
-  const started = await adminClient(from).initiateConnection({ destinationUrl: to.nodeUrl, mode: 'SCRIPT', localShortName: names.local, remoteShortName: names.remote, description: '', project: 'Development' });
+  const started = await adminClient(from).initiateConnection({
+    destinationUrl: to.nodeUrl,
+    mode: 'SCRIPT',
+    localShortName: names.local,
+    remoteShortName: names.remote,
+    description: '',
+    project: 'Development',
+  });
   if (!started.ok) throw new Error(started.error.message);
   const accepted = await adminClient(to).acceptInvitation({ code: started.value.invitationCode, project: 'Operations' });
   if (!accepted.ok) throw new Error(accepted.error.message);

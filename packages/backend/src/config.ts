@@ -143,13 +143,18 @@ export const MAX_ATTACHMENT_MB = 25;
 
 function attachmentLimit(mb: number): number {
   if (mb > MAX_ATTACHMENT_MB) {
-    throw new ConfigError(`EXALATE_MAX_ATTACHMENT_MB "${mb}" is above ${MAX_ATTACHMENT_MB}: an attachment moves whole through the node's memory and the peer API, which take at most ${MAX_ATTACHMENT_MB} MB. Set ${MAX_ATTACHMENT_MB} or less.`);
+    throw new ConfigError(
+      `EXALATE_MAX_ATTACHMENT_MB "${mb}" is above ${MAX_ATTACHMENT_MB}: an attachment moves whole through the node's memory and the peer API, which take at most ${MAX_ATTACHMENT_MB} MB. Set ${MAX_ATTACHMENT_MB} or less.`,
+    );
   }
   return Math.floor(mb * 1024 * 1024);
 }
 
 function parseCidrs(raw: string): string[] {
-  const cidrs = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const cidrs = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const cidr of cidrs) {
     try {
       ipaddr.parseCIDR(cidr);
@@ -172,6 +177,7 @@ export function normalizePublicUrl(raw: string): string {
     throw new ConfigError(`EXALATE_PUBLIC_URL "${raw}" is not a URL; give the address other nodes reach this server at, like https://exalate.acme.com.`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`EXALATE_PUBLIC_URL "${raw}" must start with https://.`);
-  if (url.search || url.hash || url.username) throw new ConfigError(`EXALATE_PUBLIC_URL "${raw}" must be a plain address, without credentials, query or fragment.`);
+  if (url.search || url.hash || url.username)
+    throw new ConfigError(`EXALATE_PUBLIC_URL "${raw}" must be a plain address, without credentials, query or fragment.`);
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
 }

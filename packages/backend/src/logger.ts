@@ -11,7 +11,20 @@ export type { Logger };
  * Errors are logged by what they say (type, message, code, stack, cause), never by what they
  * carry: an HTTP client's error holds the request it failed on, its Authorization header included.
  */
-const SECRET_FIELDS = ['invitationCode', 'secret', 'key', 'connectionKey', 'connection_key', 'token', 'adminToken', 'apiToken', 'accessToken', 'password', 'authorization', 'cookie'];
+const SECRET_FIELDS = [
+  'invitationCode',
+  'secret',
+  'key',
+  'connectionKey',
+  'connection_key',
+  'token',
+  'adminToken',
+  'apiToken',
+  'accessToken',
+  'password',
+  'authorization',
+  'cookie',
+];
 
 export const REDACTED_PATHS = [
   ...SECRET_FIELDS,

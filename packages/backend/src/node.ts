@@ -36,7 +36,18 @@ export const EXALATE_VERSION = '0.1.0';
 
 type NodeSettings = { publicUrl: string } & Pick<
   ServerConfig,
-  'addressPolicy' | 'invitationTtlMs' | 'pollIntervalMs' | 'longPollMs' | 'peerTimeoutMs' | 'scanIntervalMs' | 'refreshIntervalMs' | 'retryBaseMs' | 'retryMaxMs' | 'staleInboxMs' | 'maintenanceIntervalMs' | 'maxAttachmentBytes'
+  | 'addressPolicy'
+  | 'invitationTtlMs'
+  | 'pollIntervalMs'
+  | 'longPollMs'
+  | 'peerTimeoutMs'
+  | 'scanIntervalMs'
+  | 'refreshIntervalMs'
+  | 'retryBaseMs'
+  | 'retryMaxMs'
+  | 'staleInboxMs'
+  | 'maintenanceIntervalMs'
+  | 'maxAttachmentBytes'
 >;
 
 export interface NodeOptions {
@@ -78,7 +89,13 @@ export class ExalateNode {
   private readonly subscription: TrackerSubscription;
   private queue: SyncQueue | null = null;
 
-  static async open(config: NodeConfig, server: ServerConfig & { publicUrl: string }, logger: Logger, secrets: SecretBox, runner: ScriptRunner): Promise<ExalateNode> {
+  static async open(
+    config: NodeConfig,
+    server: ServerConfig & { publicUrl: string },
+    logger: Logger,
+    secrets: SecretBox,
+    runner: ScriptRunner,
+  ): Promise<ExalateNode> {
     const db = server.databaseUrl
       ? await openPostgres(server.databaseUrl, `${server.schemaPrefix}${config.id.replace(/-/g, '_')}`)
       : await openPglite(server.dataDir === null ? null : join(server.dataDir, config.id));
@@ -129,7 +146,11 @@ export class ExalateNode {
       try {
         return await connector.listProjects();
       } catch (error) {
-        if (error instanceof ConnectorError) throw new AppError('TRACKER_UNAVAILABLE', `The tracker did not list its projects (${error.code}: ${error.message}). Check the node's tracker URL and credentials.`);
+        if (error instanceof ConnectorError)
+          throw new AppError(
+            'TRACKER_UNAVAILABLE',
+            `The tracker did not list its projects (${error.code}: ${error.message}). Check the node's tracker URL and credentials.`,
+          );
         throw error;
       }
     };
@@ -144,7 +165,9 @@ export class ExalateNode {
       secrets,
       onConnectionChanged: (id) => {
         this.hub.notify(id);
-        void this.engine.connectionChanged(id).catch((error: unknown) => o.logger.error({ err: error, connectionId: id }, 'could not resume the sync of a connection'));
+        void this.engine
+          .connectionChanged(id)
+          .catch((error: unknown) => o.logger.error({ err: error, connectionId: id }, 'could not resume the sync of a connection'));
       },
     });
     this.engine = new SyncEngine({
@@ -177,7 +200,12 @@ export class ExalateNode {
     };
     this.router.use(
       '/api/v1',
-      cors({ origin: allowedOrigin, methods: ['GET', 'POST', 'PUT', 'DELETE'], allowedHeaders: ['authorization', 'content-type', ADO_ACCESS_TOKEN_HEADER], maxAge: 600 }),
+      cors({
+        origin: allowedOrigin,
+        methods: ['GET', 'POST', 'PUT', 'DELETE'],
+        allowedHeaders: ['authorization', 'content-type', ADO_ACCESS_TOKEN_HEADER],
+        maxAge: 600,
+      }),
     );
     const publicApi = documentedRouter('/api/v1');
     publicApi.get('/node-info', (_req, res) => {

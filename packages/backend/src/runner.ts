@@ -139,8 +139,13 @@ export async function runFromEnv(env: NodeJS.ProcessEnv, logger: Logger, out: (l
     ]);
     writeFileSync(envFile, lines.join('\n') + '\n', { mode: 0o600 });
     out('');
-    out(`Exalate sandbox is running on ${server.publicUrl} (${server.nodes.size} nodes, ${base.databaseUrl ? 'PostgreSQL' : `embedded PostgreSQL under ${dataDir}`}).`);
-    for (const n of nodes) out(`  ${n.id.padEnd(6)} ${NODE_TYPE_OF[n.tracker.kind].padEnd(13)} ${n.private ? 'private (no node URL; it polls)' : `${server.publicUrl}/nodes/${n.id}`}   tracker: ${n.tracker.url}`);
+    out(
+      `Exalate sandbox is running on ${server.publicUrl} (${server.nodes.size} nodes, ${base.databaseUrl ? 'PostgreSQL' : `embedded PostgreSQL under ${dataDir}`}).`,
+    );
+    for (const n of nodes)
+      out(
+        `  ${n.id.padEnd(6)} ${NODE_TYPE_OF[n.tracker.kind].padEnd(13)} ${n.private ? 'private (no node URL; it polls)' : `${server.publicUrl}/nodes/${n.id}`}   tracker: ${n.tracker.url}`,
+      );
     out('');
     out(`Node URLs and admin tokens are in ${envFile}. In another terminal:`);
     out(`  source ${envFile}`);

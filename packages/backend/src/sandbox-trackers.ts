@@ -43,7 +43,12 @@ export interface SandboxTrackers {
  */
 export async function startSandboxTrackers(dir: string, firstPort: number, logger: Logger): Promise<SandboxTrackers> {
   mkdirSync(dir, { recursive: true });
-  const files = { jira: join(dir, 'jira-cloud.json'), ado: join(dir, 'azure-devops.json'), snow: join(dir, 'servicenow.json'), jiradc: join(dir, 'jira-datacenter.json') };
+  const files = {
+    jira: join(dir, 'jira-cloud.json'),
+    ado: join(dir, 'azure-devops.json'),
+    snow: join(dir, 'servicenow.json'),
+    jiradc: join(dir, 'jira-datacenter.json'),
+  };
   const fresh = !existsSync(files.jira) && !existsSync(files.ado) && !existsSync(files.snow);
   const freshDc = !existsSync(files.jiradc);
   const jira = new JiraSimulator({ stateFile: files.jira, seed: { flavor: 'cloud' } });
@@ -73,15 +78,40 @@ export async function startSandboxTrackers(dir: string, firstPort: number, logge
     ...trackers,
     async seedDemoData() {
       if (!fresh && !freshDc) return;
-      const demo: Array<{ tracker: TrackerConfig; project: string; type: string; text: Parameters<typeof convertText>[0] }> = !fresh ? [] : [
-        { tracker: trackers.jira, project: 'SUP', type: 'Bug', text: { format: 'jira-wiki' as const, value: 'The checkout page *times out* after 30 seconds.' } },
-        { tracker: trackers.ado, project: 'Development', type: 'Bug', text: { format: 'html' as const, value: '<p>Export to CSV drops the <strong>last row</strong>.</p>' } },
-        { tracker: trackers.snow, project: 'incident', type: 'incident', text: { format: 'plain' as const, value: 'Printer on floor 3 is offline.' } },
-      ];
-      if (freshDc) demo.push({ tracker: trackers.jiradc, project: 'SUP', type: 'Task', text: { format: 'jira-wiki' as const, value: 'Invoices show the *old* address.' } });
+      const demo: Array<{ tracker: TrackerConfig; project: string; type: string; text: Parameters<typeof convertText>[0] }> = !fresh
+        ? []
+        : [
+            {
+              tracker: trackers.jira,
+              project: 'SUP',
+              type: 'Bug',
+              text: { format: 'jira-wiki' as const, value: 'The checkout page *times out* after 30 seconds.' },
+            },
+            {
+              tracker: trackers.ado,
+              project: 'Development',
+              type: 'Bug',
+              text: { format: 'html' as const, value: '<p>Export to CSV drops the <strong>last row</strong>.</p>' },
+            },
+            { tracker: trackers.snow, project: 'incident', type: 'incident', text: { format: 'plain' as const, value: 'Printer on floor 3 is offline.' } },
+          ];
+      if (freshDc)
+        demo.push({
+          tracker: trackers.jiradc,
+          project: 'SUP',
+          type: 'Task',
+          text: { format: 'jira-wiki' as const, value: 'Invoices show the *old* address.' },
+        });
       for (const d of demo) {
         const connector = createConnector(d.tracker);
-        const summary = d.tracker === trackers.snow ? 'Printer on floor 3 is offline' : d.tracker === trackers.ado ? 'CSV export loses a row' : d.tracker === trackers.jiradc ? 'Invoice address outdated' : 'Checkout times out';
+        const summary =
+          d.tracker === trackers.snow
+            ? 'Printer on floor 3 is offline'
+            : d.tracker === trackers.ado
+              ? 'CSV export loses a row'
+              : d.tracker === trackers.jiradc
+                ? 'Invoice address outdated'
+                : 'Checkout times out';
         const description = convertText(d.text, connector.textFormat);
         const made = await connector.createItem({ project: d.project, type: d.type, summary, description, labels: ['demo'] });
         await connector.addComment(made.key, convertText({ format: 'plain', value: 'Seen by two customers so far.' }, connector.textFormat));
@@ -103,18 +133,36 @@ export async function startSandboxTrackers(dir: string, firstPort: number, logge
     },
     async installJiraApp(o) {
       const root = resolve(import.meta.dirname, '../../..');
-      const build = (await import(pathToFileURL(join(root, 'packages/jira-app/build.mjs')).href)) as { JAR: string; HARNESS_CLASSPATH: string; harnessBuilt(): boolean };
+      const build = (await import(pathToFileURL(join(root, 'packages/jira-app/build.mjs')).href)) as {
+        JAR: string;
+        HARNESS_CLASSPATH: string;
+        harnessBuilt(): boolean;
+      };
       if (!existsSync(build.JAR) || !build.harnessBuilt()) {
-        logger.warn('the Exalate app for Jira Data Center is not built (npm run package:jira needs a JDK), so the sandbox\'s Jira Data Center has no Exalate page');
+        logger.warn(
+          "the Exalate app for Jira Data Center is not built (npm run package:jira needs a JDK), so the sandbox's Jira Data Center has no Exalate page",
+        );
         return null;
       }
       await jiradc.installApp({ jar: build.JAR, harnessClasspath: build.HARNESS_CLASSPATH, baseUrl: jiradcUrl });
       // The node's operator makes a pairing code; a Jira system administrator pastes it in the app.
-      const issued = await fetch(`${o.nodeUrl}/api/v1/settings/tracker-app/pairing-code`, { method: 'POST', headers: { authorization: `Bearer ${o.adminToken}`, 'content-type': 'application/json' }, body: '{}' });
+      const issued = await fetch(`${o.nodeUrl}/api/v1/settings/tracker-app/pairing-code`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${o.adminToken}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
       const { pairingCode } = (await issued.json()) as { pairingCode: string };
-      const login = await fetch(`${jiradcUrl}/login.jsp`, { method: 'POST', body: new URLSearchParams({ os_username: 'alice', os_password: 'alice-password', os_destination: '/' }), redirect: 'manual' });
+      const login = await fetch(`${jiradcUrl}/login.jsp`, {
+        method: 'POST',
+        body: new URLSearchParams({ os_username: 'alice', os_password: 'alice-password', os_destination: '/' }),
+        redirect: 'manual',
+      });
       const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
-      const paired = await fetch(`${jiradcUrl}/plugins/servlet/exalate/api/pair`, { method: 'POST', headers: { cookie, 'X-Atlassian-Token': 'no-check', 'content-type': 'application/json' }, body: JSON.stringify({ pairingCode }) });
+      const paired = await fetch(`${jiradcUrl}/plugins/servlet/exalate/api/pair`, {
+        method: 'POST',
+        headers: { cookie, 'X-Atlassian-Token': 'no-check', 'content-type': 'application/json' },
+        body: JSON.stringify({ pairingCode }),
+      });
       if (!paired.ok) logger.warn({ status: paired.status }, 'the sandbox could not pair the Exalate app with its node');
       return `${jiradcUrl}/plugins/servlet/exalate/connections`;
     },
@@ -122,7 +170,7 @@ export async function startSandboxTrackers(dir: string, firstPort: number, logge
       const root = resolve(import.meta.dirname, '../../..');
       const build = (await import(pathToFileURL(join(root, 'packages/servicenow-app/build.mjs')).href)) as { UPDATE_SET: string };
       if (!existsSync(build.UPDATE_SET)) {
-        logger.warn('the Exalate application for ServiceNow is not built (npm run package:servicenow), so the sandbox\'s instance has no Exalate menu');
+        logger.warn("the Exalate application for ServiceNow is not built (npm run package:servicenow), so the sandbox's instance has no Exalate menu");
         return null;
       }
       snow.installApp(readFileSync(build.UPDATE_SET, 'utf8'));
@@ -131,9 +179,17 @@ export async function startSandboxTrackers(dir: string, firstPort: number, logge
       const settings = (await (await fetch(`${api}/settings`, { headers: { authorization: admin } })).json()) as { result?: { nodeUrl: string | null } };
       // Paired already on an earlier start (the instance keeps its settings): nothing to do.
       if (settings.result?.nodeUrl !== o.nodeUrl) {
-        const issued = await fetch(`${o.nodeUrl}/api/v1/settings/tracker-app/pairing-code`, { method: 'POST', headers: { authorization: `Bearer ${o.adminToken}`, 'content-type': 'application/json' }, body: '{}' });
+        const issued = await fetch(`${o.nodeUrl}/api/v1/settings/tracker-app/pairing-code`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${o.adminToken}`, 'content-type': 'application/json' },
+          body: '{}',
+        });
         const { pairingCode } = (await issued.json()) as { pairingCode: string };
-        const paired = await fetch(`${api}/pair`, { method: 'POST', headers: { authorization: admin, 'content-type': 'application/json' }, body: JSON.stringify({ pairingCode }) });
+        const paired = await fetch(`${api}/pair`, {
+          method: 'POST',
+          headers: { authorization: admin, 'content-type': 'application/json' },
+          body: JSON.stringify({ pairingCode }),
+        });
         if (!paired.ok) logger.warn({ status: paired.status }, 'the sandbox could not pair the Exalate application with its node');
       }
       return `${snowUrl}/now/nav/ui/classic/params/target/${encodeURIComponent('x_exalate_sync_exalate.do?sysparm_tab=connections')}`;

@@ -110,12 +110,21 @@ export function buildApp(nodes: ExalateNode[], logger: Logger): express.Express 
     // length than announced): the request's fault, said as such.
     const status = (error as { status?: number }).status;
     if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
-      res.status(400).json(new AppError('VALIDATION_FAILED', `The request body could not be read (${(error as Error).message}). Send it again, as JSON, without a Content-Encoding.`).toBody());
+      res
+        .status(400)
+        .json(
+          new AppError(
+            'VALIDATION_FAILED',
+            `The request body could not be read (${(error as Error).message}). Send it again, as JSON, without a Content-Encoding.`,
+          ).toBody(),
+        );
       return;
     }
     const reference = randomUUID();
     logger.error({ err: error, reference, method: req.method, path: req.path }, 'request failed');
-    res.status(500).json({ error: { code: 'INTERNAL', message: `Something went wrong on this node (reference ${reference}); the details are in the node's log.` } });
+    res
+      .status(500)
+      .json({ error: { code: 'INTERNAL', message: `Something went wrong on this node (reference ${reference}); the details are in the node's log.` } });
   });
   return app;
 }

@@ -42,7 +42,15 @@ const local = [
   'fd12:3456::1',
   'ff02::1',
 ];
-const publicAddresses = ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::8.8.8.8', '2002:808:808::1', '2001:0:4136:e378:8000:63bf:f7f7:f7f7'];
+const publicAddresses = [
+  '8.8.8.8',
+  '1.1.1.1',
+  '2606:4700:4700::1111',
+  '::ffff:8.8.8.8',
+  '64:ff9b::8.8.8.8',
+  '2002:808:808::1',
+  '2001:0:4136:e378:8000:63bf:f7f7:f7f7',
+];
 
 it.each(local)('refuses %s', (address) => {
   expect(isAddressAllowed(address, closed)).toBe(false);
@@ -53,8 +61,10 @@ it.each(publicAddresses)('allows the public address %s', (address) => {
 });
 
 it('allows loopback in every form only when the operator did, and nothing else local with it', () => {
-  for (const address of ['127.0.0.1', '::1', '::127.0.0.1', '::ffff:127.0.0.1', '64:ff9b::127.0.0.1', '2002:7f00:1::']) expect(isAddressAllowed(address, sandbox)).toBe(true);
-  for (const address of ['::169.254.169.254', '::ffff:10.0.0.5', '2002:a9fe:a9fe::1', '64:ff9b:1::7f00:1']) expect(isAddressAllowed(address, sandbox)).toBe(false);
+  for (const address of ['127.0.0.1', '::1', '::127.0.0.1', '::ffff:127.0.0.1', '64:ff9b::127.0.0.1', '2002:7f00:1::'])
+    expect(isAddressAllowed(address, sandbox)).toBe(true);
+  for (const address of ['::169.254.169.254', '::ffff:10.0.0.5', '2002:a9fe:a9fe::1', '64:ff9b:1::7f00:1'])
+    expect(isAddressAllowed(address, sandbox)).toBe(false);
 });
 
 it('allows a listed private range, in its IPv4-mapped form too', () => {

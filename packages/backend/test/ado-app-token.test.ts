@@ -46,14 +46,14 @@ async function call(headers: Record<string, string>): Promise<{ status: number; 
 
 const owner = () => acme.state.identities[0]!;
 
-test('admits the hub with a valid app token and the user\'s access token for this organization', async () => {
+test("admits the hub with a valid app token and the user's access token for this organization", async () => {
   const { appToken, accessToken } = await acme.extensions.issueTokens(ext.acme, owner());
   const res = await call({ authorization: `Bearer ${appToken}`, 'x-azure-devops-access-token': accessToken });
   expect(res.status).toBe(200);
   expect(res.body).toEqual({ connections: [] });
 });
 
-test('still admits the node\'s own admin token', async () => {
+test("still admits the node's own admin token", async () => {
   expect((await call({ authorization: 'Bearer admin-token-0123456789abcdef' })).status).toBe(200);
 });
 
@@ -75,14 +75,19 @@ test('refuses an expired app token and one issued to another extension', async (
   expect(res.status).toBe(401);
   expect(res.body.error?.message).toMatch(/expired/);
 
-  const foreign = acme.installExtension({ manifestPath: MANIFEST, secret: KEY, appId: '00000000-0000-0000-0000-000000000001', overrides: { id: 'someone-else' } });
+  const foreign = acme.installExtension({
+    manifestPath: MANIFEST,
+    secret: KEY,
+    appId: '00000000-0000-0000-0000-000000000001',
+    overrides: { id: 'someone-else' },
+  });
   const tokens = await acme.extensions.issueTokens(foreign, owner());
   const res2 = await call({ authorization: `Bearer ${tokens.appToken}`, 'x-azure-devops-access-token': tokens.accessToken });
   expect(res2.status).toBe(401);
   expect(res2.body.error?.message).toContain(`another extension (00000000-0000-0000-0000-000000000001) than the one this node is set up for (${APP_ID})`);
 });
 
-test('refuses a valid app token from another organization\'s installation', async () => {
+test("refuses a valid app token from another organization's installation", async () => {
   // One extension key serves every organization that installed the extension; the access token tells them apart.
   const { appToken, accessToken } = await globex.extensions.issueTokens(ext.globex, globex.state.identities[0]!);
   const res = await call({ authorization: `Bearer ${appToken}`, 'x-azure-devops-access-token': accessToken });
@@ -102,10 +107,14 @@ test('refuses an access token of another user than the app token names', async (
   expect(res.body.error?.message).toMatch(/different users/);
 });
 
-test('answers the browser\'s preflight for the hub\'s cross-origin calls', async () => {
+test("answers the browser's preflight for the hub's cross-origin calls", async () => {
   const res = await fetch(`${t.url('ado')}/api/v1/connections`, {
     method: 'OPTIONS',
-    headers: { origin: 'https://exalate-oss.gallerycdn.vsassets.io', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization,x-azure-devops-access-token' },
+    headers: {
+      origin: 'https://exalate-oss.gallerycdn.vsassets.io',
+      'access-control-request-method': 'GET',
+      'access-control-request-headers': 'authorization,x-azure-devops-access-token',
+    },
   });
   expect(res.status).toBe(204);
   expect(res.headers.get('access-control-allow-origin')).toBe('*');

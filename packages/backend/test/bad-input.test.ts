@@ -174,7 +174,8 @@ describe('connection fields', () => {
 
 describe('invitation code (Accept invitation)', () => {
   // ServiceNow's "projects" are its tables.
-  const accept = (node: string, code: string, extra: Record<string, unknown> = {}) => t.api(node).post('/invitations/accept', { code, project: node === 'snow' ? 'incident' : 'SUP', ...extra });
+  const accept = (node: string, code: string, extra: Record<string, unknown> = {}) =>
+    t.api(node).post('/invitations/accept', { code, project: node === 'snow' ? 'incident' : 'SUP', ...extra });
 
   async function expectRefused(node: string, code: string, errorCode: string, status?: number) {
     const before = await connectionNames(node);
@@ -200,13 +201,15 @@ describe('invitation code (Accept invitation)', () => {
 
   it('refuses an expired code', async () => {
     const shortLived = await startTestServer('pglite', [nodeConfig('jira')], { invitationTtlMs: 1 });
-    const { invitationCode } = (await shortLived.api('jira').post('/connections', {
-      destinationUrl: null,
-      mode: 'BASIC',
-      localShortName: 'jira',
-      remoteShortName: 'ado',
-      project: 'SUP',
-    })).body;
+    const { invitationCode } = (
+      await shortLived.api('jira').post('/connections', {
+        destinationUrl: null,
+        mode: 'BASIC',
+        localShortName: 'jira',
+        remoteShortName: 'ado',
+        project: 'SUP',
+      })
+    ).body;
     await new Promise((r) => setTimeout(r, 10));
     const { preview } = await expectRefused('ado', invitationCode, 'INVITATION_EXPIRED', 410);
     expect(preview.body.error.code).toBe('INVITATION_EXPIRED');
@@ -248,8 +251,10 @@ describe('invitation code (Accept invitation)', () => {
     expect((await accept('ado', invitationCode, { name: 'forged' })).status).toBe(201);
   });
 
-  it('asks for another name when the invitation\'s name is taken here, and accepts with one', async () => {
-    await t.api('ado').post('/connections', { destinationUrl: null, mode: 'BASIC', localShortName: 'ado', remoteShortName: 'x', project: 'SUP', name: 'clash' });
+  it("asks for another name when the invitation's name is taken here, and accepts with one", async () => {
+    await t
+      .api('ado')
+      .post('/connections', { destinationUrl: null, mode: 'BASIC', localShortName: 'ado', remoteShortName: 'x', project: 'SUP', name: 'clash' });
     const { invitationCode } = (await initiate({ name: 'clash' })).body;
     expect((await t.api('ado').post('/invitations/preview', { code: invitationCode })).body.nameTaken).toBe(true);
     await expectRefused('ado', invitationCode, 'CONNECTION_NAME_TAKEN', 409);
@@ -258,13 +263,15 @@ describe('invitation code (Accept invitation)', () => {
 
   it('reports an unreachable initiator, creates nothing, and works once it is back', async () => {
     const away = await startTestServer('pglite', [nodeConfig('away')]);
-    const { invitationCode } = (await away.api('away').post('/connections', {
-      destinationUrl: null,
-      mode: 'BASIC',
-      localShortName: 'away',
-      remoteShortName: 'ado',
-      project: 'SUP',
-    })).body;
+    const { invitationCode } = (
+      await away.api('away').post('/connections', {
+        destinationUrl: null,
+        mode: 'BASIC',
+        localShortName: 'away',
+        remoteShortName: 'ado',
+        project: 'SUP',
+      })
+    ).body;
     await away.stop();
     await expectRefused('ado', invitationCode, 'INITIATOR_UNREACHABLE', 502);
     await away.restart();
@@ -278,7 +285,11 @@ describe('bodies are read only once the caller is authenticated, and only up to 
    * Sends the headers and a first kilobyte of a body announced as `announced` bytes, and never the
    * rest: an answer can only come from a server that decided without reading the body.
    */
-  function answerBeforeBody(url: string, headers: Record<string, string>, announced: number): Promise<{ status: number; connection: string | undefined; body: { error?: { code: string; message: string } } }> {
+  function answerBeforeBody(
+    url: string,
+    headers: Record<string, string>,
+    announced: number,
+  ): Promise<{ status: number; connection: string | undefined; body: { error?: { code: string; message: string } } }> {
     return new Promise((resolve, reject) => {
       const req = request(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': String(announced) } }, (res) => {
         const chunks: Buffer[] = [];
@@ -299,25 +310,48 @@ describe('bodies are read only once the caller is authenticated, and only up to 
     // …and ends the connection, rather than reading the rest of it to keep the connection open.
     expect(res).toMatchObject({ status: 401, connection: 'close', body: { error: { code: 'PEER_AUTH_FAILED' } } });
     // The same with a token that is no signature of this connection's key.
-    const forged = await answerBeforeBody(`${t.url('jira')}/api/v1/peer/connections/${connection.id}/events`, { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl' }, 39 * 1024 * 1024);
+    const forged = await answerBeforeBody(
+      `${t.url('jira')}/api/v1/peer/connections/${connection.id}/events`,
+      { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl' },
+      39 * 1024 * 1024,
+    );
     expect(forged).toMatchObject({ status: 401, body: { error: { code: 'PEER_AUTH_FAILED' } } });
     // An unsigned handshake message larger than any is refused from its length.
-    expect(await answerBeforeBody(`${t.url('jira')}/api/v1/peer/handshake/accept`, {}, 10 * 1024 * 1024)).toMatchObject({ status: 413, body: { error: { code: 'REQUEST_TOO_LARGE', message: expect.stringContaining('64 KB at most') } } });
+    expect(await answerBeforeBody(`${t.url('jira')}/api/v1/peer/handshake/accept`, {}, 10 * 1024 * 1024)).toMatchObject({
+      status: 413,
+      body: { error: { code: 'REQUEST_TOO_LARGE', message: expect.stringContaining('64 KB at most') } },
+    });
   });
 
   it('the admin API refuses a body from a caller who is not signed in without reading it, and says its real limit', async () => {
-    expect(await answerBeforeBody(`${t.url('jira')}/api/v1/connections`, { authorization: 'Bearer wrong' }, 5 * 1024 * 1024)).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED' } } });
+    expect(await answerBeforeBody(`${t.url('jira')}/api/v1/connections`, { authorization: 'Bearer wrong' }, 5 * 1024 * 1024)).toMatchObject({
+      status: 401,
+      body: { error: { code: 'UNAUTHENTICATED' } },
+    });
     expect(await answerBeforeBody(`${t.url('jira')}/api/v1/connections`, {}, 5 * 1024 * 1024)).toMatchObject({ status: 401 });
     // Signed in, a body announced past the limit is refused from its length.
     const announced = await answerBeforeBody(`${t.url('jira')}/api/v1/connections`, { authorization: `Bearer ${t.token('jira')}` }, 2 * 1024 * 1024);
-    expect(announced).toMatchObject({ status: 413, body: { error: { code: 'REQUEST_TOO_LARGE', message: 'The request body is too large: this endpoint takes 1 MB at most.' } } });
+    expect(announced).toMatchObject({
+      status: 413,
+      body: { error: { code: 'REQUEST_TOO_LARGE', message: 'The request body is too large: this endpoint takes 1 MB at most.' } },
+    });
     // And one that is sent whole, too.
-    const sent = await t.api('jira').post('/connections', { destinationUrl: null, mode: 'BASIC', localShortName: 'jira', remoteShortName: 'x', project: 'SUP', description: 'x'.repeat(1024 * 1024 + 10) });
+    const sent = await t.api('jira').post('/connections', {
+      destinationUrl: null,
+      mode: 'BASIC',
+      localShortName: 'jira',
+      remoteShortName: 'x',
+      project: 'SUP',
+      description: 'x'.repeat(1024 * 1024 + 10),
+    });
     expect(sent).toMatchObject({ status: 413, body: { error: { code: 'REQUEST_TOO_LARGE' } } });
   });
 
   it('a webhook call without the subscription’s secret is refused without reading its body', async () => {
-    expect(await answerBeforeBody(`${t.url('ado')}/api/v1/tracker-events`, {}, 4 * 1024 * 1024)).toMatchObject({ status: 401, body: { error: { code: 'WEBHOOK_REJECTED' } } });
+    expect(await answerBeforeBody(`${t.url('ado')}/api/v1/tracker-events`, {}, 4 * 1024 * 1024)).toMatchObject({
+      status: 401,
+      body: { error: { code: 'WEBHOOK_REJECTED' } },
+    });
   });
 });
 
@@ -326,20 +360,36 @@ describe('text that cannot be stored, or is not what it looks like', () => {
     const name = await initiate({ name: 'nul\u0000name' });
     expect(name).toMatchObject({ status: 400, body: { error: { code: 'INVALID_CHARACTER', fields: { name: 'Contains a NUL character (U+0000).' } } } });
     expect(name.body.error.message).toContain('name contains a NUL character (U+0000), which cannot be stored');
-    expect(await initiate({ name: 'nul-description', description: 'a\u0000b' })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_CHARACTER', fields: { description: expect.any(String) } } } });
+    expect(await initiate({ name: 'nul-description', description: 'a\u0000b' })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_CHARACTER', fields: { description: expect.any(String) } } },
+    });
     const made = await initiate({ name: 'nul-rules', mode: 'SCRIPT', destinationUrl: null, remoteShortName: 'x' });
     const id = made.body.connection.id as string;
-    expect(await t.api('jira').put(`/connections/${id}/rules`, { outgoing: 'replica.summary = "a\u0000";' })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_CHARACTER', fields: { outgoing: expect.any(String) } } } });
-    expect(await t.api('jira').post(`/connections/${id}/triggers`, { query: 'project = SUP\u0000' })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_CHARACTER', fields: { query: expect.any(String) } } } });
+    expect(await t.api('jira').put(`/connections/${id}/rules`, { outgoing: 'replica.summary = "a\u0000";' })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_CHARACTER', fields: { outgoing: expect.any(String) } } },
+    });
+    expect(await t.api('jira').post(`/connections/${id}/triggers`, { query: 'project = SUP\u0000' })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_CHARACTER', fields: { query: expect.any(String) } } },
+    });
     // Nothing was stored: the rules are still the defaults.
     expect((await t.api('jira').get(`/connections/${id}/rules`)).body.outgoingIsDefault).toBe(true);
   });
 
   it('refuses a body nested deeper than any request of the API', async () => {
     const deep = '['.repeat(1000) + ']'.repeat(1000);
-    const res = await fetch(`${t.url('jira')}/api/v1/invitations/preview`, { method: 'POST', headers: { authorization: `Bearer ${t.token('jira')}`, 'content-type': 'application/json' }, body: `{"code":${deep}}` });
+    const res = await fetch(`${t.url('jira')}/api/v1/invitations/preview`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.token('jira')}`, 'content-type': 'application/json' },
+      body: `{"code":${deep}}`,
+    });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('nests deeper than 64 levels') });
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('nests deeper than 64 levels'),
+    });
   });
 
   const codeOf = (doc: string) => Buffer.from(doc).toString('base64url');
@@ -353,8 +403,15 @@ describe('text that cannot be stored, or is not what it looks like', () => {
 
   it('refuses an invitation code of a format version no node issues', async () => {
     for (const version of [0, -1]) {
-      const res = await t.api('ado').post('/invitations/preview', { code: codeOf(`{"format":"exalate.invitation","version":${version},"body":{},"checksum":"x"}`) });
-      expect(res).toMatchObject({ status: 400, body: { error: { code: 'INVITATION_CODE_UNSUPPORTED_VERSION', message: expect.stringContaining(`format version ${version}, which no Exalate node issues`) } } });
+      const res = await t
+        .api('ado')
+        .post('/invitations/preview', { code: codeOf(`{"format":"exalate.invitation","version":${version},"body":{},"checksum":"x"}`) });
+      expect(res).toMatchObject({
+        status: 400,
+        body: {
+          error: { code: 'INVITATION_CODE_UNSUPPORTED_VERSION', message: expect.stringContaining(`format version ${version}, which no Exalate node issues`) },
+        },
+      });
     }
   });
 
@@ -373,14 +430,21 @@ describe('requests the node cannot read', () => {
   it('refuses a NUL in the path, and a body in an encoding it does not know, as the request’s fault', async () => {
     expect((await t.api('jira').get('/connections/abc%00def')).body.error.code).toBe('INVALID_CHARACTER');
     expect((await fetch(`${t.url('jira')}/api/v1/peer/connections/abc%00/confirm`, { method: 'POST', body: '{}' })).status).toBe(400);
-    const res = await fetch(`${t.url('jira')}/api/v1/connections`, { method: 'POST', headers: { authorization: `Bearer ${t.token('jira')}`, 'content-type': 'application/json', 'content-encoding': 'compress' }, body: '{}' });
+    const res = await fetch(`${t.url('jira')}/api/v1/connections`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.token('jira')}`, 'content-type': 'application/json', 'content-encoding': 'compress' },
+      body: '{}',
+    });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('could not be read') });
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('could not be read'),
+    });
   });
 });
 
 describe('item types', () => {
-  it('are listed only for a signed-in admin of this node (another node\'s token is refused)', async () => {
+  it("are listed only for a signed-in admin of this node (another node's token is refused)", async () => {
     expect((await fetch(`${t.url('jira')}/api/v1/item-types`)).status).toBe(401);
     expect((await fetch(`${t.url('jira')}/api/v1/item-types`, { headers: { authorization: `Bearer ${t.token('ado')}` } })).status).toBe(401);
     expect((await t.api('jira').get('/item-types%00')).body.error.code).toBe('INVALID_CHARACTER');

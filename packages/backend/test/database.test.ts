@@ -33,7 +33,7 @@ const row = (i: number): unknown[] => [
   i === 1 ? null : undefined,
 ];
 
-test('values of every type the backend stores come back as PGlite\'s own query gives them', async () => {
+test("values of every type the backend stores come back as PGlite's own query gives them", async () => {
   // The same statements through PGlite's own query, on a database of its own.
   const reference = await PGlite.create();
   await reference.query(schema);
@@ -47,7 +47,9 @@ test('values of every type the backend stores come back as PGlite\'s own query g
     // Run often enough that PostgreSQL switches to a generic plan.
     for (let k = 0; k < 8; k += 1) expect(await db.query(select, [true, 0])).toEqual((await reference.query(select, [true, 0])).rows);
     expect(await db.query(select, [false, 1])).toHaveLength(2);
-    const [first] = await db.query<{ doc: { nested: { text: string } }; at: Date; tags: string[] }>(`select doc, at, tags from things where name = $1`, [`thing 1 ✓ "quoted" 'single'`]);
+    const [first] = await db.query<{ doc: { nested: { text: string } }; at: Date; tags: string[] }>(`select doc, at, tags from things where name = $1`, [
+      `thing 1 ✓ "quoted" 'single'`,
+    ]);
     expect(first?.doc.nested.text).toBe('é ü \u2028');
     expect(first?.at).toEqual(new Date(Date.UTC(2026, 10, 23, 12, 0, 1, 123)));
     expect(first?.tags).toEqual(['a', 'b,c', 'd"e', '']);
@@ -56,7 +58,7 @@ test('values of every type the backend stores come back as PGlite\'s own query g
   }
 });
 
-test('an error carries PostgreSQL\'s code, and the same statement works after it', async () => {
+test("an error carries PostgreSQL's code, and the same statement works after it", async () => {
   await db.query(insert, row(1));
   await expect(db.query(insert, row(1))).rejects.toMatchObject({ code: '23505' });
   await expect(db.query(`select * from things where count = $1`, ['not a number'])).rejects.toMatchObject({ code: '22P02' });

@@ -29,7 +29,13 @@ async function accept(connectionId: string, secret: string, node: NodeInfo) {
   const res = await fetch(`${t.url('jira')}/api/v1/peer/handshake/accept`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ protocolVersion: 1, connectionId, acceptor: { node }, nonce, proof: proofOfSecret(secret, 'accept', connectionId, node.instanceId, nonce) }),
+    body: JSON.stringify({
+      protocolVersion: 1,
+      connectionId,
+      acceptor: { node },
+      nonce,
+      proof: proofOfSecret(secret, 'accept', connectionId, node.instanceId, nonce),
+    }),
   });
   const body = (await res.json()) as { nonce: string; confirm: string; error?: { code: string } };
   return { status: res.status, body, key: res.ok ? deriveConnectionKey(secret, connectionId, body.nonce, nonce) : null };
@@ -37,12 +43,20 @@ async function accept(connectionId: string, secret: string, node: NodeInfo) {
 
 async function signedConfirm(connectionId: string, key: string, issuer: string) {
   const path = `/api/v1/peer/connections/${connectionId}/confirm`;
-  const token = await signPeerRequest(key, { connectionId, issuer, audience: t.server.nodes.get('jira')!.nodeInfo.instanceId }, { method: 'POST', path, body: '{}' });
-  return (await fetch(`${t.url('jira')}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' })).status;
+  const token = await signPeerRequest(
+    key,
+    { connectionId, issuer, audience: t.server.nodes.get('jira')!.nodeInfo.instanceId },
+    { method: 'POST', path, body: '{}' },
+  );
+  return (
+    await fetch(`${t.url('jira')}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' })
+  ).status;
 }
 
 it('lets the same acceptor redo a handshake whose answer was lost, until it proves the key; then the secret is dead', async () => {
-  const init = await t.api('jira').post('/connections', { destinationUrl: null, mode: 'BASIC', localShortName: 'jira', remoteShortName: 'snow', project: 'SUP' });
+  const init = await t
+    .api('jira')
+    .post('/connections', { destinationUrl: null, mode: 'BASIC', localShortName: 'jira', remoteShortName: 'snow', project: 'SUP' });
   const decoded = decodeInvitationCode(init.body.invitationCode);
   if (!decoded.ok) throw new Error('setup');
   const { connectionId, secret } = decoded.value;
@@ -64,11 +78,16 @@ it('lets the same acceptor redo a handshake whose answer was lost, until it prov
   expect(await signedConfirm(connectionId, first.key!, me.instanceId)).toBe(401);
   expect(await signedConfirm(connectionId, retry.key!, me.instanceId)).toBe(204);
   expect((await accept(connectionId, secret, me)).body.error?.code).toBe('INVITATION_ALREADY_USED');
-  expect((await t.api('jira').get(`/connections/${connectionId}`)).body).toMatchObject({ status: 'ACTIVE', partner: { instanceId: me.instanceId, private: true } });
+  expect((await t.api('jira').get(`/connections/${connectionId}`)).body).toMatchObject({
+    status: 'ACTIVE',
+    partner: { instanceId: me.instanceId, private: true },
+  });
 });
 
 it('refuses a proof made without the secret', async () => {
-  const init = await t.api('jira').post('/connections', { destinationUrl: null, mode: 'BASIC', localShortName: 'jira', remoteShortName: 'x', project: 'SUP', name: 'guess' });
+  const init = await t
+    .api('jira')
+    .post('/connections', { destinationUrl: null, mode: 'BASIC', localShortName: 'jira', remoteShortName: 'x', project: 'SUP', name: 'guess' });
   const decoded = decodeInvitationCode(init.body.invitationCode);
   if (!decoded.ok) throw new Error('setup');
   const wrong = await accept(decoded.value.connectionId, 'A'.repeat(43), acceptor());
@@ -80,7 +99,11 @@ describe('an invitation made for a URL', () => {
   /** Initiator, the invited node, and a third node that got hold of the code. */
   let three: TestServer;
   beforeAll(async () => {
-    three = await startTestServer('pglite', [nodeConfig('init'), nodeConfig('invited', { nodeType: 'AZURE_DEVOPS' }), nodeConfig('third', { nodeType: 'SERVICENOW' })]);
+    three = await startTestServer('pglite', [
+      nodeConfig('init'),
+      nodeConfig('invited', { nodeType: 'AZURE_DEVOPS' }),
+      nodeConfig('third', { nodeType: 'SERVICENOW' }),
+    ]);
   });
   afterAll(() => three.close());
 
@@ -93,13 +116,21 @@ describe('an invitation made for a URL', () => {
     const res = await fetch(`${three.url('init')}/api/v1/peer/handshake/accept`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocolVersion: 1, connectionId, acceptor: { node }, nonce, proof: proofOfSecret(secret, 'accept', connectionId, node.instanceId, nonce) }),
+      body: JSON.stringify({
+        protocolVersion: 1,
+        connectionId,
+        acceptor: { node },
+        nonce,
+        proof: proofOfSecret(secret, 'accept', connectionId, node.instanceId, nonce),
+      }),
     });
     return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
   }
 
   it('is accepted only by the node at that URL, not by a third node holding the code', async () => {
-    const init = await three.api('init').post('/connections', { destinationUrl: three.url('invited'), mode: 'BASIC', localShortName: 'init', remoteShortName: 'invited', project: 'SUP' });
+    const init = await three
+      .api('init')
+      .post('/connections', { destinationUrl: three.url('invited'), mode: 'BASIC', localShortName: 'init', remoteShortName: 'invited', project: 'SUP' });
     expect(init.status).toBe(201);
     const code = init.body.invitationCode as string;
     const invited = three.server.nodes.get('invited')!.nodeInfo;
@@ -115,13 +146,19 @@ describe('an invitation made for a URL', () => {
     expect(asInvited).toMatchObject({ status: 403, body: { error: { code: 'ACCEPTOR_NOT_VERIFIED' } } });
     expect(asInvited.body.error!.message).toContain(`created for the node at ${three.url('invited')}, and that node did not confirm`);
     // With its own node info and URL: not the invited node.
-    expect(await forgedAccept(code, three.server.nodes.get('third')!.nodeInfo)).toMatchObject({ status: 400, body: { error: { code: 'INVITATION_NOT_FOR_THIS_NODE' } } });
+    expect(await forgedAccept(code, three.server.nodes.get('third')!.nodeInfo)).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVITATION_NOT_FOR_THIS_NODE' } },
+    });
 
     // None of it used the invitation up: the invited node accepts, and both sides are Active.
     expect((await three.api('init').get(`/connections/${init.body.connection.id}`)).body.status).toBe('PENDING');
     const accepted = await three.api('invited').post('/invitations/accept', { code, project: 'SUP' });
     expect(accepted).toMatchObject({ status: 201, body: { connection: { status: 'ACTIVE' } } });
-    expect((await three.api('init').get(`/connections/${init.body.connection.id}`)).body).toMatchObject({ status: 'ACTIVE', partner: { instanceId: invited.instanceId, nodeUrl: three.url('invited'), private: false } });
+    expect((await three.api('init').get(`/connections/${init.body.connection.id}`)).body).toMatchObject({
+      status: 'ACTIVE',
+      partner: { instanceId: invited.instanceId, nodeUrl: three.url('invited'), private: false },
+    });
   });
 
   it('the invited node says it is accepting only while its own acceptance, by its nonce, is under way', async () => {
@@ -129,7 +166,13 @@ describe('an invitation made for a URL', () => {
     const connectionId = randomUUID();
     const [ours, theirs] = [newNonce(), newNonce()];
     const ask = async (nonce: string) =>
-      (await (await fetch(`${three.url('invited')}/api/v1/peer/handshake/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ connectionId, nonce }) })).json()) as { accepting: boolean };
+      (await (
+        await fetch(`${three.url('invited')}/api/v1/peer/handshake/verify`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ connectionId, nonce }),
+        })
+      ).json()) as { accepting: boolean };
     expect(await ask(ours)).toEqual({ accepting: false });
     await repo.beginAcceptance(connectionId, ours, 60_000);
     expect(await ask(ours)).toEqual({ accepting: true });

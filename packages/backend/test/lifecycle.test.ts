@@ -48,7 +48,14 @@ describe.each(BACKENDS)('connection lifecycle on %s', (backend) => {
 
       const accepted = await ado.post('/invitations/accept', { code: invitationCode, project: 'DEV' });
       expect(accepted.status).toBe(201);
-      expect(accepted.body.connection).toMatchObject({ id: connection.id, status: 'ACTIVE', role: 'ACCEPTOR', project: 'DEV', localShortName: 'ado', remoteShortName: 'jira' });
+      expect(accepted.body.connection).toMatchObject({
+        id: connection.id,
+        status: 'ACTIVE',
+        role: 'ACCEPTOR',
+        project: 'DEV',
+        localShortName: 'ado',
+        remoteShortName: 'jira',
+      });
 
       const onJira = (await jira.get(`/connections/${connection.id}`)).body;
       expect(onJira).toMatchObject({ status: 'ACTIVE', partner: { nodeType: 'AZURE_DEVOPS', nodeUrl: t.url('ado'), private: false } });
@@ -150,7 +157,10 @@ describe.each(BACKENDS)('connection lifecycle on %s', (backend) => {
       // The private node restarts (keeping its pending invitation) and collects the acceptance.
       await priv.restart({ pollIntervalMs: 100 });
       await eventually(async () => {
-        expect((await priv.api('snow').get(`/connections/${connection.id}`)).body).toMatchObject({ status: 'ACTIVE', partner: { nodeType: 'AZURE_DEVOPS', private: false } });
+        expect((await priv.api('snow').get(`/connections/${connection.id}`)).body).toMatchObject({
+          status: 'ACTIVE',
+          partner: { nodeType: 'AZURE_DEVOPS', private: false },
+        });
         expect((await pub.api('ado').get(`/connections/${connection.id}`)).body).toMatchObject({ status: 'ACTIVE', partner: { private: true, nodeUrl: null } });
       });
 

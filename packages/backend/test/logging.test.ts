@@ -18,7 +18,9 @@ it('holds no secret and every error code', async () => {
     const server = p.server('a');
     const node = (id: 'a' | 'b') => server.server.nodes.get(id)!;
     // A second invitation, made for b's URL, that a third party tries to accept in b's name.
-    const init = await p.api('a').post('/connections', { destinationUrl: server.url('b'), mode: 'SCRIPT', localShortName: 'a', remoteShortName: 'b', project: 'SUP', name: 'second' });
+    const init = await p
+      .api('a')
+      .post('/connections', { destinationUrl: server.url('b'), mode: 'SCRIPT', localShortName: 'a', remoteShortName: 'b', project: 'SUP', name: 'second' });
     const code = init.body.invitationCode as string;
     const decoded = decodeInvitationCode(code);
     if (!decoded.ok) throw new Error('setup');
@@ -28,7 +30,13 @@ it('holds no secret and every error code', async () => {
     const forged = await fetch(`${server.url('a')}/api/v1/peer/handshake/accept`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocolVersion: 1, connectionId, acceptor: { node: b }, nonce, proof: proofOfSecret(secret, 'accept', connectionId, b.instanceId, nonce) }),
+      body: JSON.stringify({
+        protocolVersion: 1,
+        connectionId,
+        acceptor: { node: b },
+        nonce,
+        proof: proofOfSecret(secret, 'accept', connectionId, b.instanceId, nonce),
+      }),
     });
     expect(forged.status).toBe(403);
     // The real acceptance, previewed first (the code travels in both bodies).
@@ -37,8 +45,18 @@ it('holds no secret and every error code', async () => {
 
     // Unsigned and forged peer requests, a webhook call without the secret.
     expect((await fetch(`${server.url('a')}/api/v1/peer/connections/${p.connectionId}/events`, { method: 'POST', body: '{}' })).status).toBe(401);
-    expect((await fetch(`${server.url('a')}/api/v1/peer/connections/${p.connectionId}/events`, { method: 'POST', headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiIsImtpZCI6IngifQ.e30.eA' }, body: '{}' })).status).toBe(401);
-    expect((await fetch(`${server.url('b')}/api/v1/tracker-events`, { method: 'POST', headers: { authorization: 'Basic bm90Om91cnM=' }, body: '{}' })).status).toBe(401);
+    expect(
+      (
+        await fetch(`${server.url('a')}/api/v1/peer/connections/${p.connectionId}/events`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiIsImtpZCI6IngifQ.e30.eA' },
+          body: '{}',
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (await fetch(`${server.url('b')}/api/v1/tracker-events`, { method: 'POST', headers: { authorization: 'Basic bm90Om91cnM=' }, body: '{}' })).status,
+    ).toBe(401);
 
     // Items: one syncs, one whose incoming rule throws, one whose rule never ends.
     const failing = `if (replica.summary.indexOf('boom') >= 0) throw new Error('no team for ' + replica.key);\nif (replica.summary.indexOf('loop') >= 0) while (true) {}\n${defaultRules('AZURE_DEVOPS').incoming}`;
@@ -72,8 +90,14 @@ it('holds no secret and every error code', async () => {
     ];
     for (const s of secrets) expect({ secret: s.slice(0, 12), found: text.includes(s) }).toEqual({ secret: s.slice(0, 12), found: false });
 
-    const codes = new Set(log.lines().flatMap((l) => [l['code'], (l['err'] as { code?: unknown } | undefined)?.code]).filter((c): c is string => typeof c === 'string'));
-    for (const expected of ['ACCEPTOR_NOT_VERIFIED', 'PEER_AUTH_FAILED', 'WEBHOOK_REJECTED', 'SCRIPT_ERROR', 'SCRIPT_TIMEOUT']) expect(codes).toContain(expected);
+    const codes = new Set(
+      log
+        .lines()
+        .flatMap((l) => [l['code'], (l['err'] as { code?: unknown } | undefined)?.code])
+        .filter((c): c is string => typeof c === 'string'),
+    );
+    for (const expected of ['ACCEPTOR_NOT_VERIFIED', 'PEER_AUTH_FAILED', 'WEBHOOK_REJECTED', 'SCRIPT_ERROR', 'SCRIPT_TIMEOUT'])
+      expect(codes).toContain(expected);
     expect(text).not.toContain('"code":"[redacted]"');
   } finally {
     await p.close();

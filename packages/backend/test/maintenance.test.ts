@@ -24,7 +24,12 @@ const statsOf = async (db: Database, table: string): Promise<Stats> => {
 
 /** A connection with `n` twins, each then updated `times` times (every update leaves a dead row behind). */
 async function churn(db: Database, connectionId: string, n: number, times: number): Promise<void> {
-  for (let i = 0; i < times; i++) await db.query(`update twins set local_version = $2 where connection_id = $1 and local_key <= $3`, [connectionId, `v${randomUUID()}`, `SUP-${String(n).padStart(4, '0')}`]);
+  for (let i = 0; i < times; i++)
+    await db.query(`update twins set local_version = $2 where connection_id = $1 and local_key <= $3`, [
+      connectionId,
+      `v${randomUUID()}`,
+      `SUP-${String(n).padStart(4, '0')}`,
+    ]);
 }
 
 describe('maintenance of the embedded database (it has no autovacuum)', () => {
@@ -34,12 +39,17 @@ describe('maintenance of the embedded database (it has no autovacuum)', () => {
     db = await openPglite(null);
     await migrate(db);
     connectionId = randomUUID();
-    await db.query(`insert into connections (id, name, mode, role, status, local_short_name, remote_short_name, project) values ($1, 'c', 'SCRIPT', 'INITIATOR', 'ACTIVE', 'jira', 'ado', 'SUP')`, [connectionId]);
-    await db.query(`insert into twins (connection_id, local_key, status) select $1, 'SUP-' || lpad(g::text, 4, '0'), 'SYNCED' from generate_series(1, 400) g`, [connectionId]);
+    await db.query(
+      `insert into connections (id, name, mode, role, status, local_short_name, remote_short_name, project) values ($1, 'c', 'SCRIPT', 'INITIATOR', 'ACTIVE', 'jira', 'ado', 'SUP')`,
+      [connectionId],
+    );
+    await db.query(`insert into twins (connection_id, local_key, status) select $1, 'SUP-' || lpad(g::text, 4, '0'), 'SYNCED' from generate_series(1, 400) g`, [
+      connectionId,
+    ]);
   });
   afterEach(() => db.close());
 
-  it('vacuums and analyzes the tables that need it, by autovacuum\'s thresholds, and leaves the others alone', async () => {
+  it("vacuums and analyzes the tables that need it, by autovacuum's thresholds, and leaves the others alone", async () => {
     await churn(db, connectionId, 400, 2);
     const before = await statsOf(db, 'twins');
     expect(Number(before.dead)).toBeGreaterThan(400);
@@ -75,8 +85,14 @@ test('a node on the embedded database does it in the background', async () => {
   const t = await startTestServer('pglite', [nodeConfig('jira')], { maintenanceIntervalMs: 100 });
   try {
     const nodeDb = t.server.nodes.get('jira')!.database;
-    await nodeDb.query(`insert into connections (id, name, mode, role, status, local_short_name, remote_short_name, project) values ($1, 'c', 'SCRIPT', 'INITIATOR', 'ACTIVE', 'jira', 'ado', 'SUP')`, [connectionId]);
-    await nodeDb.query(`insert into twins (connection_id, local_key, status) select $1, 'SUP-' || lpad(g::text, 4, '0'), 'SYNCED' from generate_series(1, 400) g`, [connectionId]);
+    await nodeDb.query(
+      `insert into connections (id, name, mode, role, status, local_short_name, remote_short_name, project) values ($1, 'c', 'SCRIPT', 'INITIATOR', 'ACTIVE', 'jira', 'ado', 'SUP')`,
+      [connectionId],
+    );
+    await nodeDb.query(
+      `insert into twins (connection_id, local_key, status) select $1, 'SUP-' || lpad(g::text, 4, '0'), 'SYNCED' from generate_series(1, 400) g`,
+      [connectionId],
+    );
     await churn(nodeDb, connectionId, 400, 1);
     const deadline = Date.now() + 10_000;
     let stats = await statsOf(nodeDb, 'twins');
@@ -91,12 +107,15 @@ test('a node on the embedded database does it in the background', async () => {
   }
 });
 
-(BACKENDS.includes('postgres') ? test : test.skip)('on a PostgreSQL server it is left to the server\'s autovacuum', async () => {
+(BACKENDS.includes('postgres') ? test : test.skip)("on a PostgreSQL server it is left to the server's autovacuum", async () => {
   const server = await openPostgres(process.env['EXALATE_TEST_DATABASE_URL']!, `t${randomBytes(5).toString('hex')}_maint`);
   try {
     await migrate(server);
     const id = randomUUID();
-    await server.query(`insert into connections (id, name, mode, role, status, local_short_name, remote_short_name, project) values ($1, 'c', 'SCRIPT', 'INITIATOR', 'ACTIVE', 'jira', 'ado', 'SUP')`, [id]);
+    await server.query(
+      `insert into connections (id, name, mode, role, status, local_short_name, remote_short_name, project) values ($1, 'c', 'SCRIPT', 'INITIATOR', 'ACTIVE', 'jira', 'ado', 'SUP')`,
+      [id],
+    );
     await server.query(`insert into twins (connection_id, local_key, status) select $1, 'SUP-' || g, 'SYNCED' from generate_series(1, 400) g`, [id]);
     expect(await maintainEmbedded(server)).toEqual([]);
   } finally {

@@ -15,8 +15,14 @@ import { eventually, nodeConfig, sharedTracker, startTestServer, type TestServer
  * documented for its status, and every request the server accepted matches the documented request body.
  */
 const specPath = join(dirname(fileURLToPath(import.meta.url)), '../../../docs/api/openapi.yaml');
-type Operation = { requestBody?: { content: Record<string, { schema: unknown }> }; responses: Record<string, { $ref?: string; content?: Record<string, { schema: unknown }> }> };
-const spec = parseYaml(readFileSync(specPath, 'utf8')) as { paths: Record<string, Record<string, Operation>>; components: { responses: Record<string, unknown> } };
+type Operation = {
+  requestBody?: { content: Record<string, { schema: unknown }> };
+  responses: Record<string, { $ref?: string; content?: Record<string, { schema: unknown }> }>;
+};
+const spec = parseYaml(readFileSync(specPath, 'utf8')) as {
+  paths: Record<string, Record<string, Operation>>;
+  components: { responses: Record<string, unknown> };
+};
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => void;
@@ -83,7 +89,12 @@ async function call(node: string, method: string, path: string, body?: unknown, 
 }
 
 beforeAll(async () => {
-  t = await startTestServer('pglite', [nodeConfig('jira'), nodeConfig('ado', { nodeType: 'AZURE_DEVOPS' }), nodeConfig('snow', { nodeType: 'SERVICENOW', private: true }), nodeConfig('dc', { nodeType: 'JIRA_SERVER' })]);
+  t = await startTestServer('pglite', [
+    nodeConfig('jira'),
+    nodeConfig('ado', { nodeType: 'AZURE_DEVOPS' }),
+    nodeConfig('snow', { nodeType: 'SERVICENOW', private: true }),
+    nodeConfig('dc', { nodeType: 'JIRA_SERVER' }),
+  ]);
 });
 
 it('documents exactly the routes the server declares', () => {
@@ -107,9 +118,19 @@ it('answers every documented operation as documented', async () => {
   expect((await call('dc', 'POST', '/api/v1/tracker-app/pair', { pairingCode: 'nope', trackerBaseUrl: dcJira }, null)).status).toBe(400);
 
   // public – public
-  const init = await call('jira', 'POST', '/api/v1/connections', { destinationUrl: t.url('ado'), mode: 'SCRIPT', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP', description: 'd' });
+  const init = await call('jira', 'POST', '/api/v1/connections', {
+    destinationUrl: t.url('ado'),
+    mode: 'SCRIPT',
+    localShortName: 'jira',
+    remoteShortName: 'ado',
+    project: 'SUP',
+    description: 'd',
+  });
   expect(init.status).toBe(201);
-  expect((await call('jira', 'POST', '/api/v1/connections', { destinationUrl: null, mode: 'SCRIPT', localShortName: 'a b', remoteShortName: 'ado', project: 'SUP' })).status).toBe(400);
+  expect(
+    (await call('jira', 'POST', '/api/v1/connections', { destinationUrl: null, mode: 'SCRIPT', localShortName: 'a b', remoteShortName: 'ado', project: 'SUP' }))
+      .status,
+  ).toBe(400);
   const id = init.body.connection.id as string;
   expect((await call('jira', 'GET', `/api/v1/connections/${id}/invitation`)).status).toBe(200);
   expect((await call('ado', 'POST', '/api/v1/invitations/preview', { code: init.body.invitationCode })).status).toBe(200);
@@ -128,8 +149,16 @@ it('answers every documented operation as documented', async () => {
   expect((await call('jira', 'POST', `/api/v1/connections/${id}/revoke-invitation`)).status).toBe(409);
 
   // public – private, exercising the long poll's answer as the private node sees it
-  const toPrivate = await call('jira', 'POST', '/api/v1/connections', { destinationUrl: null, mode: 'BASIC', localShortName: 'jira', remoteShortName: 'snow', project: 'SUP' });
-  expect((await call('snow', 'POST', '/api/v1/invitations/accept', { code: toPrivate.body.invitationCode, project: 'incident' })).body.connection.status).toBe('ACTIVE');
+  const toPrivate = await call('jira', 'POST', '/api/v1/connections', {
+    destinationUrl: null,
+    mode: 'BASIC',
+    localShortName: 'jira',
+    remoteShortName: 'snow',
+    project: 'SUP',
+  });
+  expect((await call('snow', 'POST', '/api/v1/invitations/accept', { code: toPrivate.body.invitationCode, project: 'incident' })).body.connection.status).toBe(
+    'ACTIVE',
+  );
 
   // Peer API, called as the partner would (the key is read from the partner's database).
   const key = (await t.server.nodes.get('ado')!.service.repository.find(id))!.connection_key!;
@@ -148,7 +177,13 @@ it('answers every documented operation as documented', async () => {
   expect((await peer('/api/v1/peer/handshake/accept', acceptBody, null)).status).toBe(409);
   expect((await peer('/api/v1/peer/handshake/accept', { ...acceptBody, connectionId: '00000000-0000-4000-8000-000000000000' }, null)).status).toBe(404);
   expect((await peer('/api/v1/peer/handshake/accept', { nonce: 'x' }, null)).status).toBe(400);
-  const claimBody = { protocolVersion: 1, connectionId: '00000000-0000-4000-8000-000000000000', initiatorInstanceId: ids.issuer, nonce: fakeNonce, proof: fakeNonce };
+  const claimBody = {
+    protocolVersion: 1,
+    connectionId: '00000000-0000-4000-8000-000000000000',
+    initiatorInstanceId: ids.issuer,
+    nonce: fakeNonce,
+    proof: fakeNonce,
+  };
   expect((await peer('/api/v1/peer/handshake/claim', claimBody, null)).body).toEqual({ accepted: false });
   expect((await peer('/api/v1/peer/handshake/verify', { connectionId: id, nonce: fakeNonce }, null)).body).toEqual({ accepting: false });
   expect((await peer('/api/v1/peer/handshake/verify', { connectionId: id }, null)).status).toBe(400);
@@ -158,7 +193,14 @@ it('answers every documented operation as documented', async () => {
 
   expect((await call('jira', 'DELETE', `/api/v1/connections/${id}`)).status).toBe(204);
   expect((await call('jira', 'DELETE', `/api/v1/connections/${id}`)).status).toBe(404);
-  const pending = await call('jira', 'POST', '/api/v1/connections', { destinationUrl: null, mode: 'BASIC', localShortName: 'jira', remoteShortName: 'x', project: 'SUP', name: 'to-revoke' });
+  const pending = await call('jira', 'POST', '/api/v1/connections', {
+    destinationUrl: null,
+    mode: 'BASIC',
+    localShortName: 'jira',
+    remoteShortName: 'x',
+    project: 'SUP',
+    name: 'to-revoke',
+  });
   expect((await call('jira', 'POST', `/api/v1/connections/${pending.body.connection.id}/revoke-invitation`)).status).toBe(204);
   expect((await call('ado', 'POST', '/api/v1/invitations/accept', { code: pending.body.invitationCode, project: 'SUP' })).status).toBe(410);
 
@@ -168,22 +210,36 @@ it('answers every documented operation as documented', async () => {
 it('answers the sync operations as documented', async () => {
   const jira = await sharedTracker('JIRA_CLOUD');
   const alice = new JiraConnector({ baseUrl: jira.url, deployment: 'cloud', auth: { email: 'alice@acme.example', apiToken: 'alice-token' } });
-  const init = await call('jira', 'POST', '/api/v1/connections', { destinationUrl: t.url('ado'), mode: 'SCRIPT', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP', name: 'sync-ops' });
+  const init = await call('jira', 'POST', '/api/v1/connections', {
+    destinationUrl: t.url('ado'),
+    mode: 'SCRIPT',
+    localShortName: 'jira',
+    remoteShortName: 'ado',
+    project: 'SUP',
+    name: 'sync-ops',
+  });
   const id = init.body.connection.id as string;
   expect((await call('ado', 'POST', '/api/v1/invitations/accept', { code: init.body.invitationCode, project: 'DEV' })).status).toBe(201);
   const basic = (await call('jira', 'GET', '/api/v1/connections')).body.connections.find((c: { mode: string }) => c.mode === 'BASIC');
 
   // Rules
   expect((await call('jira', 'GET', `/api/v1/connections/${id}/rules`)).body).toMatchObject({ editable: true, outgoingIsDefault: true });
-  expect((await call('jira', 'PUT', `/api/v1/connections/${id}/rules`, { outgoing: 'replica.key = issue.key;\nreplica.summary = ;' })).body.error).toMatchObject({ code: 'SYNC_RULE_INVALID', fields: { outgoing: expect.stringContaining('line 2') } });
+  expect(
+    (await call('jira', 'PUT', `/api/v1/connections/${id}/rules`, { outgoing: 'replica.key = issue.key;\nreplica.summary = ;' })).body.error,
+  ).toMatchObject({ code: 'SYNC_RULE_INVALID', fields: { outgoing: expect.stringContaining('line 2') } });
   const withLabel = `${(await call('jira', 'GET', `/api/v1/connections/${id}/rules`)).body.outgoing}replica.labels = (replica.labels || []).concat(['from-jira']);\n`;
-  expect((await call('jira', 'PUT', `/api/v1/connections/${id}/rules`, { outgoing: withLabel })).body).toMatchObject({ outgoingIsDefault: false, incomingIsDefault: true });
+  expect((await call('jira', 'PUT', `/api/v1/connections/${id}/rules`, { outgoing: withLabel })).body).toMatchObject({
+    outgoingIsDefault: false,
+    incomingIsDefault: true,
+  });
   expect((await call('jira', 'PUT', `/api/v1/connections/${basic.id}/rules`, { outgoing: 'replica.key = issue.key;' })).status).toBe(409);
   expect((await call('jira', 'GET', '/api/v1/connections/00000000-0000-4000-8000-000000000000/rules')).status).toBe(404);
 
   // Triggers
   const first = await alice.createItem({ project: 'SUP', type: 'Bug', summary: 'Synced by the openapi test', labels: ['openapi'] });
-  expect((await call('jira', 'POST', `/api/v1/connections/${id}/triggers/preview`, { query: 'labels = openapi' })).body.items).toEqual([expect.objectContaining({ key: first.key, summary: 'Synced by the openapi test' })]);
+  expect((await call('jira', 'POST', `/api/v1/connections/${id}/triggers/preview`, { query: 'labels = openapi' })).body.items).toEqual([
+    expect.objectContaining({ key: first.key, summary: 'Synced by the openapi test' }),
+  ]);
   // What a trigger's item type is chosen from: the tracker's types, once each.
   const types = (await call('jira', 'GET', '/api/v1/item-types')).body.itemTypes as string[];
   expect(types).toEqual(expect.arrayContaining(['Bug', 'Task']));
@@ -192,16 +248,23 @@ it('answers the sync operations as documented', async () => {
   const trigger = await call('jira', 'POST', `/api/v1/connections/${id}/triggers`, { query: 'labels = openapi' });
   expect(trigger.status).toBe(201);
   expect((await call('jira', 'GET', `/api/v1/connections/${id}/triggers`)).body.triggers).toHaveLength(1);
-  expect((await call('jira', 'PUT', `/api/v1/connections/${id}/triggers/${trigger.body.id}`, { query: 'labels = openapi', active: false })).body.active).toBe(false);
+  expect((await call('jira', 'PUT', `/api/v1/connections/${id}/triggers/${trigger.body.id}`, { query: 'labels = openapi', active: false })).body.active).toBe(
+    false,
+  );
   expect((await call('jira', 'PUT', `/api/v1/connections/${id}/triggers/00000000-0000-4000-8000-000000000000`, { query: '' })).status).toBe(404);
 
   // Bulk sync, sync now, items, queue
   const bulk = await call('jira', 'POST', `/api/v1/connections/${id}/triggers/${trigger.body.id}/bulk-sync`);
   expect(bulk.body).toMatchObject({ total: 1 });
-  await eventually(async () => expect((await call('jira', 'GET', `/api/v1/connections/${id}/bulk-syncs/${bulk.body.id}`)).body).toMatchObject({ synced: 1, done: true }));
+  await eventually(async () =>
+    expect((await call('jira', 'GET', `/api/v1/connections/${id}/bulk-syncs/${bulk.body.id}`)).body).toMatchObject({ synced: 1, done: true }),
+  );
   const item = (await call('jira', 'GET', `/api/v1/connections/${id}/items/${first.key}`)).body;
   expect(item).toMatchObject({ localKey: first.key, status: 'SYNCED', localReplica: { labels: ['openapi', 'from-jira'] } });
-  expect((await call('ado', 'GET', `/api/v1/connections/${id}/items/${first.key}`)).body).toMatchObject({ remoteKey: first.key, remoteReplica: { summary: 'Synced by the openapi test' } });
+  expect((await call('ado', 'GET', `/api/v1/connections/${id}/items/${first.key}`)).body).toMatchObject({
+    remoteKey: first.key,
+    remoteReplica: { summary: 'Synced by the openapi test' },
+  });
   const second = await alice.createItem({ project: 'SUP', type: 'Task', summary: 'Synced now' });
   expect((await call('jira', 'POST', `/api/v1/connections/${id}/sync-now`, { key: second.key })).status).toBe(202);
   expect((await call('jira', 'POST', `/api/v1/connections/${id}/sync-now`, { key: 'SUP-9999' })).status).toBe(404);
@@ -222,9 +285,12 @@ it('answers the sync operations as documented', async () => {
   // Peer sync messages, signed as the partner signs them.
   const key = (await t.server.nodes.get('ado')!.service.repository.find(id))!.connection_key!;
   const ids = { connectionId: id, issuer: t.server.nodes.get('ado')!.nodeInfo.instanceId, audience: t.server.nodes.get('jira')!.nodeInfo.instanceId };
-  const signed = async (method: string, path: string, body: unknown) => `Bearer ${await signPeerRequest(key, ids, { method, path, body: body === undefined ? '' : JSON.stringify(body) })}`;
+  const signed = async (method: string, path: string, body: unknown) =>
+    `Bearer ${await signPeerRequest(key, ids, { method, path, body: body === undefined ? '' : JSON.stringify(body) })}`;
   const eventsPath = `/api/v1/peer/connections/${id}/events`;
-  const events = { events: [{ id: '6f1c1c4e-8f1a-4c55-9d7e-2f7f6c1e0a11', seq: 1, kind: 'ack', itemKey: 'SUP-404', payload: { key: '404', url: 'http://x' } }] };
+  const events = {
+    events: [{ id: '6f1c1c4e-8f1a-4c55-9d7e-2f7f6c1e0a11', seq: 1, kind: 'ack', itemKey: 'SUP-404', payload: { key: '404', url: 'http://x' } }],
+  };
   expect((await call('jira', 'POST', eventsPath, events, await signed('POST', eventsPath, events))).body).toEqual({ received: 1 });
   expect((await call('jira', 'POST', eventsPath, { events: [{ seq: 0 }] }, await signed('POST', eventsPath, { events: [{ seq: 0 }] }))).status).toBe(400);
   const blobsPath = `/api/v1/peer/connections/${id}/blobs`;

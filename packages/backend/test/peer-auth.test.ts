@@ -14,7 +14,9 @@ let adoId: string;
 
 beforeAll(async () => {
   t = await startTestServer('pglite', [nodeConfig('jira'), nodeConfig('ado', { nodeType: 'AZURE_DEVOPS' })]);
-  const init = await t.api('jira').post('/connections', { destinationUrl: t.url('ado'), mode: 'BASIC', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP' });
+  const init = await t
+    .api('jira')
+    .post('/connections', { destinationUrl: t.url('ado'), mode: 'BASIC', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP' });
   connectionId = init.body.connection.id;
   await t.api('ado').post('/invitations/accept', { code: init.body.invitationCode, project: 'SUP' });
   key = (await t.server.nodes.get('ado')!.service.repository.find(connectionId))!.connection_key!;
@@ -52,7 +54,11 @@ it('refuses an unsigned request', async () => {
 });
 
 it('refuses a bad signature (another key)', async () => {
-  expect(await send(await sign({ key: randomBytes(32).toString('base64url') }))).toMatchObject({ status: 401, code: 'PEER_AUTH_FAILED', message: expect.stringMatching(/signature/) });
+  expect(await send(await sign({ key: randomBytes(32).toString('base64url') }))).toMatchObject({
+    status: 401,
+    code: 'PEER_AUTH_FAILED',
+    message: expect.stringMatching(/signature/),
+  });
 });
 
 it('refuses an expired token', async () => {
@@ -72,7 +78,11 @@ it('refuses a replayed request (same jti)', async () => {
 });
 
 it('refuses a token bound to another body or path', async () => {
-  expect(await send(await sign(), JSON.stringify({ waitMs: 1 }))).toMatchObject({ status: 401, code: 'PEER_AUTH_FAILED', message: expect.stringMatching(/different request/) });
+  expect(await send(await sign(), JSON.stringify({ waitMs: 1 }))).toMatchObject({
+    status: 401,
+    code: 'PEER_AUTH_FAILED',
+    message: expect.stringMatching(/different request/),
+  });
   expect(await send(await sign({ path: `/api/v1/peer/connections/${connectionId}/notify` }))).toMatchObject({ status: 401, code: 'PEER_AUTH_FAILED' });
 });
 
@@ -82,6 +92,10 @@ it('refuses a token from another issuer or for another audience', async () => {
 });
 
 it('refuses a token signed for another connection', async () => {
-  const other = await signPeerRequest(key, { connectionId: '00000000-0000-4000-8000-000000000000', issuer: adoId, audience: jiraId }, { method: 'POST', path: path(), body });
+  const other = await signPeerRequest(
+    key,
+    { connectionId: '00000000-0000-4000-8000-000000000000', issuer: adoId, audience: jiraId },
+    { method: 'POST', path: path(), body },
+  );
   expect(await send(other)).toMatchObject({ status: 401, code: 'PEER_AUTH_FAILED' });
 });

@@ -38,7 +38,10 @@ test('stops only once a fetch under way, the jobs it handed out and their comple
   const handler: JobHandler = async (data) => {
     ran.push(data.key ?? '');
   };
-  const handlers = Object.fromEntries((['scan', 'outgoing', 'deliver', 'incoming', 'outgoingBatch'] as JobName[]).map((name) => [name, handler])) as Record<JobName, JobHandler>;
+  const handlers = Object.fromEntries((['scan', 'outgoing', 'deliver', 'incoming', 'outgoingBatch'] as JobName[]).map((name) => [name, handler])) as Record<
+    JobName,
+    JobHandler
+  >;
   const queue = await SyncQueue.start(db, quietLogger, handlers);
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -65,10 +68,15 @@ test('outgoing runs for many items go as batch jobs of at most BATCH_KEYS keys, 
   const db: Database = await openPglite(null);
   await migrate(db);
   const batches: string[][] = [];
-  const handlers = Object.fromEntries((['scan', 'outgoing', 'deliver', 'incoming', 'outgoingBatch'] as JobName[]).map((name) => [name, async (data: JobData) => {
-    if (name !== 'outgoingBatch') throw new Error(`${name} was not asked for`);
-    batches.push(data.keys ?? []);
-  }])) as Record<JobName, JobHandler>;
+  const handlers = Object.fromEntries(
+    (['scan', 'outgoing', 'deliver', 'incoming', 'outgoingBatch'] as JobName[]).map((name) => [
+      name,
+      async (data: JobData) => {
+        if (name !== 'outgoingBatch') throw new Error(`${name} was not asked for`);
+        batches.push(data.keys ?? []);
+      },
+    ]),
+  ) as Record<JobName, JobHandler>;
   const queue = await SyncQueue.start(db, quietLogger, handlers);
   try {
     const keys = Array.from({ length: 2 * BATCH_KEYS + 7 }, (_, i) => `SUP-${i + 1}`);
@@ -85,26 +93,38 @@ test('outgoing runs for many items go as batch jobs of at most BATCH_KEYS keys, 
 });
 
 test.each(BACKENDS)('on %s, runExclusiveAll runs the keys it can lease, queues the others again, and gives every lease back', async (backend) => {
-  const db: Database = backend === 'postgres' ? await openPostgres(process.env['EXALATE_TEST_DATABASE_URL']!, `t${randomBytes(5).toString('hex')}_leases`) : await openPglite(null);
+  const db: Database =
+    backend === 'postgres'
+      ? await openPostgres(process.env['EXALATE_TEST_DATABASE_URL']!, `t${randomBytes(5).toString('hex')}_leases`)
+      : await openPglite(null);
   await migrate(db);
   const queued: string[] = [];
-  const handlers = Object.fromEntries((['scan', 'outgoing', 'deliver', 'incoming', 'outgoingBatch'] as JobName[]).map((name) => [name, async (data: JobData) => {
-    if (name === 'outgoing') queued.push(data.key ?? '');
-  }])) as Record<JobName, JobHandler>;
+  const handlers = Object.fromEntries(
+    (['scan', 'outgoing', 'deliver', 'incoming', 'outgoingBatch'] as JobName[]).map((name) => [
+      name,
+      async (data: JobData) => {
+        if (name === 'outgoing') queued.push(data.key ?? '');
+      },
+    ]),
+  ) as Record<JobName, JobHandler>;
   const queue = await SyncQueue.start(db, quietLogger, handlers);
   const connectionId = '6f1c1d2e-0000-4000-8000-000000000002';
   const lease = (key: string) => leaseName('outgoing', { connectionId, key });
   try {
     // SUP-2's run is under way elsewhere.
     expect(await queue.tryLease(lease('SUP-2'))).toBe(true);
-    await queue.runExclusiveAll('outgoing', ['SUP-1', 'SUP-2', 'SUP-3'].map((key) => ({ connectionId, key })), async (held, done) => {
-      expect(held.map((d) => d.key)).toEqual(['SUP-1', 'SUP-3']);
-      expect(await queue.tryLease(lease('SUP-1'))).toBe(false);
-      await done(held[0]!);
-      // Given back as soon as its run is over, while the others still run.
-      expect(await queue.tryLease(lease('SUP-1'))).toBe(true);
-      expect(await queue.tryLease(lease('SUP-3'))).toBe(false);
-    });
+    await queue.runExclusiveAll(
+      'outgoing',
+      ['SUP-1', 'SUP-2', 'SUP-3'].map((key) => ({ connectionId, key })),
+      async (held, done) => {
+        expect(held.map((d) => d.key)).toEqual(['SUP-1', 'SUP-3']);
+        expect(await queue.tryLease(lease('SUP-1'))).toBe(false);
+        await done(held[0]!);
+        // Given back as soon as its run is over, while the others still run.
+        expect(await queue.tryLease(lease('SUP-1'))).toBe(true);
+        expect(await queue.tryLease(lease('SUP-3'))).toBe(false);
+      },
+    );
     expect(await queue.tryLease(lease('SUP-3'))).toBe(true);
     // SUP-2 was queued again, and runs once its lease is free.
     await queue.release(lease('SUP-2'));
@@ -134,7 +154,12 @@ describe('work a process was doing when it was killed', () => {
     };
   }
   const handlersRecording = (ran: string[]) =>
-    Object.fromEntries((['scan', 'outgoing', 'deliver', 'incoming', 'outgoingBatch'] as JobName[]).map((name) => [name, async (d: JobData) => void ran.push(`${name}:${d.key ?? ''}`)])) as Record<JobName, JobHandler>;
+    Object.fromEntries(
+      (['scan', 'outgoing', 'deliver', 'incoming', 'outgoingBatch'] as JobName[]).map((name) => [
+        name,
+        async (d: JobData) => void ran.push(`${name}:${d.key ?? ''}`),
+      ]),
+    ) as Record<JobName, JobHandler>;
 
   it('on the embedded database, is taken up as soon as the node starts again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exalate-queue-'));
@@ -160,30 +185,35 @@ describe('work a process was doing when it was killed', () => {
   }, 60_000);
 
   const onServer = BACKENDS.includes('postgres') ? it : it.skip;
-  onServer('on a PostgreSQL server, is taken up by another process that is still running, and never while its own lives', async () => {
-    const url = process.env['EXALATE_TEST_DATABASE_URL']!;
-    const schema = `t${randomBytes(5).toString('hex')}_crash`;
-    const busy = await busyProcess(['postgres', url, schema]);
-    const db = await openPostgres(url, schema);
-    const ran: string[] = [];
-    const other = await SyncQueue.start(db, quietLogger, handlersRecording(ran));
-    const job = async () => (await db.query<{ state: string; retry_count: number }>(`select state, retry_count from ${schema}_queue.job where name = 'exalate-outgoing'`))[0];
-    try {
-      // While the first process lives, its job stays its own, however long it runs: not failed,
-      // not retried, not run here.
-      await sleep((DEAD_AFTER_S + 12) * 1000);
-      expect(await job()).toEqual({ state: 'active', retry_count: 0 });
-      expect(ran).toEqual([]);
-      await busy.kill();
-      const killed = Date.now();
-      await eventually(() => expect(ran).toEqual(['outgoing:IN-FLIGHT']), 60_000);
-      // The silence that makes it dead, a rescue pass, the retry's delay and the lease's lapse:
-      // well under pg-boss's own two minutes.
-      expect(Date.now() - killed).toBeLessThan(50_000);
-    } finally {
-      await busy.kill();
-      await other.stop();
-      await db.close();
-    }
-  }, 150_000);
+  onServer(
+    'on a PostgreSQL server, is taken up by another process that is still running, and never while its own lives',
+    async () => {
+      const url = process.env['EXALATE_TEST_DATABASE_URL']!;
+      const schema = `t${randomBytes(5).toString('hex')}_crash`;
+      const busy = await busyProcess(['postgres', url, schema]);
+      const db = await openPostgres(url, schema);
+      const ran: string[] = [];
+      const other = await SyncQueue.start(db, quietLogger, handlersRecording(ran));
+      const job = async () =>
+        (await db.query<{ state: string; retry_count: number }>(`select state, retry_count from ${schema}_queue.job where name = 'exalate-outgoing'`))[0];
+      try {
+        // While the first process lives, its job stays its own, however long it runs: not failed,
+        // not retried, not run here.
+        await sleep((DEAD_AFTER_S + 12) * 1000);
+        expect(await job()).toEqual({ state: 'active', retry_count: 0 });
+        expect(ran).toEqual([]);
+        await busy.kill();
+        const killed = Date.now();
+        await eventually(() => expect(ran).toEqual(['outgoing:IN-FLIGHT']), 60_000);
+        // The silence that makes it dead, a rescue pass, the retry's delay and the lease's lapse:
+        // well under pg-boss's own two minutes.
+        expect(Date.now() - killed).toBeLessThan(50_000);
+      } finally {
+        await busy.kill();
+        await other.stop();
+        await db.close();
+      }
+    },
+    150_000,
+  );
 });

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { nodesFromFile, runFromEnv } from '../src/index.js';
 import { capturingLogger } from './support.js';
 
-
 describe('npm start (the sandbox)', () => {
   it('starts four nodes, writes the env file, pairs the Jira Data Center app and the ServiceNow application, keeps tokens across restarts, and never logs a secret', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'exalate-sandbox-'));
@@ -25,13 +24,27 @@ describe('npm start (the sandbox)', () => {
     // The ServiceNow instance has the application from the built update set, paired with its node.
     const snowPage = /Exalate application in ServiceNow .*: (http\S+x_exalate_sync_exalate\.do\S*)/.exec(out.join('\n'))?.[1];
     expect(snowPage).toBeDefined();
-    const snowSettings = await (await fetch(new URL('/api/x_exalate_sync/exalate/settings', snowPage), { headers: { authorization: `Basic ${Buffer.from('admin:admin-password').toString('base64')}` } })).json();
+    const snowSettings = await (
+      await fetch(new URL('/api/x_exalate_sync/exalate/settings', snowPage), {
+        headers: { authorization: `Basic ${Buffer.from('admin:admin-password').toString('base64')}` },
+      })
+    ).json();
     expect(snowSettings).toMatchObject({ result: { nodeUrl: vars['SNOW'] } });
 
     const call = (url: string, token: string, body?: unknown) =>
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- reads a few fields
-      fetch(url, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) }).then((r) => r.json() as Promise<any>);
-    const init = await call(`${vars['JIRA']}/api/v1/connections`, vars['JIRA_TOKEN']!, { destinationUrl: vars['ADO'], mode: 'SCRIPT', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP' });
+      fetch(url, {
+        method: body ? 'POST' : 'GET',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- reads a few fields
+      }).then((r) => r.json() as Promise<any>);
+    const init = await call(`${vars['JIRA']}/api/v1/connections`, vars['JIRA_TOKEN']!, {
+      destinationUrl: vars['ADO'],
+      mode: 'SCRIPT',
+      localShortName: 'jira',
+      remoteShortName: 'ado',
+      project: 'SUP',
+    });
     const accepted = await call(`${vars['ADO']}/api/v1/invitations/accept`, vars['ADO_TOKEN']!, { code: init.invitationCode, project: 'Development' });
     expect(accepted.connection.status).toBe('ACTIVE');
     const secret = JSON.parse(Buffer.from(init.invitationCode, 'base64url').toString()).body.secret as string;
@@ -59,7 +72,13 @@ describe('EXALATE_NODES_FILE', () => {
 
   it('reads nodes with their admin tokens and tracker secrets from the environment', () => {
     expect(nodesFromFile(file([node]), { JIRA_ADMIN_TOKEN: 'x'.repeat(32), JIRA_PAT: 'pat' })).toEqual([
-      { id: 'jira', tracker: { kind: 'jira-datacenter', url: 'https://jira.acme.com', secret: 'pat' }, private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'x'.repeat(32) },
+      {
+        id: 'jira',
+        tracker: { kind: 'jira-datacenter', url: 'https://jira.acme.com', secret: 'pat' },
+        private: false,
+        modes: ['BASIC', 'VISUAL', 'SCRIPT'],
+        adminToken: 'x'.repeat(32),
+      },
     ]);
   });
 

@@ -7,8 +7,12 @@ import { nodeConfig, startTestServer } from './support.js';
 test('connection keys and invitation codes are sealed at rest, and plaintext ones are sealed at start', async () => {
   const key = randomBytes(32).toString('base64');
   const t = await startTestServer('pglite', [nodeConfig('jira'), nodeConfig('ado', { nodeType: 'AZURE_DEVOPS' })], { secretKey: key });
-  const init = await t.api('jira').post('/connections', { destinationUrl: t.url('ado'), mode: 'BASIC', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP' });
-  const pending = await t.api('jira').post('/connections', { destinationUrl: null, mode: 'BASIC', localShortName: 'jira', remoteShortName: 'later', project: 'SUP' });
+  const init = await t
+    .api('jira')
+    .post('/connections', { destinationUrl: t.url('ado'), mode: 'BASIC', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP' });
+  const pending = await t
+    .api('jira')
+    .post('/connections', { destinationUrl: null, mode: 'BASIC', localShortName: 'jira', remoteShortName: 'later', project: 'SUP' });
   expect((await t.api('ado').post('/invitations/accept', { code: init.body.invitationCode, project: 'SUP' })).status).toBe(201);
   const id = init.body.connection.id as string;
   const connectionKey = (await t.server.nodes.get('ado')!.service.repository.find(id))!.connection_key!;

@@ -7,7 +7,11 @@ import { nodeConfig, startTestServer, type TestServer } from './support.js';
 let t: TestServer;
 let instanceUrl: string;
 beforeAll(async () => {
-  t = await startTestServer('pglite', [nodeConfig('snow', { nodeType: 'SERVICENOW' }), nodeConfig('snow2', { nodeType: 'SERVICENOW' }), nodeConfig('jira', { nodeType: 'JIRA_CLOUD' })]);
+  t = await startTestServer('pglite', [
+    nodeConfig('snow', { nodeType: 'SERVICENOW' }),
+    nodeConfig('snow2', { nodeType: 'SERVICENOW' }),
+    nodeConfig('jira', { nodeType: 'JIRA_CLOUD' }),
+  ]);
   instanceUrl = (await t.api('snow').get('/node-info')).body.trackerUrl as string;
 });
 afterAll(async () => {
@@ -17,7 +21,11 @@ afterAll(async () => {
 const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
 const pairingCode = async (node = 'snow') => (await t.api(node).post('/settings/tracker-app/pairing-code')).body.pairingCode as string;
 const pair = async (node = 'snow'): Promise<string> => {
-  const res = await fetch(`${t.url(node)}/api/v1/tracker-app/pair`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pairingCode: await pairingCode(node), trackerBaseUrl: instanceUrl }) });
+  const res = await fetch(`${t.url(node)}/api/v1/tracker-app/pair`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ pairingCode: await pairingCode(node), trackerBaseUrl: instanceUrl }),
+  });
   expect(res.status).toBe(200);
   return ((await res.json()) as { key: string }).key;
 };
@@ -35,7 +43,7 @@ it('before pairing, a forwarded call is told to pair, with where to do it', asyn
   expect((await errorOf(res)).message).toMatch(/not paired.*All → Exalate → Settings/);
 });
 
-it('the paired instance\'s key admits its forwarded calls; another key, another instance or another node does not', async () => {
+it("the paired instance's key admits its forwarded calls; another key, another instance or another node does not", async () => {
   const key = await pair();
   expect((await forwarded(key)).status).toBe(200);
   expect((await forwarded(key)).status).toBe(200);
@@ -63,18 +71,29 @@ it('a forwarded call is checked before its body is read; bad bodies are refused 
   const key = await pair();
   expect((await forwarded('B'.repeat(43), { method: 'POST', path: '/invitations/preview', body: '{"not":"read"' })).status).toBe(401);
   expect((await errorOf(await forwarded(key, { method: 'POST', path: '/invitations/preview', body: '{"code":' }))).code).toBe('VALIDATION_FAILED');
-  expect((await errorOf(await forwarded(key, { method: 'POST', path: '/invitations/preview', body: JSON.stringify({ code: 'a\u0000b' }) }))).code).toBe('INVALID_CHARACTER');
+  expect((await errorOf(await forwarded(key, { method: 'POST', path: '/invitations/preview', body: JSON.stringify({ code: 'a\u0000b' }) }))).code).toBe(
+    'INVALID_CHARACTER',
+  );
   expect((await forwarded(key, { method: 'POST', path: '/invitations/preview', body: JSON.stringify({ code: 'x'.repeat(2_000_000) }) })).status).toBe(413);
 });
 
 it('answers no browser: the page calls the instance, never the node', async () => {
-  const preflight = await fetch(`${t.url('snow')}/api/v1/connections`, { method: 'OPTIONS', headers: { origin: instanceUrl, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+  const preflight = await fetch(`${t.url('snow')}/api/v1/connections`, {
+    method: 'OPTIONS',
+    headers: { origin: instanceUrl, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+  });
   expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
 });
 
 it('Configure sync changes the table incoming records go to, among those the instance has', async () => {
   const jira = t.api('jira');
-  const created = await jira.post('/connections', { destinationUrl: t.url('snow'), mode: 'SCRIPT', localShortName: 'jira', remoteShortName: 'snow', project: (await jira.get('/projects')).body.projects[0].key });
+  const created = await jira.post('/connections', {
+    destinationUrl: t.url('snow'),
+    mode: 'SCRIPT',
+    localShortName: 'jira',
+    remoteShortName: 'snow',
+    project: (await jira.get('/projects')).body.projects[0].key,
+  });
   expect(created.status).toBe(201);
   const accepted = await t.api('snow').post('/invitations/accept', { code: created.body.invitationCode, project: 'incident' });
   expect(accepted.status).toBe(201);
@@ -84,8 +103,19 @@ it('Configure sync changes the table incoming records go to, among those the ins
   const moved = await t.api('snow').put(`/connections/${id}/project`, { project: 'problem' });
   expect(moved).toMatchObject({ status: 200, body: { project: 'problem' } });
   expect((await t.api('snow').get(`/connections/${id}`)).body.project).toBe('problem');
-  expect(await t.api('snow').put(`/connections/${id}/project`, { project: 'sys_user' })).toMatchObject({ status: 400, body: { error: { code: 'PROJECT_UNKNOWN' } } });
+  expect(await t.api('snow').put(`/connections/${id}/project`, { project: 'sys_user' })).toMatchObject({
+    status: 400,
+    body: { error: { code: 'PROJECT_UNKNOWN' } },
+  });
   expect(await t.api('snow').put(`/connections/${id}/project`, { project: '' })).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
   expect(await t.api('snow').put('/connections/3b0f8a5e-4d8b-4c51-9b43-1b2f0e1c9a77/project', { project: 'problem' })).toMatchObject({ status: 404 });
-  expect((await fetch(`${t.url('snow')}/api/v1/connections/${id}/project`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"project":"incident"}' })).status).toBe(401);
+  expect(
+    (
+      await fetch(`${t.url('snow')}/api/v1/connections/${id}/project`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: '{"project":"incident"}',
+      })
+    ).status,
+  ).toBe(401);
 });

@@ -6,7 +6,16 @@ import { Writable } from 'node:stream';
 import type { NodeType } from '@exalate/contract';
 import { AdoSimulator, JiraSimulator, ServiceNowSimulator } from '@exalate/simulators';
 import pg from 'pg';
-import { createLogger, MAX_ATTACHMENT_MB, startServer, type ExalateServer, type Logger, type NodeConfig, type ServerConfig, type TrackerConfig } from '../src/index.js';
+import {
+  createLogger,
+  MAX_ATTACHMENT_MB,
+  startServer,
+  type ExalateServer,
+  type Logger,
+  type NodeConfig,
+  type ServerConfig,
+  type TrackerConfig,
+} from '../src/index.js';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -23,7 +32,11 @@ export function capturingLogger(level = 'info'): { logger: Logger; text: () => s
   const chunks: string[] = [];
   const destination = new Writable({ write: (chunk, _encoding, done) => (chunks.push(String(chunk)), done()) });
   const text = () => chunks.join('');
-  const lines = () => text().split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = () =>
+    text()
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   return { logger: createLogger({ level, destination }), text, lines };
 }
 
@@ -51,7 +64,15 @@ export function sharedTracker(type: NodeType): Promise<TrackerConfig> {
       return { kind: 'servicenow', url: running.url, user: 'exalate', secret: 'exalate-password' };
     }
     const cloud = type === 'JIRA_CLOUD';
-    const running = await new JiraSimulator({ seed: { flavor: cloud ? 'cloud' : 'datacenter', projects: [{ key: 'SUP', name: 'Support' }, { key: 'DEV', name: 'Development' }] } }).listen();
+    const running = await new JiraSimulator({
+      seed: {
+        flavor: cloud ? 'cloud' : 'datacenter',
+        projects: [
+          { key: 'SUP', name: 'Support' },
+          { key: 'DEV', name: 'Development' },
+        ],
+      },
+    }).listen();
     cleanups.push(() => running.close());
     return cloud
       ? { kind: 'jira-cloud', url: running.url, user: 'sync@acme.example', secret: 'sync-token', webhooks: false }
@@ -103,7 +124,12 @@ export interface AdminApi {
  * A real server on a free loopback port, with its own storage: a fresh PGlite directory, or
  * fresh schemas on the suite's PostgreSQL server. Tests never share state.
  */
-export async function startTestServer(backend: Backend, nodeConfigs: Array<NodeConfig | Promise<NodeConfig>>, overrides: Partial<ServerConfig> = {}, logger = quietLogger): Promise<TestServer> {
+export async function startTestServer(
+  backend: Backend,
+  nodeConfigs: Array<NodeConfig | Promise<NodeConfig>>,
+  overrides: Partial<ServerConfig> = {},
+  logger = quietLogger,
+): Promise<TestServer> {
   const nodes = await Promise.all(nodeConfigs.map((c) => Promise.resolve(c)));
   const dataDir = mkdtempSync(join(tmpdir(), 'exalate-test-'));
   const schemaPrefix = `t${randomBytes(5).toString('hex')}_`;

@@ -37,7 +37,13 @@ async function scenario(backend: Backend, from: TrackerName, to: TrackerName, co
     const tag = `${from}-${to}-${connection === 'public–public' ? 'pub' : 'priv'}`;
 
     // Create
-    const made = await src.human.createItem({ project: src.project, type: src.itemType, summary: `Printer on fire ${tag}`, description: text(src.human, 'Smoke from tray 2'), labels: ['hardware'] });
+    const made = await src.human.createItem({
+      project: src.project,
+      type: src.itemType,
+      summary: `Printer on fire ${tag}`,
+      description: text(src.human, 'Smoke from tray 2'),
+      labels: ['hardware'],
+    });
     const dstKey = await pair.twinOf(srcSide, made.key);
     await eventually(async () => {
       const item = await dst.reader.getItem(dstKey);
@@ -46,7 +52,11 @@ async function scenario(backend: Backend, from: TrackerName, to: TrackerName, co
     }, 20_000);
 
     // Update summary, description and labels
-    await src.human.updateItem(made.key, { summary: `Printer still on fire ${tag}`, description: text(src.human, 'Now tray 3 as well'), labels: ['hardware', 'urgent'] });
+    await src.human.updateItem(made.key, {
+      summary: `Printer still on fire ${tag}`,
+      description: text(src.human, 'Now tray 3 as well'),
+      labels: ['hardware', 'urgent'],
+    });
     await eventually(async () => {
       const item = await dst.reader.getItem(dstKey);
       expect(item).toMatchObject({ summary: `Printer still on fire ${tag}` });
@@ -95,7 +105,10 @@ async function scenario(backend: Backend, from: TrackerName, to: TrackerName, co
     expect(copies).toBe(1);
     // Nothing went back: the destination never sent the item out (not even a replica that would
     // have changed nothing at the source).
-    const history = (await pair.api(toSide).get(`/connections/${pair.connectionId}/items/${encodeURIComponent(dstKey)}`)).body.history as Array<{ direction: string; outcome: string }>;
+    const history = (await pair.api(toSide).get(`/connections/${pair.connectionId}/items/${encodeURIComponent(dstKey)}`)).body.history as Array<{
+      direction: string;
+      outcome: string;
+    }>;
     expect(history.filter((h) => h.direction === 'outgoing')).toEqual([]);
     for (const side of ['a', 'b'] as const) {
       const queue = (await pair.api(side).get(`/connections/${pair.connectionId}/queue`)).body;
@@ -123,7 +136,12 @@ describe.each(PAIRS)('%s → %s', (from, to) => {
 it('carries changes made to a synced item on its partner side back, and nothing the sync wrote', async () => {
   const pair = await startSyncPair('pglite', 'jira', 'ado');
   try {
-    const made = await pair.a.human.createItem({ project: pair.a.project, type: pair.a.itemType, summary: 'Both ways', description: text(pair.a.human, 'From Jira') });
+    const made = await pair.a.human.createItem({
+      project: pair.a.project,
+      type: pair.a.itemType,
+      summary: 'Both ways',
+      description: text(pair.a.human, 'From Jira'),
+    });
     await pair.a.human.addComment(made.key, text(pair.a.human, 'Jira speaks'));
     const adoKey = await pair.twinOf('a', made.key);
     await eventually(async () => expect((await pair.b.reader.getItem(adoKey))!.comments.map((c) => plain(c.body))).toEqual(['Jira speaks']), 20_000);
@@ -134,7 +152,10 @@ it('carries changes made to a synced item on its partner side back, and nothing 
     // Looked at again by name, the unchanged item is found to be what Jira already has: nothing is sent.
     expect((await pair.api('b').post(`/connections/${pair.connectionId}/sync-now`, { key: adoKey })).status).toBe(202);
     await new Promise((r) => setTimeout(r, 1_500));
-    const history = (await pair.api('b').get(`/connections/${pair.connectionId}/items/${adoKey}`)).body.history as Array<{ direction: string; outcome: string }>;
+    const history = (await pair.api('b').get(`/connections/${pair.connectionId}/items/${adoKey}`)).body.history as Array<{
+      direction: string;
+      outcome: string;
+    }>;
     expect(history.filter((h) => h.direction === 'outgoing')).toEqual([]);
     expect((await pair.a.reader.getItem(made.key))!.comments).toHaveLength(1);
     // Nothing was written to Jira since: the sync's own writes in Azure DevOps did not come back.

@@ -32,7 +32,10 @@ it('rides out a destination tracker that answers 429 and then 500 for a while', 
   p.b.faults.inject({ status: 429, times: 6, retryAfter: 1 });
   p.b.faults.inject({ status: 500, times: 6 });
   const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Through the storm', labels: ['storm'] });
-  await p.a.human.addComment(made.key, { format: 'adf', value: { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text: 'still there?' }] }] } });
+  await p.a.human.addComment(made.key, {
+    format: 'adf',
+    value: { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text: 'still there?' }] }] },
+  });
   const twin = await p.twinOf('a', made.key);
   await eventually(async () => {
     const item = await p.b.reader.getItem(twin);
@@ -51,7 +54,10 @@ it('keeps the item a first sync created when the apply fails after the create, a
   // Azure DevOps takes the new work item, then refuses comments for a while.
   p.b.faults.inject({ status: 500, times: 1_000, match: /\/comments/ });
   const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Created, then stuck' });
-  await p.a.human.addComment(made.key, { format: 'adf', value: { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text: 'first words' }] }] } });
+  await p.a.human.addComment(made.key, {
+    format: 'adf',
+    value: { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text: 'first words' }] }] },
+  });
   // While the comment keeps failing, the twin already names the created work item.
   const pending = await eventually(async () => {
     const item = (await p.api('b').get(`/connections/${p.connectionId}/items/${made.key}`)).body;
@@ -86,7 +92,10 @@ it('does not write a comment twice when the apply that wrote it failed and the c
   await p.b.human.updateComment(failed.localKey, written!.comments[0]!.id, text(p.b.human, 'written once, reworded here'));
   // The retry knows the comment as the one it wrote (stored when the apply failed), so it neither
   // adds it again nor, as the partner's text is unchanged, overwrites the rewording.
-  await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${made.key}`)).body).toMatchObject({ status: 'SYNCED', error: null }), 30_000);
+  await eventually(
+    async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${made.key}`)).body).toMatchObject({ status: 'SYNCED', error: null }),
+    30_000,
+  );
   const after = await p.b.human.getItem(failed.localKey);
   expect(after!.comments.map((c) => plain(c.body))).toEqual(['written once, reworded here']);
 }, 120_000);
@@ -104,7 +113,11 @@ it('bulk-syncs every matching item once, across several batches, while the sourc
   const bulk = await p.api('a').post(`/connections/${p.connectionId}/triggers/${trigger.body.id}/bulk-sync`);
   expect(bulk.status).toBe(202);
   expect(bulk.body).toMatchObject({ total: N });
-  await eventually(async () => expect((await p.api('a').get(`/connections/${p.connectionId}/bulk-syncs/${bulk.body.id}`)).body).toMatchObject({ synced: N, failed: 0, done: true }), 60_000);
+  await eventually(
+    async () =>
+      expect((await p.api('a').get(`/connections/${p.connectionId}/bulk-syncs/${bulk.body.id}`)).body).toMatchObject({ synced: N, failed: 0, done: true }),
+    60_000,
+  );
   expect(p.a.faults.answered.filter((a) => a.status === 429)).toHaveLength(8);
   const copies = await itemsTagged(p.b, 'bulk ');
   expect(copies.size).toBe(N);
@@ -119,10 +132,17 @@ it('finishes a bulk sync that the node was stopped in the middle of, once it is 
   const trigger = await p.api('a').post(`/connections/${p.connectionId}/triggers`, { query: 'project = ENG', active: false });
   const bulk = await p.api('a').post(`/connections/${p.connectionId}/triggers/${trigger.body.id}/bulk-sync`);
   expect(bulk.status).toBe(202);
-  await eventually(async () => expect((await p.api('a').get(`/connections/${p.connectionId}/bulk-syncs/${bulk.body.id}`)).body.synced).toBeGreaterThan(0), 30_000);
+  await eventually(
+    async () => expect((await p.api('a').get(`/connections/${p.connectionId}/bulk-syncs/${bulk.body.id}`)).body.synced).toBeGreaterThan(0),
+    30_000,
+  );
   await p.server('a').stop();
   await p.server('a').restart();
-  await eventually(async () => expect((await p.api('a').get(`/connections/${p.connectionId}/bulk-syncs/${bulk.body.id}`)).body).toMatchObject({ synced: N, failed: 0, done: true }), 90_000);
+  await eventually(
+    async () =>
+      expect((await p.api('a').get(`/connections/${p.connectionId}/bulk-syncs/${bulk.body.id}`)).body).toMatchObject({ synced: N, failed: 0, done: true }),
+    90_000,
+  );
   const copies = await itemsTagged(p.b, 'restarted bulk');
   expect(copies.size).toBe(N);
   expect([...copies.values()].every((n) => n === 1)).toBe(true);
@@ -162,7 +182,12 @@ describe.each([
       expect((await p.b.reader.getItem(twin))!.summary).toBe('During the outage');
       expect((await p.b.reader.getItem(await p.twinOf('a', first.key)))!.summary).toBe('Before the outage, edited during it');
     }, 30_000);
-    expect(await itemsTagged(p.b, 'outage')).toEqual(new Map([['During the outage', 1], ['Before the outage, edited during it', 1]]));
+    expect(await itemsTagged(p.b, 'outage')).toEqual(
+      new Map([
+        ['During the outage', 1],
+        ['Before the outage, edited during it', 1],
+      ]),
+    );
   });
 });
 
@@ -213,14 +238,21 @@ describe.each([
     const p = await pair('pglite', from, to);
     const made = await p.a.human.createItem({ project: p.a.project, type: p.a.itemType, summary: 'Written while edited', labels: ['first'] });
     const twin = await p.twinOf('a', made.key);
-    await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${encodeURIComponent(twin)}`)).body).toMatchObject({ status: 'SYNCED' }), 20_000);
+    await eventually(
+      async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${encodeURIComponent(twin)}`)).body).toMatchObject({ status: 'SYNCED' }),
+      20_000,
+    );
     // The sync's write of the item waits while someone there adds a label; the item the apply
     // then reads back has the label, which the partner has not seen.
     let labelled = false;
-    p.b.faults.inject({ times: 1, ...FIELD_WRITE[to]!(twin), until: async () => {
-      await p.b.human.updateItem(twin, { labels: ['first', 'second'] });
-      labelled = true;
-    } });
+    p.b.faults.inject({
+      times: 1,
+      ...FIELD_WRITE[to]!(twin),
+      until: async () => {
+        await p.b.human.updateItem(twin, { labels: ['first', 'second'] });
+        labelled = true;
+      },
+    });
     await p.a.human.updateItem(made.key, { summary: 'Written while edited, renamed' });
     await eventually(async () => expect((await p.b.reader.getItem(twin))!.summary).toBe('Written while edited, renamed'), 20_000);
     expect(labelled).toBe(true);
@@ -235,14 +267,22 @@ it('sends a comment someone added in Jira while the partner’s change was being
   const p = await pair('pglite', 'jira', 'ado');
   const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Commented while written' });
   const twin = await p.twinOf('a', made.key);
-  await eventually(async () => expect((await p.api('a').get(`/connections/${p.connectionId}/items/${made.key}`)).body).toMatchObject({ status: 'SYNCED' }), 20_000);
+  await eventually(
+    async () => expect((await p.api('a').get(`/connections/${p.connectionId}/items/${made.key}`)).body).toMatchObject({ status: 'SYNCED' }),
+    20_000,
+  );
   let commented = false;
-  p.a.faults.inject({ times: 1, method: 'PUT', match: new RegExp(`/issue/${made.key}$`), until: async () => {
-    await p.a.human.addComment(made.key, text(p.a.human, 'Said in Jira meanwhile'));
-    // Its webhook reaches the node before the sync's write is answered.
-    await p.a.settled();
-    commented = true;
-  } });
+  p.a.faults.inject({
+    times: 1,
+    method: 'PUT',
+    match: new RegExp(`/issue/${made.key}$`),
+    until: async () => {
+      await p.a.human.addComment(made.key, text(p.a.human, 'Said in Jira meanwhile'));
+      // Its webhook reaches the node before the sync's write is answered.
+      await p.a.settled();
+      commented = true;
+    },
+  });
   await p.b.human.updateItem(twin, { summary: 'Commented while written, renamed in Azure DevOps' });
   await eventually(async () => expect((await p.a.reader.getItem(made.key))!.summary).toBe('Commented while written, renamed in Azure DevOps'), 20_000);
   expect(commented).toBe(true);
@@ -260,15 +300,22 @@ describe.each([
     const p = await pair('pglite', 'jira', 'ado', { server: { refreshIntervalMs: 600_000 } });
     const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Commented in Azure DevOps while written' });
     const twin = await p.twinOf('a', made.key);
-    await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${encodeURIComponent(twin)}`)).body).toMatchObject({ status: 'SYNCED' }), 20_000);
+    await eventually(
+      async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${encodeURIComponent(twin)}`)).body).toMatchObject({ status: 'SYNCED' }),
+      20_000,
+    );
     let commented = false;
     const write = held === 'field' ? FIELD_WRITE['ado']!(twin) : { method: 'POST', match: new RegExp(`/workitems/${twin}/comments(\\?|$)`, 'i') };
-    p.b.faults.inject({ times: 1, ...write, until: async () => {
-      await p.b.human.addComment(twin, text(p.b.human, 'Said in Azure DevOps meanwhile'));
-      // Its webhook reaches the node before the sync's write is answered.
-      await p.b.settled();
-      commented = true;
-    } });
+    p.b.faults.inject({
+      times: 1,
+      ...write,
+      until: async () => {
+        await p.b.human.addComment(twin, text(p.b.human, 'Said in Azure DevOps meanwhile'));
+        // Its webhook reaches the node before the sync's write is answered.
+        await p.b.settled();
+        commented = true;
+      },
+    });
     if (partnerComment) await p.a.human.addComment(made.key, text(p.a.human, partnerComment));
     else await p.a.human.updateItem(made.key, { summary: 'Commented in Azure DevOps while written, renamed' });
     await eventually(async () => expect(commented).toBe(true), 20_000);
@@ -303,12 +350,17 @@ it('moves a few attachments at a time, however many items bring one at once, and
   const p = await pair('pglite', 'jira', 'ado');
   let underway = 0;
   let most = 0;
-  p.a.faults.inject({ times: 1_000, method: 'GET', match: /\/attachment\/content\//, until: async () => {
-    underway += 1;
-    most = Math.max(most, underway);
-    await new Promise((r) => setTimeout(r, 300));
-    underway -= 1;
-  } });
+  p.a.faults.inject({
+    times: 1_000,
+    method: 'GET',
+    match: /\/attachment\/content\//,
+    until: async () => {
+      underway += 1;
+      most = Math.max(most, underway);
+      await new Promise((r) => setTimeout(r, 300));
+      underway -= 1;
+    },
+  });
   const bytes = (i: number) => Buffer.alloc(256 * 1024, `attachment ${i} `);
   const made = await Promise.all(
     Array.from({ length: 6 }, async (_, i) => {
@@ -343,7 +395,15 @@ it('leaves an attachment larger than the limit out, says so in the item’s hist
   expect((await p.b.reader.getItem(twin))!.attachments.map((a) => a.filename)).toEqual(['notes.txt']);
   const status = (await p.api('a').get(`/connections/${p.connectionId}/items/${made.key}`)).body;
   expect(status).toMatchObject({ status: 'SYNCED', error: null });
-  expect(status.history).toEqual(expect.arrayContaining([expect.objectContaining({ direction: 'outgoing', outcome: 'SENT', message: expect.stringMatching(/^Not sent: core\.dump \(0\.2 MB\), larger than this node's limit of 0\.1 MB per attachment\.$/) })]));
+  expect(status.history).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({
+        direction: 'outgoing',
+        outcome: 'SENT',
+        message: expect.stringMatching(/^Not sent: core\.dump \(0\.2 MB\), larger than this node's limit of 0\.1 MB per attachment\.$/),
+      }),
+    ]),
+  );
   expect((await p.api('b').get(`/connections/${p.connectionId}/items/${twin}`)).body).toMatchObject({ status: 'SYNCED', error: null });
 }, 60_000);
 
@@ -357,8 +417,14 @@ it('names in the item’s history only the too-large attachments that the outgoi
   await p.a.human.uploadAttachment(made.key, { filename: 'notes.txt', mimeType: 'text/plain', content: Buffer.from('small enough') });
   const twin = await p.twinOf('a', made.key);
   await eventually(async () => expect((await p.b.reader.getItem(twin))!.attachments.map((a) => a.filename)).toEqual(['notes.txt']), 20_000);
-  const notes = async () => ((await p.api('a').get(`/connections/${p.connectionId}/items/${made.key}`)).body.history as { message: string | null }[]).map((h) => h.message).filter((m) => m?.startsWith('Not sent'));
-  await eventually(async () => expect(await notes()).toContain("Not sent: trace.log (0.3 MB), larger than this node's limit of 0.1 MB per attachment."), 20_000);
+  const notes = async () =>
+    ((await p.api('a').get(`/connections/${p.connectionId}/items/${made.key}`)).body.history as { message: string | null }[])
+      .map((h) => h.message)
+      .filter((m) => m?.startsWith('Not sent'));
+  await eventually(
+    async () => expect(await notes()).toContain("Not sent: trace.log (0.3 MB), larger than this node's limit of 0.1 MB per attachment."),
+    20_000,
+  );
   expect((await notes()).filter((m) => m!.includes('core.dump'))).toEqual([]);
 }, 60_000);
 
@@ -371,7 +437,11 @@ describe.each([
     const p = await pair('pglite', a, b, { ...extra, server: { maxAttachmentBytes: 100 * 1024 }, trackers: { [from]: { attachmentSizes: false } } });
     const source = p[from];
     const made = await source.human.createItem({ project: source.project, type: source.itemType, summary: 'Attachment of no stated size' });
-    const big = await source.human.uploadAttachment(made.key, { filename: 'core.dump', mimeType: 'application/octet-stream', content: Buffer.alloc(200 * 1024, 1) });
+    const big = await source.human.uploadAttachment(made.key, {
+      filename: 'core.dump',
+      mimeType: 'application/octet-stream',
+      content: Buffer.alloc(200 * 1024, 1),
+    });
     await source.human.uploadAttachment(made.key, { filename: 'notes.txt', mimeType: 'text/plain', content: Buffer.from('small enough') });
     expect((await source.reader.getItem(made.key))!.attachments.map((x) => x.size)).toEqual([null, null]);
     const twin = await p.twinOf(from, made.key);
@@ -382,7 +452,13 @@ describe.each([
       expect(await status(from, made.key)).toMatchObject({ status: 'SYNCED', error: null });
     }, 30_000);
     expect((await status(from, made.key)).history).toEqual(
-      expect.arrayContaining([expect.objectContaining({ direction: 'outgoing', outcome: 'SENT', message: "Not sent: core.dump (over 0.1 MB), larger than this node's limit of 0.1 MB per attachment." })]),
+      expect.arrayContaining([
+        expect.objectContaining({
+          direction: 'outgoing',
+          outcome: 'SENT',
+          message: "Not sent: core.dump (over 0.1 MB), larger than this node's limit of 0.1 MB per attachment.",
+        }),
+      ]),
     );
     // Its bytes were read from Azure DevOps once, and are not asked for again.
     const reads = () => source.faults.calls.filter((c) => c.startsWith('GET ') && c.includes(big.id)).length;
@@ -394,7 +470,12 @@ describe.each([
 });
 
 it('reads such an attachment once, however many of the replicas a private node queued while its partner was away name it', async () => {
-  const p = await pair('pglite', 'jira', 'ado', { privateB: true, split: true, server: { maxAttachmentBytes: 100 * 1024 }, trackers: { b: { attachmentSizes: false } } });
+  const p = await pair('pglite', 'jira', 'ado', {
+    privateB: true,
+    split: true,
+    server: { maxAttachmentBytes: 100 * 1024 },
+    trackers: { b: { attachmentSizes: false } },
+  });
   const made = await p.b.human.createItem({ project: p.b.project, type: p.b.itemType, summary: 'Queued while Jira’s node was away' });
   const twin = await p.twinOf('b', made.key);
   await p.server('a').stop();
@@ -407,7 +488,10 @@ it('reads such an attachment once, however many of the replicas a private node q
   }
   await p.server('a').restart();
   await eventually(async () => expect((await p.a.reader.getItem(twin))!.summary).toBe('Renamed twice'), 30_000);
-  await eventually(async () => expect((await p.api('a').get(`/connections/${p.connectionId}/items/${twin}`)).body).toMatchObject({ status: 'SYNCED', error: null }), 30_000);
+  await eventually(
+    async () => expect((await p.api('a').get(`/connections/${p.connectionId}/items/${twin}`)).body).toMatchObject({ status: 'SYNCED', error: null }),
+    30_000,
+  );
   expect((await p.a.reader.getItem(twin))!.attachments).toEqual([]);
   expect(p.b.faults.calls.filter((c) => c.startsWith('GET ') && c.includes(big.id))).toHaveLength(1);
 }, 90_000);
@@ -458,12 +542,19 @@ it('tells a partner that was away when the connection was deleted, at its next d
   expect((await p.api('b').get(`/connections/${p.connectionId}`)).body.status).toBe('ACTIVE');
 
   const inboxOfA = async () =>
-    Number((await p.server('a').server.nodes.get('a')!.database.query<{ n: string }>(`select count(*) as n from inbox where connection_id = $1`, [p.connectionId]))[0]!.n);
+    Number(
+      (
+        await p.server('a').server.nodes.get('a')!.database.query<{ n: string }>(`select count(*) as n from inbox where connection_id = $1`, [p.connectionId])
+      )[0]!.n,
+    );
   const storedBefore = await inboxOfA();
 
   await p.b.human.updateItem(twin, { summary: 'Changed after the deletion' });
   await eventually(async () => {
-    expect((await p.api('b').get(`/connections/${p.connectionId}`)).body).toMatchObject({ status: 'ERROR', statusReason: expect.stringMatching(/partner deleted/) });
+    expect((await p.api('b').get(`/connections/${p.connectionId}`)).body).toMatchObject({
+      status: 'ERROR',
+      statusReason: expect.stringMatching(/partner deleted/),
+    });
   }, 20_000);
   // Refused, not stored: the deleted side keeps nothing for it, and Jira is left as it was.
   expect(await inboxOfA()).toBe(storedBefore);
@@ -536,10 +627,17 @@ it('quarantines an item whose rule throws or never ends, keeps syncing the rest,
     const queue = (await p.api('b').get(`/connections/${p.connectionId}/queue`)).body;
     expect(queue.items.FAILED).toBe(2);
   });
-  expect((await p.api('b').get(`/connections/${p.connectionId}/items/${loop.key}`)).body).toMatchObject({ status: 'FAILED', error: { code: 'SCRIPT_TIMEOUT', direction: 'incoming', retryable: false } });
+  expect((await p.api('b').get(`/connections/${p.connectionId}/items/${loop.key}`)).body).toMatchObject({
+    status: 'FAILED',
+    error: { code: 'SCRIPT_TIMEOUT', direction: 'incoming', retryable: false },
+  });
   expect((await p.api('b').get(`/connections/${p.connectionId}/items/${boom.key}`)).body).toMatchObject({
     status: 'FAILED',
-    error: { code: 'SCRIPT_ERROR', line: 2, message: expect.stringMatching(new RegExp(`^The incoming rule failed at line 2, column \\d+: Error: no team owns ${boom.key}$`)) },
+    error: {
+      code: 'SCRIPT_ERROR',
+      line: 2,
+      message: expect.stringMatching(new RegExp(`^The incoming rule failed at line 2, column \\d+: Error: no team owns ${boom.key}$`)),
+    },
   });
 
   expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming: null })).body.incomingIsDefault).toBe(true);
@@ -547,7 +645,13 @@ it('quarantines an item whose rule throws or never ends, keeps syncing the rest,
   await p.twinOf('a', loop.key);
   await p.twinOf('a', boom.key);
   await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/queue`)).body.items).toMatchObject({ FAILED: 0, SYNCED: 3 }));
-  expect(await itemsTagged(p.b, 'rule test')).toEqual(new Map([['rule test: loop', 1], ['rule test: boom', 1], ['rule test: fine', 1]]));
+  expect(await itemsTagged(p.b, 'rule test')).toEqual(
+    new Map([
+      ['rule test: loop', 1],
+      ['rule test: boom', 1],
+      ['rule test: fine', 1],
+    ]),
+  );
 });
 
 describe('a node process killed in the middle of syncing', () => {
@@ -566,7 +670,10 @@ describe('a node process killed in the middle of syncing', () => {
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'exalate-killed-'));
     const nodesFile = join(dataDir, 'nodes.json');
-    writeFileSync(nodesFile, JSON.stringify([{ id: 'b', tracker: { kind: 'azure-devops', url: ado.tracker.url, secretEnv: 'ADO_PAT', webhooks: true }, adminTokenEnv: 'B_TOKEN' }]));
+    writeFileSync(
+      nodesFile,
+      JSON.stringify([{ id: 'b', tracker: { kind: 'azure-devops', url: ado.tracker.url, secretEnv: 'ADO_PAT', webhooks: true }, adminTokenEnv: 'B_TOKEN' }]),
+    );
     const env = {
       ...process.env,
       EXALATE_NODES_FILE: nodesFile,
@@ -586,10 +693,18 @@ describe('a node process killed in the middle of syncing', () => {
       await eventually(async () => expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200), 30_000);
     };
     const b = adminApi(() => `http://127.0.0.1:${port}/nodes/b/api/v1`, env.B_TOKEN);
-    const a = await startTestServer('pglite', [{ id: 'a', tracker: jiraPair.tracker, private: false, modes: ['SCRIPT'], adminToken: 'a-admin-token-0123456789' }]);
+    const a = await startTestServer('pglite', [
+      { id: 'a', tracker: jiraPair.tracker, private: false, modes: ['SCRIPT'], adminToken: 'a-admin-token-0123456789' },
+    ]);
     try {
       await startChild();
-      const init = await a.api('a').post('/connections', { destinationUrl: `http://127.0.0.1:${port}/nodes/b`, mode: 'SCRIPT', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP' });
+      const init = await a.api('a').post('/connections', {
+        destinationUrl: `http://127.0.0.1:${port}/nodes/b`,
+        mode: 'SCRIPT',
+        localShortName: 'jira',
+        remoteShortName: 'ado',
+        project: 'SUP',
+      });
       expect((await b.post('/invitations/accept', { code: init.body.invitationCode, project: 'Development' })).status).toBe(201);
       const connectionId = init.body.connection.id as string;
       await a.api('a').post(`/connections/${connectionId}/triggers`, jiraPair.trigger);
@@ -602,7 +717,10 @@ describe('a node process killed in the middle of syncing', () => {
       await new Promise((r) => child!.once('exit', r));
       await startChild();
 
-      await eventually(async () => expect((await b.get(`/connections/${connectionId}/queue`)).body.items).toMatchObject({ SYNCED: N, PENDING: 0, FAILED: 0 }), 45_000);
+      await eventually(
+        async () => expect((await b.get(`/connections/${connectionId}/queue`)).body.items).toMatchObject({ SYNCED: N, PENDING: 0, FAILED: 0 }),
+        45_000,
+      );
       const counts = await itemsTagged(ado, 'crash test');
       expect(counts.size).toBe(N);
       expect([...counts.values()].every((n) => n === 1)).toBe(true);

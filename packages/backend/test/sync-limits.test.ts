@@ -27,37 +27,68 @@ it('answers the admin API while an incoming rule loops, before the rule is stopp
   const loop = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'rule test: loop' });
   // The rule is running: a thread has been busy for a fifth of a second (other runs take a millisecond)…
   let busySince: number | null = null;
-  await eventually(() => {
-    busySince = runner.busy > 0 ? (busySince ?? Date.now()) : null;
-    expect(busySince !== null && Date.now() - busySince >= 200).toBe(true);
-  }, 20_000, 5);
+  await eventually(
+    () => {
+      busySince = runner.busy > 0 ? (busySince ?? Date.now()) : null;
+      expect(busySince !== null && Date.now() - busySince >= 200).toBe(true);
+    },
+    20_000,
+    5,
+  );
   // …and meanwhile the node answers, on both of its APIs.
-  const answered = await Promise.all([p.api('b').get('/connections'), p.api('b').get(`/connections/${p.connectionId}/queue`), fetch(`${p.server('b').url('b')}/api/v1/node-info`)]);
+  const answered = await Promise.all([
+    p.api('b').get('/connections'),
+    p.api('b').get(`/connections/${p.connectionId}/queue`),
+    fetch(`${p.server('b').url('b')}/api/v1/node-info`),
+  ]);
   const stillRunning = runner.busy > 0;
   const itemThen = (await p.api('b').get(`/connections/${p.connectionId}/items/${loop.key}`)).body;
   expect(answered.map((r) => r.status)).toEqual([200, 200, 200]);
   expect(stillRunning).toBe(true);
   expect(itemThen.status).not.toBe('FAILED');
   // Then the rule is stopped at its limit, and only its item fails.
-  await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${loop.key}`)).body).toMatchObject({ status: 'FAILED', error: { code: 'SCRIPT_TIMEOUT' } }));
+  await eventually(async () =>
+    expect((await p.api('b').get(`/connections/${p.connectionId}/items/${loop.key}`)).body).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'SCRIPT_TIMEOUT' },
+    }),
+  );
   const fine = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'rule test: fine' });
   await p.twinOf('a', fine.key);
 });
 
 it('fails an item whose text is larger than the sync takes, names the field, and syncs the rest', async () => {
   const p = await pair('pglite', 'jira-dc', 'ado');
-  const big = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'size test: big', description: { format: 'jira-wiki', value: wiki(MAX_TEXT_FIELD_BYTES + 10_000) } });
-  const small = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'size test: small', description: { format: 'jira-wiki', value: 'A few words.' } });
+  const big = await p.a.human.createItem({
+    project: 'SUP',
+    type: 'Bug',
+    summary: 'size test: big',
+    description: { format: 'jira-wiki', value: wiki(MAX_TEXT_FIELD_BYTES + 10_000) },
+  });
+  const small = await p.a.human.createItem({
+    project: 'SUP',
+    type: 'Bug',
+    summary: 'size test: small',
+    description: { format: 'jira-wiki', value: 'A few words.' },
+  });
   await p.twinOf('a', small.key);
   const failed = await eventually(async () => {
     const item = (await p.api('a').get(`/connections/${p.connectionId}/items/${big.key}`)).body;
     expect(item).toMatchObject({ status: 'FAILED', error: { code: 'REPLICA_TOO_LARGE', direction: 'outgoing', retryable: false } });
     return item;
   });
-  expect(failed.error.message).toMatch(new RegExp(`^${big.key} is too large to send in its description: 2\\d\\d KB, more than the 256 KB the sync takes for one text\\.`));
+  expect(failed.error.message).toMatch(
+    new RegExp(`^${big.key} is too large to send in its description: 2\\d\\d KB, more than the 256 KB the sync takes for one text\\.`),
+  );
 
   // An outgoing rule that leaves the long text out makes it fit; a retry then syncs it.
-  expect((await p.api('a').put(`/connections/${p.connectionId}/rules`, { outgoing: `${defaultRules('JIRA_SERVER').outgoing}replica.description = { format: 'plain', value: 'See the original issue.' };` })).status).toBe(200);
+  expect(
+    (
+      await p.api('a').put(`/connections/${p.connectionId}/rules`, {
+        outgoing: `${defaultRules('JIRA_SERVER').outgoing}replica.description = { format: 'plain', value: 'See the original issue.' };`,
+      })
+    ).status,
+  ).toBe(200);
   expect((await p.api('a').post(`/connections/${p.connectionId}/items/${big.key}/retry`)).status).toBe(202);
   const twin = await p.twinOf('a', big.key);
   expect(plain((await p.b.reader.getItem(twin))!.description)).toBe('See the original issue.');
@@ -75,7 +106,9 @@ it('refuses a replica from the partner that is larger than the sync takes, with 
     expect(found).toMatchObject({ status: 'FAILED', error: { code: 'REPLICA_TOO_LARGE', direction: 'incoming' } });
     return found;
   });
-  expect(item.error.message).toMatch(/^The partner's replica of SUP-999 is too large in its description: 257 KB, more than the 256 KB the sync takes for one text\./);
+  expect(item.error.message).toMatch(
+    /^The partner's replica of SUP-999 is too large in its description: 257 KB, more than the 256 KB the sync takes for one text\./,
+  );
 });
 
 it('converts a long text in a rule thread, and the item arrives whole', async () => {

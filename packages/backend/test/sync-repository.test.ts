@@ -9,7 +9,10 @@ describe.each(BACKENDS)('the sync repository on %s', (backend) => {
   let connectionId: string;
   beforeAll(async () => {
     // A fresh schema on the server, so runs never share state.
-    db = backend === 'postgres' ? await openPostgres(process.env['EXALATE_TEST_DATABASE_URL']!, `t${randomBytes(5).toString('hex')}_repo`) : await openPglite(null);
+    db =
+      backend === 'postgres'
+        ? await openPostgres(process.env['EXALATE_TEST_DATABASE_URL']!, `t${randomBytes(5).toString('hex')}_repo`)
+        : await openPglite(null);
     await migrate(db);
     repo = new SyncRepository(db);
   });
@@ -25,7 +28,7 @@ describe.each(BACKENDS)('the sync repository on %s', (backend) => {
   const replica = (summary: string) => ({ replica: { key: 'ADO-7', summary }, twinKey: null });
 
   describe('incomingState', () => {
-    it('gives the partner item\'s unapplied events oldest first, with its live twin', async () => {
+    it("gives the partner item's unapplied events oldest first, with its live twin", async () => {
       const twin = await repo.insertTwin({ connectionId, localKey: 'SUP-1', remoteKey: 'ADO-7' });
       // Received out of order; one for another item; an acknowledgement, which is no work for the incoming run.
       await repo.receive(connectionId, [
@@ -57,13 +60,33 @@ describe.each(BACKENDS)('the sync repository on %s', (backend) => {
   });
 
   describe('receive', () => {
-    it('pairs our items with the partner\'s from a batch of acknowledgements, the newest one of an item winning, once each', async () => {
+    it("pairs our items with the partner's from a batch of acknowledgements, the newest one of an item winning, once each", async () => {
       const waiting = await repo.insertTwin({ connectionId, localKey: 'SUP-40' });
-      const failing = await repo.insertTwin({ connectionId, localKey: 'SUP-41' }, { status: 'FAILED', error: { code: 'UNAVAILABLE', message: 'Jira answered 500', direction: 'outgoing', retryable: true, at: new Date().toISOString() } });
+      const failing = await repo.insertTwin(
+        { connectionId, localKey: 'SUP-41' },
+        {
+          status: 'FAILED',
+          error: { code: 'UNAVAILABLE', message: 'Jira answered 500', direction: 'outgoing', retryable: true, at: new Date().toISOString() },
+        },
+      );
       const gone = await repo.insertTwin({ connectionId, localKey: 'SUP-42' }, { status: 'UNSYNCED' });
       const unnamed = await repo.insertTwin({ connectionId, localKey: 'SUP-43' });
-      const ack = (seq: number, localKey: string, key: string) => ({ id: randomUUID(), seq, kind: 'ack' as const, itemKey: localKey, payload: { key, url: `https://dev.azure.com/acme/_workitems/edit/${key}` } });
-      const batch = [ack(2, 'SUP-40', 'ADO-41'), ack(1, 'SUP-40', 'ADO-40'), ack(3, 'SUP-41', 'ADO-42'), ack(4, 'SUP-42', 'ADO-43'), ack(5, 'SUP-49', 'ADO-49'), { id: randomUUID(), seq: 6, kind: 'replica' as const, itemKey: 'ADO-44', payload: replica('not an ack') }, ack(7, 'SUP-43', '')];
+      const ack = (seq: number, localKey: string, key: string) => ({
+        id: randomUUID(),
+        seq,
+        kind: 'ack' as const,
+        itemKey: localKey,
+        payload: { key, url: `https://dev.azure.com/acme/_workitems/edit/${key}` },
+      });
+      const batch = [
+        ack(2, 'SUP-40', 'ADO-41'),
+        ack(1, 'SUP-40', 'ADO-40'),
+        ack(3, 'SUP-41', 'ADO-42'),
+        ack(4, 'SUP-42', 'ADO-43'),
+        ack(5, 'SUP-49', 'ADO-49'),
+        { id: randomUUID(), seq: 6, kind: 'replica' as const, itemKey: 'ADO-44', payload: replica('not an ack') },
+        ack(7, 'SUP-43', ''),
+      ];
       expect((await repo.receive(connectionId, batch)).map((e) => e.seq)).toEqual([2, 1, 3, 4, 5, 6, 7]);
       const paired = await repo.twinByLocal(connectionId, 'SUP-40');
       expect(paired).toMatchObject({ id: waiting.id, remote_key: 'ADO-41', remote_url: 'https://dev.azure.com/acme/_workitems/edit/ADO-41', status: 'SYNCED' });
@@ -84,8 +107,17 @@ describe.each(BACKENDS)('the sync repository on %s', (backend) => {
   describe('saveCommentTwins and saveAttachmentTwin', () => {
     it('store the twin columns given with them in the same statement, and only those', async () => {
       const twin = await repo.insertTwin({ connectionId, remoteKey: 'ADO-11' }, { applying_since: new Date() });
-      await repo.saveCommentTwins(twin.id, [{ remoteId: 'rc-1', localId: 'lc-1', hash: 'h1' }], { local_key: 'SUP-11', local_url: 'https://jira.example/browse/SUP-11', local_project: 'SUP' });
-      expect(await repo.twinByRemote(connectionId, 'ADO-11')).toMatchObject({ local_key: 'SUP-11', local_url: 'https://jira.example/browse/SUP-11', local_project: 'SUP', applying_since: expect.any(Date) });
+      await repo.saveCommentTwins(twin.id, [{ remoteId: 'rc-1', localId: 'lc-1', hash: 'h1' }], {
+        local_key: 'SUP-11',
+        local_url: 'https://jira.example/browse/SUP-11',
+        local_project: 'SUP',
+      });
+      expect(await repo.twinByRemote(connectionId, 'ADO-11')).toMatchObject({
+        local_key: 'SUP-11',
+        local_url: 'https://jira.example/browse/SUP-11',
+        local_project: 'SUP',
+        applying_since: expect.any(Date),
+      });
       expect(await repo.commentTwins(twin.id)).toEqual([{ remote_comment_id: 'rc-1', local_comment_id: 'lc-1', remote_hash: 'h1' }]);
       // With nothing more to set, the twin is left as it is.
       const before = await repo.twinByRemote(connectionId, 'ADO-11');

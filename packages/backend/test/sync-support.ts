@@ -111,12 +111,30 @@ export async function startSyncPair(
   backend: Backend,
   a: TrackerName,
   b: TrackerName,
-  o: { privateB?: boolean; mode?: 'BASIC' | 'SCRIPT'; server?: Partial<ServerConfig>; split?: boolean; webhooks?: { a?: boolean; b?: boolean }; trackers?: { a?: { attachmentSizes?: boolean }; b?: { attachmentSizes?: boolean } }; logger?: Logger } = {},
+  o: {
+    privateB?: boolean;
+    mode?: 'BASIC' | 'SCRIPT';
+    server?: Partial<ServerConfig>;
+    split?: boolean;
+    webhooks?: { a?: boolean; b?: boolean };
+    trackers?: { a?: { attachmentSizes?: boolean }; b?: { attachmentSizes?: boolean } };
+    logger?: Logger;
+  } = {},
 ): Promise<SyncPair> {
   const [fa, fb] = await Promise.all([startTracker(a, o.trackers?.a), startTracker(b, o.trackers?.b)]);
   // A node told not to use its tracker's webhooks finds changes by its queries alone.
-  for (const [side, f] of [['a', fa], ['b', fb]] as const) if (o.webhooks?.[side] === false) f.tracker = { ...f.tracker, webhooks: false };
-  const node = (id: string, f: TrackerFixture, isPrivate: boolean): NodeConfig => ({ id, tracker: f.tracker, private: isPrivate, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: `token-${id}-0123456789abcdef` });
+  for (const [side, f] of [
+    ['a', fa],
+    ['b', fb],
+  ] as const)
+    if (o.webhooks?.[side] === false) f.tracker = { ...f.tracker, webhooks: false };
+  const node = (id: string, f: TrackerFixture, isPrivate: boolean): NodeConfig => ({
+    id,
+    tracker: f.tracker,
+    private: isPrivate,
+    modes: ['BASIC', 'VISUAL', 'SCRIPT'],
+    adminToken: `token-${id}-0123456789abcdef`,
+  });
   const nodeA = node('a', fa, false);
   const nodeB = node('b', fb, Boolean(o.privateB));
   const servers = o.split
@@ -138,7 +156,10 @@ export async function startSyncPair(
     const status = (await t.api('a').get(`/connections/${connectionId}`)).body.status;
     if (status !== 'ACTIVE') throw new Error(`connection is ${status}`);
   });
-  for (const [side, f] of [['a', fa], ['b', fb]] as const) {
+  for (const [side, f] of [
+    ['a', fa],
+    ['b', fb],
+  ] as const) {
     const made = await t.api(side).post(`/connections/${connectionId}/triggers`, f.trigger);
     if (made.status !== 201) throw new Error(`trigger on ${side} failed: ${JSON.stringify(made.body)}`);
   }

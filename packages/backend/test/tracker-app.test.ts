@@ -19,7 +19,9 @@ async function jiraWithApp(o: { nodeUrl: () => string | null; version?: string }
       res.end(JSON.stringify({ product: 'exalate', nodeUrl: node }));
     } else if (req.url === '/rest/api/2/serverInfo') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, version: o.version ?? '9.12.2', deploymentType: 'Server' }));
+      res.end(
+        JSON.stringify({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, version: o.version ?? '9.12.2', deploymentType: 'Server' }),
+      );
     } else {
       res.writeHead(404, { 'content-type': 'text/html' });
       res.end('<html>Not found</html>');
@@ -69,7 +71,13 @@ async function pair(): Promise<string> {
 
 function token(key: string, o: { iss?: string; aud?: string; sub?: string; jti?: string | null; ttlS?: number; ageS?: number } = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000) - (o.ageS ?? 0);
-  const jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(o.iss ?? jira.url).setAudience(o.aud ?? t.url('dc')).setSubject(o.sub ?? 'admin').setIssuedAt(now).setExpirationTime(now + (o.ttlS ?? 120));
+  const jwt = new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(o.iss ?? jira.url)
+    .setAudience(o.aud ?? t.url('dc'))
+    .setSubject(o.sub ?? 'admin')
+    .setIssuedAt(now)
+    .setExpirationTime(now + (o.ttlS ?? 120));
   if (o.jti !== null) jwt.setJti(o.jti ?? randomUUID());
   return jwt.sign(Buffer.from(key, 'base64url'));
 }
@@ -86,7 +94,7 @@ describe('pairing', () => {
     expect((await post(`${t.url('ado')}/api/v1/tracker-app/pair`, { pairingCode: 'x', trackerBaseUrl: jira.url })).status).toBe(404);
   });
 
-  it('a code pairs once, from the node\'s own Jira only; a newer code replaces an older one', async () => {
+  it("a code pairs once, from the node's own Jira only; a newer code replaces an older one", async () => {
     const code = await pairingCode();
     // Another Jira with this node's code (the wrong tenant).
     const other = await post(pairUrl(), { pairingCode: code, trackerBaseUrl: 'https://jira.other.example.com' });
@@ -119,7 +127,14 @@ describe('pairing', () => {
     await migrate(db);
     let now = Date.parse('2026-12-01T10:00:00Z');
     const config = await nodeConfig('unit', { nodeType: 'JIRA_SERVER' });
-    const app = new TrackerApp({ config, db, secrets: new SecretBox(Buffer.alloc(32, 7)), logger: quietLogger, nodeUrl: 'http://127.0.0.1:1/nodes/unit', now: () => now });
+    const app = new TrackerApp({
+      config,
+      db,
+      secrets: new SecretBox(Buffer.alloc(32, 7)),
+      logger: quietLogger,
+      nodeUrl: 'http://127.0.0.1:1/nodes/unit',
+      now: () => now,
+    });
     const { pairingCode: code, expiresAt } = await app.issuePairingCode();
     expect(expiresAt).toBe('2026-12-01T10:30:00.000Z');
     now += 31 * 60_000;
@@ -128,13 +143,13 @@ describe('pairing', () => {
   });
 });
 
-describe('the app\'s admin tokens', () => {
+describe("the app's admin tokens", () => {
   let key: string;
   beforeAll(async () => {
     key = await pair();
   });
 
-  it('admit one call each, for the paired Jira\'s admin', async () => {
+  it("admit one call each, for the paired Jira's admin", async () => {
     const jwt = await token(key);
     expect((await listWith(jwt)).status).toBe(200);
     const again = await listWith(jwt);
@@ -174,9 +189,12 @@ describe('the app\'s admin tokens', () => {
 
 describe('cross-origin calls', () => {
   const preflight = (node: string, origin: string) =>
-    fetch(`${t.url(node)}/api/v1/connections`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+    fetch(`${t.url(node)}/api/v1/connections`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
 
-  it('a Data Center node answers its Jira\'s origin only; an Azure DevOps node any (its hub is served from the Marketplace)', async () => {
+  it("a Data Center node answers its Jira's origin only; an Azure DevOps node any (its hub is served from the Marketplace)", async () => {
     expect((await preflight('dc', jira.url)).headers.get('access-control-allow-origin')).toBe(jira.url);
     expect((await preflight('dc', 'https://evil.example.com')).headers.get('access-control-allow-origin')).toBeNull();
     expect((await preflight('ado', 'https://acme.gallerycdn.vsassets.io')).headers.get('access-control-allow-origin')).toBe('*');
@@ -194,7 +212,16 @@ describe('a Jira URL entered as the destination', () => {
     const plain = await jiraWithApp({ nodeUrl: () => null, version: '10.3.1' });
     try {
       const probe = await t.api('ado').post('/destinations/probe', { url: plain.url });
-      expect(probe).toMatchObject({ status: 400, body: { error: { code: 'DESTINATION_IS_TRACKER', message: expect.stringContaining("Enter the partner's Exalate URL"), fields: { destinationUrl: expect.any(String) } } } });
+      expect(probe).toMatchObject({
+        status: 400,
+        body: {
+          error: {
+            code: 'DESTINATION_IS_TRACKER',
+            message: expect.stringContaining("Enter the partner's Exalate URL"),
+            fields: { destinationUrl: expect.any(String) },
+          },
+        },
+      });
       expect(probe.body.error.message).toContain('Jira 10.3.1');
     } finally {
       await plain.close();
@@ -205,7 +232,10 @@ describe('a Jira URL entered as the destination', () => {
     const liar = await jiraWithApp({ nodeUrl: () => t.url('dc') });
     try {
       const probe = await t.api('ado').post('/destinations/probe', { url: liar.url });
-      expect(probe).toMatchObject({ status: 502, body: { error: { code: 'DESTINATION_NOT_A_NODE', message: expect.stringContaining('serves another tracker') } } });
+      expect(probe).toMatchObject({
+        status: 502,
+        body: { error: { code: 'DESTINATION_NOT_A_NODE', message: expect.stringContaining('serves another tracker') } },
+      });
     } finally {
       await liar.close();
     }

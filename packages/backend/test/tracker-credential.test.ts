@@ -14,7 +14,15 @@ beforeAll(async () => {
   running = await sim.listen();
   t = await startTestServer(
     'pglite',
-    [{ id: 'ado', tracker: { kind: 'azure-devops', url: `${running.url}/acme`, secret: 'sync-pat', webhooks: false }, private: false, modes: ['SCRIPT'], adminToken: 'admin-token-0123456789abcdef' }],
+    [
+      {
+        id: 'ado',
+        tracker: { kind: 'azure-devops', url: `${running.url}/acme`, secret: 'sync-pat', webhooks: false },
+        private: false,
+        modes: ['SCRIPT'],
+        adminToken: 'admin-token-0123456789abcdef',
+      },
+    ],
     { secretKey: key },
   );
 });
@@ -43,7 +51,7 @@ test('a token set in the settings is checked, sealed at rest, and the node acts 
   expect((await projects()).status).toBe(200);
 });
 
-test('the stored token survives a restart; with another secret key it is reported and the configuration\'s is used', async () => {
+test("the stored token survives a restart; with another secret key it is reported and the configuration's is used", async () => {
   await t.restart({ secretKey: key });
   expect((await t.api('ado').get('/settings')).body.tracker.credential.source).toBe('settings');
   delete sim.state.tokens['alice-pat'];
@@ -59,7 +67,7 @@ test('the stored token survives a restart; with another secret key it is reporte
   sim.state.tokens['alice-pat'] = sim.state.identities[0]!.id;
 });
 
-test('clearing goes back to the configuration\'s credential', async () => {
+test("clearing goes back to the configuration's credential", async () => {
   await t.restart({ secretKey: key });
   expect((await t.api('ado').put('/settings/tracker-credential', { secret: 'alice-pat' })).status).toBe(200);
   const cleared = await t.api('ado').delete('/settings/tracker-credential');

@@ -17,7 +17,11 @@ test('a node subscribes to the tracker once, and again when its stored subscript
     const hookUrl = `${t.url('ado')}/api/v1/tracker-events`;
     const ours = () => sim.state.subscriptions.filter((s) => s.consumerInputs['url'] === hookUrl);
     const first = await eventually(async () => {
-      expect(ours().map((s) => s.eventType).sort()).toEqual(['workitem.commented', 'workitem.created', 'workitem.deleted', 'workitem.updated']);
+      expect(
+        ours()
+          .map((s) => s.eventType)
+          .sort(),
+      ).toEqual(['workitem.commented', 'workitem.created', 'workitem.deleted', 'workitem.updated']);
       return ours().map((s) => s.id);
     });
     expect(ours().every((s) => s.consumerInputs['resourceDetailsToSend'] === 'all')).toBe(true);
@@ -25,7 +29,11 @@ test('a node subscribes to the tracker once, and again when its stored subscript
     // A restart keeps the subscription.
     await t.restart();
     await new Promise((r) => setTimeout(r, 500));
-    expect(ours().map((s) => s.id).sort()).toEqual([...first].sort());
+    expect(
+      ours()
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual([...first].sort());
 
     // As an earlier version left it: minimal resource, and no shape stored.
     await t.stop();

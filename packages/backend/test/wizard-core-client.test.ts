@@ -47,7 +47,14 @@ it('initiates on one node and accepts on the other through the flows; both lists
 
 it('reports backend errors as values with their stable code', async () => {
   const flow = new AcceptFlow(client('ado'));
-  const initiated = await client('jira').initiateConnection({ destinationUrl: null, mode: 'BASIC', localShortName: 'jira', remoteShortName: 'x', project: 'SUP', name: 'own-code' });
+  const initiated = await client('jira').initiateConnection({
+    destinationUrl: null,
+    mode: 'BASIC',
+    localShortName: 'jira',
+    remoteShortName: 'x',
+    project: 'SUP',
+    name: 'own-code',
+  });
   if (!initiated.ok) throw new Error(initiated.error.message);
   await client('jira').revokeInvitation(initiated.value.connection.id);
   flow.setCode(initiated.value.invitationCode);

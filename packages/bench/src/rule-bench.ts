@@ -38,7 +38,13 @@ const issue = (i: number): ScriptItem => ({
   labels: ['web', 'checkout'],
   assignee: { displayName: 'Bob', email: 'bob@acme.example' },
   reporter: { displayName: 'Alice', email: 'alice@acme.example' },
-  comments: [1, 2, 3].map((c) => ({ id: String(c), author: { displayName: 'Alice', email: 'alice@acme.example' }, body: { format: 'jira-wiki', value: `Comment ${c} on item ${i}` }, created: '2026-11-01T10:00:00Z', updated: '2026-11-01T10:00:00Z' })),
+  comments: [1, 2, 3].map((c) => ({
+    id: String(c),
+    author: { displayName: 'Alice', email: 'alice@acme.example' },
+    body: { format: 'jira-wiki', value: `Comment ${c} on item ${i}` },
+    created: '2026-11-01T10:00:00Z',
+    updated: '2026-11-01T10:00:00Z',
+  })),
   attachments: [{ id: 'a1', filename: 'trace.har', mimeType: 'application/json', size: 2048, sha256: null }],
   customFields: {},
 });

@@ -182,7 +182,13 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
     for (const { port } of Object.values(nodes)) {
       await waitFor('the Exalate nodes', async () => ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok ? true : undefined), 60_000);
     }
-    const init = await api('a', 'POST', '/connections', { destinationUrl: mode === 'public' ? base('b') : null, mode: 'SCRIPT', localShortName: 'jira', remoteShortName: 'ado', project: 'SUP' });
+    const init = await api('a', 'POST', '/connections', {
+      destinationUrl: mode === 'public' ? base('b') : null,
+      mode: 'SCRIPT',
+      localShortName: 'jira',
+      remoteShortName: 'ado',
+      project: 'SUP',
+    });
     await api('b', 'POST', '/invitations/accept', { code: init['invitationCode'], project: 'Development' });
     const connection = String(init['connection'].id);
     await waitFor('the connection', async () => ((await api('a', 'GET', `/connections/${connection}`))['status'] === 'ACTIVE' ? true : undefined), 30_000);
@@ -225,7 +231,7 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
     // would: the nodes' CPU under 5% of a core for half a second (or 60 s at most).
     await jira.settled();
     const quietBy = Date.now() + 60_000;
-    for (let before = cpuOf(); Date.now() < quietBy; ) {
+    for (let before = cpuOf(); Date.now() < quietBy;) {
       await sleep(500);
       const now = cpuOf();
       if (now - before < 25) break;
@@ -250,12 +256,17 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
       const jiraCalls = jira.faults.calls.slice(callsBeforeJira).map((c) => `jira ${c}`);
       const adoCalls = ado.faults.calls.slice(callsBefore - callsBeforeJira).map((c) => `ado  ${c}`);
       for (const c of [...jiraCalls, ...adoCalls]) {
-        const shape = c.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '{guid}').replace(/\/[A-Z]+-[0-9]+/g, '/{key}').replace(/\/[0-9]+/g, '/{id}');
+        const shape = c
+          .replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '{guid}')
+          .replace(/\/[A-Z]+-[0-9]+/g, '/{key}')
+          .replace(/\/[0-9]+/g, '/{id}');
         histogram.set(shape, (histogram.get(shape) ?? 0) + 1);
       }
       for (const [shape, n] of [...histogram].sort((x, y) => y[1] - x[1])) process.stderr.write(`${(n / N).toFixed(2).padStart(7)} per item  ${shape}\n`);
     }
-    const peakRssMb = Math.max(...Object.values(nodes).map(({ child }) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024));
+    const peakRssMb = Math.max(
+      ...Object.values(nodes).map(({ child }) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024),
+    );
 
     // Baseline: the fewest calls that copy the same items, with the same parallelism, while the
     // nodes are stopped (they would otherwise look at the copies' webhooks). The service hooks the
@@ -268,14 +279,30 @@ async function run(mode: 'public' | 'private'): Promise<Figures> {
     const baselineStart = Date.now();
     await pool(keys, BASELINE_CONCURRENCY, async (key) => {
       const item = (await syncJira.getItem(key))!;
-      const made = await adoSync.createItem({ project: 'Development', type: 'Bug', summary: `baseline ${item.summary}`, description: item.description ? convertText(item.description, 'html') : null });
+      const made = await adoSync.createItem({
+        project: 'Development',
+        type: 'Bug',
+        summary: `baseline ${item.summary}`,
+        description: item.description ? convertText(item.description, 'html') : null,
+      });
       await adoSync.addComment(made.key, convertText(item.comments[0]!.body, 'html'));
     });
     const baselineMs = Date.now() - baselineStart;
     const baselineCpu = process.cpuUsage(baselineCpuBefore);
     const perItem = (cpu: NodeJS.CpuUsage) => (cpu.user + cpu.system) / 1000 / N;
 
-    return { cpuMsPerItem: cpuMs / N, trackerCpuMsPerItem: perItem(trackerCpu), baselineCpuMsPerItem: perItem(baselineCpu), itemsPerSecond: (N * 1000) / syncMs, p50: percentile(latencies, 50), p95: percentile(latencies, 95), callsPerItem: calls / N, peakRssMb, syncMs, baselineMs };
+    return {
+      cpuMsPerItem: cpuMs / N,
+      trackerCpuMsPerItem: perItem(trackerCpu),
+      baselineCpuMsPerItem: perItem(baselineCpu),
+      itemsPerSecond: (N * 1000) / syncMs,
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      callsPerItem: calls / N,
+      peakRssMb,
+      syncMs,
+      baselineMs,
+    };
   } finally {
     await stopNodes();
     hook.close();
@@ -298,14 +325,16 @@ const rows: Array<[string, (f: Figures) => string]> = [
   ['change → visible, p95', (f) => ms(f.p95)],
   ['API calls per synced item', (f) => f.callsPerItem.toFixed(1)],
   ['peak RSS of the node process', (f) => `${f.peakRssMb.toFixed(0)} MB`],
-  ['both nodes\' CPU per synced item', (f) => cpu(f.cpuMsPerItem)],
-  ['simulators\' CPU per item', (f) => cpu(f.trackerCpuMsPerItem)],
+  ["both nodes' CPU per synced item", (f) => cpu(f.cpuMsPerItem)],
+  ["simulators' CPU per item", (f) => cpu(f.trackerCpuMsPerItem)],
   ['sync time for N items', (f) => ms(f.syncMs)],
   ['baseline (direct API copy)', (f) => ms(f.baselineMs)],
   ['baseline CPU per item', (f) => cpu(f.baselineCpuMsPerItem)],
   ['sync time / baseline', (f) => `${(f.syncMs / f.baselineMs).toFixed(2)}×`],
 ];
-console.log(`\nExalate sync benchmark: Jira Cloud → Azure DevOps (simulated), N = ${N} items with a comment each, ${LATENCY_ITEMS} latency items at ${LATENCY_RATE_PER_S}/s, ${cpus().length} cores`);
+console.log(
+  `\nExalate sync benchmark: Jira Cloud → Azure DevOps (simulated), N = ${N} items with a comment each, ${LATENCY_ITEMS} latency items at ${LATENCY_RATE_PER_S}/s, ${cpus().length} cores`,
+);
 console.log(`${''.padEnd(30)}${'public–public'.padStart(16)}${'public–private'.padStart(16)}`);
 const cell = (f: Figures | undefined, value: (f: Figures) => string) => (f ? value(f) : '').padStart(16);
 for (const [label, value] of rows) console.log(`${label.padEnd(30)}${cell(results['public'], value)}${cell(results['private'], value)}`);

@@ -47,7 +47,14 @@ describe('Azure DevOps comments are project-scoped', () => {
     await connector.addComment(made.key, { format: 'html', value: '<p>before the move</p>' });
     // Someone else moves it (Operations has no Bug type); the connector still remembers Development.
     const wit = await new WebApi(organizationUrl, getPersonalAccessTokenHandler('sync-pat')).getWorkItemTrackingApi();
-    await wit.updateWorkItem(null, [{ op: 'add', path: '/fields/System.TeamProject', value: 'Operations' }, { op: 'add', path: '/fields/System.WorkItemType', value: 'Issue' }] as never, Number(made.key));
+    await wit.updateWorkItem(
+      null,
+      [
+        { op: 'add', path: '/fields/System.TeamProject', value: 'Operations' },
+        { op: 'add', path: '/fields/System.WorkItemType', value: 'Issue' },
+      ] as never,
+      Number(made.key),
+    );
     const moved = await new AdoConnector({ organizationUrl, personalAccessToken: 'sync-pat' }).getItem(made.key);
     expect(moved?.project).toBe('Operations');
 
@@ -59,8 +66,14 @@ describe('Azure DevOps comments are project-scoped', () => {
 
   it('says which is missing: the work item, or its comment', async () => {
     const connector = new AdoConnector({ organizationUrl, personalAccessToken: 'sync-pat' });
-    await expect(connector.addComment('424242', { format: 'html', value: '<p>x</p>' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('424242') });
+    await expect(connector.addComment('424242', { format: 'html', value: '<p>x</p>' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('424242'),
+    });
     const made = await connector.createItem({ project: 'Development', type: 'Bug', summary: 'Has no comment 77' });
-    await expect(connector.updateComment(made.key, '77', { format: 'html', value: '<p>x</p>' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('Comment 77') });
+    await expect(connector.updateComment(made.key, '77', { format: 'html', value: '<p>x</p>' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('Comment 77'),
+    });
   });
 });

@@ -76,9 +76,25 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
     });
 
     it('creates, reads and updates an item', async () => {
-      const ref = await f.connector.createItem({ project: f.project, type: f.itemType, summary: 'Checkout fails', description: f.description, labels: ['customer', 'p1'], priority: f.priority, assigneeEmail: f.assigneeEmail });
+      const ref = await f.connector.createItem({
+        project: f.project,
+        type: f.itemType,
+        summary: 'Checkout fails',
+        description: f.description,
+        labels: ['customer', 'p1'],
+        priority: f.priority,
+        assigneeEmail: f.assigneeEmail,
+      });
       const item = await f.connector.getItem(ref.key);
-      expect(item).toMatchObject({ key: ref.key, project: f.project, type: f.itemType, summary: 'Checkout fails', priority: f.priority, labels: expect.arrayContaining(['customer', 'p1']), assignee: { email: f.assigneeEmail } });
+      expect(item).toMatchObject({
+        key: ref.key,
+        project: f.project,
+        type: f.itemType,
+        summary: 'Checkout fails',
+        priority: f.priority,
+        labels: expect.arrayContaining(['customer', 'p1']),
+        assignee: { email: f.assigneeEmail },
+      });
       expect(item!.description?.format).toBe(f.description.format);
       const before = item!.updated;
       await sleep(Math.max(5, f.clockResolutionMs));
@@ -191,7 +207,9 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
         await f.connector.updateItem(key, { summary: 'Hooked, changed' });
         const added = await f.connector.addComment(key, f.comment('Hello'));
         await f.settled();
-        const events = calls.flatMap((c) => f.connector.parseWebhook({ body: c.body, rawBody: c.rawBody, headers: c.headers as Record<string, string> }, secret));
+        const events = calls.flatMap((c) =>
+          f.connector.parseWebhook({ body: c.body, rawBody: c.rawBody, headers: c.headers as Record<string, string> }, secret),
+        );
         expect(events).toEqual(expect.arrayContaining(['created', 'updated', 'commented'].map((kind) => expect.objectContaining({ kind, key }))));
         // Each event tells the item's version after it (by which the node skips its own writes),
         // and the last one is the version the item then reads with.
@@ -201,7 +219,12 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
         expect(commented.version).toBe(item.version ?? item.updated);
         // Where the payload names the comment, so does the event: the sync tells its own from others' by it.
         expect(commented.commentId).toBe(f.commentEventNamesComment ? added.id : undefined);
-        expect(() => f.connector.parseWebhook({ body: calls[0]!.body, rawBody: calls[0]!.rawBody, headers: calls[0]!.headers as Record<string, string> }, 'another-secret')).toThrow(expect.objectContaining({ code: 'AUTH_FAILED' }));
+        expect(() =>
+          f.connector.parseWebhook(
+            { body: calls[0]!.body, rawBody: calls[0]!.rawBody, headers: calls[0]!.headers as Record<string, string> },
+            'another-secret',
+          ),
+        ).toThrow(expect.objectContaining({ code: 'AUTH_FAILED' }));
         await f.connector.unsubscribe(sub!.id);
         const before = calls.length;
         await f.connector.updateItem(key, { summary: 'After unsubscribe' });

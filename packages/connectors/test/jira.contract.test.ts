@@ -43,7 +43,11 @@ describe.each(['cloud', 'datacenter'] as const)('Jira %s: an issue’s comments'
   const start = async (issueCommentLimit?: number) => {
     const sim = new JiraSimulator({ seed: { flavor: deployment }, ...(issueCommentLimit !== undefined ? { issueCommentLimit } : {}) });
     const running = await sim.listen();
-    const connector = new JiraConnector({ baseUrl: running.url, deployment, auth: cloud ? { email: 'sync@acme.example', apiToken: 'sync-token' } : { personalAccessToken: 'sync-pat' } });
+    const connector = new JiraConnector({
+      baseUrl: running.url,
+      deployment,
+      auth: cloud ? { email: 'sync@acme.example', apiToken: 'sync-token' } : { personalAccessToken: 'sync-pat' },
+    });
     const made = await connector.createItem({ project: 'SUP', type: 'Bug', summary: 'Talked about' });
     for (let i = 1; i <= 5; i += 1) await connector.addComment(made.key, body(`comment ${i}`));
     return { sim, running, connector, key: made.key };

@@ -12,8 +12,7 @@ export const PENDING_STEPS = ['AWAITING_ACCEPTANCE', 'AWAITING_INITIATOR'] as co
 export type PendingStep = (typeof PENDING_STEPS)[number];
 
 export const SHORT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
-export const SHORT_NAME_RULE =
-  'Use 1 to 40 characters: letters, digits, ".", "_" or "-", starting with a letter or digit, and no spaces.';
+export const SHORT_NAME_RULE = 'Use 1 to 40 characters: letters, digits, ".", "_" or "-", starting with a letter or digit, and no spaces.';
 
 export const shortNameSchema = (which: string) =>
   z

@@ -39,10 +39,7 @@ export const InvitationBodySchema = z.object({
 export type InvitationBody = z.infer<typeof InvitationBodySchema>;
 
 export interface InvitationCodeError {
-  code: Extract<
-    ErrorCode,
-    'INVITATION_CODE_EMPTY' | 'INVITATION_CODE_NOT_RECOGNIZED' | 'INVITATION_CODE_DAMAGED' | 'INVITATION_CODE_UNSUPPORTED_VERSION'
-  >;
+  code: Extract<ErrorCode, 'INVITATION_CODE_EMPTY' | 'INVITATION_CODE_NOT_RECOGNIZED' | 'INVITATION_CODE_DAMAGED' | 'INVITATION_CODE_UNSUPPORTED_VERSION'>;
   message: string;
 }
 
@@ -64,8 +61,7 @@ const DAMAGED: InvitationCodeError = {
 };
 const NOT_RECOGNIZED: InvitationCodeError = {
   code: 'INVITATION_CODE_NOT_RECOGNIZED',
-  message:
-    'This is not an Exalate invitation code. Paste the code the other side copied with "Copy invitation code" after initiating the connection.',
+  message: 'This is not an Exalate invitation code. Paste the code the other side copied with "Copy invitation code" after initiating the connection.',
 };
 
 const CODE_HEAD = base64urlnopad.encode(utf8ToBytes(`{"format":"${INVITATION_FORMAT}"`));
@@ -81,7 +77,14 @@ export function decodeInvitationCode(input: string): Result<InvitationBody, Invi
     return { ok: false, error: { code: 'INVITATION_CODE_EMPTY', message: 'Paste the invitation code you received from the other side.' } };
   }
   // A code is some 1,500 characters; one many times that long is something else pasted.
-  if (code.length > MAX_CODE_CHARS) return { ok: false, error: { code: 'INVITATION_CODE_NOT_RECOGNIZED', message: `This text is too long to be an Exalate invitation code (${code.length} characters; a code has at most ${MAX_CODE_CHARS}). Paste only the code the other side copied with "Copy invitation code".` } };
+  if (code.length > MAX_CODE_CHARS)
+    return {
+      ok: false,
+      error: {
+        code: 'INVITATION_CODE_NOT_RECOGNIZED',
+        message: `This text is too long to be an Exalate invitation code (${code.length} characters; a code has at most ${MAX_CODE_CHARS}). Paste only the code the other side copied with "Copy invitation code".`,
+      },
+    };
   if (!/^[A-Za-z0-9_-]+$/.test(code)) return { ok: false, error: NOT_RECOGNIZED };
   // Every code starts with the same 40 characters (the encoded `{"format":"exalate.invitation"`):
   // anything else is not a code at all; a code that stops inside them was cut short.
@@ -102,9 +105,7 @@ export function decodeInvitationCode(input: string): Result<InvitationBody, Invi
   } catch {
     return { ok: false, error: DAMAGED };
   }
-  const envelope = z
-    .object({ format: z.literal(INVITATION_FORMAT), version: z.number().int(), body: z.unknown(), checksum: z.string() })
-    .safeParse(doc);
+  const envelope = z.object({ format: z.literal(INVITATION_FORMAT), version: z.number().int(), body: z.unknown(), checksum: z.string() }).safeParse(doc);
   if (!envelope.success) return { ok: false, error: DAMAGED };
   if (envelope.data.version > INVITATION_FORMAT_VERSION) {
     return {

@@ -22,7 +22,11 @@ const utf8 = new TextEncoder();
 const bytesOf = (value: unknown): number => (value === undefined ? 0 : utf8.encode(JSON.stringify(value) ?? '').length);
 
 /** The first part of a replica that is larger than the sync takes, or null when it fits. */
-export function replicaSizeProblem(replica: { summary?: unknown; description?: unknown; comments?: Array<{ body?: unknown }> | undefined }): SizeProblem | null {
+export function replicaSizeProblem(replica: {
+  summary?: unknown;
+  description?: unknown;
+  comments?: Array<{ body?: unknown }> | undefined;
+}): SizeProblem | null {
   const fields: Array<[string, unknown]> = [
     ['summary', replica.summary],
     ['description', replica.description],

@@ -37,7 +37,11 @@ export const ReplicaAttachmentSchema = z.looseObject({
   filename: z.string().min(1),
   mimeType: z.string().nullable().optional(),
   size: z.number().int().nonnegative().nullable().optional(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable().optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable()
+    .optional(),
 });
 export type ReplicaAttachment = z.infer<typeof ReplicaAttachmentSchema>;
 

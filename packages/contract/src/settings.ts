@@ -16,10 +16,6 @@ export interface NodeSettingsView {
 }
 
 export const SetTrackerCredentialRequestSchema = z.object({
-  secret: z
-    .string()
-    .trim()
-    .min(1, 'Enter the personal access token.')
-    .max(2000, 'That is longer than any token the tracker issues.'),
+  secret: z.string().trim().min(1, 'Enter the personal access token.').max(2000, 'That is longer than any token the tracker issues.'),
 });
 export type SetTrackerCredentialRequest = z.infer<typeof SetTrackerCredentialRequestSchema>;

@@ -90,4 +90,3 @@ export function sameBaseUrl(a: string, b: string): boolean {
   const x = norm(a);
   return x !== null && x === norm(b);
 }
-

@@ -39,7 +39,13 @@ export function App(props: { host: AdminHost; addressOf: (tab: AdminTab) => stri
       return (
         <>
           <Banner error={s.problem} />
-          <ConnectionsScreen list={screen.list} words={words} onConfigure={(id) => session.configure(id)} onInitiate={() => void session.openInitiate()} onAccept={() => session.openAccept()} />
+          <ConnectionsScreen
+            list={screen.list}
+            words={words}
+            onConfigure={(id) => session.configure(id)}
+            onInitiate={() => void session.openInitiate()}
+            onAccept={() => session.openAccept()}
+          />
           {screen.dialog?.name === 'initiate' ? <InitiateDialog flow={screen.dialog.flow} onClose={() => session.closeDialog()} /> : null}
           {screen.dialog?.name === 'accept' ? <AcceptDialog flow={screen.dialog.flow} onClose={() => session.closeDialog()} /> : null}
         </>

@@ -75,7 +75,12 @@ export function Field(props: {
       {props.multiline ? (
         <TextArea {...common} minimumRows={4} resize="vertical" onChange={(e) => props.onChange(e.currentTarget.value)} />
       ) : (
-        <Textfield {...common} type={props.password ? 'password' : 'text'} autoComplete={props.password ? 'new-password' : 'off'} onChange={(e) => props.onChange(e.currentTarget.value)} />
+        <Textfield
+          {...common}
+          type={props.password ? 'password' : 'text'}
+          autoComplete={props.password ? 'new-password' : 'off'}
+          onChange={(e) => props.onChange(e.currentTarget.value)}
+        />
       )}
       <div id={messageId}>{props.error ? <ErrorMessage>{props.error}</ErrorMessage> : props.hint ? <HelperMessage>{props.hint}</HelperMessage> : null}</div>
     </div>
@@ -108,7 +113,16 @@ export function Working(props: { label: string; size?: 'small' | 'medium' }) {
 type Option = { label: string; value: string };
 
 /** A choice from a list, labelled, with its error under it. */
-export function Choice(props: { id: string; label: string; options: Option[]; value: string; onChange: (value: string) => void; error?: string | undefined; placeholder?: string; required?: boolean }) {
+export function Choice(props: {
+  id: string;
+  label: string;
+  options: Option[];
+  value: string;
+  onChange: (value: string) => void;
+  error?: string | undefined;
+  placeholder?: string;
+  required?: boolean;
+}) {
   const selected = props.options.find((o) => o.value === props.value) ?? null;
   const messageId = `${props.id}-message`;
   return (
@@ -135,9 +149,27 @@ export function Choice(props: { id: string; label: string; options: Option[]; va
 }
 
 /** The project for incoming sync, picked from Jira's projects (loading while they come). */
-export function ProjectPicker(props: { projects: Project[] | null; value: string; label: string; error?: string | undefined; loading: boolean; onChange: (key: string) => void }) {
+export function ProjectPicker(props: {
+  projects: Project[] | null;
+  value: string;
+  label: string;
+  error?: string | undefined;
+  loading: boolean;
+  onChange: (key: string) => void;
+}) {
   if (!props.projects) return props.loading ? <Working label="Loading Jira's projects…" size="medium" /> : null;
-  return <Choice id="project" label={props.label} options={props.projects.map((p) => ({ label: `${p.name} (${p.key})`, value: p.key }))} value={props.value} onChange={props.onChange} error={props.error} placeholder={GUIDE.selectProject} required />;
+  return (
+    <Choice
+      id="project"
+      label={props.label}
+      options={props.projects.map((p) => ({ label: `${p.name} (${p.key})`, value: p.key }))}
+      value={props.value}
+      onChange={props.onChange}
+      error={props.error}
+      placeholder={GUIDE.selectProject}
+      required
+    />
+  );
 }
 
 /** A wizard as the guides show it: a dialog with its title and ×; its body is a form, so Enter submits. */
@@ -145,7 +177,14 @@ export function WizardDialog(props: { title: string; onClose: () => void; onSubm
   const titleId = useId();
   return (
     <ModalTransition>
-      <Modal onClose={props.onClose} width="large" shouldCloseOnOverlayClick={false} shouldCloseOnEscapePress={false} label={props.title} testId="exalate-dialog">
+      <Modal
+        onClose={props.onClose}
+        width="large"
+        shouldCloseOnOverlayClick={false}
+        shouldCloseOnEscapePress={false}
+        label={props.title}
+        testId="exalate-dialog"
+      >
         <form
           className="exalate-dialog-form"
           aria-busy={!!props.busy}

@@ -28,7 +28,7 @@ test('a non-administrator sees neither the page nor a token', async () => {
   expect(token).toMatchObject({ status: 403, body: { error: { code: 'TRACKER_ADMIN_REQUIRED' } } });
 });
 
-test('Settings → Apps shows the Exalate menu from the app\'s descriptor; pairing in General settings makes Connections work', async () => {
+test("Settings → Apps shows the Exalate menu from the app's descriptor; pairing in General settings makes Connections work", async () => {
   const page = await open('alice', '/plugins/servlet/upm');
   const sidebar = page.getByRole('navigation', { name: 'Apps administration' });
   await expect(sidebar.getByRole('link').allTextContents()).resolves.toEqual(['Manage apps', 'Connections', 'General settings']);
@@ -46,7 +46,10 @@ test('Settings → Apps shows the Exalate menu from the app\'s descriptor; pairi
   await page.getByText(/not a whole pairing code/).waitFor();
 
   await pairInPage(world, page);
-  await page.getByRole('status').getByText(`Paired with the Exalate node at ${world.node('jira').url}`).waitFor();
+  await page
+    .getByRole('status')
+    .getByText(`Paired with the Exalate node at ${world.node('jira').url}`)
+    .waitFor();
   await expect(page.getByTestId('paired-with').textContent()).resolves.toContain(world.jiraUrl);
 
   // The app now publishes its node, for partners who enter this Jira's address.
@@ -114,7 +117,7 @@ describe('connections between this Jira and Azure DevOps, each admin in its own 
     await page.getByRole('row').filter({ hasText: 'AcmeJira_to_AcmeDevOps' }).getByText('Active').waitFor({ timeout: 15_000 });
   });
 
-  test('Azure DevOps initiates with this Jira\'s own address (the app leads to its node); the Jira admin accepts the invitation', async () => {
+  test("Azure DevOps initiates with this Jira's own address (the app leads to its node); the Jira admin accepts the invitation", async () => {
     const { page: adoPage, hub } = await openHub(world);
     pages.push(adoPage);
     await hub.getByRole('button', { name: 'Initiate connection' }).click();
@@ -167,7 +170,10 @@ describe('connections between this Jira and Azure DevOps, each admin in its own 
     await expect(page.getByTestId('trigger-preview').getByRole('link', { name: key }).isVisible()).resolves.toBe(true);
     await page.getByRole('button', { name: 'Save trigger' }).click();
     await page.getByRole('button', { name: 'Bulk sync what trigger project = SUP matches' }).click();
-    await page.getByTestId('bulk-progress').getByText(/1 of 1 done \(1 synced, 0 failed\)\./).waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('bulk-progress')
+      .getByText(/1 of 1 done \(1 synced, 0 failed\)\./)
+      .waitFor({ timeout: 30_000 });
 
     const arrived = async () => Object.values(world.ado.state.workItems).some((w) => w.fields['System.Title'] === 'Printer on fire');
     for (let i = 0; i < 100 && !(await arrived()); i++) await new Promise((r) => setTimeout(r, 200));
@@ -204,13 +210,16 @@ describe('connections between this Jira and Azure DevOps, each admin in its own 
     await page.getByLabel('Destination instance URL').fill('http://127.0.0.1:9/nodes/nowhere');
     await page.getByRole('radio', { name: /^Script/ }).check();
     await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByText(/could not be reached|did not answer|unreachable/i).first().waitFor();
+    await page
+      .getByText(/could not be reached|did not answer|unreachable/i)
+      .first()
+      .waitFor();
     const field = page.getByRole('textbox', { name: 'Destination instance URL' });
     await expect(field.getAttribute('aria-invalid')).resolves.toBe('true');
     await expect(page.getByRole('heading', { name: /Step 1 of 4/ }).isVisible()).resolves.toBe(true);
   });
 
-  test('a token the app mints admits one call to the node (from this Jira\'s origin); replayed, it is refused', async () => {
+  test("a token the app mints admits one call to the node (from this Jira's origin); replayed, it is refused", async () => {
     const page = await open('alice', '/plugins/servlet/exalate/connections');
     const answers = await page.evaluate(async (nodeUrl) => {
       const minted = await fetch('/plugins/servlet/exalate/api/token', { method: 'POST', headers: { 'X-Atlassian-Token': 'no-check' } });
@@ -221,6 +230,9 @@ describe('connections between this Jira and Azure DevOps, each admin in its own 
       };
       return [await call(), await call()];
     }, world.node('jira').url);
-    expect(answers).toEqual([{ status: 200, code: null }, { status: 401, code: 'UNAUTHENTICATED' }]);
+    expect(answers).toEqual([
+      { status: 200, code: null },
+      { status: 401, code: 'UNAUTHENTICATED' },
+    ]);
   });
 });

@@ -35,7 +35,15 @@ export async function startJiraWorld(): Promise<JiraWorld> {
   }
   // The browser first: without one, nothing else is started (and left running).
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
-  const jira = new JiraSimulator({ seed: { flavor: 'datacenter', projects: [{ key: 'SUP', name: 'Support' }, { key: 'ENG', name: 'Engineering' }] } });
+  const jira = new JiraSimulator({
+    seed: {
+      flavor: 'datacenter',
+      projects: [
+        { key: 'SUP', name: 'Support' },
+        { key: 'ENG', name: 'Engineering' },
+      ],
+    },
+  });
   const jiraRunning: RunningSimulator = await jira.listen();
   await jira.installApp({ jar: JAR, harnessClasspath: HARNESS_CLASSPATH, baseUrl: jiraRunning.url });
   const ado = new AdoSimulator({ seed: { organization: ORG, projects: [{ name: 'Development' }, { name: 'Operations', process: 'Basic' }] } });
@@ -48,9 +56,28 @@ export async function startJiraWorld(): Promise<JiraWorld> {
     dataDir,
     schemaPrefix: 'jirapage_',
     nodes: [
-      { id: 'jira', tracker: { kind: 'jira-datacenter', url: jiraRunning.url, secret: 'sync-pat', webhooks: false }, private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-jira-0123456789abcdef' },
-      { id: 'ado', tracker: { kind: 'azure-devops', url: `${adoRunning.url}/${ORG}`, secret: 'sync-pat', webhooks: false }, private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-ado-0123456789abcdef', adoExtension: { secret: EXTENSION_KEY, audience: EXTENSION_APP_ID } },
-      { id: 'initech', tracker: { kind: 'azure-devops', url: `${initechRunning.url}/initech`, secret: 'sync-pat', webhooks: false }, private: true, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-initech-0123456789abcdef' },
+      {
+        id: 'jira',
+        tracker: { kind: 'jira-datacenter', url: jiraRunning.url, secret: 'sync-pat', webhooks: false },
+        private: false,
+        modes: ['BASIC', 'VISUAL', 'SCRIPT'],
+        adminToken: 'admin-jira-0123456789abcdef',
+      },
+      {
+        id: 'ado',
+        tracker: { kind: 'azure-devops', url: `${adoRunning.url}/${ORG}`, secret: 'sync-pat', webhooks: false },
+        private: false,
+        modes: ['BASIC', 'VISUAL', 'SCRIPT'],
+        adminToken: 'admin-ado-0123456789abcdef',
+        adoExtension: { secret: EXTENSION_KEY, audience: EXTENSION_APP_ID },
+      },
+      {
+        id: 'initech',
+        tracker: { kind: 'azure-devops', url: `${initechRunning.url}/initech`, secret: 'sync-pat', webhooks: false },
+        private: true,
+        modes: ['BASIC', 'VISUAL', 'SCRIPT'],
+        adminToken: 'admin-initech-0123456789abcdef',
+      },
     ],
   });
   const node = (id: 'jira' | 'ado' | 'initech') => {

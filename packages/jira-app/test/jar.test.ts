@@ -11,7 +11,16 @@ beforeAll(async () => {
 
 test('holds the descriptor, the servlet class, the page bundle, and none of the compile-only SAL copies', async () => {
   const names = Object.keys(jar.files);
-  expect(names).toEqual(expect.arrayContaining(['atlassian-plugin.xml', 'exalate.properties', 'com/exalate/jira/ExalateServlet.class', 'web/jira-admin.js', 'web/jira-admin.css', 'web/code-editor.js']));
+  expect(names).toEqual(
+    expect.arrayContaining([
+      'atlassian-plugin.xml',
+      'exalate.properties',
+      'com/exalate/jira/ExalateServlet.class',
+      'web/jira-admin.js',
+      'web/jira-admin.css',
+      'web/code-editor.js',
+    ]),
+  );
   // Jira provides SAL: a copy inside the jar would shadow it.
   expect(names.filter((n) => n.startsWith('com/atlassian/'))).toEqual([]);
   expect(names.filter((n) => n.endsWith('.map'))).toEqual([]);
@@ -26,8 +35,14 @@ test('the descriptor puts Exalate under Settings → Apps with its items, all se
     expect(xml).toMatch(new RegExp(`<web-item key="exalate-${item}"[^>]* section="admin_plugins_menu/exalate-section"`));
     expect(xml).toContain(`<link linkId="exalate-${item}">/plugins/servlet/exalate/${item}</link>`);
   }
-  expect(xml).toMatch(/<servlet key="exalate-servlet"[^>]* class="com\.exalate\.jira\.ExalateServlet">\s*<description>[^<]*<\/description>\s*<url-pattern>\/exalate\/\*<\/url-pattern>/);
-  for (const component of ['com.atlassian.sal.api.user.UserManager', 'com.atlassian.sal.api.pluginsettings.PluginSettingsFactory', 'com.atlassian.sal.api.ApplicationProperties']) {
+  expect(xml).toMatch(
+    /<servlet key="exalate-servlet"[^>]* class="com\.exalate\.jira\.ExalateServlet">\s*<description>[^<]*<\/description>\s*<url-pattern>\/exalate\/\*<\/url-pattern>/,
+  );
+  for (const component of [
+    'com.atlassian.sal.api.user.UserManager',
+    'com.atlassian.sal.api.pluginsettings.PluginSettingsFactory',
+    'com.atlassian.sal.api.ApplicationProperties',
+  ]) {
     expect(xml).toContain(`interface="${component}"`);
   }
 });

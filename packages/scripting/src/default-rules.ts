@@ -47,7 +47,16 @@ function typeChoice(platform: NodeType, item: string): string {
   const nearest: Record<string, string> =
     platform === 'AZURE_DEVOPS'
       ? { Story: 'User Story', 'New Feature': 'Feature', Improvement: 'User Story', incident: 'Bug', problem: 'Bug', change_request: 'Task', sc_task: 'Task' }
-      : { 'User Story': 'Story', 'Product Backlog Item': 'Story', Issue: 'Task', Feature: 'Epic', incident: 'Bug', problem: 'Bug', change_request: 'Task', sc_task: 'Task' };
+      : {
+          'User Story': 'Story',
+          'Product Backlog Item': 'Story',
+          Issue: 'Task',
+          Feature: 'Epic',
+          incident: 'Bug',
+          problem: 'Bug',
+          change_request: 'Task',
+          sc_task: 'Task',
+        };
   return `  var nearest = ${JSON.stringify(nearest)};
   var type = nodeHelper.getIssueType(replica.type) || nodeHelper.getIssueType(nearest[replica.type]) ||
     nodeHelper.getIssueType('Task') || nodeHelper.getIssueType('Issue');

@@ -40,7 +40,9 @@ type Result = QuickJSHandle | { error: QuickJSHandle } | undefined;
  */
 export function installHelpers(vm: QuickJSContext, run: HelperContext, plumbing: { parse: QuickJSHandle; toText: QuickJSHandle }): QuickJSHandle {
   const data = (value: unknown): QuickJSHandle =>
-    value === undefined ? vm.undefined : vm.newString(JSON.stringify(value)).consume((json) => vm.unwrapResult(vm.callFunction(plumbing.parse, vm.undefined, json)));
+    value === undefined
+      ? vm.undefined
+      : vm.newString(JSON.stringify(value)).consume((json) => vm.unwrapResult(vm.callFunction(plumbing.parse, vm.undefined, json)));
   const read = (h: QuickJSHandle | undefined): unknown => (h === undefined ? undefined : vm.dump(h));
   const text = (h: QuickJSHandle): string => vm.unwrapResult(vm.callFunction(plumbing.toText, vm.undefined, h)).consume((s) => vm.getString(s));
   const late = (): Result | null => (Date.now() >= run.deadline ? { error: vm.newError({ name: 'InternalError', message: 'interrupted' }) } : null);
@@ -57,29 +59,36 @@ export function installHelpers(vm: QuickJSContext, run: HelperContext, plumbing:
       }
     });
 
-  const convertTo = (to: TextFormat) => (textHandle?: QuickJSHandle): Result => {
-    const value = read(textHandle);
-    if (value === null || value === undefined) return vm.null;
-    if (!run.convert) {
-      // The run goes on to its end (the rule may catch this), and is then run again with the converter.
-      run.wanted.converter = true;
-      return { error: vm.newError('the text converter is loading') };
-    }
-    const bytes = JSON.stringify(value).length;
-    if (bytes > MAX_TEXT_FIELD_BYTES) return { error: vm.newError(`nodeHelper converts texts of at most ${formatBytes(MAX_TEXT_FIELD_BYTES)}; this one is ${formatBytes(bytes)}`) };
-    const source: RichText = typeof value === 'string' ? { format: nativeTextFormat(run.platform), value } : (value as RichText);
-    if (!source || typeof source !== 'object' || typeof source.format !== 'string') return { error: vm.newError('nodeHelper converts a text: a string, or { format, value }') };
-    let converted: RichText;
-    try {
-      converted = run.convert(source, to);
-    } catch (error) {
-      return { error: vm.newError(`cannot convert this text: ${(error as Error).message}`) };
-    }
-    const out = typeof converted.value === 'string' ? converted.value : JSON.stringify(converted.value);
-    // What comes back is bounded as what goes in: a conversion may make a text several times longer.
-    if (out.length > MAX_TEXT_FIELD_BYTES * 4) return { error: vm.newError(`the converted text would be ${formatBytes(out.length)}; nodeHelper returns at most ${formatBytes(MAX_TEXT_FIELD_BYTES * 4)}`) };
-    return vm.newString(out);
-  };
+  const convertTo =
+    (to: TextFormat) =>
+    (textHandle?: QuickJSHandle): Result => {
+      const value = read(textHandle);
+      if (value === null || value === undefined) return vm.null;
+      if (!run.convert) {
+        // The run goes on to its end (the rule may catch this), and is then run again with the converter.
+        run.wanted.converter = true;
+        return { error: vm.newError('the text converter is loading') };
+      }
+      const bytes = JSON.stringify(value).length;
+      if (bytes > MAX_TEXT_FIELD_BYTES)
+        return { error: vm.newError(`nodeHelper converts texts of at most ${formatBytes(MAX_TEXT_FIELD_BYTES)}; this one is ${formatBytes(bytes)}`) };
+      const source: RichText = typeof value === 'string' ? { format: nativeTextFormat(run.platform), value } : (value as RichText);
+      if (!source || typeof source !== 'object' || typeof source.format !== 'string')
+        return { error: vm.newError('nodeHelper converts a text: a string, or { format, value }') };
+      let converted: RichText;
+      try {
+        converted = run.convert(source, to);
+      } catch (error) {
+        return { error: vm.newError(`cannot convert this text: ${(error as Error).message}`) };
+      }
+      const out = typeof converted.value === 'string' ? converted.value : JSON.stringify(converted.value);
+      // What comes back is bounded as what goes in: a conversion may make a text several times longer.
+      if (out.length > MAX_TEXT_FIELD_BYTES * 4)
+        return {
+          error: vm.newError(`the converted text would be ${formatBytes(out.length)}; nodeHelper returns at most ${formatBytes(MAX_TEXT_FIELD_BYTES * 4)}`),
+        };
+      return vm.newString(out);
+    };
 
   const object = (entries: Record<string, QuickJSHandle>): QuickJSHandle => {
     const o = vm.newObject();
@@ -128,7 +137,13 @@ export function installHelpers(vm: QuickJSContext, run: HelperContext, plumbing:
             listOf(read(issue), 'attachments'),
             listOf(read(replica), 'attachments'),
             () => undefined,
-            (theirs) => ({ remoteId: String(theirs['id']), filename: theirs['filename'], mimeType: theirs['mimeType'], size: theirs['size'], sha256: theirs['sha256'] }),
+            (theirs) => ({
+              remoteId: String(theirs['id']),
+              filename: theirs['filename'],
+              mimeType: theirs['mimeType'],
+              size: theirs['size'],
+              sha256: theirs['sha256'],
+            }),
           ),
         ),
       ),

@@ -16,7 +16,16 @@
 import { Worker } from 'node:worker_threads';
 import { formatBytes, type Replica, type RichText, type TextFormat } from '@exalate/contract';
 import type { ScriptItem } from './object-model.js';
-import { DEFAULT_LIMITS, type IncomingInput, type OutgoingInput, type ScriptDirection, type ScriptError, type ScriptHost, type ScriptLimits, type ScriptOutcome } from './types.js';
+import {
+  DEFAULT_LIMITS,
+  type IncomingInput,
+  type OutgoingInput,
+  type ScriptDirection,
+  type ScriptError,
+  type ScriptHost,
+  type ScriptLimits,
+  type ScriptOutcome,
+} from './types.js';
 import type { TaskAnswer, TaskMessage, WorkerMessage, WorkerOptions } from './worker-protocol.js';
 
 /** How long past its limit a task may go before its thread is ended: QuickJS's own check comes first. */
@@ -87,10 +96,12 @@ export class ScriptRunner {
   static async create(options: ScriptRunnerOptions = {}): Promise<ScriptRunner> {
     const converter = options.converter == null ? null : String(options.converter);
     const limits = { timeoutMs: options.timeoutMs ?? DEFAULT_LIMITS.timeoutMs, memoryBytes: options.memoryBytes ?? DEFAULT_LIMITS.memoryBytes };
-    const runner = new ScriptRunner(
-      limits,
-      { size: Math.max(1, options.threads ?? 2), workerOptions: { converter, memoryBytes: limits.memoryBytes }, conversionTimeoutMs: options.conversionTimeoutMs ?? 20_000, ...(options.onThreadReplaced ? { onThreadReplaced: options.onThreadReplaced } : {}) },
-    );
+    const runner = new ScriptRunner(limits, {
+      size: Math.max(1, options.threads ?? 2),
+      workerOptions: { converter, memoryBytes: limits.memoryBytes },
+      conversionTimeoutMs: options.conversionTimeoutMs ?? 20_000,
+      ...(options.onThreadReplaced ? { onThreadReplaced: options.onThreadReplaced } : {}),
+    });
     try {
       await Promise.all(Array.from({ length: runner.options.size }, () => runner.spawn()));
     } catch (error) {
@@ -135,8 +146,8 @@ export class ScriptRunner {
           if (answer.kind === 'convert') {
             this.converted += 1;
             resolve(answer.text);
-          }
-          else if (answer.kind === 'lost' && answer.reason === 'timeout') reject(new TextConversionError(`converting the text took longer than ${describeMs(this.options.conversionTimeoutMs)} and was stopped`));
+          } else if (answer.kind === 'lost' && answer.reason === 'timeout')
+            reject(new TextConversionError(`converting the text took longer than ${describeMs(this.options.conversionTimeoutMs)} and was stopped`));
           else reject(new TextConversionError(`the text could not be converted: ${describeLoss(answer)}`));
         },
       });
@@ -170,12 +181,24 @@ export class ScriptRunner {
     );
   }
 
-  private run(direction: ScriptDirection, script: string, input: { issue: ScriptItem; replica: unknown; previous: Replica | null; firstSync: boolean }, host: ScriptHost): Promise<ScriptOutcome<unknown>> {
+  private run(
+    direction: ScriptDirection,
+    script: string,
+    input: { issue: ScriptItem; replica: unknown; previous: Replica | null; firstSync: boolean },
+    host: ScriptHost,
+  ): Promise<ScriptOutcome<unknown>> {
     const fail = (error: Omit<ScriptError, 'direction'>): ScriptOutcome<unknown> => ({ ok: false, error: { ...error, direction }, logs: [] });
     const inputJson = JSON.stringify(input);
     const bytes = Buffer.byteLength(inputJson, 'utf8');
     if (bytes > MAX_RULE_INPUT_BYTES) {
-      return Promise.resolve(fail({ code: 'SCRIPT_INPUT_TOO_LARGE', message: `the item and its replicas are ${formatBytes(bytes)} as JSON, more than a rule reads (${formatBytes(MAX_RULE_INPUT_BYTES)})`, line: null, column: null }));
+      return Promise.resolve(
+        fail({
+          code: 'SCRIPT_INPUT_TOO_LARGE',
+          message: `the item and its replicas are ${formatBytes(bytes)} as JSON, more than a rule reads (${formatBytes(MAX_RULE_INPUT_BYTES)})`,
+          line: null,
+          column: null,
+        }),
+      );
     }
     return new Promise((resolve) => {
       this.submit({
@@ -281,7 +304,8 @@ export class ScriptRunner {
           thread.state = 'gone';
           reject(new Error(`The rule sandbox cannot start: ${this.lastStartError}`));
           // Try again later, not in a tight loop; tasks waiting meanwhile are failed by dispatch.
-          if (!this.closed && this.startFailures < 5) setTimeout(() => void (this.closed ? undefined : this.spawn().catch(() => undefined)), 200 * 2 ** this.startFailures).unref();
+          if (!this.closed && this.startFailures < 5)
+            setTimeout(() => void (this.closed ? undefined : this.spawn().catch(() => undefined)), 200 * 2 ** this.startFailures).unref();
           this.dispatch();
           return;
         }
@@ -317,10 +341,18 @@ export class ScriptRunner {
 function runFailure(answer: TaskAnswer | Loss, limits: ScriptLimits): Omit<ScriptError, 'direction'> {
   const at = { line: null, column: null };
   if (answer.kind === 'failed' && answer.failure.reason === 'stack-overflow') {
-    return { code: 'SCRIPT_STACK_OVERFLOW', message: 'the rule called functions too deeply (a function that calls itself without end?) and was stopped', ...at };
+    return {
+      code: 'SCRIPT_STACK_OVERFLOW',
+      message: 'the rule called functions too deeply (a function that calls itself without end?) and was stopped',
+      ...at,
+    };
   }
   if (answer.kind === 'lost' && answer.reason === 'timeout') {
-    return { code: 'SCRIPT_TIMEOUT', message: `the rule ran longer than its time limit (${limits.timeoutMs} ms, text conversions included) and was stopped`, ...at };
+    return {
+      code: 'SCRIPT_TIMEOUT',
+      message: `the rule ran longer than its time limit (${limits.timeoutMs} ms, text conversions included) and was stopped`,
+      ...at,
+    };
   }
   if (answer.kind === 'lost' && answer.reason === 'closed') {
     return { code: 'SCRIPT_UNAVAILABLE', message: 'the rule did not run: the node is stopping; it runs when the node is back', ...at };

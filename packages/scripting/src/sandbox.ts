@@ -25,7 +25,17 @@ export const RULE_STACK_BYTES = 512 * 1024;
  * The built-ins a rule has: all of QuickJS's but the typed arrays. An ArrayBuffer's bytes are not
  * counted against a runtime's memory limit, so with them a rule could take memory without bound.
  */
-const RULE_INTRINSICS = { BaseObjects: true, Date: true, Eval: true, StringNormalize: true, RegExp: true, JSON: true, Proxy: true, MapSet: true, Promise: true } as const;
+const RULE_INTRINSICS = {
+  BaseObjects: true,
+  Date: true,
+  Eval: true,
+  StringNormalize: true,
+  RegExp: true,
+  JSON: true,
+  Proxy: true,
+  MapSet: true,
+  Promise: true,
+} as const;
 
 export interface RunTask {
   direction: ScriptDirection;
@@ -92,7 +102,11 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
   };
 
   /** The rule compiled into a function of its run's model, or its syntax error. */
-  const compile = (vm: QuickJSContext, direction: ScriptDirection, script: string): { ok: true; rule: QuickJSHandle } | { ok: false; error: DescribedError } => {
+  const compile = (
+    vm: QuickJSContext,
+    direction: ScriptDirection,
+    script: string,
+  ): { ok: true; rule: QuickJSHandle } | { ok: false; error: DescribedError } => {
     const fileName = `${direction}.js`;
     // First alone, as the admin wrote it: its syntax errors then carry its own line numbers, and
     // a rule that would close the function it is put in is refused.
@@ -145,7 +159,9 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
         const keep = (h: QuickJSHandle) => (handles.push(h), h);
         try {
           const plumbing = setUp(vm, keep);
-          const helpers = keep(installHelpers(vm, { platform: task.platform, itemTypes: task.itemTypes, deadline, convert, logs, wanted, unsound: helperFailure }, plumbing));
+          const helpers = keep(
+            installHelpers(vm, { platform: task.platform, itemTypes: task.itemTypes, deadline, convert, logs, wanted, unsound: helperFailure }, plumbing),
+          );
           const compiled = compile(vm, direction, task.script);
           if (!compiled.ok) return fail(compiled.error);
           keep(compiled.rule);
@@ -160,7 +176,8 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           if (ran.error) return fail(stopped(fullAtStop, limits, shiftFirstLine(errorOf(vm, ran.error, direction, memoryFull))));
           const result = keep(ran.value);
           const out = readResult(vm, plumbing, result, direction === 'outgoing' ? 'replica' : 'issue');
-          if (out.problem === 'no memory') return fail({ code: 'SCRIPT_MEMORY', message: 'the result cannot be read: the rule used all of its memory', line: null, column: null });
+          if (out.problem === 'no memory')
+            return fail({ code: 'SCRIPT_MEMORY', message: 'the result cannot be read: the rule used all of its memory', line: null, column: null });
           if (out.problem) return fail({ code: 'SCRIPT_RESULT_INVALID', message: `the result cannot be read: ${out.problem}`, line: null, column: null });
           const parsed = direction === 'outgoing' ? parseResult(ReplicaSchema, out.value, 'replica') : parseResult(ScriptItemSchema, out.value, 'issue');
           if (!parsed.ok) return fail({ code: 'SCRIPT_RESULT_INVALID', message: parsed.message, line: null, column: null });
@@ -200,7 +217,12 @@ interface Plumbing {
  * its own objects is still asked). The text is never empty: an empty one is a copy out of the
  * module that failed for want of memory.
  */
-function readResult(vm: QuickJSContext, plumbing: Plumbing, result: QuickJSHandle, name: string): { value: unknown; problem: null } | { value: null; problem: string } {
+function readResult(
+  vm: QuickJSContext,
+  plumbing: Plumbing,
+  result: QuickJSHandle,
+  name: string,
+): { value: unknown; problem: null } | { value: null; problem: string } {
   let part: QuickJSHandle;
   try {
     part = vm.getProp(result, name);

@@ -34,7 +34,12 @@ export function describeQuickJsError(dumped: unknown, fileName: string): Describ
     return { code: 'SCRIPT_MEMORY', message: 'the rule used more memory than its limit and was stopped', line, column };
   }
   if (name === 'InternalError' && message === 'stack overflow') {
-    return { code: 'SCRIPT_STACK_OVERFLOW', message: 'the rule called functions too deeply (a function that calls itself without end?) and was stopped', line, column };
+    return {
+      code: 'SCRIPT_STACK_OVERFLOW',
+      message: 'the rule called functions too deeply (a function that calls itself without end?) and was stopped',
+      line,
+      column,
+    };
   }
   if (name === 'SyntaxError') return { code: 'SCRIPT_SYNTAX', message: `SyntaxError: ${message}`, line, column };
   return { code: 'SCRIPT_ERROR', message: `${name}: ${message}`, line, column };

@@ -20,7 +20,15 @@ export interface ScriptLimits {
 export const DEFAULT_LIMITS: ScriptLimits = { timeoutMs: 1_000, memoryBytes: 32 * 1024 * 1024 };
 
 /** `SCRIPT_UNAVAILABLE`: the rule did not run (its runner was stopping); the only one worth trying again unchanged. */
-export type ScriptErrorCode = 'SCRIPT_ERROR' | 'SCRIPT_SYNTAX' | 'SCRIPT_TIMEOUT' | 'SCRIPT_MEMORY' | 'SCRIPT_STACK_OVERFLOW' | 'SCRIPT_INPUT_TOO_LARGE' | 'SCRIPT_RESULT_INVALID' | 'SCRIPT_UNAVAILABLE';
+export type ScriptErrorCode =
+  | 'SCRIPT_ERROR'
+  | 'SCRIPT_SYNTAX'
+  | 'SCRIPT_TIMEOUT'
+  | 'SCRIPT_MEMORY'
+  | 'SCRIPT_STACK_OVERFLOW'
+  | 'SCRIPT_INPUT_TOO_LARGE'
+  | 'SCRIPT_RESULT_INVALID'
+  | 'SCRIPT_UNAVAILABLE';
 
 /** Why a rule did not give a result, with where in the rule, for the admin. */
 export interface ScriptError {

@@ -114,7 +114,17 @@ describe.each([1, 2])('with %i rule thread(s)', (threads) => {
     const a = await run('A-1', 'company A’s secret');
     // The search finds what is there: A's own run sees its markers everywhere it put them.
     expect((a['found'] as string[]).length).toBeGreaterThan(50);
-    expect(a['found']).toEqual(expect.arrayContaining(['arguments.callee', 'JSON.stringify', 'Array.prototype.push', 'String.prototype.trim', 'Math.random', 'value of exalateMarker', 'key exalate-marker-7f3a']));
+    expect(a['found']).toEqual(
+      expect.arrayContaining([
+        'arguments.callee',
+        'JSON.stringify',
+        'Array.prototype.push',
+        'String.prototype.trim',
+        'Math.random',
+        'value of exalateMarker',
+        'key exalate-marker-7f3a',
+      ]),
+    );
     for (let i = 0; i < threads * 3; i += 1) {
       const b = await run(`B-${i}`, 'company B’s item');
       expect(b['found']).toEqual([]);
@@ -127,7 +137,11 @@ describe.each([1, 2])('with %i rule thread(s)', (threads) => {
     // Room for the writing run's markers on every object (the limits are not what this is about).
     runner = await ScriptRunner.create({ threads, timeoutMs: 10_000, memoryBytes: 256 * 1024 * 1024 });
     const incoming = RULE.replace('replica.key = issue.key;\nreplica.found = search();\nreplica.objects = objects;', 'issue.labels = search();');
-    expect(await runner.runIncoming(incoming, { issue: { key: 'A-1', summary: 'secret' }, replica: { key: 'X-1' }, previous: null, firstSync: false }, host)).toMatchObject({ ok: true });
-    expect(await runner.runIncoming(incoming, { issue: { key: 'B-1', summary: 'other' }, replica: { key: 'X-2' }, previous: null, firstSync: false }, host)).toMatchObject({ ok: true, value: { labels: [] } });
+    expect(
+      await runner.runIncoming(incoming, { issue: { key: 'A-1', summary: 'secret' }, replica: { key: 'X-1' }, previous: null, firstSync: false }, host),
+    ).toMatchObject({ ok: true });
+    expect(
+      await runner.runIncoming(incoming, { issue: { key: 'B-1', summary: 'other' }, replica: { key: 'X-2' }, previous: null, firstSync: false }, host),
+    ).toMatchObject({ ok: true, value: { labels: [] } });
   });
 });

@@ -16,7 +16,8 @@ const make = async (options: Parameters<typeof ScriptRunner.create>[0] = {}) => 
 };
 afterAll(() => Promise.all(runners.map((r) => r.close())));
 
-const incoming = (runner: ScriptRunner, script: string, issue: ScriptItem = {}) => runner.runIncoming(script, { issue, replica: { key: 'R-1' }, previous: null, firstSync: false }, host);
+const incoming = (runner: ScriptRunner, script: string, issue: ScriptItem = {}) =>
+  runner.runIncoming(script, { issue, replica: { key: 'R-1' }, previous: null, firstSync: false }, host);
 
 /** Wiki markup of about `bytes`, slow to convert. */
 const wiki = (bytes: number) => {
@@ -29,7 +30,10 @@ describe('recursion', () => {
   it('fails the run with SCRIPT_STACK_OVERFLOW and the rule’s line, however often, and the sandbox stays sound', async () => {
     const runner = await make({ threads: 1 });
     for (let i = 0; i < 25; i += 1) {
-      expect(await incoming(runner, `issue.summary = 'x';\n(function f() { f(); })();`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_STACK_OVERFLOW', line: 2 } });
+      expect(await incoming(runner, `issue.summary = 'x';\n(function f() { f(); })();`)).toMatchObject({
+        ok: false,
+        error: { code: 'SCRIPT_STACK_OVERFLOW', line: 2 },
+      });
     }
     // Recursion by other roads than a plain call.
     const others = [
@@ -51,7 +55,8 @@ describe('recursion', () => {
     const nested = `issue.summary = eval(new Array(20000).join('(') + '1' + new Array(20000).join(')'));`;
     expect(await incoming(runner, nested)).toMatchObject({ ok: false, error: { code: 'SCRIPT_STACK_OVERFLOW' } });
     expect(runner.threadRestarts).toBe(1);
-    for (let i = 0; i < 3; i += 1) expect(await incoming(runner, `issue.summary = 'fine ' + ${i};`)).toMatchObject({ ok: true, value: { summary: `fine ${i}` } });
+    for (let i = 0; i < 3; i += 1)
+      expect(await incoming(runner, `issue.summary = 'fine ' + ${i};`)).toMatchObject({ ok: true, value: { summary: `fine ${i}` } });
   });
 });
 
@@ -60,7 +65,11 @@ describe('the time limit', () => {
     const runner = await make({ threads: 1 });
     // 50 conversions of 200 KB take many seconds; the rule has one.
     const started = Date.now();
-    const out = await runner.runOutgoing(`for (var i = 0; i < 50; i++) nodeHelper.toHtml(issue.description); replica.summary = 'all done';`, { issue: { key: 'A-1', description: { format: 'jira-wiki', value: wiki(200_000) } }, previous: null, firstSync: false }, host);
+    const out = await runner.runOutgoing(
+      `for (var i = 0; i < 50; i++) nodeHelper.toHtml(issue.description); replica.summary = 'all done';`,
+      { issue: { key: 'A-1', description: { format: 'jira-wiki', value: wiki(200_000) } }, previous: null, firstSync: false },
+      host,
+    );
     expect(out).toMatchObject({ ok: false, error: { code: 'SCRIPT_TIMEOUT' } });
     expect(Date.now() - started).toBeLessThan(8_000);
     expect(await incoming(runner, `issue.summary = nodeHelper.toHtml('*ok*');`)).toMatchObject({ ok: true, value: { summary: '<p><strong>ok</strong></p>' } });
@@ -76,8 +85,15 @@ describe('the time limit', () => {
 
   it('refuses to convert a text larger than a replica’s text field may be', async () => {
     const runner = await make({ threads: 1 });
-    const out = await runner.runOutgoing(`replica.summary = nodeHelper.toHtml(issue.description);`, { issue: { key: 'A-1', description: { format: 'jira-wiki', value: wiki(400_000) } }, previous: null, firstSync: false }, host);
-    expect(out).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', line: 1, message: expect.stringContaining('nodeHelper converts texts of at most 256 KB') } });
+    const out = await runner.runOutgoing(
+      `replica.summary = nodeHelper.toHtml(issue.description);`,
+      { issue: { key: 'A-1', description: { format: 'jira-wiki', value: wiki(400_000) } }, previous: null, firstSync: false },
+      host,
+    );
+    expect(out).toMatchObject({
+      ok: false,
+      error: { code: 'SCRIPT_ERROR', line: 1, message: expect.stringContaining('nodeHelper converts texts of at most 256 KB') },
+    });
   });
 });
 
@@ -95,14 +111,20 @@ describe('the memory limit', () => {
     expect(await incoming(runner, `var a = []; while (true) a.push({ n: a.length });`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_MEMORY' } });
     // It fills its memory, catches the failure and then spins: the clock stops it, full as it is
     // (as a collector struggling near the limit would have it stopped).
-    expect(await incoming(runner, `var keep = []; try { while (true) keep[keep.length] = 'x'.repeat(64 * 1024) + keep.length; } catch (e) {}\nwhile (true) {}`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_MEMORY' } });
+    expect(
+      await incoming(runner, `var keep = []; try { while (true) keep[keep.length] = 'x'.repeat(64 * 1024) + keep.length; } catch (e) {}\nwhile (true) {}`),
+    ).toMatchObject({ ok: false, error: { code: 'SCRIPT_MEMORY' } });
     // A plain endless loop is still a time-out.
     expect(await incoming(runner, `while (true) {}`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_TIMEOUT' } });
   });
 
   it('refuses an input larger than a rule reads, before running it', async () => {
     const runner = await make({ threads: 1 });
-    const out = await runner.runOutgoing(`replica.summary = 'x';`, { issue: { key: 'A-1', description: { format: 'plain', value: 'x'.repeat(MAX_RULE_INPUT_BYTES) } }, previous: null, firstSync: false }, host);
+    const out = await runner.runOutgoing(
+      `replica.summary = 'x';`,
+      { issue: { key: 'A-1', description: { format: 'plain', value: 'x'.repeat(MAX_RULE_INPUT_BYTES) } }, previous: null, firstSync: false },
+      host,
+    );
     expect(out).toMatchObject({ ok: false, error: { code: 'SCRIPT_INPUT_TOO_LARGE', message: expect.stringContaining('more than a rule reads') } });
   });
 });
@@ -123,7 +145,10 @@ describe('a runaway rule', () => {
   it('a thread that dies in the middle of a run is replaced, and only that run fails', async () => {
     const crashing = new URL('./fixtures/crashing-converter.mjs', import.meta.url).href;
     const runner = await make({ threads: 1, converter: crashing });
-    expect(await incoming(runner, `issue.summary = nodeHelper.toHtml('*x*');`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', message: expect.stringContaining('was replaced') } });
+    expect(await incoming(runner, `issue.summary = nodeHelper.toHtml('*x*');`)).toMatchObject({
+      ok: false,
+      error: { code: 'SCRIPT_ERROR', message: expect.stringContaining('was replaced') },
+    });
     expect(runner.threadRestarts).toBe(1);
     expect(await incoming(runner, `issue.summary = 'after';`)).toMatchObject({ ok: true, value: { summary: 'after' } });
   });
@@ -162,7 +187,9 @@ describe('text conversion for the engine', () => {
 
   it('stops a conversion at its own time limit and replaces the thread', async () => {
     const runner = await make({ threads: 1, conversionTimeoutMs: 300, converter: new URL('./fixtures/hanging-converter.mjs', import.meta.url).href });
-    await expect(runner.convert({ format: 'jira-wiki', value: '*bold*' }, 'html')).rejects.toThrow('converting the text took longer than 300 ms and was stopped');
+    await expect(runner.convert({ format: 'jira-wiki', value: '*bold*' }, 'html')).rejects.toThrow(
+      'converting the text took longer than 300 ms and was stopped',
+    );
     expect(runner.threadRestarts).toBe(1);
     expect(await incoming(runner, `issue.summary = 'still here';`)).toMatchObject({ ok: true, value: { summary: 'still here' } });
   });

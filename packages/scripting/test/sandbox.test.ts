@@ -55,7 +55,11 @@ describe('outgoing rules', () => {
   });
 
   it('uses the Azure DevOps alias workItem and the ServiceNow alias entity', async () => {
-    const ado = await runner.runOutgoing(`replica.key = workItem.key; replica.summary = workItem.summary.toUpperCase();`, { issue: jiraIssue, previous: null, firstSync: false }, host('AZURE_DEVOPS'));
+    const ado = await runner.runOutgoing(
+      `replica.key = workItem.key; replica.summary = workItem.summary.toUpperCase();`,
+      { issue: jiraIssue, previous: null, firstSync: false },
+      host('AZURE_DEVOPS'),
+    );
     expect(ado).toMatchObject({ ok: true, value: { summary: 'PRINTER ON FIRE' } });
     const snow = await runner.runOutgoing(defaultRules('SERVICENOW').outgoing, { issue: jiraIssue, previous: null, firstSync: false }, host('SERVICENOW'));
     expect(snow).toMatchObject({ ok: true, value: { summary: 'Printer on fire' } });
@@ -83,7 +87,11 @@ describe('incoming rules', () => {
   };
 
   it('on first sync creates in the chosen project with the nearest item type', async () => {
-    const out = await runner.runIncoming(defaultRules('JIRA_CLOUD').incoming, { issue: { project: 'SUP' }, replica, previous: null, firstSync: true }, host('JIRA_CLOUD', ['Bug', 'Story', 'Task', 'Epic']));
+    const out = await runner.runIncoming(
+      defaultRules('JIRA_CLOUD').incoming,
+      { issue: { project: 'SUP' }, replica, previous: null, firstSync: true },
+      host('JIRA_CLOUD', ['Bug', 'Story', 'Task', 'Epic']),
+    );
     if (!out.ok) throw new Error(formatScriptError(out.error));
     expect(out.value).toMatchObject({ project: 'SUP', type: 'Story', summary: 'Printer on fire', labels: ['hardware', 'urgent'] });
     expect(out.value.description).toEqual(replica.description);
@@ -92,15 +100,27 @@ describe('incoming rules', () => {
   });
 
   it('falls back to Task, and says so when the project has no type it can use', async () => {
-    const task = await runner.runIncoming(defaultRules('AZURE_DEVOPS').incoming, { issue: { project: 'Ops' }, replica: { ...replica, type: 'Widget' }, previous: null, firstSync: true }, host('AZURE_DEVOPS', ['Task', 'Epic']));
+    const task = await runner.runIncoming(
+      defaultRules('AZURE_DEVOPS').incoming,
+      { issue: { project: 'Ops' }, replica: { ...replica, type: 'Widget' }, previous: null, firstSync: true },
+      host('AZURE_DEVOPS', ['Task', 'Epic']),
+    );
     expect(task).toMatchObject({ ok: true, value: { type: 'Task' } });
-    const none = await runner.runIncoming(defaultRules('AZURE_DEVOPS').incoming, { issue: { project: 'Ops' }, replica: { ...replica, type: 'Widget' }, previous: null, firstSync: true }, host('AZURE_DEVOPS', ['Epic']));
+    const none = await runner.runIncoming(
+      defaultRules('AZURE_DEVOPS').incoming,
+      { issue: { project: 'Ops' }, replica: { ...replica, type: 'Widget' }, previous: null, firstSync: true },
+      host('AZURE_DEVOPS', ['Epic']),
+    );
     expect(none).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', direction: 'incoming', line: 7 } });
     if (!none.ok) expect(none.error.message).toContain('has none of the item types Widget, Task or Issue');
   });
 
   it('merges comments: edits the mirrored one, appends the new one, keeps local ones', async () => {
-    const out = await runner.runIncoming(defaultRules('JIRA_CLOUD').incoming, { issue: jiraIssue, replica, previous: null, firstSync: false }, host('JIRA_CLOUD'));
+    const out = await runner.runIncoming(
+      defaultRules('JIRA_CLOUD').incoming,
+      { issue: jiraIssue, replica, previous: null, firstSync: false },
+      host('JIRA_CLOUD'),
+    );
     if (!out.ok) throw new Error(formatScriptError(out.error));
     expect(out.value.comments).toEqual([
       jiraIssue.comments![0],
@@ -110,9 +130,24 @@ describe('incoming rules', () => {
   });
 
   it('merges attachments: appends the partner’s new ones once, keeps local ones', async () => {
-    const issue: ScriptItem = { attachments: [{ id: 'a1', filename: 'local.txt' }, { id: 'a2', remoteId: '90', filename: 'mirrored.txt' }] };
-    const partner = { key: 'ADO-1', attachments: [{ id: '90', filename: 'mirrored.txt' }, { id: '91', filename: 'new.png', mimeType: 'image/png', size: 4, sha256: 'abc' }] };
-    const out = await runner.runIncoming(`issue.attachments = attachmentHelper.mergeAttachments(issue, replica);`, { issue, replica: partner as Replica, previous: null, firstSync: false }, host('JIRA_CLOUD'));
+    const issue: ScriptItem = {
+      attachments: [
+        { id: 'a1', filename: 'local.txt' },
+        { id: 'a2', remoteId: '90', filename: 'mirrored.txt' },
+      ],
+    };
+    const partner = {
+      key: 'ADO-1',
+      attachments: [
+        { id: '90', filename: 'mirrored.txt' },
+        { id: '91', filename: 'new.png', mimeType: 'image/png', size: 4, sha256: 'abc' },
+      ],
+    };
+    const out = await runner.runIncoming(
+      `issue.attachments = attachmentHelper.mergeAttachments(issue, replica);`,
+      { issue, replica: partner as Replica, previous: null, firstSync: false },
+      host('JIRA_CLOUD'),
+    );
     if (!out.ok) throw new Error(formatScriptError(out.error));
     expect(out.value.attachments).toEqual([...issue.attachments!, { remoteId: '91', filename: 'new.png', mimeType: 'image/png', size: 4, sha256: 'abc' }]);
   });
@@ -120,13 +155,21 @@ describe('incoming rules', () => {
   it('converts text with nodeHelper, reading plain strings in the tracker’s own format', async () => {
     const script = `issue.summary = nodeHelper.stripHtml(replica.description); issue.description = nodeHelper.toWiki(replica.description); issue.labels = [nodeHelper.toHtml('*bold*')];`;
     const out = await runner.runIncoming(script, { issue: { project: 'SUP' }, replica, previous: null, firstSync: true }, host('JIRA_SERVER'));
-    expect(out).toMatchObject({ ok: true, value: { summary: 'It is really on fire', description: 'It is *really* on fire', labels: ['<p><strong>bold</strong></p>'] } });
+    expect(out).toMatchObject({
+      ok: true,
+      value: { summary: 'It is really on fire', description: 'It is *really* on fire', labels: ['<p><strong>bold</strong></p>'] },
+    });
   });
 
   it('gives previous and firstSync to the rule', async () => {
     const script = `issue.summary = firstSync ? 'first' : 'was ' + previous.summary;`;
-    expect(await runner.runIncoming(script, { issue: {}, replica, previous: null, firstSync: true }, host('JIRA_CLOUD'))).toMatchObject({ ok: true, value: { summary: 'first' } });
-    expect(await runner.runIncoming(script, { issue: {}, replica, previous: { key: '42', summary: 'old' }, firstSync: false }, host('JIRA_CLOUD'))).toMatchObject({ ok: true, value: { summary: 'was old' } });
+    expect(await runner.runIncoming(script, { issue: {}, replica, previous: null, firstSync: true }, host('JIRA_CLOUD'))).toMatchObject({
+      ok: true,
+      value: { summary: 'first' },
+    });
+    expect(
+      await runner.runIncoming(script, { issue: {}, replica, previous: { key: '42', summary: 'old' }, firstSync: false }, host('JIRA_CLOUD')),
+    ).toMatchObject({ ok: true, value: { summary: 'was old' } });
   });
 });
 
@@ -141,7 +184,11 @@ describe('the sandbox', () => {
 
   it('checks a rule’s syntax without running it', async () => {
     expect(await runner.checkSyntax(`while (true) {}`, 'outgoing')).toBeNull();
-    expect(await runner.checkSyntax(`replica.key = issue.key;\nreplica.summary = ;`, 'outgoing')).toMatchObject({ code: 'SCRIPT_SYNTAX', direction: 'outgoing', line: 2 });
+    expect(await runner.checkSyntax(`replica.key = issue.key;\nreplica.summary = ;`, 'outgoing')).toMatchObject({
+      code: 'SCRIPT_SYNTAX',
+      direction: 'outgoing',
+      line: 2,
+    });
   });
 
   it('reports a syntax error with its line', async () => {
@@ -157,7 +204,11 @@ describe('the sandbox', () => {
     // Time enough that only the memory limit can stop it, on a machine as busy as it may be.
     const roomy = await ScriptRunner.create({ timeoutMs: 3_000, memoryBytes: 8 * 1024 * 1024, threads: 1 });
     try {
-      const out = await roomy.runIncoming(`var a = []; while (true) a.push('xxxxxxxxxxxxxxxxxxxxxxxx' + a.length);`, { issue: {}, replica: { key: '1' }, previous: null, firstSync: false }, host('JIRA_CLOUD'));
+      const out = await roomy.runIncoming(
+        `var a = []; while (true) a.push('xxxxxxxxxxxxxxxxxxxxxxxx' + a.length);`,
+        { issue: {}, replica: { key: '1' }, previous: null, firstSync: false },
+        host('JIRA_CLOUD'),
+      );
       expect(out).toMatchObject({ ok: false, error: { code: 'SCRIPT_MEMORY' } });
     } finally {
       await roomy.close();
@@ -182,21 +233,31 @@ describe('the sandbox', () => {
       `delete Array.prototype.map; delete globalThis.JSON;`,
     ];
     for (const script of meddle) await run(script);
-    expect(await run(`issue.labels = [typeof [].extra, typeof ({}).polluted, typeof JSON, String(Math.random() < 1), ' a '.trim(), typeof [].map];`)).toMatchObject({
+    expect(
+      await run(`issue.labels = [typeof [].extra, typeof ({}).polluted, typeof JSON, String(Math.random() < 1), ' a '.trim(), typeof [].map];`),
+    ).toMatchObject({
       ok: true,
       value: { labels: ['undefined', 'undefined', 'object', 'true', 'a', 'function'] },
     });
   });
 
   it('leaves nothing behind that a rule made permanent', async () => {
-    expect(await run(`Object.defineProperty(globalThis, 'pinned', { value: 'secret' }); issue.summary = pinned;`)).toMatchObject({ ok: true, value: { summary: 'secret' } });
+    expect(await run(`Object.defineProperty(globalThis, 'pinned', { value: 'secret' }); issue.summary = pinned;`)).toMatchObject({
+      ok: true,
+      value: { summary: 'secret' },
+    });
     expect(await run(`issue.summary = typeof pinned;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
     expect(await run(`(0, eval)('var viaEval = 1; let lexical = 2; function declared() {}'); issue.summary = 'a';`)).toMatchObject({ ok: true });
-    expect(await run(`issue.labels = [typeof viaEval, typeof lexical, typeof declared];`)).toMatchObject({ ok: true, value: { labels: ['undefined', 'undefined', 'undefined'] } });
+    expect(await run(`issue.labels = [typeof viaEval, typeof lexical, typeof declared];`)).toMatchObject({
+      ok: true,
+      value: { labels: ['undefined', 'undefined', 'undefined'] },
+    });
   });
 
   it('lets a rule use undeclared names and override toString or message on its own objects', async () => {
-    const out = await run(`total = 2;\nvar o = {}; o.toString = function () { return 'mine'; };\nvar e = new Error('a'); e.message = 'b'; e.name = 'Mine';\nissue.labels = [String(total), String(o), String(e)];`);
+    const out = await run(
+      `total = 2;\nvar o = {}; o.toString = function () { return 'mine'; };\nvar e = new Error('a'); e.message = 'b'; e.name = 'Mine';\nissue.labels = [String(total), String(o), String(e)];`,
+    );
     expect(out).toMatchObject({ ok: true, value: { labels: ['2', 'mine', 'Mine: b'] } });
     expect(await run(`issue.summary = typeof total;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
   });
@@ -212,7 +273,10 @@ describe('the sandbox', () => {
   });
 
   it('refuses a result it cannot read', async () => {
-    expect(await run(`issue.labels = 'not a list';`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_RESULT_INVALID', message: expect.stringMatching(/^issue\.labels: /) } });
+    expect(await run(`issue.labels = 'not a list';`)).toMatchObject({
+      ok: false,
+      error: { code: 'SCRIPT_RESULT_INVALID', message: expect.stringMatching(/^issue\.labels: /) },
+    });
     expect(await run(`issue.self = issue;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_RESULT_INVALID' } });
   });
 });

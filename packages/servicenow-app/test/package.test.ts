@@ -11,22 +11,45 @@ beforeAll(() => {
   for (const f of [PACKAGE, UPDATE_SET]) if (!existsSync(f)) throw new Error(`${f} is missing: run "npm run package:servicenow" first ("npm test" does).`);
 });
 
-test('the SDK\'s package: an inventory of the scoped application and a record file per record', async () => {
+test("the SDK's package: an inventory of the scoped application and a record file per record", async () => {
   const zip = await JSZip.loadAsync(readFileSync(PACKAGE));
   const names = Object.keys(zip.files);
   const inventory = await zip.file('/package_inventory.csv')!.async('string');
   expect(inventory).toMatch(/^#build=x_exalate_sync$/m);
   expect(inventory).toMatch(/^#type=scoped$/m);
   // Every listed file is in the zip, with the hash the inventory says.
-  const listed = inventory.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(';') as [string, string]);
+  const listed = inventory
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(';') as [string, string]);
   expect(listed.length).toBeGreaterThan(20);
   for (const [path, hash] of listed) {
     const entry = zip.file(`/${path.replace(/^\//, '')}`);
     expect([path, !!entry]).toEqual([path, true]);
-    expect(createHash('sha256').update(await entry!.async('nodebuffer')).digest('hex')).toBe(hash.trim().toLowerCase());
+    expect(
+      createHash('sha256')
+        .update(await entry!.async('nodebuffer'))
+        .digest('hex'),
+    ).toBe(hash.trim().toLowerCase());
   }
-  const tables = names.filter((n) => n.startsWith('/update/')).map((n) => n.replace(/^\/update\//, '').replace(/_[0-9a-f]{32}\.xml$|_x_exalate_sync_setting_[a-z_]+\.xml$/, ''));
-  for (const table of ['sys_app_application', 'sys_app_module', 'sys_ui_page', 'sys_ux_lib_asset', 'sys_user_role', 'sys_user_role_contains', 'sys_script_include', 'sys_ws_definition', 'sys_ws_operation', 'sys_security_acl', 'sys_security_acl_role', 'sys_db_object', 'sys_dictionary']) {
+  const tables = names
+    .filter((n) => n.startsWith('/update/'))
+    .map((n) => n.replace(/^\/update\//, '').replace(/_[0-9a-f]{32}\.xml$|_x_exalate_sync_setting_[a-z_]+\.xml$/, ''));
+  for (const table of [
+    'sys_app_application',
+    'sys_app_module',
+    'sys_ui_page',
+    'sys_ux_lib_asset',
+    'sys_user_role',
+    'sys_user_role_contains',
+    'sys_script_include',
+    'sys_ws_definition',
+    'sys_ws_operation',
+    'sys_security_acl',
+    'sys_security_acl_role',
+    'sys_db_object',
+    'sys_dictionary',
+  ]) {
     expect([table, tables.includes(table)]).toEqual([table, true]);
   }
   expect(tables.filter((t) => t === 'sys_app_module')).toHaveLength(3);
@@ -74,7 +97,9 @@ test('the records: menu and modules leading to the page, the page loading its bu
   expect(app.apis).toEqual([expect.objectContaining({ namespace: 'x_exalate_sync', serviceId: 'exalate', baseUri: '/api/x_exalate_sync/exalate' })]);
   const acl = app.acls.find((a) => a.type === 'REST_Endpoint')!;
   expect(acl).toMatchObject({ operation: 'execute', roles: ['x_exalate_sync.admin'], active: true });
-  const ops = app.operations.map((o) => `${o.method} ${o.relativePath} ${o.requiresAuthentication ? 'auth' : 'public'} ${o.enforceAcl.includes(acl.sysId) ? 'acl' : 'no-acl'}`).sort();
+  const ops = app.operations
+    .map((o) => `${o.method} ${o.relativePath} ${o.requiresAuthentication ? 'auth' : 'public'} ${o.enforceAcl.includes(acl.sysId) ? 'acl' : 'no-acl'}`)
+    .sort();
   expect(ops).toEqual([
     'DELETE /node auth acl',
     'GET /node auth acl',
@@ -85,8 +110,14 @@ test('the records: menu and modules leading to the page, the page loading its bu
     'PUT /node auth acl',
   ]);
   // Each resource calls the script include, which the package carries.
-  for (const o of app.operations) expect(o.script).toMatch(/new x_exalate_sync\.ExalateApi\(\)\.handle\('(GET|POST|PUT|DELETE)', '[a-z-]+', request, response\)/);
+  for (const o of app.operations)
+    expect(o.script).toMatch(/new x_exalate_sync\.ExalateApi\(\)\.handle\('(GET|POST|PUT|DELETE)', '[a-z-]+', request, response\)/);
   expect(app.includes).toEqual([expect.objectContaining({ name: 'ExalateApi', apiName: 'x_exalate_sync.ExalateApi', active: true })]);
   expect(app.tables).toEqual([expect.objectContaining({ name: 'x_exalate_sync_setting' })]);
-  expect(app.tables[0]!.columns).toEqual(expect.arrayContaining([{ element: 'name', type: 'string' }, { element: 'secret', type: 'password2' }]));
+  expect(app.tables[0]!.columns).toEqual(
+    expect.arrayContaining([
+      { element: 'name', type: 'string' },
+      { element: 'secret', type: 'password2' },
+    ]),
+  );
 });

@@ -20,21 +20,27 @@ const open = async (user: 'admin' | 'bob', instance = world.acmeUrl) => {
 };
 const statusIn = (frame: ReturnType<Page['frameLocator']>, connection: string) => frame.getByRole('row').filter({ hasText: connection }).getByTestId('status');
 
-test('a user without the Exalate role sees no Exalate menu, and the REST API refuses the page\'s calls', async () => {
+test("a user without the Exalate role sees no Exalate menu, and the REST API refuses the page's calls", async () => {
   const page = await open('bob');
   await expect(page.getByRole('navigation', { name: 'All menu' }).getByText('Exalate').count()).resolves.toBe(0);
   await page.goto(`${world.acmeUrl}/x_exalate_sync_exalate.do?sysparm_tab=settings`);
-  await page.getByRole('alert').getByText(/User Not Authorized/).first().waitFor();
+  await page
+    .getByRole('alert')
+    .getByText(/User Not Authorized/)
+    .first()
+    .waitFor();
   // Straight to the API with bob's session and token: refused by the ACL before any script runs.
   const answer = await page.evaluate(async () => {
-    const r = await fetch('/api/x_exalate_sync/exalate/node?path=%2Fconnections', { headers: { 'X-UserToken': (globalThis as unknown as { g_ck: string }).g_ck } });
+    const r = await fetch('/api/x_exalate_sync/exalate/node?path=%2Fconnections', {
+      headers: { 'X-UserToken': (globalThis as unknown as { g_ck: string }).g_ck },
+    });
     return { status: r.status, body: await r.text() };
   });
   expect(answer.status).toBe(403);
   expect(answer.body).toMatch(/User Not Authorized/);
 });
 
-test('All → Exalate shows the modules from the application\'s records; Settings pairs the instance by code; the key never reaches the page', async () => {
+test("All → Exalate shows the modules from the application's records; Settings pairs the instance by code; the key never reaches the page", async () => {
   const page = await open('admin');
   const nav = page.getByRole('navigation', { name: 'All menu' });
   await page.getByLabel('Filter navigator').fill('queue');
@@ -52,16 +58,22 @@ test('All → Exalate shows the modules from the application\'s records; Setting
   await expect(frame.getByTestId('paired-with').textContent()).resolves.toContain(world.node('snow').url);
 
   // The settings the page reads hold no key; the application keeps it in its encrypted column.
-  const settings = await page.frameLocator('#gsft_main').locator('body').evaluate(async () => {
-    const r = await fetch('/api/x_exalate_sync/exalate/settings', { headers: { 'X-UserToken': (globalThis as unknown as { g_ck: string }).g_ck } });
-    return r.text();
-  });
+  const settings = await page
+    .frameLocator('#gsft_main')
+    .locator('body')
+    .evaluate(async () => {
+      const r = await fetch('/api/x_exalate_sync/exalate/settings', { headers: { 'X-UserToken': (globalThis as unknown as { g_ck: string }).g_ck } });
+      return r.text();
+    });
   expect(settings).toContain(world.node('snow').url);
   const key = world.acme.state.tables['x_exalate_sync_setting']!.find((r) => r['name'] === 'key')!['secret']!;
   expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
   expect(settings).not.toContain(key);
   // The application now publishes its node, for partners who enter this instance's address.
-  expect(await (await fetch(`${world.acmeUrl}/api/x_exalate_sync/exalate/published-node`)).json()).toEqual({ product: 'exalate', nodeUrl: world.node('snow').url });
+  expect(await (await fetch(`${world.acmeUrl}/api/x_exalate_sync/exalate/published-node`)).json()).toEqual({
+    product: 'exalate',
+    nodeUrl: world.node('snow').url,
+  });
 });
 
 describe('connections of this instance, each admin in its own tracker', () => {
@@ -96,7 +108,11 @@ describe('connections of this instance, each admin in its own tracker', () => {
     // A bad code first: refused on the field, with what to do.
     await frame.getByRole('textbox', { name: 'Invitation code' }).fill('not a code at all');
     await frame.getByRole('button', { name: 'Next' }).click();
-    await frame.getByRole('dialog').getByText(/This is not an Exalate invitation code|incomplete or has been changed/).first().waitFor();
+    await frame
+      .getByRole('dialog')
+      .getByText(/This is not an Exalate invitation code|incomplete or has been changed/)
+      .first()
+      .waitFor();
     await frame.getByRole('textbox', { name: 'Invitation code' }).fill(code);
     await frame.getByRole('button', { name: 'Next' }).click();
     // No project step: ServiceNow puts incoming records in Incident.
@@ -110,7 +126,11 @@ describe('connections of this instance, each admin in its own tracker', () => {
 
     // A work item synced now lands as an incident.
     const ado = world.node('ado').admin;
-    const connection = (await ado.listConnections()).ok ? ((await ado.listConnections()) as { ok: true; value: { connections: Array<{ id: string; name: string }> } }).value.connections.find((c) => c.name === 'AcmeDevOps_to_AcmeServiceNow')! : null;
+    const connection = (await ado.listConnections()).ok
+      ? ((await ado.listConnections()) as { ok: true; value: { connections: Array<{ id: string; name: string }> } }).value.connections.find(
+          (c) => c.name === 'AcmeDevOps_to_AcmeServiceNow',
+        )!
+      : null;
     const created = await fetch(`${world.adoUrl}/acme-ado/Development/_apis/wit/workitems/$Task?api-version=7.1`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(':sync-pat').toString('base64')}`, 'content-type': 'application/json-patch+json' },
@@ -224,7 +244,11 @@ describe('connections of this instance, each admin in its own tracker', () => {
 
   test('Configure sync: the table for incoming records, an encoded-query trigger previewed with its records; the Sync queue module lists the connection', async () => {
     const admin = Buffer.from('admin:admin-password').toString('base64');
-    await fetch(`${world.acmeUrl}/api/now/table/incident`, { method: 'POST', headers: { authorization: `Basic ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ short_description: 'Email is down', priority: '1', urgency: '1', impact: '1' }) });
+    await fetch(`${world.acmeUrl}/api/now/table/incident`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ short_description: 'Email is down', priority: '1', urgency: '1', impact: '1' }),
+    });
     const page = await open('admin');
     const frame = await openModule(page, 'Connections');
     await frame.getByRole('button', { name: 'Configure: AcmeDevOps_to_AcmeServiceNow' }).click();
@@ -249,7 +273,9 @@ describe('connections of this instance, each admin in its own tracker', () => {
   });
 
   test('a private ServiceNow node (no URL of its own) accepts in its instance; it connects out and both are Active', async () => {
-    const initiated = await world.node('ado').admin.initiateConnection({ destinationUrl: null, mode: 'SCRIPT', localShortName: 'AcmeDevOps', remoteShortName: 'Globex', project: 'Development' });
+    const initiated = await world
+      .node('ado')
+      .admin.initiateConnection({ destinationUrl: null, mode: 'SCRIPT', localShortName: 'AcmeDevOps', remoteShortName: 'Globex', project: 'Development' });
     if (!initiated.ok) throw new Error(initiated.error.message);
     const page = await open('admin', world.globexUrl);
     const frame = await openModule(page, 'Settings');

@@ -36,7 +36,8 @@ const ORG = 'acme-ado';
 
 export async function startServiceNowWorld(): Promise<ServiceNowWorld> {
   for (const built of [UPDATE_SET, JAR, join(ROOT, 'dist/ado-hub/hub.html')]) {
-    if (!existsSync(built)) throw new Error(`${built} is missing: run "npm run package:servicenow", "npm run package:jira" and "npm run build:ado" first ("npm test" does).`);
+    if (!existsSync(built))
+      throw new Error(`${built} is missing: run "npm run package:servicenow", "npm run package:jira" and "npm run build:ado" first ("npm test" does).`);
   }
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
   const updateSet = readFileSync(UPDATE_SET, 'utf8');
@@ -58,10 +59,35 @@ export async function startServiceNowWorld(): Promise<ServiceNowWorld> {
     dataDir,
     schemaPrefix: 'snpage_',
     nodes: [
-      { id: 'snow', tracker: { kind: 'servicenow', url: acmeRunning.url, user: 'exalate', secret: 'exalate-password' }, private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-snow-0123456789abcdef' },
-      { id: 'globex', tracker: { kind: 'servicenow', url: globexRunning.url, user: 'exalate', secret: 'exalate-password' }, private: true, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-globex-0123456789abcdef' },
-      { id: 'ado', tracker: { kind: 'azure-devops', url: `${adoRunning.url}/${ORG}`, secret: 'sync-pat', webhooks: false }, private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-ado-0123456789abcdef', adoExtension: { secret: EXTENSION_KEY, audience: EXTENSION_APP_ID } },
-      { id: 'jira', tracker: { kind: 'jira-datacenter', url: jiraRunning.url, secret: 'sync-pat', webhooks: false }, private: false, modes: ['BASIC', 'VISUAL', 'SCRIPT'], adminToken: 'admin-jira-0123456789abcdef' },
+      {
+        id: 'snow',
+        tracker: { kind: 'servicenow', url: acmeRunning.url, user: 'exalate', secret: 'exalate-password' },
+        private: false,
+        modes: ['BASIC', 'VISUAL', 'SCRIPT'],
+        adminToken: 'admin-snow-0123456789abcdef',
+      },
+      {
+        id: 'globex',
+        tracker: { kind: 'servicenow', url: globexRunning.url, user: 'exalate', secret: 'exalate-password' },
+        private: true,
+        modes: ['BASIC', 'VISUAL', 'SCRIPT'],
+        adminToken: 'admin-globex-0123456789abcdef',
+      },
+      {
+        id: 'ado',
+        tracker: { kind: 'azure-devops', url: `${adoRunning.url}/${ORG}`, secret: 'sync-pat', webhooks: false },
+        private: false,
+        modes: ['BASIC', 'VISUAL', 'SCRIPT'],
+        adminToken: 'admin-ado-0123456789abcdef',
+        adoExtension: { secret: EXTENSION_KEY, audience: EXTENSION_APP_ID },
+      },
+      {
+        id: 'jira',
+        tracker: { kind: 'jira-datacenter', url: jiraRunning.url, secret: 'sync-pat', webhooks: false },
+        private: false,
+        modes: ['BASIC', 'VISUAL', 'SCRIPT'],
+        adminToken: 'admin-jira-0123456789abcdef',
+      },
     ],
   });
   const node = (id: NodeId) => {
@@ -93,8 +119,16 @@ export async function startServiceNowWorld(): Promise<ServiceNowWorld> {
 }
 
 /** Signs in to an instance through its login page and lands on its home, in a window of its own. */
-export async function signInToServiceNow(world: ServiceNowWorld, instanceUrl: string, user: 'admin' | 'bob', o: { viewport?: { width: number; height: number }; deviceScaleFactor?: number } = {}): Promise<Page> {
-  const context = await world.browser.newContext({ viewport: o.viewport ?? { width: 1280, height: 800 }, ...(o.deviceScaleFactor ? { deviceScaleFactor: o.deviceScaleFactor } : {}) });
+export async function signInToServiceNow(
+  world: ServiceNowWorld,
+  instanceUrl: string,
+  user: 'admin' | 'bob',
+  o: { viewport?: { width: number; height: number }; deviceScaleFactor?: number } = {},
+): Promise<Page> {
+  const context = await world.browser.newContext({
+    viewport: o.viewport ?? { width: 1280, height: 800 },
+    ...(o.deviceScaleFactor ? { deviceScaleFactor: o.deviceScaleFactor } : {}),
+  });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: instanceUrl });
   const page = await context.newPage();
   await page.goto(`${instanceUrl}/now/nav/ui/home`);
@@ -120,7 +154,10 @@ export async function pairInSettings(world: ServiceNowWorld, frame: FrameLocator
   if (!issued.ok) throw new Error(issued.error.message);
   await frame.getByLabel(/pairing code/i).fill(issued.value.pairingCode);
   await frame.getByRole('button', { name: 'Pair' }).click();
-  await frame.getByRole('status').getByText(/^Paired with the Exalate node/).waitFor();
+  await frame
+    .getByRole('status')
+    .getByText(/^Paired with the Exalate node/)
+    .waitFor();
 }
 
 /** Opens Organization settings → Exalate in Azure DevOps, once the hub has loaded. */

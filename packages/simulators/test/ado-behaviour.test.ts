@@ -21,7 +21,11 @@ async function start(s: AdoSimulator) {
 const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
   fetch(`${running.url}/acme${path}`, {
     method,
-    headers: { ...auth(), ...(body === undefined ? {} : { 'content-type': Array.isArray(body) ? 'application/json-patch+json' : 'application/json' }), ...headers },
+    headers: {
+      ...auth(),
+      ...(body === undefined ? {} : { 'content-type': Array.isArray(body) ? 'application/json-patch+json' : 'application/json' }),
+      ...headers,
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 
@@ -45,7 +49,11 @@ describe('api-version', () => {
   });
 
   it('requires the JSON Patch media type for work item writes', async () => {
-    const res = await fetch(`${running.url}/acme/Development/_apis/wit/workitems/$Bug?api-version=7.1`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '[]' });
+    const res = await fetch(`${running.url}/acme/Development/_apis/wit/workitems/$Bug?api-version=7.1`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: '[]',
+    });
     expect(res.status).toBe(415);
   });
 });
@@ -79,12 +87,16 @@ describe('rate limiting and faults', () => {
   it('holds a request until something else has happened, then answers it as usual', async () => {
     await start(new AdoSimulator());
     const order: string[] = [];
-    sim.faults.inject({ times: 1, match: /projects\/Development/, until: async () => {
-      order.push('held');
-      // Another request while the first one waits: the simulator keeps serving.
-      expect((await call('GET', '/_apis/projects?api-version=7.1')).status).toBe(200);
-      order.push('other answered');
-    } });
+    sim.faults.inject({
+      times: 1,
+      match: /projects\/Development/,
+      until: async () => {
+        order.push('held');
+        // Another request while the first one waits: the simulator keeps serving.
+        expect((await call('GET', '/_apis/projects?api-version=7.1')).status).toBe(200);
+        order.push('other answered');
+      },
+    });
     const held = await call('GET', '/_apis/projects/Development?api-version=7.1');
     order.push('held answered');
     expect(held.status).toBe(200);
@@ -133,7 +145,11 @@ describe('service hooks', () => {
     expect(received.map((r) => r.body['eventType'])).toEqual(['workitem.created', 'workitem.updated', 'workitem.commented']);
     expect(received[0]!.headers.authorization).toBe(`Basic ${Buffer.from('exalate:s3cret').toString('base64')}`);
     expect(received[0]!.body['resource']).toMatchObject({ id: 1, fields: { 'System.Title': 'Hooked' } });
-    expect(received[1]!.body['resource']).toMatchObject({ workItemId: 1, fields: { 'System.State': { oldValue: 'New', newValue: 'Active' } }, revision: { id: 1, rev: 2 } });
+    expect(received[1]!.body['resource']).toMatchObject({
+      workItemId: 1,
+      fields: { 'System.State': { oldValue: 'New', newValue: 'Active' } },
+      revision: { id: 1, rev: 2 },
+    });
     expect(received[2]!.body['resource']).toMatchObject({ id: 1, fields: { 'System.History': 'Looking' } });
     expect(received[0]!.body['resourceContainers']).toMatchObject({ project: { id: project.id } });
   });
@@ -165,8 +181,13 @@ describe('service hook payloads', () => {
         publisherInputs: scoped ? { projectId: project.id } : {},
         consumerInputs: { url: `${base}${path}`, ...inputs },
       });
-    expect((await subscribe('/all', 'workitem.updated', { resourceDetailsToSend: 'all', messagesToSend: 'text', detailedMessagesToSend: 'none' })).status).toBe(200);
-    expect((await subscribe('/minimal', 'workitem.updated', { resourceDetailsToSend: 'minimal', messagesToSend: 'none', detailedMessagesToSend: 'markdown' })).status).toBe(200);
+    expect((await subscribe('/all', 'workitem.updated', { resourceDetailsToSend: 'all', messagesToSend: 'text', detailedMessagesToSend: 'none' })).status).toBe(
+      200,
+    );
+    expect(
+      (await subscribe('/minimal', 'workitem.updated', { resourceDetailsToSend: 'minimal', messagesToSend: 'none', detailedMessagesToSend: 'markdown' }))
+        .status,
+    ).toBe(200);
     expect((await subscribe('/none', 'workitem.created', { resourceDetailsToSend: 'none' })).status).toBe(200);
     // Without the controls: everything for a project's subscription, the minimum for the collection's.
     expect((await subscribe('/project-default', 'workitem.created', {})).status).toBe(200);

@@ -40,7 +40,9 @@ interface Example {
 function methodsFromSpecs(): Map<string, string> {
   const methods = new Map<string, string>();
   for (const spec of ['wit/7.1/workItemTracking.json', 'hooks/7.1/serviceHooks.json']) {
-    const doc = JSON.parse(readFileSync(join(SPECS, spec), 'utf8').replace(/^\uFEFF/, '')) as { paths: Record<string, Record<string, { 'x-ms-examples'?: Record<string, { $ref: string }> }>> };
+    const doc = JSON.parse(readFileSync(join(SPECS, spec), 'utf8').replace(/^\uFEFF/, '')) as {
+      paths: Record<string, Record<string, { 'x-ms-examples'?: Record<string, { $ref: string }> }>>;
+    };
     for (const item of Object.values(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
         for (const ex of Object.values(op['x-ms-examples'] ?? {})) methods.set(join(dirname(spec), ex.$ref), method.toUpperCase());
@@ -61,7 +63,11 @@ function load(): Example[] {
       const [status, recorded] = Object.entries((doc['responses'] ?? {}) as Record<string, { body?: unknown }>)[0]!;
       examples.push({
         name: `${folder}/${file}`,
-        method: String(doc['x-ms-vss-request-method'] ?? methods.get(join(base.replace('/httpExamples', ''), 'httpExamples', folder, file)) ?? /^(GET|POST|PATCH|PUT|DELETE)_/.exec(file)![1]),
+        method: String(
+          doc['x-ms-vss-request-method'] ??
+            methods.get(join(base.replace('/httpExamples', ''), 'httpExamples', folder, file)) ??
+            /^(GET|POST|PATCH|PUT|DELETE)_/.exec(file)![1],
+        ),
         url: new URL(String(doc['x-ms-vss-request-url']).trim().replace(/ /g, '%20')),
         accept: typeof parameters['accept'] === 'string' ? (parameters['accept'] as string) : null,
         body: parameters['body'] ?? null,
@@ -85,7 +91,12 @@ function world() {
     if (Array.isArray(o)) return o.forEach(walk);
     if (!o || typeof o !== 'object') return;
     const r = o as Record<string, unknown>;
-    if (typeof r['displayName'] === 'string' && typeof r['uniqueName'] === 'string' && typeof r['id'] === 'string' && !identities.has(String(r['uniqueName']))) {
+    if (
+      typeof r['displayName'] === 'string' &&
+      typeof r['uniqueName'] === 'string' &&
+      typeof r['id'] === 'string' &&
+      !identities.has(String(r['uniqueName']))
+    ) {
       identities.set(String(r['uniqueName']), { id: String(r['id']), displayName: String(r['displayName']), uniqueName: String(r['uniqueName']) });
     }
     const fields = r['fields'] as Record<string, unknown> | undefined;
@@ -125,7 +136,7 @@ function prepare(sim: AdoSimulator, e: Example): void {
   const wid = /\/workitems\/([0-9]+)/i.exec(path)?.[1];
   if (wid) ids.add(Number(wid));
   for (const id of (e.url.searchParams.get('ids') ?? '').split(',').filter((x) => /^[0-9]+$/.test(x))) if (!/\/comments/i.test(path)) ids.add(Number(id));
-  for (const id of ((e.body as { ids?: number[] } | null)?.ids ?? [])) ids.add(id);
+  for (const id of (e.body as { ids?: number[] } | null)?.ids ?? []) ids.add(id);
   if (/\/wit\/wiql/i.test(path)) {
     const r = e.response as { workItems?: Array<{ id: number }>; workItemRelations?: Array<{ source?: { id: number }; target: { id: number } }> };
     for (const w of r?.workItems ?? []) ids.add(w.id);
@@ -139,8 +150,12 @@ function prepare(sim: AdoSimulator, e: Example): void {
     if (!o || typeof o !== 'object') return;
     const r = o as Record<string, unknown>;
     if (typeof r['id'] === 'number' && r['fields'] && typeof r['fields'] === 'object' && !('workItemId' in r)) {
-      const parent = ((r['_links'] as Record<string, { href: string }> | undefined)?.['parent'])?.href;
-      recordedItems.set(r['id'], { fields: r['fields'] as Record<string, unknown>, relations: (r['relations'] as unknown[]) ?? [], ...(parent ? { parent } : {}) });
+      const parent = (r['_links'] as Record<string, { href: string }> | undefined)?.['parent']?.href;
+      recordedItems.set(r['id'], {
+        fields: r['fields'] as Record<string, unknown>,
+        relations: (r['relations'] as unknown[]) ?? [],
+        ...(parent ? { parent } : {}),
+      });
     }
     Object.values(r).forEach(collect);
   };
@@ -149,7 +164,12 @@ function prepare(sim: AdoSimulator, e: Example): void {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(fields)) {
       const def = findField(k);
-      if (!def || def.readOnly === 'always' || ['System.TeamProject', 'System.WorkItemType', 'System.State', 'System.AreaPath', 'System.IterationPath', 'System.Reason'].includes(def.referenceName)) continue;
+      if (
+        !def ||
+        def.readOnly === 'always' ||
+        ['System.TeamProject', 'System.WorkItemType', 'System.State', 'System.AreaPath', 'System.IterationPath', 'System.Reason'].includes(def.referenceName)
+      )
+        continue;
       const value = typeof v === 'object' && v && 'newValue' in v ? (v as { newValue: unknown }).newValue : v;
       // An update that touched an identity field without values is recorded as {}.
       if (def.type === 'identity' && typeof value === 'object' && value !== null && !('uniqueName' in value)) {
@@ -193,18 +213,27 @@ function prepare(sim: AdoSimulator, e: Example): void {
     let project = String(value('System.TeamProject') ?? (e.parameters['project'] as string | undefined) ?? WORLD.projects[0]!.name);
     if (movesTo) project = WORLD.projects.find((p) => p.name !== movesTo)!.name;
     const process = WORLD.projects.find((p) => p.name.toLowerCase() === project.toLowerCase())?.process ?? 'Agile';
-    const types = process === 'Scrum' ? ['Product Backlog Item', 'Bug', 'Task', 'Feature', 'Epic', 'Impediment'] : ['Bug', 'Task', 'User Story', 'Epic', 'Issue'];
+    const types =
+      process === 'Scrum' ? ['Product Backlog Item', 'Bug', 'Task', 'Feature', 'Epic', 'Impediment'] : ['Bug', 'Task', 'User Story', 'Epic', 'Issue'];
     let type = String(value('System.WorkItemType') ?? 'Task');
     if (!types.includes(type) || retypes) type = retypes ? types.find((t) => t !== 'Task')! : types[1]!;
     const relations = [...(recorded?.relations ?? [])] as Array<{ rel: string; url: string; attributes: Record<string, unknown> }>;
     if (recorded?.parent) relations.push({ rel: 'System.LinkTypes.Hierarchy-Reverse', url: recorded.parent, attributes: { isLocked: false, name: 'Parent' } });
-    while (relations.length < slot + 1) relations.push({ rel: 'System.LinkTypes.Related', url: `https://dev.azure.com/fabrikam/_apis/wit/workItems/${900 + relations.length}`, attributes: { isLocked: false, name: 'Related' } });
+    while (relations.length < slot + 1)
+      relations.push({
+        rel: 'System.LinkTypes.Related',
+        url: `https://dev.azure.com/fabrikam/_apis/wit/workItems/${900 + relations.length}`,
+        attributes: { isLocked: false, name: 'Related' },
+      });
     const asOf = e.url.searchParams.get('asOf');
     // Revision-based (pre-4.0) comments: the recorded revisions that carried one.
-    const legacy = (e.response as { value?: Array<{ revision?: number; text?: string }> } | null)?.value ?? (single && typeof single['revision'] === 'number' ? [single as { revision: number; text: string }] : []);
+    const legacy =
+      (e.response as { value?: Array<{ revision?: number; text?: string }> } | null)?.value ??
+      (single && typeof single['revision'] === 'number' ? [single as { revision: number; text: string }] : []);
     const revisionComments = Object.fromEntries(legacy.filter((c) => typeof c.revision === 'number').map((c) => [c.revision!, String(c.text)]));
     const total = Number((e.response as { totalCount?: number } | null)?.totalCount ?? 0);
-    if (/\/comments/i.test(path) && Object.keys(revisionComments).length) for (let r = 1; Object.keys(revisionComments).length < total; r++) revisionComments[100 + r] ??= `Comment at revision ${100 + r}`;
+    if (/\/comments/i.test(path) && Object.keys(revisionComments).length)
+      for (let r = 1; Object.keys(revisionComments).length < total; r++) revisionComments[100 + r] ??= `Comment at revision ${100 + r}`;
     sim.seedWorkItem({
       ...(Object.keys(revisionComments).length ? { revisionComments } : {}),
       id,
@@ -216,14 +245,17 @@ function prepare(sim: AdoSimulator, e: Example): void {
       ...(history.length ? { history } : { rev: typeof rev === 'number' ? rev : 3, fields: { 'System.Title': `Item ${id}`, ...modelled(fields) } }),
     });
   }
-  const commentIds = [/\/comments\/([0-9]+)/i.exec(path)?.[1], ...(/\/comments/i.test(path) ? (e.url.searchParams.get('ids') ?? '').split(',') : [])].filter((x): x is string => !!x && /^[0-9]+$/.test(x));
+  const commentIds = [/\/comments\/([0-9]+)/i.exec(path)?.[1], ...(/\/comments/i.test(path) ? (e.url.searchParams.get('ids') ?? '').split(',') : [])].filter(
+    (x): x is string => !!x && /^[0-9]+$/.test(x),
+  );
   if (/\/comments/i.test(path) && wid && e.url.searchParams.get('api-version')?.startsWith('3.') !== true) {
     for (const c of commentIds) sim.seedComment(Number(wid), { commentId: Number(c), text: `Comment ${c}` });
     const total = (e.response as { totalCount?: number } | null)?.totalCount ?? 0;
     for (let i = 0; i < total; i++) sim.seedComment(Number(wid), { text: `Comment ${i}` });
   }
   const attachment = /\/attachments\/([0-9a-f-]{36})/i.exec(path)?.[1];
-  if (attachment && e.method === 'GET') sim.seedAttachment({ id: attachment, fileName: e.url.searchParams.get('fileName') ?? 'file.txt', content: Buffer.from('recorded example') });
+  if (attachment && e.method === 'GET')
+    sim.seedAttachment({ id: attachment, fileName: e.url.searchParams.get('fileName') ?? 'file.txt', content: Buffer.from('recorded example') });
   for (const p of patch) {
     const url = (p.value as { url?: string } | undefined)?.url;
     const att = url && /\/attachments\/([0-9a-f-]{36})/i.exec(url)?.[1];
@@ -280,7 +312,9 @@ const ignore = (path: string, key: string) => {
  */
 const identityForms = (path: string, recorded: unknown, actual: unknown) => {
   const field = /fields\.(.+?)(\.(newValue|oldValue))?$/.exec(path)?.[1];
-  return !!field && findField(field)?.type === 'identity' && typeof recorded === 'string' && typeof actual === 'object' && actual !== null && 'uniqueName' in actual;
+  return (
+    !!field && findField(field)?.type === 'identity' && typeof recorded === 'string' && typeof actual === 'object' && actual !== null && 'uniqueName' in actual
+  );
 };
 
 let sim: AdoSimulator;
@@ -304,7 +338,8 @@ it.each(EXAMPLES.map((e) => [e.name, e] as const))('%s', async (_name, e) => {
   const headers: Record<string, string> = { authorization: `Basic ${Buffer.from(':replay-pat').toString('base64')}` };
   if (e.accept) headers['accept'] = e.accept;
   // Some recordings lost the version they were made with; the service requires one.
-  if (!/api-version=/.test(e.accept ?? '') && !url.searchParams.has('api-version')) url.searchParams.set('api-version', /\/comments/i.test(url.pathname) ? '7.1-preview.4' : '7.1');
+  if (!/api-version=/.test(e.accept ?? '') && !url.searchParams.has('api-version'))
+    url.searchParams.set('api-version', /\/comments/i.test(url.pathname) ? '7.1-preview.4' : '7.1');
   // Continuation tokens are opaque and belong to the session that issued them: get ours for the same page.
   if (url.searchParams.has('continuationToken')) {
     const first = new URL(url);

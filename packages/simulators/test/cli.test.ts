@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { parseSimulatorArgs, startSimulator } from '../src/index.js';
 
 it('parses its options and refuses unknown ones with the usage', () => {
-  expect(parseSimulatorArgs(['ado', '--port', '8081', '--rate-limit', '100/60'])).toMatchObject({ tracker: 'ado', port: 8081, rateLimit: { limit: 100, windowMs: 60_000 } });
+  expect(parseSimulatorArgs(['ado', '--port', '8081', '--rate-limit', '100/60'])).toMatchObject({
+    tracker: 'ado',
+    port: 8081,
+    rateLimit: { limit: 100, windowMs: 60_000 },
+  });
   expect(() => parseSimulatorArgs([])).toThrow(/Usage/);
   expect(() => parseSimulatorArgs(['ado', '--colour', 'red'])).toThrow(/Unknown option --colour/);
   expect(() => parseSimulatorArgs(['ado', '--port'])).toThrow(/needs a value/);
@@ -13,7 +17,9 @@ it('parses its options and refuses unknown ones with the usage', () => {
 it('starts the Azure DevOps simulator alone and saves its state file', async () => {
   const stateFile = join(mkdtempSync(join(tmpdir(), 'sim-cli-')), 'ado.json');
   const started = await startSimulator({ tracker: 'ado', port: 0, stateFile, rateLimit: null });
-  const res = await fetch(`${started.running.url}/acme/_apis/projects?api-version=7.1`, { headers: { authorization: `Basic ${Buffer.from(':alice-pat').toString('base64')}` } });
+  const res = await fetch(`${started.running.url}/acme/_apis/projects?api-version=7.1`, {
+    headers: { authorization: `Basic ${Buffer.from(':alice-pat').toString('base64')}` },
+  });
   expect(res.status).toBe(200);
   expect(started.describe.join('\n')).toMatch(/alice-pat/);
   started.save();

@@ -14,7 +14,11 @@ afterEach(async () => {
 async function start(sim: JiraSimulator) {
   running = await sim.listen();
   return (method: string, path: string, body?: unknown) =>
-    fetch(`${running!.url}${path}`, { method, headers: { ...basic, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    fetch(`${running!.url}${path}`, {
+      method,
+      headers: { ...basic, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
 }
 
 it('delivers webhook events that match the JQL filter, signed with the secret', async () => {
@@ -30,7 +34,13 @@ it('delivers webhook events that match the JQL filter, signed with the secret', 
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const sim = new JiraSimulator();
   const call = await start(sim);
-  const hook = await call('POST', '/rest/webhooks/1.0/webhook', { name: 'exalate', url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/jira`, events: ['jira:issue_created', 'jira:issue_updated', 'comment_created'], filters: { 'issue-related-events-section': 'project = SUP' }, secret: 'hook-secret' });
+  const hook = await call('POST', '/rest/webhooks/1.0/webhook', {
+    name: 'exalate',
+    url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/jira`,
+    events: ['jira:issue_created', 'jira:issue_updated', 'comment_created'],
+    filters: { 'issue-related-events-section': 'project = SUP' },
+    secret: 'hook-secret',
+  });
   expect(hook.status).toBe(201);
   await call('POST', '/rest/api/3/issue', { fields: { project: { key: 'SUP' }, issuetype: { name: 'Task' }, summary: 'Watched' } });
   await call('POST', '/rest/api/3/issue', { fields: { project: { key: 'ENG' }, issuetype: { name: 'Task' }, summary: 'Not watched' } });
@@ -72,14 +82,21 @@ it('refuses v3 on Data Center and v2 on Cloud', async () => {
   await running!.close();
   const dc = new JiraSimulator({ seed: { flavor: 'datacenter' } });
   running = await dc.listen();
-  const res = await fetch(`${running.url}/rest/api/3/myself`, { headers: { authorization: `Basic ${Buffer.from('alice:alice-password').toString('base64')}` } });
+  const res = await fetch(`${running.url}/rest/api/3/myself`, {
+    headers: { authorization: `Basic ${Buffer.from('alice:alice-password').toString('base64')}` },
+  });
   expect(res.status).toBe(404);
 });
 
 describe('JQL', () => {
   it('parses what triggers use and reports errors as Jira does', () => {
-    expect(parseJql('project = SUP AND (labels in (a, "b c") OR status != Done) AND updated >= "2024/01/02 10:30" ORDER BY updated ASC, key DESC')).toMatchObject({
-      orderBy: [{ field: 'updated', descending: false }, { field: 'key', descending: true }],
+    expect(
+      parseJql('project = SUP AND (labels in (a, "b c") OR status != Done) AND updated >= "2024/01/02 10:30" ORDER BY updated ASC, key DESC'),
+    ).toMatchObject({
+      orderBy: [
+        { field: 'updated', descending: false },
+        { field: 'key', descending: true },
+      ],
     });
     expect(() => parseJql('project = ')).toThrow(/Expecting either a value, list or function/);
     expect(() => parseJql('project SUP')).toThrow(/Expecting operator/);

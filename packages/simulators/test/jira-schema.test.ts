@@ -38,7 +38,11 @@ const auth = { authorization: `Basic ${Buffer.from('alice@acme.example:alice-tok
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the session reads fields as it goes
 async function call(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<any> {
   const isForm = body instanceof FormData;
-  const res = await fetch(`${running.url}${path}`, { method, headers: { ...auth, ...(body === undefined || isForm ? {} : { 'content-type': 'application/json' }), ...extra }, ...(body === undefined ? {} : { body: isForm ? body : JSON.stringify(body) }) });
+  const res = await fetch(`${running.url}${path}`, {
+    method,
+    headers: { ...auth, ...(body === undefined || isForm ? {} : { 'content-type': 'application/json' }), ...extra },
+    ...(body === undefined ? {} : { body: isForm ? body : JSON.stringify(body) }),
+  });
   const text = await res.text();
   const template = templateOf(method.toLowerCase(), path.split('?')[0]!);
   if (!template) throw new Error(`${method} ${path} is not in the v3 description`);
@@ -46,7 +50,9 @@ async function call(method: string, path: string, body?: unknown, extra: Record<
   if (!documented) problems.push(`${method} ${template}: status ${res.status} is not documented`);
   const schema = documented?.content?.['application/json']?.schema;
   if (schema && text && (res.headers.get('content-type') ?? '').includes('json')) {
-    const validate = ajv.compile({ $ref: `jira.json${pointer('paths', template, method.toLowerCase(), 'responses', String(res.status), 'content', 'application/json', 'schema')}` });
+    const validate = ajv.compile({
+      $ref: `jira.json${pointer('paths', template, method.toLowerCase(), 'responses', String(res.status), 'content', 'application/json', 'schema')}`,
+    });
     if (!validate(JSON.parse(text))) problems.push(`${method} ${template} ${res.status}: ${ajv.errorsText(validate.errors)}`);
     checked.push(`${method} ${template} ${res.status}`);
   }
@@ -71,7 +77,17 @@ it('answers a full session in the shapes of the v3 description', async () => {
   await call('GET', '/rest/api/3/project/SUP');
   await call('GET', '/rest/api/3/project/SUP/statuses');
   await call('GET', '/rest/api/3/project/NOPE');
-  const created = await call('POST', '/rest/api/3/issue', { fields: { project: { key: 'SUP' }, issuetype: { name: 'Bug' }, summary: 'Schema check', description: doc('text'), labels: ['a'], priority: { name: 'High' }, assignee: { accountId: bob.accountId } } });
+  const created = await call('POST', '/rest/api/3/issue', {
+    fields: {
+      project: { key: 'SUP' },
+      issuetype: { name: 'Bug' },
+      summary: 'Schema check',
+      description: doc('text'),
+      labels: ['a'],
+      priority: { name: 'High' },
+      assignee: { accountId: bob.accountId },
+    },
+  });
   await call('POST', '/rest/api/3/issue', { fields: { project: { key: 'SUP' }, issuetype: { name: 'Bug' } } });
   await call('GET', `/rest/api/3/issue/${created.key}`);
   await call('GET', `/rest/api/3/issue/${created.key}?fields=summary,status&expand=changelog`);

@@ -53,7 +53,18 @@ export class AcceptFlow extends Store<AcceptState> {
     private readonly api: AdminApi,
     private readonly options: AcceptOptions = {},
   ) {
-    super({ step: 'code', code: '', name: '', project: options.incomingProject ?? '', errors: {}, banner: null, busy: false, preview: null, projects: null, connection: null });
+    super({
+      step: 'code',
+      code: '',
+      name: '',
+      project: options.incomingProject ?? '',
+      errors: {},
+      banner: null,
+      busy: false,
+      preview: null,
+      projects: null,
+      connection: null,
+    });
   }
 
   /** Whether the admin chooses the project (no: the host fixed it). */
@@ -102,7 +113,9 @@ export class AcceptFlow extends Store<AcceptState> {
     if (s.step !== 'project') return;
     const errors: AcceptState['errors'] = {};
     if (s.preview?.nameTaken) {
-      const problem = fieldError(rules.name, s.name) ?? (s.name.trim().toLowerCase() === s.preview.connectionName.toLowerCase() ? 'This name is already used here. Choose another one.' : null);
+      const problem =
+        fieldError(rules.name, s.name) ??
+        (s.name.trim().toLowerCase() === s.preview.connectionName.toLowerCase() ? 'This name is already used here. Choose another one.' : null);
       if (problem) errors.name = problem;
     }
     const projectProblem = this.asksForProject ? fieldError(rules.project, s.project) : null;
@@ -141,7 +154,11 @@ export class AcceptFlow extends Store<AcceptState> {
     this.setState({ busy: true });
     const projects = await this.api.listProjects();
     if (!projects.ok) return this.setState({ busy: false, banner: projects.error });
-    this.setState((s) => ({ busy: false, projects: projects.value.projects, project: s.project || (projects.value.projects.length === 1 ? projects.value.projects[0]!.key : '') }));
+    this.setState((s) => ({
+      busy: false,
+      projects: projects.value.projects,
+      project: s.project || (projects.value.projects.length === 1 ? projects.value.projects[0]!.key : ''),
+    }));
   }
 
   private async confirm(): Promise<void> {

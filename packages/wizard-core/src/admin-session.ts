@@ -111,7 +111,10 @@ export class AdminSession extends Store<AdminSessionState> {
   /** The Connections tab: a fresh list (no notice from an earlier visit). Without a node URL, General settings. */
   showConnections(): void {
     if (!this.api) return this.showSettings();
-    this.setState({ tab: 'connections', screen: { name: 'connections', list: new ConnectionList(this.api, { clipboard: this.host.clipboard }), dialog: null } });
+    this.setState({
+      tab: 'connections',
+      screen: { name: 'connections', list: new ConnectionList(this.api, { clipboard: this.host.clipboard }), dialog: null },
+    });
   }
 
   /** Every connection's sync queue on one screen. Without a node URL, General settings. */
@@ -146,14 +149,21 @@ export class AdminSession extends Store<AdminSessionState> {
     const local = this.getState().local ?? (await this.loadLocal());
     const screen = this.getState().screen;
     if (!local || !this.api || screen.name !== 'connections') return;
-    const flow = new InitiateFlow(this.api, local, { clipboard: this.host.clipboard, onFinished: () => this.closeDialog(), ...(this.host.incomingProject ? { project: this.host.incomingProject } : {}) });
+    const flow = new InitiateFlow(this.api, local, {
+      clipboard: this.host.clipboard,
+      onFinished: () => this.closeDialog(),
+      ...(this.host.incomingProject ? { project: this.host.incomingProject } : {}),
+    });
     this.setState({ screen: { ...screen, dialog: { name: 'initiate', flow } } });
   }
 
   openAccept(): void {
     const screen = this.getState().screen;
     if (!this.api || screen.name !== 'connections') return;
-    const flow = new AcceptFlow(this.api, { onConfigure: (id) => this.configure(id), ...(this.host.incomingProject ? { incomingProject: this.host.incomingProject } : {}) });
+    const flow = new AcceptFlow(this.api, {
+      onConfigure: (id) => this.configure(id),
+      ...(this.host.incomingProject ? { incomingProject: this.host.incomingProject } : {}),
+    });
     this.setState({ screen: { ...screen, dialog: { name: 'accept', flow } } });
   }
 

@@ -129,7 +129,8 @@ export class AdminApiClient implements AdminApi, SyncAdminApi, NodeSettingsApi {
   listTriggers = (id: string) => this.call<{ triggers: TriggerView[] }>('GET', `${this.sync(id)}/triggers`);
   previewTrigger = (id: string, request: TriggerPreviewRequest) => this.call<TriggerPreview>('POST', `${this.sync(id)}/triggers/preview`, request);
   createTrigger = (id: string, request: SaveTriggerRequest) => this.call<TriggerView>('POST', `${this.sync(id)}/triggers`, request);
-  updateTrigger = (id: string, triggerId: string, request: SaveTriggerRequest) => this.call<TriggerView>('PUT', `${this.sync(id)}/triggers/${encodeURIComponent(triggerId)}`, request);
+  updateTrigger = (id: string, triggerId: string, request: SaveTriggerRequest) =>
+    this.call<TriggerView>('PUT', `${this.sync(id)}/triggers/${encodeURIComponent(triggerId)}`, request);
   deleteTrigger = (id: string, triggerId: string) => this.call<null>('DELETE', `${this.sync(id)}/triggers/${encodeURIComponent(triggerId)}`);
   bulkSync = (id: string, triggerId: string) => this.call<BulkSyncView>('POST', `${this.sync(id)}/triggers/${encodeURIComponent(triggerId)}/bulk-sync`, {});
   getBulkSync = (id: string, bulkId: string) => this.call<BulkSyncView>('GET', `${this.sync(id)}/bulk-syncs/${encodeURIComponent(bulkId)}`);
@@ -155,7 +156,10 @@ export class AdminApiClient implements AdminApi, SyncAdminApi, NodeSettingsApi {
       Object.assign(headers, await this.options.headers?.());
       auth = await this.options.authorization?.();
     } catch (error) {
-      return { ok: false, error: { code: 'UNAUTHENTICATED', message: `Could not get a sign-in token from the host page: ${(error as Error).message}. Reload the page.` } };
+      return {
+        ok: false,
+        error: { code: 'UNAUTHENTICATED', message: `Could not get a sign-in token from the host page: ${(error as Error).message}. Reload the page.` },
+      };
     }
     if (auth) headers['authorization'] = auth;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -166,7 +170,10 @@ export class AdminApiClient implements AdminApi, SyncAdminApi, NodeSettingsApi {
     } catch {
       return {
         ok: false,
-        error: { code: 'NETWORK_ERROR', message: 'Could not reach the Exalate node. Check that it is running and that its URL in the settings is right, then try again.' },
+        error: {
+          code: 'NETWORK_ERROR',
+          message: 'Could not reach the Exalate node. Check that it is running and that its URL in the settings is right, then try again.',
+        },
       };
     }
     const text = await response.text();
@@ -174,7 +181,14 @@ export class AdminApiClient implements AdminApi, SyncAdminApi, NodeSettingsApi {
     try {
       json = text ? JSON.parse(text) : null;
     } catch {
-      return { ok: false, error: { code: 'UNEXPECTED_RESPONSE', status: response.status, message: `The Exalate node answered HTTP ${response.status} with something that is not JSON. Is the node URL right?` } };
+      return {
+        ok: false,
+        error: {
+          code: 'UNEXPECTED_RESPONSE',
+          status: response.status,
+          message: `The Exalate node answered HTTP ${response.status} with something that is not JSON. Is the node URL right?`,
+        },
+      };
     }
     if (!response.ok) {
       const error = (json as Partial<ApiErrorBody> | null)?.error;

@@ -157,7 +157,12 @@ export class ConfigureSyncFlow extends Store<ConfigureSyncState> {
         this.setState({ ruleErrors: { outgoing: fields['outgoing'], incoming: fields['incoming'] }, banner: saved.error });
         return false;
       }
-      this.setState({ rules: saved.value, draft: { outgoing: saved.value.outgoing, incoming: saved.value.incoming }, ruleErrors: {}, notice: 'Sync rules saved' });
+      this.setState({
+        rules: saved.value,
+        draft: { outgoing: saved.value.outgoing, incoming: saved.value.incoming },
+        ruleErrors: {},
+        notice: 'Sync rules saved',
+      });
       return true;
     });
   }
@@ -167,7 +172,12 @@ export class ConfigureSyncFlow extends Store<ConfigureSyncState> {
     return this.run('Restoring the default rule', async () => {
       const saved = await this.api.saveRules(this.connectionId, { [direction]: null });
       if (!saved.ok) return this.fail(saved.error);
-      this.setState((s) => ({ rules: saved.value, draft: { ...s.draft, [direction]: saved.value[direction] }, ruleErrors: { ...s.ruleErrors, [direction]: undefined }, notice: `The default ${direction} rule is back` }));
+      this.setState((s) => ({
+        rules: saved.value,
+        draft: { ...s.draft, [direction]: saved.value[direction] },
+        ruleErrors: { ...s.ruleErrors, [direction]: undefined },
+        notice: `The default ${direction} rule is back`,
+      }));
       return true;
     });
   }
@@ -230,7 +240,10 @@ export class ConfigureSyncFlow extends Store<ConfigureSyncState> {
     return this.run(active ? 'Activating the trigger' : 'Deactivating the trigger', async () => {
       const saved = await this.api.updateTrigger(this.connectionId, trigger.id, { itemType: trigger.itemType, query: trigger.query, active });
       if (!saved.ok) return this.fail(saved.error);
-      this.setState((s) => ({ triggers: s.triggers.map((x) => (x.id === trigger.id ? saved.value : x)), notice: active ? 'Trigger activated' : 'Trigger deactivated' }));
+      this.setState((s) => ({
+        triggers: s.triggers.map((x) => (x.id === trigger.id ? saved.value : x)),
+        notice: active ? 'Trigger activated' : 'Trigger deactivated',
+      }));
       return true;
     });
   }

@@ -64,7 +64,17 @@ export function statusReasonFor(c: ConnectionView, now = new Date()): string | n
 }
 
 export function toRowView(c: ConnectionView): ConnectionRowView {
-  return { id: c.id, name: c.name, partner: partnerLabel(c), mode: MODE_LABELS[c.mode], status: c.status, statusLabel: STATUS_LABELS[c.status], statusReason: statusReasonFor(c), actions: actionsFor(c), connection: c };
+  return {
+    id: c.id,
+    name: c.name,
+    partner: partnerLabel(c),
+    mode: MODE_LABELS[c.mode],
+    status: c.status,
+    statusLabel: STATUS_LABELS[c.status],
+    statusReason: statusReasonFor(c),
+    actions: actionsFor(c),
+    connection: c,
+  };
 }
 
 /** A destructive action waiting for the admin's yes, in the words of the dialog that asks. */
@@ -151,7 +161,13 @@ export class ConnectionList extends Store<ConnectionListState> {
     if (action === 'revokeInvitation') {
       this.setState({
         notice: null,
-        confirming: { id, action, title: `Revoke the invitation of "${row.name}"?`, message: 'The invitation code stops working and the Pending connection is removed. You can initiate a new one.', confirmLabel: 'Revoke invitation' },
+        confirming: {
+          id,
+          action,
+          title: `Revoke the invitation of "${row.name}"?`,
+          message: 'The invitation code stops working and the Pending connection is removed. You can initiate a new one.',
+          confirmLabel: 'Revoke invitation',
+        },
       });
       return;
     }
@@ -174,7 +190,9 @@ export class ConnectionList extends Store<ConnectionListState> {
     const row = this.getState().rows.find((r) => r.id === id);
     if (!row || !row.actions.includes(action)) {
       await this.load();
-      this.setState({ error: { code: 'CONNECTION_STATE_CONFLICT', message: 'That action is not available for this connection any more. The list has been refreshed.' } });
+      this.setState({
+        error: { code: 'CONNECTION_STATE_CONFLICT', message: 'That action is not available for this connection any more. The list has been refreshed.' },
+      });
       return false;
     }
     this.setState((s) => ({ pending: [...s.pending, id], error: null, notice: null }));
@@ -199,7 +217,10 @@ export class ConnectionList extends Store<ConnectionListState> {
       case 'activate': {
         const r = action === 'deactivate' ? await this.api.deactivateConnection(id) : await this.api.activateConnection(id);
         if (!r.ok) return done(false, { error: r.error });
-        return done(true, { rows: this.getState().rows.map((x) => (x.id === id ? toRowView(r.value) : x)), notice: action === 'deactivate' ? 'Connection deactivated' : 'Connection activated' });
+        return done(true, {
+          rows: this.getState().rows.map((x) => (x.id === id ? toRowView(r.value) : x)),
+          notice: action === 'deactivate' ? 'Connection deactivated' : 'Connection activated',
+        });
       }
       case 'revokeInvitation':
       case 'delete': {

@@ -1,4 +1,13 @@
-import { MODES, MODE_LABELS, defaultConnectionName, type InitiateConnectionResponse, type Mode, type NodeInfo, type ProbeDestinationResponse, type Project } from '@exalate/contract';
+import {
+  MODES,
+  MODE_LABELS,
+  defaultConnectionName,
+  type InitiateConnectionResponse,
+  type Mode,
+  type NodeInfo,
+  type ProbeDestinationResponse,
+  type Project,
+} from '@exalate/contract';
 import type { AdminApi, ClientError } from './api-client.js';
 import { Store } from './store.js';
 import { destinationUrlError, fieldError, placeError, rules } from './validation.js';
@@ -94,7 +103,16 @@ export class InitiateFlow extends Store<InitiateState> {
   ) {
     super({
       step: 'destination',
-      values: { destinationUrl: '', noUrl: false, mode: null, localShortName: '', remoteShortName: '', name: '', description: '', project: options.project ?? '' },
+      values: {
+        destinationUrl: '',
+        noUrl: false,
+        mode: null,
+        localShortName: '',
+        remoteShortName: '',
+        name: '',
+        description: '',
+        project: options.project ?? '',
+      },
       errors: {},
       banner: null,
       busy: false,
@@ -212,7 +230,12 @@ export class InitiateFlow extends Store<InitiateState> {
       this.setState((st) => ({ busy: false, errors: { ...st.errors, destinationUrl: placed.fieldMessage }, banner: placed.banner }));
       return false;
     }
-    this.setState((st) => ({ busy: false, destination: probe.value, modeOptions: probe.value.modes, values: { ...st.values, destinationUrl: probe.value.url } }));
+    this.setState((st) => ({
+      busy: false,
+      destination: probe.value,
+      modeOptions: probe.value.modes,
+      values: { ...st.values, destinationUrl: probe.value.url },
+    }));
     this.preselectMode();
     return true;
   }
@@ -252,7 +275,9 @@ export class InitiateFlow extends Store<InitiateState> {
       this.setState({ copied: true });
       return true;
     } catch {
-      this.setState({ banner: { code: 'VALIDATION_FAILED', message: 'Copying to the clipboard was not allowed by the browser. Select the code and copy it by hand.' } });
+      this.setState({
+        banner: { code: 'VALIDATION_FAILED', message: 'Copying to the clipboard was not allowed by the browser. Select the code and copy it by hand.' },
+      });
       return false;
     }
   }
@@ -273,7 +298,12 @@ export class InitiateFlow extends Store<InitiateState> {
   }
 
   private preselectMode(): void {
-    this.setState((s) => ({ values: { ...s.values, mode: s.values.mode && s.modeOptions.includes(s.values.mode) ? s.values.mode : (s.modeOptions.includes('SCRIPT') ? 'SCRIPT' : (s.modeOptions[0] ?? null)) } }));
+    this.setState((s) => ({
+      values: {
+        ...s.values,
+        mode: s.values.mode && s.modeOptions.includes(s.values.mode) ? s.values.mode : s.modeOptions.includes('SCRIPT') ? 'SCRIPT' : (s.modeOptions[0] ?? null),
+      },
+    }));
   }
 
   private async loadProjects(): Promise<void> {
@@ -303,7 +333,12 @@ export class InitiateFlow extends Store<InitiateState> {
     if (!result.ok) {
       // Send the admin back to the step where the offending field lives.
       const fields = result.error.fields ?? {};
-      const step: InitiateStep = 'destinationUrl' in fields || 'mode' in fields ? 'destination' : ['localShortName', 'remoteShortName', 'name', 'description'].some((f) => f in fields) ? 'details' : 'project';
+      const step: InitiateStep =
+        'destinationUrl' in fields || 'mode' in fields
+          ? 'destination'
+          : ['localShortName', 'remoteShortName', 'name', 'description'].some((f) => f in fields)
+            ? 'details'
+            : 'project';
       this.setState({ busy: false, step, errors: fields as InitiateState['errors'], banner: result.error });
       return;
     }

@@ -50,7 +50,14 @@ export class JiraAppClient {
       json = await response.json();
     } catch {
       // Jira's own login page or an error page instead of the app's JSON: the session ended.
-      return { ok: false, error: { code: 'UNAUTHENTICATED', status: response.status, message: 'Jira answered with a page instead of the Exalate app. Your Jira session may have ended: reload the page and sign in.' } };
+      return {
+        ok: false,
+        error: {
+          code: 'UNAUTHENTICATED',
+          status: response.status,
+          message: 'Jira answered with a page instead of the Exalate app. Your Jira session may have ended: reload the page and sign in.',
+        },
+      };
     }
     if (!response.ok) {
       const error = (json as Partial<ApiErrorBody> | null)?.error;

@@ -75,12 +75,20 @@ export class ServiceNowAppClient {
     } catch {
       return { ok: false, error: { code: 'NETWORK_ERROR', message: 'ServiceNow did not answer. Check your connection and reload the page.' } };
     }
-    if (!response.ok && response.headers.get('content-type')?.includes('json')) return { ok: false, error: serviceNowError(await response.json(), response.status) };
+    if (!response.ok && response.headers.get('content-type')?.includes('json'))
+      return { ok: false, error: serviceNowError(await response.json(), response.status) };
     let json: unknown = null;
     try {
       json = await response.json();
     } catch {
-      return { ok: false, error: { code: 'UNAUTHENTICATED', status: response.status, message: 'ServiceNow answered with a page instead of the Exalate application. Your session may have ended: reload the page and sign in.' } };
+      return {
+        ok: false,
+        error: {
+          code: 'UNAUTHENTICATED',
+          status: response.status,
+          message: 'ServiceNow answered with a page instead of the Exalate application. Your session may have ended: reload the page and sign in.',
+        },
+      };
     }
     if (!response.ok) return { ok: false, error: serviceNowError(json, response.status) };
     return { ok: true, value: unwrap(json) as T };

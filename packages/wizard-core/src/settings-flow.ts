@@ -51,7 +51,22 @@ export class SettingsFlow extends Store<SettingsState> {
     private readonly apiFor: (nodeUrl: string) => AdminApi & NodeSettingsApi,
     private readonly expectedNodeType?: NodeInfo['nodeType'],
   ) {
-    super({ loading: true, saved: null, nodeUrl: '', error: null, banner: null, busy: false, node: null, notice: null, nodeSettings: null, token: '', tokenError: null, kind: storage.pair ? 'pairing' : 'url', pairingCode: '', pairingError: null });
+    super({
+      loading: true,
+      saved: null,
+      nodeUrl: '',
+      error: null,
+      banner: null,
+      busy: false,
+      node: null,
+      notice: null,
+      nodeSettings: null,
+      token: '',
+      tokenError: null,
+      kind: storage.pair ? 'pairing' : 'url',
+      pairingCode: '',
+      pairingError: null,
+    });
   }
 
   /** A screen shows the flow: read the settings. */
@@ -65,7 +80,10 @@ export class SettingsFlow extends Store<SettingsState> {
       const settings = await this.storage.load();
       this.setState({ loading: false, saved: settings?.nodeUrl ?? null, nodeUrl: settings?.nodeUrl ?? '' });
     } catch (error) {
-      this.setState({ loading: false, banner: { code: 'NETWORK_ERROR', message: `The settings could not be read: ${(error as Error).message}. Reload the page.` } });
+      this.setState({
+        loading: false,
+        banner: { code: 'NETWORK_ERROR', message: `The settings could not be read: ${(error as Error).message}. Reload the page.` },
+      });
       return;
     }
     await Promise.all([this.loadNodeSettings(), this.loadNodeInfo()]);
@@ -97,7 +115,10 @@ export class SettingsFlow extends Store<SettingsState> {
     }
     const decoded = decodePairingCode(text);
     if (!decoded) {
-      this.setState({ pairingError: 'This is not a whole pairing code: it starts with EXPAIR1. and has four parts separated by dots. Copy it again from the node, in one piece.' });
+      this.setState({
+        pairingError:
+          'This is not a whole pairing code: it starts with EXPAIR1. and has four parts separated by dots. Copy it again from the node, in one piece.',
+      });
       return false;
     }
     this.setState({ busy: true, pairingError: null, banner: null, notice: null });
@@ -143,7 +164,12 @@ export class SettingsFlow extends Store<SettingsState> {
     this.setState({ busy: true, tokenError: null, banner: null, notice: null });
     const result = await this.apiFor(saved).setTrackerCredential(token);
     if (!result.ok) {
-      this.setState({ busy: false, ...(result.error.fields?.['secret'] || result.error.code === 'TRACKER_CREDENTIAL_REJECTED' ? { tokenError: result.error.message } : { banner: result.error }) });
+      this.setState({
+        busy: false,
+        ...(result.error.fields?.['secret'] || result.error.code === 'TRACKER_CREDENTIAL_REJECTED'
+          ? { tokenError: result.error.message }
+          : { banner: result.error }),
+      });
       return false;
     }
     // The token is not kept in the page once the node has it.
@@ -171,7 +197,10 @@ export class SettingsFlow extends Store<SettingsState> {
       return false;
     }
     if (this.expectedNodeType && info.value.nodeType !== this.expectedNodeType) {
-      this.setState({ busy: false, error: `That node serves ${NODE_TYPE_LABELS[info.value.nodeType]} at ${info.value.trackerUrl}, not ${NODE_TYPE_LABELS[this.expectedNodeType]}. Enter the URL of this ${wordsFor(this.expectedNodeType).site}'s node.` });
+      this.setState({
+        busy: false,
+        error: `That node serves ${NODE_TYPE_LABELS[info.value.nodeType]} at ${info.value.trackerUrl}, not ${NODE_TYPE_LABELS[this.expectedNodeType]}. Enter the URL of this ${wordsFor(this.expectedNodeType).site}'s node.`,
+      });
       return false;
     }
     // An authenticated call: the node must admit this admin, or nothing else will work either.

@@ -23,7 +23,7 @@ export function destinationUrlError(value: string): string | null {
   return httpUrlError(
     value,
     'Enter the destination instance URL (the partner\'s Exalate URL, or the address of their tracker where the Exalate app is installed), or choose "I don\'t have a URL".',
-    'the partner\'s Exalate URL, like https://exalate.partner.com/nodes/jira',
+    "the partner's Exalate URL, like https://exalate.partner.com/nodes/jira",
   );
 }
 

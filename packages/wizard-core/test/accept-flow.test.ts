@@ -12,7 +12,17 @@ const code = encodeInvitationCode({
   initiator: {
     shortName: 'jira',
     project: 'SUP',
-    node: { product: 'exalate', nodeType: 'JIRA_CLOUD', instanceId: randomUUID(), trackerUrl: 'https://acme.atlassian.net', nodeUrl: 'https://x.example.com/nodes/jira', protocol: { min: 1, max: 1 }, modes: ['SCRIPT'], pollOnly: false, version: '0.1.0' },
+    node: {
+      product: 'exalate',
+      nodeType: 'JIRA_CLOUD',
+      instanceId: randomUUID(),
+      trackerUrl: 'https://acme.atlassian.net',
+      nodeUrl: 'https://x.example.com/nodes/jira',
+      protocol: { min: 1, max: 1 },
+      modes: ['SCRIPT'],
+      pollOnly: false,
+      version: '0.1.0',
+    },
   },
   destination: { shortName: 'ado', url: null },
   createdAt: new Date().toISOString(),
@@ -85,15 +95,21 @@ describe('AcceptFlow', () => {
     expect(calls).toHaveLength(0);
   });
 
-  it('shows the backend\'s verdict on a code (e.g. addressed to another node)', async () => {
-    const { api } = fakeApi({ previewInvitation: () => err({ code: 'INVITATION_NOT_FOR_THIS_NODE', message: 'This invitation was created for another node.' }) });
+  it("shows the backend's verdict on a code (e.g. addressed to another node)", async () => {
+    const { api } = fakeApi({
+      previewInvitation: () => err({ code: 'INVITATION_NOT_FOR_THIS_NODE', message: 'This invitation was created for another node.' }),
+    });
     const flow = new AcceptFlow(api);
     flow.setCode(code);
     await flow.next();
-    expect(flow.getState()).toMatchObject({ step: 'code', banner: null, errors: { code: 'This invitation was created for another node. (INVITATION_NOT_FOR_THIS_NODE)' } });
+    expect(flow.getState()).toMatchObject({
+      step: 'code',
+      banner: null,
+      errors: { code: 'This invitation was created for another node. (INVITATION_NOT_FOR_THIS_NODE)' },
+    });
   });
 
-  it('asks for another name when the invitation\'s name is taken here', async () => {
+  it("asks for another name when the invitation's name is taken here", async () => {
     const { api, calls } = fakeApi({
       previewInvitation: () => ok(preview({ nameTaken: true })),
       listProjects: () => projects,
@@ -138,19 +154,30 @@ describe('AcceptFlow', () => {
     expect(flow.getState().step).toBe('code');
     await flow.next();
     await flow.next();
-    expect(flow.getState()).toMatchObject({ step: 'code', banner: null, errors: { code: 'This invitation has already been accepted. (INVITATION_ALREADY_USED)' } });
+    expect(flow.getState()).toMatchObject({
+      step: 'code',
+      banner: null,
+      errors: { code: 'This invitation has already been accepted. (INVITATION_ALREADY_USED)' },
+    });
   });
 
   it('keeps the admin on the project step when the name was taken meanwhile, and asks for another', async () => {
     const { api } = fakeApi({
       previewInvitation: () => ok(preview()),
       listProjects: () => projects,
-      acceptInvitation: () => err({ code: 'CONNECTION_NAME_TAKEN', message: 'A connection named "jira_to_ado" already exists here.', fields: { name: 'Already used here.' } }),
+      acceptInvitation: () =>
+        err({ code: 'CONNECTION_NAME_TAKEN', message: 'A connection named "jira_to_ado" already exists here.', fields: { name: 'Already used here.' } }),
     });
     const flow = new AcceptFlow(api);
     flow.setCode(code);
     await flow.next();
     await flow.next();
-    expect(flow.getState()).toMatchObject({ step: 'project', preview: { nameTaken: true }, name: '', errors: { name: 'Already used here.' }, banner: { code: 'CONNECTION_NAME_TAKEN' } });
+    expect(flow.getState()).toMatchObject({
+      step: 'project',
+      preview: { nameTaken: true },
+      name: '',
+      errors: { name: 'Already used here.' },
+      banner: { code: 'CONNECTION_NAME_TAKEN' },
+    });
   });
 });

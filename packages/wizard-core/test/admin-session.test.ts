@@ -38,7 +38,7 @@ function host(saved: string | null, answers: Parameters<typeof fakeApi<FullApi>>
 }
 
 describe('the admin session', () => {
-  it('where the tracker\'s app holds the node, General settings pairs by code and the session then talks to that node', async () => {
+  it("where the tracker's app holds the node, General settings pairs by code and the session then talks to that node", async () => {
     const h = host(null);
     const { saveSettings: _unused, ...rest } = h.host;
     const paired: string[] = [];
@@ -51,19 +51,28 @@ describe('the admin session', () => {
     expect(await screen.flow.pair()).toBe(true);
     await flush();
     expect(paired).toHaveLength(1);
-    expect(session.getState()).toMatchObject({ nodeUrl: 'https://exalate.acme.com/nodes/jira', local: { nodeType: 'JIRA_SERVER' }, screen: { name: 'settings' } });
+    expect(session.getState()).toMatchObject({
+      nodeUrl: 'https://exalate.acme.com/nodes/jira',
+      local: { nodeType: 'JIRA_SERVER' },
+      screen: { name: 'settings' },
+    });
     session.showConnections();
     expect(session.getState().screen.name).toBe('connections');
   });
 
-  it('starts when first watched: with a saved node, on Connections, with the node\'s own info', async () => {
+  it("starts when first watched: with a saved node, on Connections, with the node's own info", async () => {
     const h = host('https://exalate.acme.com/nodes/jira');
     const session = new AdminSession(h.host);
     expect(session.getState().screen.name).toBe('loading');
     expect(session.words).toMatchObject({ tracker: 'Jira', item: 'issue', queryLanguage: 'JQL', acceptInvitation: 'Accept the invitation' });
     const stop = session.subscribe(() => {});
     await flush();
-    expect(session.getState()).toMatchObject({ tab: 'connections', screen: { name: 'connections', dialog: null }, nodeUrl: 'https://exalate.acme.com/nodes/jira', local: { nodeType: 'JIRA_SERVER' } });
+    expect(session.getState()).toMatchObject({
+      tab: 'connections',
+      screen: { name: 'connections', dialog: null },
+      nodeUrl: 'https://exalate.acme.com/nodes/jira',
+      local: { nodeType: 'JIRA_SERVER' },
+    });
     expect(h.loaded()).toBe(1);
     stop();
   });
@@ -84,7 +93,12 @@ describe('the admin session', () => {
     await flush();
     expect(h.stored).toEqual(['https://exalate.acme.com/nodes/jira']);
     expect(settings.getState().notice).toBe('Settings saved');
-    expect(session.getState()).toMatchObject({ tab: 'settings', screen: { name: 'settings' }, nodeUrl: 'https://exalate.acme.com/nodes/jira', local: { nodeType: 'JIRA_SERVER' } });
+    expect(session.getState()).toMatchObject({
+      tab: 'settings',
+      screen: { name: 'settings' },
+      nodeUrl: 'https://exalate.acme.com/nodes/jira',
+      local: { nodeType: 'JIRA_SERVER' },
+    });
     session.showConnections();
     expect(session.getState().screen.name).toBe('connections');
   });

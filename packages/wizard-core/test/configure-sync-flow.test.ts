@@ -3,7 +3,13 @@ import { ConfigureSyncFlow, previewHeadline, type SyncAdminApi } from '../src/in
 import { connection, err, fakeApi, ok } from './fake-api.js';
 
 const ID = '3b0f8a5e-4d8b-4c51-9b43-1b2f0e1c9a77';
-const rules: SyncRulesView = { editable: true, outgoing: 'replica.summary = workItem.summary;', incoming: 'workItem.summary = replica.summary;', outgoingIsDefault: true, incomingIsDefault: true };
+const rules: SyncRulesView = {
+  editable: true,
+  outgoing: 'replica.summary = workItem.summary;',
+  incoming: 'workItem.summary = replica.summary;',
+  outgoingIsDefault: true,
+  incomingIsDefault: true,
+};
 const trigger = (o: Partial<TriggerView> = {}): TriggerView => ({
   id: '0b7c9d7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f',
   itemType: 'Bug',
@@ -14,8 +20,22 @@ const trigger = (o: Partial<TriggerView> = {}): TriggerView => ({
   updatedAt: '2026-01-01T00:00:00.000Z',
   ...o,
 });
-const bulk = (o: Partial<BulkSyncView> = {}): BulkSyncView => ({ id: 'b1', total: 2, synced: 0, failed: 0, startedAt: '2026-01-01T00:00:00.000Z', done: false, ...o });
-const queue = (o: Partial<SyncQueueView> = {}): SyncQueueView => ({ items: { PENDING: 0, SYNCED: 3, FAILED: 0, UNSYNCED: 0 }, outbox: 0, inbox: 0, attention: [], ...o });
+const bulk = (o: Partial<BulkSyncView> = {}): BulkSyncView => ({
+  id: 'b1',
+  total: 2,
+  synced: 0,
+  failed: 0,
+  startedAt: '2026-01-01T00:00:00.000Z',
+  done: false,
+  ...o,
+});
+const queue = (o: Partial<SyncQueueView> = {}): SyncQueueView => ({
+  items: { PENDING: 0, SYNCED: 3, FAILED: 0, UNSYNCED: 0 },
+  outbox: 0,
+  inbox: 0,
+  attention: [],
+  ...o,
+});
 
 function loaded(extra: Parameters<typeof fakeApi<SyncAdminApi>>[0] = {}) {
   return fakeApi<SyncAdminApi>({
@@ -24,7 +44,13 @@ function loaded(extra: Parameters<typeof fakeApi<SyncAdminApi>>[0] = {}) {
     listTriggers: () => ok({ triggers: [trigger()] }),
     getQueue: () => ok(queue()),
     listItemTypes: () => ok({ itemTypes: ['Bug', 'Task'] }),
-    listProjects: () => ok({ projects: [{ key: 'incident', name: 'Incident' }, { key: 'problem', name: 'Problem' }] }),
+    listProjects: () =>
+      ok({
+        projects: [
+          { key: 'incident', name: 'Incident' },
+          { key: 'problem', name: 'Problem' },
+        ],
+      }),
     ...extra,
   });
 }
@@ -68,9 +94,12 @@ test('loads when a screen first watches it, and stops following a bulk sync when
   expect(polls).toBe(1);
 });
 
-test('where incoming items go: offered from the node\'s list, saved at once, refused with the node\'s reason', async () => {
+test("where incoming items go: offered from the node's list, saved at once, refused with the node's reason", async () => {
   const { api, calls } = loaded({
-    setProject: (_id, project) => (project === 'problem' ? ok(connection({ status: 'ACTIVE', project })) : err({ code: 'PROJECT_UNKNOWN', message: 'There is no project "gone" here.', fields: { project: 'Unknown project.' } })),
+    setProject: (_id, project) =>
+      project === 'problem'
+        ? ok(connection({ status: 'ACTIVE', project }))
+        : err({ code: 'PROJECT_UNKNOWN', message: 'There is no project "gone" here.', fields: { project: 'Unknown project.' } }),
   });
   const flow = new ConfigureSyncFlow(api, ID);
   await flow.load();
@@ -137,7 +166,9 @@ test('restoring a default rule saves null for that direction only', async () => 
 test('a new trigger is previewed against the tracker, then saved; a bad query says why and is not saved', async () => {
   const { api, calls } = loaded({
     previewTrigger: (_id, req) =>
-      (req.query ?? '').includes('[Nope]') ? err({ code: 'TRIGGER_QUERY_INVALID', message: 'TF51005: The query references a field that does not exist: Nope.' }) : ok({ items: [{ key: '7', url: 'http://x/7', updated: '2026-01-01T00:00:00.000Z', summary: 'Printer on fire' }], more: false }),
+      (req.query ?? '').includes('[Nope]')
+        ? err({ code: 'TRIGGER_QUERY_INVALID', message: 'TF51005: The query references a field that does not exist: Nope.' })
+        : ok({ items: [{ key: '7', url: 'http://x/7', updated: '2026-01-01T00:00:00.000Z', summary: 'Printer on fire' }], more: false }),
     createTrigger: (_id, req) => ok(trigger({ id: '9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a', itemType: req.itemType ?? null, query: req.query ?? '' })),
   });
   const flow = new ConfigureSyncFlow(api, ID);
@@ -193,7 +224,9 @@ test('bulk sync follows the progress until every item is done, then refreshes th
 });
 
 test('sync now needs a key, says when the tracker has no such item, and queues one that exists', async () => {
-  const { api } = loaded({ syncNow: (_id, key) => (key === '404' ? err({ code: 'ITEM_NOT_FOUND', message: 'There is no item 404 in the tracker.' }) : ok({ key })) });
+  const { api } = loaded({
+    syncNow: (_id, key) => (key === '404' ? err({ code: 'ITEM_NOT_FOUND', message: 'There is no item 404 in the tracker.' }) : ok({ key })),
+  });
   const flow = new ConfigureSyncFlow(api, ID);
   await flow.load();
   expect(await flow.syncNow()).toBe(false);
@@ -207,7 +240,17 @@ test('sync now needs a key, says when the tracker has no such item, and queues o
 });
 
 test('retrying one failed item or all of them refreshes the queue; one action at a time', async () => {
-  const failedItem = { localKey: '5', localUrl: null, remoteKey: 'SUP-1', remoteUrl: null, status: 'FAILED' as const, error: { code: 'SCRIPT_ERROR', message: 'boom', direction: 'incoming' as const, line: 3, retryable: false, at: '2026-01-01T00:00:00.000Z' }, attempts: 1, lastSyncAt: null, updatedAt: '2026-01-01T00:00:00.000Z' };
+  const failedItem = {
+    localKey: '5',
+    localUrl: null,
+    remoteKey: 'SUP-1',
+    remoteUrl: null,
+    status: 'FAILED' as const,
+    error: { code: 'SCRIPT_ERROR', message: 'boom', direction: 'incoming' as const, line: 3, retryable: false, at: '2026-01-01T00:00:00.000Z' },
+    attempts: 1,
+    lastSyncAt: null,
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  };
   let failed = true;
   const { api, calls } = loaded({
     getQueue: () => ok(queue(failed ? { items: { PENDING: 0, SYNCED: 0, FAILED: 1, UNSYNCED: 0 }, attention: [failedItem] } : {})),
@@ -229,7 +272,7 @@ test('retrying one failed item or all of them refreshes the queue; one action at
   expect(calls.filter((c) => c.method === 'retryFailed')).toHaveLength(1);
 });
 
-test('the preview\'s headline counts in the tracker\'s words', () => {
+test("the preview's headline counts in the tracker's words", () => {
   const words = { item: 'issue', items: 'issues' };
   expect(previewHeadline({ items: [1], more: false }, words)).toBe('1 issue matches now:');
   expect(previewHeadline({ items: [1, 2, 3], more: false }, words)).toBe('3 issues match now:');

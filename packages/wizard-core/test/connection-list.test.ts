@@ -10,11 +10,13 @@ describe('connection list', () => {
     expect(actionsFor(connection({ status: 'ERROR' }))).toEqual(['configure', 'delete']);
   });
 
-  it('describes the partner in the admin\'s words', () => {
+  it("describes the partner in the admin's words", () => {
     expect(partnerLabel(connection())).toBe('ado (not connected yet)');
-    expect(partnerLabel(connection({ partner: { instanceId: 'x', nodeType: 'SERVICENOW', nodeUrl: null, trackerUrl: 'https://acme.service-now.com', private: true } }))).toBe(
-      'ado · ServiceNow at https://acme.service-now.com · private',
-    );
+    expect(
+      partnerLabel(
+        connection({ partner: { instanceId: 'x', nodeType: 'SERVICENOW', nodeUrl: null, trackerUrl: 'https://acme.service-now.com', private: true } }),
+      ),
+    ).toBe('ado · ServiceNow at https://acme.service-now.com · private');
   });
 
   it('loads, deactivates, copies a code again and deletes', async () => {
@@ -63,7 +65,7 @@ describe('connection list', () => {
     expect(list.getState()).toMatchObject({ error: { code: 'NETWORK_ERROR' }, pending: [] });
   });
 
-  it('says when a Pending invitation expires in the admin\'s time, with its zone', () => {
+  it("says when a Pending invitation expires in the admin's time, with its zone", () => {
     const reason = statusReasonFor(connection({ invitationExpiresAt: '2030-01-01T00:00:00.000Z' }), new Date('2029-12-31T00:00:00Z'));
     expect(reason).toMatch(/^Waiting for the other side to accept the invitation code \(valid until .*2030.*\)\.$/);
     expect(reason).not.toContain('T00:00:00');
@@ -74,7 +76,9 @@ describe('connection list', () => {
 
   it('follows the node while watched: a Pending row turns Active without a reload, and stops when no one watches', async () => {
     let status: 'PENDING' | 'ACTIVE' = 'PENDING';
-    const { api, calls } = fakeApi({ listConnections: () => ok({ connections: [connection({ id: 'p', status, pendingStep: status === 'PENDING' ? 'AWAITING_ACCEPTANCE' : null })] }) });
+    const { api, calls } = fakeApi({
+      listConnections: () => ok({ connections: [connection({ id: 'p', status, pendingStep: status === 'PENDING' ? 'AWAITING_ACCEPTANCE' : null })] }),
+    });
     const timers: Array<{ run: () => void; ms: number; cleared: boolean; fired: boolean }> = [];
     const live = () => timers.filter((t) => !t.cleared && !t.fired).map((t) => t.ms);
     const list = new ConnectionList(api, {

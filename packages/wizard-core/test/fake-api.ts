@@ -8,7 +8,8 @@ export function fakeApi<A extends object = AdminApi>(answers: NoInfer<Answers<A>
   type Method = keyof A;
   const calls: Array<{ method: Method; args: unknown[] }> = [];
   const api = new Proxy({} as A, {
-    get: (_t, method: string | symbol) =>
+    get:
+      (_t, method: string | symbol) =>
       async (...args: unknown[]) => {
         calls.push({ method: method as Method, args });
         const answer = answers[method as Method] as ((...a: unknown[]) => unknown) | undefined;

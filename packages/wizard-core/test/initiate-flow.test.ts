@@ -2,7 +2,12 @@ import { InitiateFlow, type Clipboard } from '../src/index.js';
 import { connection, err, fakeApi, ok, probe } from './fake-api.js';
 
 const local = { modes: ['BASIC', 'VISUAL', 'SCRIPT'] as const, pollOnly: false };
-const projects = ok({ projects: [{ key: 'SUP', name: 'Support' }, { key: 'DEV', name: 'Development' }] });
+const projects = ok({
+  projects: [
+    { key: 'SUP', name: 'Support' },
+    { key: 'DEV', name: 'Development' },
+  ],
+});
 
 function clipboard(): Clipboard & { text: string | null } {
   const c = { text: null as string | null, writeText: async (t: string) => void (c.text = t) };
@@ -28,7 +33,11 @@ describe('InitiateFlow', () => {
     const seen: string[] = [];
     flow.subscribe((s) => seen.push(s.step));
     // Before the destination is known, this node's modes are offered.
-    expect(flow.modeChoices.map((c) => [c.label, c.available])).toEqual([['Basic', true], ['Visual', true], ['Script', true]]);
+    expect(flow.modeChoices.map((c) => [c.label, c.available])).toEqual([
+      ['Basic', true],
+      ['Visual', true],
+      ['Script', true],
+    ]);
 
     flow.setField('destinationUrl', 'https://partner.example.com/nodes/ado/');
     // Leaving the field asks the destination; its modes narrow the choice on the same screen.
@@ -99,7 +108,9 @@ describe('InitiateFlow', () => {
 
   it('Next while the destination is being asked (the admin left the field by clicking Next) waits for that answer', async () => {
     let release!: () => void;
-    const { api, calls } = fakeApi({ probeDestination: () => new Promise<ReturnType<typeof ok<typeof probe>>>((r) => (release = () => r(ok(probe)))) as never });
+    const { api, calls } = fakeApi({
+      probeDestination: () => new Promise<ReturnType<typeof ok<typeof probe>>>((r) => (release = () => r(ok(probe)))) as never,
+    });
     const flow = new InitiateFlow(api, { ...local, modes: [...local.modes] });
     flow.setField('destinationUrl', 'https://partner.example.com/nodes/ado');
     const left = flow.checkDestination();
@@ -152,7 +163,11 @@ describe('InitiateFlow', () => {
     await flow.next();
     expect((calls.at(-1)!.args[0] as { destinationUrl: unknown }).destinationUrl).toBeNull();
     // The invitation screen for a private partner: the destination is "unknown", with the public–private note.
-    expect(flow.invitationTexts).toMatchObject({ destination: 'unknown', ensureInstalled: 'Ensure that Exalate is installed on the destination side "unknown"', note: expect.stringMatching(/^As this is a Public-Private connection/) });
+    expect(flow.invitationTexts).toMatchObject({
+      destination: 'unknown',
+      ensureInstalled: 'Ensure that Exalate is installed on the destination side "unknown"',
+      note: expect.stringMatching(/^As this is a Public-Private connection/),
+    });
   });
 
   it('a private node must enter a URL', async () => {
@@ -174,15 +189,21 @@ describe('InitiateFlow', () => {
     expect(calls).toHaveLength(0);
   });
 
-  it('shows the backend\'s probe failure with its code and stays on the step', async () => {
+  it("shows the backend's probe failure with its code and stays on the step", async () => {
     const { api } = fakeApi({
-      probeDestination: () => err({ code: 'DESTINATION_UNREACHABLE', message: 'Could not reach it. Choose "I don\'t have a URL".', fields: { destinationUrl: 'Unreachable.' } }),
+      probeDestination: () =>
+        err({ code: 'DESTINATION_UNREACHABLE', message: 'Could not reach it. Choose "I don\'t have a URL".', fields: { destinationUrl: 'Unreachable.' } }),
     });
     const flow = new InitiateFlow(api, { modes: ['SCRIPT'], pollOnly: false });
     flow.setField('destinationUrl', 'https://gone.example.com');
     await flow.next();
     // Said once each: the field's own word under the field, the whole message with its code above.
-    expect(flow.getState()).toMatchObject({ step: 'destination', busy: false, banner: { code: 'DESTINATION_UNREACHABLE' }, errors: { destinationUrl: 'Unreachable.' } });
+    expect(flow.getState()).toMatchObject({
+      step: 'destination',
+      busy: false,
+      banner: { code: 'DESTINATION_UNREACHABLE' },
+      errors: { destinationUrl: 'Unreachable.' },
+    });
     flow.setField('destinationUrl', 'https://other.example.com');
     expect(flow.getState().banner).toBeNull();
   });
@@ -194,7 +215,10 @@ describe('InitiateFlow', () => {
     await flow.next();
     flow.setField('localShortName', 'my jira');
     await flow.next();
-    expect(flow.getState()).toMatchObject({ step: 'details', errors: { localShortName: expect.stringMatching(/spaces/), remoteShortName: expect.stringMatching(/required/) } });
+    expect(flow.getState()).toMatchObject({
+      step: 'details',
+      errors: { localShortName: expect.stringMatching(/spaces/), remoteShortName: expect.stringMatching(/required/) },
+    });
     flow.setField('localShortName', 'jira');
     flow.setField('name', 'Escalations');
     flow.setField('remoteShortName', 'ado');
@@ -206,7 +230,8 @@ describe('InitiateFlow', () => {
   it('sends the admin back to the step of a field the backend refused', async () => {
     const { api } = fakeApi({
       listProjects: () => projects,
-      initiateConnection: () => err({ code: 'CONNECTION_NAME_TAKEN', message: 'A connection named "jira_to_ado" already exists.', fields: { name: 'Already used.' } }),
+      initiateConnection: () =>
+        err({ code: 'CONNECTION_NAME_TAKEN', message: 'A connection named "jira_to_ado" already exists.', fields: { name: 'Already used.' } }),
     });
     const flow = new InitiateFlow(api, { modes: ['SCRIPT'], pollOnly: false });
     flow.setField('noUrl', true);

@@ -14,10 +14,14 @@ function jira(options: { paired?: boolean; admin?: boolean; htmlFor?: string } =
     calls.push({ url, method: init?.method ?? 'GET', headers, body: init?.body ? JSON.parse(String(init.body)) : undefined });
     if (options.htmlFor && url.endsWith(options.htmlFor)) return new Response('<html>Log in</html>', { status: 200, headers: { 'content-type': 'text/html' } });
     if (url.startsWith('https://jira.acme.com/plugins/servlet/exalate/api/')) {
-      if (options.admin === false) return json(403, { error: { code: 'TRACKER_ADMIN_REQUIRED', message: 'Only Jira system administrators can manage Exalate.' } });
+      if (options.admin === false)
+        return json(403, { error: { code: 'TRACKER_ADMIN_REQUIRED', message: 'Only Jira system administrators can manage Exalate.' } });
       if (url.endsWith('/settings')) return json(200, { nodeUrl });
-      if (url.endsWith('/pair')) return (nodeUrl = 'https://exalate.acme.com/nodes/jira'), json(200, { nodeUrl });
-      if (url.endsWith('/token')) return nodeUrl ? json(200, { token: `token-${++minted}`, expiresIn: 300 }) : json(409, { error: { code: 'TRACKER_APP_NOT_PAIRED', message: 'Pair the app first.' } });
+      if (url.endsWith('/pair')) return ((nodeUrl = 'https://exalate.acme.com/nodes/jira'), json(200, { nodeUrl }));
+      if (url.endsWith('/token'))
+        return nodeUrl
+          ? json(200, { token: `token-${++minted}`, expiresIn: 300 })
+          : json(409, { error: { code: 'TRACKER_APP_NOT_PAIRED', message: 'Pair the app first.' } });
     }
     if (url === 'https://exalate.acme.com/nodes/jira/api/v1/connections') return json(200, { connections: [] });
     return json(404, { error: { code: 'NOT_FOUND', message: 'no such path' } });
@@ -26,7 +30,7 @@ function jira(options: { paired?: boolean; admin?: boolean; htmlFor?: string } =
   return { host, calls };
 }
 
-test('every call to the node carries a token of its own, minted by the servlet with Jira\'s XSRF header', async () => {
+test("every call to the node carries a token of its own, minted by the servlet with Jira's XSRF header", async () => {
   const { host, calls } = jira();
   expect(await host.loadSettings()).toEqual({ nodeUrl: 'https://exalate.acme.com/nodes/jira' });
   const api = host.api('https://exalate.acme.com/nodes/jira');
@@ -35,24 +39,34 @@ test('every call to the node carries a token of its own, minted by the servlet w
   const toNode = calls.filter((c) => c.url.startsWith('https://exalate.acme.com'));
   expect(toNode.map((c) => c.headers['authorization'])).toEqual(['Bearer token-1', 'Bearer token-2']);
   const toServlet = calls.filter((c) => c.url.startsWith('https://jira.acme.com'));
-  expect(toServlet.map((c) => `${c.method} ${new URL(c.url).pathname}`)).toEqual(['GET /plugins/servlet/exalate/api/settings', 'POST /plugins/servlet/exalate/api/token', 'POST /plugins/servlet/exalate/api/token']);
+  expect(toServlet.map((c) => `${c.method} ${new URL(c.url).pathname}`)).toEqual([
+    'GET /plugins/servlet/exalate/api/settings',
+    'POST /plugins/servlet/exalate/api/token',
+    'POST /plugins/servlet/exalate/api/token',
+  ]);
   expect(toServlet.every((c) => c.headers['x-atlassian-token'] === 'no-check')).toBe(true);
 });
 
 test('a non-administrator, an unpaired app and an ended Jira session each say what to do', async () => {
   const notAdmin = jira({ admin: false }).host.api('https://exalate.acme.com/nodes/jira');
-  expect(await notAdmin.listConnections()).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', message: expect.stringContaining('Only Jira system administrators') } });
+  expect(await notAdmin.listConnections()).toMatchObject({
+    ok: false,
+    error: { code: 'UNAUTHENTICATED', message: expect.stringContaining('Only Jira system administrators') },
+  });
   await expect(jira({ admin: false }).host.loadSettings()).rejects.toThrow(/Only Jira system administrators/);
 
   const unpaired = jira({ paired: false });
   expect(await unpaired.host.loadSettings()).toBeNull();
-  expect(await unpaired.host.api('https://exalate.acme.com/nodes/jira').listConnections()).toMatchObject({ ok: false, error: { message: expect.stringContaining('Pair the app first') } });
+  expect(await unpaired.host.api('https://exalate.acme.com/nodes/jira').listConnections()).toMatchObject({
+    ok: false,
+    error: { message: expect.stringContaining('Pair the app first') },
+  });
 
   const ended = jira({ htmlFor: '/api/settings' });
   await expect(ended.host.loadSettings()).rejects.toThrow(/Jira session may have ended/);
 });
 
-test('an unpaired app opens General settings, pairs there, and then lists the node\'s connections', async () => {
+test("an unpaired app opens General settings, pairs there, and then lists the node's connections", async () => {
   const { host, calls } = jira({ paired: false });
   const session = new AdminSession({ ...host, initialTab: 'connections' });
   await session.start();

@@ -9,13 +9,20 @@ const queue = (failed: number): SyncQueueView => ({ items: { PENDING: 1, SYNCED:
 
 function api(extra: Parameters<typeof fakeApi<AdminApi & SyncAdminApi & NodeSettingsApi>>[0] = {}) {
   return fakeApi<AdminApi & SyncAdminApi & NodeSettingsApi>({
-    listConnections: () => ok({ connections: [connection({ id: A, name: 'a', status: 'ACTIVE' }), connection({ id: B, name: 'b', status: 'PENDING' }), connection({ id: C, name: 'c', status: 'ERROR' })] }),
+    listConnections: () =>
+      ok({
+        connections: [
+          connection({ id: A, name: 'a', status: 'ACTIVE' }),
+          connection({ id: B, name: 'b', status: 'PENDING' }),
+          connection({ id: C, name: 'c', status: 'ERROR' }),
+        ],
+      }),
     getQueue: (id) => (id === A ? ok(queue(2)) : err({ code: 'TRACKER_UNAVAILABLE', message: 'No answer.' })),
     ...extra,
   });
 }
 
-test('every established connection\'s queue, a pending one without, and a queue that could not be read with its reason', async () => {
+test("every established connection's queue, a pending one without, and a queue that could not be read with its reason", async () => {
   const { api: a, calls } = api();
   const overview = new QueueOverview(a);
   await overview.load();
@@ -48,7 +55,13 @@ test('retry one item or all failed items of a connection, then read again; a ref
 
 test('the session opens the queue first when the host asks for it', async () => {
   const { api: a } = api({ nodeInfo: () => ok({} as never) });
-  const session = new AdminSession({ nodeType: 'SERVICENOW', clipboard: { writeText: async () => {} }, loadSettings: async () => ({ nodeUrl: 'https://x.example.com/nodes/snow' }), api: () => a, initialTab: 'queue' });
+  const session = new AdminSession({
+    nodeType: 'SERVICENOW',
+    clipboard: { writeText: async () => {} },
+    loadSettings: async () => ({ nodeUrl: 'https://x.example.com/nodes/snow' }),
+    api: () => a,
+    initialTab: 'queue',
+  });
   await session.start();
   expect(session.getState()).toMatchObject({ tab: 'queue', screen: { name: 'queue' } });
 });

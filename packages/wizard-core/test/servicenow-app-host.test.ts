@@ -16,10 +16,11 @@ function instance(options: { paired?: boolean; role?: boolean; htmlFor?: string 
     if (options.htmlFor && url.includes(options.htmlFor)) return new Response('<html>Log in</html>', { status: 200, headers: { 'content-type': 'text/html' } });
     if (!url.startsWith(API)) return json(404, {});
     // The platform's own refusal (the REST API's ACL), in its own shape.
-    if (options.role === false) return json(403, { error: { message: 'User Not Authorized', detail: 'The user does not have the role x_exa_sync.admin.' }, status: 'failure' });
+    if (options.role === false)
+      return json(403, { error: { message: 'User Not Authorized', detail: 'The user does not have the role x_exa_sync.admin.' }, status: 'failure' });
     const path = url.slice(API.length);
     if (path === '/settings') return json(200, { result: { nodeUrl, pairedAt: nodeUrl ? '2026-12-01T10:00:00Z' : null } });
-    if (path === '/pair') return (nodeUrl = 'https://exalate.acme.com/nodes/snow'), json(200, { result: { nodeUrl } });
+    if (path === '/pair') return ((nodeUrl = 'https://exalate.acme.com/nodes/snow'), json(200, { result: { nodeUrl } }));
     if (path.startsWith('/node?path=')) {
       if (!nodeUrl) return json(409, { error: { code: 'TRACKER_APP_NOT_PAIRED', message: 'Pair the application first.' } });
       const forwarded = decodeURIComponent(path.slice('/node?path='.length));
@@ -33,7 +34,7 @@ function instance(options: { paired?: boolean; role?: boolean; htmlFor?: string 
   return { host, calls, renewToken: (t: string) => (token = t) };
 }
 
-test('every call goes to the instance with the session and its user token, the node\'s through the forwarding resource', async () => {
+test("every call goes to the instance with the session and its user token, the node's through the forwarding resource", async () => {
   const { host, calls, renewToken } = instance();
   expect(host.nodeType).toBe('SERVICENOW');
   expect(host.incomingProject).toBe('incident');
@@ -52,11 +53,17 @@ test('every call goes to the instance with the session and its user token, the n
 test('a user without the role, an unpaired application and an ended session each say what to do', async () => {
   const noRole = instance({ role: false });
   await expect(noRole.host.loadSettings()).rejects.toThrow('ServiceNow: User Not Authorized. The user does not have the role x_exa_sync.admin.');
-  expect(await noRole.host.api('https://exalate.acme.com/nodes/snow').listConnections()).toMatchObject({ ok: false, error: { status: 403, message: expect.stringContaining('User Not Authorized') } });
+  expect(await noRole.host.api('https://exalate.acme.com/nodes/snow').listConnections()).toMatchObject({
+    ok: false,
+    error: { status: 403, message: expect.stringContaining('User Not Authorized') },
+  });
 
   const unpaired = instance({ paired: false });
   expect(await unpaired.host.loadSettings()).toBeNull();
-  expect(await unpaired.host.api('https://exalate.acme.com/nodes/snow').listConnections()).toMatchObject({ ok: false, error: { code: 'TRACKER_APP_NOT_PAIRED' } });
+  expect(await unpaired.host.api('https://exalate.acme.com/nodes/snow').listConnections()).toMatchObject({
+    ok: false,
+    error: { code: 'TRACKER_APP_NOT_PAIRED' },
+  });
 
   const ended = instance({ htmlFor: '/settings' });
   await expect(ended.host.loadSettings()).rejects.toThrow(/session may have ended/);

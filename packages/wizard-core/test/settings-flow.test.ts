@@ -14,29 +14,42 @@ const node: NodeInfo = {
   modes: ['SCRIPT'],
   pollOnly: false,
 };
-const settings = (source: 'configuration' | 'settings'): NodeSettingsView => ({ tracker: { url: node.trackerUrl, credential: { source, updatedAt: source === 'settings' ? '2026-11-23T10:00:00.000Z' : null, problem: null } } });
+const settings = (source: 'configuration' | 'settings'): NodeSettingsView => ({
+  tracker: { url: node.trackerUrl, credential: { source, updatedAt: source === 'settings' ? '2026-11-23T10:00:00.000Z' : null, problem: null } },
+});
 
 function storage(initial: string | null = null) {
   const saved: string[] = [];
   return { saved, load: async () => (initial ? { nodeUrl: initial } : null), save: async (s: { nodeUrl: string }) => void saved.push(s.nodeUrl) };
 }
 
-test('starts from the saved node URL and reads where the node\'s credential comes from', async () => {
+test("starts from the saved node URL and reads where the node's credential comes from", async () => {
   const { api } = fakeApi<AdminApi & NodeSettingsApi>({ nodeInfo: () => ok(node), getSettings: () => ok(settings('configuration')) });
   const flow = new SettingsFlow(storage('https://exalate.acme.com/nodes/ado'), () => api, 'AZURE_DEVOPS');
   await flow.load();
-  expect(flow.getState()).toMatchObject({ kind: 'url', loading: false, saved: 'https://exalate.acme.com/nodes/ado', node: { trackerUrl: node.trackerUrl }, nodeSettings: { tracker: { credential: { source: 'configuration' } } } });
+  expect(flow.getState()).toMatchObject({
+    kind: 'url',
+    loading: false,
+    saved: 'https://exalate.acme.com/nodes/ado',
+    node: { trackerUrl: node.trackerUrl },
+    nodeSettings: { tracker: { credential: { source: 'configuration' } } },
+  });
 });
 
 test('saves a node URL only when it is a node of the right tracker that admits this admin', async () => {
   let admitted = false;
   const { api, calls } = fakeApi<AdminApi & NodeSettingsApi>({
     nodeInfo: () => ok(node),
-    listConnections: () => (admitted ? ok({ connections: [] }) : err({ code: 'UNAUTHENTICATED', message: 'You are not signed in to https://dev.azure.com/acme.' })),
+    listConnections: () =>
+      admitted ? ok({ connections: [] }) : err({ code: 'UNAUTHENTICATED', message: 'You are not signed in to https://dev.azure.com/acme.' }),
     getSettings: () => ok(settings('configuration')),
   });
   const store = storage();
-  const flow = new SettingsFlow(store, (url) => (url.includes('jira') ? fakeApi<AdminApi & NodeSettingsApi>({ nodeInfo: () => ok({ ...node, nodeType: 'JIRA_CLOUD' }) }).api : api), 'AZURE_DEVOPS');
+  const flow = new SettingsFlow(
+    store,
+    (url) => (url.includes('jira') ? fakeApi<AdminApi & NodeSettingsApi>({ nodeInfo: () => ok({ ...node, nodeType: 'JIRA_CLOUD' }) }).api : api),
+    'AZURE_DEVOPS',
+  );
   await flow.load();
 
   flow.setNodeUrl('nonsense');
@@ -55,7 +68,11 @@ test('saves a node URL only when it is a node of the right tracker that admits t
   admitted = true;
   expect(await flow.save()).toBe(true);
   expect(store.saved).toEqual(['https://exalate.acme.com/nodes/ado']);
-  expect(flow.getState()).toMatchObject({ saved: 'https://exalate.acme.com/nodes/ado', notice: 'Settings saved', nodeSettings: { tracker: { url: node.trackerUrl } } });
+  expect(flow.getState()).toMatchObject({
+    saved: 'https://exalate.acme.com/nodes/ado',
+    notice: 'Settings saved',
+    nodeSettings: { tracker: { url: node.trackerUrl } },
+  });
   expect(calls.map((c) => c.method)).toContain('getSettings');
 });
 
@@ -72,7 +89,14 @@ test('the token goes to the node, is never kept in the page, and a refused one i
   const { api, calls } = fakeApi<AdminApi & NodeSettingsApi>({
     nodeInfo: () => ok(node),
     getSettings: () => ok(settings('configuration')),
-    setTrackerCredential: (secret) => (secret === 'good' ? ok(settings('settings')) : err({ code: 'TRACKER_CREDENTIAL_REJECTED', message: 'https://dev.azure.com/acme refused this token.', fields: { secret: 'The tracker refused this token.' } })),
+    setTrackerCredential: (secret) =>
+      secret === 'good'
+        ? ok(settings('settings'))
+        : err({
+            code: 'TRACKER_CREDENTIAL_REJECTED',
+            message: 'https://dev.azure.com/acme refused this token.',
+            fields: { secret: 'The tracker refused this token.' },
+          }),
   });
   const flow = new SettingsFlow(storage('https://exalate.acme.com/nodes/ado'), () => api);
   await flow.load();
@@ -94,8 +118,15 @@ describe('by pairing (the Jira Data Center app holds the node)', () => {
 
   test('checks the code, shows what the node refused on the field, and says which node it paired with', async () => {
     const pairs: string[] = [];
-    let answer: ApiResult<{ nodeUrl: string }> = { ok: false, error: { code: 'PAIRING_CODE_EXPIRED', message: 'This pairing code expired. Ask the operator for a new one.' } };
-    const { api } = fakeApi<AdminApi & NodeSettingsApi>({ nodeInfo: () => ok(jiraNode), listConnections: () => ok({ connections: [] }), getSettings: () => ok(settings('configuration')) });
+    let answer: ApiResult<{ nodeUrl: string }> = {
+      ok: false,
+      error: { code: 'PAIRING_CODE_EXPIRED', message: 'This pairing code expired. Ask the operator for a new one.' },
+    };
+    const { api } = fakeApi<AdminApi & NodeSettingsApi>({
+      nodeInfo: () => ok(jiraNode),
+      listConnections: () => ok({ connections: [] }),
+      getSettings: () => ok(settings('configuration')),
+    });
     const flow = new SettingsFlow({ load: async () => null, pair: async (c) => (pairs.push(c), answer) }, () => api, 'JIRA_SERVER');
     await flow.load();
     expect(flow.getState()).toMatchObject({ kind: 'pairing', saved: null });
@@ -115,12 +146,22 @@ describe('by pairing (the Jira Data Center app holds the node)', () => {
     answer = { ok: true, value: { nodeUrl: nodeUrl } };
     expect(await flow.pair()).toBe(true);
     expect(pairs).toEqual([code, code]);
-    expect(flow.getState()).toMatchObject({ saved: nodeUrl, pairingCode: '', node: { trackerUrl: 'https://jira.acme.com' }, notice: `Paired with the Exalate node at ${nodeUrl}`, nodeSettings: { tracker: { url: node.trackerUrl } } });
+    expect(flow.getState()).toMatchObject({
+      saved: nodeUrl,
+      pairingCode: '',
+      node: { trackerUrl: 'https://jira.acme.com' },
+      notice: `Paired with the Exalate node at ${nodeUrl}`,
+      nodeSettings: { tracker: { url: node.trackerUrl } },
+    });
   });
 
   test('an app already paired says with which node when the screen opens', async () => {
     const { api } = fakeApi<AdminApi & NodeSettingsApi>({ nodeInfo: () => ok(jiraNode), getSettings: () => ok(settings('configuration')) });
-    const flow = new SettingsFlow({ load: async () => ({ nodeUrl: nodeUrl }), pair: async () => ({ ok: true, value: { nodeUrl: nodeUrl } }) }, () => api, 'JIRA_SERVER');
+    const flow = new SettingsFlow(
+      { load: async () => ({ nodeUrl: nodeUrl }), pair: async () => ({ ok: true, value: { nodeUrl: nodeUrl } }) },
+      () => api,
+      'JIRA_SERVER',
+    );
     await flow.load();
     expect(flow.getState()).toMatchObject({ kind: 'pairing', saved: nodeUrl, node: { nodeUrl: nodeUrl } });
   });

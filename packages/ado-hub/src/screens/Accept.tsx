@@ -37,7 +37,10 @@ export function AcceptDialog(props: { flow: AcceptFlow; onClose: () => void }): 
               <h2 tabIndex={-1} ref={doneRef}>
                 Invitation accepted
               </h2>
-              <p>The initiating node is private, so it completes the connection the next time it checks in (within a minute while it runs). The connection shows as Pending until then.</p>
+              <p>
+                The initiating node is private, so it completes the connection the next time it checks in (within a minute while it runs). The connection shows
+                as Pending until then.
+              </p>
               <ButtonGroup className="exalate-actions">
                 <Button text="Close" primary onClick={props.onClose} />
               </ButtonGroup>
@@ -64,7 +67,17 @@ export function AcceptDialog(props: { flow: AcceptFlow; onClose: () => void }): 
         <Banner error={s.banner} />
 
         {s.step === 'code' && (
-          <Field id="invitation-code" label="Invitation code" value={s.code} error={s.errors.code} onChange={(v) => flow.setCode(v)} placeholder={GUIDE.invitationCodePlaceholder} multiline monospace autoFocus />
+          <Field
+            id="invitation-code"
+            label="Invitation code"
+            value={s.code}
+            error={s.errors.code}
+            onChange={(v) => flow.setCode(v)}
+            placeholder={GUIDE.invitationCodePlaceholder}
+            multiline
+            monospace
+            autoFocus
+          />
         )}
 
         {s.step === 'project' && p && (
@@ -91,15 +104,33 @@ export function AcceptDialog(props: { flow: AcceptFlow; onClose: () => void }): 
               <dd>{formatTime(p.expiresAt)}</dd>
             </dl>
             {p.nameTaken ? (
-              <Field id="connection-name" label={GUIDE.connectionName} value={s.name} error={s.errors.name} onChange={(v) => flow.setName(v)} hint="A connection with the invitation's name exists here already: choose another name." required autoFocus />
+              <Field
+                id="connection-name"
+                label={GUIDE.connectionName}
+                value={s.name}
+                error={s.errors.name}
+                onChange={(v) => flow.setName(v)}
+                hint="A connection with the invitation's name exists here already: choose another name."
+                required
+                autoFocus
+              />
             ) : null}
             <p>{GUIDE.projectIntro}</p>
-            <ProjectPicker projects={s.projects} value={s.project} label={GUIDE.projectLabelAccept} error={s.errors.project} loading={s.busy} onChange={(key) => flow.setProject(key)} />
+            <ProjectPicker
+              projects={s.projects}
+              value={s.project}
+              label={GUIDE.projectLabelAccept}
+              error={s.errors.project}
+              loading={s.busy}
+              onChange={(key) => flow.setProject(key)}
+            />
           </>
         )}
 
         <ButtonGroup className="exalate-actions">
-          {s.step === 'project' ? <Button text={GUIDE.previous} iconProps={{ iconName: 'ChevronLeft' }} disabled={!flow.canGoBack()} onClick={() => flow.back()} /> : null}
+          {s.step === 'project' ? (
+            <Button text={GUIDE.previous} iconProps={{ iconName: 'ChevronLeft' }} disabled={!flow.canGoBack()} onClick={() => flow.back()} />
+          ) : null}
           <SubmitButton text={s.step === 'project' ? GUIDE.confirm : GUIDE.next} onSubmit={() => void flow.next()} disabled={s.busy} />
           {s.busy ? <Spinner size={SpinnerSize.small} ariaLabel="Working" /> : null}
         </ButtonGroup>

@@ -7,14 +7,23 @@ import { Spinner, SpinnerSize } from 'azure-devops-ui/Spinner';
 import { Toggle } from 'azure-devops-ui/Toggle';
 import { Dropdown } from 'azure-devops-ui/Dropdown';
 import { DropdownSelection } from 'azure-devops-ui/Utilities/DropdownSelection';
-import { ITEM_STATUS_LABELS, capitalize, previewHeadline, ruleHints, type ConfigureSyncFlow, type RuleDirection, type TrackerWords } from '@exalate/wizard-core';
+import {
+  ITEM_STATUS_LABELS,
+  capitalize,
+  previewHeadline,
+  ruleHints,
+  type ConfigureSyncFlow,
+  type RuleDirection,
+  type TrackerWords,
+} from '@exalate/wizard-core';
 import { Banner, Field, Notice, SubmitButton } from '../components.js';
 import { useStore } from '../use-store.js';
 
 // The code editor (CodeMirror) is about a third of the hub's script, and only this screen needs it:
 // a chunk of its own, fetched while the admin is still on the connection list (prefetch).
-const CodeEditor = React.lazy(() => import(/* webpackChunkName: "code-editor", webpackPrefetch: true */ '../CodeEditor.js').then((m) => ({ default: m.CodeEditor })));
-
+const CodeEditor = React.lazy(() =>
+  import(/* webpackChunkName: "code-editor", webpackPrefetch: true */ '../CodeEditor.js').then((m) => ({ default: m.CodeEditor })),
+);
 
 /** The trigger's item type, chosen from the tracker's types ("Any" for every type). */
 function ItemTypePicker(props: { types: string[]; value: string; label: string; onChange: (v: string) => void }): JSX.Element {
@@ -51,20 +60,33 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
           {hint} {isDefault ? '(the default rule)' : ''}
         </p>
         <React.Suspense fallback={<Spinner size={SpinnerSize.small} label="Loading the editor…" />}>
-          <CodeEditor id={`${direction}-rule`} label={heading} value={s.draft[direction]} onChange={(v) => flow.setRule(direction, v)} readOnly={!s.rules?.editable} describedBy={s.ruleErrors[direction] ? errorId : undefined} />
+          <CodeEditor
+            id={`${direction}-rule`}
+            label={heading}
+            value={s.draft[direction]}
+            onChange={(v) => flow.setRule(direction, v)}
+            readOnly={!s.rules?.editable}
+            describedBy={s.ruleErrors[direction] ? errorId : undefined}
+          />
         </React.Suspense>
         {s.ruleErrors[direction] ? (
           <p id={errorId} className="exalate-error" role="alert">
             {s.ruleErrors[direction]}
           </p>
         ) : null}
-        {s.rules?.editable && !isDefault ? <Button text="Restore the default rule" subtle onClick={() => void flow.restoreDefault(direction)} disabled={busy} /> : null}
+        {s.rules?.editable && !isDefault ? (
+          <Button text="Restore the default rule" subtle onClick={() => void flow.restoreDefault(direction)} disabled={busy} />
+        ) : null}
       </section>
     );
   };
 
   return (
-    <Card className="exalate-card" titleProps={{ text: title, ariaLevel: 1 }} headerCommandBarItems={[{ id: 'back', role: 'button', text: 'Back to connections', important: true, onActivate: () => props.onBack() }]}>
+    <Card
+      className="exalate-card"
+      titleProps={{ text: title, ariaLevel: 1 }}
+      headerCommandBarItems={[{ id: 'back', role: 'button', text: 'Back to connections', important: true, onActivate: () => props.onBack() }]}
+    >
       <div className="exalate-form" aria-busy={s.loading || busy}>
         <Banner error={s.banner} />
         <Notice text={s.notice} />
@@ -109,8 +131,20 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
                       <td>{t.active ? 'Active' : 'Inactive'}</td>
                       <td className="exalate-row-actions">
                         <Button text="Edit" subtle ariaLabel={`Edit trigger ${t.query}`} onClick={() => flow.editTrigger(t)} disabled={busy} />
-                        <Button text={t.active ? 'Deactivate' : 'Activate'} subtle ariaLabel={`${t.active ? 'Deactivate' : 'Activate'} trigger ${t.query}`} onClick={() => void flow.setTriggerActive(t, !t.active)} disabled={busy} />
-                        <Button text="Bulk sync" subtle ariaLabel={`Bulk sync what trigger ${t.query} matches`} onClick={() => void flow.bulkSync(t.id)} disabled={busy || (!!s.bulk && !s.bulk.done)} />
+                        <Button
+                          text={t.active ? 'Deactivate' : 'Activate'}
+                          subtle
+                          ariaLabel={`${t.active ? 'Deactivate' : 'Activate'} trigger ${t.query}`}
+                          onClick={() => void flow.setTriggerActive(t, !t.active)}
+                          disabled={busy}
+                        />
+                        <Button
+                          text="Bulk sync"
+                          subtle
+                          ariaLabel={`Bulk sync what trigger ${t.query} matches`}
+                          onClick={() => void flow.bulkSync(t.id)}
+                          disabled={busy || (!!s.bulk && !s.bulk.done)}
+                        />
                         <Button text="Delete" danger ariaLabel={`Delete trigger ${t.query}`} onClick={() => void flow.deleteTrigger(t.id)} disabled={busy} />
                       </td>
                     </tr>
@@ -137,17 +171,31 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
                 {s.itemTypes ? (
                   <ItemTypePicker types={s.itemTypes} value={s.trigger.itemType} label={words.itemType} onChange={(v) => flow.setTrigger('itemType', v)} />
                 ) : (
-                  <Field id="trigger-type" label={words.itemType} value={s.trigger.itemType} onChange={(v) => flow.setTrigger('itemType', v)} hint={`${words.itemTypeExamples}… Leave empty for every type.`} autoFocus />
+                  <Field
+                    id="trigger-type"
+                    label={words.itemType}
+                    value={s.trigger.itemType}
+                    onChange={(v) => flow.setTrigger('itemType', v)}
+                    hint={`${words.itemTypeExamples}… Leave empty for every type.`}
+                    autoFocus
+                  />
                 )}
-                <Field id="trigger-query" label={words.queryLabel} value={s.trigger.query} onChange={(v) => flow.setTrigger('query', v)} multiline monospace hint={words.queryHint} error={s.triggerError ?? undefined} />
+                <Field
+                  id="trigger-query"
+                  label={words.queryLabel}
+                  value={s.trigger.query}
+                  onChange={(v) => flow.setTrigger('query', v)}
+                  multiline
+                  monospace
+                  hint={words.queryHint}
+                  error={s.triggerError ?? undefined}
+                />
                 <Toggle text="Active" checked={s.trigger.active} onChange={(_e, v) => flow.setTrigger('active', v)} />
                 {s.preview ? (
                   <div role="status" data-testid="trigger-preview">
                     {s.preview.items.length ? (
                       <>
-                        <p>
-                          {previewHeadline(s.preview, words)}
-                        </p>
+                        <p>{previewHeadline(s.preview, words)}</p>
                         <ul className="exalate-preview">
                           {s.preview.items.map((i) => (
                             <li key={i.key}>
@@ -226,7 +274,11 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
                             '—'
                           )}
                         </td>
-                        <td>{item.status === 'FAILED' ? <Button text="Retry" ariaLabel={`Retry ${key}`} onClick={() => void flow.retry(key)} disabled={busy} /> : null}</td>
+                        <td>
+                          {item.status === 'FAILED' ? (
+                            <Button text="Retry" ariaLabel={`Retry ${key}`} onClick={() => void flow.retry(key)} disabled={busy} />
+                          ) : null}
+                        </td>
                       </tr>
                     );
                   })}
@@ -243,7 +295,14 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
                 void flow.syncNow();
               }}
             >
-              <Field id="sync-now-key" label={`Sync now: ${words.item} key or number`} value={s.syncNowKey} onChange={(v) => flow.setSyncNowKey(v)} error={s.syncNowError ?? undefined} hint={`Syncs one ${words.item} whether or not a trigger matches it.`} />
+              <Field
+                id="sync-now-key"
+                label={`Sync now: ${words.item} key or number`}
+                value={s.syncNowKey}
+                onChange={(v) => flow.setSyncNowKey(v)}
+                error={s.syncNowError ?? undefined}
+                hint={`Syncs one ${words.item} whether or not a trigger matches it.`}
+              />
               <SubmitButton text="Sync now" primary={false} onSubmit={() => void flow.syncNow()} disabled={busy} />
             </form>
           </section>

@@ -17,7 +17,13 @@ const STATUS_ICON: Record<ConnectionStatus, IStatusProps> = {
 };
 
 /** The Connections list (loaded and kept up to date by the list itself while it is shown). */
-export function ConnectionsScreen(props: { list: ConnectionList; words: TrackerWords; onConfigure: (id: string) => void; onInitiate: () => void; onAccept: () => void }): JSX.Element {
+export function ConnectionsScreen(props: {
+  list: ConnectionList;
+  words: TrackerWords;
+  onConfigure: (id: string) => void;
+  onInitiate: () => void;
+  onAccept: () => void;
+}): JSX.Element {
   const { list } = props;
   const s = useStore(list);
 
@@ -65,7 +71,9 @@ export function ConnectionsScreen(props: { list: ConnectionList; words: TrackerW
                   <td>
                     <span className="exalate-status">
                       <Status {...STATUS_ICON[row.status]} size={StatusSize.m} ariaLabel={row.statusLabel} />
-                      <span data-testid="status" aria-hidden="true">{row.statusLabel}</span>
+                      <span data-testid="status" aria-hidden="true">
+                        {row.statusLabel}
+                      </span>
                     </span>
                     {row.statusReason ? <div className="exalate-hint">{row.statusReason}</div> : null}
                   </td>

@@ -44,7 +44,12 @@ export function InitiateDialog(props: { flow: InitiateFlow; onClose: () => void 
               ) : (
                 <p className="exalate-hint">The partner does not need to be reachable: it connects to this node when it accepts the invitation.</p>
               )}
-              <Toggle text={GUIDE.noUrl} checked={s.values.noUrl} onChange={(_e, checked) => flow.setField('noUrl', checked)} ariaLabel={`${GUIDE.noUrl} (the partner is private and connects to this node)`} />
+              <Toggle
+                text={GUIDE.noUrl}
+                checked={s.values.noUrl}
+                onChange={(_e, checked) => flow.setField('noUrl', checked)}
+                ariaLabel={`${GUIDE.noUrl} (the partner is private and connects to this node)`}
+              />
             </div>
             {s.errors.destinationUrl && s.values.noUrl ? (
               <p className="exalate-error" role="alert">
@@ -69,17 +74,56 @@ export function InitiateDialog(props: { flow: InitiateFlow; onClose: () => void 
 
         {s.step === 'details' && (
           <>
-            <Field id="local-short-name" label={GUIDE.localShortName} value={s.values.localShortName} error={s.errors.localShortName} onChange={(v) => flow.setField('localShortName', v)} hint="A short name for your instance, e.g. AcmeDevOps." autoFocus required />
-            <Field id="remote-short-name" label={flow.remoteShortNameLabel} value={s.values.remoteShortName} error={s.errors.remoteShortName} onChange={(v) => flow.setField('remoteShortName', v)} hint="A short name for the destination instance, e.g. PartnerJira." required />
-            <Field id="connection-name" label={GUIDE.connectionName} value={s.values.name} error={s.errors.name} onChange={(v) => flow.setField('name', v)} hint="Made from the short names unless you change it." required />
-            <Field id="description" label={GUIDE.description} value={s.values.description} error={s.errors.description} onChange={(v) => flow.setField('description', v)} multiline />
+            <Field
+              id="local-short-name"
+              label={GUIDE.localShortName}
+              value={s.values.localShortName}
+              error={s.errors.localShortName}
+              onChange={(v) => flow.setField('localShortName', v)}
+              hint="A short name for your instance, e.g. AcmeDevOps."
+              autoFocus
+              required
+            />
+            <Field
+              id="remote-short-name"
+              label={flow.remoteShortNameLabel}
+              value={s.values.remoteShortName}
+              error={s.errors.remoteShortName}
+              onChange={(v) => flow.setField('remoteShortName', v)}
+              hint="A short name for the destination instance, e.g. PartnerJira."
+              required
+            />
+            <Field
+              id="connection-name"
+              label={GUIDE.connectionName}
+              value={s.values.name}
+              error={s.errors.name}
+              onChange={(v) => flow.setField('name', v)}
+              hint="Made from the short names unless you change it."
+              required
+            />
+            <Field
+              id="description"
+              label={GUIDE.description}
+              value={s.values.description}
+              error={s.errors.description}
+              onChange={(v) => flow.setField('description', v)}
+              multiline
+            />
           </>
         )}
 
         {s.step === 'project' && (
           <>
             <p>{GUIDE.projectIntro}</p>
-            <ProjectPicker projects={s.projects} value={s.values.project} label={GUIDE.projectLabelInitiate} error={s.errors.project} loading={s.busy} onChange={(key) => flow.setField('project', key)} />
+            <ProjectPicker
+              projects={s.projects}
+              value={s.values.project}
+              label={GUIDE.projectLabelInitiate}
+              error={s.errors.project}
+              loading={s.busy}
+              onChange={(key) => flow.setField('project', key)}
+            />
           </>
         )}
 
@@ -91,12 +135,20 @@ export function InitiateDialog(props: { flow: InitiateFlow; onClose: () => void 
             <p>{texts.acceptOnOtherSide}</p>
             {texts.note ? <p className="exalate-hint">Note: {texts.note}</p> : null}
             <p className="exalate-hint">
-              The connection <strong>{s.result.connection.name}</strong> is Pending until then. The code works once and expires on {formatTime(s.result.connection.invitationExpiresAt)}.
+              The connection <strong>{s.result.connection.name}</strong> is Pending until then. The code works once and expires on{' '}
+              {formatTime(s.result.connection.invitationExpiresAt)}.
             </p>
             <label htmlFor="invitation-code" className="exalate-label">
               {GUIDE.useInvitationCode}
             </label>
-            <textarea id="invitation-code" className="exalate-code-box" readOnly value={s.result.invitationCode} rows={5} onFocus={(e) => e.currentTarget.select()} />
+            <textarea
+              id="invitation-code"
+              className="exalate-code-box"
+              readOnly
+              value={s.result.invitationCode}
+              rows={5}
+              onFocus={(e) => e.currentTarget.select()}
+            />
             <Notice text={s.copied ? GUIDE.invitationCodeCopied : null} />
           </>
         )}
@@ -109,7 +161,9 @@ export function InitiateDialog(props: { flow: InitiateFlow; onClose: () => void 
             </>
           ) : (
             <>
-              {flow.stepIndex > 0 ? <Button text={GUIDE.previous} iconProps={{ iconName: 'ChevronLeft' }} disabled={!flow.canGoBack()} onClick={() => flow.back()} /> : null}
+              {flow.stepIndex > 0 ? (
+                <Button text={GUIDE.previous} iconProps={{ iconName: 'ChevronLeft' }} disabled={!flow.canGoBack()} onClick={() => flow.back()} />
+              ) : null}
               <SubmitButton text={s.step === 'project' ? GUIDE.initiate : GUIDE.next} onSubmit={() => void flow.next()} disabled={s.busy} />
             </>
           )}

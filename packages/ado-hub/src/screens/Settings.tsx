@@ -70,7 +70,11 @@ export function SettingsScreen(props: { flow: SettingsFlow; words: TrackerWords 
               </p>
             ) : null}
             <div className="exalate-field">
-              <FormItem label={`New ${words.credential}`} error={!!s.tokenError} message={s.tokenError ?? 'The node checks it with Azure DevOps before storing it.'}>
+              <FormItem
+                label={`New ${words.credential}`}
+                error={!!s.tokenError}
+                message={s.tokenError ?? 'The node checks it with Azure DevOps before storing it.'}
+              >
                 <TextField inputId="node-token" inputType="password" value={s.token} onChange={(_e, v) => flow.setToken(v)} autoComplete={false} />
               </FormItem>
             </div>

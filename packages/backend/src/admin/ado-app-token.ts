@@ -52,9 +52,16 @@ export function adoAppTokenAuthenticator(o: AdoExtensionAuth & { organizationUrl
       throw new AppError('UNAUTHENTICATED', appTokenProblem(error, o.audience, appToken));
     }
     const userId = typeof claims['nameid'] === 'string' ? claims['nameid'] : null;
-    if (!userId) throw new AppError('UNAUTHENTICATED', 'The Azure DevOps app token names no user (no nameid claim). Reload the page from Organization settings → Exalate.');
+    if (!userId)
+      throw new AppError(
+        'UNAUTHENTICATED',
+        'The Azure DevOps app token names no user (no nameid claim). Reload the page from Organization settings → Exalate.',
+      );
     if (!accessToken) {
-      throw new AppError('UNAUTHENTICATED', 'The request carries no Azure DevOps access token, so this node cannot tell which organization you are signed in to. Open Exalate from Organization settings in Azure DevOps.');
+      throw new AppError(
+        'UNAUTHENTICATED',
+        'The request carries no Azure DevOps access token, so this node cannot tell which organization you are signed in to. Open Exalate from Organization settings in Azure DevOps.',
+      );
     }
 
     let response: Response;
@@ -65,15 +72,25 @@ export function adoAppTokenAuthenticator(o: AdoExtensionAuth & { organizationUrl
         signal: AbortSignal.timeout(10_000),
       });
     } catch {
-      throw new AppError('TRACKER_UNAVAILABLE', `This node could not reach its Azure DevOps organization (${organization}) to check who you are. Try again; if it persists, check the node's network and its tracker URL.`);
+      throw new AppError(
+        'TRACKER_UNAVAILABLE',
+        `This node could not reach its Azure DevOps organization (${organization}) to check who you are. Try again; if it persists, check the node's network and its tracker URL.`,
+      );
     }
     if (response.status === 401 || response.status === 403) {
-      throw new AppError('UNAUTHENTICATED', `You are not signed in to ${organization}, the organization this node serves. Open Exalate from that organization's settings.`);
+      throw new AppError(
+        'UNAUTHENTICATED',
+        `You are not signed in to ${organization}, the organization this node serves. Open Exalate from that organization's settings.`,
+      );
     }
-    if (!response.ok) throw new AppError('TRACKER_UNAVAILABLE', `Azure DevOps answered HTTP ${response.status} when this node checked who you are. Try again in a moment.`);
+    if (!response.ok)
+      throw new AppError('TRACKER_UNAVAILABLE', `Azure DevOps answered HTTP ${response.status} when this node checked who you are. Try again in a moment.`);
     const who = (await response.json().catch(() => null)) as { authenticatedUser?: { id?: string } } | null;
     if (who?.authenticatedUser?.id?.toLowerCase() !== userId.toLowerCase()) {
-      throw new AppError('UNAUTHENTICATED', `The Azure DevOps app token and access token belong to different users, or to another organization than ${organization}. Reload the page from Organization settings → Exalate.`);
+      throw new AppError(
+        'UNAUTHENTICATED',
+        `The Azure DevOps app token and access token belong to different users, or to another organization than ${organization}. Reload the page from Organization settings → Exalate.`,
+      );
     }
 
     if (verified.size >= 1000) verified.clear();
@@ -85,7 +102,7 @@ export function adoAppTokenAuthenticator(o: AdoExtensionAuth & { organizationUrl
 function appTokenProblem(error: unknown, expected: string, token: string): string {
   if (error instanceof joseErrors.JWTExpired) return 'The Azure DevOps app token has expired. Reload the page to get a new one.';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return 'The Azure DevOps app token is not signed with the extension key this node has. Set the node\'s extension key to the one shown under Certificate for the Exalate extension in the Marketplace.';
+    return "The Azure DevOps app token is not signed with the extension key this node has. Set the node's extension key to the one shown under Certificate for the Exalate extension in the Marketplace.";
   }
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     if (error.claim === 'aud') {

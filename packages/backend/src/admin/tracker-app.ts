@@ -1,7 +1,15 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { errors as joseErrors, jwtVerify } from 'jose';
-import { APP_TOKEN_MAX_TTL_S, decodePairingCode, encodePairingCode, PairRequestSchema, sameBaseUrl, type PairingCodeView, type PairResponse } from '@exalate/contract';
+import {
+  APP_TOKEN_MAX_TTL_S,
+  decodePairingCode,
+  encodePairingCode,
+  PairRequestSchema,
+  sameBaseUrl,
+  type PairingCodeView,
+  type PairResponse,
+} from '@exalate/contract';
 import type { NodeConfig } from '../config.js';
 import { parse } from '../http/parse-request.js';
 import type { Database } from '../db/database.js';
@@ -42,9 +50,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest();
 export class TrackerApp {
   private paired: Paired | null = null;
 
-  constructor(
-    private readonly o: { config: NodeConfig; db: Database; secrets: SecretBox; logger: Logger; nodeUrl: string; now?: () => number },
-  ) {}
+  constructor(private readonly o: { config: NodeConfig; db: Database; secrets: SecretBox; logger: Logger; nodeUrl: string; now?: () => number }) {}
 
   /** Whether this node's tracker has an Exalate app to pair with (Jira Data Center, ServiceNow). */
   get supported(): boolean {
@@ -76,7 +82,10 @@ export class TrackerApp {
   }
 
   async load(): Promise<void> {
-    const rows = await this.o.db.query<{ value: { issuer: string; sealed: SealedSecret; pairedAt: string } }>(`select value from node_settings where key = $1`, [PAIRED_KEY]);
+    const rows = await this.o.db.query<{ value: { issuer: string; sealed: SealedSecret; pairedAt: string } }>(
+      `select value from node_settings where key = $1`,
+      [PAIRED_KEY],
+    );
     const row = rows[0];
     if (!row) return;
     const key = this.o.secrets.open(row.value.sealed);
@@ -88,7 +97,8 @@ export class TrackerApp {
   }
 
   private refuseUnsupported(): void {
-    if (!this.supported) throw new AppError('NOT_FOUND', 'This node does not serve a Jira Data Center or a ServiceNow instance, so there is no Exalate app to pair with.');
+    if (!this.supported)
+      throw new AppError('NOT_FOUND', 'This node does not serve a Jira Data Center or a ServiceNow instance, so there is no Exalate app to pair with.');
   }
 
   /** A new one-time pairing code for the operator to hand to the tracker's admin (the last one stops working). */
@@ -107,27 +117,44 @@ export class TrackerApp {
     this.refuseUnsupported();
     const req = parse(PairRequestSchema, body);
     const code = decodePairingCode(req.pairingCode);
-    const invalid = () => new AppError('PAIRING_CODE_INVALID', 'This is not a pairing code of this node. Copy the code again from the node (it starts with EXPAIR1.) and paste all of it.', { pairingCode: 'Not a pairing code of this node.' });
+    const invalid = () =>
+      new AppError(
+        'PAIRING_CODE_INVALID',
+        'This is not a pairing code of this node. Copy the code again from the node (it starts with EXPAIR1.) and paste all of it.',
+        { pairingCode: 'Not a pairing code of this node.' },
+      );
     if (!code || !sameBaseUrl(code.nodeUrl, this.o.nodeUrl)) throw invalid();
     if (!sameBaseUrl(req.trackerBaseUrl, this.o.config.tracker.url)) {
       const product = this.kind === 'servicenow' ? 'ServiceNow instance' : 'Jira';
-      throw new AppError('PAIRING_WRONG_TRACKER', `This node serves the ${product} at ${this.o.config.tracker.url}, not ${req.trackerBaseUrl}. Pair this ${product} with its own node, or set the node's tracker URL to this ${product}'s base URL.`);
+      throw new AppError(
+        'PAIRING_WRONG_TRACKER',
+        `This node serves the ${product} at ${this.o.config.tracker.url}, not ${req.trackerBaseUrl}. Pair this ${product} with its own node, or set the node's tracker URL to this ${product}'s base URL.`,
+      );
     }
     const key = randomBytes(32).toString('base64url');
     const pairedAt = new Date(this.now()).toISOString();
     const issuer = this.o.config.tracker.url.replace(/\/+$/, '');
     // One transaction: the code is spent exactly once, even when two calls race.
     await this.o.db.transaction(async (tx) => {
-      const rows = await tx.query<{ value: { id: string; secretHash: string; expiresAt: string } }>(`select value from node_settings where key = $1 for update`, [PAIRING_KEY]);
+      const rows = await tx.query<{ value: { id: string; secretHash: string; expiresAt: string } }>(
+        `select value from node_settings where key = $1 for update`,
+        [PAIRING_KEY],
+      );
       const pending = rows[0]?.value;
       if (!pending || pending.id !== code.id) {
-        throw new AppError('PAIRING_CODE_USED', 'This pairing code was used already, or a newer one replaced it. Ask the node\'s operator for a new pairing code.');
+        throw new AppError(
+          'PAIRING_CODE_USED',
+          "This pairing code was used already, or a newer one replaced it. Ask the node's operator for a new pairing code.",
+        );
       }
       const given = sha256(code.secret);
       const expected = Buffer.from(pending.secretHash, 'base64url');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
       if (new Date(pending.expiresAt).getTime() <= this.now()) {
-        throw new AppError('PAIRING_CODE_EXPIRED', `This pairing code expired at ${pending.expiresAt}. Ask the node's operator for a new one (a code lasts 30 minutes).`);
+        throw new AppError(
+          'PAIRING_CODE_EXPIRED',
+          `This pairing code expired at ${pending.expiresAt}. Ask the node's operator for a new one (a code lasts 30 minutes).`,
+        );
       }
       await tx.query(`delete from node_settings where key = $1`, [PAIRING_KEY]);
       await putNodeSetting(tx, PAIRED_KEY, { issuer, sealed: this.o.secrets.seal(key), pairedAt });
@@ -147,7 +174,11 @@ export class TrackerApp {
       // The node's admin token is not a JWT; leave it to the other authenticators.
       if (token.split('.').length !== 3) return false;
       const paired = this.paired;
-      if (!paired) throw new AppError('UNAUTHENTICATED', `The Exalate app in Jira is not paired with this node yet. Ask the node's operator for a pairing code and enter it ${this.whereToPair}.`);
+      if (!paired)
+        throw new AppError(
+          'UNAUTHENTICATED',
+          `The Exalate app in Jira is not paired with this node yet. Ask the node's operator for a pairing code and enter it ${this.whereToPair}.`,
+        );
       let claims;
       try {
         ({ payload: claims } = await jwtVerify(token, paired.key, {
@@ -161,11 +192,19 @@ export class TrackerApp {
       } catch (error) {
         throw new AppError('UNAUTHENTICATED', tokenProblem(error));
       }
-      if (claims.exp! - claims.iat! > APP_TOKEN_MAX_TTL_S) throw new AppError('UNAUTHENTICATED', `The Jira sign-in token lives longer than ${APP_TOKEN_MAX_TTL_S / 60} minutes; this node takes no such token. Update the Exalate app in Jira.`);
+      if (claims.exp! - claims.iat! > APP_TOKEN_MAX_TTL_S)
+        throw new AppError(
+          'UNAUTHENTICATED',
+          `The Jira sign-in token lives longer than ${APP_TOKEN_MAX_TTL_S / 60} minutes; this node takes no such token. Update the Exalate app in Jira.`,
+        );
       const jti = String(claims.jti);
-      if (jti.length > 200) throw new AppError('UNAUTHENTICATED', 'The Jira sign-in token\'s id is too long.');
-      const used = await this.o.db.query(`insert into app_token_uses (jti, expires_at) values ($1, to_timestamp($2)) on conflict do nothing returning jti`, [jti, claims.exp! + 30]);
-      if (!used.length) throw new AppError('UNAUTHENTICATED', 'This Jira sign-in token was used already: each admits one call. Reload the Exalate page in Jira.');
+      if (jti.length > 200) throw new AppError('UNAUTHENTICATED', "The Jira sign-in token's id is too long.");
+      const used = await this.o.db.query(`insert into app_token_uses (jti, expires_at) values ($1, to_timestamp($2)) on conflict do nothing returning jti`, [
+        jti,
+        claims.exp! + 30,
+      ]);
+      if (!used.length)
+        throw new AppError('UNAUTHENTICATED', 'This Jira sign-in token was used already: each admits one call. Reload the Exalate page in Jira.');
       // Forget the ids of tokens that can no longer be used (now and then: about once in 50 calls).
       if (Math.random() < 0.02) await this.o.db.query(`delete from app_token_uses where expires_at < now()`);
       return true;
@@ -181,12 +220,23 @@ export class TrackerApp {
     // Without the header the call is not the instance's: the node's admin token may still admit it.
     if (typeof instance !== 'string') return false;
     const paired = this.paired;
-    if (!paired) throw new AppError('UNAUTHENTICATED', `The Exalate application in ServiceNow is not paired with this node yet. Ask the node's operator for a pairing code and enter it ${this.whereToPair}.`);
-    if (!sameBaseUrl(instance, paired.issuer)) throw new AppError('UNAUTHENTICATED', `This node is paired with the ServiceNow instance at ${paired.issuer}, not ${instance.slice(0, 200)}. Pair this instance with its own node.`);
+    if (!paired)
+      throw new AppError(
+        'UNAUTHENTICATED',
+        `The Exalate application in ServiceNow is not paired with this node yet. Ask the node's operator for a pairing code and enter it ${this.whereToPair}.`,
+      );
+    if (!sameBaseUrl(instance, paired.issuer))
+      throw new AppError(
+        'UNAUTHENTICATED',
+        `This node is paired with the ServiceNow instance at ${paired.issuer}, not ${instance.slice(0, 200)}. Pair this instance with its own node.`,
+      );
     const header = req.headers.authorization ?? '';
     const given = sha256(header.startsWith('Bearer ') ? header.slice(7) : '');
     if (!timingSafeEqual(given, sha256(Buffer.from(paired.key).toString('base64url')))) {
-      throw new AppError('UNAUTHENTICATED', `The instance's key is not the one this node gave it at pairing (the node was paired again, or its data was reset). Ask the node's operator for a new pairing code and enter it ${this.whereToPair}.`);
+      throw new AppError(
+        'UNAUTHENTICATED',
+        `The instance's key is not the one this node gave it at pairing (the node was paired again, or its data was reset). Ask the node's operator for a new pairing code and enter it ${this.whereToPair}.`,
+      );
     }
     return true;
   }
@@ -194,7 +244,8 @@ export class TrackerApp {
 
 function tokenProblem(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'The Jira sign-in token has expired. Reload the Exalate page in Jira.';
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'The Jira sign-in token is not signed with the key this node paired with. If the app was paired with another node (or paired again), pair it with this node: ask its operator for a pairing code.';
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed)
+    return 'The Jira sign-in token is not signed with the key this node paired with. If the app was paired with another node (or paired again), pair it with this node: ask its operator for a pairing code.';
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     if (error.claim === 'iss') return 'The Jira sign-in token comes from another Jira than the one this node serves.';
     if (error.claim === 'aud') return 'The Jira sign-in token is meant for another Exalate node. Check the node URL in Jira under Exalate → General settings.';

@@ -5,8 +5,7 @@ import type { SealedSecret, SecretBox } from '../secrets/secret-box.js';
 /** What the handshake column holds, depending on the side and the step. */
 export type HandshakeState =
   /** The code exactly as issued (jsonb reorders keys, so the body alone would not re-encode to the same text). */
-  | { kind: 'invitation'; code: string }
-  | { kind: 'awaiting-initiator'; secret: string; nonce: string };
+  { kind: 'invitation'; code: string } | { kind: 'awaiting-initiator'; secret: string; nonce: string };
 
 export interface ConnectionRow {
   id: string;
@@ -177,7 +176,11 @@ export class ConnectionRepository {
         where (connection_key is not null and connection_key not like '${SEALED_KEY}%') or (handshake is not null and not (handshake ? 'sealed'))`,
     );
     for (const r of rows) {
-      await this.sql.query(`update connections set connection_key = $2, handshake = $3 where id = $1`, [r.id, this.sealKey(r.connection_key), this.sealHandshake(r.handshake as HandshakeState | null)]);
+      await this.sql.query(`update connections set connection_key = $2, handshake = $3 where id = $1`, [
+        r.id,
+        this.sealKey(r.connection_key),
+        this.sealHandshake(r.handshake as HandshakeState | null),
+      ]);
     }
     if (rows.length) this.wrote();
     return rows.length;
@@ -208,7 +211,9 @@ export class ConnectionRepository {
     const handshake = row.handshake as unknown as { sealed?: SealedSecret } | null;
     return {
       ...row,
-      connection_key: key?.startsWith(SEALED_KEY) ? this.openOrFail(row.id, JSON.parse(Buffer.from(key.slice(SEALED_KEY.length), 'base64').toString('utf8')) as SealedSecret) : key,
+      connection_key: key?.startsWith(SEALED_KEY)
+        ? this.openOrFail(row.id, JSON.parse(Buffer.from(key.slice(SEALED_KEY.length), 'base64').toString('utf8')) as SealedSecret)
+        : key,
       handshake: handshake?.sealed ? (JSON.parse(this.openOrFail(row.id, handshake.sealed)) as HandshakeState) : row.handshake,
     };
   }
@@ -216,7 +221,9 @@ export class ConnectionRepository {
   private openOrFail(id: string, sealed: SealedSecret): string {
     const plain = this.secrets.open(sealed);
     if (plain === null) {
-      throw new Error(`The secrets of connection ${id} cannot be opened with this server's secret key: EXALATE_SECRET_KEY (or the key file beside the data) is not the one they were sealed with. Restore that key.`);
+      throw new Error(
+        `The secrets of connection ${id} cannot be opened with this server's secret key: EXALATE_SECRET_KEY (or the key file beside the data) is not the one they were sealed with. Restore that key.`,
+      );
     }
     return plain;
   }
@@ -266,10 +273,10 @@ export class ConnectionRepository {
   async update(id: string, changes: Partial<Omit<ConnectionRow, 'id' | 'created_at' | 'updated_at'>>): Promise<ConnectionRow> {
     const cols = Object.keys(changes);
     this.wrote();
-    const rows = await this.rows(
-      `update connections set ${cols.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now() where id = $1 returning *`,
-      [id, ...this.stored(changes as Record<string, unknown>)],
-    );
+    const rows = await this.rows(`update connections set ${cols.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now() where id = $1 returning *`, [
+      id,
+      ...this.stored(changes as Record<string, unknown>),
+    ]);
     const updated = rows[0];
     if (!updated) throw new Error(`connection ${id} vanished during update`);
     return updated;
@@ -283,7 +290,10 @@ export class ConnectionRepository {
   /** An acceptance this node is making: the initiator may ask about it (see isAccepting) until it ends or `ttlMs` passes. */
   async beginAcceptance(connectionId: string, nonce: string, ttlMs: number): Promise<void> {
     await this.sql.query(`delete from acceptance_attempts where expires_at < now()`);
-    await this.sql.query(`insert into acceptance_attempts (connection_id, nonce, expires_at) values ($1, $2, now() + make_interval(secs => $3)) on conflict do nothing`, [connectionId, nonce, ttlMs / 1000]);
+    await this.sql.query(
+      `insert into acceptance_attempts (connection_id, nonce, expires_at) values ($1, $2, now() + make_interval(secs => $3)) on conflict do nothing`,
+      [connectionId, nonce, ttlMs / 1000],
+    );
   }
 
   async endAcceptance(connectionId: string, nonce: string): Promise<void> {
@@ -292,7 +302,10 @@ export class ConnectionRepository {
 
   /** Whether this node is accepting `connectionId` with `nonce` now. */
   async isAccepting(connectionId: string, nonce: string): Promise<boolean> {
-    const rows = await this.sql.query(`select 1 from acceptance_attempts where connection_id = $1 and nonce = $2 and expires_at > now()`, [connectionId, nonce]);
+    const rows = await this.sql.query(`select 1 from acceptance_attempts where connection_id = $1 and nonce = $2 and expires_at > now()`, [
+      connectionId,
+      nonce,
+    ]);
     return rows.length > 0;
   }
 

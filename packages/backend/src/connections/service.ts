@@ -147,7 +147,11 @@ export class ConnectionService {
     }
     const normalized = normalizeNodeUrl(app.value.nodeUrl, this.o.addressPolicy);
     if (!normalized.ok) {
-      throw new AppError('DESTINATION_NOT_ALLOWED', `The Exalate app at ${trackerUrl} names its node at ${app.value.nodeUrl}, which this node may not call: ${normalized.problem.message}`, { destinationUrl: normalized.problem.message });
+      throw new AppError(
+        'DESTINATION_NOT_ALLOWED',
+        `The Exalate app at ${trackerUrl} names its node at ${app.value.nodeUrl}, which this node may not call: ${normalized.problem.message}`,
+        { destinationUrl: normalized.problem.message },
+      );
     }
     const info = await this.o.peers.nodeInfo(normalized.url);
     if (info.ok && !sameBaseUrl(info.value.trackerUrl, trackerUrl)) {
@@ -164,7 +168,11 @@ export class ConnectionService {
     const req = parse(InitiateConnectionRequestSchema, input);
     const me = this.o.nodeInfo();
     if (!me.modes.includes(req.mode)) {
-      throw new AppError('MODE_NOT_SUPPORTED', `This node does not offer ${MODE_LABELS[req.mode]} mode. Choose one of: ${me.modes.map((m) => MODE_LABELS[m]).join(', ')}.`, { mode: 'Not offered by this node.' });
+      throw new AppError(
+        'MODE_NOT_SUPPORTED',
+        `This node does not offer ${MODE_LABELS[req.mode]} mode. Choose one of: ${me.modes.map((m) => MODE_LABELS[m]).join(', ')}.`,
+        { mode: 'Not offered by this node.' },
+      );
     }
     let destinationUrl: string | null = null;
     if (req.destinationUrl !== null && req.destinationUrl.trim() !== '') {
@@ -201,33 +209,34 @@ export class ConnectionService {
       expiresAt: new Date(now.getTime() + this.o.invitationTtlMs).toISOString(),
     };
     const invitationCode = encodeInvitationCode(body);
-    const row = await this.insertOrNameTaken(() =>
-      this.repo.insert({
-        id: body.connectionId,
-        name,
-        description: req.description,
-        mode: req.mode,
-        role: 'INITIATOR',
-        status: 'PENDING',
-        pending_step: 'AWAITING_ACCEPTANCE',
-        status_reason: null,
-        local_short_name: req.localShortName,
-        remote_short_name: req.remoteShortName,
-        project: req.project,
-        partner_instance_id: null,
-        partner_node_type: null,
-        partner_node_url: destinationUrl,
-        partner_tracker_url: null,
-        partner_poll_only: destinationUrl === null ? null : false,
-        protocol_version: null,
-        destination_url: destinationUrl,
-        handshake: { kind: 'invitation', code: invitationCode },
-        invitation_expires_at: new Date(body.expiresAt),
-        invitation_used_at: null,
-        invitation_revoked_at: null,
-        connection_key: null,
-        activated_at: null,
-      }),
+    const row = await this.insertOrNameTaken(
+      () =>
+        this.repo.insert({
+          id: body.connectionId,
+          name,
+          description: req.description,
+          mode: req.mode,
+          role: 'INITIATOR',
+          status: 'PENDING',
+          pending_step: 'AWAITING_ACCEPTANCE',
+          status_reason: null,
+          local_short_name: req.localShortName,
+          remote_short_name: req.remoteShortName,
+          project: req.project,
+          partner_instance_id: null,
+          partner_node_type: null,
+          partner_node_url: destinationUrl,
+          partner_tracker_url: null,
+          partner_poll_only: destinationUrl === null ? null : false,
+          protocol_version: null,
+          destination_url: destinationUrl,
+          handshake: { kind: 'invitation', code: invitationCode },
+          invitation_expires_at: new Date(body.expiresAt),
+          invitation_used_at: null,
+          invitation_revoked_at: null,
+          connection_key: null,
+          activated_at: null,
+        }),
       name,
     );
     this.o.logger.info({ connectionId: row.id, name, mode: req.mode, private: destinationUrl === null }, 'connection initiated');
@@ -238,7 +247,10 @@ export class ConnectionService {
   async invitationCode(id: string): Promise<InvitationCodeResponse> {
     const row = await this.mustFindLive(id);
     if (row.role !== 'INITIATOR' || row.status !== 'PENDING' || row.handshake?.kind !== 'invitation' || row.invitation_used_at) {
-      throw new AppError('CONNECTION_STATE_CONFLICT', 'This connection has no open invitation: only a Pending connection you initiated has an invitation code to copy.');
+      throw new AppError(
+        'CONNECTION_STATE_CONFLICT',
+        'This connection has no open invitation: only a Pending connection you initiated has an invitation code to copy.',
+      );
     }
     return { invitationCode: row.handshake.code, expiresAt: issuedInvitation(row.handshake.code).expiresAt };
   }
@@ -246,7 +258,10 @@ export class ConnectionService {
   async revokeInvitation(id: string): Promise<void> {
     const row = await this.mustFindLive(id);
     if (row.role !== 'INITIATOR' || row.status !== 'PENDING' || row.pending_step !== 'AWAITING_ACCEPTANCE') {
-      throw new AppError('CONNECTION_STATE_CONFLICT', 'Only the invitation of a Pending connection you initiated can be revoked. To end an established connection, deactivate or delete it.');
+      throw new AppError(
+        'CONNECTION_STATE_CONFLICT',
+        'Only the invitation of a Pending connection you initiated can be revoked. To end an established connection, deactivate or delete it.',
+      );
     }
     await this.repo.update(id, { deleted_at: new Date(), invitation_revoked_at: new Date(), handshake: null });
     this.o.logger.info({ connectionId: id }, 'invitation revoked');
@@ -319,7 +334,15 @@ export class ConnectionService {
     if (initiator.pollOnly || initiator.nodeUrl === null) {
       // The initiator is private: it cannot be called. Keep what it needs to collect the acceptance.
       const row = await this.insertOrNameTaken(
-        () => this.repo.insert({ ...base, status: 'PENDING', pending_step: 'AWAITING_INITIATOR', handshake: { kind: 'awaiting-initiator', secret: body.secret, nonce }, connection_key: null, activated_at: null }),
+        () =>
+          this.repo.insert({
+            ...base,
+            status: 'PENDING',
+            pending_step: 'AWAITING_INITIATOR',
+            handshake: { kind: 'awaiting-initiator', secret: body.secret, nonce },
+            connection_key: null,
+            activated_at: null,
+          }),
         name,
       );
       this.o.logger.info({ connectionId: row.id, name }, 'invitation accepted; waiting for the private initiator');
@@ -344,8 +367,14 @@ export class ConnectionService {
     }
     if (!answer.ok) throw initiatorError(initiator.nodeUrl, answer.error);
     const key = deriveConnectionKey(body.secret, body.connectionId, answer.value.nonce, nonce);
-    if (!safeEqual(answer.value.confirm, keyConfirmation(key, 'initiator', body.connectionId)) || answer.value.initiator.node.instanceId !== initiator.instanceId) {
-      throw new AppError('PEER_REJECTED', `The node at ${initiator.nodeUrl} answered, but could not prove it issued this invitation. Ask the other side for a new invitation code.`);
+    if (
+      !safeEqual(answer.value.confirm, keyConfirmation(key, 'initiator', body.connectionId)) ||
+      answer.value.initiator.node.instanceId !== initiator.instanceId
+    ) {
+      throw new AppError(
+        'PEER_REJECTED',
+        `The node at ${initiator.nodeUrl} answered, but could not prove it issued this invitation. Ask the other side for a new invitation code.`,
+      );
     }
     const now = new Date();
     const row = await this.insertOrNameTaken(
@@ -461,14 +490,23 @@ export class ConnectionService {
     const invited = body.destination.url;
     if (invited === null) return;
     if (req.acceptor.node.pollOnly || req.acceptor.node.nodeUrl === null) {
-      this.o.logger.warn({ connectionId: req.connectionId, code: 'INVITATION_NOT_FOR_THIS_NODE', reason: 'private-acceptor' }, 'acceptance refused: the invitation was made for a URL');
-      throw new AppError('INVITATION_NOT_FOR_THIS_NODE', `This invitation was created for the node at ${invited}; a private node cannot accept it. Accept it on that node, or ask the other side to initiate with "I don't have a URL".`);
+      this.o.logger.warn(
+        { connectionId: req.connectionId, code: 'INVITATION_NOT_FOR_THIS_NODE', reason: 'private-acceptor' },
+        'acceptance refused: the invitation was made for a URL',
+      );
+      throw new AppError(
+        'INVITATION_NOT_FOR_THIS_NODE',
+        `This invitation was created for the node at ${invited}; a private node cannot accept it. Accept it on that node, or ask the other side to initiate with "I don't have a URL".`,
+      );
     }
     if (req.acceptor.node.nodeUrl !== invited) return; // refused in the transaction, with its message
     const asked = await this.o.peers.verify(invited, { connectionId: req.connectionId, nonce: req.nonce });
     if (!asked.ok || !asked.value.accepting) {
       const why = asked.ok ? 'it is not accepting this invitation' : asked.error.kind === 'rejected' ? `it answered ${asked.error.code}` : asked.error.message;
-      this.o.logger.warn({ connectionId: req.connectionId, code: 'ACCEPTOR_NOT_VERIFIED', reason: asked.ok ? 'not-accepting' : asked.error.kind }, 'acceptance refused: the node at the invited URL did not confirm it');
+      this.o.logger.warn(
+        { connectionId: req.connectionId, code: 'ACCEPTOR_NOT_VERIFIED', reason: asked.ok ? 'not-accepting' : asked.error.kind },
+        'acceptance refused: the node at the invited URL did not confirm it',
+      );
       throw new AppError(
         'ACCEPTOR_NOT_VERIFIED',
         `This invitation was created for the node at ${invited}, and that node did not confirm that this acceptance is its own (${why}). Accept the invitation on that node's Exalate page; if you are its admin and see this, check that the node is reachable from the initiating node at that address.`,
@@ -561,7 +599,8 @@ export class ConnectionService {
     await this.repo.update(row.id, {
       status: 'ERROR',
       pending_step: null,
-      status_reason: 'The partner deleted this connection on their side, so nothing syncs any more. Delete it here too; initiate a new connection to sync again.',
+      status_reason:
+        'The partner deleted this connection on their side, so nothing syncs any more. Delete it here too; initiate a new connection to sync again.',
     });
     this.o.onConnectionChanged(row.id);
     this.o.logger.warn({ connectionId: row.id }, 'partner deleted the connection');
@@ -585,7 +624,8 @@ export class ConnectionService {
   private async confirmKey(row: ConnectionRow): Promise<void> {
     if (!row.partner_node_url || row.partner_poll_only) return;
     const done = await this.o.peers.confirm(row.partner_node_url, this.signingIdentity(row));
-    if (!done.ok) this.o.logger.warn({ connectionId: row.id, reason: done.error.kind }, 'could not confirm the connection key yet; the next signed request will');
+    if (!done.ok)
+      this.o.logger.warn({ connectionId: row.id, reason: done.error.kind }, 'could not confirm the connection key yet; the next signed request will');
   }
 
   /** Format, checksum, expiry, addressing and compatibility: everything checkable without the initiator. */
@@ -595,7 +635,10 @@ export class ConnectionService {
     const body = decoded.value;
     const me = this.o.nodeInfo();
     if (body.initiator.node.instanceId === me.instanceId) {
-      throw new AppError('INVITATION_FROM_THIS_NODE', 'This invitation was created on this node. Send it to the admin of the other side, who accepts it on their node.');
+      throw new AppError(
+        'INVITATION_FROM_THIS_NODE',
+        'This invitation was created on this node. Send it to the admin of the other side, who accepts it on their node.',
+      );
     }
     if (body.destination.url !== null && body.destination.url !== me.nodeUrl) {
       throw new AppError(
@@ -606,10 +649,16 @@ export class ConnectionService {
     if (new Date(body.expiresAt) <= new Date()) throw expired(body.expiresAt);
     if (commonProtocolVersion(me.protocol, body.initiator.node.protocol) === null) throw incompatible(body.initiator.node, me);
     if (!me.modes.includes(body.mode)) {
-      throw new AppError('MODE_NOT_SUPPORTED', `The invitation is for a ${MODE_LABELS[body.mode]} mode connection, which this node does not offer. Ask the other side to initiate in one of: ${me.modes.map((m) => MODE_LABELS[m]).join(', ')}.`);
+      throw new AppError(
+        'MODE_NOT_SUPPORTED',
+        `The invitation is for a ${MODE_LABELS[body.mode]} mode connection, which this node does not offer. Ask the other side to initiate in one of: ${me.modes.map((m) => MODE_LABELS[m]).join(', ')}.`,
+      );
     }
     if (body.initiator.node.pollOnly && me.pollOnly) {
-      throw new AppError('BOTH_SIDES_PRIVATE', 'Both nodes are private, so neither can reach the other. One side must be reachable: ask the other side to initiate to this node\'s URL, or make one node public.');
+      throw new AppError(
+        'BOTH_SIDES_PRIVATE',
+        "Both nodes are private, so neither can reach the other. One side must be reachable: ask the other side to initiate to this node's URL, or make one node public.",
+      );
     }
     return body;
   }
@@ -617,7 +666,11 @@ export class ConnectionService {
   private async assertProject(project: string): Promise<void> {
     const projects = await this.o.listProjects();
     if (!projects.some((p) => p.key === project)) {
-      throw new AppError('PROJECT_UNKNOWN', `There is no project "${project}" here. Choose one of: ${projects.map((p) => p.key).join(', ') || '(none found)'}.`, { project: 'Unknown project.' });
+      throw new AppError(
+        'PROJECT_UNKNOWN',
+        `There is no project "${project}" here. Choose one of: ${projects.map((p) => p.key).join(', ') || '(none found)'}.`,
+        { project: 'Unknown project.' },
+      );
     }
   }
 
@@ -659,11 +712,18 @@ function issuedInvitation(code: string): InvitationBody {
 }
 
 const nameTaken = (name: string) =>
-  new AppError('CONNECTION_NAME_TAKEN', `A connection named "${name}" already exists on this node. Choose another name.`, { name: 'Already used by another connection.' });
+  new AppError('CONNECTION_NAME_TAKEN', `A connection named "${name}" already exists on this node. Choose another name.`, {
+    name: 'Already used by another connection.',
+  });
 const unknownInvitation = () =>
-  new AppError('INVITATION_UNKNOWN', 'The initiating node does not know this invitation: it was not issued there, or that node\'s data was reset. Ask the other side to initiate a new connection.');
-const revoked = () => new AppError('INVITATION_REVOKED', 'The other side revoked this invitation. Ask them to initiate a new connection and send you the new code.');
-const alreadyUsed = () => new AppError('INVITATION_ALREADY_USED', 'This invitation has already been accepted. An invitation code works once; ask the other side for a new one.');
+  new AppError(
+    'INVITATION_UNKNOWN',
+    "The initiating node does not know this invitation: it was not issued there, or that node's data was reset. Ask the other side to initiate a new connection.",
+  );
+const revoked = () =>
+  new AppError('INVITATION_REVOKED', 'The other side revoked this invitation. Ask them to initiate a new connection and send you the new code.');
+const alreadyUsed = () =>
+  new AppError('INVITATION_ALREADY_USED', 'This invitation has already been accepted. An invitation code works once; ask the other side for a new one.');
 const expired = (at: string) =>
   new AppError('INVITATION_EXPIRED', `This invitation expired on ${at}. Ask the other side to initiate a new connection and send you the new code.`);
 const incompatible = (partner: NodeInfo, me: NodeInfo) =>
@@ -693,7 +753,12 @@ function destinationError(url: string, error: PeerCallError): AppError {
 
 function initiatorError(url: string, error: PeerCallError): AppError {
   if (error.kind === 'rejected') return new AppError(error.code, error.message);
-  const why = error.kind === 'bad-answer' ? `${url} did not answer as an Exalate node (${error.message})` : `could not reach the initiating node at ${url}: ${error.message}`;
-  return new AppError('INITIATOR_UNREACHABLE', `The invitation is fine, but ${why}. Nothing was created; try again when that node is reachable, or ask its admin to check it.`);
+  const why =
+    error.kind === 'bad-answer'
+      ? `${url} did not answer as an Exalate node (${error.message})`
+      : `could not reach the initiating node at ${url}: ${error.message}`;
+  return new AppError(
+    'INITIATOR_UNREACHABLE',
+    `The invitation is fine, but ${why}. Nothing was created; try again when that node is reachable, or ask its admin to check it.`,
+  );
 }
-

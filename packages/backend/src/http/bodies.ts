@@ -92,7 +92,11 @@ export function checkBody(body: unknown): void {
     if (value === null || typeof value !== 'object') continue;
     if (depth >= MAX_BODY_DEPTH) {
       const path = pathOf(step);
-      throw new AppError('VALIDATION_FAILED', `The request body nests deeper than ${MAX_BODY_DEPTH} levels${path ? ` (at ${path})` : ''}; no request of this API does.`, { [topField(path) || 'body']: `Nested deeper than ${MAX_BODY_DEPTH} levels.` });
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `The request body nests deeper than ${MAX_BODY_DEPTH} levels${path ? ` (at ${path})` : ''}; no request of this API does.`,
+        { [topField(path) || 'body']: `Nested deeper than ${MAX_BODY_DEPTH} levels.` },
+      );
     }
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i += 1) stack.push({ value: value[i], key: i, parent: step, depth: depth + 1 });

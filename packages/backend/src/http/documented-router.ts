@@ -17,9 +17,11 @@ export interface DocumentedRouter {
 /** `prefix` is where the router is mounted below the node URL, e.g. `/api/v1/peer`. */
 export function documentedRouter(prefix: string): DocumentedRouter {
   const router = Router();
-  const declare = (method: 'get' | 'post' | 'put' | 'delete') => (path: string, ...handlers: RequestHandler[]) => {
-    DECLARED_ROUTES.add(`${method.toUpperCase()} ${prefix}${path}`.replace(/:(\w+)/g, '{$1}'));
-    router[method](path, ...handlers);
-  };
+  const declare =
+    (method: 'get' | 'post' | 'put' | 'delete') =>
+    (path: string, ...handlers: RequestHandler[]) => {
+      DECLARED_ROUTES.add(`${method.toUpperCase()} ${prefix}${path}`.replace(/:(\w+)/g, '{$1}'));
+      router[method](path, ...handlers);
+    };
   return { router, get: declare('get'), post: declare('post'), put: declare('put'), delete: declare('delete') };
 }

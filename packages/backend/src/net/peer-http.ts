@@ -2,9 +2,7 @@ import { Agent, fetch, type Response } from 'undici';
 import ipaddr from 'ipaddr.js';
 import { AddressNotAllowedError, guardedLookup, isAddressAllowed, isLoopbackHost, type AddressPolicy } from './address-policy.js';
 
-export type PeerUrlProblem =
-  | { kind: 'invalid'; message: string }
-  | { kind: 'not-allowed'; message: string };
+export type PeerUrlProblem = { kind: 'invalid'; message: string } | { kind: 'not-allowed'; message: string };
 
 /**
  * Normalizes a node URL as an admin may type it ("https://host/nodes/x/", with spaces) and checks
@@ -16,13 +14,22 @@ export function normalizeNodeUrl(input: string, policy: AddressPolicy): { ok: tr
   try {
     url = new URL(trimmed);
   } catch {
-    return { ok: false, problem: { kind: 'invalid', message: `"${trimmed}" is not a URL. Enter the partner node's address, like https://exalate.partner.com/nodes/jira.` } };
+    return {
+      ok: false,
+      problem: { kind: 'invalid', message: `"${trimmed}" is not a URL. Enter the partner node's address, like https://exalate.partner.com/nodes/jira.` },
+    };
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     return { ok: false, problem: { kind: 'invalid', message: `The URL must start with https:// (it starts with ${url.protocol}//).` } };
   }
   if (url.username || url.password) {
-    return { ok: false, problem: { kind: 'invalid', message: 'Remove the user name and password from the URL: nodes authenticate each other by the invitation, not by URL credentials.' } };
+    return {
+      ok: false,
+      problem: {
+        kind: 'invalid',
+        message: 'Remove the user name and password from the URL: nodes authenticate each other by the invitation, not by URL credentials.',
+      },
+    };
   }
   if (url.search || url.hash) {
     return { ok: false, problem: { kind: 'invalid', message: 'Remove the query (?…) and fragment (#…) from the URL: enter only the node address.' } };
@@ -43,13 +50,14 @@ export function notAllowedMessage(host: string): string {
   return `This node may not connect to ${host}: it is not a public address. If the partner node really is on your internal network, an operator can allow its range with EXALATE_PEER_ALLOWED_CIDRS.`;
 }
 
-export type PeerFetchFailure =
-  | { kind: 'not-allowed'; message: string }
-  | { kind: 'unreachable'; message: string };
+export type PeerFetchFailure = { kind: 'not-allowed'; message: string } | { kind: 'unreachable'; message: string };
 
 export interface PeerHttp {
   /** fetch with the address policy enforced; network failures come back as values. */
-  request(url: string, init: { method: string; headers?: Record<string, string>; body?: string; timeoutMs: number; signal?: AbortSignal }): Promise<{ ok: true; response: Response } | { ok: false; failure: PeerFetchFailure }>;
+  request(
+    url: string,
+    init: { method: string; headers?: Record<string, string>; body?: string; timeoutMs: number; signal?: AbortSignal },
+  ): Promise<{ ok: true; response: Response } | { ok: false; failure: PeerFetchFailure }>;
   close(): Promise<void>;
 }
 

@@ -25,7 +25,12 @@ import { JIRA_APP_NODE_PATH, SERVICENOW_APP_NODE_PATH, TrackerAppNodeSchema, typ
 import { z } from 'zod';
 
 /** The few fields of Jira's GET /rest/api/2/serverInfo that say it is a Jira (it answers without sign-in). */
-const JiraServerInfoSchema = z.object({ baseUrl: z.string(), version: z.string().optional(), serverTitle: z.string().optional(), deploymentType: z.string().optional() });
+const JiraServerInfoSchema = z.object({
+  baseUrl: z.string(),
+  version: z.string().optional(),
+  serverTitle: z.string().optional(),
+  deploymentType: z.string().optional(),
+});
 import type { PeerHttp } from '../net/peer-http.js';
 import { signPeerRequest } from './jwt.js';
 
@@ -105,9 +110,18 @@ export class PeerClient {
   }
 
   /** The bytes of an attachment of the partner's item, with the sha256 the partner read them with. */
-  async getAttachment(partnerUrl: string, id: SigningIdentity, itemKey: string, attachmentId: string): Promise<Result<{ content: Buffer; sha256: string }, PeerCallError>> {
+  async getAttachment(
+    partnerUrl: string,
+    id: SigningIdentity,
+    itemKey: string,
+    attachmentId: string,
+  ): Promise<Result<{ content: Buffer; sha256: string }, PeerCallError>> {
     const path = `${PEER_API}/connections/${id.connectionId}/items/${encodeURIComponent(itemKey)}/attachments/${encodeURIComponent(attachmentId)}`;
-    const token = await signPeerRequest(id.key, { connectionId: id.connectionId, issuer: id.localInstanceId, audience: id.partnerInstanceId }, { method: 'GET', path, body: '' });
+    const token = await signPeerRequest(
+      id.key,
+      { connectionId: id.connectionId, issuer: id.localInstanceId, audience: id.partnerInstanceId },
+      { method: 'GET', path, body: '' },
+    );
     const sent = await this.http.request(partnerUrl + path, { method: 'GET', headers: { authorization: `Bearer ${token}` }, timeoutMs: this.timeoutMs * 6 });
     if (!sent.ok) return { ok: false, error: sent.failure };
     const { response } = sent;
@@ -156,7 +170,8 @@ export class PeerClient {
     if (schema === null) return { ok: true, value: null as T };
     if (json === undefined) return { ok: false, error: { kind: 'bad-answer', status: response.status, message: 'it answered with a body that is not JSON' } };
     const parsed = schema.safeParse(json);
-    if (!parsed.success) return { ok: false, error: { kind: 'bad-answer', status: response.status, message: 'its answer does not have the shape an Exalate node sends' } };
+    if (!parsed.success)
+      return { ok: false, error: { kind: 'bad-answer', status: response.status, message: 'its answer does not have the shape an Exalate node sends' } };
     return { ok: true, value: parsed.data };
   }
 }

@@ -77,9 +77,12 @@ export async function verifyPeerToken(
     }
     return { ok: true, jti: payload.jti as string, exp: payload.exp as number, bh: payload['bh'] };
   } catch (error) {
-    if (error instanceof errors.JWSSignatureVerificationFailed) return { ok: false, failure: { reason: 'bad-signature', message: 'The request signature does not match this connection\'s key.' } };
-    if (error instanceof errors.JWTExpired) return { ok: false, failure: { reason: 'expired', message: 'The request token has expired; check that both nodes\' clocks are right.' } };
-    if (error instanceof errors.JWTClaimValidationFailed) return { ok: false, failure: { reason: 'claims', message: `The request token is not valid here (${error.claim}).` } };
+    if (error instanceof errors.JWSSignatureVerificationFailed)
+      return { ok: false, failure: { reason: 'bad-signature', message: "The request signature does not match this connection's key." } };
+    if (error instanceof errors.JWTExpired)
+      return { ok: false, failure: { reason: 'expired', message: "The request token has expired; check that both nodes' clocks are right." } };
+    if (error instanceof errors.JWTClaimValidationFailed)
+      return { ok: false, failure: { reason: 'claims', message: `The request token is not valid here (${error.claim}).` } };
     return { ok: false, failure: { reason: 'malformed', message: 'The request token is malformed.' } };
   }
 }

@@ -1,6 +1,14 @@
 import { finished } from 'node:stream/promises';
 import type { NextFunction, Request, Response, Router } from 'express';
-import { PeerAcceptRequestSchema, PeerBlobRequestSchema, PeerClaimRequestSchema, PeerEventsRequestSchema, PeerNotifyRequestSchema, PeerPollRequestSchema, PeerVerifyRequestSchema } from '@exalate/contract';
+import {
+  PeerAcceptRequestSchema,
+  PeerBlobRequestSchema,
+  PeerClaimRequestSchema,
+  PeerEventsRequestSchema,
+  PeerNotifyRequestSchema,
+  PeerPollRequestSchema,
+  PeerVerifyRequestSchema,
+} from '@exalate/contract';
 import type { ConnectionService } from '../connections/service.js';
 import { parse } from '../http/parse-request.js';
 import type { ConnectionRow } from '../connections/repository.js';
@@ -73,7 +81,10 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
   // notice (it was away) learns it from its next delivery instead of sending into a tombstone.
   const live = (req: Request, _res: Response, next: NextFunction) => {
     if ((req as Authed).peerConnection.deleted_at) {
-      throw new AppError('CONNECTION_DELETED', 'This connection was deleted on this node, which takes nothing more for it. Delete it on your side too, and initiate a new connection to sync again.');
+      throw new AppError(
+        'CONNECTION_DELETED',
+        'This connection was deleted on this node, which takes nothing more for it. Delete it on your side too, and initiate a new connection to sync again.',
+      );
     }
     next();
   };
@@ -128,16 +139,21 @@ export function peerRoutes(o: PeerRoutesOptions): Router {
   });
 
   route.get('/connections/:id/items/:key/attachments/:attachmentId', ...small, live, async (req, res) => {
-    const read = await o.engine.attachmentForPartner((req as Authed).peerConnection, String(req.params['key']), String(req.params['attachmentId']), async (found) => {
-      res.setHeader('content-type', 'application/octet-stream');
-      res.setHeader('x-exalate-sha256', found.sha256);
-      res.end(found.content);
-      // Until the partner has the bytes (or went away): they are in memory till then. A partner
-      // that reads very slowly keeps them, but not the slot, past a minute.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([finished(res).catch(() => undefined), new Promise((r) => (timer = setTimeout(r, SLOW_READER_MS)))]);
-      clearTimeout(timer);
-    });
+    const read = await o.engine.attachmentForPartner(
+      (req as Authed).peerConnection,
+      String(req.params['key']),
+      String(req.params['attachmentId']),
+      async (found) => {
+        res.setHeader('content-type', 'application/octet-stream');
+        res.setHeader('x-exalate-sha256', found.sha256);
+        res.end(found.content);
+        // Until the partner has the bytes (or went away): they are in memory till then. A partner
+        // that reads very slowly keeps them, but not the slot, past a minute.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([finished(res).catch(() => undefined), new Promise((r) => (timer = setTimeout(r, SLOW_READER_MS)))]);
+        clearTimeout(timer);
+      },
+    );
     if (!read.ok && read.error.reason === 'not-sent') throw new AppError('NOT_FOUND', 'This node did not send an attachment with this id for this item.');
     if (!read.ok && read.error.reason === 'too-large') throw new AppError('ATTACHMENT_TOO_LARGE', read.error.message);
   });
@@ -165,7 +181,12 @@ async function authenticateHeaders(o: PeerRoutesOptions, req: Request): Promise<
   const row = await o.service.repository.find(id);
   if (!row || !row.connection_key || !row.partner_instance_id) throw fail('There is no established connection with this id here.', 'unknown-connection');
   const path = req.originalUrl.slice(req.originalUrl.indexOf('/api/v1/peer/'));
-  const verified = await verifyPeerToken(token, row.connection_key, { connectionId: id, issuer: row.partner_instance_id, audience: o.instanceId() }, { method: req.method, path });
+  const verified = await verifyPeerToken(
+    token,
+    row.connection_key,
+    { connectionId: id, issuer: row.partner_instance_id, audience: o.instanceId() },
+    { method: req.method, path },
+  );
   if (!verified.ok) throw fail(verified.failure.message, verified.failure.reason);
   return { row, jti: verified.jti, exp: verified.exp, bh: verified.bh };
 }

@@ -58,7 +58,8 @@ export function loadSecretKey(o: { secretKey: string | null | undefined; keyFile
   if (!o.keyFile) return randomBytes(32);
   if (existsSync(o.keyFile)) {
     const key = Buffer.from(readFileSync(o.keyFile, 'utf8').trim(), 'base64');
-    if (key.length !== 32) throw new ConfigError(`${o.keyFile} does not hold a 32-byte key in base64. Restore it from a backup, or remove it and enter the stored tokens again.`);
+    if (key.length !== 32)
+      throw new ConfigError(`${o.keyFile} does not hold a 32-byte key in base64. Restore it from a backup, or remove it and enter the stored tokens again.`);
     return key;
   }
   const key = randomBytes(32);

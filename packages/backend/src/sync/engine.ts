@@ -1,8 +1,30 @@
 import { createHash, randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
-import { ConnectorError, convertText, type ChangedItem, type CommentRef, type ItemChanges, type ItemEvent, type ItemRef, type NewItem, type RichText, type TrackerComment, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
+import {
+  ConnectorError,
+  convertText,
+  type ChangedItem,
+  type CommentRef,
+  type ItemChanges,
+  type ItemEvent,
+  type ItemRef,
+  type NewItem,
+  type RichText,
+  type TrackerComment,
+  type TrackerConnector,
+  type TrackerItem,
+} from '@exalate/connectors';
 import { ReplicaSchema, type NodeType, type Replica, type Result, type SyncEvent } from '@exalate/contract';
-import { defaultRules, formatScriptError, TextConversionError, type ScriptError, type ScriptHost, type ScriptItem, type ScriptRunner, type SyncRules } from '@exalate/scripting';
+import {
+  defaultRules,
+  formatScriptError,
+  TextConversionError,
+  type ScriptError,
+  type ScriptHost,
+  type ScriptItem,
+  type ScriptRunner,
+  type SyncRules,
+} from '@exalate/scripting';
 import { MAX_ATTACHMENT_MB } from '../config.js';
 import type { ConnectionRow, ConnectionRepository } from '../connections/repository.js';
 import type { Database } from '../db/database.js';
@@ -54,7 +76,9 @@ class ItemFailure extends Error {
 /** An attachment read for the partner turned out larger than this node's limit. */
 class AttachmentTooLarge extends Error {
   constructor(filename: string, limit: number) {
-    super(`The attachment ${filename} is larger than ${megabytes(limit)}, the sending node's limit per attachment, and is not synced; the item is sent again without it.`);
+    super(
+      `The attachment ${filename} is larger than ${megabytes(limit)}, the sending node's limit per attachment, and is not synced; the item is sent again without it.`,
+    );
   }
 }
 
@@ -66,7 +90,8 @@ interface Withheld {
   exact: boolean;
 }
 
-const scriptFailure = (e: ScriptError) => new ItemFailure({ code: e.code, message: formatScriptError(e), direction: e.direction, line: e.line, retryable: e.code === 'SCRIPT_UNAVAILABLE' });
+const scriptFailure = (e: ScriptError) =>
+  new ItemFailure({ code: e.code, message: formatScriptError(e), direction: e.direction, line: e.line, retryable: e.code === 'SCRIPT_UNAVAILABLE' });
 
 /**
  * The sync pipeline of one node: change → outgoing rule → outbox → partner → inbox → incoming
@@ -106,7 +131,12 @@ export class SyncEngine {
   private readonly attachmentReads = pLimit(ATTACHMENT_TRANSFERS);
   private readonly attachmentWrites = pLimit(ATTACHMENT_TRANSFERS);
   /** Steps run in this process right away (see `runNow`). */
-  private readonly local = { stopped: false, running: 0, waiting: new Map<string, { name: 'outgoing' | 'incoming'; data: { connectionId: string; key: string } }>(), inFlight: new Set<Promise<void>>() };
+  private readonly local = {
+    stopped: false,
+    running: 0,
+    waiting: new Map<string, { name: 'outgoing' | 'incoming'; data: { connectionId: string; key: string } }>(),
+    inFlight: new Set<Promise<void>>(),
+  };
   private readonly retry: { baseMs: number; maxMs: number };
   private readonly maxAttachmentBytes: number;
 
@@ -235,7 +265,8 @@ export class SyncEngine {
   async sweepInbox(): Promise<void> {
     for (const row of await this.syncingConnections()) {
       if (row.status !== 'ACTIVE') continue;
-      for (const key of await this.repo.pendingInboxKeys(row.id, this.o.staleInboxMs ?? 60_000)) await this.queue.kick('incoming', { connectionId: row.id, key });
+      for (const key of await this.repo.pendingInboxKeys(row.id, this.o.staleInboxMs ?? 60_000))
+        await this.queue.kick('incoming', { connectionId: row.id, key });
     }
   }
 
@@ -250,7 +281,9 @@ export class SyncEngine {
     // Stopping: what was asked for is stored, and the next start (or the sweep) takes it up.
     if (this.local.stopped || this.local.waiting.has(id)) return;
     if (this.local.waiting.size >= LOCAL_WAITING_MAX) {
-      void this.queue.kick(name, data).catch((error: unknown) => this.o.logger.warn({ err: error, ...data }, 'could not queue sync work; the next scan will find it'));
+      void this.queue
+        .kick(name, data)
+        .catch((error: unknown) => this.o.logger.warn({ err: error, ...data }, 'could not queue sync work; the next scan will find it'));
       return;
     }
     this.local.waiting.set(id, { name, data });
@@ -311,8 +344,11 @@ export class SyncEngine {
     // Synced items keep syncing when they no longer match a trigger.
     for (const project of await this.repo.twinProjects(connectionId)) {
       const state = await this.repo.twinScan(connectionId, project);
-      const advanced = await this.walk({ query: '', project, changedAfter: state?.watermark ?? new Date(Date.now() - 60_000).toISOString() }, state?.watermark ?? null, state?.seen_at_watermark ?? [], (page) =>
-        this.takeChanged(connectionId, page, { syncedOnly: true }),
+      const advanced = await this.walk(
+        { query: '', project, changedAfter: state?.watermark ?? new Date(Date.now() - 60_000).toISOString() },
+        state?.watermark ?? null,
+        state?.seen_at_watermark ?? [],
+        (page) => this.takeChanged(connectionId, page, { syncedOnly: true }),
       );
       if (advanced) await this.repo.advanceTwinScan(connectionId, project, advanced.watermark, advanced.seen);
     }
@@ -320,7 +356,10 @@ export class SyncEngine {
 
   /** Queues an outgoing run for each changed item not read since that change (only synced ones, if asked). */
   private async takeChanged(connectionId: string, page: ChangedItem[], o: { syncedOnly: boolean }): Promise<void> {
-    const twins = await this.repo.twinsByLocal(connectionId, page.map((c) => c.key));
+    const twins = await this.repo.twinsByLocal(
+      connectionId,
+      page.map((c) => c.key),
+    );
     for (const changed of page) {
       const twin = twins.get(changed.key) ?? null;
       if ((twin || !o.syncedOnly) && !alreadySeen(twin, changed.updated)) await this.queue.kick('outgoing', { connectionId, key: changed.key });
@@ -391,7 +430,14 @@ export class SyncEngine {
       next += round.length;
       await this.queue.runExclusiveAll('outgoing', round, async (held, done) => {
         // Should the read fail, each run reads its own state instead (and fails on its own).
-        const states = held.length ? await this.repo.outgoingStates(connectionId, held.map((d) => d.key)).catch(() => new Map<string, OutgoingState>()) : new Map<string, OutgoingState>();
+        const states = held.length
+          ? await this.repo
+              .outgoingStates(
+                connectionId,
+                held.map((d) => d.key),
+              )
+              .catch(() => new Map<string, OutgoingState>())
+          : new Map<string, OutgoingState>();
         await Promise.all(
           held.map(async (data) => {
             try {
@@ -405,7 +451,8 @@ export class SyncEngine {
         );
       });
     }
-    if (next < keys.length) throw new Error(`the node stopped with ${keys.length - next} of the batch's ${keys.length} items not looked at; the batch runs again`);
+    if (next < keys.length)
+      throw new Error(`the node stopped with ${keys.length - next} of the batch's ${keys.length} items not looked at; the batch runs again`);
   }
 
   /** One item's outgoing run, under its lease; `known` is its state if the caller read it under that lease. */
@@ -434,7 +481,8 @@ export class SyncEngine {
       if (twin && basis && basis.last_sent_hash === hash) {
         const settled = twin.status === 'PENDING' && twin.error?.direction === 'outgoing' ? { status: 'SYNCED' as const, error: null, attempts: 0 } : {};
         const madeBaseline = baseline ? { last_sent_hash: hash, last_sent_replica: baseline, local_snapshot: null } : {};
-        if (Object.keys(settled).length || baseline || twin.local_version !== versionOf(item)) await this.repo.updateTwin(twin.id, { ...settled, ...madeBaseline, local_version: versionOf(item), local_updated: item.updated });
+        if (Object.keys(settled).length || baseline || twin.local_version !== versionOf(item))
+          await this.repo.updateTwin(twin.id, { ...settled, ...madeBaseline, local_version: versionOf(item), local_updated: item.updated });
         return;
       }
       const sent = {
@@ -449,12 +497,16 @@ export class SyncEngine {
         ...(twin?.error?.direction === 'outgoing' ? { status: twin.remote_key ? ('SYNCED' as const) : ('PENDING' as const), error: null, attempts: 0 } : {}),
       };
       const event = { id: randomUUID(), kind: 'replica' as const, itemKey: item.key, payload: { replica, twinKey: twin?.remote_key ?? null } };
-      const note = withheld.length ? `Not sent: ${withheld.map((a) => `${a.filename} (${a.exact ? megabytes(a.size) : `over ${megabytes(this.maxAttachmentBytes)}`})`).join(', ')}, larger than this node's limit of ${megabytes(this.maxAttachmentBytes)} per attachment.` : null;
+      const note = withheld.length
+        ? `Not sent: ${withheld.map((a) => `${a.filename} (${a.exact ? megabytes(a.size) : `over ${megabytes(this.maxAttachmentBytes)}`})`).join(', ')}, larger than this node's limit of ${megabytes(this.maxAttachmentBytes)} per attachment.`
+        : null;
       if (note) this.o.logger.warn({ connectionId, item: key, attachments: withheld.map((a) => a.id) }, note);
       twin = (await this.repo.recordSend(connectionId, twin ? { id: twin.id } : { localKey: item.key, localUrl: item.url }, sent, event, note)) ?? twin;
       await this.outboxChanged(row);
     } catch (error) {
-      await this.failed(row, twin, { localKey: key }, 'outgoing', error, () => this.queue.kick('outgoing', { connectionId, key }, this.backoff(twin?.attempts ?? 0, error)));
+      await this.failed(row, twin, { localKey: key }, 'outgoing', error, () =>
+        this.queue.kick('outgoing', { connectionId, key }, this.backoff(twin?.attempts ?? 0, error)),
+      );
     }
   }
 
@@ -523,7 +575,11 @@ export class SyncEngine {
   ): Promise<{ replica: Replica; withheld: Withheld[] }> {
     const rules = await this.rulesFor(row);
     const written = knownWritten ?? (twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] });
-    const out = await this.o.runner.runOutgoing(rules.outgoing, { issue: toScriptItem(item, mirroredIds(written), 'outgoing'), previous: twin?.last_sent_replica ?? null, firstSync: !twin?.last_sent_hash }, await this.host(item.project));
+    const out = await this.o.runner.runOutgoing(
+      rules.outgoing,
+      { issue: toScriptItem(item, mirroredIds(written), 'outgoing'), previous: twin?.last_sent_replica ?? null, firstSync: !twin?.last_sent_hash },
+      await this.host(item.project),
+    );
     if (!out.ok) throw scriptFailure(out.error);
     const oversized = sizeProblem(out.value, item.key, 'sent');
     if (oversized) throw new ItemFailure({ code: 'REPLICA_TOO_LARGE', message: oversized, direction: 'outgoing', retryable: false });
@@ -621,7 +677,10 @@ export class SyncEngine {
         const attempts = (retry?.attempts ?? 0) + 1;
         const delay = this.backoff(attempts, null, 60_000);
         this.deliveryRetries.set(connectionId, { attempts, dueAt: Date.now() + delay });
-        this.o.logger.warn({ connectionId, reason: failure.kind, message: failure.message, attempts, retryInMs: delay }, 'delivery to the partner failed; will retry');
+        this.o.logger.warn(
+          { connectionId, reason: failure.kind, message: failure.message, attempts, retryInMs: delay },
+          'delivery to the partner failed; will retry',
+        );
         await this.queue.kick('deliver', { connectionId }, delay);
         return;
       }
@@ -629,12 +688,18 @@ export class SyncEngine {
     }
   }
 
-  private async sendBatch(row: ConnectionRow, identity: SigningIdentity, events: Awaited<ReturnType<SyncRepository['undelivered']>>): Promise<PeerCallError | null> {
+  private async sendBatch(
+    row: ConnectionRow,
+    identity: SigningIdentity,
+    events: Awaited<ReturnType<SyncRepository['undelivered']>>,
+  ): Promise<PeerCallError | null> {
     if (this.o.isPrivate) {
       // The partner cannot fetch attachments from a private node: push their bytes first. Each is
       // read from the tracker for that, up to the limit in size: while the last delivery failed,
       // an empty delivery makes sure the partner is back before any is read.
-      const pushes = events.flatMap((e) => (e.kind === 'replica' ? ((e.payload as { replica: Replica }).replica.attachments ?? []).map((a) => ({ itemKey: e.item_key, id: a.id })) : []));
+      const pushes = events.flatMap((e) =>
+        e.kind === 'replica' ? ((e.payload as { replica: Replica }).replica.attachments ?? []).map((a) => ({ itemKey: e.item_key, id: a.id })) : [],
+      );
       if (pushes.length && this.deliveryRetries.has(row.id)) {
         const probe = await this.o.peers.sendEvents(row.partner_node_url!, identity, []);
         if (!probe.ok) return probe.error;
@@ -650,7 +715,12 @@ export class SyncEngine {
             return null;
           });
           if (!blob) return null;
-          const sent = await this.o.peers.putBlob(row.partner_node_url!, identity, { itemKey, attachmentId: id, sha256: blob.sha256, contentBase64: blob.content.toString('base64') });
+          const sent = await this.o.peers.putBlob(row.partner_node_url!, identity, {
+            itemKey,
+            attachmentId: id,
+            sha256: blob.sha256,
+            contentBase64: blob.content.toString('base64'),
+          });
           if (!sent.ok) return sent.error;
           await this.repo.markPushed(row.id, itemKey, id);
           return null;
@@ -789,18 +859,31 @@ export class SyncEngine {
       if (applied.acknowledged) await this.outboxChanged(row);
     } catch (error) {
       const current = (await this.repo.twinByRemote(connectionId, remoteKey)) ?? twin;
-      await this.failed(row, current, { remoteKey }, 'incoming', error, () => this.queue.kick('incoming', { connectionId, key: remoteKey }, this.backoff(current?.attempts ?? 0, error)));
+      await this.failed(row, current, { remoteKey }, 'incoming', error, () =>
+        this.queue.kick('incoming', { connectionId, key: remoteKey }, this.backoff(current?.attempts ?? 0, error)),
+      );
     }
   }
 
   /** Runs the incoming rule and writes the result to the tracker. */
-  private async apply(row: ConnectionRow, found: TwinRow | null, replica: Replica, done: ApplyDone): Promise<{ twin: TwinRow; item: TrackerItem; acknowledged: boolean }> {
+  private async apply(
+    row: ConnectionRow,
+    found: TwinRow | null,
+    replica: Replica,
+    done: ApplyDone,
+  ): Promise<{ twin: TwinRow; item: TrackerItem; acknowledged: boolean }> {
     const connector = this.o.connector;
     let twin = found;
     let current: TrackerItem | null = null;
     if (twin?.local_key) {
       current = await connector.getItem(twin.local_key);
-      if (!current) throw new ItemFailure({ code: 'ITEM_NOT_FOUND', message: `${twin.local_key} no longer exists here (deleted?). Unsync it, or restore it and retry.`, direction: 'incoming', retryable: false });
+      if (!current)
+        throw new ItemFailure({
+          code: 'ITEM_NOT_FOUND',
+          message: `${twin.local_key} no longer exists here (deleted?). Unsync it, or restore it and retry.`,
+          direction: 'incoming',
+          retryable: false,
+        });
     }
     const firstSync = current === null;
     const project = current?.project ?? row.project;
@@ -813,7 +896,11 @@ export class SyncEngine {
     const received = sizeProblem(replica, replica.key, 'received');
     if (received) throw new ItemFailure({ code: 'REPLICA_TOO_LARGE', message: received, direction: 'incoming', retryable: false });
     const rules = await this.rulesFor(row);
-    const out = await this.o.runner.runIncoming(rules.incoming, { issue, replica, previous: twin?.last_received_replica ?? null, firstSync }, await this.host(project));
+    const out = await this.o.runner.runIncoming(
+      rules.incoming,
+      { issue, replica, previous: twin?.last_received_replica ?? null, firstSync },
+      await this.host(project),
+    );
     if (!out.ok) throw scriptFailure(out.error);
     for (const line of out.logs) this.o.logger.info({ connectionId: row.id, item: replica.key, script: 'incoming' }, `debug.log: ${line}`);
     const made = sizeProblem(out.value, replica.key, 'rule');
@@ -825,7 +912,8 @@ export class SyncEngine {
     // An apply that never finished (the node stopped mid-way) may have written some of its changes:
     // this time, what is already there is recognised instead of written twice.
     const recovering = Boolean(twin?.applying_since);
-    if (recovering) this.o.logger.warn({ connectionId: row.id, item: replica.key }, 'an earlier apply of this item was interrupted; recognising what it already wrote');
+    if (recovering)
+      this.o.logger.warn({ connectionId: row.id, item: replica.key }, 'an earlier apply of this item was interrupted; recognising what it already wrote');
     // Marked before any write. creating_since stays until the whole first sync is done: the new
     // item's own change events wait for it.
     const interruptedCreate = firstSync ? (twin?.creating_since ?? null) : null;
@@ -833,7 +921,23 @@ export class SyncEngine {
     if (!twin) twin = await this.repo.insertTwin({ connectionId: row.id, remoteKey: replica.key, remoteUrl: replica.url ?? null }, marks);
     else await this.repo.updateTwin(twin.id, marks);
     if (twin.local_key) this.beginOwnWrite(row.id, twin.local_key);
-    const plan: ApplyPlan = { row, twin, current, desired, nativeBodies: native.comments, written, replica, firstSync, recovering, interruptedCreate, project, done, unsent, unrecorded: {}, unrecordedComments: new Map() };
+    const plan: ApplyPlan = {
+      row,
+      twin,
+      current,
+      desired,
+      nativeBodies: native.comments,
+      written,
+      replica,
+      firstSync,
+      recovering,
+      interruptedCreate,
+      project,
+      done,
+      unsent,
+      unrecorded: {},
+      unrecordedComments: new Map(),
+    };
     try {
       return await this.write(plan);
     } catch (error) {
@@ -843,7 +947,12 @@ export class SyncEngine {
       if (Object.keys(plan.unrecorded).length || plan.unrecordedComments.size) {
         await this.repo
           .saveCommentTwins(plan.twin.id, [...plan.unrecordedComments.values()], plan.unrecorded)
-          .catch((e: unknown) => this.o.logger.warn({ err: e, connectionId: row.id, item: plan.twin.local_key }, 'could not record what a failed apply wrote; the next attempt looks for it'));
+          .catch((e: unknown) =>
+            this.o.logger.warn(
+              { err: e, connectionId: row.id, item: plan.twin.local_key },
+              'could not record what a failed apply wrote; the next attempt looks for it',
+            ),
+          );
       }
       throw error;
     }
@@ -922,7 +1031,9 @@ export class SyncEngine {
       if (!known) {
         if (c.id) continue; // already here, made some other way
         const words = recovering ? await this.texts.plain(body) : '';
-        const already = recovering ? await this.unclaimed(current!.comments, commentTwins, async (local) => (await this.texts.plain(local.body)) === words) : null;
+        const already = recovering
+          ? await this.unclaimed(current!.comments, commentTwins, async (local) => (await this.texts.plain(local.body)) === words)
+          : null;
         let localId = already?.id;
         if (!localId) {
           const added = await connector.addComment(localKey, body);
@@ -945,7 +1056,9 @@ export class SyncEngine {
       if (!remoteId || a.id || attachmentTwins.has(remoteId)) continue;
       await this.attachmentWrites(async () => {
         const bytes = await this.fetchPartnerAttachment(row, replica.key, remoteId);
-        const already = recovering ? current!.attachments.find((l) => !claimedAttachments.has(l.id) && l.filename === a.filename && (l.size === null || l.size === bytes.content.length)) : undefined;
+        const already = recovering
+          ? current!.attachments.find((l) => !claimedAttachments.has(l.id) && l.filename === a.filename && (l.size === null || l.size === bytes.content.length))
+          : undefined;
         if (already) {
           claimedAttachments.add(already.id);
           await recording((set) => this.repo.saveAttachmentTwin(twin.id, remoteId, already.id, bytes.sha256, set));
@@ -968,28 +1081,34 @@ export class SyncEngine {
     // Unless the item holds more than the partner's change: one of ours not sent yet, or someone
     // else's made while the apply wrote. Then the baseline stays what it was, and the outgoing run
     // below finds that change (and sends the partner its own back, which changes nothing there).
-    const expectedComments = commentsReadBack ? new Set([...current!.comments.map((c) => c.id), ...[...plan.unrecordedComments.values()].map((c) => c.localId)]) : null;
+    const expectedComments = commentsReadBack
+      ? new Set([...current!.comments.map((c) => c.id), ...[...plan.unrecordedComments.values()].map((c) => c.localId)])
+      : null;
     const othersToo = plan.unsent || this.changedByOthers(firstSync ? null : current!, after, wrote, expectedComments);
     const acknowledged = firstSync || done.ackEvenIfUpdated;
-    const changedMeanwhile = await this.repo.finishApply(twin.id, {
-      ...plan.unrecorded,
-      status: 'SYNCED',
-      error: null,
-      attempts: 0,
-      retry_at: null,
-      creating_since: null,
-      applying_since: null,
-      last_received_replica: replica,
-      last_sync_at: new Date(),
-      ...(othersToo ? {} : { local_version: versionOf(after), local_updated: after.updated, local_snapshot: after }),
-    }, {
-      connectionId: row.id,
-      remoteKey: done.remoteKey,
-      upToSeq: done.upToSeq,
-      outcome: firstSync ? 'CREATED' : 'UPDATED',
-      ack: acknowledged ? { id: randomUUID(), payload: { key: after.key, url: after.url } } : null,
-      comments: [...plan.unrecordedComments.values()],
-    });
+    const changedMeanwhile = await this.repo.finishApply(
+      twin.id,
+      {
+        ...plan.unrecorded,
+        status: 'SYNCED',
+        error: null,
+        attempts: 0,
+        retry_at: null,
+        creating_since: null,
+        applying_since: null,
+        last_received_replica: replica,
+        last_sync_at: new Date(),
+        ...(othersToo ? {} : { local_version: versionOf(after), local_updated: after.updated, local_snapshot: after }),
+      },
+      {
+        connectionId: row.id,
+        remoteKey: done.remoteKey,
+        upToSeq: done.upToSeq,
+        outcome: firstSync ? 'CREATED' : 'UPDATED',
+        ack: acknowledged ? { id: randomUUID(), payload: { key: after.key, url: after.url } } : null,
+        comments: [...plan.unrecordedComments.values()],
+      },
+    );
     // Something changed here while the apply was writing: look at it now, against the new baseline,
     // unless the baseline was read at or after every version the changes named (the sync's own writes).
     const baselineVersion = versionOf(after);
@@ -1019,7 +1138,11 @@ export class SyncEngine {
   }
 
   /** A local comment the sync wrote before it stopped, not yet recorded: the first unclaimed one that matches. */
-  private async unclaimed(comments: TrackerComment[], twins: Map<string, { local_comment_id: string }>, matches: (c: TrackerComment) => Promise<boolean>): Promise<TrackerComment | null> {
+  private async unclaimed(
+    comments: TrackerComment[],
+    twins: Map<string, { local_comment_id: string }>,
+    matches: (c: TrackerComment) => Promise<boolean>,
+  ): Promise<TrackerComment | null> {
     const claimed = new Set([...twins.values()].map((t) => t.local_comment_id));
     for (const c of comments) if (!claimed.has(c.id) && (await matches(c))) return c;
     return null;
@@ -1027,7 +1150,12 @@ export class SyncEngine {
 
   private newItem(desired: ScriptItem, project: string): NewItem {
     if (!desired.type) {
-      throw new ItemFailure({ code: 'SCRIPT_RESULT_INVALID', message: 'The incoming rule did not set the item type for the new item (issue.type).', direction: 'incoming', retryable: false });
+      throw new ItemFailure({
+        code: 'SCRIPT_RESULT_INVALID',
+        message: 'The incoming rule did not set the item type for the new item (issue.type).',
+        direction: 'incoming',
+        retryable: false,
+      });
     }
     const description = textIn(desired.description, this.platform, this.o.connector.textFormat);
     return {
@@ -1054,7 +1182,8 @@ export class SyncEngine {
     if (desired.labels !== undefined && canonical([...desired.labels].sort()) !== canonical([...current.labels].sort())) changes.labels = desired.labels;
     if (desired.priority !== undefined && desired.priority !== current.priority) changes.priority = desired.priority;
     if (desired.status !== undefined && desired.status !== null && desired.status !== current.status) changes.status = desired.status;
-    if (desired.assignee !== undefined && (desired.assignee?.email ?? null) !== (current.assignee?.email ?? null)) changes.assigneeEmail = desired.assignee?.email ?? null;
+    if (desired.assignee !== undefined && (desired.assignee?.email ?? null) !== (current.assignee?.email ?? null))
+      changes.assigneeEmail = desired.assignee?.email ?? null;
     const custom: Record<string, unknown> = {};
     for (const [field, value] of Object.entries(desired.customFields ?? {})) {
       if (canonical(value) !== canonical(current.customFields[field] ?? null)) custom[field] = value;
@@ -1072,7 +1201,16 @@ export class SyncEngine {
   private changedByOthers(before: TrackerItem | null, after: TrackerItem, wrote: ItemChanges, expectedComments: Set<string> | null): boolean {
     const person = (email: string | null | undefined) => (email ? { email } : null);
     const expected: ScriptItem = {
-      ...(before ? { summary: before.summary, description: before.description, labels: before.labels, priority: before.priority, status: before.status, assignee: person(before.assignee?.email) } : {}),
+      ...(before
+        ? {
+            summary: before.summary,
+            description: before.description,
+            labels: before.labels,
+            priority: before.priority,
+            status: before.status,
+            assignee: person(before.assignee?.email),
+          }
+        : {}),
       ...(wrote.summary !== undefined ? { summary: wrote.summary } : {}),
       ...(wrote.description !== undefined ? { description: wrote.description } : {}),
       ...(wrote.labels !== undefined ? { labels: wrote.labels } : {}),
@@ -1095,14 +1233,22 @@ export class SyncEngine {
     if (!got.ok && isDeletedByPartner(got.error)) await this.o.partnerDeleted(row);
     if (!got.ok) throw new ConnectorError('UNAVAILABLE', `the partner node did not give the attachment: ${got.error.message}`, { tracker: this.platform });
     const actual = createHash('sha256').update(got.value.content).digest('hex');
-    if (actual !== got.value.sha256) throw new ConnectorError('UNAVAILABLE', `attachment bytes arrived damaged (sha256 ${actual}, expected ${got.value.sha256})`, { tracker: this.platform });
+    if (actual !== got.value.sha256)
+      throw new ConnectorError('UNAVAILABLE', `attachment bytes arrived damaged (sha256 ${actual}, expected ${got.value.sha256})`, { tracker: this.platform });
     return { content: got.value.content, sha256: actual };
   }
 
   // ---- failures and retries
 
   /** Retryable: back off and try again. Otherwise: quarantine the item with its error. */
-  private async failed(row: ConnectionRow, twin: TwinRow | null, keys: { localKey?: string; remoteKey?: string }, direction: 'outgoing' | 'incoming', error: unknown, retry: () => Promise<void>): Promise<void> {
+  private async failed(
+    row: ConnectionRow,
+    twin: TwinRow | null,
+    keys: { localKey?: string; remoteKey?: string },
+    direction: 'outgoing' | 'incoming',
+    error: unknown,
+    retry: () => Promise<void>,
+  ): Promise<void> {
     const described = describeFailure(error, direction);
     const at = new Date();
     const itemError: SyncItemError = { ...described, at: at.toISOString() };
@@ -1197,14 +1343,22 @@ export class SyncEngine {
       return false;
     });
     if (creating.running === 0) this.ownCreates.delete(connectionId);
-    if (release.length) void this.changesFor(connectionId, release).catch((error: unknown) => this.o.logger.warn({ err: error, connectionId }, 'could not look at changed items; the next scan will'));
+    if (release.length)
+      void this.changesFor(connectionId, release).catch((error: unknown) =>
+        this.o.logger.warn({ err: error, connectionId }, 'could not look at changed items; the next scan will'),
+      );
   }
 
   /**
    * The write is over, leaving the item at `version` (null: it failed, and the next apply takes up
    * what was noted). Returns the versions noted meanwhile, now cleared.
    */
-  private endOwnWrite(connectionId: string, localKey: string | null, version: string | null, comments?: { commentsAdded: number; commentsReadBack: boolean }): Array<string | null> {
+  private endOwnWrite(
+    connectionId: string,
+    localKey: string | null,
+    version: string | null,
+    comments?: { commentsAdded: number; commentsReadBack: boolean },
+  ): Array<string | null> {
     const own = localKey ? this.ownWrites.get(ownKey(connectionId, localKey)) : undefined;
     if (!own) return [];
     own.applying = false;
@@ -1274,7 +1428,6 @@ export class SyncEngine {
   }
 }
 
-
 /** Steps run right away in this process at once, and how many may wait for that (then the job queue takes them). */
 const LOCAL_CONCURRENCY = 16;
 const LOCAL_WAITING_MAX = 2_000;
@@ -1284,7 +1437,6 @@ const WALK_PAGE = 100;
 
 /** Outgoing runs of one batch job at once; with two workers on the batch queue, as many as a worker's batch of `outgoing` jobs. */
 const BATCH_CONCURRENCY = 8;
-
 
 /** How many items' own-write records a process keeps (most recent first out last). */
 const OWN_WRITES_KEPT = 10_000;
@@ -1371,7 +1523,23 @@ const versionOf = (item: TrackerItem): string => item.version ?? item.updated;
 /** What a just-created item holds, as far as the apply needs to know. */
 function emptyItem(project: string, desired: ScriptItem): Omit<TrackerItem, 'key' | 'id' | 'url'> {
   const now = new Date().toISOString();
-  return { project, type: desired.type ?? '', summary: desired.summary ?? '', description: null, status: '', priority: null, labels: desired.labels ?? [], assignee: null, reporter: null, created: now, updated: now, version: null, comments: [], attachments: [], customFields: {} };
+  return {
+    project,
+    type: desired.type ?? '',
+    summary: desired.summary ?? '',
+    description: null,
+    status: '',
+    priority: null,
+    labels: desired.labels ?? [],
+    assignee: null,
+    reporter: null,
+    created: now,
+    updated: now,
+    version: null,
+    comments: [],
+    attachments: [],
+    customFields: {},
+  };
 }
 
 /** A first sync started less than two minutes ago; an older mark is left from a crash. */
@@ -1390,7 +1558,12 @@ function toEvent(row: { id: string; seq: string; kind: SyncEvent['kind']; item_k
 function describeFailure(error: unknown, direction: 'outgoing' | 'incoming'): Omit<SyncItemError, 'at'> {
   if (error instanceof ItemFailure) return error.error;
   if (error instanceof TextConversionError) {
-    return { code: 'TEXT_CONVERSION_FAILED', message: `A text of this item could not be written in this tracker's format: ${error.message}. Shorten the text, or leave it out in a rule, then retry the item.`, direction, retryable: false };
+    return {
+      code: 'TEXT_CONVERSION_FAILED',
+      message: `A text of this item could not be written in this tracker's format: ${error.message}. Shorten the text, or leave it out in a rule, then retry the item.`,
+      direction,
+      retryable: false,
+    };
   }
   if (error instanceof ConnectorError) {
     const where = `${error.details.tracker}${error.details.status ? ` answered HTTP ${error.details.status}` : ''}`;

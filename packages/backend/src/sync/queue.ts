@@ -141,20 +141,24 @@ export class SyncQueue {
       for (let i = 0; i < WORKERS_PER_QUEUE; i += 1) {
         // A batch job is many runs already: one at a time per worker.
         const take = batches ? 1 : batchSize;
-        const workerId: string = await boss.work<JobData>(queueName, { batchSize: take, pollingIntervalSeconds: db.kind === 'pglite' ? 1 : 0.5 }, async (jobs) => {
-          // A batch's keys each take their own lease, in the handler.
-          const ids = jobs.map((job) => job.id);
-          await queue.own(queueName, ids);
-          const run = Promise.all(jobs.map((job) => (batches ? handlers[name](job.data) : queue.runExclusive(name, job.data, handlers[name]))));
-          queue.running.add(run);
-          try {
-            await run;
-          } finally {
-            queue.running.delete(run);
-            await queue.disown(ids);
-          }
-          if (jobs.length === take) boss.notifyWorker(workerId);
-        });
+        const workerId: string = await boss.work<JobData>(
+          queueName,
+          { batchSize: take, pollingIntervalSeconds: db.kind === 'pglite' ? 1 : 0.5 },
+          async (jobs) => {
+            // A batch's keys each take their own lease, in the handler.
+            const ids = jobs.map((job) => job.id);
+            await queue.own(queueName, ids);
+            const run = Promise.all(jobs.map((job) => (batches ? handlers[name](job.data) : queue.runExclusive(name, job.data, handlers[name]))));
+            queue.running.add(run);
+            try {
+              await run;
+            } finally {
+              queue.running.delete(run);
+              await queue.disown(ids);
+            }
+            if (jobs.length === take) boss.notifyWorker(workerId);
+          },
+        );
         queue.workers.set(name, [...(queue.workers.get(name) ?? []), workerId]);
       }
     }
@@ -167,7 +171,9 @@ export class SyncQueue {
    */
   private async takeBackOrphans(): Promise<void> {
     const schema = queueSchema(this.db);
-    const orphans = await this.db.query<{ id: string; name: string }>(`select id, name from ${schema}.job where state = 'active' and name = any($1::text[])`, [Object.values(JOBS)]);
+    const orphans = await this.db.query<{ id: string; name: string }>(`select id, name from ${schema}.job where state = 'active' and name = any($1::text[])`, [
+      Object.values(JOBS),
+    ]);
     const byQueue = new Map<string, string[]>();
     for (const o of orphans) byQueue.set(o.name, [...(byQueue.get(o.name) ?? []), o.id]);
     for (const [name, ids] of byQueue) await this.boss.fail(name, ids);
@@ -176,7 +182,8 @@ export class SyncQueue {
 
   /** On a PostgreSQL server: this process lives (now, and every HEARTBEAT_MS), and looks for dead ones' jobs every RESCUE_MS. */
   private async startHeartbeat(): Promise<void> {
-    const beat = () => this.db.query(`insert into sync_workers (owner, seen_at) values ($1, now()) on conflict (owner) do update set seen_at = now()`, [this.owner]);
+    const beat = () =>
+      this.db.query(`insert into sync_workers (owner, seen_at) values ($1, now()) on conflict (owner) do update set seen_at = now()`, [this.owner]);
     await beat();
     let last = Date.now();
     this.heartbeat = setInterval(() => {
@@ -192,7 +199,10 @@ export class SyncQueue {
   /** Records the jobs this process is about to run (a PostgreSQL server only; one statement per batch taken). */
   private async own(queueName: string, ids: string[]): Promise<void> {
     if (this.db.kind === 'pglite') return;
-    await this.db.query(`insert into sync_job_owners (job_id, owner, queue) select unnest($1::uuid[]), $2, $3 on conflict (job_id) do update set owner = excluded.owner`, [ids, this.owner, queueName]);
+    await this.db.query(
+      `insert into sync_job_owners (job_id, owner, queue) select unnest($1::uuid[]), $2, $3 on conflict (job_id) do update set owner = excluded.owner`,
+      [ids, this.owner, queueName],
+    );
   }
 
   private async disown(ids: string[]): Promise<void> {
@@ -296,9 +306,14 @@ export class SyncQueue {
       else await this.kick(name, data, 250);
     }
     // A lease outlives its process by 30 s at most; a long run keeps renewing its own.
-    const renew = this.localLeases ? undefined : setInterval(() => {
-      if (held.size) void this.db.query(`update sync_leases set until = now() + interval '30 seconds' where key = any($1::text[]) and owner = $2`, [[...held.keys()], this.owner]).catch(() => undefined);
-    }, 10_000);
+    const renew = this.localLeases
+      ? undefined
+      : setInterval(() => {
+          if (held.size)
+            void this.db
+              .query(`update sync_leases set until = now() + interval '30 seconds' where key = any($1::text[]) and owner = $2`, [[...held.keys()], this.owner])
+              .catch(() => undefined);
+        }, 10_000);
     const done = async (data: T) => {
       const lease = leaseName(name, data);
       if (!held.delete(lease)) return;
@@ -314,7 +329,9 @@ export class SyncQueue {
 
   async stop(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 }).catch((error: unknown) => this.logger.warn({ err: error }, 'job queue did not stop cleanly'));
+    await this.boss
+      .stop({ graceful: true, wait: true, timeout: 10_000 })
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'job queue did not stop cleanly'));
     // pg-boss's stop waits for the jobs its workers hold, but not for a fetch still under way,
     // which can hand out jobs after the stop has returned; and it records each job's end (complete
     // or fail) without awaiting it. Either would meet a closed database. So the queue is stopped

@@ -166,7 +166,10 @@ export class SyncRepository {
   // ---- rules
 
   async rules(connectionId: string): Promise<{ outgoing: string | null; incoming: string | null; updated_at: Date } | null> {
-    const rows = await this.sql.query<{ outgoing: string | null; incoming: string | null; updated_at: Date }>(`select outgoing, incoming, updated_at from sync_rules where connection_id = $1`, [connectionId]);
+    const rows = await this.sql.query<{ outgoing: string | null; incoming: string | null; updated_at: Date }>(
+      `select outgoing, incoming, updated_at from sync_rules where connection_id = $1`,
+      [connectionId],
+    );
     return rows[0] ?? null;
   }
 
@@ -188,7 +191,14 @@ export class SyncRepository {
     return (await this.sql.query<TriggerRow>(`select * from sync_triggers where connection_id = $1 and id = $2`, [connectionId, id]))[0] ?? null;
   }
 
-  async insertTrigger(t: { id: string; connectionId: string; itemType: string | null; query: string; active: boolean; watermark: string }): Promise<TriggerRow> {
+  async insertTrigger(t: {
+    id: string;
+    connectionId: string;
+    itemType: string | null;
+    query: string;
+    active: boolean;
+    watermark: string;
+  }): Promise<TriggerRow> {
     const rows = await this.sql.query<TriggerRow>(
       `insert into sync_triggers (id, connection_id, item_type, query, active, watermark) values ($1, $2, $3, $4, $5, $6) returning *`,
       [t.id, t.connectionId, t.itemType, t.query, t.active, t.watermark],
@@ -196,7 +206,11 @@ export class SyncRepository {
     return rows[0]!;
   }
 
-  async updateTrigger(connectionId: string, id: string, t: { itemType: string | null; query: string; active: boolean; watermark?: string }): Promise<TriggerRow | null> {
+  async updateTrigger(
+    connectionId: string,
+    id: string,
+    t: { itemType: string | null; query: string; active: boolean; watermark?: string },
+  ): Promise<TriggerRow | null> {
     const rows = await this.sql.query<TriggerRow>(
       `update sync_triggers set item_type = $3, query = $4, active = $5, watermark = coalesce($6, watermark),
          seen_at_watermark = case when $6::text is null then seen_at_watermark else '[]'::jsonb end, updated_at = now()
@@ -216,7 +230,14 @@ export class SyncRepository {
   }
 
   async twinScan(connectionId: string, project: string): Promise<{ watermark: string | null; seen_at_watermark: string[] } | null> {
-    return (await this.sql.query<{ watermark: string | null; seen_at_watermark: string[] }>(`select watermark, seen_at_watermark from twin_scan where connection_id = $1 and project = $2`, [connectionId, project]))[0] ?? null;
+    return (
+      (
+        await this.sql.query<{ watermark: string | null; seen_at_watermark: string[] }>(
+          `select watermark, seen_at_watermark from twin_scan where connection_id = $1 and project = $2`,
+          [connectionId, project],
+        )
+      )[0] ?? null
+    );
   }
 
   async advanceTwinScan(connectionId: string, project: string, watermark: string, seen: string[]): Promise<void> {
@@ -228,14 +249,22 @@ export class SyncRepository {
   }
 
   async twinProjects(connectionId: string): Promise<string[]> {
-    const rows = await this.sql.query<{ local_project: string }>(`select distinct local_project from twins where connection_id = $1 and ${LIVE} and local_project is not null`, [connectionId]);
+    const rows = await this.sql.query<{ local_project: string }>(
+      `select distinct local_project from twins where connection_id = $1 and ${LIVE} and local_project is not null`,
+      [connectionId],
+    );
     return rows.map((r) => r.local_project);
   }
 
   // ---- bulk sync
 
   async insertBulkSync(id: string, connectionId: string, triggerId: string, keys: string[]): Promise<void> {
-    await this.sql.query(`insert into bulk_syncs (id, connection_id, trigger_id, keys) values ($1, $2, $3, $4)`, [id, connectionId, triggerId, JSON.stringify(keys)]);
+    await this.sql.query(`insert into bulk_syncs (id, connection_id, trigger_id, keys) values ($1, $2, $3, $4)`, [
+      id,
+      connectionId,
+      triggerId,
+      JSON.stringify(keys),
+    ]);
   }
 
   async bulkSync(connectionId: string, id: string): Promise<{ total: number; synced: number; failed: number; started_at: Date } | null> {
@@ -260,27 +289,51 @@ export class SyncRepository {
 
   /** The live twins of these local items, by key, in one statement (items without one are left out). */
   async twinsByLocal(connectionId: string, localKeys: string[]): Promise<Map<string, TwinRow>> {
-    const rows = await this.sql.query<TwinRow & { item_key: string }>(`select k.item_key, t.* from unnest($2::text[]) as k (item_key) join ${LIVE_TWIN_OF_KEY} on true`, [connectionId, localKeys]);
+    const rows = await this.sql.query<TwinRow & { item_key: string }>(
+      `select k.item_key, t.* from unnest($2::text[]) as k (item_key) join ${LIVE_TWIN_OF_KEY} on true`,
+      [connectionId, localKeys],
+    );
     return new Map(rows.map(({ item_key: key, ...twin }) => [key, twin as TwinRow]));
   }
 
   async twinByRemote(connectionId: string, remoteKey: string): Promise<TwinRow | null> {
-    return (await this.sql.query<TwinRow>(`select * from twins where connection_id = $1 and remote_key = $2 and ${LIVE}`, [connectionId, remoteKey]))[0] ?? null;
+    return (
+      (await this.sql.query<TwinRow>(`select * from twins where connection_id = $1 and remote_key = $2 and ${LIVE}`, [connectionId, remoteKey]))[0] ?? null
+    );
   }
 
   /** By either key, for the admin (who knows the item by the key they see). */
   async twinByAnyKey(connectionId: string, key: string): Promise<TwinRow | null> {
     return (
-      (await this.sql.query<TwinRow>(`select * from twins where connection_id = $1 and (local_key = $2 or remote_key = $2) order by (status = 'UNSYNCED'), (local_key = $2) desc, id desc limit 1`, [connectionId, key]))[0] ?? null
+      (
+        await this.sql.query<TwinRow>(
+          `select * from twins where connection_id = $1 and (local_key = $2 or remote_key = $2) order by (status = 'UNSYNCED'), (local_key = $2) desc, id desc limit 1`,
+          [connectionId, key],
+        )
+      )[0] ?? null
     );
   }
 
   /** A new twin; `set` fills more of its columns in the same statement. */
   async insertTwin(
-    t: { connectionId: string; localKey?: string | null; localProject?: string | null; localUrl?: string | null; remoteKey?: string | null; remoteUrl?: string | null },
+    t: {
+      connectionId: string;
+      localKey?: string | null;
+      localProject?: string | null;
+      localUrl?: string | null;
+      remoteKey?: string | null;
+      remoteUrl?: string | null;
+    },
     set: TwinChanges = {},
   ): Promise<TwinRow> {
-    const columns = { local_key: t.localKey ?? null, local_project: t.localProject ?? null, local_url: t.localUrl ?? null, remote_key: t.remoteKey ?? null, remote_url: t.remoteUrl ?? null, ...set };
+    const columns = {
+      local_key: t.localKey ?? null,
+      local_project: t.localProject ?? null,
+      local_url: t.localUrl ?? null,
+      remote_key: t.remoteKey ?? null,
+      remote_url: t.remoteUrl ?? null,
+      ...set,
+    };
     const insert = twinInsert(columns, 2);
     const rows = await this.sql.query<TwinRow>(insert.text, [t.connectionId, ...insert.values]);
     return rows[0]!;
@@ -326,7 +379,10 @@ export class SyncRepository {
       [connectionId, localKeys],
     );
     return new Map(
-      rows.map(({ item_key: key, was_unsynced: wasUnsynced, creation_in_flight: creationInFlight, ...twin }) => [key, { twin: twin.id === null ? null : (twin as TwinRow), wasUnsynced, creationInFlight }]),
+      rows.map(({ item_key: key, was_unsynced: wasUnsynced, creation_in_flight: creationInFlight, ...twin }) => [
+        key,
+        { twin: twin.id === null ? null : (twin as TwinRow), wasUnsynced, creationInFlight },
+      ]),
     );
   }
 
@@ -346,7 +402,9 @@ export class SyncRepository {
   }
 
   async takeResyncRequest(connectionId: string, localKey: string): Promise<boolean> {
-    return (await this.sql.query(`delete from resync_requests where connection_id = $1 and local_key = $2 returning local_key`, [connectionId, localKey])).length > 0;
+    return (
+      (await this.sql.query(`delete from resync_requests where connection_id = $1 and local_key = $2 returning local_key`, [connectionId, localKey])).length > 0
+    );
   }
 
   /**
@@ -386,7 +444,9 @@ export class SyncRepository {
     // The optional parts' parameters follow the twin's columns; `param` gives the next one's number.
     const extra: unknown[] = [];
     const param = (value: unknown): number => 5 + values.length + extra.push(value);
-    const ack = done.ack ? `, ack as (insert into outbox (id, connection_id, kind, item_key, payload) values ($${param(done.ack.id)}, $2, 'ack', $3, $${param(JSON.stringify(done.ack.payload))}))` : '';
+    const ack = done.ack
+      ? `, ack as (insert into outbox (id, connection_id, kind, item_key, payload) values ($${param(done.ack.id)}, $2, 'ack', $3, $${param(JSON.stringify(done.ack.payload))}))`
+      : '';
     const comments = done.comments.length ? `, comments as (${commentTwinsUpsert(1, param(commentTwinsJson(done.comments)))})` : '';
     const rows = await this.sql.query<{ changed: Array<string | null> }>(
       `with before as (select changed_during_apply as changed from twins where id = $1 for update),
@@ -431,7 +491,9 @@ export class SyncRepository {
   }
 
   async twinCounts(connectionId: string): Promise<Record<TwinStatus, number>> {
-    const rows = await this.sql.query<{ status: TwinStatus; n: string }>(`select status, count(*) as n from twins where connection_id = $1 group by status`, [connectionId]);
+    const rows = await this.sql.query<{ status: TwinStatus; n: string }>(`select status, count(*) as n from twins where connection_id = $1 group by status`, [
+      connectionId,
+    ]);
     const out: Record<TwinStatus, number> = { PENDING: 0, SYNCED: 0, FAILED: 0, UNSYNCED: 0 };
     for (const r of rows) out[r.status] = Number(r.n);
     return out;
@@ -465,7 +527,11 @@ export class SyncRepository {
 
   /** `twin` sets more of the twin's columns in the same statement (see `withTwinUpdate`). */
   async saveAttachmentTwin(twinId: string, remoteId: string, localId: string, sha256: string, twin: TwinChanges = {}): Promise<void> {
-    const statement = withTwinUpdate(twin, `insert into attachment_twins (twin_id, remote_attachment_id, local_attachment_id, sha256) values ($1, $2, $3, $4) on conflict do nothing`, 4);
+    const statement = withTwinUpdate(
+      twin,
+      `insert into attachment_twins (twin_id, remote_attachment_id, local_attachment_id, sha256) values ($1, $2, $3, $4) on conflict do nothing`,
+      4,
+    );
     await this.sql.query(statement.text, [twinId, remoteId, localId, sha256, ...statement.values]);
   }
 
@@ -474,21 +540,39 @@ export class SyncRepository {
   }
 
   async addHistory(connectionId: string, twinId: string | null, direction: 'outgoing' | 'incoming', outcome: string, message: string | null): Promise<void> {
-    await this.sql.query(`insert into sync_history (connection_id, twin_id, direction, outcome, message) values ($1, $2, $3, $4, $5)`, [connectionId, twinId, direction, outcome, message]);
+    await this.sql.query(`insert into sync_history (connection_id, twin_id, direction, outcome, message) values ($1, $2, $3, $4, $5)`, [
+      connectionId,
+      twinId,
+      direction,
+      outcome,
+      message,
+    ]);
   }
 
   // ---- outbox and inbox
 
   async enqueue(connectionId: string, event: { id: string; kind: SyncEvent['kind']; itemKey: string; payload: Record<string, unknown> }): Promise<void> {
-    await this.sql.query(`insert into outbox (id, connection_id, kind, item_key, payload) values ($1, $2, $3, $4, $5)`, [event.id, connectionId, event.kind, event.itemKey, JSON.stringify(event.payload)]);
+    await this.sql.query(`insert into outbox (id, connection_id, kind, item_key, payload) values ($1, $2, $3, $4, $5)`, [
+      event.id,
+      connectionId,
+      event.kind,
+      event.itemKey,
+      JSON.stringify(event.payload),
+    ]);
   }
 
   async undelivered(connectionId: string, limit: number, afterSeq = 0): Promise<OutboxRow[]> {
-    return this.sql.query<OutboxRow>(`select * from outbox where connection_id = $1 and delivered_at is null and seq > $2 order by seq limit $3`, [connectionId, afterSeq, limit]);
+    return this.sql.query<OutboxRow>(`select * from outbox where connection_id = $1 and delivered_at is null and seq > $2 order by seq limit $3`, [
+      connectionId,
+      afterSeq,
+      limit,
+    ]);
   }
 
   async countUndelivered(connectionId: string): Promise<number> {
-    return Number((await this.sql.query<{ n: string }>(`select count(*) as n from outbox where connection_id = $1 and delivered_at is null`, [connectionId]))[0]!.n);
+    return Number(
+      (await this.sql.query<{ n: string }>(`select count(*) as n from outbox where connection_id = $1 and delivered_at is null`, [connectionId]))[0]!.n,
+    );
   }
 
   async markDelivered(connectionId: string, upToSeq: string | number): Promise<void> {
@@ -531,7 +615,15 @@ export class SyncRepository {
    * applied yet (in order), and the item's live twin.
    */
   async incomingState(connectionId: string, remoteKey: string): Promise<{ pending: InboxRow[]; twin: TwinRow | null }> {
-    const rows = await this.sql.query<TwinRow & { inbox_event_id: string | null; inbox_seq: string; inbox_kind: InboxRow['kind']; inbox_payload: Record<string, unknown>; inbox_received_at: Date }>(
+    const rows = await this.sql.query<
+      TwinRow & {
+        inbox_event_id: string | null;
+        inbox_seq: string;
+        inbox_kind: InboxRow['kind'];
+        inbox_payload: Record<string, unknown>;
+        inbox_received_at: Date;
+      }
+    >(
       `select t.*, i.event_id as inbox_event_id, i.seq as inbox_seq, i.kind as inbox_kind, i.payload as inbox_payload, i.received_at as inbox_received_at
        from (select 1) as one
        left join twins t on t.connection_id = $1 and t.remote_key = $2 and t.${LIVE}
@@ -541,7 +633,16 @@ export class SyncRepository {
     );
     const pending = rows
       .filter((r) => r.inbox_event_id !== null)
-      .map((r): InboxRow => ({ connection_id: connectionId, event_id: r.inbox_event_id!, seq: r.inbox_seq, kind: r.inbox_kind, item_key: remoteKey, payload: r.inbox_payload, received_at: r.inbox_received_at, applied_at: null }));
+      .map((r): InboxRow => ({
+        connection_id: connectionId,
+        event_id: r.inbox_event_id!,
+        seq: r.inbox_seq,
+        kind: r.inbox_kind,
+        item_key: remoteKey,
+        payload: r.inbox_payload,
+        received_at: r.inbox_received_at,
+        applied_at: null,
+      }));
     const { inbox_event_id: _e, inbox_seq: _s, inbox_kind: _k, inbox_payload: _p, inbox_received_at: _r, ...twin } = rows[0]!;
     return { pending, twin: twin.id === null ? null : twin };
   }
@@ -561,11 +662,16 @@ export class SyncRepository {
   }
 
   async countPendingInbox(connectionId: string): Promise<number> {
-    return Number((await this.sql.query<{ n: string }>(`select count(*) as n from inbox where connection_id = $1 and applied_at is null`, [connectionId]))[0]!.n);
+    return Number(
+      (await this.sql.query<{ n: string }>(`select count(*) as n from inbox where connection_id = $1 and applied_at is null`, [connectionId]))[0]!.n,
+    );
   }
 
   async markApplied(connectionId: string, itemKey: string, upToSeq: string): Promise<void> {
-    await this.sql.query(`update inbox set applied_at = now() where connection_id = $1 and item_key = $2 and seq <= $3 and applied_at is null and kind <> 'ack'`, [connectionId, itemKey, upToSeq]);
+    await this.sql.query(
+      `update inbox set applied_at = now() where connection_id = $1 and item_key = $2 and seq <= $3 and applied_at is null and kind <> 'ack'`,
+      [connectionId, itemKey, upToSeq],
+    );
   }
 
   async highestReceivedSeq(connectionId: string): Promise<number> {
@@ -575,11 +681,17 @@ export class SyncRepository {
   // ---- attachment bytes from a private partner
 
   async saveBlob(connectionId: string, itemKey: string, attachmentId: string, sha256: string, content: Buffer): Promise<void> {
-    await this.sql.query(`insert into peer_blobs (connection_id, item_key, attachment_id, sha256, content) values ($1, $2, $3, $4, $5) on conflict do nothing`, [connectionId, itemKey, attachmentId, sha256, content]);
+    await this.sql.query(
+      `insert into peer_blobs (connection_id, item_key, attachment_id, sha256, content) values ($1, $2, $3, $4, $5) on conflict do nothing`,
+      [connectionId, itemKey, attachmentId, sha256, content],
+    );
   }
 
   async blob(connectionId: string, itemKey: string, attachmentId: string): Promise<{ sha256: string; content: Buffer } | null> {
-    const rows = await this.sql.query<{ sha256: string; content: Uint8Array }>(`select sha256, content from peer_blobs where connection_id = $1 and item_key = $2 and attachment_id = $3`, [connectionId, itemKey, attachmentId]);
+    const rows = await this.sql.query<{ sha256: string; content: Uint8Array }>(
+      `select sha256, content from peer_blobs where connection_id = $1 and item_key = $2 and attachment_id = $3`,
+      [connectionId, itemKey, attachmentId],
+    );
     return rows[0] ? { sha256: rows[0].sha256, content: Buffer.from(rows[0].content) } : null;
   }
 
@@ -598,15 +710,30 @@ export class SyncRepository {
 
   /** The item's attachments found too large while they were read: the least size of each, by id. */
   async oversize(itemKey: string): Promise<Map<string, { filename: string; bytes: number }>> {
-    const rows = await this.sql.query<{ attachment_id: string; filename: string; bytes: string }>(`select attachment_id, filename, bytes from oversize_attachments where item_key = $1`, [itemKey]);
+    const rows = await this.sql.query<{ attachment_id: string; filename: string; bytes: string }>(
+      `select attachment_id, filename, bytes from oversize_attachments where item_key = $1`,
+      [itemKey],
+    );
     return new Map(rows.map((r) => [r.attachment_id, { filename: r.filename, bytes: Number(r.bytes) }]));
   }
 
   async wasPushed(connectionId: string, itemKey: string, attachmentId: string): Promise<boolean> {
-    return (await this.sql.query(`select 1 from pushed_blobs where connection_id = $1 and item_key = $2 and attachment_id = $3`, [connectionId, itemKey, attachmentId])).length > 0;
+    return (
+      (
+        await this.sql.query(`select 1 from pushed_blobs where connection_id = $1 and item_key = $2 and attachment_id = $3`, [
+          connectionId,
+          itemKey,
+          attachmentId,
+        ])
+      ).length > 0
+    );
   }
 
   async markPushed(connectionId: string, itemKey: string, attachmentId: string): Promise<void> {
-    await this.sql.query(`insert into pushed_blobs (connection_id, item_key, attachment_id) values ($1, $2, $3) on conflict do nothing`, [connectionId, itemKey, attachmentId]);
+    await this.sql.query(`insert into pushed_blobs (connection_id, item_key, attachment_id) values ($1, $2, $3) on conflict do nothing`, [
+      connectionId,
+      itemKey,
+      attachmentId,
+    ]);
   }
 }

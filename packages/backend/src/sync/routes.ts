@@ -40,7 +40,15 @@ function exampleKey(tracker: TrackerConnector['trackerType']): string {
 }
 
 export function triggerView(t: TriggerRow): TriggerView {
-  return { id: t.id, itemType: t.item_type, query: t.query, active: t.active, watermark: t.watermark, createdAt: iso(t.created_at)!, updatedAt: iso(t.updated_at)! };
+  return {
+    id: t.id,
+    itemType: t.item_type,
+    query: t.query,
+    active: t.active,
+    watermark: t.watermark,
+    createdAt: iso(t.created_at)!,
+    updatedAt: iso(t.updated_at)!,
+  };
 }
 
 export function itemView(t: TwinRow): SyncItemView {
@@ -58,26 +66,33 @@ export function itemView(t: TwinRow): SyncItemView {
 }
 
 /** Configure sync: rules, triggers, sync now and bulk sync, the queue, per-item status, retry and unsync. Mounted with the admin API. */
-export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service: ConnectionService; engine: SyncEngine; runner: ScriptRunner; connector: TrackerConnector }): void {
+export function syncRoutes(
+  route: Omit<DocumentedRouter, 'router'>,
+  o: { service: ConnectionService; engine: SyncEngine; runner: ScriptRunner; connector: TrackerConnector },
+): void {
   const { engine } = o;
   const repo = engine.repo;
   /** A connection that exists here and got as far as a connection key (rules may be prepared while Pending). */
   const connection = async (id: string): Promise<ConnectionRow> => {
     const row = await o.service.repository.findLive(id);
-    if (!row) throw new AppError('CONNECTION_NOT_FOUND', 'There is no connection with this id on this node. It may have been deleted; reload the connection list.');
+    if (!row)
+      throw new AppError('CONNECTION_NOT_FOUND', 'There is no connection with this id on this node. It may have been deleted; reload the connection list.');
     return row;
   };
   const established = async (id: string): Promise<ConnectionRow> => {
     const row = await connection(id);
-    if (!row.connection_key) throw new AppError('CONNECTION_STATE_CONFLICT', 'This connection is not established yet: items sync once the partner has accepted the invitation.');
+    if (!row.connection_key)
+      throw new AppError('CONNECTION_STATE_CONFLICT', 'This connection is not established yet: items sync once the partner has accepted the invitation.');
     return row;
   };
   const trackerCall = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof ConnectorError && error.code === 'REJECTED') throw new AppError('TRIGGER_QUERY_INVALID', `The tracker refused the query: ${error.message}. Check it in the tracker's own search first.`);
-      if (error instanceof ConnectorError) throw new AppError('TRACKER_UNAVAILABLE', `${what}: the tracker did not answer as expected (${error.code}: ${error.message}). Try again shortly.`);
+      if (error instanceof ConnectorError && error.code === 'REJECTED')
+        throw new AppError('TRIGGER_QUERY_INVALID', `The tracker refused the query: ${error.message}. Check it in the tracker's own search first.`);
+      if (error instanceof ConnectorError)
+        throw new AppError('TRACKER_UNAVAILABLE', `${what}: the tracker did not answer as expected (${error.code}: ${error.message}). Try again shortly.`);
       throw error;
     }
   };
@@ -90,7 +105,13 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
   /** The rules in force: what is saved, the platform's default where nothing is (as the engine reads them). */
   const rulesView = (editable: boolean, outgoing: string | null, incoming: string | null): SyncRulesView => {
     const defaults = defaultRules(engine.platform);
-    return { editable, outgoing: outgoing ?? defaults.outgoing, incoming: incoming ?? defaults.incoming, outgoingIsDefault: outgoing === null, incomingIsDefault: incoming === null };
+    return {
+      editable,
+      outgoing: outgoing ?? defaults.outgoing,
+      incoming: incoming ?? defaults.incoming,
+      outgoingIsDefault: outgoing === null,
+      incomingIsDefault: incoming === null,
+    };
   };
 
   route.get('/connections/:id/rules', async (req, res) => {
@@ -101,13 +122,20 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
 
   route.put('/connections/:id/rules', async (req, res) => {
     const row = await connection(String(req.params['id']));
-    if (row.mode === 'BASIC') throw new AppError('SYNC_RULES_FIXED', 'This is a Basic connection: it syncs with the default rules, which cannot be changed. Create a Script connection to write your own rules.');
+    if (row.mode === 'BASIC')
+      throw new AppError(
+        'SYNC_RULES_FIXED',
+        'This is a Basic connection: it syncs with the default rules, which cannot be changed. Create a Script connection to write your own rules.',
+      );
     const body = parse(SaveSyncRulesRequestSchema, req.body);
     const current = await repo.rules(row.id);
     const outgoing = body.outgoing === undefined ? (current?.outgoing ?? null) : body.outgoing;
     const incoming = body.incoming === undefined ? (current?.incoming ?? null) : body.incoming;
     const fields: Record<string, string> = {};
-    for (const [direction, script] of [['outgoing', outgoing], ['incoming', incoming]] as const) {
+    for (const [direction, script] of [
+      ['outgoing', outgoing],
+      ['incoming', incoming],
+    ] as const) {
       const problem = script === null ? null : await o.runner.checkSyntax(script, direction);
       if (problem) fields[direction] = formatScriptError(problem);
     }
@@ -164,7 +192,14 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
     const body = parse(SaveTriggerRequestSchema, req.body);
     await checkQuery(body.itemType, body.query);
     // Changes from now on; what already matches is synced by "bulk sync".
-    const created = await repo.insertTrigger({ id: randomUUID(), connectionId: row.id, itemType: body.itemType, query: body.query, active: body.active, watermark: new Date().toISOString() });
+    const created = await repo.insertTrigger({
+      id: randomUUID(),
+      connectionId: row.id,
+      itemType: body.itemType,
+      query: body.query,
+      active: body.active,
+      watermark: new Date().toISOString(),
+    });
     res.status(201).json(triggerView(created));
   });
 
@@ -176,13 +211,19 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
     await checkQuery(body.itemType, body.query);
     // A changed query, or a trigger switched back on, starts from now: it does not replay the time it was different.
     const restart = existing.query !== body.query || existing.item_type !== body.itemType || (!existing.active && body.active);
-    const updated = await repo.updateTrigger(row.id, existing.id, { itemType: body.itemType, query: body.query, active: body.active, ...(restart ? { watermark: new Date().toISOString() } : {}) });
+    const updated = await repo.updateTrigger(row.id, existing.id, {
+      itemType: body.itemType,
+      query: body.query,
+      active: body.active,
+      ...(restart ? { watermark: new Date().toISOString() } : {}),
+    });
     res.json(triggerView(updated!));
   });
 
   route.delete('/connections/:id/triggers/:triggerId', async (req, res) => {
     const row = await connection(String(req.params['id']));
-    if (!(await repo.deleteTrigger(row.id, String(req.params['triggerId'])))) throw new AppError('TRIGGER_NOT_FOUND', 'There is no such trigger on this connection; reload the list.');
+    if (!(await repo.deleteTrigger(row.id, String(req.params['triggerId']))))
+      throw new AppError('TRIGGER_NOT_FOUND', 'There is no such trigger on this connection; reload the list.');
     res.status(204).end();
   });
 
@@ -192,7 +233,12 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
     if (!trigger) throw new AppError('TRIGGER_NOT_FOUND', 'There is no such trigger on this connection; reload the list.');
     const keys = await trackerCall('Bulk sync', async () => {
       const found: string[] = [];
-      for await (const item of o.connector.searchChanged({ query: trigger.query, ...(trigger.item_type ? { itemType: trigger.item_type } : {}), changedAfter: null })) found.push(item.key);
+      for await (const item of o.connector.searchChanged({
+        query: trigger.query,
+        ...(trigger.item_type ? { itemType: trigger.item_type } : {}),
+        changedAfter: null,
+      }))
+        found.push(item.key);
       return found;
     });
     const id = randomUUID();
@@ -215,7 +261,12 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
   route.post('/connections/:id/sync-now', async (req, res) => {
     const row = await established(String(req.params['id']));
     const { key } = parse(SyncNowRequestSchema, req.body);
-    const notFound = () => new AppError('ITEM_NOT_FOUND', `There is no item ${key} in the tracker (or the sync user may not see it). Check the key: ${exampleKey(o.connector.trackerType)}.`, { key: 'No such item.' });
+    const notFound = () =>
+      new AppError(
+        'ITEM_NOT_FOUND',
+        `There is no item ${key} in the tracker (or the sync user may not see it). Check the key: ${exampleKey(o.connector.trackerType)}.`,
+        { key: 'No such item.' },
+      );
     const item = await trackerCall('Sync now', async () => {
       try {
         return await o.connector.getItem(key);
@@ -257,7 +308,12 @@ export function syncRoutes(route: Omit<DocumentedRouter, 'router'>, o: { service
       ...itemView(twin),
       localReplica: await engine.localReplica(row, twin),
       remoteReplica: twin.last_received_replica,
-      history: (await repo.history(twin.id)).map((h) => ({ direction: h.direction as 'outgoing' | 'incoming', outcome: h.outcome, message: h.message, at: iso(h.at)! })),
+      history: (await repo.history(twin.id)).map((h) => ({
+        direction: h.direction as 'outgoing' | 'incoming',
+        outcome: h.outcome,
+        message: h.message,
+        at: iso(h.at)!,
+      })),
     };
     res.json(detail);
   });

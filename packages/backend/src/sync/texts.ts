@@ -48,7 +48,9 @@ export class TrackerTexts {
 
   /** The text as plain words, for telling two renderings of one text apart from two texts. */
   async plain(text: RichText): Promise<string> {
-    return String((await this.convert(text, 'plain')).value).replace(/\s+/g, ' ').trim();
+    return String((await this.convert(text, 'plain')).value)
+      .replace(/\s+/g, ' ')
+      .trim();
   }
 }
 
@@ -56,7 +58,11 @@ export class TrackerTexts {
  * Why a replica (or what an incoming rule made of one) is too large to sync, for the item's error;
  * null when it fits. `side`: whose it is, as the admin of this node reads it.
  */
-export function sizeProblem(replica: Pick<Replica, 'summary' | 'description' | 'comments'> | ScriptItem, key: string, side: 'sent' | 'received' | 'rule'): string | null {
+export function sizeProblem(
+  replica: Pick<Replica, 'summary' | 'description' | 'comments'> | ScriptItem,
+  key: string,
+  side: 'sent' | 'received' | 'rule',
+): string | null {
   const problem = replicaSizeProblem(replica as Parameters<typeof replicaSizeProblem>[0]);
   if (!problem) return null;
   const what = problem.field === 'replica' ? 'as a whole' : `in its ${problem.field}`;

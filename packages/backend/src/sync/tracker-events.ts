@@ -64,10 +64,17 @@ export class TrackerSubscription {
         [made?.id ?? null, secret, this.url, shape, this.stale?.id ?? null],
       );
       this.state = { id: made?.id ?? null, secret, shape };
-      if (made) this.logger.info({ events: made.events }, current?.id ? 'subscribed to the tracker’s webhooks again, as this version asks for other details' : 'subscribed to the tracker’s webhooks');
+      if (made)
+        this.logger.info(
+          { events: made.events },
+          current?.id ? 'subscribed to the tracker’s webhooks again, as this version asks for other details' : 'subscribed to the tracker’s webhooks',
+        );
       if (current?.id) {
         await this.connector.unsubscribe(current.id).catch((error: unknown) => {
-          this.logger.warn({ reason: reasonOf(error), subscription: current.id }, 'could not remove the earlier webhook subscription; its calls are received twice until it is removed in the tracker');
+          this.logger.warn(
+            { reason: reasonOf(error), subscription: current.id },
+            'could not remove the earlier webhook subscription; its calls are received twice until it is removed in the tracker',
+          );
         });
       }
       if (made) await this.removeStale();
@@ -88,15 +95,22 @@ export class TrackerSubscription {
       await this.db.query(`update tracker_subscription set stale_subscription_id = null where stale_subscription_id = $1`, [stale.id]);
     } catch (error) {
       // Tried again at the next ensure (the next scan).
-      this.logger.warn({ reason: reasonOf(error), subscription: stale.id, url: stale.url }, 'could not remove the webhook subscription for this node’s earlier URL; its calls come twice until it is removed');
+      this.logger.warn(
+        { reason: reasonOf(error), subscription: stale.id, url: stale.url },
+        'could not remove the webhook subscription for this node’s earlier URL; its calls come twice until it is removed',
+      );
     }
   }
 
   private async load(): Promise<{ id: string | null; secret: string; shape: string | null } | null> {
     if (this.state !== undefined) return this.state;
-    const rows = await this.db.query<{ subscription_id: string | null; secret: string; url: string; shape: string | null; stale_subscription_id: string | null }>(
-      `select subscription_id, secret, url, shape, stale_subscription_id from tracker_subscription`,
-    );
+    const rows = await this.db.query<{
+      subscription_id: string | null;
+      secret: string;
+      url: string;
+      shape: string | null;
+      stale_subscription_id: string | null;
+    }>(`select subscription_id, secret, url, shape, stale_subscription_id from tracker_subscription`);
     const row = rows[0];
     // A node that moved to another URL subscribes again, and the subscription for the old one goes.
     this.state = row && row.url === this.url ? { id: row.subscription_id, secret: row.secret, shape: row.shape } : null;

@@ -40,18 +40,22 @@ export class AdoClient {
 
   /** The Work Item Tracking client; its resource areas are looked up once. */
   witApi(): Promise<IWorkItemTrackingApi> {
-    this.wit ??= this.webApi().then((api) => api.getWorkItemTrackingApi()).catch((error: unknown) => {
-      this.wit = null;
-      throw mapError(error);
-    });
+    this.wit ??= this.webApi()
+      .then((api) => api.getWorkItemTrackingApi())
+      .catch((error: unknown) => {
+        this.wit = null;
+        throw mapError(error);
+      });
     return this.wit;
   }
 
   coreApi(): Promise<ICoreApi> {
-    this.core ??= this.webApi().then((api) => api.getCoreApi()).catch((error: unknown) => {
-      this.core = null;
-      throw mapError(error);
-    });
+    this.core ??= this.webApi()
+      .then((api) => api.getCoreApi())
+      .catch((error: unknown) => {
+        this.core = null;
+        throw mapError(error);
+      });
     return this.core;
   }
 

@@ -56,9 +56,19 @@ export class AdoConnector implements TrackerConnector {
 
   /** The authenticated identity. https://learn.microsoft.com/rest/api/azure/devops/core/ (GET _apis/connectionData) */
   async trackerInfo(): Promise<TrackerInfo> {
-    const data = await this.client.rest<{ authenticatedUser?: { id?: string; providerDisplayName?: string; properties?: { Account?: { $value?: string } } } }>('GET', '/_apis/connectionData', undefined, '7.1-preview.1');
+    const data = await this.client.rest<{ authenticatedUser?: { id?: string; providerDisplayName?: string; properties?: { Account?: { $value?: string } } } }>(
+      'GET',
+      '/_apis/connectionData',
+      undefined,
+      '7.1-preview.1',
+    );
     const u = data.authenticatedUser;
-    return { trackerType: this.trackerType, trackerUrl: this.trackerUrl, version: null, user: u ? { displayName: u.providerDisplayName ?? 'Unknown', email: u.properties?.Account?.$value ?? null, id: u.id ?? null } : null };
+    return {
+      trackerType: this.trackerType,
+      trackerUrl: this.trackerUrl,
+      version: null,
+      user: u ? { displayName: u.providerDisplayName ?? 'Unknown', email: u.properties?.Account?.$value ?? null, id: u.id ?? null } : null,
+    };
   }
 
   /** https://learn.microsoft.com/rest/api/azure/devops/core/projects/list?view=azure-devops-rest-7.1 */
@@ -69,7 +79,9 @@ export class AdoConnector implements TrackerConnector {
     do {
       const page = await this.client.call(() => core.getProjects(undefined, 100, undefined, token));
       projects.push(...page.map((p) => ({ key: p.name!, name: p.name! })));
-      token = (page as unknown as { continuationToken?: string }).continuationToken ? Number((page as unknown as { continuationToken: string }).continuationToken) : undefined;
+      token = (page as unknown as { continuationToken?: string }).continuationToken
+        ? Number((page as unknown as { continuationToken: string }).continuationToken)
+        : undefined;
     } while (token);
     return projects;
   }
@@ -87,10 +99,12 @@ export class AdoConnector implements TrackerConnector {
     if (!/^[0-9]+$/.test(key)) return null;
     const id = this.idOf(key);
     const wit = await this.client.witApi();
-    const item = await this.client.call(() => wit.getWorkItem(id, undefined, undefined, RELATIONS)).catch((error: unknown) => {
-      if (error instanceof ConnectorError && error.code === 'NOT_FOUND') return null;
-      throw error;
-    });
+    const item = await this.client
+      .call(() => wit.getWorkItem(id, undefined, undefined, RELATIONS))
+      .catch((error: unknown) => {
+        if (error instanceof ConnectorError && error.code === 'NOT_FOUND') return null;
+        throw error;
+      });
     if (!item) return null;
     this.remember(item);
     if (known) return { ...toTrackerItem(item, [], this.htmlUrl(item)), comments: known.comments };
@@ -117,8 +131,13 @@ export class AdoConnector implements TrackerConnector {
         after ? `[System.ChangedDate] ${strict ? '>' : '>='} '${after}'` : null,
       ].filter(Boolean);
       const wiql = `SELECT [System.Id], [System.ChangedDate] FROM WorkItems${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY [System.ChangedDate] ASC, [System.Id] ASC`;
-      const result = await this.client.call(() => wit.queryByWiql({ query: wiql }, query.project ? { project: query.project } : undefined, true, pageSize + seenAtBoundary.size));
-      const ids = (result.workItems ?? []).map((w) => w.id!).filter((id) => !seenAtBoundary.has(id)).slice(0, pageSize);
+      const result = await this.client.call(() =>
+        wit.queryByWiql({ query: wiql }, query.project ? { project: query.project } : undefined, true, pageSize + seenAtBoundary.size),
+      );
+      const ids = (result.workItems ?? [])
+        .map((w) => w.id!)
+        .filter((id) => !seenAtBoundary.has(id))
+        .slice(0, pageSize);
       if (ids.length === 0) return;
       const items = await this.client.call(() => wit.getWorkItemsBatch({ ids, fields: ['System.Id', 'System.ChangedDate', 'System.Title'] }));
       const changed = new Map(items.map((i) => [i.id!, new Date(i.fields!['System.ChangedDate'] as string).toISOString()]));
@@ -161,7 +180,12 @@ export class AdoConnector implements TrackerConnector {
   /** https://learn.microsoft.com/rest/api/azure/devops/wit/comments/add-comment?view=azure-devops-rest-7.1 */
   async addComment(key: string, body: RichText): Promise<CommentRef> {
     const comment = await this.inProject(key, (wit, project, id) => this.client.call(() => wit.addComment({ text: this.html(body) }, project, id)));
-    return { id: String(comment.id), created: new Date(comment.createdDate!).toISOString(), updated: new Date(comment.modifiedDate ?? comment.createdDate!).toISOString(), comment: toTrackerComment(comment) };
+    return {
+      id: String(comment.id),
+      created: new Date(comment.createdDate!).toISOString(),
+      updated: new Date(comment.modifiedDate ?? comment.createdDate!).toISOString(),
+      comment: toTrackerComment(comment),
+    };
   }
 
   /** https://learn.microsoft.com/rest/api/azure/devops/wit/comments/update-comment?view=azure-devops-rest-7.1 */
@@ -171,7 +195,12 @@ export class AdoConnector implements TrackerConnector {
       (wit, project, id) => this.client.call(() => wit.updateComment({ text: this.html(body) }, project, id, Number(commentId))),
       () => new ConnectorError('NOT_FOUND', `Comment ${commentId} of work item ${key} does not exist.`, { tracker: 'AZURE_DEVOPS', status: 404 }),
     );
-    return { id: String(comment.id), created: new Date(comment.createdDate!).toISOString(), updated: new Date(comment.modifiedDate!).toISOString(), comment: toTrackerComment(comment) };
+    return {
+      id: String(comment.id),
+      created: new Date(comment.createdDate!).toISOString(),
+      updated: new Date(comment.modifiedDate!).toISOString(),
+      comment: toTrackerComment(comment),
+    };
   }
 
   /** https://learn.microsoft.com/rest/api/azure/devops/wit/attachments/get?view=azure-devops-rest-7.1 */
@@ -206,13 +235,18 @@ export class AdoConnector implements TrackerConnector {
     if (hook.project) {
       const core = await this.client.coreApi();
       const project = await this.client.call(() => core.getProject(hook.project!));
-      if (!project) throw new ConnectorError('NOT_FOUND', `There is no project ${hook.project} in ${this.trackerUrl}.`, { tracker: 'AZURE_DEVOPS', status: 404 });
+      if (!project)
+        throw new ConnectorError('NOT_FOUND', `There is no project ${hook.project} in ${this.trackerUrl}.`, { tracker: 'AZURE_DEVOPS', status: 404 });
       projectId = project.id;
     }
     const ids: string[] = [];
     try {
       for (const eventType of Object.keys(ADO_EVENTS)) {
-        const created = await this.client.rest<{ id: string }>('POST', '/_apis/hooks/subscriptions', subscriptionBody(eventType, hook.url, hook.secret, projectId));
+        const created = await this.client.rest<{ id: string }>(
+          'POST',
+          '/_apis/hooks/subscriptions',
+          subscriptionBody(eventType, hook.url, hook.secret, projectId),
+        );
         ids.push(created.id);
       }
     } catch (error) {
@@ -319,6 +353,9 @@ export class AdoConnector implements TrackerConnector {
   }
 
   private notFound(key: string): ConnectorError {
-    return new ConnectorError('NOT_FOUND', `Work item ${key} does not exist in ${this.trackerUrl}, or the token cannot read it.`, { tracker: 'AZURE_DEVOPS', status: 404 });
+    return new ConnectorError('NOT_FOUND', `Work item ${key} does not exist in ${this.trackerUrl}, or the token cannot read it.`, {
+      tracker: 'AZURE_DEVOPS',
+      status: 404,
+    });
   }
 }

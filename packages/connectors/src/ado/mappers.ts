@@ -4,8 +4,19 @@ import type { AttachmentInfo, ItemChanges, NewItem, Person, TrackerComment, Trac
 
 /** Fields the snapshot has a place for; every other field goes to customFields. */
 const MAPPED = new Set([
-  'System.Id', 'System.Rev', 'System.TeamProject', 'System.WorkItemType', 'System.Title', 'System.Description', 'System.State',
-  'Microsoft.VSTS.Common.Priority', 'System.Tags', 'System.AssignedTo', 'System.CreatedBy', 'System.CreatedDate', 'System.ChangedDate',
+  'System.Id',
+  'System.Rev',
+  'System.TeamProject',
+  'System.WorkItemType',
+  'System.Title',
+  'System.Description',
+  'System.State',
+  'Microsoft.VSTS.Common.Priority',
+  'System.Tags',
+  'System.AssignedTo',
+  'System.CreatedBy',
+  'System.CreatedDate',
+  'System.ChangedDate',
 ]);
 
 export function person(value: unknown): Person | null {
@@ -16,7 +27,11 @@ export function person(value: unknown): Person | null {
     return { displayName: m ? m[1]! : value, email: m ? m[2]! : null, id: null };
   }
   const ref = value as IdentityRef;
-  return { displayName: ref.displayName ?? ref.uniqueName ?? 'Unknown', email: ref.uniqueName && ref.uniqueName.includes('@') ? ref.uniqueName : null, id: ref.id ?? null };
+  return {
+    displayName: ref.displayName ?? ref.uniqueName ?? 'Unknown',
+    email: ref.uniqueName && ref.uniqueName.includes('@') ? ref.uniqueName : null,
+    id: ref.id ?? null,
+  };
 }
 
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
@@ -37,7 +52,10 @@ export function toTrackerItem(item: WorkItem, comments: Comment[], htmlUrl: stri
   const f = item.fields ?? {};
   const custom: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(f)) if (!MAPPED.has(k)) custom[k] = v;
-  const tags = String(f['System.Tags'] ?? '').split(';').map((t) => t.trim()).filter(Boolean);
+  const tags = String(f['System.Tags'] ?? '')
+    .split(';')
+    .map((t) => t.trim())
+    .filter(Boolean);
   return {
     key: String(item.id),
     id: String(item.id),
@@ -78,7 +96,8 @@ export function toPatch(changes: ItemChanges | NewItem): JsonPatchOperation[] {
   const set = (field: string, value: unknown) => ops.push({ op: 'add', path: `/fields/${field}`, value } as unknown as JsonPatchOperation);
   if (changes.summary !== undefined) set('System.Title', changes.summary);
   if (changes.description !== undefined) {
-    if (changes.description !== null && changes.description.format !== 'html') throw new Error(`Azure DevOps stores descriptions as HTML; convert ${changes.description.format} first.`);
+    if (changes.description !== null && changes.description.format !== 'html')
+      throw new Error(`Azure DevOps stores descriptions as HTML; convert ${changes.description.format} first.`);
     set('System.Description', changes.description?.value ?? '');
   }
   if (changes.status !== undefined) set('System.State', changes.status);

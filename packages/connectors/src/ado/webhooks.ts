@@ -27,7 +27,14 @@ export function subscriptionBody(eventType: string, url: string, secret: string,
     consumerId: 'webHooks',
     consumerActionId: 'httpRequest',
     publisherInputs: projectId ? { projectId } : {},
-    consumerInputs: { url, basicAuthUsername: HOOK_USER, basicAuthPassword: secret, resourceDetailsToSend: 'all', messagesToSend: 'none', detailedMessagesToSend: 'none' },
+    consumerInputs: {
+      url,
+      basicAuthUsername: HOOK_USER,
+      basicAuthPassword: secret,
+      resourceDetailsToSend: 'all',
+      messagesToSend: 'none',
+      detailedMessagesToSend: 'none',
+    },
   };
 }
 
@@ -41,7 +48,10 @@ export function adoWebhookAuthorized(headers: Record<string, string | undefined>
 /** The work item a Service Hooks event is about; checks the basic-auth secret first. */
 export function parseAdoWebhook(body: unknown, headers: Record<string, string | undefined>, secret: string): ItemEvent[] {
   if (!adoWebhookAuthorized(headers, secret)) {
-    throw new ConnectorError('AUTH_FAILED', 'This webhook call does not carry the subscription secret; it was not sent by our Azure DevOps subscription.', { tracker: 'AZURE_DEVOPS', status: 401 });
+    throw new ConnectorError('AUTH_FAILED', 'This webhook call does not carry the subscription secret; it was not sent by our Azure DevOps subscription.', {
+      tracker: 'AZURE_DEVOPS',
+      status: 401,
+    });
   }
   const event = body as { eventType?: string; resource?: { id?: number; workItemId?: number; rev?: number } };
   const kind = event.eventType ? ADO_EVENTS[event.eventType] : undefined;

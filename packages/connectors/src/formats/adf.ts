@@ -52,7 +52,11 @@ function list(n: AdfNode): List {
     ordered,
     ...(ordered ? { start: Number(n.attrs?.['order'] ?? 1) } : {}),
     spread: false,
-    children: (n.content ?? []).map((item): ListItem => ({ type: 'listItem', spread: false, children: (item.content ?? []).flatMap(block) as Array<BlockContent | DefinitionContent> })),
+    children: (n.content ?? []).map((item): ListItem => ({
+      type: 'listItem',
+      spread: false,
+      children: (item.content ?? []).flatMap(block) as Array<BlockContent | DefinitionContent>,
+    })),
   };
 }
 
@@ -113,7 +117,11 @@ function toBlock(n: RootContent): AdfNode[] {
       for (const child of n.children) {
         if (child.type === 'image') {
           flush();
-          out.push({ type: 'mediaSingle', attrs: { layout: 'center' }, content: [{ type: 'media', attrs: { type: 'external', url: child.url, ...(child.alt ? { alt: child.alt } : {}) } }] });
+          out.push({
+            type: 'mediaSingle',
+            attrs: { layout: 'center' },
+            content: [{ type: 'media', attrs: { type: 'external', url: child.url, ...(child.alt ? { alt: child.alt } : {}) } }],
+          });
         } else run.push(...toInline(child, []));
       }
       flush();
@@ -122,7 +130,13 @@ function toBlock(n: RootContent): AdfNode[] {
     case 'heading':
       return [{ type: 'heading', attrs: { level: n.depth }, content: n.children.flatMap((c) => toInline(c, [])) }];
     case 'list':
-      return [{ type: n.ordered ? 'orderedList' : 'bulletList', ...(n.ordered ? { attrs: { order: n.start ?? 1 } } : {}), content: n.children.map((item) => ({ type: 'listItem', content: item.children.flatMap(toBlock) })) }];
+      return [
+        {
+          type: n.ordered ? 'orderedList' : 'bulletList',
+          ...(n.ordered ? { attrs: { order: n.start ?? 1 } } : {}),
+          content: n.children.map((item) => ({ type: 'listItem', content: item.children.flatMap(toBlock) })),
+        },
+      ];
     case 'code':
       return [{ type: 'codeBlock', ...(n.lang ? { attrs: { language: n.lang } } : {}), content: n.value ? [{ type: 'text', text: n.value }] : [] }];
     case 'blockquote':
@@ -157,6 +171,10 @@ function toInline(n: PhrasingContent | RootContent, marks: Mark[]): AdfNode[] {
     case 'image':
       return text(n.alt ?? n.url);
     default:
-      return 'value' in n && typeof n.value === 'string' ? text(n.value) : 'children' in n ? (n.children as PhrasingContent[]).flatMap((c) => toInline(c, marks)) : [];
+      return 'value' in n && typeof n.value === 'string'
+        ? text(n.value)
+        : 'children' in n
+          ? (n.children as PhrasingContent[]).flatMap((c) => toInline(c, marks))
+          : [];
   }
 }

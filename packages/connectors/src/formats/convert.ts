@@ -11,8 +11,12 @@ import { adfToMdast, mdastToAdf, type AdfNode } from './adf.js';
 
 // Atlassian's own wiki markup parser and serializer (CommonJS packages).
 const require = createRequire(import.meta.url);
-const { WikiMarkupTransformer } = require('@atlaskit/editor-wikimarkup-transformer') as { WikiMarkupTransformer: new () => { parse(wiki: string): unknown; encode(node: unknown): string } };
-const { JSONTransformer } = require('@atlaskit/editor-json-transformer') as { JSONTransformer: new () => { encode(node: unknown): AdfNode; parse(doc: AdfNode): unknown } };
+const { WikiMarkupTransformer } = require('@atlaskit/editor-wikimarkup-transformer') as {
+  WikiMarkupTransformer: new () => { parse(wiki: string): unknown; encode(node: unknown): string };
+};
+const { JSONTransformer } = require('@atlaskit/editor-json-transformer') as {
+  JSONTransformer: new () => { encode(node: unknown): AdfNode; parse(doc: AdfNode): unknown };
+};
 
 let wiki: InstanceType<typeof WikiMarkupTransformer> | null = null;
 let json: InstanceType<typeof JSONTransformer> | null = null;
@@ -54,7 +58,12 @@ function fromTree(tree: Root, to: TextFormat): RichText {
   switch (to) {
     case 'html': {
       const hast = unified().use(remarkRehype).runSync(tree);
-      return { format: 'html', value: unified().use(rehypeStringify).stringify(hast as never) };
+      return {
+        format: 'html',
+        value: unified()
+          .use(rehypeStringify)
+          .stringify(hast as never),
+      };
     }
     case 'adf':
       return { format: 'adf', value: mdastToAdf(tree) as unknown as Record<string, unknown> };
@@ -75,12 +84,17 @@ function asAdf(value: RichText['value']): AdfNode {
 
 /** Blank lines separate paragraphs; single line breaks stay breaks. */
 function plainToTree(text: string): Root {
-  const paragraphs = text.replace(/\r\n?/g, '\n').split(/\n{2,}/).filter((p) => p.trim() !== '');
+  const paragraphs = text
+    .replace(/\r\n?/g, '\n')
+    .split(/\n{2,}/)
+    .filter((p) => p.trim() !== '');
   return {
     type: 'root',
     children: paragraphs.map((p) => ({
       type: 'paragraph',
-      children: p.split('\n').flatMap((line, i) => (i === 0 ? [{ type: 'text' as const, value: line }] : [{ type: 'break' as const }, { type: 'text' as const, value: line }])),
+      children: p
+        .split('\n')
+        .flatMap((line, i) => (i === 0 ? [{ type: 'text' as const, value: line }] : [{ type: 'break' as const }, { type: 'text' as const, value: line }])),
     })),
   };
 }

@@ -27,7 +27,10 @@ export class JiraClient {
       'apiToken' in connection.auth
         ? { host, authentication: { basic: { email: connection.auth.email, apiToken: connection.auth.apiToken } }, baseRequestConfig }
         : { host, authentication: { oauth2: { accessToken: connection.auth.personalAccessToken } }, baseRequestConfig };
-    this.authorization = 'apiToken' in connection.auth ? `Basic ${Buffer.from(`${connection.auth.email}:${connection.auth.apiToken}`).toString('base64')}` : `Bearer ${connection.auth.personalAccessToken}`;
+    this.authorization =
+      'apiToken' in connection.auth
+        ? `Basic ${Buffer.from(`${connection.auth.email}:${connection.auth.apiToken}`).toString('base64')}`
+        : `Bearer ${connection.auth.personalAccessToken}`;
   }
 
   /**
@@ -35,7 +38,9 @@ export class JiraClient {
    * its own tracker.
    */
   private client(): Promise<Version3Client | Version2Client> {
-    this.api ??= import('jira.js').then((jira) => (this.connection.deployment === 'cloud' ? new jira.Version3Client(this.config) : new jira.Version2Client(this.config)));
+    this.api ??= import('jira.js').then((jira) =>
+      this.connection.deployment === 'cloud' ? new jira.Version3Client(this.config) : new jira.Version2Client(this.config),
+    );
     return this.api;
   }
 
@@ -69,7 +74,12 @@ export class JiraClient {
     try {
       res = await fetch(path.startsWith('http') ? path : `${this.connection.baseUrl.replace(/\/+$/, '')}${path}`, {
         method: init.method ?? 'GET',
-        headers: { authorization: this.authorization, accept: 'application/json', ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
+        headers: {
+          authorization: this.authorization,
+          accept: 'application/json',
+          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...init.headers,
+        },
         ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
         signal: AbortSignal.timeout(this.connection.timeoutMs ?? 30_000),
       });
@@ -97,9 +107,17 @@ function jiraMessage(data: unknown): string {
 
 export function mapJiraError(tracker: 'JIRA_CLOUD' | 'JIRA_SERVER', error: unknown): ConnectorError {
   if (error instanceof ConnectorError) return error;
-  const e = error as { status?: number; response?: { data?: unknown; status?: number } | string; cause?: { response?: { headers?: Record<string, string> } }; code?: string; message?: string; isAxiosError?: boolean };
+  const e = error as {
+    status?: number;
+    response?: { data?: unknown; status?: number } | string;
+    cause?: { response?: { headers?: Record<string, string> } };
+    code?: string;
+    message?: string;
+    isAxiosError?: boolean;
+  };
   const status = typeof e.response === 'object' && e.response?.status ? e.response.status : e.isAxiosError ? undefined : e.status;
-  if (status === undefined || (e.isAxiosError && !e.status)) return errorFromStatus(tracker, undefined, `Jira could not be reached${e.code ? ` (${e.code})` : ''}: ${e.message ?? 'network error'}`);
+  if (status === undefined || (e.isAxiosError && !e.status))
+    return errorFromStatus(tracker, undefined, `Jira could not be reached${e.code ? ` (${e.code})` : ''}: ${e.message ?? 'network error'}`);
   const data = typeof e.response === 'object' ? e.response?.data : undefined;
   return errorFromStatus(tracker, status, `Jira answered ${status}: ${jiraMessage(data)}`, e.cause?.response?.headers?.['retry-after']);
 }

@@ -52,8 +52,16 @@ export class JiraConnector implements TrackerConnector {
 
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-server-info/ and …/api-group-myself/ */
   async trackerInfo(): Promise<TrackerInfo> {
-    const [server, me]: Any[] = await Promise.all([this.client.call((api: Any) => api.serverInfo.getServerInfo()), this.client.call((api: Any) => api.myself.getCurrentUser())]);
-    return { trackerType: this.trackerType, trackerUrl: this.trackerUrl, version: server.version ?? null, user: { displayName: me.displayName, email: me.emailAddress ?? null, id: me.accountId ?? me.name ?? null } };
+    const [server, me]: Any[] = await Promise.all([
+      this.client.call((api: Any) => api.serverInfo.getServerInfo()),
+      this.client.call((api: Any) => api.myself.getCurrentUser()),
+    ]);
+    return {
+      trackerType: this.trackerType,
+      trackerUrl: this.trackerUrl,
+      version: server.version ?? null,
+      user: { displayName: me.displayName, email: me.emailAddress ?? null, id: me.accountId ?? me.name ?? null },
+    };
   }
 
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-projects/#api-rest-api-3-project-search-get */
@@ -64,7 +72,7 @@ export class JiraConnector implements TrackerConnector {
       return projects.map((p) => ({ key: p.key, name: p.name }));
     }
     const out: Project[] = [];
-    for (let startAt = 0; ; ) {
+    for (let startAt = 0; ;) {
       const page: Any = await this.client.call((api: Any) => api.projects.searchProjects({ startAt, maxResults: 50 }));
       out.push(...(page.values ?? []).map((p: Any) => ({ key: p.key, name: p.name })));
       if (page.isLast !== false || !page.values?.length) return out;
@@ -104,12 +112,21 @@ export class JiraConnector implements TrackerConnector {
     const pageSize = query.pageSize ?? 100;
     const keep = (issue: Any): ChangedItem | null => {
       const updated = isoFromJira(issue.fields.updated);
-      return after === null || new Date(updated).getTime() > after ? { key: issue.key, id: issue.id, url: `${this.trackerUrl}/browse/${issue.key}`, updated, summary: String(issue.fields.summary ?? '') } : null;
+      return after === null || new Date(updated).getTime() > after
+        ? { key: issue.key, id: issue.id, url: `${this.trackerUrl}/browse/${issue.key}`, updated, summary: String(issue.fields.summary ?? '') }
+        : null;
     };
     if (this.deployment === 'cloud') {
       let nextPageToken: string | undefined;
       do {
-        const page: Any = await this.client.call((api: Any) => api.issueSearch.searchForIssuesUsingJqlEnhancedSearch({ jql, fields: ['updated', 'summary'], maxResults: pageSize, ...(nextPageToken ? { nextPageToken } : {}) }));
+        const page: Any = await this.client.call((api: Any) =>
+          api.issueSearch.searchForIssuesUsingJqlEnhancedSearch({
+            jql,
+            fields: ['updated', 'summary'],
+            maxResults: pageSize,
+            ...(nextPageToken ? { nextPageToken } : {}),
+          }),
+        );
         for (const issue of page.issues ?? []) {
           const item = keep(issue);
           if (item) yield item;
@@ -118,8 +135,10 @@ export class JiraConnector implements TrackerConnector {
       } while (nextPageToken);
       return;
     }
-    for (let startAt = 0; ; ) {
-      const page: Any = await this.client.call((api: Any) => api.issueSearch.searchForIssuesUsingJql({ jql, fields: ['updated', 'summary'], startAt, maxResults: pageSize }));
+    for (let startAt = 0; ;) {
+      const page: Any = await this.client.call((api: Any) =>
+        api.issueSearch.searchForIssuesUsingJql({ jql, fields: ['updated', 'summary'], startAt, maxResults: pageSize }),
+      );
       for (const issue of page.issues ?? []) {
         const item = keep(issue);
         if (item) yield item;
@@ -131,7 +150,11 @@ export class JiraConnector implements TrackerConnector {
 
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-post */
   async createItem(input: NewItem): Promise<ItemRef> {
-    const fields = { project: { key: input.project }, issuetype: { name: input.type }, ...toFields(input, this.deployment, input.assigneeEmail === undefined ? undefined : await this.userRef(input.assigneeEmail)) };
+    const fields = {
+      project: { key: input.project },
+      issuetype: { name: input.type },
+      ...toFields(input, this.deployment, input.assigneeEmail === undefined ? undefined : await this.userRef(input.assigneeEmail)),
+    };
     const created: Any = await this.client.call((api: Any) => api.issues.createIssue({ fields }));
     if (input.status) await this.transition(created.key, input.status);
     return { key: created.key, id: created.id, url: `${this.trackerUrl}/browse/${created.key}` };
@@ -159,14 +182,17 @@ export class JiraConnector implements TrackerConnector {
   async updateComment(key: string, commentId: string, body: RichText): Promise<CommentRef> {
     // jira.js reads the new body from `body` in v3 and from `comment` in v2.
     const value = nativeText(body, this.deployment);
-    const c: Any = await this.client.call((api: Any) => api.issueComments.updateComment({ issueIdOrKey: key, id: commentId, ...(this.deployment === 'cloud' ? { body: value } : { comment: value }) }));
+    const c: Any = await this.client.call((api: Any) =>
+      api.issueComments.updateComment({ issueIdOrKey: key, id: commentId, ...(this.deployment === 'cloud' ? { body: value } : { comment: value }) }),
+    );
     return { id: String(c.id), created: isoFromJira(c.created), updated: isoFromJira(c.updated), comment: comment(c, this.deployment) };
   }
 
   /** Metadata, then the bytes streamed from its content URL. https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-attachments/#api-rest-api-3-attachment-content-id-get */
   async downloadAttachment(_key: string, attachmentId: string): Promise<AttachmentDownload> {
     const meta: Any = await this.client.optional((api: Any) => api.issueAttachments.getAttachment({ id: attachmentId }));
-    if (!meta) throw new ConnectorError('NOT_FOUND', `Attachment ${attachmentId} does not exist in ${this.trackerUrl}.`, { tracker: this.trackerType, status: 404 });
+    if (!meta)
+      throw new ConnectorError('NOT_FOUND', `Attachment ${attachmentId} does not exist in ${this.trackerUrl}.`, { tracker: this.trackerType, status: 404 });
     const res = await this.client.fetch(String(meta.content), { headers: { accept: '*/*' } });
     const { stream, sha256 } = hashing(Readable.fromWeb(res.body as never));
     return { info: attachment(meta), stream, sha256 };
@@ -175,9 +201,15 @@ export class JiraConnector implements TrackerConnector {
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-attachments/#api-rest-api-3-issue-issueidorkey-attachments-post */
   async uploadAttachment(key: string, file: AttachmentUpload): Promise<AttachmentInfo> {
     const { stream, sha256, size } = hashing(Buffer.isBuffer(file.content) ? Readable.from([file.content]) : file.content);
-    const created: Any[] = await this.client.call((api: Any) => api.issueAttachments.addAttachment({ issueIdOrKey: key, attachment: { filename: file.filename, file: stream, ...(file.mimeType ? { mimeType: file.mimeType } : {}) } }));
+    const created: Any[] = await this.client.call((api: Any) =>
+      api.issueAttachments.addAttachment({
+        issueIdOrKey: key,
+        attachment: { filename: file.filename, file: stream, ...(file.mimeType ? { mimeType: file.mimeType } : {}) },
+      }),
+    );
     const a = created[0];
-    if (!a) throw new ConnectorError('REJECTED', `Jira accepted the upload of ${file.filename} to ${key} but returned no attachment.`, { tracker: this.trackerType });
+    if (!a)
+      throw new ConnectorError('REJECTED', `Jira accepted the upload of ${file.filename} to ${key} but returned no attachment.`, { tracker: this.trackerType });
     return { ...attachment(a), size: size(), sha256: await sha256 };
   }
 
@@ -186,7 +218,14 @@ export class JiraConnector implements TrackerConnector {
     const events = Object.keys(JIRA_EVENTS);
     const res = await this.client.fetch('/rest/webhooks/1.0/webhook', {
       method: 'POST',
-      body: { name: `Exalate ${new URL(hook.url).host}`, url: hook.url, events, filters: hook.project ? { 'issue-related-events-section': `project = "${hook.project}"` } : {}, excludeBody: false, secret: hook.secret },
+      body: {
+        name: `Exalate ${new URL(hook.url).host}`,
+        url: hook.url,
+        events,
+        filters: hook.project ? { 'issue-related-events-section': `project = "${hook.project}"` } : {},
+        excludeBody: false,
+        secret: hook.secret,
+      },
     });
     const created = (await res.json()) as { self: string };
     return { id: created.self.split('/').pop()!, events };
@@ -217,8 +256,10 @@ export class JiraConnector implements TrackerConnector {
     const embedded: Any[] = Array.isArray(first?.comments) && (first.startAt ?? 0) === 0 ? first.comments : [];
     if (typeof first?.total === 'number' && embedded.length >= first.total) return embedded;
     const out: Any[] = [...embedded];
-    for (let startAt = out.length; ; ) {
-      const page: Any = await this.client.call((api: Any) => api.issueComments.getComments({ issueIdOrKey: key, startAt, maxResults: 100, orderBy: 'created' }));
+    for (let startAt = out.length; ;) {
+      const page: Any = await this.client.call((api: Any) =>
+        api.issueComments.getComments({ issueIdOrKey: key, startAt, maxResults: 100, orderBy: 'created' }),
+      );
       out.push(...(page.comments ?? []));
       startAt += page.comments?.length ?? 0;
       if (!page.comments?.length || startAt >= page.total) return out;
@@ -232,7 +273,11 @@ export class JiraConnector implements TrackerConnector {
     const { transitions }: Any = await this.client.call((api: Any) => api.issues.getTransitions({ issueIdOrKey: key }));
     const t = (transitions ?? []).find((x: Any) => x.to?.name?.toLowerCase() === status.toLowerCase());
     if (!t) {
-      throw new ConnectorError('REJECTED', `Issue ${key} cannot move to "${status}" from "${issue.fields.status?.name}": its workflow offers ${(transitions ?? []).map((x: Any) => `"${x.to?.name}"`).join(', ') || 'no transition'}.`, { tracker: this.trackerType });
+      throw new ConnectorError(
+        'REJECTED',
+        `Issue ${key} cannot move to "${status}" from "${issue.fields.status?.name}": its workflow offers ${(transitions ?? []).map((x: Any) => `"${x.to?.name}"`).join(', ') || 'no transition'}.`,
+        { tracker: this.trackerType },
+      );
     }
     await this.client.call((api: Any) => api.issues.doTransition({ issueIdOrKey: key, transition: { id: t.id } }));
   }
@@ -242,7 +287,8 @@ export class JiraConnector implements TrackerConnector {
     if (email === null) return null;
     const users: Any[] = await this.client.call((api: Any) => api.userSearch.findUsers(this.deployment === 'cloud' ? { query: email } : { username: email }));
     const user = users.find((u) => (u.emailAddress ?? '').toLowerCase() === email.toLowerCase());
-    if (!user) throw new ConnectorError('REJECTED', `There is no Jira user with the email ${email} (or it is hidden from the API user).`, { tracker: this.trackerType });
+    if (!user)
+      throw new ConnectorError('REJECTED', `There is no Jira user with the email ${email} (or it is hidden from the API user).`, { tracker: this.trackerType });
     return this.deployment === 'cloud' ? { accountId: user.accountId } : { name: user.name };
   }
 
@@ -250,11 +296,26 @@ export class JiraConnector implements TrackerConnector {
   private async jqlMinute(iso: string): Promise<string> {
     this.timeZone ??= this.client.call((api: Any) => api.myself.getCurrentUser()).then((me: Any) => me.timeZone ?? 'UTC');
     const zone = await this.timeZone;
-    const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat('en-GB', {
+        timeZone: zone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      })
+        .formatToParts(new Date(iso))
+        .map((p) => [p.type, p.value]),
+    );
     return `${parts['year']}/${parts['month']}/${parts['day']} ${parts['hour']}:${parts['minute']}`;
   }
 
   private notFound(key: string): ConnectorError {
-    return new ConnectorError('NOT_FOUND', `Issue ${key} does not exist in ${this.trackerUrl}, or the API user cannot see it.`, { tracker: this.trackerType, status: 404 });
+    return new ConnectorError('NOT_FOUND', `Issue ${key} does not exist in ${this.trackerUrl}, or the API user cannot see it.`, {
+      tracker: this.trackerType,
+      status: 404,
+    });
   }
 }

@@ -21,16 +21,31 @@ export function richText(value: unknown, deployment: 'cloud' | 'datacenter'): Ri
 
 export function nativeText(text: RichText, deployment: 'cloud' | 'datacenter'): unknown {
   const want = deployment === 'cloud' ? 'adf' : 'jira-wiki';
-  if (text.format !== want) throw new Error(`Jira ${deployment === 'cloud' ? 'Cloud stores Atlassian Document Format' : 'Data Center stores wiki markup'}; convert ${text.format} first.`);
+  if (text.format !== want)
+    throw new Error(
+      `Jira ${deployment === 'cloud' ? 'Cloud stores Atlassian Document Format' : 'Data Center stores wiki markup'}; convert ${text.format} first.`,
+    );
   return text.value;
 }
 
 export function attachment(a: RawAttachment): AttachmentInfo {
-  return { id: String(a.id), filename: a.filename ?? 'attachment', mimeType: a.mimeType ?? null, size: typeof a.size === 'number' ? a.size : null, sha256: null };
+  return {
+    id: String(a.id),
+    filename: a.filename ?? 'attachment',
+    mimeType: a.mimeType ?? null,
+    size: typeof a.size === 'number' ? a.size : null,
+    sha256: null,
+  };
 }
 
 export function comment(c: RawComment, deployment: 'cloud' | 'datacenter'): TrackerComment {
-  return { id: String(c.id), author: person(c.author), body: richText(c.body, deployment) ?? { format: deployment === 'cloud' ? 'adf' : 'jira-wiki', value: '' }, created: isoFromJira(c.created), updated: isoFromJira(c.updated ?? c.created) };
+  return {
+    id: String(c.id),
+    author: person(c.author),
+    body: richText(c.body, deployment) ?? { format: deployment === 'cloud' ? 'adf' : 'jira-wiki', value: '' },
+    created: isoFromJira(c.created),
+    updated: isoFromJira(c.updated ?? c.created),
+  };
 }
 
 export function toTrackerItem(issue: RawIssue, comments: RawComment[], baseUrl: string, deployment: 'cloud' | 'datacenter'): TrackerItem {
@@ -61,7 +76,11 @@ export function toTrackerItem(issue: RawIssue, comments: RawComment[], baseUrl: 
 }
 
 /** The `fields` of a create or edit request (status is not a field: it moves by transition). */
-export function toFields(changes: ItemChanges | NewItem, deployment: 'cloud' | 'datacenter', assignee: Record<string, string> | null | undefined): Record<string, unknown> {
+export function toFields(
+  changes: ItemChanges | NewItem,
+  deployment: 'cloud' | 'datacenter',
+  assignee: Record<string, string> | null | undefined,
+): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   if (changes.summary !== undefined) fields['summary'] = changes.summary;
   if (changes.description !== undefined) fields['description'] = changes.description === null ? null : nativeText(changes.description, deployment);

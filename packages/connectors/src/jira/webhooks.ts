@@ -17,7 +17,10 @@ export function parseJiraWebhook(request: WebhookRequest, secret: string, tracke
   const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(request.rawBody).digest('hex')}`);
   const given = Buffer.from(request.headers['x-hub-signature'] ?? '');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new ConnectorError('AUTH_FAILED', 'This webhook call is not signed with the subscription secret; it was not sent by our Jira webhook.', { tracker, status: 401 });
+    throw new ConnectorError('AUTH_FAILED', 'This webhook call is not signed with the subscription secret; it was not sent by our Jira webhook.', {
+      tracker,
+      status: 401,
+    });
   }
   const event = request.body as { webhookEvent?: string; issue?: { key?: string; fields?: { updated?: string } }; comment?: { id?: string } };
   const kind = event.webhookEvent ? JIRA_EVENTS[event.webhookEvent] : undefined;

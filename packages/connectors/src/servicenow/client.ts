@@ -20,10 +20,17 @@ export class ServiceNowClient {
 
   constructor(readonly connection: ServiceNowConnection) {
     this.base = connection.instanceUrl.replace(/\/+$/, '');
-    this.authorization = 'password' in connection.auth ? `Basic ${Buffer.from(`${connection.auth.username}:${connection.auth.password}`).toString('base64')}` : `Bearer ${connection.auth.bearerToken}`;
+    this.authorization =
+      'password' in connection.auth
+        ? `Basic ${Buffer.from(`${connection.auth.username}:${connection.auth.password}`).toString('base64')}`
+        : `Bearer ${connection.auth.bearerToken}`;
   }
 
-  async request(method: string, path: string, init: { query?: Record<string, string>; json?: unknown; body?: Readable | Buffer; contentType?: string } = {}): Promise<Response> {
+  async request(
+    method: string,
+    path: string,
+    init: { query?: Record<string, string>; json?: unknown; body?: Readable | Buffer; contentType?: string } = {},
+  ): Promise<Response> {
     const url = new URL(`${this.base}${path}`);
     for (const [k, v] of Object.entries(init.query ?? {})) url.searchParams.set(k, v);
     let res: Response;
@@ -67,11 +74,19 @@ export class ServiceNowClient {
 
   /** https://www.servicenow.com/docs/r/api-reference/rest-apis/c_TableAPI.html#title_table-POST */
   async insert(table: string, values: Record<string, unknown>): Promise<SnRecord> {
-    return ((await (await this.request('POST', `/api/now/table/${table}`, { json: values, query: { sysparm_exclude_reference_link: 'true' } })).json()) as { result: SnRecord }).result;
+    return (
+      (await (await this.request('POST', `/api/now/table/${table}`, { json: values, query: { sysparm_exclude_reference_link: 'true' } })).json()) as {
+        result: SnRecord;
+      }
+    ).result;
   }
 
   /** https://www.servicenow.com/docs/r/api-reference/rest-apis/c_TableAPI.html#title_table-PATCH */
   async patch(table: string, sysId: string, values: Record<string, unknown>): Promise<SnRecord> {
-    return ((await (await this.request('PATCH', `/api/now/table/${table}/${sysId}`, { json: values, query: { sysparm_exclude_reference_link: 'true' } })).json()) as { result: SnRecord }).result;
+    return (
+      (await (await this.request('PATCH', `/api/now/table/${table}/${sysId}`, { json: values, query: { sysparm_exclude_reference_link: 'true' } })).json()) as {
+        result: SnRecord;
+      }
+    ).result;
   }
 }

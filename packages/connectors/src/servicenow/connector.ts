@@ -83,7 +83,10 @@ export class ServiceNowConnector implements TrackerConnector {
 
   /** The table's states from its choice list. */
   async listItemTypes(table: string): Promise<ItemType[]> {
-    const { records } = await this.client.list('sys_choice', { sysparm_query: `name=${table}^element=state^inactive=false^ORDERBYsequence`, sysparm_fields: 'label,value' });
+    const { records } = await this.client.list('sys_choice', {
+      sysparm_query: `name=${table}^element=state^inactive=false^ORDERBYsequence`,
+      sysparm_fields: 'label,value',
+    });
     return [{ name: table, statuses: records.map((r) => String(r['label'])) }];
   }
 
@@ -91,12 +94,20 @@ export class ServiceNowConnector implements TrackerConnector {
     // A key that is no task number (INC…, PRB…) is no record.
     if (!/^([A-Z]+)[0-9]+$/.test(key) || !PREFIXES[/^([A-Z]+)/.exec(key)![1]!]) return null;
     const table = this.tableOf(key);
-    const { records } = await this.client.list(table, { sysparm_query: `number=${key}`, sysparm_display_value: 'all', sysparm_exclude_reference_link: 'true', sysparm_limit: '1' });
+    const { records } = await this.client.list(table, {
+      sysparm_query: `number=${key}`,
+      sysparm_display_value: 'all',
+      sysparm_exclude_reference_link: 'true',
+      sysparm_limit: '1',
+    });
     const r = records[0];
     if (!r) return null;
     const sysId = value(r['sys_id']);
     const [journal, attachments, assignee, reporter] = await Promise.all([
-      this.client.list('sys_journal_field', { sysparm_query: `element_id=${sysId}^element=comments^ORDERBYsys_created_on`, sysparm_fields: 'sys_id,value,sys_created_on,sys_created_by,sys_updated_on' }),
+      this.client.list('sys_journal_field', {
+        sysparm_query: `element_id=${sysId}^element=comments^ORDERBYsys_created_on`,
+        sysparm_fields: 'sys_id,value,sys_created_on,sys_created_by,sys_updated_on',
+      }),
       this.attachments(sysId),
       this.person(value(r['assigned_to'])),
       this.person(value(r['caller_id']) || value(r['opened_by'])),
@@ -122,7 +133,10 @@ export class ServiceNowConnector implements TrackerConnector {
       description: value(r['description']) ? { format: 'plain', value: value(r['description']) } : null,
       status: display(r['state']),
       priority: value(r['priority']) || null,
-      labels: value(r[this.labelsField]).split(',').map((l) => l.trim()).filter(Boolean),
+      labels: value(r[this.labelsField])
+        .split(',')
+        .map((l) => l.trim())
+        .filter(Boolean),
       assignee,
       reporter,
       created: isoFromGlide(value(r['sys_created_on'])),
@@ -138,11 +152,28 @@ export class ServiceNowConnector implements TrackerConnector {
   async *searchChanged(query: ChangeQuery): AsyncIterable<ChangedItem> {
     // An item's type is its table.
     const table = query.itemType ?? query.project ?? this.tables[0]!;
-    const parts = [query.query.trim(), query.changedAfter ? `sys_updated_on>=javascript:gs.dateGenerate('${glideFromIso(query.changedAfter).replace(' ', "','")}')` : '', 'ORDERBYsys_updated_on', 'ORDERBYnumber'].filter(Boolean);
+    const parts = [
+      query.query.trim(),
+      query.changedAfter ? `sys_updated_on>=javascript:gs.dateGenerate('${glideFromIso(query.changedAfter).replace(' ', "','")}')` : '',
+      'ORDERBYsys_updated_on',
+      'ORDERBYnumber',
+    ].filter(Boolean);
     const limit = query.pageSize ?? 100;
     for (let offset = 0; ; offset += limit) {
-      const { records, total } = await this.client.list(table, { sysparm_query: parts.join('^'), sysparm_fields: 'number,sys_id,sys_updated_on,short_description', sysparm_limit: String(limit), sysparm_offset: String(offset) });
-      for (const r of records) yield { key: String(r['number']), id: String(r['sys_id']), url: `${this.trackerUrl}/nav_to.do?uri=${table}.do?sys_id=${r['sys_id']}`, updated: isoFromGlide(r['sys_updated_on']), summary: String(r['short_description'] ?? '') };
+      const { records, total } = await this.client.list(table, {
+        sysparm_query: parts.join('^'),
+        sysparm_fields: 'number,sys_id,sys_updated_on,short_description',
+        sysparm_limit: String(limit),
+        sysparm_offset: String(offset),
+      });
+      for (const r of records)
+        yield {
+          key: String(r['number']),
+          id: String(r['sys_id']),
+          url: `${this.trackerUrl}/nav_to.do?uri=${table}.do?sys_id=${r['sys_id']}`,
+          updated: isoFromGlide(r['sys_updated_on']),
+          summary: String(r['short_description'] ?? ''),
+        };
       if (records.length < limit || offset + limit >= total) return;
     }
   }
@@ -168,10 +199,21 @@ export class ServiceNowConnector implements TrackerConnector {
     await this.client.patch(table, String(record['sys_id']), { comments: text });
     // The newest entries of this record's comments; the one with our text is ours (the value is not
     // queried for, because an encoded query cannot carry every text safely).
-    const { records } = await this.client.list('sys_journal_field', { sysparm_query: `element_id=${record['sys_id']}^element=comments^ORDERBYDESCsys_created_on`, sysparm_fields: 'sys_id,value,sys_created_on,sys_updated_on', sysparm_limit: '10' });
+    const { records } = await this.client.list('sys_journal_field', {
+      sysparm_query: `element_id=${record['sys_id']}^element=comments^ORDERBYDESCsys_created_on`,
+      sysparm_fields: 'sys_id,value,sys_created_on,sys_updated_on',
+      sysparm_limit: '10',
+    });
     const entry = records.find((r) => r['value'] === text);
-    if (!entry) throw new ConnectorError('REJECTED', `ServiceNow accepted the comment on ${key} but no journal entry shows it (a business rule may have discarded it).`, { tracker: 'SERVICENOW' });
-    return { id: String(entry['sys_id']), created: isoFromGlide(entry['sys_created_on']), updated: isoFromGlide(entry['sys_updated_on'] ?? entry['sys_created_on']) };
+    if (!entry)
+      throw new ConnectorError('REJECTED', `ServiceNow accepted the comment on ${key} but no journal entry shows it (a business rule may have discarded it).`, {
+        tracker: 'SERVICENOW',
+      });
+    return {
+      id: String(entry['sys_id']),
+      created: isoFromGlide(entry['sys_created_on']),
+      updated: isoFromGlide(entry['sys_updated_on'] ?? entry['sys_created_on']),
+    };
   }
 
   /** Journal entries are not meant to change; editing one needs the admin role (the ACL on sys_journal_field). */
@@ -229,7 +271,8 @@ export class ServiceNowConnector implements TrackerConnector {
 
   private async find(table: string, key: string): Promise<SnRecord> {
     const { records } = await this.client.list(table, { sysparm_query: `number=${key}`, sysparm_limit: '1', sysparm_exclude_reference_link: 'true' });
-    if (!records[0]) throw new ConnectorError('NOT_FOUND', `${key} does not exist in ${this.trackerUrl}, or the user cannot read it.`, { tracker: 'SERVICENOW', status: 404 });
+    if (!records[0])
+      throw new ConnectorError('NOT_FOUND', `${key} does not exist in ${this.trackerUrl}, or the user cannot read it.`, { tracker: 'SERVICENOW', status: 404 });
     return records[0];
   }
 
@@ -243,11 +286,18 @@ export class ServiceNowConnector implements TrackerConnector {
   }
 
   private attachmentInfo(a: SnRecord): AttachmentInfo {
-    return { id: String(a['sys_id']), filename: String(a['file_name']), mimeType: a['content_type'] ? String(a['content_type']) : null, size: a['size_bytes'] ? Number(a['size_bytes']) : null, sha256: null };
+    return {
+      id: String(a['sys_id']),
+      filename: String(a['file_name']),
+      mimeType: a['content_type'] ? String(a['content_type']) : null,
+      size: a['size_bytes'] ? Number(a['size_bytes']) : null,
+      sha256: null,
+    };
   }
 
   private plain(body: RichText): string {
-    if (body.format !== 'plain' || typeof body.value !== 'string') throw new Error(`ServiceNow journal fields and descriptions are plain text; convert ${body.format} first.`);
+    if (body.format !== 'plain' || typeof body.value !== 'string')
+      throw new Error(`ServiceNow journal fields and descriptions are plain text; convert ${body.format} first.`);
     return body.value;
   }
 
@@ -265,15 +315,24 @@ export class ServiceNowConnector implements TrackerConnector {
       v['urgency'] = String(pair[1]);
     }
     if (changes.status !== undefined) {
-      const { records } = await this.client.list('sys_choice', { sysparm_query: `name=${table}^element=state^label=${changes.status}`, sysparm_fields: 'value', sysparm_limit: '1' });
+      const { records } = await this.client.list('sys_choice', {
+        sysparm_query: `name=${table}^element=state^label=${changes.status}`,
+        sysparm_fields: 'value',
+        sysparm_limit: '1',
+      });
       if (!records[0]) throw new ConnectorError('REJECTED', `${table} has no state "${changes.status}".`, { tracker: 'SERVICENOW' });
       v['state'] = records[0]['value'];
     }
     if (changes.assigneeEmail !== undefined) {
       if (changes.assigneeEmail === null) v['assigned_to'] = '';
       else {
-        const { records } = await this.client.list('sys_user', { sysparm_query: `email=${changes.assigneeEmail}`, sysparm_fields: 'sys_id', sysparm_limit: '1' });
-        if (!records[0]) throw new ConnectorError('REJECTED', `There is no ServiceNow user with the email ${changes.assigneeEmail}.`, { tracker: 'SERVICENOW' });
+        const { records } = await this.client.list('sys_user', {
+          sysparm_query: `email=${changes.assigneeEmail}`,
+          sysparm_fields: 'sys_id',
+          sysparm_limit: '1',
+        });
+        if (!records[0])
+          throw new ConnectorError('REJECTED', `There is no ServiceNow user with the email ${changes.assigneeEmail}.`, { tracker: 'SERVICENOW' });
         v['assigned_to'] = records[0]['sys_id'];
       }
     }

@@ -46,7 +46,10 @@ export function AcceptDialog(props: { flow: AcceptFlow; onClose: () => void }) {
             <h2 tabIndex={-1} ref={doneRef}>
               Invitation accepted
             </h2>
-            <p>The initiating node is private, so it completes the connection the next time it checks in (within a minute while it runs). The connection shows as Pending until then.</p>
+            <p>
+              The initiating node is private, so it completes the connection the next time it checks in (within a minute while it runs). The connection shows as
+              Pending until then.
+            </p>
           </>
         )}
       </WizardDialog>
@@ -71,7 +74,19 @@ export function AcceptDialog(props: { flow: AcceptFlow; onClose: () => void }) {
     <WizardDialog title={GUIDE.acceptDialogTitle} onClose={props.onClose} onSubmit={() => void flow.next()} busy={s.busy} footer={footer}>
       <StepHeading index={s.step === 'code' ? 0 : 1} count={ACCEPT_STEPS.length - 1} title={flow.stepTitle} />
       <Banner error={s.banner} />
-      {s.step === 'code' && <Field id="invitation-code" label="Invitation code" value={s.code} error={s.errors.code} onChange={(v) => flow.setCode(v)} placeholder={GUIDE.invitationCodePlaceholder} multiline monospace autoFocus />}
+      {s.step === 'code' && (
+        <Field
+          id="invitation-code"
+          label="Invitation code"
+          value={s.code}
+          error={s.errors.code}
+          onChange={(v) => flow.setCode(v)}
+          placeholder={GUIDE.invitationCodePlaceholder}
+          multiline
+          monospace
+          autoFocus
+        />
+      )}
       {s.step === 'project' && p && (
         <>
           <dl className="exalate-summary" data-testid="invitation-preview">
@@ -95,9 +110,27 @@ export function AcceptDialog(props: { flow: AcceptFlow; onClose: () => void }) {
             <dt>Expires</dt>
             <dd>{formatTime(p.expiresAt)}</dd>
           </dl>
-          {p.nameTaken ? <Field id="connection-name" label={GUIDE.connectionName} value={s.name} error={s.errors.name} onChange={(v) => flow.setName(v)} hint="A connection with the invitation's name exists here already: choose another name." required autoFocus /> : null}
+          {p.nameTaken ? (
+            <Field
+              id="connection-name"
+              label={GUIDE.connectionName}
+              value={s.name}
+              error={s.errors.name}
+              onChange={(v) => flow.setName(v)}
+              hint="A connection with the invitation's name exists here already: choose another name."
+              required
+              autoFocus
+            />
+          ) : null}
           <p>{GUIDE.projectIntro}</p>
-          <ProjectPicker projects={s.projects} value={s.project} label={GUIDE.projectLabelAccept} error={s.errors.project} loading={s.busy} onChange={(key) => flow.setProject(key)} />
+          <ProjectPicker
+            projects={s.projects}
+            value={s.project}
+            label={GUIDE.projectLabelAccept}
+            error={s.errors.project}
+            loading={s.busy}
+            onChange={(key) => flow.setProject(key)}
+          />
         </>
       )}
     </WizardDialog>

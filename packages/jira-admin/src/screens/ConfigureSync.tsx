@@ -2,13 +2,20 @@ import { Fragment, Suspense, lazy } from 'react';
 import Button from '@atlaskit/button/new';
 import DynamicTable from '@atlaskit/dynamic-table';
 import Toggle from '@atlaskit/toggle';
-import { ITEM_STATUS_LABELS, capitalize, previewHeadline, ruleHints, type ConfigureSyncFlow, type RuleDirection, type TrackerWords } from '@exalate/wizard-core';
+import {
+  ITEM_STATUS_LABELS,
+  capitalize,
+  previewHeadline,
+  ruleHints,
+  type ConfigureSyncFlow,
+  type RuleDirection,
+  type TrackerWords,
+} from '@exalate/wizard-core';
 import { Banner, Choice, Field, Notice, Working } from '../components.js';
 import { useStore } from '../use-store.js';
 
 // CodeMirror is most of the page's script and only this screen needs it: a chunk of its own.
 const CodeEditor = lazy(() => import(/* webpackChunkName: "code-editor", webpackPrefetch: true */ '../CodeEditor.js').then((m) => ({ default: m.CodeEditor })));
-
 
 /** Configure sync of one connection: rules, JQL triggers with their preview and bulk sync, the queue. */
 export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: TrackerWords; onBack: () => void }) {
@@ -28,7 +35,14 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
           {hint} {isDefault ? '(the default rule)' : ''}
         </p>
         <Suspense fallback={<Working label="Loading the editor…" size="medium" />}>
-          <CodeEditor id={`${direction}-rule`} label={heading} value={s.draft[direction]} onChange={(v) => flow.setRule(direction, v)} readOnly={!s.rules?.editable} describedBy={s.ruleErrors[direction] ? errorId : undefined} />
+          <CodeEditor
+            id={`${direction}-rule`}
+            label={heading}
+            value={s.draft[direction]}
+            onChange={(v) => flow.setRule(direction, v)}
+            readOnly={!s.rules?.editable}
+            describedBy={s.ruleErrors[direction] ? errorId : undefined}
+          />
         </Suspense>
         {s.ruleErrors[direction] ? (
           <p id={errorId} className="exalate-error" role="alert">
@@ -59,10 +73,20 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
             <Button appearance="subtle" aria-label={`Edit trigger ${t.query}`} onClick={() => flow.editTrigger(t)} isDisabled={busy}>
               Edit
             </Button>
-            <Button appearance="subtle" aria-label={`${t.active ? 'Deactivate' : 'Activate'} trigger ${t.query}`} onClick={() => void flow.setTriggerActive(t, !t.active)} isDisabled={busy}>
+            <Button
+              appearance="subtle"
+              aria-label={`${t.active ? 'Deactivate' : 'Activate'} trigger ${t.query}`}
+              onClick={() => void flow.setTriggerActive(t, !t.active)}
+              isDisabled={busy}
+            >
               {t.active ? 'Deactivate' : 'Activate'}
             </Button>
-            <Button appearance="subtle" aria-label={`Bulk sync what trigger ${t.query} matches`} onClick={() => void flow.bulkSync(t.id)} isDisabled={busy || (!!s.bulk && !s.bulk.done)}>
+            <Button
+              appearance="subtle"
+              aria-label={`Bulk sync what trigger ${t.query} matches`}
+              onClick={() => void flow.bulkSync(t.id)}
+              isDisabled={busy || (!!s.bulk && !s.bulk.done)}
+            >
               Bulk sync
             </Button>
             <Button appearance="danger" aria-label={`Delete trigger ${t.query}`} onClick={() => void flow.deleteTrigger(t.id)} isDisabled={busy}>
@@ -141,7 +165,11 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
           <p className="exalate-hint">{capitalize(words.items)} that match an active trigger are synced when they are created and on every change after.</p>
           {s.triggers.length ? (
             <div className="exalate-table" role="region" aria-label="Triggers">
-              <DynamicTable head={{ cells: [words.itemType, `Query (${words.queryLanguage})`, 'Active', 'Actions'].map((x) => ({ key: x, content: x })) }} rows={triggerRows} label="Triggers" />
+              <DynamicTable
+                head={{ cells: [words.itemType, `Query (${words.queryLanguage})`, 'Active', 'Actions'].map((x) => ({ key: x, content: x })) }}
+                rows={triggerRows}
+                label="Triggers"
+              />
             </div>
           ) : (
             <p className="exalate-empty">No triggers yet: nothing syncs by itself. Add one, or sync single issues with Sync now.</p>
@@ -161,11 +189,33 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
               }}
             >
               {s.itemTypes ? (
-                <Choice id="trigger-type" label={words.itemType} options={[{ label: 'Any', value: '' }, ...s.itemTypes.map((t) => ({ label: t, value: t }))]} value={s.trigger.itemType} onChange={(v) => flow.setTrigger('itemType', v)} />
+                <Choice
+                  id="trigger-type"
+                  label={words.itemType}
+                  options={[{ label: 'Any', value: '' }, ...s.itemTypes.map((t) => ({ label: t, value: t }))]}
+                  value={s.trigger.itemType}
+                  onChange={(v) => flow.setTrigger('itemType', v)}
+                />
               ) : (
-                <Field id="trigger-type" label={words.itemType} value={s.trigger.itemType} onChange={(v) => flow.setTrigger('itemType', v)} hint={`${words.itemTypeExamples}… Leave empty for every type.`} autoFocus />
+                <Field
+                  id="trigger-type"
+                  label={words.itemType}
+                  value={s.trigger.itemType}
+                  onChange={(v) => flow.setTrigger('itemType', v)}
+                  hint={`${words.itemTypeExamples}… Leave empty for every type.`}
+                  autoFocus
+                />
               )}
-              <Field id="trigger-query" label={words.queryLabel} value={s.trigger.query} onChange={(v) => flow.setTrigger('query', v)} multiline monospace hint={words.queryHint} error={s.triggerError ?? undefined} />
+              <Field
+                id="trigger-query"
+                label={words.queryLabel}
+                value={s.trigger.query}
+                onChange={(v) => flow.setTrigger('query', v)}
+                multiline
+                monospace
+                hint={words.queryHint}
+                error={s.triggerError ?? undefined}
+              />
               <div className="exalate-toggle">
                 <Toggle id="trigger-active" isChecked={s.trigger.active} onChange={(e) => flow.setTrigger('active', e.currentTarget.checked)} />
                 <label htmlFor="trigger-active">Active</label>
@@ -174,9 +224,7 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
                 <div role="status" data-testid="trigger-preview">
                   {s.preview.items.length ? (
                     <>
-                      <p>
-                        {previewHeadline(s.preview, words)}
-                      </p>
+                      <p>{previewHeadline(s.preview, words)}</p>
                       <ul className="exalate-preview">
                         {s.preview.items.map((i) => (
                           <li key={i.key}>
@@ -238,7 +286,11 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
           </div>
           {s.queue.attention.length ? (
             <div className="exalate-table" role="region" aria-label="Issues that need attention">
-              <DynamicTable head={{ cells: [capitalize(words.item), 'Partner item', 'Status', 'Error', 'Actions'].map((x) => ({ key: x, content: x })) }} rows={attentionRows} label="Issues that need attention" />
+              <DynamicTable
+                head={{ cells: [capitalize(words.item), 'Partner item', 'Status', 'Error', 'Actions'].map((x) => ({ key: x, content: x })) }}
+                rows={attentionRows}
+                label="Issues that need attention"
+              />
             </div>
           ) : (
             <p className="exalate-empty">Nothing needs attention.</p>
@@ -251,7 +303,14 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
               void flow.syncNow();
             }}
           >
-            <Field id="sync-now-key" label={`Sync now: ${words.item} key`} value={s.syncNowKey} onChange={(v) => flow.setSyncNowKey(v)} error={s.syncNowError ?? undefined} hint={`Syncs one ${words.item} whether or not a trigger matches it.`} />
+            <Field
+              id="sync-now-key"
+              label={`Sync now: ${words.item} key`}
+              value={s.syncNowKey}
+              onChange={(v) => flow.setSyncNowKey(v)}
+              error={s.syncNowError ?? undefined}
+              hint={`Syncs one ${words.item} whether or not a trigger matches it.`}
+            />
             <Button type="submit" isDisabled={busy}>
               Sync now
             </Button>

@@ -14,10 +14,26 @@ const STATUS_APPEARANCE: Record<ConnectionStatus, 'inprogress' | 'success' | 'de
 };
 
 // Widths in percent, so a long partner URL does not squeeze the connection's name.
-const HEAD = { cells: ([['Name', 24], ['Partner', 30], ['Mode', 9], ['Status', 13], ['Actions', 24]] as const).map(([c, width]) => ({ key: c, content: c, width })) };
+const HEAD = {
+  cells: (
+    [
+      ['Name', 24],
+      ['Partner', 30],
+      ['Mode', 9],
+      ['Status', 13],
+      ['Actions', 24],
+    ] as const
+  ).map(([c, width]) => ({ key: c, content: c, width })),
+};
 
 /** The Connections list (loaded and kept up to date by the list itself while it is shown). */
-export function ConnectionsScreen(props: { list: ConnectionList; words: TrackerWords; onConfigure: (id: string) => void; onInitiate: () => void; onAccept: () => void }) {
+export function ConnectionsScreen(props: {
+  list: ConnectionList;
+  words: TrackerWords;
+  onConfigure: (id: string) => void;
+  onInitiate: () => void;
+  onAccept: () => void;
+}) {
   const { list } = props;
   const s = useStore(list);
   const run = (id: string, action: ConnectionAction) => (action === 'configure' ? props.onConfigure(id) : list.request(id, action));
@@ -45,7 +61,13 @@ export function ConnectionsScreen(props: { list: ConnectionList; words: TrackerW
         content: (
           <div className="exalate-row-actions">
             {row.actions.map((action) => (
-              <Button key={action} appearance={action === 'delete' ? 'danger' : action === 'configure' ? 'default' : 'subtle'} aria-label={`${ACTION_LABELS[action]}: ${row.name}`} isDisabled={s.pending.includes(row.id)} onClick={() => run(row.id, action)}>
+              <Button
+                key={action}
+                appearance={action === 'delete' ? 'danger' : action === 'configure' ? 'default' : 'subtle'}
+                aria-label={`${ACTION_LABELS[action]}: ${row.name}`}
+                isDisabled={s.pending.includes(row.id)}
+                onClick={() => run(row.id, action)}
+              >
                 {ACTION_LABELS[action]}
               </Button>
             ))}
@@ -72,7 +94,9 @@ export function ConnectionsScreen(props: { list: ConnectionList; words: TrackerW
       <Notice text={s.notice} />
       <ConfirmDialog confirmation={s.confirming} onConfirm={() => void list.confirm()} onCancel={() => list.cancelConfirmation()} />
       {s.loading && !s.rows.length ? <Working label="Loading connections…" size="medium" /> : null}
-      {s.loaded && !s.loading && !s.rows.length && !s.error ? <p className="exalate-empty">No connections yet. Initiate a connection, or accept the invitation code a partner sent you.</p> : null}
+      {s.loaded && !s.loading && !s.rows.length && !s.error ? (
+        <p className="exalate-empty">No connections yet. Initiate a connection, or accept the invitation code a partner sent you.</p>
+      ) : null}
       {s.rows.length ? (
         <div className="exalate-table" role="region" aria-label="Connections">
           <DynamicTable head={HEAD} rows={rows} isFixedSize={false} label="Connections" />

@@ -58,7 +58,12 @@ export function InitiateDialog(props: { flow: InitiateFlow; onClose: () => void 
               <p className="exalate-hint">The partner does not need to be reachable: it connects to this node when it accepts the invitation.</p>
             )}
             <div className="exalate-toggle">
-              <Toggle id="no-url" isChecked={s.values.noUrl} onChange={(e) => flow.setField('noUrl', e.currentTarget.checked)} label={`${GUIDE.noUrl} (the partner is private and connects to this node)`} />
+              <Toggle
+                id="no-url"
+                isChecked={s.values.noUrl}
+                onChange={(e) => flow.setField('noUrl', e.currentTarget.checked)}
+                label={`${GUIDE.noUrl} (the partner is private and connects to this node)`}
+              />
               <label htmlFor="no-url">{GUIDE.noUrl}</label>
             </div>
           </div>
@@ -71,7 +76,15 @@ export function InitiateDialog(props: { flow: InitiateFlow; onClose: () => void 
           ) : null}
           <Fieldset legend={<Legend>{GUIDE.configurationType}</Legend>}>
             {flow.modeChoices.map((c) => (
-              <Radio key={c.mode} name="mode" value={c.mode} isChecked={s.values.mode === c.mode} isDisabled={!c.available} label={`${c.label}: ${c.available ? c.hint : c.reason}`} onChange={() => flow.setField('mode', c.mode)} />
+              <Radio
+                key={c.mode}
+                name="mode"
+                value={c.mode}
+                isChecked={s.values.mode === c.mode}
+                isDisabled={!c.available}
+                label={`${c.label}: ${c.available ? c.hint : c.reason}`}
+                onChange={() => flow.setField('mode', c.mode)}
+              />
             ))}
           </Fieldset>
           {s.errors.mode ? <ErrorMessage>{s.errors.mode}</ErrorMessage> : null}
@@ -80,17 +93,56 @@ export function InitiateDialog(props: { flow: InitiateFlow; onClose: () => void 
 
       {s.step === 'details' && (
         <>
-          <Field id="local-short-name" label={GUIDE.localShortName} value={s.values.localShortName} error={s.errors.localShortName} onChange={(v) => flow.setField('localShortName', v)} hint="A short name for your instance, e.g. AcmeJira." autoFocus required />
-          <Field id="remote-short-name" label={flow.remoteShortNameLabel} value={s.values.remoteShortName} error={s.errors.remoteShortName} onChange={(v) => flow.setField('remoteShortName', v)} hint="A short name for the destination instance, e.g. PartnerDevOps." required />
-          <Field id="connection-name" label={GUIDE.connectionName} value={s.values.name} error={s.errors.name} onChange={(v) => flow.setField('name', v)} hint="Made from the short names unless you change it." required />
-          <Field id="description" label={GUIDE.description} value={s.values.description} error={s.errors.description} onChange={(v) => flow.setField('description', v)} multiline />
+          <Field
+            id="local-short-name"
+            label={GUIDE.localShortName}
+            value={s.values.localShortName}
+            error={s.errors.localShortName}
+            onChange={(v) => flow.setField('localShortName', v)}
+            hint="A short name for your instance, e.g. AcmeJira."
+            autoFocus
+            required
+          />
+          <Field
+            id="remote-short-name"
+            label={flow.remoteShortNameLabel}
+            value={s.values.remoteShortName}
+            error={s.errors.remoteShortName}
+            onChange={(v) => flow.setField('remoteShortName', v)}
+            hint="A short name for the destination instance, e.g. PartnerDevOps."
+            required
+          />
+          <Field
+            id="connection-name"
+            label={GUIDE.connectionName}
+            value={s.values.name}
+            error={s.errors.name}
+            onChange={(v) => flow.setField('name', v)}
+            hint="Made from the short names unless you change it."
+            required
+          />
+          <Field
+            id="description"
+            label={GUIDE.description}
+            value={s.values.description}
+            error={s.errors.description}
+            onChange={(v) => flow.setField('description', v)}
+            multiline
+          />
         </>
       )}
 
       {s.step === 'project' && (
         <>
           <p>{GUIDE.projectIntro}</p>
-          <ProjectPicker projects={s.projects} value={s.values.project} label={GUIDE.projectLabelInitiate} error={s.errors.project} loading={s.busy} onChange={(key) => flow.setField('project', key)} />
+          <ProjectPicker
+            projects={s.projects}
+            value={s.values.project}
+            label={GUIDE.projectLabelInitiate}
+            error={s.errors.project}
+            loading={s.busy}
+            onChange={(key) => flow.setField('project', key)}
+          />
         </>
       )}
 
@@ -102,12 +154,20 @@ export function InitiateDialog(props: { flow: InitiateFlow; onClose: () => void 
           <p>{texts.acceptOnOtherSide}</p>
           {texts.note ? <p className="exalate-hint">Note: {texts.note}</p> : null}
           <p className="exalate-hint">
-            The connection <strong>{s.result.connection.name}</strong> is Pending until then. The code works once and expires on {formatTime(s.result.connection.invitationExpiresAt)}.
+            The connection <strong>{s.result.connection.name}</strong> is Pending until then. The code works once and expires on{' '}
+            {formatTime(s.result.connection.invitationExpiresAt)}.
           </p>
           <label htmlFor="invitation-code" className="exalate-label">
             {GUIDE.useInvitationCode}
           </label>
-          <textarea id="invitation-code" className="exalate-code-box" readOnly value={s.result.invitationCode} rows={5} onFocus={(e) => e.currentTarget.select()} />
+          <textarea
+            id="invitation-code"
+            className="exalate-code-box"
+            readOnly
+            value={s.result.invitationCode}
+            rows={5}
+            onFocus={(e) => e.currentTarget.select()}
+          />
           <Notice text={s.copied ? GUIDE.invitationCodeCopied : null} />
         </>
       )}

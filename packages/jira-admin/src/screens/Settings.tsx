@@ -22,10 +22,14 @@ export function SettingsScreen(props: { flow: SettingsFlow; words: TrackerWords 
         {s.saved ? (
           <p data-testid="paired-with">
             This Jira is paired with the Exalate node at <strong>{s.saved}</strong>
-            {s.node ? ` (${NODE_TYPE_LABELS[s.node.nodeType]} node for ${s.node.trackerUrl}, Exalate ${s.node.version})` : ''}. Partners who enter this Jira&apos;s address in Initiate connection reach that node.
+            {s.node ? ` (${NODE_TYPE_LABELS[s.node.nodeType]} node for ${s.node.trackerUrl}, Exalate ${s.node.version})` : ''}. Partners who enter this
+            Jira&apos;s address in Initiate connection reach that node.
           </p>
         ) : !s.loading ? (
-          <p>Exalate runs on a node next to this Jira. Ask its operator for a pairing code (the node makes one with POST /api/v1/settings/tracker-app/pairing-code) and paste it here.</p>
+          <p>
+            Exalate runs on a node next to this Jira. Ask its operator for a pairing code (the node makes one with POST
+            /api/v1/settings/tracker-app/pairing-code) and paste it here.
+          </p>
         ) : null}
         <form
           className="exalate-form"
@@ -71,8 +75,20 @@ export function SettingsScreen(props: { flow: SettingsFlow; words: TrackerWords 
           <p className="exalate-hint" data-testid="token-source">
             {credentialSourceText(s.nodeSettings, words)}
           </p>
-          {s.nodeSettings.tracker.credential.problem ? <p className="exalate-error" role="alert">{s.nodeSettings.tracker.credential.problem}</p> : null}
-          <Field id="node-token" label={`New ${words.credential}`} value={s.token} error={s.tokenError ?? undefined} onChange={(v) => flow.setToken(v)} hint="The node checks it with Jira before storing it." password />
+          {s.nodeSettings.tracker.credential.problem ? (
+            <p className="exalate-error" role="alert">
+              {s.nodeSettings.tracker.credential.problem}
+            </p>
+          ) : null}
+          <Field
+            id="node-token"
+            label={`New ${words.credential}`}
+            value={s.token}
+            error={s.tokenError ?? undefined}
+            onChange={(v) => flow.setToken(v)}
+            hint="The node checks it with Jira before storing it."
+            password
+          />
           <div className="exalate-actions">
             <Button type="submit" isDisabled={s.busy}>
               Save token

@@ -3,7 +3,10 @@
 import '@servicenow/sdk/global';
 import { Record, Role } from '@servicenow/sdk/core';
 
-export const exalateAdmin = Role({ name: 'x_exalate_sync.admin', description: 'Manages Exalate: connections, sync rules and triggers, the sync queue and the pairing with the Exalate node.' });
+export const exalateAdmin = Role({
+  name: 'x_exalate_sync.admin',
+  description: 'Manages Exalate: connections, sync rules and triggers, the sync queue and the pairing with the Exalate node.',
+});
 
 // The admin role's sys_id is the same on every instance.
 Record({

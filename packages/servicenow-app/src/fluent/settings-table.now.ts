@@ -16,4 +16,12 @@ export const x_exalate_sync_setting = Table({
 });
 
 // Only Exalate admins may read the settings in lists and forms (the key stays encrypted even then).
-Acl({ $id: Now.ID['setting_read'], type: 'record', operation: 'read', table: 'x_exalate_sync_setting', roles: [exalateAdmin], active: true, adminOverrides: true });
+Acl({
+  $id: Now.ID['setting_read'],
+  type: 'record',
+  operation: 'read',
+  table: 'x_exalate_sync_setting',
+  roles: [exalateAdmin],
+  active: true,
+  adminOverrides: true,
+});

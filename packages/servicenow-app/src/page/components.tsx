@@ -18,7 +18,9 @@ export function Banner(props: { error: ClientError | null }) {
   if (!props.error) return null;
   return (
     <div role="alert" className="now-alert now-alert--critical">
-      <span className="now-alert-icon" aria-hidden="true">!</span>
+      <span className="now-alert-icon" aria-hidden="true">
+        !
+      </span>
       <p>
         {props.error.message} <span className="exalate-code">({props.error.code})</span>
       </p>
@@ -32,7 +34,9 @@ export function Notice(props: { text: string | null }) {
     <div role="status" aria-live="polite" className="exalate-notice">
       {props.text ? (
         <div className="now-alert now-alert--positive">
-          <span className="now-alert-icon" aria-hidden="true">✓</span>
+          <span className="now-alert-icon" aria-hidden="true">
+            ✓
+          </span>
           <p>{props.text}</p>
         </div>
       ) : null}
@@ -77,7 +81,12 @@ export function Field(props: {
       {props.multiline ? (
         <textarea {...common} rows={4} onChange={(e) => props.onChange(e.currentTarget.value)} />
       ) : (
-        <input {...common} type={props.password ? 'password' : 'text'} autoComplete={props.password ? 'new-password' : 'off'} onChange={(e) => props.onChange(e.currentTarget.value)} />
+        <input
+          {...common}
+          type={props.password ? 'password' : 'text'}
+          autoComplete={props.password ? 'new-password' : 'off'}
+          onChange={(e) => props.onChange(e.currentTarget.value)}
+        />
       )}
       <FieldMessage id={messageId} error={props.error} hint={props.hint} />
     </div>
@@ -94,7 +103,11 @@ function Label(props: { htmlFor: string; required?: boolean | undefined; childre
 }
 
 export function FieldMessage(props: { id?: string; error?: string | undefined; hint?: string | undefined }) {
-  return <div id={props.id}>{props.error ? <p className="now-field-error">{props.error}</p> : props.hint ? <p className="now-field-hint">{props.hint}</p> : null}</div>;
+  return (
+    <div id={props.id}>
+      {props.error ? <p className="now-field-error">{props.error}</p> : props.hint ? <p className="now-field-hint">{props.hint}</p> : null}
+    </div>
+  );
 }
 
 /** "Step 2 of 3: Connection information", focused when the step changes. */
@@ -123,7 +136,17 @@ export function Working(props: { label: string; size?: 'small' | 'medium' }) {
 type Option = { label: string; value: string };
 
 /** A choice list (ServiceNow's forms use the browser's own select), labelled, with its error under it. */
-export function Choice(props: { id: string; label: string; options: Option[]; value: string; onChange: (value: string) => void; error?: string | undefined; placeholder?: string; required?: boolean; hint?: string }) {
+export function Choice(props: {
+  id: string;
+  label: string;
+  options: Option[];
+  value: string;
+  onChange: (value: string) => void;
+  error?: string | undefined;
+  placeholder?: string;
+  required?: boolean;
+  hint?: string;
+}) {
   const messageId = `${props.id}-message`;
   return (
     <div className="now-field">
@@ -151,7 +174,15 @@ export function Choice(props: { id: string; label: string; options: Option[]; va
 }
 
 /** The table for incoming records, picked from the instance's tables (loading while they come). */
-export function TablePicker(props: { projects: Project[] | null; value: string; label: string; error?: string | undefined; loading: boolean; onChange: (key: string) => void; hint?: string }) {
+export function TablePicker(props: {
+  projects: Project[] | null;
+  value: string;
+  label: string;
+  error?: string | undefined;
+  loading: boolean;
+  onChange: (key: string) => void;
+  hint?: string;
+}) {
   if (!props.projects) return props.loading ? <Working label="Loading the instance's tables…" size="medium" /> : null;
   return (
     <Choice
@@ -171,7 +202,14 @@ export function TablePicker(props: { projects: Project[] | null; value: string; 
 export function Toggle(props: { id: string; checked: boolean; onChange: (checked: boolean) => void; label: string; disabled?: boolean }) {
   return (
     <label className="now-toggle" htmlFor={props.id}>
-      <input id={props.id} type="checkbox" role="switch" checked={props.checked} disabled={!!props.disabled} onChange={(e) => props.onChange(e.currentTarget.checked)} />
+      <input
+        id={props.id}
+        type="checkbox"
+        role="switch"
+        checked={props.checked}
+        disabled={!!props.disabled}
+        onChange={(e) => props.onChange(e.currentTarget.checked)}
+      />
       <span className="now-toggle-track" aria-hidden="true" />
       <span className="now-toggle-label">{props.label}</span>
     </label>
@@ -189,7 +227,11 @@ export function Radio(props: { name: string; value: string; checked: boolean; di
 }
 
 /** A list as Next Experience shows records: a header row, then one row per record. */
-export function ListTable(props: { label: string; head: Array<{ key: string; content: string; width?: number }>; rows: Array<{ key: string; testId?: string; cells: Array<{ key: string; content: ReactNode }> }> }) {
+export function ListTable(props: {
+  label: string;
+  head: Array<{ key: string; content: string; width?: number }>;
+  rows: Array<{ key: string; testId?: string; cells: Array<{ key: string; content: ReactNode }> }>;
+}) {
   return (
     <div className="now-list" role="region" aria-label={props.label}>
       <table>
@@ -233,7 +275,15 @@ function Modal(props: { title: string; titleTone?: 'critical'; size: 'md' | 'lg'
   }, []);
   return (
     <div className="now-modal-backdrop">
-      <div className={`now-modal now-modal--${props.size}`} role="dialog" aria-modal="true" aria-labelledby={titleId} tabIndex={-1} ref={ref} data-testid="exalate-dialog">
+      <div
+        className={`now-modal now-modal--${props.size}`}
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={titleId}
+        tabIndex={-1}
+        ref={ref}
+        data-testid="exalate-dialog"
+      >
         <header className="now-modal-header">
           <h1 id={titleId} className={props.titleTone ? `now-modal-title now-modal-title--${props.titleTone}` : 'now-modal-title'}>
             {props.title}

@@ -77,7 +77,11 @@ ExalateApi.prototype = {
         message.setRequestBody(body);
       }
       var answer = message.execute();
-      return { status: answer.getStatusCode(), body: String(answer.getBody() || ''), error: answer.getStatusCode() === 0 ? String(answer.getErrorMessage() || 'no answer') : '' };
+      return {
+        status: answer.getStatusCode(),
+        body: String(answer.getBody() || ''),
+        error: answer.getStatusCode() === 0 ? String(answer.getErrorMessage() || 'no answer') : ''
+      };
     }
     function parse(text) {
       try {
@@ -89,12 +93,21 @@ ExalateApi.prototype = {
 
     if (action === 'published-node') {
       var published = settingValue('node_url');
-      if (!published) return fail(404, 'TRACKER_APP_NOT_PAIRED', 'The Exalate application in this instance is not paired with a node yet. Enter the partner\'s Exalate URL instead, or ask its admin to pair the application.');
+      if (!published)
+        return fail(
+          404,
+          'TRACKER_APP_NOT_PAIRED',
+          "The Exalate application in this instance is not paired with a node yet. Enter the partner's Exalate URL instead, or ask its admin to pair the application."
+        );
       return send(200, { product: 'exalate', nodeUrl: published });
     }
 
     if (!gs.hasRole(ROLE)) {
-      return fail(403, 'TRACKER_ADMIN_REQUIRED', 'Only users with the ' + ROLE + ' role can manage Exalate (administrators have it). Ask an administrator to grant it.');
+      return fail(
+        403,
+        'TRACKER_ADMIN_REQUIRED',
+        'Only users with the ' + ROLE + ' role can manage Exalate (administrators have it). Ask an administrator to grant it.'
+      );
     }
 
     if (action === 'settings') {
@@ -105,18 +118,41 @@ ExalateApi.prototype = {
 
     if (action === 'pair') {
       var text = String(request.body.dataString || '');
-      if (text.length > 8192) return fail(413, 'REQUEST_TOO_LARGE', 'A pairing call is a few hundred characters; this one is larger. Paste the pairing code alone.');
+      if (text.length > 8192)
+        return fail(413, 'REQUEST_TOO_LARGE', 'A pairing call is a few hundred characters; this one is larger. Paste the pairing code alone.');
       var asked = parse(text);
       var code = asked && typeof asked.pairingCode === 'string' ? asked.pairingCode.replace(/^\s+|\s+$/g, '') : '';
       var target = code ? nodeUrlOf(code) : '';
-      if (!target) return fail(400, 'PAIRING_CODE_INVALID', 'This is not a whole pairing code: it starts with EXPAIR1. and has four parts separated by dots. Copy it again from the node, in one piece.');
+      if (!target)
+        return fail(
+          400,
+          'PAIRING_CODE_INVALID',
+          'This is not a whole pairing code: it starts with EXPAIR1. and has four parts separated by dots. Copy it again from the node, in one piece.'
+        );
       var paired = call('post', target + '/api/v1/tracker-app/pair', {}, JSON.stringify({ pairingCode: code, trackerBaseUrl: instanceUrl() }));
-      if (paired.status === 0) return fail(502, 'TRACKER_APP_NODE_UNREACHABLE', 'The instance could not reach the Exalate node at ' + target + ' (' + paired.error + '). Check that the instance can reach that address (a MID server or the firewall may be needed), then try again.');
+      if (paired.status === 0)
+        return fail(
+          502,
+          'TRACKER_APP_NODE_UNREACHABLE',
+          'The instance could not reach the Exalate node at ' +
+            target +
+            ' (' +
+            paired.error +
+            '). Check that the instance can reach that address (a MID server or the firewall may be needed), then try again.'
+        );
       var reply = parse(paired.body);
       if (paired.status !== 200 || !reply || typeof reply.key !== 'string') {
         // The node's own refusal (expired, used, another instance) says best what to do.
         if (reply && reply.error && typeof reply.error.code === 'string') return send(paired.status >= 400 && paired.status < 600 ? paired.status : 502, reply);
-        return fail(502, 'TRACKER_APP_NODE_UNREACHABLE', 'The address in the pairing code (' + target + ') answered HTTP ' + paired.status + ', not as an Exalate node. Ask the node\'s operator for a new pairing code.');
+        return fail(
+          502,
+          'TRACKER_APP_NODE_UNREACHABLE',
+          'The address in the pairing code (' +
+            target +
+            ') answered HTTP ' +
+            paired.status +
+            ", not as an Exalate node. Ask the node's operator for a new pairing code."
+        );
       }
       putSetting('node_url', target, false);
       putSetting('key', reply.key, true);
@@ -129,16 +165,36 @@ ExalateApi.prototype = {
     if (action === 'node') {
       var node = settingValue('node_url');
       var key = secretValue('key');
-      if (!node || !key) return fail(409, 'TRACKER_APP_NOT_PAIRED', 'The Exalate application is not paired with a node yet. Open All → Exalate → Settings and paste the pairing code from the node\'s operator.');
+      if (!node || !key)
+        return fail(
+          409,
+          'TRACKER_APP_NOT_PAIRED',
+          "The Exalate application is not paired with a node yet. Open All → Exalate → Settings and paste the pairing code from the node's operator."
+        );
       var path = request.queryParams.path ? String(request.queryParams.path[0]) : '';
       // Only the node's admin API, by a plain path: no other host, no way out of /api/v1.
       if (!/^\/[A-Za-z0-9\-._~/%]*(\?[A-Za-z0-9\-._~%&=+,:]*)?$/.test(path) || path.indexOf('..') !== -1 || path.indexOf('//') !== -1) {
-        return fail(400, 'VALIDATION_FAILED', 'The path to forward must be one of the node\'s admin API paths, such as /connections. Reload the Exalate page.');
+        return fail(400, 'VALIDATION_FAILED', "The path to forward must be one of the node's admin API paths, such as /connections. Reload the Exalate page.");
       }
       var payload = verb === 'POST' || verb === 'PUT' ? String(request.body.dataString || '') : null;
-      if (payload !== null && payload.length > MAX_BODY) return fail(413, 'REQUEST_TOO_LARGE', 'This request is larger than the node\'s admin API takes (1 MB).');
-      var forwarded = call(verb.toLowerCase(), node + '/api/v1' + path, { Authorization: 'Bearer ' + key, 'X-Exalate-Instance': instanceUrl(), 'X-Exalate-User': gs.getUserName() }, payload);
-      if (forwarded.status === 0) return fail(502, 'TRACKER_APP_NODE_UNREACHABLE', 'The instance could not reach the Exalate node at ' + node + ' (' + forwarded.error + '). Check that the node runs and that the instance can reach it.');
+      if (payload !== null && payload.length > MAX_BODY)
+        return fail(413, 'REQUEST_TOO_LARGE', "This request is larger than the node's admin API takes (1 MB).");
+      var forwarded = call(
+        verb.toLowerCase(),
+        node + '/api/v1' + path,
+        { Authorization: 'Bearer ' + key, 'X-Exalate-Instance': instanceUrl(), 'X-Exalate-User': gs.getUserName() },
+        payload
+      );
+      if (forwarded.status === 0)
+        return fail(
+          502,
+          'TRACKER_APP_NODE_UNREACHABLE',
+          'The instance could not reach the Exalate node at ' +
+            node +
+            ' (' +
+            forwarded.error +
+            '). Check that the node runs and that the instance can reach it.'
+        );
       if (forwarded.status === 204) {
         response.setStatus(204);
         return;
@@ -149,5 +205,5 @@ ExalateApi.prototype = {
     return fail(404, 'NOT_FOUND', 'The Exalate application has no resource ' + action + '.');
   },
 
-  type: 'ExalateApi',
+  type: 'ExalateApi'
 };

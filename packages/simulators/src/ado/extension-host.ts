@@ -35,14 +35,21 @@ export class ExtensionHost {
 
   install(o: { manifestPath: string; contentDir?: string; secret: string; appId?: string; overrides?: Partial<ExtensionManifest> }): InstalledExtension {
     const manifest = { ...(JSON.parse(readFileSync(o.manifestPath, 'utf8')) as ExtensionManifest), ...o.overrides };
-    const installed: InstalledExtension = { manifest, contentDir: resolve(o.contentDir ?? dirname(o.manifestPath)), secret: o.secret, appId: o.appId ?? randomUUID() };
+    const installed: InstalledExtension = {
+      manifest,
+      contentDir: resolve(o.contentDir ?? dirname(o.manifestPath)),
+      secret: o.secret,
+      appId: o.appId ?? randomUUID(),
+    };
     this.host.extensions = this.host.extensions.filter((e) => !(e.manifest.publisher === manifest.publisher && e.manifest.id === manifest.id));
     this.host.extensions.push(installed);
     return installed;
   }
 
   private find(publisher: string, extension: string): InstalledExtension | undefined {
-    return this.host.extensions.find((e) => e.manifest.publisher.toLowerCase() === publisher.toLowerCase() && e.manifest.id.toLowerCase() === extension.toLowerCase());
+    return this.host.extensions.find(
+      (e) => e.manifest.publisher.toLowerCase() === publisher.toLowerCase() && e.manifest.id.toLowerCase() === extension.toLowerCase(),
+    );
   }
 
   /** The signed-in user of the settings page: the organization's owner, or the one named (a unique name, `?user=`). */
@@ -78,17 +85,34 @@ export class ExtensionHost {
 
     // Organization settings → a hub contributed to the collection admin hub group.
     r.get('/:organization/_settings/:contribution', (req, res) => {
-      if (String(req.params['organization']).toLowerCase() !== org().toLowerCase()) return res.status(404).type('text/html').send(page(org(), 'Not found', '<p>There is no such organization on this server.</p>'));
+      if (String(req.params['organization']).toLowerCase() !== org().toLowerCase())
+        return res
+          .status(404)
+          .type('text/html')
+          .send(page(org(), 'Not found', '<p>There is no such organization on this server.</p>'));
       const [publisher = '', extension = '', ...rest] = String(req.params['contribution']).split('.');
       const hubId = rest.join('.');
       const ext = this.find(publisher, extension);
       const hub = ext?.manifest.contributions?.find((c) => c.id === hubId && c.targets?.includes(COLLECTION_ADMIN_HUB_GROUP));
       if (!ext || !hub) {
-        return res.status(404).type('text/html').send(page(org(), 'Organization settings', `<p role="alert">No installed extension contributes the hub <code>${escapeHtml(String(req.params['contribution']))}</code> to Organization settings.</p>`));
+        return res
+          .status(404)
+          .type('text/html')
+          .send(
+            page(
+              org(),
+              'Organization settings',
+              `<p role="alert">No installed extension contributes the hub <code>${escapeHtml(String(req.params['contribution']))}</code> to Organization settings.</p>`,
+            ),
+          );
       }
       const userQuery = typeof req.query['user'] === 'string' ? req.query['user'] : null;
       const user = this.signedIn(userQuery);
-      if (!user) return res.status(404).type('text/html').send(page(org(), 'Organization settings', `<p role="alert">There is no user ${escapeHtml(userQuery ?? '')} in this organization.</p>`));
+      if (!user)
+        return res
+          .status(404)
+          .type('text/html')
+          .send(page(org(), 'Organization settings', `<p role="alert">There is no user ${escapeHtml(userQuery ?? '')} in this organization.</p>`));
       const uri = String(hub.properties?.['uri'] ?? '');
       const base = ext.manifest.baseUri ?? `/_extensions/${ext.manifest.publisher}.${ext.manifest.id}`;
       const frameSrc = /^https?:\/\//.test(uri) ? uri : `${base.replace(/\/$/, '')}/${uri}`;
@@ -97,8 +121,19 @@ export class ExtensionHost {
         organization: org(),
         collectionId: this.state().collectionId,
         contributionId: `${ext.manifest.publisher}.${ext.manifest.id}.${hub.id}`,
-        extension: { id: `${ext.manifest.publisher}.${ext.manifest.id}`, publisherId: ext.manifest.publisher, extensionId: ext.manifest.id, version: ext.manifest.version },
-        user: { id: user.id, name: user.uniqueName, displayName: user.displayName, descriptor: `aad.${Buffer.from(user.id).toString('base64url')}`, imageUrl: '' },
+        extension: {
+          id: `${ext.manifest.publisher}.${ext.manifest.id}`,
+          publisherId: ext.manifest.publisher,
+          extensionId: ext.manifest.id,
+          version: ext.manifest.version,
+        },
+        user: {
+          id: user.id,
+          name: user.uniqueName,
+          displayName: user.displayName,
+          descriptor: `aad.${Buffer.from(user.id).toString('base64url')}`,
+          imageUrl: '',
+        },
         userQuery,
         frameSrc,
         frameOrigin,
@@ -109,7 +144,10 @@ export class ExtensionHost {
           .map((c) => ({ id: `${e.manifest.publisher}.${e.manifest.id}.${c.id}`, name: String(c.properties?.['name'] ?? c.id) })),
       );
       const nav = hubs
-        .map((h) => `<li><a href="/${escapeHtml(org())}/_settings/${escapeHtml(h.id)}"${h.id === config.contributionId ? ' aria-current="page"' : ''}>${escapeHtml(h.name)}</a></li>`)
+        .map(
+          (h) =>
+            `<li><a href="/${escapeHtml(org())}/_settings/${escapeHtml(h.id)}"${h.id === config.contributionId ? ' aria-current="page"' : ''}>${escapeHtml(h.name)}</a></li>`,
+        )
         .join('');
       const body = `
 <nav aria-label="Organization settings"><h2>Organization settings</h2>
@@ -124,7 +162,8 @@ export class ExtensionHost {
 
     // The tokens the SDK hands the extension. The real service mints them for the signed-in session.
     r.post('/:organization/_shell/tokens', express.json(), async (req, res) => {
-      if (String(req.params['organization']).toLowerCase() !== org().toLowerCase()) return res.status(404).json({ message: 'There is no such organization on this server.' });
+      if (String(req.params['organization']).toLowerCase() !== org().toLowerCase())
+        return res.status(404).json({ message: 'There is no such organization on this server.' });
       const body = req.body as { extension?: string; user?: string | null };
       const [publisher = '', extension = ''] = String(body.extension ?? '').split('.');
       const ext = this.find(publisher, extension);
@@ -167,14 +206,22 @@ export class ExtensionHost {
     const path = '/_apis/ExtensionManagement/InstalledExtensions/:publisher/:extension/Data/Scopes/:scopeType/:scopeValue/Collections/:collection/Documents';
     const collection = (req: Request): Record<string, ExtensionDocument> => {
       const p = req.params as Record<string, string>;
-      if (!this.find(p['publisher']!, p['extension']!)) throw Object.assign(new Error(`The extension ${p['publisher']}.${p['extension']} is not installed in this organization.`), { status: 404 });
+      if (!this.find(p['publisher']!, p['extension']!))
+        throw Object.assign(new Error(`The extension ${p['publisher']}.${p['extension']} is not installed in this organization.`), { status: 404 });
       const scopeValue = p['scopeType']!.toLowerCase() === 'user' ? who(req).id : 'current';
       const key = `${p['publisher']!.toLowerCase()}.${p['extension']!.toLowerCase()}/${p['scopeType']!.toLowerCase()}/${scopeValue}/${p['collection']}`;
       return (this.host.documents[key] ??= {});
     };
     const fail = (res: Response, error: unknown) => {
       const status = (error as { status?: number }).status ?? 500;
-      res.status(status).json({ $id: '1', innerException: null, message: (error as Error).message, typeKey: status === 404 ? 'DocumentDoesNotExistException' : 'InvalidDocumentVersionException', errorCode: 0, eventId: 3000 });
+      res.status(status).json({
+        $id: '1',
+        innerException: null,
+        message: (error as Error).message,
+        typeKey: status === 404 ? 'DocumentDoesNotExistException' : 'InvalidDocumentVersionException',
+        errorCode: 0,
+        eventId: 3000,
+      });
     };
     r.get(`${path}/:documentId`, (req, res) => {
       try {

@@ -6,7 +6,21 @@ import { ExtensionHost } from './extension-host.js';
 import type { InstalledExtension } from './extension-state.js';
 import { FIELDS, findField } from './fields.js';
 import { LOCATIONS, MAX_API_VERSION, RESOURCE_AREAS } from './locations.js';
-import { DELIVERED_EVENTS, PROCESSES, seedAdoState, type AdoAttachment, type AdoSavedQuery, type AdoComment, type AdoIdentity, type AdoProject, type AdoRelation, type AdoSeed, type AdoState, type AdoSubscription, type AdoWorkItem } from './state.js';
+import {
+  DELIVERED_EVENTS,
+  PROCESSES,
+  seedAdoState,
+  type AdoAttachment,
+  type AdoSavedQuery,
+  type AdoComment,
+  type AdoIdentity,
+  type AdoProject,
+  type AdoRelation,
+  type AdoSeed,
+  type AdoState,
+  type AdoSubscription,
+  type AdoWorkItem,
+} from './state.js';
 import { parseWiql, WiqlError, type WiqlCondition, type WiqlValue } from './wiql.js';
 
 /**
@@ -68,7 +82,11 @@ function newItemFields(project: AdoProject, type: string, who: string, at: strin
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly typeKey: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly typeKey: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -121,7 +139,18 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
    * Puts a work item straight into the store with a given id and history: `rev` revisions, the
    * last one holding `fields`. What a fixtures server does to set up a test.
    */
-  seedWorkItem(o: { id?: number; project: string; type: string; fields?: Record<string, unknown>; rev?: number; relations?: AdoRelation[]; by?: string; history?: Array<Record<string, unknown>>; since?: string; revisionComments?: Record<number, string> }): AdoWorkItem {
+  seedWorkItem(o: {
+    id?: number;
+    project: string;
+    type: string;
+    fields?: Record<string, unknown>;
+    rev?: number;
+    relations?: AdoRelation[];
+    by?: string;
+    history?: Array<Record<string, unknown>>;
+    since?: string;
+    revisionComments?: Record<number, string>;
+  }): AdoWorkItem {
     const project = this.project(o.project);
     const id = o.id ?? this.state.nextWorkItemId;
     this.state.nextWorkItemId = Math.max(this.state.nextWorkItemId, id + 1);
@@ -136,7 +165,7 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, IDENTITY_FIELDS.has(k) && v !== null && v !== '' ? this.identityOrText(String(v)) : v]));
     for (let r = 1; r <= revs; r++) {
       const at = start === null ? this.nextChangeDate() : new Date(start + (r - 1) * 60_000).toISOString();
-      const own = resolve(o.history?.[r - 1] ?? (r === revs ? o.fields ?? {} : {}));
+      const own = resolve(o.history?.[r - 1] ?? (r === revs ? (o.fields ?? {}) : {}));
       item.fields = {
         ...newItemFields(project, type, by.id, at),
         'System.CreatedDate': item.fields['System.CreatedDate'] ?? at,
@@ -158,7 +187,17 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     if (!item) throw new Error(`seedComment: no work item ${workItemId}`);
     const by = this.state.identities.find((i) => i.uniqueName === o.by) ?? this.state.identities[0]!;
     const at = this.nextChangeDate();
-    const comment: AdoComment = { workItemId, commentId: o.commentId ?? this.state.nextCommentId, version: 1, text: o.text, createdBy: by.id, createdDate: at, modifiedBy: by.id, modifiedDate: at, isDeleted: false };
+    const comment: AdoComment = {
+      workItemId,
+      commentId: o.commentId ?? this.state.nextCommentId,
+      version: 1,
+      text: o.text,
+      createdBy: by.id,
+      createdDate: at,
+      modifiedBy: by.id,
+      modifiedDate: at,
+      isDeleted: false,
+    };
     this.state.nextCommentId = Math.max(this.state.nextCommentId, comment.commentId + 1);
     (this.state.comments[String(workItemId)] ??= []).push(comment);
     item.fields['System.CommentCount'] = this.state.comments[String(workItemId)]!.filter((c) => !c.isDeleted).length;
@@ -171,7 +210,15 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     return attachment;
   }
 
-  seedSubscription(o: { id?: string; publisherId?: string; eventType: string; consumerId?: string; consumerActionId?: string; publisherInputs?: Record<string, string>; consumerInputs?: Record<string, string> }): AdoSubscription {
+  seedSubscription(o: {
+    id?: string;
+    publisherId?: string;
+    eventType: string;
+    consumerId?: string;
+    consumerActionId?: string;
+    publisherInputs?: Record<string, string>;
+    consumerInputs?: Record<string, string>;
+  }): AdoSubscription {
     const now = new Date().toISOString();
     const id = (o.id ?? randomUUID()).toLowerCase();
     const sub: AdoSubscription = {
@@ -213,10 +260,19 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     const org = `/${this.state.organization}`;
     const r = express.Router({ caseSensitive: false });
 
-    r.use(this.faults.middleware((_req, res, fault) => {
-      if (fault.status === 429) res.setHeader('X-RateLimit-Resource', 'Core');
-      vssError(res, fault.status, fault.status === 429 ? 'RequestThrottledException' : 'VssServiceException', fault.status === 429 ? 'Request was blocked due to exceeding usage of resource \'Core\' in namespace \'User\'.' : 'VS402371: An unexpected error occurred. Try again later.');
-    }));
+    r.use(
+      this.faults.middleware((_req, res, fault) => {
+        if (fault.status === 429) res.setHeader('X-RateLimit-Resource', 'Core');
+        vssError(
+          res,
+          fault.status,
+          fault.status === 429 ? 'RequestThrottledException' : 'VssServiceException',
+          fault.status === 429
+            ? "Request was blocked due to exceeding usage of resource 'Core' in namespace 'User'."
+            : 'VS402371: An unexpected error occurred. Try again later.',
+        );
+      }),
+    );
     r.use((req, res, next) => this.authenticate(req, res, next));
     r.use((req, res, next) => this.checkApiVersion(req, res, next));
     this.extensions.dataApi(r, (req) => this.ctx(req).identity);
@@ -229,8 +285,28 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     // Who the caller is. https://learn.microsoft.com/rest/api/azure/devops/ (Location: GET _apis/connectionData)
     r.get('/_apis/connectionData', (req, res) => {
       const { identity } = this.ctx(req);
-      const user = { id: identity.id, descriptor: `aad.${Buffer.from(identity.id).toString('base64url')}`, providerDisplayName: identity.displayName, isActive: true, properties: { Account: { $type: 'System.String', $value: identity.uniqueName } }, resourceVersion: 2, metaTypeId: 0 };
-      res.json({ authenticatedUser: user, authorizedUser: user, instanceId: this.state.collectionId, deploymentId: this.state.collectionId, deploymentType: 'hosted', locationServiceData: { serviceOwner: '00025394-6065-48ca-87d9-7f5672854ef7', defaultAccessMappingMoniker: 'PublicAccessMapping', lastChangeId: 1, lastChangeId64: 1 } });
+      const user = {
+        id: identity.id,
+        descriptor: `aad.${Buffer.from(identity.id).toString('base64url')}`,
+        providerDisplayName: identity.displayName,
+        isActive: true,
+        properties: { Account: { $type: 'System.String', $value: identity.uniqueName } },
+        resourceVersion: 2,
+        metaTypeId: 0,
+      };
+      res.json({
+        authenticatedUser: user,
+        authorizedUser: user,
+        instanceId: this.state.collectionId,
+        deploymentId: this.state.collectionId,
+        deploymentType: 'hosted',
+        locationServiceData: {
+          serviceOwner: '00025394-6065-48ca-87d9-7f5672854ef7',
+          defaultAccessMappingMoniker: 'PublicAccessMapping',
+          lastChangeId: 1,
+          lastChangeId64: 1,
+        },
+      });
     });
     r.get('/_apis/resourceAreas', (req, res) => {
       const base = this.ctx(req).base;
@@ -255,10 +331,17 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     // Work items. https://learn.microsoft.com/rest/api/azure/devops/wit/work-items?view=azure-devops-rest-7.1
     r.post('{/:project}/_apis/wit/workitems/:type', json, (req, res) => {
       const type = String(req.params['type']);
-      if (!type.startsWith('$')) throw new HttpError(405, 'VssServiceException', 'The requested resource does not support http method \'POST\'.');
+      if (!type.startsWith('$')) throw new HttpError(405, 'VssServiceException', "The requested resource does not support http method 'POST'.");
       this.requirePatchContentType(req);
       const project = this.project(this.requiredProject(req));
-      const item = this.createWorkItem(this.ctx(req), project, type.slice(1), req.body as unknown, this.flag(req, 'validateOnly'), this.flag(req, 'bypassRules'));
+      const item = this.createWorkItem(
+        this.ctx(req),
+        project,
+        type.slice(1),
+        req.body as unknown,
+        this.flag(req, 'validateOnly'),
+        this.flag(req, 'bypassRules'),
+      );
       res.json(this.renderWorkItem(this.ctx(req), item, { expand: String(req.query['$expand'] ?? '') }));
     });
     r.get('{/:project}/_apis/wit/workitems/:id', (req, res) => {
@@ -267,7 +350,16 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
         // A new work item's template: the defaults the form starts from. https://learn.microsoft.com/rest/api/azure/devops/wit/work-items/get-work-item-template
         const project = this.project(this.requiredProject(req));
         const template = this.template(this.ctx(req), project, decodeURIComponent(id.slice(1)));
-        res.json({ fields: this.renderFields(this.ctx(req), template.fields, this.listParam(req, 'fields')), _links: { workItemType: { href: `${this.ctx(req).base}/${project.id}/_apis/wit/workItemTypes/${encodeURIComponent(String(template.fields['System.WorkItemType']))}` }, fields: { href: `${this.ctx(req).base}/_apis/wit/fields` } }, url: `${this.ctx(req).base}/${project.id}/_apis/wit/workItems/$${encodeURIComponent(String(template.fields['System.WorkItemType']))}` });
+        res.json({
+          fields: this.renderFields(this.ctx(req), template.fields, this.listParam(req, 'fields')),
+          _links: {
+            workItemType: {
+              href: `${this.ctx(req).base}/${project.id}/_apis/wit/workItemTypes/${encodeURIComponent(String(template.fields['System.WorkItemType']))}`,
+            },
+            fields: { href: `${this.ctx(req).base}/_apis/wit/fields` },
+          },
+          url: `${this.ctx(req).base}/${project.id}/_apis/wit/workItems/$${encodeURIComponent(String(template.fields['System.WorkItemType']))}`,
+        });
         return;
       }
       const item = this.asOf(this.item(id), req.query['asOf']);
@@ -275,7 +367,13 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     });
     r.patch('{/:project}/_apis/wit/workitems/:id', json, (req, res) => {
       this.requirePatchContentType(req);
-      const item = this.updateWorkItem(this.ctx(req), this.item(String(req.params['id'])), req.body as unknown, this.flag(req, 'validateOnly'), this.flag(req, 'bypassRules'));
+      const item = this.updateWorkItem(
+        this.ctx(req),
+        this.item(String(req.params['id'])),
+        req.body as unknown,
+        this.flag(req, 'validateOnly'),
+        this.flag(req, 'bypassRules'),
+      );
       // The updated item comes back with its relations, whatever $expand says.
       res.json(this.renderWorkItem(this.ctx(req), item, { expand: String(req.query['$expand'] ?? 'relations') || 'relations' }));
     });
@@ -288,13 +386,20 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
         res.status(204).end();
         return;
       }
-      res.json({ id: item.id, deletedBy: this.identityRef(this.ctx(req).base, this.ctx(req).identity), deletedDate: new Date().toISOString(), url: `${this.ctx(req).base}/_apis/wit/recyclebin/${item.id}` });
+      res.json({
+        id: item.id,
+        deletedBy: this.identityRef(this.ctx(req).base, this.ctx(req).identity),
+        deletedDate: new Date().toISOString(),
+        url: `${this.ctx(req).base}/_apis/wit/recyclebin/${item.id}`,
+      });
     });
     r.get('{/:project}/_apis/wit/workitems', (req, res) => {
       const ids = this.listParam(req, 'ids');
       if (!ids?.length) throw new HttpError(400, 'VssPropertyValidationException', 'The ids parameter is required.');
       if (ids.length > 200) throw new HttpError(400, 'VssServiceException', 'VS403474: You cannot request more than 200 work items at once.');
-      const value = ids.map((id) => this.asOf(this.item(id), req.query['asOf'])).map((i) => this.renderWorkItem(this.ctx(req), i, { expand: String(req.query['$expand'] ?? ''), fields: this.listParam(req, 'fields') }));
+      const value = ids
+        .map((id) => this.asOf(this.item(id), req.query['asOf']))
+        .map((i) => this.renderWorkItem(this.ctx(req), i, { expand: String(req.query['$expand'] ?? ''), fields: this.listParam(req, 'fields') }));
       res.json({ count: value.length, value });
     });
     r.post('{/:project}/_apis/wit/workitemsbatch', json, (req, res) => {
@@ -321,7 +426,12 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
 
     r.get('{/:project}{/:team}/_apis/wit/wiql/:id', (req, res) => {
       const query = this.state.queries.find((q) => q.id === String(req.params['id']).toLowerCase());
-      if (!query) throw new HttpError(404, 'QueryItemNotFoundException', `TF401243: The query ${req.params['id']} does not exist, or you do not have permission to read it.`);
+      if (!query)
+        throw new HttpError(
+          404,
+          'QueryItemNotFoundException',
+          `TF401243: The query ${req.params['id']} does not exist, or you do not have permission to read it.`,
+        );
       res.json(this.runWiql(this.ctx(req), query.wiql, this.project(query.project).name, Number(req.query['$top'] ?? 20000), this.flag(req, 'timePrecision')));
     });
 
@@ -376,7 +486,12 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       });
     });
     r.get('/:project/_apis/wit/workitems/:id/comments/:commentId', (req, res) => {
-      res.json(this.renderComment(this.ctx(req), this.commentOf(this.itemIn(String(req.params['project']), String(req.params['id'])), String(req.params['commentId']))));
+      res.json(
+        this.renderComment(
+          this.ctx(req),
+          this.commentOf(this.itemIn(String(req.params['project']), String(req.params['id'])), String(req.params['commentId'])),
+        ),
+      );
     });
     r.patch('/:project/_apis/wit/workitems/:id/comments/:commentId', json, (req, res) => {
       const comment = this.commentOf(this.itemIn(String(req.params['project']), String(req.params['id'])), String(req.params['commentId']));
@@ -412,19 +527,26 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     // A chunk of a chunked upload; Content-Range says where it goes (absent: the whole file).
     r.put('{/:project}/_apis/wit/attachments/:id', express.raw({ type: () => true, limit: '130mb' }), (req, res) => {
       const attachment = this.state.attachments[String(req.params['id']).toLowerCase()];
-      if (!attachment?.pending) throw new HttpError(404, 'AttachmentNotFoundException', `TF401001: No chunked upload ${req.params['id']} is in progress; register one with POST …/attachments?uploadType=Chunked first.`);
+      if (!attachment?.pending)
+        throw new HttpError(
+          404,
+          'AttachmentNotFoundException',
+          `TF401001: No chunked upload ${req.params['id']} is in progress; register one with POST …/attachments?uploadType=Chunked first.`,
+        );
       const chunk = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const range = /^bytes ([0-9]+)-([0-9]+)\/([0-9]+)$/.exec(String(req.headers['content-range'] ?? ''));
       const current = Buffer.from(attachment.content, 'base64');
       const start = range ? Number(range[1]) : 0;
-      if (start !== current.length) throw new HttpError(400, 'VssPropertyValidationException', `The chunk starts at ${start}, but ${current.length} bytes were received so far.`);
+      if (start !== current.length)
+        throw new HttpError(400, 'VssPropertyValidationException', `The chunk starts at ${start}, but ${current.length} bytes were received so far.`);
       attachment.content = Buffer.concat([current, chunk]).toString('base64');
       if (!range || Number(range[2]) + 1 >= Number(range[3])) delete attachment.pending;
       res.status(201).json({ id: attachment.id, url: `${this.ctx(req).base}/_apis/wit/attachments/${attachment.id}` });
     });
     r.get('{/:project}/_apis/wit/attachments/:id', (req, res) => {
       const attachment = this.state.attachments[String(req.params['id']).toLowerCase()];
-      if (!attachment || attachment.pending) throw new HttpError(404, 'AttachmentNotFoundException', `TF401001: Attachment with id ${req.params['id']} does not exist.`);
+      if (!attachment || attachment.pending)
+        throw new HttpError(404, 'AttachmentNotFoundException', `TF401001: Attachment with id ${req.params['id']} does not exist.`);
       const bytes = Buffer.from(attachment.content, 'base64');
       res.setHeader('content-type', 'application/octet-stream');
       if (this.flag(req, 'download')) res.setHeader('content-disposition', `attachment; filename="${attachment.fileName}"`);
@@ -450,14 +572,28 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       const item = this.item(String(req.params['id']));
       const skip = Number(req.query['$skip'] ?? 0);
       const top = Number(req.query['$top'] ?? 200);
-      const value = item.revisions.slice(skip, skip + top).map((rev) => this.renderWorkItem(this.ctx(req), { ...item, rev: rev.rev, fields: rev.fields, relations: rev.relations }, { expand: String(req.query['$expand'] ?? '') }));
+      const value = item.revisions
+        .slice(skip, skip + top)
+        .map((rev) =>
+          this.renderWorkItem(
+            this.ctx(req),
+            { ...item, rev: rev.rev, fields: rev.fields, relations: rev.relations },
+            { expand: String(req.query['$expand'] ?? '') },
+          ),
+        );
       res.json({ count: value.length, value });
     });
     r.get('{/:project}/_apis/wit/workitems/:id/revisions/:n', (req, res) => {
       const item = this.item(String(req.params['id']));
       const rev = item.revisions.find((x) => x.rev === Number(req.params['n']));
       if (!rev) throw new HttpError(404, 'WorkItemRevisionNotFoundException', `TF401233: Revision ${req.params['n']} of work item ${item.id} does not exist.`);
-      res.json(this.renderWorkItem(this.ctx(req), { ...item, rev: rev.rev, fields: rev.fields, relations: rev.relations }, { expand: String(req.query['$expand'] ?? '') }));
+      res.json(
+        this.renderWorkItem(
+          this.ctx(req),
+          { ...item, rev: rev.rev, fields: rev.fields, relations: rev.relations },
+          { expand: String(req.query['$expand'] ?? '') },
+        ),
+      );
     });
 
     // Work item types.
@@ -471,7 +607,11 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
         color: '009CCC',
         icon: { id: `icon_${name.toLowerCase().replace(/\s/g, '_')}`, url: `${base}/_apis/wit/workItemIcons/icon` },
         isDisabled: false,
-        states: def.states.map((s) => ({ name: s, color: 'b2b2b2', category: s === def.initial ? 'Proposed' : ['Closed', 'Done', 'Removed'].includes(s) ? 'Completed' : 'InProgress' })),
+        states: def.states.map((s) => ({
+          name: s,
+          color: 'b2b2b2',
+          category: s === def.initial ? 'Proposed' : ['Closed', 'Done', 'Removed'].includes(s) ? 'Completed' : 'InProgress',
+        })),
         url: `${base}/${project.id}/_apis/wit/workItemTypes/${encodeURIComponent(name)}`,
       }));
       res.json({ count: value.length, value });
@@ -503,7 +643,8 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     app.use((_req, res) => vssError(res, 404, 'RouteNotFoundException', 'The requested resource is not available: no such route.'));
     app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
       if (error instanceof HttpError) return vssError(res, error.status, error.typeKey, error.message);
-      if ((error as { type?: string }).type === 'entity.parse.failed') return vssError(res, 400, 'VssRequestContentException', 'The request body is not valid JSON.');
+      if ((error as { type?: string }).type === 'entity.parse.failed')
+        return vssError(res, 400, 'VssRequestContentException', 'The request body is not valid JSON.');
       vssError(res, 500, 'VssServiceException', `VS402371: ${(error as Error).message}`);
     });
     return app;
@@ -518,7 +659,7 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     const identity = this.state.identities.find((i) => i.id === identityId);
     if (!identity) {
       res.setHeader('WWW-Authenticate', 'Basic realm="https://dev.azure.com/"');
-      return vssError(res, 401, 'UnauthorizedRequestException', 'TF400813: The user \'\' is not authorized to access this resource.');
+      return vssError(res, 401, 'UnauthorizedRequestException', "TF400813: The user '' is not authorized to access this resource.");
     }
     if (this.limiter) {
       const take = this.limiter.take(identity.id);
@@ -530,10 +671,19 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
         res.setHeader('Retry-After', String(wait));
         res.setHeader('X-RateLimit-Resource', 'Core');
         res.setHeader('X-RateLimit-Delay', String(wait));
-        return vssError(res, 429, 'RequestThrottledException', `Request was blocked due to exceeding usage of resource 'Core' in namespace 'User'. Retry after ${wait} seconds.`);
+        return vssError(
+          res,
+          429,
+          'RequestThrottledException',
+          `Request was blocked due to exceeding usage of resource 'Core' in namespace 'User'. Retry after ${wait} seconds.`,
+        );
       }
     }
-    (req as Request & { ctx: Ctx }).ctx = { identity, base: `${req.protocol}://${req.get('host')}/${this.state.organization}`, apiVersion: { major: 0, minor: 0, resourceVersion: null } };
+    (req as Request & { ctx: Ctx }).ctx = {
+      identity,
+      base: `${req.protocol}://${req.get('host')}/${this.state.organization}`,
+      apiVersion: { major: 0, minor: 0, resourceVersion: null },
+    };
     next();
   }
 
@@ -544,17 +694,29 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     const fromAccept = /api-version=([0-9.]+(?:-preview(?:\.[0-9]+)?)?)/i.exec(req.headers.accept ?? '')?.[1] ?? null;
     const version = fromQuery ?? fromAccept;
     if (!version) {
-      throw new HttpError(400, 'VssVersionNotSpecifiedException', `No api-version was supplied for the "${req.method}" request. The version must be supplied either as part of the Accept header (e.g. "application/json; api-version=1.0") or as a query parameter (e.g. '?api-version=1.0').`);
+      throw new HttpError(
+        400,
+        'VssVersionNotSpecifiedException',
+        `No api-version was supplied for the "${req.method}" request. The version must be supplied either as part of the Accept header (e.g. "application/json; api-version=1.0") or as a query parameter (e.g. '?api-version=1.0').`,
+      );
     }
     const m = /^([0-9]+)\.([0-9]+)(-preview(\.[0-9]+)?)?$/i.exec(version);
     if (!m) throw new HttpError(400, 'VssInvalidApiVersionException', `The api-version '${version}' is not valid. Use the form 7.1 or 7.1-preview.1.`);
     if (Number(`${m[1]}.${m[2]}`) > Number(MAX_API_VERSION)) {
-      throw new HttpError(400, 'VssVersionOutOfRangeException', `The requested REST API version of ${m[1]}.${m[2]} is out of range for this server. The latest REST API version for this server is ${MAX_API_VERSION}.`);
+      throw new HttpError(
+        400,
+        'VssVersionOutOfRangeException',
+        `The requested REST API version of ${m[1]}.${m[2]} is out of range for this server. The latest REST API version for this server is ${MAX_API_VERSION}.`,
+      );
     }
     this.ctx(req).apiVersion = { major: Number(m[1]), minor: Number(m[2]), resourceVersion: m[4] ? Number(m[4].slice(1)) : null };
     const previewOnly = /\/_apis\/wit\/workitems\/[^/]+\/comments/i.test(req.path) || /\/_apis\/(resourceAreas|connectionData)/i.test(req.path);
     if (previewOnly && !m[3]) {
-      throw new HttpError(400, 'VssInvalidPreviewVersionException', `The requested version "${version}" of the resource is under preview. The -preview flag must be supplied in the api-version for such requests. For example: "${version}-preview"`);
+      throw new HttpError(
+        400,
+        'VssInvalidPreviewVersionException',
+        `The requested version "${version}" of the resource is under preview. The -preview flag must be supplied in the api-version for such requests. For example: "${version}-preview"`,
+      );
     }
     next();
   }
@@ -570,12 +732,23 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
   private listParam(req: Request, name: string): string[] | null {
     const raw = req.query[name];
     if (raw === undefined) return null;
-    return String(raw).split(',').map((s) => s.trim()).filter(Boolean);
+    return String(raw)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   }
 
   private requirePatchContentType(req: Request): void {
     if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json-patch+json')) {
-      throw new HttpError(415, 'VssRequestContentException', 'The request indicated a Content-Type of "' + (req.headers['content-type'] ?? '') + '" for method type "' + req.method + '" which is not supported. Valid content types for this method are: application/json-patch+json.');
+      throw new HttpError(
+        415,
+        'VssRequestContentException',
+        'The request indicated a Content-Type of "' +
+          (req.headers['content-type'] ?? '') +
+          '" for method type "' +
+          req.method +
+          '" which is not supported. Valid content types for this method are: application/json-patch+json.',
+      );
     }
   }
 
@@ -588,7 +761,12 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
   project(nameOrId: string): AdoProject {
     const key = decodeURIComponent(nameOrId).toLowerCase();
     const project = this.state.projects.find((p) => p.id.toLowerCase() === key || p.name.toLowerCase() === key);
-    if (!project) throw new HttpError(404, 'ProjectDoesNotExistWithNameException', `TF200016: The following project does not exist: ${decodeURIComponent(nameOrId)}. Verify that the name of the project is correct and that the project exists on the specified Azure DevOps Server.`);
+    if (!project)
+      throw new HttpError(
+        404,
+        'ProjectDoesNotExistWithNameException',
+        `TF200016: The following project does not exist: ${decodeURIComponent(nameOrId)}. Verify that the name of the project is correct and that the project exists on the specified Azure DevOps Server.`,
+      );
     return project;
   }
 
@@ -652,7 +830,13 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     const k = (email ?? key).trim().toLowerCase();
     const found = this.state.identities.filter((i) => i.id.toLowerCase() === k || i.uniqueName.toLowerCase() === k || i.displayName.toLowerCase() === k);
     if (found.length !== 1) {
-      throw new HttpError(400, 'WorkItemFieldInvalidException', found.length ? `TF401320: Rule Error for field ${field}. Error code: HasValues, InvalidIdentity. The identity value '${key}' is ambiguous.` : `The identity value '${key}' for field '${field}' is an unknown identity.`);
+      throw new HttpError(
+        400,
+        'WorkItemFieldInvalidException',
+        found.length
+          ? `TF401320: Rule Error for field ${field}. Error code: HasValues, InvalidIdentity. The identity value '${key}' is ambiguous.`
+          : `The identity value '${key}' for field '${field}' is an unknown identity.`,
+      );
     }
     return found[0]!;
   }
@@ -680,7 +864,12 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     const type = findType(project, typeName);
     if (!type) throw new HttpError(404, 'WorkItemTypeNotFoundException', `TF401326: Work item type ${typeName} does not exist in project ${project.name}.`);
     // A template is a new item that has not been saved: no id, no creation or change time.
-    const { 'System.CreatedDate': _c, 'System.ChangedDate': _d, 'System.CommentCount': _n, ...fields } = newItemFields(project, type, ctx.identity.id, new Date().toISOString());
+    const {
+      'System.CreatedDate': _c,
+      'System.ChangedDate': _d,
+      'System.CommentCount': _n,
+      ...fields
+    } = newItemFields(project, type, ctx.identity.id, new Date().toISOString());
     return { fields };
   }
 
@@ -688,10 +877,16 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
 
   private createWorkItem(ctx: Ctx, project: AdoProject, typeName: string, patch: unknown, validateOnly: boolean, bypassRules: boolean): AdoWorkItem {
     const type = findType(project, decodeURIComponent(typeName));
-    if (!type) throw new HttpError(404, 'WorkItemTypeNotFoundException', `TF401326: Work item type ${decodeURIComponent(typeName)} does not exist in project ${project.name} or you do not have permission to access it.`);
+    if (!type)
+      throw new HttpError(
+        404,
+        'WorkItemTypeNotFoundException',
+        `TF401326: Work item type ${decodeURIComponent(typeName)} does not exist in project ${project.name} or you do not have permission to access it.`,
+      );
     const draft: AdoWorkItem = { id: 0, rev: 0, fields: newItemFields(project, type, ctx.identity.id, this.nextChangeDate()), relations: [], revisions: [] };
     const { history } = this.applyPatch(draft, project, patch, bypassRules);
-    if (!draft.fields['System.Title']) throw new HttpError(400, 'RuleValidationException', 'TF401320: Rule Error for field Title. Error code: Required, InvalidEmpty.');
+    if (!draft.fields['System.Title'])
+      throw new HttpError(400, 'RuleValidationException', 'TF401320: Rule Error for field Title. Error code: Required, InvalidEmpty.');
     if (validateOnly) return draft;
     draft.id = this.state.nextWorkItemId++;
     this.commit(draft, ctx, history ?? undefined);
@@ -711,7 +906,8 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     // With bypassRules the caller may set the change stamp itself (migrations do); otherwise the service does.
     if (!touched.has('System.ChangedDate')) draft.fields['System.ChangedDate'] = this.nextChangeDate();
     if (!touched.has('System.ChangedBy')) draft.fields['System.ChangedBy'] = ctx.identity.id;
-    if (draft.fields['System.State'] !== before.fields['System.State']) draft.fields['Microsoft.VSTS.Common.StateChangeDate'] = draft.fields['System.ChangedDate'];
+    if (draft.fields['System.State'] !== before.fields['System.State'])
+      draft.fields['Microsoft.VSTS.Common.StateChangeDate'] = draft.fields['System.ChangedDate'];
     this.commit(draft, ctx, history ?? undefined);
     this.state.workItems[String(item.id)] = draft;
     if (history) this.addCommentRecord(ctx, draft, history);
@@ -731,9 +927,15 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     for (const op of patch as Array<{ op?: string; path?: string; value?: unknown; from?: unknown }>) {
       const kind = String(op.op ?? '').toLowerCase();
       const path = String(op.path ?? '');
-      if (!['add', 'replace', 'remove', 'test'].includes(kind)) throw new HttpError(400, 'VssPropertyValidationException', `The operation '${op.op}' is not supported. Use add, replace, remove or test.`);
+      if (!['add', 'replace', 'remove', 'test'].includes(kind))
+        throw new HttpError(400, 'VssPropertyValidationException', `The operation '${op.op}' is not supported. Use add, replace, remove or test.`);
       if (kind === 'test') {
-        if (path === '/rev' && Number(op.value) !== item.rev) throw new HttpError(412, 'WorkItemRevisionMismatchException', `TF26071: This work item has been changed by someone else since you opened it. You will need to refresh it and discard your changes. (rev ${item.rev}, expected ${op.value})`);
+        if (path === '/rev' && Number(op.value) !== item.rev)
+          throw new HttpError(
+            412,
+            'WorkItemRevisionMismatchException',
+            `TF26071: This work item has been changed by someone else since you opened it. You will need to refresh it and discard your changes. (rev ${item.rev}, expected ${op.value})`,
+          );
         continue;
       }
       if (path.startsWith('/fields/')) {
@@ -761,11 +963,15 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
         }
         if (ref === 'System.WorkItemType') {
           const type = findType(project, String(value));
-          if (!type) throw new HttpError(400, 'WorkItemTypeNotFoundException', `TF401326: Work item type ${String(value)} does not exist in project ${project.name}.`);
+          if (!type)
+            throw new HttpError(400, 'WorkItemTypeNotFoundException', `TF401326: Work item type ${String(value)} does not exist in project ${project.name}.`);
           item.fields[ref] = type;
           continue;
         }
-        item.fields[ref] = def.type === 'identity' && bypassRules && typeof value === 'string' && value !== '' ? this.identityOrText(value) : this.coerce(def.type, ref, def.name, value, project, String(item.fields['System.WorkItemType']));
+        item.fields[ref] =
+          def.type === 'identity' && bypassRules && typeof value === 'string' && value !== ''
+            ? this.identityOrText(value)
+            : this.coerce(def.type, ref, def.name, value, project, String(item.fields['System.WorkItemType']));
         if (value === '' || value === null) delete item.fields[ref];
         continue;
       }
@@ -782,7 +988,11 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
         else item.relations[i] = this.relation(op.value);
         continue;
       }
-      throw new HttpError(400, 'VssPropertyValidationException', `The path '${path}' is not supported. Use /fields/{referenceName}, /relations/- or /relations/{index}.`);
+      throw new HttpError(
+        400,
+        'VssPropertyValidationException',
+        `The path '${path}' is not supported. Use /fields/{referenceName}, /relations/- or /relations/{index}.`,
+      );
     }
     this.checkAgainstProject(item, project, touched);
     return { history, touched };
@@ -792,17 +1002,32 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
   private checkAgainstProject(item: AdoWorkItem, project: AdoProject, touched: Set<string>): void {
     const types = PROCESSES[project.process];
     const type = String(item.fields['System.WorkItemType']);
-    if (!types[type]) throw new HttpError(400, 'WorkItemTypeNotFoundException', `TF401326: Work item type ${type} does not exist in project ${project.name}. Set System.WorkItemType to one of: ${Object.keys(types).join(', ')}.`);
+    if (!types[type])
+      throw new HttpError(
+        400,
+        'WorkItemTypeNotFoundException',
+        `TF401326: Work item type ${type} does not exist in project ${project.name}. Set System.WorkItemType to one of: ${Object.keys(types).join(', ')}.`,
+      );
     const states = types[type]!.states;
     if (!states.includes(String(item.fields['System.State']))) {
-      if (touched.has('System.State')) throw new HttpError(400, 'RuleValidationException', `TF401320: Rule Error for field State. Error code: LimitedToValues. '${String(item.fields['System.State'])}' is not a state of ${type}; allowed: ${states.join(', ')}.`);
+      if (touched.has('System.State'))
+        throw new HttpError(
+          400,
+          'RuleValidationException',
+          `TF401320: Rule Error for field State. Error code: LimitedToValues. '${String(item.fields['System.State'])}' is not a state of ${type}; allowed: ${states.join(', ')}.`,
+        );
       item.fields['System.State'] = types[type]!.initial;
     }
     for (const ref of ['System.AreaPath', 'System.IterationPath']) {
       const path = String(item.fields[ref] ?? project.name);
       // The tree is not modelled beyond its root: any node below the project is accepted.
       if (path.toLowerCase() !== project.name.toLowerCase() && !path.toLowerCase().startsWith(`${project.name.toLowerCase()}\\`)) {
-        if (touched.has(ref)) throw new HttpError(400, 'WorkItemFieldInvalidException', `TF401347: Invalid tree name given for work item ${item.id || -1}, field '${ref}': '${path}' is not under project ${project.name}.`);
+        if (touched.has(ref))
+          throw new HttpError(
+            400,
+            'WorkItemFieldInvalidException',
+            `TF401347: Invalid tree name given for work item ${item.id || -1}, field '${ref}': '${path}' is not under project ${project.name}.`,
+          );
         item.fields[ref] = project.name;
       }
     }
@@ -813,26 +1038,54 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     if (type === 'identity') return this.resolveIdentity(value, name)?.id ?? null;
     if (type === 'integer' || type === 'double') {
       const n = Number(value);
-      if (!Number.isFinite(n) || (type === 'integer' && !Number.isInteger(n))) throw new HttpError(400, 'WorkItemFieldInvalidException', `TF401320: Rule Error for field ${name}. Error code: InvalidType. The value '${String(value)}' is not a number.`);
-      if (ref === 'Microsoft.VSTS.Common.Priority' && (n < 1 || n > 4)) throw new HttpError(400, 'RuleValidationException', `TF401320: Rule Error for field Priority. Error code: LimitedToValues. Allowed values: 1, 2, 3, 4.`);
+      if (!Number.isFinite(n) || (type === 'integer' && !Number.isInteger(n)))
+        throw new HttpError(
+          400,
+          'WorkItemFieldInvalidException',
+          `TF401320: Rule Error for field ${name}. Error code: InvalidType. The value '${String(value)}' is not a number.`,
+        );
+      if (ref === 'Microsoft.VSTS.Common.Priority' && (n < 1 || n > 4))
+        throw new HttpError(
+          400,
+          'RuleValidationException',
+          `TF401320: Rule Error for field Priority. Error code: LimitedToValues. Allowed values: 1, 2, 3, 4.`,
+        );
       return n;
     }
     if (type === 'dateTime') {
       const d = new Date(String(value));
-      if (Number.isNaN(d.getTime())) throw new HttpError(400, 'WorkItemFieldInvalidException', `The value '${String(value)}' for field '${name}' is not a date.`);
+      if (Number.isNaN(d.getTime()))
+        throw new HttpError(400, 'WorkItemFieldInvalidException', `The value '${String(value)}' for field '${name}' is not a date.`);
       return d.toISOString();
     }
     if (ref === 'System.State') {
       const states = PROCESSES[project.process][workItemType]?.states ?? [];
       const state = states.find((s) => s.toLowerCase() === String(value).toLowerCase());
-      if (!state) throw new HttpError(400, 'RuleValidationException', `TF401320: Rule Error for field State. Error code: LimitedToValues. '${String(value)}' is not a state of ${workItemType}; allowed: ${states.join(', ')}.`);
+      if (!state)
+        throw new HttpError(
+          400,
+          'RuleValidationException',
+          `TF401320: Rule Error for field State. Error code: LimitedToValues. '${String(value)}' is not a state of ${workItemType}; allowed: ${states.join(', ')}.`,
+        );
       return state;
     }
     if (ref === 'System.Tags') {
-      const tags = [...new Set(String(value).split(';').map((t) => t.trim()).filter(Boolean))];
+      const tags = [
+        ...new Set(
+          String(value)
+            .split(';')
+            .map((t) => t.trim())
+            .filter(Boolean),
+        ),
+      ];
       return tags.join('; ');
     }
-    if (ref === 'System.Title' && String(value).length > 255) throw new HttpError(400, 'RuleValidationException', 'TF401320: Rule Error for field Title. Error code: InvalidLength. The title is longer than 255 characters.');
+    if (ref === 'System.Title' && String(value).length > 255)
+      throw new HttpError(
+        400,
+        'RuleValidationException',
+        'TF401320: Rule Error for field Title. Error code: InvalidLength. The title is longer than 255 characters.',
+      );
     return String(value);
   }
 
@@ -845,7 +1098,14 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       const attachment = id ? this.state.attachments[id] : undefined;
       if (!attachment) throw new HttpError(400, 'AttachmentNotFoundException', `TF401001: The attachment ${v.url} does not exist; upload it first.`);
       const now = new Date().toISOString();
-      Object.assign(attributes, { authorizedDate: now, id: Object.keys(this.state.attachments).indexOf(attachment.id) + 1, resourceCreatedDate: now, resourceModifiedDate: now, revisedDate: '9999-01-01T00:00:00Z', name: attachment.fileName });
+      Object.assign(attributes, {
+        authorizedDate: now,
+        id: Object.keys(this.state.attachments).indexOf(attachment.id) + 1,
+        resourceCreatedDate: now,
+        resourceModifiedDate: now,
+        revisedDate: '9999-01-01T00:00:00Z',
+        name: attachment.fileName,
+      });
       if (this.attachmentSizes) attributes['resourceSize'] = Buffer.from(attachment.content, 'base64').length;
     }
     return { rel: v.rel, url: v.url, attributes };
@@ -857,7 +1117,12 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     item.fields['System.Id'] = item.id;
     item.fields['System.Rev'] = item.rev;
     if (!item.fields['System.ChangedBy']) item.fields['System.ChangedBy'] = ctx.identity.id;
-    item.revisions.push({ rev: item.rev, fields: structuredClone(item.fields), relations: structuredClone(item.relations), ...(comment !== undefined ? { comment } : {}) });
+    item.revisions.push({
+      rev: item.rev,
+      fields: structuredClone(item.fields),
+      relations: structuredClone(item.relations),
+      ...(comment !== undefined ? { comment } : {}),
+    });
   }
 
   private addComment(ctx: Ctx, item: AdoWorkItem, text: string): AdoComment {
@@ -874,7 +1139,17 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
 
   private addCommentRecord(ctx: Ctx, item: AdoWorkItem, text: string): AdoComment {
     const now = String(item.fields['System.ChangedDate']);
-    const comment: AdoComment = { workItemId: item.id, commentId: this.state.nextCommentId++, version: 1, text, createdBy: ctx.identity.id, createdDate: now, modifiedBy: ctx.identity.id, modifiedDate: now, isDeleted: false };
+    const comment: AdoComment = {
+      workItemId: item.id,
+      commentId: this.state.nextCommentId++,
+      version: 1,
+      text,
+      createdBy: ctx.identity.id,
+      createdDate: now,
+      modifiedBy: ctx.identity.id,
+      modifiedDate: now,
+      isDeleted: false,
+    };
     (this.state.comments[String(item.id)] ??= []).push(comment);
     item.fields['System.CommentCount'] = (this.state.comments[String(item.id)] ?? []).filter((c) => !c.isDeleted).length;
     if (item.revisions.length) item.revisions[item.revisions.length - 1]!.fields['System.CommentCount'] = item.fields['System.CommentCount'];
@@ -954,12 +1229,27 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       .filter((r) => r.comment !== undefined)
       .map((r) => {
         const who = this.state.identities.find((i) => i.id === r.fields['System.ChangedBy']);
-        return { revision: r.rev, text: r.comment, revisedBy: who ? this.identityRef(ctx.base, who) : null, revisedDate: r.fields['System.ChangedDate'], url: `${ctx.base}/_apis/wit/workItems/${item.id}/comments/${r.rev}` };
+        return {
+          revision: r.rev,
+          text: r.comment,
+          revisedBy: who ? this.identityRef(ctx.base, who) : null,
+          revisedDate: r.fields['System.ChangedDate'],
+          url: `${ctx.base}/_apis/wit/workItems/${item.id}/comments/${r.rev}`,
+        };
       });
   }
 
   private renderProject(base: string, p: AdoProject): Json {
-    return { id: p.id, name: p.name, description: p.description, url: `${base}/_apis/projects/${p.id}`, state: 'wellFormed', revision: 1, visibility: 'private', lastUpdateTime: p.lastUpdateTime };
+    return {
+      id: p.id,
+      name: p.name,
+      description: p.description,
+      url: `${base}/_apis/projects/${p.id}`,
+      state: 'wellFormed',
+      revision: 1,
+      visibility: 'private',
+      lastUpdateTime: p.lastUpdateTime,
+    };
   }
 
   private attachmentUrl(base: string, a: AdoAttachment): string {
@@ -1050,7 +1340,11 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       if (type === 'dateTime') {
         const bs = String(b);
         if (!timePrecision && /T\d{2}:\d{2}/.test(bs) && !/T00:00:00(\.0+)?Z?$/.test(bs)) {
-          throw new HttpError(400, 'WiqlSyntaxException', `TF51005: You cannot supply a time with the date when running a query using date precision. The error is caused by «'${bs}'». Pass timePrecision=true to compare times.`);
+          throw new HttpError(
+            400,
+            'WiqlSyntaxException',
+            `TF51005: You cannot supply a time with the date when running a query using date precision. The error is caused by «'${bs}'». Pass timePrecision=true to compare times.`,
+          );
         }
         const x = new Date(String(a ?? 0)).getTime();
         const y = new Date(bs).getTime();
@@ -1058,7 +1352,9 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
         return x - y;
       }
       if (type === 'integer' || type === 'double') return Number(a) - Number(b);
-      return String(a ?? '').toLowerCase().localeCompare(String(b ?? '').toLowerCase());
+      return String(a ?? '')
+        .toLowerCase()
+        .localeCompare(String(b ?? '').toLowerCase());
     };
     const identityMatches = (stored: unknown, given: unknown) => {
       if (stored === given) return true;
@@ -1088,7 +1384,8 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
           const a = valueOf(subject, f.referenceName);
           const b = resolve(c.value);
           if (f.type === 'identity' && (c.op === '=' || c.op === '<>')) return identityMatches(a, b) === (c.op === '=');
-          if (f.referenceName === 'System.Tags' && (c.op === '=' || c.op === '<>')) return (String(a ?? '').toLowerCase() === String(b).toLowerCase()) === (c.op === '=');
+          if (f.referenceName === 'System.Tags' && (c.op === '=' || c.op === '<>'))
+            return (String(a ?? '').toLowerCase() === String(b).toLowerCase()) === (c.op === '=');
           const d = compare(a, b, f.type);
           return { '=': d === 0, '<>': d !== 0, '>': d > 0, '>=': d >= 0, '<': d < 0, '<=': d <= 0 }[c.op];
         }
@@ -1100,7 +1397,15 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
         case 'contains': {
           const hay = String(valueOf(subject, f.referenceName) ?? '').toLowerCase();
           const needle = String(resolve(c.value)).toLowerCase();
-          const hit = f.referenceName === 'System.Tags' ? hay.split(';').map((t) => t.trim()).includes(needle) : c.words ? new RegExp(`\\b${needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(hay) : hay.includes(needle);
+          const hit =
+            f.referenceName === 'System.Tags'
+              ? hay
+                  .split(';')
+                  .map((t) => t.trim())
+                  .includes(needle)
+              : c.words
+                ? new RegExp(`\\b${needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(hay)
+                : hay.includes(needle);
           return hit !== c.negated;
         }
         case 'under': {
@@ -1110,14 +1415,21 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
         }
       }
     };
-    if (parsed.source === 'workItemLinks') return this.linkQueryResult(ctx, parsed, (r) => {
-      row = r;
-      try {
-        return !parsed.where || test(r.source, parsed.where);
-      } finally {
-        row = null;
-      }
-    }, refs, top);
+    if (parsed.source === 'workItemLinks')
+      return this.linkQueryResult(
+        ctx,
+        parsed,
+        (r) => {
+          row = r;
+          try {
+            return !parsed.where || test(r.source, parsed.where);
+          } finally {
+            row = null;
+          }
+        },
+        refs,
+        top,
+      );
     let items = Object.values(this.state.workItems).filter((i) => !parsed.where || test(i, parsed.where));
     const order = parsed.orderBy.length ? parsed.orderBy : [{ field: 'System.Id', descending: false }];
     items.sort((x, y) => {
@@ -1165,7 +1477,9 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
         const target = id ? this.state.workItems[id] : undefined;
         return target ? [{ rel: r.rel, target }] : [];
       });
-    const sources = Object.values(this.state.workItems).filter((i) => matches({ source: i })).sort((a, b) => a.id - b.id);
+    const sources = Object.values(this.state.workItems)
+      .filter((i) => matches({ source: i }))
+      .sort((a, b) => a.id - b.id);
     const linkOk = (source: AdoWorkItem, l: { rel: string; target: AdoWorkItem }) => matches({ source, target: l.target, linkType: l.rel });
     const relations: Json[] = [];
     if (parsed.mode === 'Recursive') {
@@ -1231,7 +1545,15 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       const other = id ? this.state.workItems[id] : undefined;
       if (!reverse || !other || other.id === item.id) continue;
       const has = other.relations.findIndex((x) => x.rel === reverse && /\/workItems\/([0-9]+)$/i.exec(x.url)?.[1] === String(item.id));
-      if (add && has < 0) other.relations.push({ rel: reverse, url: selfUrl, attributes: { isLocked: false, name: reverse.includes('Hierarchy') ? (reverse.endsWith('Forward') ? 'Child' : 'Parent') : reverse.split('.').at(-1)! } });
+      if (add && has < 0)
+        other.relations.push({
+          rel: reverse,
+          url: selfUrl,
+          attributes: {
+            isLocked: false,
+            name: reverse.includes('Hierarchy') ? (reverse.endsWith('Forward') ? 'Child' : 'Parent') : reverse.split('.').at(-1)!,
+          },
+        });
       else if (!add && has >= 0) other.relations.splice(has, 1);
       else continue;
       other.fields['System.ChangedDate'] = this.nextChangeDate();
@@ -1262,7 +1584,11 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     for (const [input, values] of Object.entries(PAYLOAD_CONTROLS)) {
       const given = consumerInputs[input];
       if (given !== undefined && !(values as readonly string[]).includes(given.toLowerCase())) {
-        throw new HttpError(400, 'SubscriptionInputException', `VS1010008: The consumer input "${input}" must be one of: ${values.filter(Boolean).join(', ')} (or empty).`);
+        throw new HttpError(
+          400,
+          'SubscriptionInputException',
+          `VS1010008: The consumer input "${input}" must be one of: ${values.filter(Boolean).join(', ')} (or empty).`,
+        );
       }
     }
     if (consumerId === 'webHooks') {
@@ -1308,7 +1634,16 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       ...s,
       consumerInputs: inputs,
       eventDescription: `${s.eventType}${s.publisherInputs['projectId'] ? ` in project ${s.publisherInputs['projectId']}` : ''}`,
-      actionDescription: s.consumerId === 'webHooks' ? `To host ${(() => { try { return new URL(s.consumerInputs['url'] ?? '').host; } catch { return ''; } })()}` : s.consumerActionId,
+      actionDescription:
+        s.consumerId === 'webHooks'
+          ? `To host ${(() => {
+              try {
+                return new URL(s.consumerInputs['url'] ?? '').host;
+              } catch {
+                return '';
+              }
+            })()}`
+          : s.consumerActionId,
       createdBy: who(s.createdBy),
       modifiedBy: who(s.modifiedBy),
       url: `${base}/_apis/hooks/subscriptions/${s.id}`,
@@ -1319,7 +1654,13 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
   private emit(eventType: AdoSubscription['eventType'], ctx: Ctx, item: AdoWorkItem, before: AdoWorkItem | null, commentText?: string): void {
     const project = this.state.projects.find((p) => p.name === item.fields['System.TeamProject']);
     for (const sub of this.state.subscriptions) {
-      if (sub.status !== 'enabled' || sub.eventType !== eventType || sub.consumerId !== 'webHooks' || !(DELIVERED_EVENTS as readonly string[]).includes(sub.eventType)) continue;
+      if (
+        sub.status !== 'enabled' ||
+        sub.eventType !== eventType ||
+        sub.consumerId !== 'webHooks' ||
+        !(DELIVERED_EVENTS as readonly string[]).includes(sub.eventType)
+      )
+        continue;
       if (sub.publisherInputs['projectId'] && project && this.project(sub.publisherInputs['projectId']).id !== project.id) continue;
       if (sub.publisherInputs['workItemType'] && sub.publisherInputs['workItemType'] !== item.fields['System.WorkItemType']) continue;
       const rendered = this.renderWorkItem(ctx, item, { expand: 'relations' });
@@ -1348,7 +1689,8 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       };
       const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
       if (sub.consumerInputs['basicAuthUsername'] !== undefined || sub.consumerInputs['basicAuthPassword'] !== undefined) {
-        headers['authorization'] = `Basic ${Buffer.from(`${sub.consumerInputs['basicAuthUsername'] ?? ''}:${sub.consumerInputs['basicAuthPassword'] ?? ''}`).toString('base64')}`;
+        headers['authorization'] =
+          `Basic ${Buffer.from(`${sub.consumerInputs['basicAuthUsername'] ?? ''}:${sub.consumerInputs['basicAuthPassword'] ?? ''}`).toString('base64')}`;
       }
       for (const line of (sub.consumerInputs['httpHeaders'] ?? '').split('\n')) {
         const i = line.indexOf(':');
@@ -1375,7 +1717,21 @@ const PAYLOAD_CONTROLS = {
 } as const;
 
 /** What "minimal" keeps of a resource: its identifying fields only (no revision, no fields). */
-const MINIMAL_RESOURCE_FIELDS = ['id', 'url', 'webUrl', 'name', 'pullRequestId', 'workItemId', 'pushId', 'changesetId', 'stageName', 'attemptId', 'runId', 'runUrl', 'approvalId'];
+const MINIMAL_RESOURCE_FIELDS = [
+  'id',
+  'url',
+  'webUrl',
+  'name',
+  'pullRequestId',
+  'workItemId',
+  'pushId',
+  'changesetId',
+  'stageName',
+  'attemptId',
+  'runId',
+  'runUrl',
+  'approvalId',
+];
 
 function resourceToSend(control: string | undefined, projectScoped: boolean, resource: Json): Json | null {
   const chosen = control?.toLowerCase() || (projectScoped ? 'all' : 'minimal');

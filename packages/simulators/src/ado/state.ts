@@ -139,11 +139,13 @@ export interface AdoSeed {
 
 /** The demo organization: two projects, three people, one PAT per person. */
 export function seedAdoState(seed: AdoSeed = {}): AdoState {
-  const identities = (seed.identities ?? [
-    { displayName: 'Alice Admin', uniqueName: 'alice@acme.example' },
-    { displayName: 'Bob Builder', uniqueName: 'bob@acme.example' },
-    { displayName: 'Exalate Sync', uniqueName: 'sync@acme.example' },
-  ]).map((i) => ({ id: i.id ?? randomUUID(), displayName: i.displayName, uniqueName: i.uniqueName }));
+  const identities = (
+    seed.identities ?? [
+      { displayName: 'Alice Admin', uniqueName: 'alice@acme.example' },
+      { displayName: 'Bob Builder', uniqueName: 'bob@acme.example' },
+      { displayName: 'Exalate Sync', uniqueName: 'sync@acme.example' },
+    ]
+  ).map((i) => ({ id: i.id ?? randomUUID(), displayName: i.displayName, uniqueName: i.uniqueName }));
   const byName = new Map(identities.map((i) => [i.uniqueName, i.id]));
   const tokenSeed = seed.tokens ?? { 'alice-pat': 'alice@acme.example', 'sync-pat': 'sync@acme.example' };
   const tokens: Record<string, string> = {};
@@ -158,10 +160,12 @@ export function seedAdoState(seed: AdoSeed = {}): AdoState {
     collectionId: randomUUID(),
     identities,
     tokens,
-    projects: (seed.projects ?? [
-      { name: 'Development', description: 'Product development', process: 'Agile' as const },
-      { name: 'Operations', description: 'Run and support', process: 'Basic' as const },
-    ]).map((p) => ({ id: p.id ?? randomUUID(), name: p.name, description: p.description ?? '', process: p.process ?? 'Agile', lastUpdateTime: now })),
+    projects: (
+      seed.projects ?? [
+        { name: 'Development', description: 'Product development', process: 'Agile' as const },
+        { name: 'Operations', description: 'Run and support', process: 'Basic' as const },
+      ]
+    ).map((p) => ({ id: p.id ?? randomUUID(), name: p.name, description: p.description ?? '', process: p.process ?? 'Agile', lastUpdateTime: now })),
     workItems: {},
     comments: {},
     attachments: {},

@@ -37,7 +37,10 @@ function tokenize(text: string): Token[] {
   let i = 0;
   while (i < text.length) {
     const c = text[i]!;
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     if (c === '[') {
       const end = text.indexOf(']', i);
       if (end < 0) throw new WiqlError('Expecting "]" to close a field name.');
@@ -56,7 +59,11 @@ function tokenize(text: string): Token[] {
       let value = '';
       for (;;) {
         if (j >= text.length) throw new WiqlError('A string is not closed.');
-        if (text[j] === c && text[j + 1] === c) { value += c; j += 2; continue; }
+        if (text[j] === c && text[j + 1] === c) {
+          value += c;
+          j += 2;
+          continue;
+        }
         if (text[j] === c) break;
         value += text[j];
         j++;
@@ -212,7 +219,10 @@ export function parseWiql(text: string): WiqlQuery {
       if (peek()?.t === 'punct' && peek()!.v === ',') p++;
       const f = field();
       let descending = false;
-      if (isWord('DESC')) { descending = true; p++; } else if (isWord('ASC')) p++;
+      if (isWord('DESC')) {
+        descending = true;
+        p++;
+      } else if (isWord('ASC')) p++;
       orderBy.push({ field: f, descending });
     } while (peek()?.t === 'punct' && peek()!.v === ',');
   }
@@ -232,5 +242,11 @@ export function parseWiql(text: string): WiqlQuery {
   }
   if (p < tokens.length) throw new WiqlError(`Unexpected "${tokens[p]!.v}".`);
   if (from === 'workitems' && mode) throw new WiqlError('MODE is only valid in a query FROM WorkItemLinks.');
-  return { source: from === 'workitemlinks' ? 'workItemLinks' : 'workItems', mode: from === 'workitemlinks' ? (mode ?? 'MustContain') : null, fields, where, orderBy };
+  return {
+    source: from === 'workitemlinks' ? 'workItemLinks' : 'workItems',
+    mode: from === 'workitemlinks' ? (mode ?? 'MustContain') : null,
+    fields,
+    where,
+    orderBy,
+  };
 }

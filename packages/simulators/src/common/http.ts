@@ -106,7 +106,10 @@ export class RateLimiter {
   private windowStart = Date.now();
   private used = new Map<string, number>();
 
-  constructor(readonly limit: number, readonly windowMs: number) {}
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+  ) {}
 
   take(who: string, now = Date.now()): { allowed: boolean; remaining: number; resetAt: number } {
     if (now - this.windowStart >= this.windowMs) {

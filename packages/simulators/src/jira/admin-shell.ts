@@ -62,7 +62,11 @@ export class JiraAdminShell {
     const app = await parseDescriptor(await descriptorFile.async('string'), zip);
     for (const servlet of app.servlets) {
       const prefix = `/plugins/servlet${servlet.pattern.replace(/\/\*$/, '')}`;
-      const child = spawn(o.java ?? 'java', ['-cp', o.harnessClasspath, 'com.exalate.jira.harness.JiraServletHarness', o.jar, servlet.className, servlet.pattern, o.baseUrl], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(
+        o.java ?? 'java',
+        ['-cp', o.harnessClasspath, 'com.exalate.jira.harness.JiraServletHarness', o.jar, servlet.className, servlet.pattern, o.baseUrl],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      );
       const port = await new Promise<number>((resolve, reject) => {
         let out = '';
         let err = '';
@@ -134,9 +138,29 @@ export class JiraAdminShell {
     r.get('/plugins/servlet/upm', (req, res) => {
       const user = this.signedIn(req);
       if (!user) return res.redirect(302, `/login.jsp?os_destination=${encodeURIComponent(req.originalUrl)}`);
-      if (!this.isSysadmin(user)) return res.status(403).type('html').send(this.decorate(user, 'Manage apps', '<p role="alert">You do not have permission to manage apps. Only Jira system administrators can.</p>', null));
-      const rows = this.apps.map((a) => `<li data-app="${escapeHtml(a.key)}"><strong>${escapeHtml(a.name)}</strong> ${escapeHtml(a.version)}<br><span class="sim-hint">${escapeHtml(a.description)}</span></li>`).join('');
-      res.type('html').send(this.decorate(user, 'Manage apps', `<h1>Manage apps</h1><p>User-installed apps</p><ul class="sim-apps">${rows || '<li>No apps installed.</li>'}</ul>`, 'upm-admin-link'));
+      if (!this.isSysadmin(user))
+        return res
+          .status(403)
+          .type('html')
+          .send(
+            this.decorate(user, 'Manage apps', '<p role="alert">You do not have permission to manage apps. Only Jira system administrators can.</p>', null),
+          );
+      const rows = this.apps
+        .map(
+          (a) =>
+            `<li data-app="${escapeHtml(a.key)}"><strong>${escapeHtml(a.name)}</strong> ${escapeHtml(a.version)}<br><span class="sim-hint">${escapeHtml(a.description)}</span></li>`,
+        )
+        .join('');
+      res
+        .type('html')
+        .send(
+          this.decorate(
+            user,
+            'Manage apps',
+            `<h1>Manage apps</h1><p>User-installed apps</p><ul class="sim-apps">${rows || '<li>No apps installed.</li>'}</ul>`,
+            'upm-admin-link',
+          ),
+        );
     });
 
     // Download web-resources: only what a web-resource of an installed app lists.
@@ -145,7 +169,13 @@ export class JiraAdminShell {
       const path = posix.normalize(([] as string[]).concat(req.params['path'] as unknown as string[]).join('/'));
       for (const app of this.apps) {
         for (const resource of app.resources.get(complete) ?? []) {
-          const inside = resource.name.endsWith('/') ? (path.startsWith(resource.name) ? resource.location + path.slice(resource.name.length) : null) : path === resource.name ? resource.location : null;
+          const inside = resource.name.endsWith('/')
+            ? path.startsWith(resource.name)
+              ? resource.location + path.slice(resource.name.length)
+              : null
+            : path === resource.name
+              ? resource.location
+              : null;
           const file = inside && !inside.split('/').includes('..') ? app.jar.file(inside) : null;
           if (!file) continue;
           res.type(posix.extname(path) || 'application/octet-stream').setHeader('Cache-Control', 'no-cache');
@@ -188,7 +218,10 @@ export class JiraAdminShell {
       answer.on('data', (c: Buffer) => chunks.push(c));
       answer.on('end', () => {
         const html = Buffer.concat(chunks).toString('utf8');
-        res.status(answer.statusCode ?? 200).type('html').setHeader('Cache-Control', 'no-store');
+        res
+          .status(answer.statusCode ?? 200)
+          .type('html')
+          .setHeader('Cache-Control', 'no-store');
         res.send(this.sitemesh(html, user));
       });
     });
@@ -215,7 +248,10 @@ export class JiraAdminShell {
           ${this.apps
             .flatMap((a) => a.sections)
             .sort((x, y) => x.weight - y.weight)
-            .map((s) => `<h2 data-section="${escapeHtml(s.key)}">${escapeHtml(s.label)}</h2><ul>${s.items.map((i) => `<li><a id="${escapeHtml(i.linkId)}" href="${escapeHtml(i.link)}" ${activeTab === i.linkId ? 'aria-current="page"' : ''}>${escapeHtml(i.label)}</a></li>`).join('')}</ul>`)
+            .map(
+              (s) =>
+                `<h2 data-section="${escapeHtml(s.key)}">${escapeHtml(s.label)}</h2><ul>${s.items.map((i) => `<li><a id="${escapeHtml(i.linkId)}" href="${escapeHtml(i.link)}" ${activeTab === i.linkId ? 'aria-current="page"' : ''}>${escapeHtml(i.label)}</a></li>`).join('')}</ul>`,
+            )
             .join('')}
         </nav>`
       : '';
@@ -229,7 +265,12 @@ ${admin ? '<div class="sim-admin-title">Administration <span aria-hidden="true">
 
 /** The parts of atlassian-plugin.xml the shell shows and runs; labels from the app's i18n resource. */
 async function parseDescriptor(xml: string, jar: JSZip): Promise<InstalledApp> {
-  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', textNodeName: 'text', isArray: (name) => ['web-section', 'web-item', 'web-resource', 'resource', 'servlet', 'url-pattern', 'param'].includes(name) });
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    textNodeName: 'text',
+    isArray: (name) => ['web-section', 'web-item', 'web-resource', 'resource', 'servlet', 'url-pattern', 'param'].includes(name),
+  });
   const root = (parser.parse(xml) as { 'atlassian-plugin'?: Record<string, unknown> })['atlassian-plugin'];
   if (!root) throw new Error('atlassian-plugin.xml has no <atlassian-plugin> element');
   const key = String(root['key']);
@@ -237,10 +278,11 @@ async function parseDescriptor(xml: string, jar: JSZip): Promise<InstalledApp> {
   const i18n = list(root['resource'] as Array<Record<string, string>> | undefined).find((r) => r['type'] === 'i18n');
   const labels = new Map<string, string>();
   const properties = i18n ? jar.file(`${i18n['location']!.replace(/\./g, '/')}.properties`) : null;
-  if (properties) for (const line of (await properties.async('string')).split(/\r?\n/)) {
-    const m = /^\s*([^#!=\s][^=]*?)\s*=\s*(.*)$/.exec(line);
-    if (m) labels.set(m[1]!, m[2]!);
-  }
+  if (properties)
+    for (const line of (await properties.async('string')).split(/\r?\n/)) {
+      const m = /^\s*([^#!=\s][^=]*?)\s*=\s*(.*)$/.exec(line);
+      if (m) labels.set(m[1]!, m[2]!);
+    }
   const label = (el: Record<string, unknown>) => {
     const l = el['label'] as Record<string, string> | string | undefined;
     if (typeof l === 'string') return l;
@@ -257,7 +299,13 @@ async function parseDescriptor(xml: string, jar: JSZip): Promise<InstalledApp> {
         .filter((i) => i['section'] === `admin_plugins_menu/${s['key']}`)
         .map((i) => {
           const link = i['link'] as Record<string, string> | string;
-          return { key: String(i['key']), linkId: (typeof link === 'string' ? undefined : link['linkId']) ?? String(i['key']), label: label(i), link: typeof link === 'string' ? link : String(link['text'] ?? ''), weight: Number(i['weight'] ?? 100) };
+          return {
+            key: String(i['key']),
+            linkId: (typeof link === 'string' ? undefined : link['linkId']) ?? String(i['key']),
+            label: label(i),
+            link: typeof link === 'string' ? link : String(link['text'] ?? ''),
+            weight: Number(i['weight'] ?? 100),
+          };
         })
         .sort((a, b) => a.weight - b.weight),
     }))
@@ -265,10 +313,26 @@ async function parseDescriptor(xml: string, jar: JSZip): Promise<InstalledApp> {
     .filter((s) => s.items.length);
   const resources = new Map<string, Array<{ name: string; location: string }>>();
   for (const wr of list(root['web-resource'] as Array<Record<string, unknown>> | undefined)) {
-    resources.set(`${key}:${wr['key']}`, list(wr['resource'] as Array<Record<string, string>> | undefined).filter((r) => r['type'] === 'download').map((r) => ({ name: r['name']!, location: r['location']! })));
+    resources.set(
+      `${key}:${wr['key']}`,
+      list(wr['resource'] as Array<Record<string, string>> | undefined)
+        .filter((r) => r['type'] === 'download')
+        .map((r) => ({ name: r['name']!, location: r['location']! })),
+    );
   }
-  const servlets = list(root['servlet'] as Array<Record<string, unknown>> | undefined).flatMap((s) => list(s['url-pattern'] as string[] | undefined).map((pattern) => ({ pattern: String(pattern), className: String(s['class']) })));
-  return { key, name: String(root['name'] ?? key), version: String(info['version'] ?? ''), description: String(info['description'] ?? ''), sections, resources, servlets, jar };
+  const servlets = list(root['servlet'] as Array<Record<string, unknown>> | undefined).flatMap((s) =>
+    list(s['url-pattern'] as string[] | undefined).map((pattern) => ({ pattern: String(pattern), className: String(s['class']) })),
+  );
+  return {
+    key,
+    name: String(root['name'] ?? key),
+    version: String(info['version'] ?? ''),
+    description: String(info['description'] ?? ''),
+    sections,
+    resources,
+    servlets,
+    jar,
+  };
 }
 
 function safeDestination(d: string | undefined): string {

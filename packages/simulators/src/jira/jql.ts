@@ -30,12 +30,19 @@ function tokenize(text: string): Token[] {
   let i = 0;
   while (i < text.length) {
     const c = text[i]!;
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     if (c === '"' || c === "'") {
       let j = i + 1;
       let value = '';
       while (j < text.length && text[j] !== c) {
-        if (text[j] === '\\' && j + 1 < text.length) { value += text[j + 1]; j += 2; continue; }
+        if (text[j] === '\\' && j + 1 < text.length) {
+          value += text[j + 1];
+          j += 2;
+          continue;
+        }
         value += text[j];
         j++;
       }
@@ -45,8 +52,16 @@ function tokenize(text: string): Token[] {
       continue;
     }
     const op = /^(!=|>=|<=|!~|=|>|<|~)/.exec(text.slice(i));
-    if (op) { tokens.push({ t: 'op', v: op[0], pos: i }); i += op[0].length; continue; }
-    if (/[(),]/.test(c)) { tokens.push({ t: 'punct', v: c, pos: i }); i++; continue; }
+    if (op) {
+      tokens.push({ t: 'op', v: op[0], pos: i });
+      i += op[0].length;
+      continue;
+    }
+    if (/[(),]/.test(c)) {
+      tokens.push({ t: 'punct', v: c, pos: i });
+      i++;
+      continue;
+    }
     const word = /^[^\s()",'=!<>~]+/.exec(text.slice(i));
     if (!word) throw new JqlError(`Error in the JQL Query: The character '${c}' is a reserved JQL character. (line 1, character ${i + 1})`);
     tokens.push({ t: 'word', v: word[0], pos: i });
@@ -83,7 +98,10 @@ export function parseJql(text: string): JqlQuery {
       while (!(peek()?.t === 'punct' && peek()!.v === ')')) {
         const a = peek();
         if (!a) throw new JqlError(`Error in the JQL Query: Expecting ')' but got the end of the query.`);
-        if (a.t === 'punct' && a.v === ',') { p++; continue; }
+        if (a.t === 'punct' && a.v === ',') {
+          p++;
+          continue;
+        }
         args.push(a.v);
         p++;
       }
@@ -130,7 +148,9 @@ export function parseJql(text: string): JqlQuery {
       expectPunct(')');
       return { kind: 'in', field: f, negated, values };
     }
-    throw new JqlError(`Error in the JQL Query: Expecting operator but got ${near()}. Valid operators for field '${f}' are '=', '!=', '>', '>=', '<', '<=', '~', '!~', 'in', 'not in', 'is' and 'is not'.`);
+    throw new JqlError(
+      `Error in the JQL Query: Expecting operator but got ${near()}. Valid operators for field '${f}' are '=', '!=', '>', '>=', '<', '<=', '~', '!~', 'in', 'not in', 'is' and 'is not'.`,
+    );
   };
   const and = (): JqlClause => {
     let left = clause();
@@ -158,7 +178,10 @@ export function parseJql(text: string): JqlQuery {
       if (peek()?.t === 'punct' && peek()!.v === ',') p++;
       const f = field();
       let descending = false;
-      if (isWord('DESC')) { descending = true; p++; } else if (isWord('ASC')) p++;
+      if (isWord('DESC')) {
+        descending = true;
+        p++;
+      } else if (isWord('ASC')) p++;
       orderBy.push({ field: f, descending });
     } while (peek()?.t === 'punct' && peek()!.v === ',');
   }

@@ -6,7 +6,21 @@ import { credentials } from '../common/http.js';
 import { SimulatorBase, type SimulatorBaseOptions } from '../common/simulator-base.js';
 import { JiraAdminShell, type InstalledApp } from './admin-shell.js';
 import { jqlDate, JqlError, parseJql, type JqlClause, type JqlValue } from './jql.js';
-import { ISSUE_TYPES, PRIORITIES, seedJiraState, STATUSES, TRANSITIONS, type JiraAttachment, type JiraChangeItem, type JiraComment, type JiraIssue, type JiraSeed, type JiraState, type JiraUser, type JiraWebhook } from './state.js';
+import {
+  ISSUE_TYPES,
+  PRIORITIES,
+  seedJiraState,
+  STATUSES,
+  TRANSITIONS,
+  type JiraAttachment,
+  type JiraChangeItem,
+  type JiraComment,
+  type JiraIssue,
+  type JiraSeed,
+  type JiraState,
+  type JiraUser,
+  type JiraWebhook,
+} from './state.js';
 
 /**
  * A local Jira site. Cloud: REST v3 (descriptions and comments in Atlassian Document Format, users
@@ -24,7 +38,11 @@ export interface JiraSimulatorOptions extends SimulatorBaseOptions {
 type Json = Record<string, unknown>;
 
 class JiraError extends Error {
-  constructor(readonly status: number, readonly errorMessages: string[], readonly errors: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly errorMessages: string[],
+    readonly errors: Record<string, string> = {},
+  ) {
     super(errorMessages.join(' ') || Object.values(errors).join(' '));
   }
 }
@@ -88,9 +106,11 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     const json = express.json({ limit: '10mb' });
     const r = express.Router({ caseSensitive: true });
 
-    r.use(this.faults.middleware((_req, res, fault) => {
-      res.status(fault.status).json({ errorMessages: [fault.status === 429 ? 'Rate limit exceeded.' : 'Internal server error.'], errors: {} });
-    }));
+    r.use(
+      this.faults.middleware((_req, res, fault) => {
+        res.status(fault.status).json({ errorMessages: [fault.status === 429 ? 'Rate limit exceeded.' : 'Internal server error.'], errors: {} });
+      }),
+    );
     const api = this.apiPath;
     const apis = this.state.flavor === 'cloud' ? [api] : [api, '/rest/api/latest'];
     // Data Center answers serverInfo without sign-in (a partner's node asks it whether a URL is a Jira).
@@ -118,10 +138,13 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     r.get('/secure/attachment/:id/:filename', (req, res) => this.sendAttachment(res, String(req.params['id'])));
 
     app.use(r);
-    app.use((_req, res) => res.status(404).json({ errorMessages: ['No such resource: check the path and the API version (v3 on Cloud, v2 on Data Center).'], errors: {} }));
+    app.use((_req, res) =>
+      res.status(404).json({ errorMessages: ['No such resource: check the path and the API version (v3 on Cloud, v2 on Data Center).'], errors: {} }),
+    );
     app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
       if (error instanceof JiraError) return void res.status(error.status).json({ errorMessages: error.errorMessages, errors: error.errors });
-      if ((error as { type?: string }).type === 'entity.parse.failed') return void res.status(400).json({ errorMessages: ['Unexpected character in the request body: it is not valid JSON.'], errors: {} });
+      if ((error as { type?: string }).type === 'entity.parse.failed')
+        return void res.status(400).json({ errorMessages: ['Unexpected character in the request body: it is not valid JSON.'], errors: {} });
       res.status(500).json({ errorMessages: [`Internal server error: ${(error as Error).message}`], errors: {} });
     });
     return app;
@@ -148,7 +171,11 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     });
     r.get(`${a}/user/search`, (req, res) => {
       const q = String(req.query['query'] ?? req.query['username'] ?? '').toLowerCase();
-      res.json(this.state.users.filter((u) => q && [u.emailAddress, u.displayName, u.name].some((x) => x.toLowerCase().includes(q))).map((u) => this.renderUser(this.base(req), u, true)));
+      res.json(
+        this.state.users
+          .filter((u) => q && [u.emailAddress, u.displayName, u.name].some((x) => x.toLowerCase().includes(q)))
+          .map((u) => this.renderUser(this.base(req), u, true)),
+      );
     });
     r.get(`${a}/priority`, (req, res) => {
       res.json(PRIORITIES.map((p) => this.renderPriority(this.base(req), p.id)));
@@ -160,7 +187,9 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
       const startAt = Number(req.query['startAt'] ?? 0);
       const maxResults = Number(req.query['maxResults'] ?? 50);
       const all = this.state.projects;
-      const values = all.slice(startAt, startAt + maxResults).map((p) => this.renderProject(this.base(req), p, String(req.query['expand'] ?? '').includes('issueTypes')));
+      const values = all
+        .slice(startAt, startAt + maxResults)
+        .map((p) => this.renderProject(this.base(req), p, String(req.query['expand'] ?? '').includes('issueTypes')));
       res.json({ self: `${this.base(req)}${a}/project/search`, maxResults, startAt, total: all.length, isLast: startAt + maxResults >= all.length, values });
     });
     r.get(`${a}/project/:key`, (req, res) => {
@@ -169,7 +198,15 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     r.get(`${a}/project/:key/statuses`, (req, res) => {
       const base = this.base(req);
       this.project(String(req.params['key']));
-      res.json(ISSUE_TYPES.map((t) => ({ self: `${base}${a}/issuetype/${t.id}`, id: t.id, name: t.name, subtask: false, statuses: STATUSES.map((s) => this.renderStatus(base, s.id)) })));
+      res.json(
+        ISSUE_TYPES.map((t) => ({
+          self: `${base}${a}/issuetype/${t.id}`,
+          id: t.id,
+          name: t.name,
+          subtask: false,
+          statuses: STATUSES.map((s) => this.renderStatus(base, s.id)),
+        })),
+      );
     });
 
     // Issues. https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/
@@ -193,7 +230,20 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     });
     r.get(`${a}/issue/:key/transitions`, (req, res) => {
       const issue = this.issue(String(req.params['key']));
-      res.json({ expand: 'transitions', transitions: TRANSITIONS.filter((t) => t.to !== issue.statusId).map((t) => ({ id: t.id, name: t.name, to: this.renderStatus(this.base(req), t.to), hasScreen: false, isGlobal: true, isInitial: false, isAvailable: true, isConditional: false, isLooped: false })) });
+      res.json({
+        expand: 'transitions',
+        transitions: TRANSITIONS.filter((t) => t.to !== issue.statusId).map((t) => ({
+          id: t.id,
+          name: t.name,
+          to: this.renderStatus(this.base(req), t.to),
+          hasScreen: false,
+          isGlobal: true,
+          isInitial: false,
+          isAvailable: true,
+          isConditional: false,
+          isLooped: false,
+        })),
+      });
     });
     r.post(`${a}/issue/:key/transitions`, json, (req, res) => {
       const issue = this.issue(String(req.params['key']));
@@ -212,7 +262,14 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
       const startAt = Number(req.query['startAt'] ?? 0);
       const maxResults = Number(req.query['maxResults'] ?? 100);
       const all = this.state.histories.filter((h) => h.issueId === issue.id);
-      res.json({ self: `${this.base(req)}${a}/issue/${issue.key}/changelog?maxResults=${maxResults}&startAt=${startAt}`, maxResults, startAt, total: all.length, isLast: startAt + maxResults >= all.length, values: all.slice(startAt, startAt + maxResults).map((h) => this.renderHistory(req, h)) });
+      res.json({
+        self: `${this.base(req)}${a}/issue/${issue.key}/changelog?maxResults=${maxResults}&startAt=${startAt}`,
+        maxResults,
+        startAt,
+        total: all.length,
+        isLast: startAt + maxResults >= all.length,
+        values: all.slice(startAt, startAt + maxResults).map((h) => this.renderHistory(req, h)),
+      });
     });
 
     // Search. Cloud: /search/jql with page tokens; Data Center: /search with offsets.
@@ -231,7 +288,11 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
         nextPageToken = randomUUID();
         this.pageTokens.set(nextPageToken, { jql, offset: offset + maxResults });
       }
-      return { issues: page.map((i) => this.renderIssue(req, i, { fields, expand: String(input['expand'] ?? '') })), ...(nextPageToken ? { nextPageToken } : {}), isLast: !more };
+      return {
+        issues: page.map((i) => this.renderIssue(req, i, { fields, expand: String(input['expand'] ?? '') })),
+        ...(nextPageToken ? { nextPageToken } : {}),
+        isLast: !more,
+      };
     };
     const classic = (req: Request, input: Json) => {
       const jql = String(input['jql'] ?? '');
@@ -239,7 +300,13 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
       const maxResults = Math.min(Number(input['maxResults'] ?? 50), 1000);
       const found = this.search(req, jql);
       const fields = this.fieldsParam(input['fields'], '*navigable');
-      return { expand: 'schema,names', startAt, maxResults, total: found.length, issues: found.slice(startAt, startAt + maxResults).map((i) => this.renderIssue(req, i, { fields, expand: String(input['expand'] ?? '') })) };
+      return {
+        expand: 'schema,names',
+        startAt,
+        maxResults,
+        total: found.length,
+        issues: found.slice(startAt, startAt + maxResults).map((i) => this.renderIssue(req, i, { fields, expand: String(input['expand'] ?? '') })),
+      };
     };
     if (this.state.flavor === 'cloud') {
       r.get(`${a}/search/jql`, (req, res) => void res.json(enhanced(req, req.query as Json)));
@@ -252,7 +319,9 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     // Comments. https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-comments/
     r.get(`${a}/issue/:key/comment`, (req, res) => {
       const issue = this.issue(String(req.params['key']));
-      res.json(this.commentPage(req, issue, Number(req.query['startAt'] ?? 0), Number(req.query['maxResults'] ?? 5000), String(req.query['orderBy'] ?? 'created')));
+      res.json(
+        this.commentPage(req, issue, Number(req.query['startAt'] ?? 0), Number(req.query['maxResults'] ?? 5000), String(req.query['orderBy'] ?? 'created')),
+      );
     });
     r.post(`${a}/issue/:key/comment`, json, (req, res) => {
       const issue = this.issue(String(req.params['key']));
@@ -286,12 +355,32 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
         .then((files) => {
           if (files.length === 0) throw new JiraError(400, ['No file was sent: use multipart/form-data with a part named "file".']);
           const created = files.map((f) => {
-            const attachment: JiraAttachment = { id: String(++this.state.counters.attachment), issueId: issue.id, filename: f.filename, authorId: this.me(req).accountId, created: this.nextChange(), mimeType: f.mimeType, content: f.content.toString('base64') };
+            const attachment: JiraAttachment = {
+              id: String(++this.state.counters.attachment),
+              issueId: issue.id,
+              filename: f.filename,
+              authorId: this.me(req).accountId,
+              created: this.nextChange(),
+              mimeType: f.mimeType,
+              content: f.content.toString('base64'),
+            };
             this.state.attachments.push(attachment);
             return attachment;
           });
           issue.updated = created.at(-1)!.created;
-          this.recordHistory(req, issue, created.map((c) => ({ field: 'Attachment', fieldtype: 'jira', fieldId: 'attachment', from: null, fromString: null, to: c.id, toString: c.filename })));
+          this.recordHistory(
+            req,
+            issue,
+            created.map((c) => ({
+              field: 'Attachment',
+              fieldtype: 'jira',
+              fieldId: 'attachment',
+              from: null,
+              fromString: null,
+              to: c.id,
+              toString: c.filename,
+            })),
+          );
           this.emit(req, 'jira:issue_updated', issue, null);
           res.json(created.map((c) => this.renderAttachment(req, c)));
         })
@@ -309,11 +398,14 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
 
   private authenticate(req: Request, res: Response, next: NextFunction): void {
     const cred = credentials(req);
-    const found = cred?.scheme === 'basic'
-      ? this.state.credentials.find((c) => c.kind === (this.state.flavor === 'cloud' ? 'apiToken' : 'password') && c.login === cred.user && c.secret === cred.password)
-      : cred?.scheme === 'bearer'
-        ? this.state.credentials.find((c) => (c.kind === 'pat' || c.kind === 'apiToken') && c.secret === cred.token)
-        : undefined;
+    const found =
+      cred?.scheme === 'basic'
+        ? this.state.credentials.find(
+            (c) => c.kind === (this.state.flavor === 'cloud' ? 'apiToken' : 'password') && c.login === cred.user && c.secret === cred.password,
+          )
+        : cred?.scheme === 'bearer'
+          ? this.state.credentials.find((c) => (c.kind === 'pat' || c.kind === 'apiToken') && c.secret === cred.token)
+          : undefined;
     const user = found && this.state.users.find((u) => u.accountId === found.accountId && u.active);
     if (!user) {
       res.setHeader('WWW-Authenticate', 'Basic realm="protected-area"');
@@ -411,7 +503,8 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
-          if (name === 'file') files.push({ filename: info.filename ?? 'attachment', mimeType: info.mimeType || 'application/octet-stream', content: Buffer.concat(chunks) });
+          if (name === 'file')
+            files.push({ filename: info.filename ?? 'attachment', mimeType: info.mimeType || 'application/octet-stream', content: Buffer.concat(chunks) });
         });
       });
       bb.on('error', reject);
@@ -444,7 +537,10 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     const v = (value ?? {}) as { accountId?: string; name?: string; key?: string; emailAddress?: string };
     const id = this.state.flavor === 'cloud' ? v.accountId : (v.name ?? v.key);
     const user = id ? this.state.users.find((u) => (this.state.flavor === 'cloud' ? u.accountId === id : u.name === id)) : undefined;
-    if (!user) throw new JiraError(400, [], { [field]: this.state.flavor === 'cloud' ? `Specify a valid accountId for ${field}.` : `User '${id ?? ''}' does not exist.` });
+    if (!user)
+      throw new JiraError(400, [], {
+        [field]: this.state.flavor === 'cloud' ? `Specify a valid accountId for ${field}.` : `User '${id ?? ''}' does not exist.`,
+      });
     return user;
   }
 
@@ -504,7 +600,8 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
             issue.description = this.checkText(value, 'description', false);
             break;
           case 'labels':
-            if (!Array.isArray(value) || value.some((l) => typeof l !== 'string' || /\s/.test(l))) throw new JiraError(400, [], { labels: 'Labels are strings without spaces.' });
+            if (!Array.isArray(value) || value.some((l) => typeof l !== 'string' || /\s/.test(l)))
+              throw new JiraError(400, [], { labels: 'Labels are strings without spaces.' });
             issue.labels = [...new Set(value as string[])];
             break;
           case 'priority': {
@@ -559,15 +656,50 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
   /** Stamps an edit: updated time, changelog, webhook. */
   private changed(req: Request, before: JiraIssue, issue: JiraIssue): void {
     const items: JiraChangeItem[] = [];
-    const add = (field: string, fieldId: string, from: string | null, fromString: string | null, to: string | null, toString: string | null) => items.push({ field, fieldtype: 'jira', fieldId, from, fromString, to, toString });
+    const add = (field: string, fieldId: string, from: string | null, fromString: string | null, to: string | null, toString: string | null) =>
+      items.push({ field, fieldtype: 'jira', fieldId, from, fromString, to, toString });
     if (before.summary !== issue.summary) add('summary', 'summary', null, before.summary, null, issue.summary);
-    if (JSON.stringify(before.description) !== JSON.stringify(issue.description)) add('description', 'description', null, this.plain(before.description), null, this.plain(issue.description));
+    if (JSON.stringify(before.description) !== JSON.stringify(issue.description))
+      add('description', 'description', null, this.plain(before.description), null, this.plain(issue.description));
     if (before.labels.join(' ') !== issue.labels.join(' ')) add('labels', 'labels', null, before.labels.join(' '), null, issue.labels.join(' '));
-    if (before.priorityId !== issue.priorityId) add('priority', 'priority', before.priorityId, PRIORITIES.find((p) => p.id === before.priorityId)!.name, issue.priorityId, PRIORITIES.find((p) => p.id === issue.priorityId)!.name);
-    if (before.statusId !== issue.statusId) add('status', 'status', before.statusId, STATUSES.find((s) => s.id === before.statusId)!.name, issue.statusId, STATUSES.find((s) => s.id === issue.statusId)!.name);
-    if (before.assigneeId !== issue.assigneeId) add('assignee', 'assignee', before.assigneeId, this.state.users.find((u) => u.accountId === before.assigneeId)?.displayName ?? null, issue.assigneeId, this.state.users.find((u) => u.accountId === issue.assigneeId)?.displayName ?? null);
+    if (before.priorityId !== issue.priorityId)
+      add(
+        'priority',
+        'priority',
+        before.priorityId,
+        PRIORITIES.find((p) => p.id === before.priorityId)!.name,
+        issue.priorityId,
+        PRIORITIES.find((p) => p.id === issue.priorityId)!.name,
+      );
+    if (before.statusId !== issue.statusId)
+      add(
+        'status',
+        'status',
+        before.statusId,
+        STATUSES.find((s) => s.id === before.statusId)!.name,
+        issue.statusId,
+        STATUSES.find((s) => s.id === issue.statusId)!.name,
+      );
+    if (before.assigneeId !== issue.assigneeId)
+      add(
+        'assignee',
+        'assignee',
+        before.assigneeId,
+        this.state.users.find((u) => u.accountId === before.assigneeId)?.displayName ?? null,
+        issue.assigneeId,
+        this.state.users.find((u) => u.accountId === issue.assigneeId)?.displayName ?? null,
+      );
     for (const k of new Set([...Object.keys(before.customFields), ...Object.keys(issue.customFields)])) {
-      if (JSON.stringify(before.customFields[k]) !== JSON.stringify(issue.customFields[k])) items.push({ field: k, fieldtype: 'custom', fieldId: k, from: null, fromString: before.customFields[k] === undefined ? null : JSON.stringify(before.customFields[k]), to: null, toString: issue.customFields[k] === undefined ? null : JSON.stringify(issue.customFields[k]) });
+      if (JSON.stringify(before.customFields[k]) !== JSON.stringify(issue.customFields[k]))
+        items.push({
+          field: k,
+          fieldtype: 'custom',
+          fieldId: k,
+          from: null,
+          fromString: before.customFields[k] === undefined ? null : JSON.stringify(before.customFields[k]),
+          to: null,
+          toString: issue.customFields[k] === undefined ? null : JSON.stringify(issue.customFields[k]),
+        });
     }
     if (items.length === 0) return;
     issue.updated = this.nextChange();
@@ -576,13 +708,27 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
   }
 
   private recordHistory(req: Request, issue: JiraIssue, items: JiraChangeItem[]): void {
-    this.state.histories.push({ id: String(++this.state.counters.history), issueId: issue.id, authorId: this.me(req).accountId, created: issue.updated, items });
+    this.state.histories.push({
+      id: String(++this.state.counters.history),
+      issueId: issue.id,
+      authorId: this.me(req).accountId,
+      created: issue.updated,
+      items,
+    });
   }
 
   private addComment(req: Request, issue: JiraIssue, body: unknown): JiraComment {
     const now = this.nextChange();
     const me = this.me(req);
-    const comment: JiraComment = { id: String(++this.state.counters.comment), issueId: issue.id, authorId: me.accountId, updateAuthorId: me.accountId, body: this.checkText(body, 'body', true), created: now, updated: now };
+    const comment: JiraComment = {
+      id: String(++this.state.counters.comment),
+      issueId: issue.id,
+      authorId: me.accountId,
+      updateAuthorId: me.accountId,
+      body: this.checkText(body, 'body', true),
+      created: now,
+      updated: now,
+    };
     this.state.comments.push(comment);
     // Commenting updates the issue, as in Jira.
     issue.updated = now;
@@ -619,7 +765,26 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     }
     const me = this.me(req);
     const text = (v: JqlValue): string => (v.kind === 'text' ? v.value : v.name === 'currentuser' ? me.accountId : '');
-    const known = ['project', 'key', 'issuekey', 'id', 'labels', 'status', 'statuscategory', 'updated', 'created', 'issuetype', 'type', 'assignee', 'reporter', 'summary', 'description', 'text', 'comment', 'priority'];
+    const known = [
+      'project',
+      'key',
+      'issuekey',
+      'id',
+      'labels',
+      'status',
+      'statuscategory',
+      'updated',
+      'created',
+      'issuetype',
+      'type',
+      'assignee',
+      'reporter',
+      'summary',
+      'description',
+      'text',
+      'comment',
+      'priority',
+    ];
     const checkField = (f: string) => {
       const name = f.toLowerCase();
       if (!known.includes(name) && !/^cf\[[0-9]+\]$/.test(name) && !/^customfield_[0-9]+$/.test(name)) {
@@ -657,7 +822,8 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
           const s = STATUSES.find((x) => x.id === issue.statusId)!;
           const want = text(v).toLowerCase();
           if (field === 'statuscategory') return [s.category.name.toLowerCase(), s.category.key].includes(want) ? 0 : 1;
-          if (!STATUSES.some((x) => x.name.toLowerCase() === want || x.id === want)) throw new JiraError(400, [`The value '${text(v)}' does not exist for the field 'status'.`]);
+          if (!STATUSES.some((x) => x.name.toLowerCase() === want || x.id === want))
+            throw new JiraError(400, [`The value '${text(v)}' does not exist for the field 'status'.`]);
           return s.name.toLowerCase() === want || s.id === want ? 0 : 1;
         }
         case 'issuetype':
@@ -675,7 +841,10 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
         case 'updated':
         case 'created': {
           const at = jqlDate(v);
-          if (at === null) throw new JiraError(400, [`Date value '${text(v)}' for field '${field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.`]);
+          if (at === null)
+            throw new JiraError(400, [
+              `Date value '${text(v)}' for field '${field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.`,
+            ]);
           const mine = Date.parse((field === 'updated' ? issue.updated : issue.created).replace('+0000', 'Z'));
           return mine - at;
         }
@@ -685,8 +854,18 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     };
     const contains = (issue: JiraIssue, field: string, v: JqlValue): boolean => {
       const needle = text(v).toLowerCase().replace(/[*?]/g, '');
-      const comments = () => this.commentsOf(issue).map((c) => this.plain(c.body)).join(' ');
-      const hay = field === 'summary' ? issue.summary : field === 'description' ? this.plain(issue.description) ?? '' : field === 'comment' ? comments() : `${issue.summary} ${this.plain(issue.description) ?? ''} ${comments()}`;
+      const comments = () =>
+        this.commentsOf(issue)
+          .map((c) => this.plain(c.body))
+          .join(' ');
+      const hay =
+        field === 'summary'
+          ? issue.summary
+          : field === 'description'
+            ? (this.plain(issue.description) ?? '')
+            : field === 'comment'
+              ? comments()
+              : `${issue.summary} ${this.plain(issue.description) ?? ''} ${comments()}`;
       return needle.split(/\s+/).every((w) => hay.toLowerCase().includes(w));
     };
     const test = (issue: JiraIssue, c: JqlClause): boolean => {
@@ -695,10 +874,22 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
       if (c.kind === 'not') return !test(issue, c.inner);
       const field = checkField(c.field);
       if (c.kind === 'empty') {
-        const empty = field === 'labels' ? issue.labels.length === 0 : field === 'assignee' ? issue.assigneeId === null : field === 'description' ? issue.description === null : issue.customFields[field] === undefined;
+        const empty =
+          field === 'labels'
+            ? issue.labels.length === 0
+            : field === 'assignee'
+              ? issue.assigneeId === null
+              : field === 'description'
+                ? issue.description === null
+                : issue.customFields[field] === undefined;
         return empty !== c.negated;
       }
-      const eq = (v: JqlValue) => (field === 'labels' ? issue.labels.some((l) => l.toLowerCase() === text(v).toLowerCase()) : field === 'assignee' || field === 'reporter' ? userMatches(field === 'assignee' ? issue.assigneeId : issue.reporterId, v) : single(issue, field, v) === 0);
+      const eq = (v: JqlValue) =>
+        field === 'labels'
+          ? issue.labels.some((l) => l.toLowerCase() === text(v).toLowerCase())
+          : field === 'assignee' || field === 'reporter'
+            ? userMatches(field === 'assignee' ? issue.assigneeId : issue.reporterId, v)
+            : single(issue, field, v) === 0;
       if (c.kind === 'in') return c.values.some(eq) !== c.negated;
       switch (c.op) {
         case '=':
@@ -707,7 +898,8 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
           return !eq(c.value);
         case '~':
         case '!~':
-          if (!['summary', 'description', 'text', 'comment'].includes(field)) throw new JiraError(400, [`The operator '${c.op}' is not supported by the '${c.field}' field.`]);
+          if (!['summary', 'description', 'text', 'comment'].includes(field))
+            throw new JiraError(400, [`The operator '${c.op}' is not supported by the '${c.field}' field.`]);
           return contains(issue, field, c.value) === (c.op === '~');
         default: {
           if (['labels', 'assignee', 'reporter', 'summary', 'description', 'text', 'comment', 'issuetype', 'type', 'project', 'status'].includes(field)) {
@@ -751,9 +943,28 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
   /** A user; `full` is the User of /myself and /user (with locale), otherwise the UserDetails embedded in issues. */
   renderUser(base: string, u: JiraUser, full = false): Json {
     if (this.state.flavor === 'cloud') {
-      return { self: `${base}/rest/api/3/user?accountId=${u.accountId}`, accountId: u.accountId, accountType: 'atlassian', emailAddress: u.emailAddress, avatarUrls: this.avatars(base, u.accountId), displayName: u.displayName, active: u.active, timeZone: 'UTC', ...(full ? { locale: 'en_US' } : {}) };
+      return {
+        self: `${base}/rest/api/3/user?accountId=${u.accountId}`,
+        accountId: u.accountId,
+        accountType: 'atlassian',
+        emailAddress: u.emailAddress,
+        avatarUrls: this.avatars(base, u.accountId),
+        displayName: u.displayName,
+        active: u.active,
+        timeZone: 'UTC',
+        ...(full ? { locale: 'en_US' } : {}),
+      };
     }
-    return { self: `${base}/rest/api/2/user?username=${u.name}`, key: u.name, name: u.name, emailAddress: u.emailAddress, avatarUrls: this.avatars(base, u.name), displayName: u.displayName, active: u.active, timeZone: 'UTC' };
+    return {
+      self: `${base}/rest/api/2/user?username=${u.name}`,
+      key: u.name,
+      name: u.name,
+      emailAddress: u.emailAddress,
+      avatarUrls: this.avatars(base, u.name),
+      displayName: u.displayName,
+      active: u.active,
+      timeZone: 'UTC',
+    };
   }
 
   private userRef(base: string, id: string | null): Json | null {
@@ -769,18 +980,40 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
       iconUrl: `${base}/images/icons/statuses/generic.png`,
       name: s.name,
       id: s.id,
-      statusCategory: { self: `${base}${this.apiPath}/statuscategory/${s.category.id}`, id: s.category.id, key: s.category.key, colorName: s.category.colorName, name: s.category.name },
+      statusCategory: {
+        self: `${base}${this.apiPath}/statuscategory/${s.category.id}`,
+        id: s.category.id,
+        key: s.category.key,
+        colorName: s.category.colorName,
+        name: s.category.name,
+      },
     };
   }
 
   private renderPriority(base: string, id: string): Json {
     const p = PRIORITIES.find((x) => x.id === id)!;
-    return { self: `${base}${this.apiPath}/priority/${p.id}`, statusColor: p.color, description: `${p.name} priority`, iconUrl: `${base}/images/icons/priorities/${p.name.toLowerCase()}.svg`, name: p.name, id: p.id };
+    return {
+      self: `${base}${this.apiPath}/priority/${p.id}`,
+      statusColor: p.color,
+      description: `${p.name} priority`,
+      iconUrl: `${base}/images/icons/priorities/${p.name.toLowerCase()}.svg`,
+      name: p.name,
+      id: p.id,
+    };
   }
 
   private renderIssueType(base: string, id: string): Json {
     const t = ISSUE_TYPES.find((x) => x.id === id)!;
-    return { self: `${base}${this.apiPath}/issuetype/${t.id}`, id: t.id, description: t.description, iconUrl: `${base}/images/icons/issuetypes/${t.name.toLowerCase()}.svg`, name: t.name, subtask: false, avatarId: 10300 + Number(t.id.slice(-1)), hierarchyLevel: t.hierarchyLevel };
+    return {
+      self: `${base}${this.apiPath}/issuetype/${t.id}`,
+      id: t.id,
+      description: t.description,
+      iconUrl: `${base}/images/icons/issuetypes/${t.name.toLowerCase()}.svg`,
+      name: t.name,
+      subtask: false,
+      avatarId: 10300 + Number(t.id.slice(-1)),
+      hierarchyLevel: t.hierarchyLevel,
+    };
   }
 
   private renderProject(base: string, p: JiraProject, full: boolean): Json {
@@ -789,7 +1022,12 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
       id: p.id,
       key: p.key,
       name: p.name,
-      avatarUrls: { '48x48': `${base}/secure/projectavatar?pid=${p.id}`, '24x24': `${base}/secure/projectavatar?size=small&pid=${p.id}`, '16x16': `${base}/secure/projectavatar?size=xsmall&pid=${p.id}`, '32x32': `${base}/secure/projectavatar?size=medium&pid=${p.id}` },
+      avatarUrls: {
+        '48x48': `${base}/secure/projectavatar?pid=${p.id}`,
+        '24x24': `${base}/secure/projectavatar?size=small&pid=${p.id}`,
+        '16x16': `${base}/secure/projectavatar?size=xsmall&pid=${p.id}`,
+        '32x32': `${base}/secure/projectavatar?size=medium&pid=${p.id}`,
+      },
       projectTypeKey: 'software',
       simplified: false,
       style: 'classic',
@@ -821,7 +1059,13 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
   private commentPage(req: Request, issue: JiraIssue, startAt: number, maxResults: number, orderBy: string): Json {
     let all = this.commentsOf(issue);
     if (orderBy.startsWith('-')) all = [...all].reverse();
-    return { self: `${this.base(req)}${this.apiPath}/issue/${issue.id}/comment`, startAt, maxResults, total: all.length, comments: all.slice(startAt, startAt + maxResults).map((c) => this.renderComment(req, c)) };
+    return {
+      self: `${this.base(req)}${this.apiPath}/issue/${issue.id}/comment`,
+      startAt,
+      maxResults,
+      total: all.length,
+      comments: all.slice(startAt, startAt + maxResults).map((c) => this.renderComment(req, c)),
+    };
   }
 
   private renderAttachment(req: Request, a: JiraAttachment): Json {
@@ -834,7 +1078,8 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
       created: a.created,
       size: Buffer.from(a.content, 'base64').length,
       mimeType: a.mimeType,
-      content: this.state.flavor === 'cloud' ? `${base}/rest/api/3/attachment/content/${a.id}` : `${base}/secure/attachment/${a.id}/${encodeURIComponent(a.filename)}`,
+      content:
+        this.state.flavor === 'cloud' ? `${base}/rest/api/3/attachment/content/${a.id}` : `${base}/secure/attachment/${a.id}/${encodeURIComponent(a.filename)}`,
     };
   }
 
@@ -862,10 +1107,16 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     if (want('project')) fields['project'] = this.renderProject(base, project, false);
     if (want('created')) fields['created'] = issue.created;
     if (want('updated')) fields['updated'] = issue.updated;
-    if (want('comment') && (o.fields.has('*all') || o.fields.has('comment'))) fields['comment'] = this.commentPage(req, issue, 0, this.issueCommentLimit, 'created');
+    if (want('comment') && (o.fields.has('*all') || o.fields.has('comment')))
+      fields['comment'] = this.commentPage(req, issue, 0, this.issueCommentLimit, 'created');
     if (want('attachment')) fields['attachment'] = this.state.attachments.filter((a) => a.issueId === issue.id).map((a) => this.renderAttachment(req, a));
     for (const [k, v] of Object.entries(issue.customFields)) if (want(k)) fields[k] = v;
-    const out: Json = { expand: 'renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations', id: issue.id, self: `${base}${this.apiPath}/issue/${issue.id}`, key: issue.key };
+    const out: Json = {
+      expand: 'renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations',
+      id: issue.id,
+      self: `${base}${this.apiPath}/issue/${issue.id}`,
+      key: issue.key,
+    };
     if (Object.keys(fields).length || !o.fields.has('id')) out['fields'] = fields;
     if (o.expand.split(',').includes('changelog')) {
       const histories = this.state.histories.filter((h) => h.issueId === issue.id);
@@ -898,13 +1149,32 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
       }
     }
     if (Object.keys(errors).length) throw new JiraError(400, [], errors);
-    const hook: JiraWebhook = { id: ++this.state.counters.webhook, name: String(body['name']), url: String(body['url']), events, jqlFilter, enabled: body['enabled'] !== false, excludeBody: body['excludeBody'] === true, secret: typeof body['secret'] === 'string' && body['secret'] ? (body['secret'] as string) : null, lastUpdated: jiraTime(Date.now()) };
+    const hook: JiraWebhook = {
+      id: ++this.state.counters.webhook,
+      name: String(body['name']),
+      url: String(body['url']),
+      events,
+      jqlFilter,
+      enabled: body['enabled'] !== false,
+      excludeBody: body['excludeBody'] === true,
+      secret: typeof body['secret'] === 'string' && body['secret'] ? (body['secret'] as string) : null,
+      lastUpdated: jiraTime(Date.now()),
+    };
     this.state.webhooks.push(hook);
     return hook;
   }
 
   private renderWebhook(base: string, w: JiraWebhook): Json {
-    return { self: `${base}/rest/webhooks/1.0/webhook/${w.id}`, name: w.name, url: w.url, events: w.events, filters: { 'issue-related-events-section': w.jqlFilter }, enabled: w.enabled, excludeBody: w.excludeBody, lastUpdated: w.lastUpdated };
+    return {
+      self: `${base}/rest/webhooks/1.0/webhook/${w.id}`,
+      name: w.name,
+      url: w.url,
+      events: w.events,
+      filters: { 'issue-related-events-section': w.jqlFilter },
+      enabled: w.enabled,
+      excludeBody: w.excludeBody,
+      lastUpdated: w.lastUpdated,
+    };
   }
 
   /** Delivers an event to every enabled webhook whose events and JQL filter match. */
@@ -916,7 +1186,18 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
       const payload: Json = {
         timestamp: Date.now(),
         webhookEvent: event,
-        ...(event.startsWith('jira:issue') ? { issue_event_type_name: event === 'jira:issue_created' ? 'issue_created' : event === 'jira:issue_deleted' ? 'issue_deleted' : items.some((i) => i.field === 'status') ? 'issue_generic' : 'issue_updated' } : {}),
+        ...(event.startsWith('jira:issue')
+          ? {
+              issue_event_type_name:
+                event === 'jira:issue_created'
+                  ? 'issue_created'
+                  : event === 'jira:issue_deleted'
+                    ? 'issue_deleted'
+                    : items.some((i) => i.field === 'status')
+                      ? 'issue_generic'
+                      : 'issue_updated',
+            }
+          : {}),
         user: this.renderUser(this.base(req), this.me(req)),
         ...(hook.excludeBody ? {} : { issue: this.renderIssue(req, issue, { fields: new Set(['*navigable']), expand: '' }) }),
         ...(items.length ? { changelog: { id: this.state.histories.at(-1)?.id, items } } : {}),

@@ -159,7 +159,12 @@ export function seedJiraState(seed: JiraSeed = {}): JiraState {
     { kind: 'pat', login: '', secret: 'alice-pat', accountId: users[0]!.accountId },
     { kind: 'pat', login: '', secret: 'sync-pat', accountId: users[2]!.accountId },
   ];
-  const projects = (seed.projects ?? [{ key: 'SUP', name: 'Support' }, { key: 'ENG', name: 'Engineering' }]).map((p, i) => ({ id: String(10000 + i), key: p.key, name: p.name, leadId: users[0]!.accountId }));
+  const projects = (
+    seed.projects ?? [
+      { key: 'SUP', name: 'Support' },
+      { key: 'ENG', name: 'Engineering' },
+    ]
+  ).map((p, i) => ({ id: String(10000 + i), key: p.key, name: p.name, leadId: users[0]!.accountId }));
   return {
     flavor,
     serverTitle: flavor === 'cloud' ? 'Acme Jira' : 'Acme Jira Data Center',

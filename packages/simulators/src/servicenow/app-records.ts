@@ -9,16 +9,82 @@
 import { gunzipSync } from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
 
-export interface AppMenu { sysId: string; title: string; roles: string[]; order: number; active: boolean; category: string }
-export interface AppModule { sysId: string; title: string; application: string; linkType: string; query: string; roles: string[]; order: number; active: boolean }
-export interface UiPage { sysId: string; name: string; endpoint: string; html: string; direct: boolean }
-export interface ScriptInclude { sysId: string; name: string; apiName: string; script: string; active: boolean }
-export interface RestApi { sysId: string; name: string; serviceId: string; namespace: string; baseUri: string; enforceAcl: string[]; active: boolean }
-export interface RestOperation { sysId: string; api: string; name: string; method: string; relativePath: string; script: string; requiresAuthentication: boolean; requiresAcl: boolean; enforceAcl: string[]; active: boolean }
-export interface AclRecord { sysId: string; type: string; operation: string; name: string; roles: string[]; active: boolean }
-export interface RoleRecord { sysId: string; name: string }
-export interface TableRecord { name: string; label: string; columns: Array<{ element: string; type: string }> }
-export interface UxAsset { sysId: string; name: string; contentType: string; content: string }
+export interface AppMenu {
+  sysId: string;
+  title: string;
+  roles: string[];
+  order: number;
+  active: boolean;
+  category: string;
+}
+export interface AppModule {
+  sysId: string;
+  title: string;
+  application: string;
+  linkType: string;
+  query: string;
+  roles: string[];
+  order: number;
+  active: boolean;
+}
+export interface UiPage {
+  sysId: string;
+  name: string;
+  endpoint: string;
+  html: string;
+  direct: boolean;
+}
+export interface ScriptInclude {
+  sysId: string;
+  name: string;
+  apiName: string;
+  script: string;
+  active: boolean;
+}
+export interface RestApi {
+  sysId: string;
+  name: string;
+  serviceId: string;
+  namespace: string;
+  baseUri: string;
+  enforceAcl: string[];
+  active: boolean;
+}
+export interface RestOperation {
+  sysId: string;
+  api: string;
+  name: string;
+  method: string;
+  relativePath: string;
+  script: string;
+  requiresAuthentication: boolean;
+  requiresAcl: boolean;
+  enforceAcl: string[];
+  active: boolean;
+}
+export interface AclRecord {
+  sysId: string;
+  type: string;
+  operation: string;
+  name: string;
+  roles: string[];
+  active: boolean;
+}
+export interface RoleRecord {
+  sysId: string;
+  name: string;
+}
+export interface TableRecord {
+  name: string;
+  label: string;
+  columns: Array<{ element: string; type: string }>;
+}
+export interface UxAsset {
+  sysId: string;
+  name: string;
+  contentType: string;
+  content: string;
+}
 
 export interface ServiceNowApp {
   scope: string;
@@ -48,7 +114,11 @@ const text = (v: unknown): string => {
   return String(v);
 };
 const bool = (v: unknown) => text(v) === 'true';
-const list = (v: unknown) => text(v).split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: unknown) =>
+  text(v)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Each record of the update set: its table and its fields as text. */
 export function updateSetRecords(xml: string): Array<{ table: string; fields: Record<string, string>; displayValues: Record<string, string> }> {
@@ -113,7 +183,14 @@ export function parseUpdateSet(xml: string): ServiceNowApp {
     scopeId: app.fields['sys_id'] ?? '',
     name: app.fields['name'] ?? '',
     version: app.fields['version'] ?? '',
-    menus: of('sys_app_application').map((r) => ({ sysId: r.fields['sys_id']!, title: r.fields['title']!, roles: list(r.fields['roles']), order: Number(r.fields['order'] || 100), active: r.fields['active'] !== 'false', category: r.displayValues['category'] ?? r.fields['category'] ?? '' })),
+    menus: of('sys_app_application').map((r) => ({
+      sysId: r.fields['sys_id']!,
+      title: r.fields['title']!,
+      roles: list(r.fields['roles']),
+      order: Number(r.fields['order'] || 100),
+      active: r.fields['active'] !== 'false',
+      category: r.displayValues['category'] ?? r.fields['category'] ?? '',
+    })),
     modules: of('sys_app_module').map((r) => ({
       sysId: r.fields['sys_id']!,
       title: r.fields['title']!,
@@ -124,8 +201,20 @@ export function parseUpdateSet(xml: string): ServiceNowApp {
       order: Number(r.fields['order'] || 100),
       active: r.fields['active'] !== 'false',
     })),
-    pages: of('sys_ui_page').map((r) => ({ sysId: r.fields['sys_id']!, name: r.fields['name']!, endpoint: r.fields['endpoint'] || `${r.fields['name']}.do`, html: r.fields['html'] ?? '', direct: bool(r.fields['direct']) })),
-    includes: of('sys_script_include').map((r) => ({ sysId: r.fields['sys_id']!, name: r.fields['name']!, apiName: r.fields['api_name'] ?? '', script: r.fields['script'] ?? '', active: r.fields['active'] !== 'false' })),
+    pages: of('sys_ui_page').map((r) => ({
+      sysId: r.fields['sys_id']!,
+      name: r.fields['name']!,
+      endpoint: r.fields['endpoint'] || `${r.fields['name']}.do`,
+      html: r.fields['html'] ?? '',
+      direct: bool(r.fields['direct']),
+    })),
+    includes: of('sys_script_include').map((r) => ({
+      sysId: r.fields['sys_id']!,
+      name: r.fields['name']!,
+      apiName: r.fields['api_name'] ?? '',
+      script: r.fields['script'] ?? '',
+      active: r.fields['active'] !== 'false',
+    })),
     apis: of('sys_ws_definition').map((r) => ({
       sysId: r.fields['sys_id']!,
       name: r.fields['name']!,
@@ -152,15 +241,22 @@ export function parseUpdateSet(xml: string): ServiceNowApp {
       type: r.displayValues['type'] ?? r.fields['type'] ?? '',
       operation: r.displayValues['operation'] ?? r.fields['operation'] ?? '',
       name: r.fields['name'] ?? '',
-      roles: aclRoles.filter((x) => x.fields['sys_security_acl'] === r.fields['sys_id']).map((x) => roleName(x.fields['sys_user_role'] ?? '', x.displayValues['sys_user_role'])),
+      roles: aclRoles
+        .filter((x) => x.fields['sys_security_acl'] === r.fields['sys_id'])
+        .map((x) => roleName(x.fields['sys_user_role'] ?? '', x.displayValues['sys_user_role'])),
       active: r.fields['active'] !== 'false',
     })),
     roles,
-    contains: of('sys_user_role_contains').map((r) => ({ role: roleName(r.fields['role'] ?? '', r.displayValues['role']), contains: roleName(r.fields['contains'] ?? '', r.displayValues['contains']) })),
+    contains: of('sys_user_role_contains').map((r) => ({
+      role: roleName(r.fields['role'] ?? '', r.displayValues['role']),
+      contains: roleName(r.fields['contains'] ?? '', r.displayValues['contains']),
+    })),
     tables: of('sys_db_object').map((t) => ({
       name: t.fields['name']!,
       label: t.fields['label'] ?? t.fields['name']!,
-      columns: of('sys_dictionary').filter((d) => d.fields['name'] === t.fields['name'] && d.fields['element']).map((d) => ({ element: d.fields['element']!, type: d.fields['internal_type'] ?? 'string' })),
+      columns: of('sys_dictionary')
+        .filter((d) => d.fields['name'] === t.fields['name'] && d.fields['element'])
+        .map((d) => ({ element: d.fields['element']!, type: d.fields['internal_type'] ?? 'string' })),
     })),
     assets: [
       // UX assets are served under /uxasset/externals/<name>.jsdbx (a source map keeps its own name).
@@ -170,7 +266,12 @@ export function parseUpdateSet(xml: string): ServiceNowApp {
         contentType: r.fields['mime_type'] || 'application/javascript',
         content: r.fields['is_attachment'] === 'true' ? attachmentText(records, 'sys_ux_lib_asset', r.fields['sys_id']!) : (r.fields['content'] ?? ''),
       })),
-      ...of('sys_ui_script').map((r) => ({ sysId: r.fields['sys_id']!, name: `${r.fields['name']}.jsdbx`, contentType: 'application/javascript', content: r.fields['script'] ?? '' })),
+      ...of('sys_ui_script').map((r) => ({
+        sysId: r.fields['sys_id']!,
+        name: `${r.fields['name']}.jsdbx`,
+        contentType: 'application/javascript',
+        content: r.fields['script'] ?? '',
+      })),
     ],
   };
 }

@@ -55,7 +55,11 @@ export class InstanceShell {
   install(app: ServiceNowApp): void {
     if (!app.scope.startsWith('x_')) throw new Error(`a scoped application's scope starts with x_ (this one is "${app.scope}")`);
     this.apps.splice(0, this.apps.length, ...this.apps.filter((a) => a.scope !== app.scope), app);
-    for (const table of app.tables) this.services.createTable(table.name, table.columns.map((c) => c.element));
+    for (const table of app.tables)
+      this.services.createTable(
+        table.name,
+        table.columns.map((c) => c.element),
+      );
   }
 
   /** Grants a role directly (User administration → Roles). */
@@ -141,7 +145,10 @@ export class InstanceShell {
       try {
         res.type('html').send(renderJelly(page.html, { sessionToken: s.session.token, direct: page.direct, title: page.name }));
       } catch (error) {
-        res.status(500).type('html').send(`<p role="alert">The UI page ${escapeHtml(page.name)} could not be rendered: ${escapeHtml((error as Error).message)}</p>`);
+        res
+          .status(500)
+          .type('html')
+          .send(`<p role="alert">The UI page ${escapeHtml(page.name)} could not be rendered: ${escapeHtml((error as Error).message)}</p>`);
       }
     });
 
@@ -190,8 +197,11 @@ export class InstanceShell {
         return void failure(res, 401, 'User Not Authenticated', 'Required to provide Auth information');
       }
       if (operation.requiresAcl) {
-        const acls = (operation.enforceAcl.length ? operation.enforceAcl : api.enforceAcl).map((id) => app.acls.find((a) => a.sysId === id || a.name === id)).filter((a) => a && a.active);
-        if (acls.length && !acls.some((a) => this.hasRole(user!, a!.roles))) return void failure(res, 403, 'User Not Authorized', `The user ${user.user_name} has none of the roles the ${api.name} API's ACL requires.`);
+        const acls = (operation.enforceAcl.length ? operation.enforceAcl : api.enforceAcl)
+          .map((id) => app.acls.find((a) => a.sysId === id || a.name === id))
+          .filter((a) => a && a.active);
+        if (acls.length && !acls.some((a) => this.hasRole(user!, a!.roles)))
+          return void failure(res, 403, 'User Not Authorized', `The user ${user.user_name} has none of the roles the ${api.name} API's ACL requires.`);
       }
     } else {
       user = { sys_id: 'guest', user_name: 'guest', password: '', name: 'Guest', roles: [] };
@@ -207,7 +217,11 @@ export class InstanceShell {
       queryString: url.search.slice(1),
       pathParams,
       queryParams,
-      headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'cookie').map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')])),
+      headers: Object.fromEntries(
+        Object.entries(req.headers)
+          .filter(([k]) => k !== 'cookie')
+          .map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')]),
+      ),
       body: typeof req.body === 'string' && req.body.length ? req.body : null,
     };
     const actor = user;
@@ -215,7 +229,11 @@ export class InstanceShell {
     const handlers = async (ask: BridgeRequest): Promise<BridgeAnswer> => {
       switch (ask.op) {
         case 'query': {
-          const encoded = [...ask.conditions.map((c) => `${c.field}${c.operator === '=' ? '=' : c.operator}${c.value}`), ...ask.encoded, ...ask.orderBy.map((o) => `${o.descending ? 'ORDERBYDESC' : 'ORDERBY'}${o.field}`)].join('^');
+          const encoded = [
+            ...ask.conditions.map((c) => `${c.field}${c.operator === '=' ? '=' : c.operator}${c.value}`),
+            ...ask.encoded,
+            ...ask.orderBy.map((o) => `${o.descending ? 'ORDERBYDESC' : 'ORDERBY'}${o.field}`),
+          ].join('^');
           return { ok: true, rows: tables.query(ask.table, encoded, ask.limit) };
         }
         case 'insert':
@@ -230,7 +248,13 @@ export class InstanceShell {
           this.services.log(ask.level, ask.message, app.scope);
           return { ok: true };
         case 'http': {
-          const answer = await fetch(ask.url, { method: ask.method, headers: ask.headers, redirect: 'manual', signal: AbortSignal.timeout(ask.timeoutMs), ...(ask.body === null ? {} : { body: ask.body }) });
+          const answer = await fetch(ask.url, {
+            method: ask.method,
+            headers: ask.headers,
+            redirect: 'manual',
+            signal: AbortSignal.timeout(ask.timeoutMs),
+            ...(ask.body === null ? {} : { body: ask.body }),
+          });
           return { ok: true, status: answer.status, headers: Object.fromEntries(answer.headers.entries()), body: await answer.text() };
         }
       }
@@ -265,7 +289,9 @@ export class InstanceShell {
     for (const operation of this.apps.flatMap((a) => a.operations)) {
       if (operation.api !== api.sysId || !operation.active || operation.method !== method) continue;
       const names: string[] = [];
-      const pattern = (operation.relativePath.replace(/\/+$/, '') || '/').replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([A-Za-z0-9_]+)\}/g, (_m, n: string) => (names.push(n), '([^/]+)'));
+      const pattern = (operation.relativePath.replace(/\/+$/, '') || '/')
+        .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+        .replace(/\{([A-Za-z0-9_]+)\}/g, (_m, n: string) => (names.push(n), '([^/]+)'));
       const m = new RegExp(`^${pattern}$`).exec(want);
       if (m) return { operation, pathParams: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)])) };
     }
@@ -282,12 +308,16 @@ export class InstanceShell {
         const items = modules
           .filter((mod) => mod.application === m.sysId && mod.active && this.hasRole(user, mod.roles))
           .sort((x, y) => x.order - y.order)
-          .map((mod) => `<li><a class="sn-module" href="${escapeHtml(moduleHref(mod))}" data-module="${escapeHtml(mod.title)}">${escapeHtml(mod.title)}</a></li>`)
+          .map(
+            (mod) => `<li><a class="sn-module" href="${escapeHtml(moduleHref(mod))}" data-module="${escapeHtml(mod.title)}">${escapeHtml(mod.title)}</a></li>`,
+          )
           .join('');
         return `<li class="sn-app" data-menu="${escapeHtml(m.title)}"><span class="sn-app-title">${escapeHtml(m.title)}</span><ul>${items}</ul></li>`;
       })
       .join('');
-    const frame = target ? `<iframe id="gsft_main" name="gsft_main" title="Main Content" src="${escapeHtml(target)}"></iframe>` : `<main class="sn-home"><h1>Welcome, ${escapeHtml(user.name)}</h1><p>Open <strong>All</strong> to find an application.</p></main>`;
+    const frame = target
+      ? `<iframe id="gsft_main" name="gsft_main" title="Main Content" src="${escapeHtml(target)}"></iframe>`
+      : `<main class="sn-home"><h1>Welcome, ${escapeHtml(user.name)}</h1><p>Open <strong>All</strong> to find an application.</p></main>`;
     return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>ServiceNow</title><style>${SHELL_CSS}</style></head>
 <body class="sn-polaris"><header class="sn-header"><span class="sn-logo">servicenow</span>
 <button type="button" class="sn-all" aria-expanded="true" aria-controls="sn-navigator">All</button>
@@ -327,7 +357,10 @@ export function renderJelly(html: string, o: { sessionToken: string; direct: boo
     if (value === undefined) throw new Error(`the Jelly expression ${expression} is not one this instance evaluates`);
     return value;
   });
-  out = out.replace(/<g:requires name="([^"]+)"\s*(?:\/>|><\/g:requires>)/g, (_m, name: string) => `<!-- g:requires ${escapeHtml(name)} (a platform script) -->`);
+  out = out.replace(
+    /<g:requires name="([^"]+)"\s*(?:\/>|><\/g:requires>)/g,
+    (_m, name: string) => `<!-- g:requires ${escapeHtml(name)} (a platform script) -->`,
+  );
   out = out.replace(/<g2:client_script\b[^>]*(?:\/>|><\/g2:client_script>)/g, '');
   const tag = /<\/?([gj]2?):([A-Za-z_]+)/.exec(out);
   if (tag) throw new Error(`the UI page uses the Jelly tag <${tag[1]}:${tag[2]}>, which this instance does not render`);
@@ -381,4 +414,3 @@ body.sn-polaris{margin:0;font:14px/20px Lato,"Helvetica Neue",Arial,sans-serif;c
 .sn-module{display:block;padding:.25rem .5rem;color:#16232c;text-decoration:none;border-radius:4px}.sn-module:hover{background:#e9eef1}
 #gsft_main{flex:1;border:0;min-width:0;background:#f5f7f8}.sn-home{padding:1.5rem}
 .sn-login{max-width:24rem;margin:4rem auto;display:flex;flex-direction:column;gap:.5rem}.sn-login form{display:flex;flex-direction:column;gap:.5rem}.sn-error{color:#c7291a}`;
-

@@ -8,7 +8,14 @@
 export type GlideCondition = { field: string; operator: string; value: string };
 
 export type BridgeRequest =
-  | { op: 'query'; table: string; conditions: GlideCondition[]; encoded: string[]; orderBy: Array<{ field: string; descending: boolean }>; limit: number | null }
+  | {
+      op: 'query';
+      table: string;
+      conditions: GlideCondition[];
+      encoded: string[];
+      orderBy: Array<{ field: string; descending: boolean }>;
+      limit: number | null;
+    }
   | { op: 'insert'; table: string; values: Record<string, string> }
   | { op: 'update'; table: string; sysId: string; values: Record<string, string> }
   | { op: 'delete'; table: string; sysId: string }

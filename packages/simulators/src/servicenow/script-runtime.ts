@@ -26,7 +26,11 @@ export async function runServerScript(job: ScriptJob, handlers: ScriptHandlers, 
   const channel = new MessageChannel();
   const flag = new SharedArrayBuffer(4);
   const signal = new Int32Array(flag);
-  const worker = new Worker(workerFile(), { workerData: { job, port: channel.port2, flag }, transferList: [channel.port2], resourceLimits: { maxOldGenerationSizeMb: 128 } });
+  const worker = new Worker(workerFile(), {
+    workerData: { job, port: channel.port2, flag },
+    transferList: [channel.port2],
+    resourceLimits: { maxOldGenerationSizeMb: 128 },
+  });
   try {
     return await new Promise<ScriptOutcome>((resolve, reject) => {
       const timer = setTimeout(() => reject(new ScriptFailure('Transaction cancelled: maximum execution time exceeded')), o.timeoutMs ?? 60_000);

@@ -24,7 +24,11 @@ function ask(request: BridgeRequest): BridgeAnswer & { ok: true } {
 
 /** The scoped GlideSystem a REST script uses. */
 const gs = {
-  hasRole: (role: string) => job.user.roles.includes('admin') || String(role).split(',').some((r) => job.user.roles.includes(r.trim())),
+  hasRole: (role: string) =>
+    job.user.roles.includes('admin') ||
+    String(role)
+      .split(',')
+      .some((r) => job.user.roles.includes(r.trim())),
   getUserName: () => job.user.userName,
   getUserID: () => job.user.sysId,
   getUserDisplayName: () => job.user.name,
@@ -199,7 +203,14 @@ class RESTMessageV2 {
     let url = this.endpoint;
     if (this.query.length) url += (url.includes('?') ? '&' : '?') + this.query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
     try {
-      const answer = ask({ op: 'http', method: this.method.toUpperCase(), url, headers: this.headers, body: this.method === 'get' || this.method === 'delete' ? null : this.body, timeoutMs: this.timeoutMs });
+      const answer = ask({
+        op: 'http',
+        method: this.method.toUpperCase(),
+        url,
+        headers: this.headers,
+        body: this.method === 'get' || this.method === 'delete' ? null : this.body,
+        timeoutMs: this.timeoutMs,
+      });
       return new RESTResponseV2(answer.status ?? 0, answer.headers ?? {}, answer.body ?? '', null);
     } catch (error) {
       // The platform answers a failed connection with status 0 and the error on the response.
@@ -290,8 +301,34 @@ const response = {
 
 try {
   // Class.create(), as the platform defines it for script includes: a constructor calling initialize().
-  const Class = { create: () => function (this: { initialize?: (...a: unknown[]) => void }, ...args: unknown[]) { this.initialize?.(...args); } };
-  const context = createContext({ gs, GlideRecord, sn_ws: { RESTMessageV2 }, Class, request, response, JSON, Math, Date, String, Number, Boolean, Array, Object, RegExp, Error, encodeURIComponent, decodeURIComponent, parseInt, isNaN });
+  const Class = {
+    create: () =>
+      function (this: { initialize?: (...a: unknown[]) => void }, ...args: unknown[]) {
+        this.initialize?.(...args);
+      },
+  };
+  const context = createContext({
+    gs,
+    GlideRecord,
+    sn_ws: { RESTMessageV2 },
+    Class,
+    request,
+    response,
+    JSON,
+    Math,
+    Date,
+    String,
+    Number,
+    Boolean,
+    Array,
+    Object,
+    RegExp,
+    Error,
+    encodeURIComponent,
+    decodeURIComponent,
+    parseInt,
+    isNaN,
+  });
   // The application's script includes, reachable by name and by scope (`x_acme_app.Name`).
   const scope: Record<string, unknown> = {};
   for (const include of job.includes) {

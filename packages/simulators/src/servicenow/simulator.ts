@@ -50,10 +50,30 @@ const TASK_TABLES: Record<string, { prefix: string }> = {
 };
 const JOURNAL_FIELDS = ['comments', 'work_notes'];
 /** The task tables' dictionary beyond what every record starts with; custom columns are u_*. */
-const TASK_FIELDS = ['category', 'subcategory', 'close_code', 'close_notes', 'caller_id', 'assignment_group', 'contact_type', 'cmdb_ci', 'due_date', 'resolved_at', 'closed_at', 'hold_reason'];
+const TASK_FIELDS = [
+  'category',
+  'subcategory',
+  'close_code',
+  'close_notes',
+  'caller_id',
+  'assignment_group',
+  'contact_type',
+  'cmdb_ci',
+  'due_date',
+  'resolved_at',
+  'closed_at',
+  'hold_reason',
+];
 const REFERENCES: Record<string, string> = { assigned_to: 'sys_user', caller_id: 'sys_user', opened_by: 'sys_user', assignment_group: 'sys_user_group' };
 const INCIDENT_STATES: Record<string, string> = { '1': 'New', '2': 'In Progress', '3': 'On Hold', '6': 'Resolved', '7': 'Closed', '8': 'Canceled' };
-const PROBLEM_STATES: Record<string, string> = { '101': 'New', '102': 'Assess', '103': 'Root Cause Analysis', '104': 'Fix in Progress', '106': 'Resolved', '107': 'Closed' };
+const PROBLEM_STATES: Record<string, string> = {
+  '101': 'New',
+  '102': 'Assess',
+  '103': 'Root Cause Analysis',
+  '104': 'Fix in Progress',
+  '106': 'Resolved',
+  '107': 'Closed',
+};
 
 const sysId = () => randomBytes(16).toString('hex');
 const glideTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
@@ -70,8 +90,30 @@ export function seedServiceNowState(): ServiceNowState {
     users,
     tokens: { 'exalate-oauth-token': 'exalate' },
     tables: {
-      sys_user: users.map((u) => ({ sys_id: u.sys_id, user_name: u.user_name, email: u.email, name: u.name, active: 'true', sys_created_on: now, sys_updated_on: now, sys_created_by: 'system', sys_updated_by: 'system', sys_mod_count: '0' })),
-      sys_user_group: [{ sys_id: sysId(), name: 'Service Desk', active: 'true', sys_created_on: now, sys_updated_on: now, sys_created_by: 'system', sys_updated_by: 'system', sys_mod_count: '0' }],
+      sys_user: users.map((u) => ({
+        sys_id: u.sys_id,
+        user_name: u.user_name,
+        email: u.email,
+        name: u.name,
+        active: 'true',
+        sys_created_on: now,
+        sys_updated_on: now,
+        sys_created_by: 'system',
+        sys_updated_by: 'system',
+        sys_mod_count: '0',
+      })),
+      sys_user_group: [
+        {
+          sys_id: sysId(),
+          name: 'Service Desk',
+          active: 'true',
+          sys_created_on: now,
+          sys_updated_on: now,
+          sys_created_by: 'system',
+          sys_updated_by: 'system',
+          sys_mod_count: '0',
+        },
+      ],
       incident: [],
       problem: [],
       change_request: [],
@@ -79,8 +121,34 @@ export function seedServiceNowState(): ServiceNowState {
       sys_journal_field: [],
       // Choice lists, as the platform keeps them: the states of each task table.
       sys_choice: [
-        ...Object.entries(INCIDENT_STATES).map(([value, label], i) => ({ sys_id: sysId(), name: 'incident', element: 'state', value, label, sequence: String(i + 1), inactive: 'false', sys_created_on: now, sys_updated_on: now, sys_created_by: 'system', sys_updated_by: 'system', sys_mod_count: '0' })),
-        ...Object.entries(PROBLEM_STATES).map(([value, label], i) => ({ sys_id: sysId(), name: 'problem', element: 'state', value, label, sequence: String(i + 1), inactive: 'false', sys_created_on: now, sys_updated_on: now, sys_created_by: 'system', sys_updated_by: 'system', sys_mod_count: '0' })),
+        ...Object.entries(INCIDENT_STATES).map(([value, label], i) => ({
+          sys_id: sysId(),
+          name: 'incident',
+          element: 'state',
+          value,
+          label,
+          sequence: String(i + 1),
+          inactive: 'false',
+          sys_created_on: now,
+          sys_updated_on: now,
+          sys_created_by: 'system',
+          sys_updated_by: 'system',
+          sys_mod_count: '0',
+        })),
+        ...Object.entries(PROBLEM_STATES).map(([value, label], i) => ({
+          sys_id: sysId(),
+          name: 'problem',
+          element: 'state',
+          value,
+          label,
+          sequence: String(i + 1),
+          inactive: 'false',
+          sys_created_on: now,
+          sys_updated_on: now,
+          sys_created_by: 'system',
+          sys_updated_by: 'system',
+          sys_mod_count: '0',
+        })),
       ],
     },
     attachments: [],
@@ -89,7 +157,11 @@ export function seedServiceNowState(): ServiceNowState {
 }
 
 class SnError extends Error {
-  constructor(readonly status: number, message: string, readonly detail: string | null = null) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly detail: string | null = null,
+  ) {
     super(message);
   }
 }
@@ -153,9 +225,13 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
     app.use(this.shell.router());
     const r = express.Router();
     const json = express.json({ limit: '10mb' });
-    r.use(this.faults.middleware((_req, res, fault) => {
-      res.status(fault.status).json({ error: { message: fault.status === 429 ? 'Too Many Requests' : 'Internal Server Error', detail: null }, status: 'failure' });
-    }));
+    r.use(
+      this.faults.middleware((_req, res, fault) => {
+        res
+          .status(fault.status)
+          .json({ error: { message: fault.status === 429 ? 'Too Many Requests' : 'Internal Server Error', detail: null }, status: 'failure' });
+      }),
+    );
     r.use((req, res, next) => this.authenticate(req, res, next));
 
     // Table API, default and versioned URLs.
@@ -165,7 +241,8 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
         const all = this.query(String(req.params['table']), table, String(req.query['sysparm_query'] ?? ''), req.query);
         const limit = req.query['sysparm_limit'] === undefined ? 10000 : Number(req.query['sysparm_limit']);
         const offset = Number(req.query['sysparm_offset'] ?? 0);
-        if (!Number.isInteger(limit) || limit < 1 || !Number.isInteger(offset) || offset < 0) throw new SnError(400, 'Invalid sysparm_limit or sysparm_offset', 'Both must be non-negative integers; sysparm_limit at least 1.');
+        if (!Number.isInteger(limit) || limit < 1 || !Number.isInteger(offset) || offset < 0)
+          throw new SnError(400, 'Invalid sysparm_limit or sysparm_offset', 'Both must be non-negative integers; sysparm_limit at least 1.');
         const page = all.slice(offset, offset + limit);
         res.setHeader('X-Total-Count', String(all.length));
         res.setHeader('Link', this.links(req, limit, offset, all.length));
@@ -201,7 +278,16 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
       if (!tableName || !tableSysId || !fileName) throw new SnError(400, 'Missing parameters', 'table_name, table_sys_id and file_name are required.');
       if (!req.headers['content-type']) throw new SnError(400, 'Missing Content-Type', 'The Content-Type header is mandatory to post file attachments.');
       this.record(tableName, tableSysId, 'The record specified by table_name and table_sys_id does not exist or is not accessible.');
-      const attachment: SnAttachment = { sys_id: sysId(), table_name: tableName, table_sys_id: tableSysId, file_name: fileName, content_type: String(req.headers['content-type']), sys_created_on: this.nextChange(), sys_created_by: this.me(req).user_name, content: (Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)).toString('base64') };
+      const attachment: SnAttachment = {
+        sys_id: sysId(),
+        table_name: tableName,
+        table_sys_id: tableSysId,
+        file_name: fileName,
+        content_type: String(req.headers['content-type']),
+        sys_created_on: this.nextChange(),
+        sys_created_by: this.me(req).user_name,
+        content: (Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)).toString('base64'),
+      };
       this.state.attachments.push(attachment);
       res.setHeader('Location', `${this.base(req)}/api/now/attachment/${attachment.sys_id}`);
       res.status(201).json({ result: this.renderAttachment(req, attachment) });
@@ -237,7 +323,10 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
     app.use((_req, res) => res.status(400).json({ error: { message: 'Requested URI does not represent any resource', detail: null }, status: 'failure' }));
     app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
       if (error instanceof SnError) return void res.status(error.status).json({ error: { message: error.message, detail: error.detail }, status: 'failure' });
-      if ((error as { type?: string }).type === 'entity.parse.failed') return void res.status(400).json({ error: { message: 'Exception while reading request', detail: 'The payload is not valid JSON.' }, status: 'failure' });
+      if ((error as { type?: string }).type === 'entity.parse.failed')
+        return void res
+          .status(400)
+          .json({ error: { message: 'Exception while reading request', detail: 'The payload is not valid JSON.' }, status: 'failure' });
       res.status(500).json({ error: { message: (error as Error).message, detail: null }, status: 'failure' });
     });
     return app;
@@ -245,7 +334,12 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
 
   private authenticate(req: Request, res: Response, next: NextFunction): void {
     const cred = credentials(req);
-    const user = cred?.scheme === 'basic' ? this.state.users.find((u) => u.user_name === cred.user && u.password === cred.password) : cred?.scheme === 'bearer' ? this.user(this.state.tokens[cred.token] ?? '') : undefined;
+    const user =
+      cred?.scheme === 'basic'
+        ? this.state.users.find((u) => u.user_name === cred.user && u.password === cred.password)
+        : cred?.scheme === 'bearer'
+          ? this.user(this.state.tokens[cred.token] ?? '')
+          : undefined;
     if (!user) {
       res.setHeader('WWW-Authenticate', 'BASIC realm="Service-now"');
       res.status(401).json({ error: { message: 'User Not Authenticated', detail: 'Required to provide Auth information' }, status: 'failure' });
@@ -285,7 +379,7 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
     return t;
   }
 
-  private record(table: string, id: string, detail = 'Record doesn\'t exist or ACL restricts the record retrieval'): SnRecord {
+  private record(table: string, id: string, detail = "Record doesn't exist or ACL restricts the record retrieval"): SnRecord {
     const rec = this.table(table).find((x) => x['sys_id'] === id);
     if (!rec) throw new SnError(404, 'No Record found', detail);
     return rec;
@@ -293,7 +387,7 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
 
   private attachment(id: string): SnAttachment {
     const a = this.state.attachments.find((x) => x.sys_id === id);
-    if (!a) throw new SnError(404, 'Record doesn\'t exist or ACL restricts the record retrieval', null);
+    if (!a) throw new SnError(404, "Record doesn't exist or ACL restricts the record retrieval", null);
     return a;
   }
 
@@ -301,15 +395,37 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
 
   private insert(req: Request, tableName: string, body: Record<string, unknown>): SnRecord {
     const table = this.table(tableName);
-    if (tableName === 'sys_journal_field') throw new SnError(403, 'Operation Failed', 'Journal entries are written through the journal fields of their record.');
+    if (tableName === 'sys_journal_field')
+      throw new SnError(403, 'Operation Failed', 'Journal entries are written through the journal fields of their record.');
     const now = this.nextChange();
     const me = this.me(req);
-    const rec: SnRecord = { sys_id: sysId(), sys_created_on: now, sys_created_by: me.user_name, sys_updated_on: now, sys_updated_by: me.user_name, sys_mod_count: '0' };
+    const rec: SnRecord = {
+      sys_id: sysId(),
+      sys_created_on: now,
+      sys_created_by: me.user_name,
+      sys_updated_on: now,
+      sys_updated_by: me.user_name,
+      sys_mod_count: '0',
+    };
     const task = TASK_TABLES[tableName];
     if (task) {
       const n = (this.state.counters[tableName] ?? 10000) + 1;
       this.state.counters[tableName] = n;
-      Object.assign(rec, { number: `${task.prefix}${String(n).padStart(7, '0')}`, state: tableName === 'problem' ? '101' : '1', active: 'true', impact: '3', urgency: '3', priority: '5', short_description: '', description: '', opened_at: now, opened_by: me.sys_id, assigned_to: '', comments: '', work_notes: '' });
+      Object.assign(rec, {
+        number: `${task.prefix}${String(n).padStart(7, '0')}`,
+        state: tableName === 'problem' ? '101' : '1',
+        active: 'true',
+        impact: '3',
+        urgency: '3',
+        priority: '5',
+        short_description: '',
+        description: '',
+        opened_at: now,
+        opened_by: me.sys_id,
+        assigned_to: '',
+        comments: '',
+        work_notes: '',
+      });
     }
     table.push(rec);
     this.applyValues(req, tableName, rec, body);
@@ -318,7 +434,8 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
 
   private update(req: Request, tableName: string, id: string, body: Record<string, unknown>): SnRecord {
     if (tableName === 'sys_journal_field') {
-      if (!this.me(req).roles.includes('admin')) throw new SnError(403, 'Operation Failed', 'ACL restricts the update of journal entries; the admin role is needed.');
+      if (!this.me(req).roles.includes('admin'))
+        throw new SnError(403, 'Operation Failed', 'ACL restricts the update of journal entries; the admin role is needed.');
       const entry = this.record(tableName, id);
       if (typeof body['value'] === 'string') entry['value'] = body['value'];
       entry['sys_updated_on'] = this.nextChange();
@@ -343,27 +460,47 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
     // A table's dictionary: the task fields, or what its other records have (an empty table takes any column).
     const other = this.table(tableName).find((r) => r !== rec);
     const defined = this.state.dictionary?.[tableName];
-    const known = TASK_TABLES[tableName] ? new Set([...Object.keys(rec), ...TASK_FIELDS]) : defined ? new Set([...Object.keys(rec), ...defined]) : other ? new Set(Object.keys(other)) : null;
+    const known = TASK_TABLES[tableName]
+      ? new Set([...Object.keys(rec), ...TASK_FIELDS])
+      : defined
+        ? new Set([...Object.keys(rec), ...defined])
+        : other
+          ? new Set(Object.keys(other))
+          : null;
     for (const [field, raw] of Object.entries(body)) {
       if (readOnly.includes(field)) continue;
       const value = raw === null || raw === undefined ? '' : typeof raw === 'object' ? String((raw as { value?: unknown }).value ?? '') : String(raw);
       if (TASK_TABLES[tableName] && JOURNAL_FIELDS.includes(field)) {
         if (value.trim() === '') continue;
         const now = this.nextChange();
-        this.table('sys_journal_field').push({ sys_id: sysId(), element: field, element_id: rec['sys_id']!, name: tableName, value, sys_created_on: now, sys_created_by: this.me(req).user_name, sys_updated_on: now, sys_updated_by: this.me(req).user_name, sys_mod_count: '0' });
+        this.table('sys_journal_field').push({
+          sys_id: sysId(),
+          element: field,
+          element_id: rec['sys_id']!,
+          name: tableName,
+          value,
+          sys_created_on: now,
+          sys_created_by: this.me(req).user_name,
+          sys_updated_on: now,
+          sys_updated_by: this.me(req).user_name,
+          sys_mod_count: '0',
+        });
         changed = true;
         continue;
       }
       // Fields the table does not have are ignored, as the Table API does; custom u_* columns exist on task tables.
       if (known && !known.has(field) && !(TASK_TABLES[tableName] && field.startsWith('u_'))) continue;
       if (REFERENCES[field] && value !== '') {
-        const target = this.state.tables[REFERENCES[field]!]?.find((x) => x['sys_id'] === value || x['user_name'] === value || x['email'] === value || x['name'] === value);
+        const target = this.state.tables[REFERENCES[field]!]?.find(
+          (x) => x['sys_id'] === value || x['user_name'] === value || x['email'] === value || x['name'] === value,
+        );
         // An unknown reference is kept as given, as the platform does, but points nowhere.
         rec[field] = target?.['sys_id'] ?? value;
       } else {
         rec[field] = value;
       }
-      if (tableName === 'incident' && (field === 'impact' || field === 'urgency')) rec['priority'] = String(Math.min(5, Number(rec['impact'] ?? 3) + Number(rec['urgency'] ?? 3) - 1));
+      if (tableName === 'incident' && (field === 'impact' || field === 'urgency'))
+        rec['priority'] = String(Math.min(5, Number(rec['impact'] ?? 3) + Number(rec['urgency'] ?? 3) - 1));
       if (tableName === 'incident' && field === 'state') rec['active'] = ['6', '7', '8'].includes(value) ? 'false' : 'true';
       changed = true;
     }
@@ -403,7 +540,10 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
   private searchable(tableName: string, r: SnRecord): SnRecord {
     if (!TASK_TABLES[tableName]) return r;
     const out = { ...r };
-    for (const f of JOURNAL_FIELDS) out[f] = this.journal(tableName, r['sys_id']!, f).map((e) => e['value']).join('\n');
+    for (const f of JOURNAL_FIELDS)
+      out[f] = this.journal(tableName, r['sys_id']!, f)
+        .map((e) => e['value'])
+        .join('\n');
     return out;
   }
 
@@ -417,25 +557,41 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
     const want = c.value.toLowerCase();
     const cmp = () => v.localeCompare(c.value, undefined, { numeric: true });
     switch (c.op) {
-      case '=': return v === c.value;
-      case '!=': return v !== c.value;
-      case '>': return v !== '' && cmp() > 0;
-      case '>=': return v !== '' && cmp() >= 0;
-      case '<': return v !== '' && cmp() < 0;
-      case '<=': return v !== '' && cmp() <= 0;
-      case 'LIKE': return lower.includes(want);
-      case 'NOT LIKE': return !lower.includes(want);
-      case 'STARTSWITH': return lower.startsWith(want);
-      case 'ENDSWITH': return lower.endsWith(want);
-      case 'IN': return c.value.split(',').includes(v);
-      case 'NOT IN': return !c.value.split(',').includes(v);
-      case 'ISEMPTY': return v === '';
-      case 'ISNOTEMPTY': return v !== '';
+      case '=':
+        return v === c.value;
+      case '!=':
+        return v !== c.value;
+      case '>':
+        return v !== '' && cmp() > 0;
+      case '>=':
+        return v !== '' && cmp() >= 0;
+      case '<':
+        return v !== '' && cmp() < 0;
+      case '<=':
+        return v !== '' && cmp() <= 0;
+      case 'LIKE':
+        return lower.includes(want);
+      case 'NOT LIKE':
+        return !lower.includes(want);
+      case 'STARTSWITH':
+        return lower.startsWith(want);
+      case 'ENDSWITH':
+        return lower.endsWith(want);
+      case 'IN':
+        return c.value.split(',').includes(v);
+      case 'NOT IN':
+        return !c.value.split(',').includes(v);
+      case 'ISEMPTY':
+        return v === '';
+      case 'ISNOTEMPTY':
+        return v !== '';
     }
   }
 
   private journal(tableName: string, id: string, element: string): SnRecord[] {
-    return this.table('sys_journal_field').filter((e) => e['name'] === tableName && e['element_id'] === id && e['element'] === element).sort((a, b) => a['sys_created_on']!.localeCompare(b['sys_created_on']!));
+    return this.table('sys_journal_field')
+      .filter((e) => e['name'] === tableName && e['element_id'] === id && e['element'] === element)
+      .sort((a, b) => a['sys_created_on']!.localeCompare(b['sys_created_on']!));
   }
 
   private links(req: Request, limit: number, offset: number, total: number): string {
@@ -457,7 +613,12 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
   /** A record as the Table API returns it, honouring sysparm_fields, display_value and exclude_reference_link. */
   private render(req: Request, tableName: string, rec: SnRecord): Record<string, unknown> {
     const fieldsParam = String(req.query['sysparm_fields'] ?? '');
-    const fields = fieldsParam ? fieldsParam.split(',').map((f) => f.trim()).filter(Boolean) : Object.keys(rec);
+    const fields = fieldsParam
+      ? fieldsParam
+          .split(',')
+          .map((f) => f.trim())
+          .filter(Boolean)
+      : Object.keys(rec);
     const display = String(req.query['sysparm_display_value'] ?? 'false').toLowerCase();
     const noLink = String(req.query['sysparm_exclude_reference_link'] ?? 'false') === 'true';
     const out: Record<string, unknown> = {};
@@ -477,17 +638,31 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
     const raw = rec[field] ?? '';
     const ref = REFERENCES[field];
     if (ref && raw) return this.state.tables[ref]?.find((x) => x['sys_id'] === raw)?.['name'] ?? raw;
-    if (field === 'state') return this.state.tables['sys_choice']?.find((c) => c['name'] === tableName && c['element'] === 'state' && c['value'] === raw)?.['label'] ?? raw;
+    if (field === 'state')
+      return this.state.tables['sys_choice']?.find((c) => c['name'] === tableName && c['element'] === 'state' && c['value'] === raw)?.['label'] ?? raw;
     if (TASK_TABLES[tableName] && JOURNAL_FIELDS.includes(field)) {
       // The rendered journal: newest first, each entry headed by its time, author and field label.
       const label = field === 'comments' ? 'Additional comments' : 'Work notes';
-      return this.journal(tableName, rec['sys_id']!, field).reverse().map((e) => `${e['sys_created_on']} - ${this.state.users.find((u) => u.user_name === e['sys_created_by'])?.name ?? e['sys_created_by']} (${label})\n${e['value']}\n\n`).join('');
+      return this.journal(tableName, rec['sys_id']!, field)
+        .reverse()
+        .map(
+          (e) =>
+            `${e['sys_created_on']} - ${this.state.users.find((u) => u.user_name === e['sys_created_by'])?.name ?? e['sys_created_by']} (${label})\n${e['value']}\n\n`,
+        )
+        .join('');
     }
     return raw;
   }
 
   private attachmentRecord(a: SnAttachment): SnRecord {
-    return { sys_id: a.sys_id, table_name: a.table_name, table_sys_id: a.table_sys_id, file_name: a.file_name, content_type: a.content_type, sys_created_on: a.sys_created_on };
+    return {
+      sys_id: a.sys_id,
+      table_name: a.table_name,
+      table_sys_id: a.table_sys_id,
+      file_name: a.file_name,
+      content_type: a.content_type,
+      sys_created_on: a.sys_created_on,
+    };
   }
 
   private renderAttachment(req: Request, a: SnAttachment): Record<string, string> {

@@ -37,12 +37,15 @@ export function AcceptDialog(props: { flow: AcceptFlow; onClose: () => void }) {
             </h2>
             <p className="exalate-sides" data-testid="established-sides">
               <span>{s.connection?.localShortName}</span>
-              <span aria-label="and" className="exalate-link-icon">⇄</span>
+              <span aria-label="and" className="exalate-link-icon">
+                ⇄
+              </span>
               <span>{s.connection?.remoteShortName}</span>
             </p>
             <p>{GUIDE.connectionEstablished}</p>
             <p className="exalate-hint">
-              <strong>{s.connection?.name}</strong> is Active. Records from the other side are created in the {s.connection?.project} table; set up what syncs (the rules for each direction, the triggers that pick records) in Configure sync.
+              <strong>{s.connection?.name}</strong> is Active. Records from the other side are created in the {s.connection?.project} table; set up what syncs
+              (the rules for each direction, the triggers that pick records) in Configure sync.
             </p>
           </>
         ) : (
@@ -50,7 +53,10 @@ export function AcceptDialog(props: { flow: AcceptFlow; onClose: () => void }) {
             <h2 tabIndex={-1} ref={doneRef}>
               Invitation accepted
             </h2>
-            <p>The initiating node is private, so it completes the connection the next time it checks in (within a minute while it runs). The connection shows as Pending until then.</p>
+            <p>
+              The initiating node is private, so it completes the connection the next time it checks in (within a minute while it runs). The connection shows as
+              Pending until then.
+            </p>
           </>
         )}
       </WizardDialog>
@@ -75,7 +81,19 @@ export function AcceptDialog(props: { flow: AcceptFlow; onClose: () => void }) {
     <WizardDialog title={GUIDE.acceptDialogTitle} onClose={props.onClose} onSubmit={() => void flow.next()} busy={s.busy} footer={footer}>
       <h2 className="exalate-step">{flow.stepTitle}</h2>
       <Banner error={s.banner} />
-      {s.step === 'code' && <Field id="invitation-code" label="Invitation code" value={s.code} error={s.errors.code} onChange={(v) => flow.setCode(v)} placeholder={GUIDE.invitationCodePlaceholder} multiline monospace autoFocus />}
+      {s.step === 'code' && (
+        <Field
+          id="invitation-code"
+          label="Invitation code"
+          value={s.code}
+          error={s.errors.code}
+          onChange={(v) => flow.setCode(v)}
+          placeholder={GUIDE.invitationCodePlaceholder}
+          multiline
+          monospace
+          autoFocus
+        />
+      )}
       {s.step === 'project' && p && (
         <>
           <dl className="exalate-summary" data-testid="invitation-preview">
@@ -99,7 +117,18 @@ export function AcceptDialog(props: { flow: AcceptFlow; onClose: () => void }) {
             <dt>Expires</dt>
             <dd>{formatTime(p.expiresAt)}</dd>
           </dl>
-          {p.nameTaken ? <Field id="connection-name" label={GUIDE.connectionName} value={s.name} error={s.errors.name} onChange={(v) => flow.setName(v)} hint="A connection with the invitation's name exists here already: choose another name." required autoFocus /> : null}
+          {p.nameTaken ? (
+            <Field
+              id="connection-name"
+              label={GUIDE.connectionName}
+              value={s.name}
+              error={s.errors.name}
+              onChange={(v) => flow.setName(v)}
+              hint="A connection with the invitation's name exists here already: choose another name."
+              required
+              autoFocus
+            />
+          ) : null}
         </>
       )}
     </WizardDialog>

@@ -9,7 +9,17 @@ export function AttentionTable(props: { label: string; items: SyncItemView[]; wo
     return {
       key: `${item.localKey}/${item.remoteKey}`,
       cells: [
-        { key: 'local', content: item.localUrl && item.localKey ? <a href={item.localUrl} target="_top">{item.localKey}</a> : (item.localKey ?? '(not created yet)') },
+        {
+          key: 'local',
+          content:
+            item.localUrl && item.localKey ? (
+              <a href={item.localUrl} target="_top">
+                {item.localKey}
+              </a>
+            ) : (
+              (item.localKey ?? '(not created yet)')
+            ),
+        },
         { key: 'remote', content: item.remoteKey ?? '—' },
         { key: 'status', content: ITEM_STATUS_LABELS[item.status] },
         {
@@ -35,5 +45,11 @@ export function AttentionTable(props: { label: string; items: SyncItemView[]; wo
       ],
     };
   });
-  return <ListTable label={props.label} head={[capitalize(props.words.item), 'Partner item', 'Status', 'Error', 'Actions'].map((x) => ({ key: x, content: x }))} rows={rows} />;
+  return (
+    <ListTable
+      label={props.label}
+      head={[capitalize(props.words.item), 'Partner item', 'Status', 'Error', 'Actions'].map((x) => ({ key: x, content: x }))}
+      rows={rows}
+    />
+  );
 }

@@ -1,12 +1,19 @@
 import { Fragment, Suspense, lazy } from 'react';
-import { ITEM_STATUS_LABELS, capitalize, previewHeadline, ruleHints, type ConfigureSyncFlow, type RuleDirection, type TrackerWords } from '@exalate/wizard-core';
+import {
+  ITEM_STATUS_LABELS,
+  capitalize,
+  previewHeadline,
+  ruleHints,
+  type ConfigureSyncFlow,
+  type RuleDirection,
+  type TrackerWords,
+} from '@exalate/wizard-core';
 import { Banner, Button, Choice, Field, ListTable, Notice, TablePicker, Toggle, Working } from '../components.js';
 import { useStore } from '../use-store.js';
 import { AttentionTable } from './AttentionTable.js';
 
 // CodeMirror is most of the page's script and only this screen needs it: a chunk of its own.
 const CodeEditor = lazy(() => import(/* webpackChunkName: "code-editor", webpackPrefetch: true */ '../CodeEditor.js').then((m) => ({ default: m.CodeEditor })));
-
 
 /** Configure sync of one connection: the table for incoming records, rules, encoded-query triggers with their preview and bulk sync, the queue. */
 export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: TrackerWords; onBack: () => void }) {
@@ -26,7 +33,14 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
           {hint} {isDefault ? '(the default rule)' : ''}
         </p>
         <Suspense fallback={<Working label="Loading the editor…" size="medium" />}>
-          <CodeEditor id={`${direction}-rule`} label={heading} value={s.draft[direction]} onChange={(v) => flow.setRule(direction, v)} readOnly={!s.rules?.editable} describedBy={s.ruleErrors[direction] ? errorId : undefined} />
+          <CodeEditor
+            id={`${direction}-rule`}
+            label={heading}
+            value={s.draft[direction]}
+            onChange={(v) => flow.setRule(direction, v)}
+            readOnly={!s.rules?.editable}
+            describedBy={s.ruleErrors[direction] ? errorId : undefined}
+          />
         </Suspense>
         {s.ruleErrors[direction] ? (
           <p id={errorId} className="exalate-error" role="alert">
@@ -57,10 +71,20 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
             <Button appearance="tertiary" aria-label={`Edit trigger ${t.query}`} onClick={() => flow.editTrigger(t)} disabled={busy}>
               Edit
             </Button>
-            <Button appearance="tertiary" aria-label={`${t.active ? 'Deactivate' : 'Activate'} trigger ${t.query}`} onClick={() => void flow.setTriggerActive(t, !t.active)} disabled={busy}>
+            <Button
+              appearance="tertiary"
+              aria-label={`${t.active ? 'Deactivate' : 'Activate'} trigger ${t.query}`}
+              onClick={() => void flow.setTriggerActive(t, !t.active)}
+              disabled={busy}
+            >
               {t.active ? 'Deactivate' : 'Activate'}
             </Button>
-            <Button appearance="tertiary" aria-label={`Bulk sync what trigger ${t.query} matches`} onClick={() => void flow.bulkSync(t.id)} disabled={busy || (!!s.bulk && !s.bulk.done)}>
+            <Button
+              appearance="tertiary"
+              aria-label={`Bulk sync what trigger ${t.query} matches`}
+              onClick={() => void flow.bulkSync(t.id)}
+              disabled={busy || (!!s.bulk && !s.bulk.done)}
+            >
               Bulk sync
             </Button>
             <Button appearance="danger" aria-label={`Delete trigger ${t.query}`} onClick={() => void flow.deleteTrigger(t.id)} disabled={busy}>
@@ -120,7 +144,11 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
           <h2 id="triggers-heading">Triggers</h2>
           <p className="exalate-hint">{capitalize(words.items)} that match an active trigger are synced when they are created and on every change after.</p>
           {s.triggers.length ? (
-            <ListTable label="Triggers" head={[words.itemType, `Query (${words.queryLanguage})`, 'Active', 'Actions'].map((x) => ({ key: x, content: x }))} rows={triggerRows} />
+            <ListTable
+              label="Triggers"
+              head={[words.itemType, `Query (${words.queryLanguage})`, 'Active', 'Actions'].map((x) => ({ key: x, content: x }))}
+              rows={triggerRows}
+            />
           ) : (
             <p className="exalate-empty">No triggers yet: nothing syncs by itself. Add one, or sync single records with Sync now.</p>
           )}
@@ -139,19 +167,39 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
               }}
             >
               {s.itemTypes ? (
-                <Choice id="trigger-type" label={words.itemType} options={[{ label: 'Any', value: '' }, ...s.itemTypes.map((t) => ({ label: t, value: t }))]} value={s.trigger.itemType} onChange={(v) => flow.setTrigger('itemType', v)} />
+                <Choice
+                  id="trigger-type"
+                  label={words.itemType}
+                  options={[{ label: 'Any', value: '' }, ...s.itemTypes.map((t) => ({ label: t, value: t }))]}
+                  value={s.trigger.itemType}
+                  onChange={(v) => flow.setTrigger('itemType', v)}
+                />
               ) : (
-                <Field id="trigger-type" label={words.itemType} value={s.trigger.itemType} onChange={(v) => flow.setTrigger('itemType', v)} hint={`${words.itemTypeExamples}… Leave empty for every type.`} autoFocus />
+                <Field
+                  id="trigger-type"
+                  label={words.itemType}
+                  value={s.trigger.itemType}
+                  onChange={(v) => flow.setTrigger('itemType', v)}
+                  hint={`${words.itemTypeExamples}… Leave empty for every type.`}
+                  autoFocus
+                />
               )}
-              <Field id="trigger-query" label={words.queryLabel} value={s.trigger.query} onChange={(v) => flow.setTrigger('query', v)} multiline monospace hint={words.queryHint} error={s.triggerError ?? undefined} />
+              <Field
+                id="trigger-query"
+                label={words.queryLabel}
+                value={s.trigger.query}
+                onChange={(v) => flow.setTrigger('query', v)}
+                multiline
+                monospace
+                hint={words.queryHint}
+                error={s.triggerError ?? undefined}
+              />
               <Toggle id="trigger-active" checked={s.trigger.active} onChange={(checked) => flow.setTrigger('active', checked)} label="Active" />
               {s.preview ? (
                 <div role="status" data-testid="trigger-preview">
                   {s.preview.items.length ? (
                     <>
-                      <p>
-                        {previewHeadline(s.preview, words)}
-                      </p>
+                      <p>{previewHeadline(s.preview, words)}</p>
                       <ul className="exalate-preview">
                         {s.preview.items.map((i) => (
                           <li key={i.key}>
@@ -224,7 +272,14 @@ export function ConfigureSyncScreen(props: { flow: ConfigureSyncFlow; words: Tra
               void flow.syncNow();
             }}
           >
-            <Field id="sync-now-key" label={`Sync now: ${words.item} key`} value={s.syncNowKey} onChange={(v) => flow.setSyncNowKey(v)} error={s.syncNowError ?? undefined} hint={`Syncs one ${words.item} whether or not a trigger matches it.`} />
+            <Field
+              id="sync-now-key"
+              label={`Sync now: ${words.item} key`}
+              value={s.syncNowKey}
+              onChange={(v) => flow.setSyncNowKey(v)}
+              error={s.syncNowError ?? undefined}
+              hint={`Syncs one ${words.item} whether or not a trigger matches it.`}
+            />
             <Button type="submit" disabled={busy}>
               Sync now
             </Button>

@@ -5,10 +5,24 @@ import { useStore } from '../use-store.js';
 
 const STATUS_TONE: Record<ConnectionStatus, PillTone> = { PENDING: 'info', ACTIVE: 'positive', DEACTIVATED: 'low', ERROR: 'critical' };
 
-const HEAD = ([['Name', 24], ['Partner', 30], ['Mode', 9], ['Status', 13], ['Actions', 24]] as const).map(([c, width]) => ({ key: c, content: c, width }));
+const HEAD = (
+  [
+    ['Name', 24],
+    ['Partner', 30],
+    ['Mode', 9],
+    ['Status', 13],
+    ['Actions', 24],
+  ] as const
+).map(([c, width]) => ({ key: c, content: c, width }));
 
 /** The Connections list (loaded and kept up to date by the list itself while it is shown). */
-export function ConnectionsScreen(props: { list: ConnectionList; words: TrackerWords; onConfigure: (id: string) => void; onInitiate: () => void; onAccept: () => void }) {
+export function ConnectionsScreen(props: {
+  list: ConnectionList;
+  words: TrackerWords;
+  onConfigure: (id: string) => void;
+  onInitiate: () => void;
+  onAccept: () => void;
+}) {
   const { list } = props;
   const s = useStore(list);
   const run = (id: string, action: ConnectionAction) => (action === 'configure' ? props.onConfigure(id) : list.request(id, action));
@@ -36,7 +50,13 @@ export function ConnectionsScreen(props: { list: ConnectionList; words: TrackerW
         content: (
           <div className="exalate-row-actions">
             {row.actions.map((action) => (
-              <Button key={action} appearance={action === 'delete' ? 'danger' : action === 'configure' ? 'secondary' : 'tertiary'} aria-label={`${ACTION_LABELS[action]}: ${row.name}`} disabled={s.pending.includes(row.id)} onClick={() => run(row.id, action)}>
+              <Button
+                key={action}
+                appearance={action === 'delete' ? 'danger' : action === 'configure' ? 'secondary' : 'tertiary'}
+                aria-label={`${ACTION_LABELS[action]}: ${row.name}`}
+                disabled={s.pending.includes(row.id)}
+                onClick={() => run(row.id, action)}
+              >
                 {ACTION_LABELS[action]}
               </Button>
             ))}
@@ -67,7 +87,9 @@ export function ConnectionsScreen(props: { list: ConnectionList; words: TrackerW
       <Notice text={s.notice} />
       <ConfirmDialog confirmation={s.confirming} onConfirm={() => void list.confirm()} onCancel={() => list.cancelConfirmation()} />
       {s.loading && !s.rows.length ? <Working label="Loading connections…" size="medium" /> : null}
-      {s.loaded && !s.loading && !s.rows.length && !s.error ? <p className="exalate-empty">No connections yet. Initiate a connection, or accept the invitation code a partner sent you.</p> : null}
+      {s.loaded && !s.loading && !s.rows.length && !s.error ? (
+        <p className="exalate-empty">No connections yet. Initiate a connection, or accept the invitation code a partner sent you.</p>
+      ) : null}
       {s.rows.length ? <ListTable label="Connections" head={HEAD} rows={rows} /> : null}
     </section>
   );

@@ -67,7 +67,15 @@ export function InitiateDialog(props: { flow: InitiateFlow; onClose: () => void 
           <fieldset className="now-fieldset">
             <legend className="now-label">{GUIDE.configurationType}</legend>
             {flow.modeChoices.map((c) => (
-              <Radio key={c.mode} name="mode" value={c.mode} checked={s.values.mode === c.mode} disabled={!c.available} label={`${c.label}: ${c.available ? c.hint : c.reason}`} onChange={() => flow.setField('mode', c.mode)} />
+              <Radio
+                key={c.mode}
+                name="mode"
+                value={c.mode}
+                checked={s.values.mode === c.mode}
+                disabled={!c.available}
+                label={`${c.label}: ${c.available ? c.hint : c.reason}`}
+                onChange={() => flow.setField('mode', c.mode)}
+              />
             ))}
           </fieldset>
           {s.errors.mode ? <FieldMessage error={s.errors.mode} /> : null}
@@ -76,17 +84,57 @@ export function InitiateDialog(props: { flow: InitiateFlow; onClose: () => void 
 
       {s.step === 'details' && (
         <>
-          <Field id="local-short-name" label={GUIDE.localShortName} value={s.values.localShortName} error={s.errors.localShortName} onChange={(v) => flow.setField('localShortName', v)} hint="A short name for your instance, e.g. AcmeServiceNow." autoFocus required />
-          <Field id="remote-short-name" label={flow.remoteShortNameLabel} value={s.values.remoteShortName} error={s.errors.remoteShortName} onChange={(v) => flow.setField('remoteShortName', v)} hint="A short name for the destination instance, e.g. PartnerDevOps." required />
-          <Field id="connection-name" label={GUIDE.connectionName} value={s.values.name} error={s.errors.name} onChange={(v) => flow.setField('name', v)} hint="Made from the short names unless you change it." required />
-          <Field id="description" label={GUIDE.description} value={s.values.description} error={s.errors.description} onChange={(v) => flow.setField('description', v)} multiline />
+          <Field
+            id="local-short-name"
+            label={GUIDE.localShortName}
+            value={s.values.localShortName}
+            error={s.errors.localShortName}
+            onChange={(v) => flow.setField('localShortName', v)}
+            hint="A short name for your instance, e.g. AcmeServiceNow."
+            autoFocus
+            required
+          />
+          <Field
+            id="remote-short-name"
+            label={flow.remoteShortNameLabel}
+            value={s.values.remoteShortName}
+            error={s.errors.remoteShortName}
+            onChange={(v) => flow.setField('remoteShortName', v)}
+            hint="A short name for the destination instance, e.g. PartnerDevOps."
+            required
+          />
+          <Field
+            id="connection-name"
+            label={GUIDE.connectionName}
+            value={s.values.name}
+            error={s.errors.name}
+            onChange={(v) => flow.setField('name', v)}
+            hint="Made from the short names unless you change it."
+            required
+          />
+          <Field
+            id="description"
+            label={GUIDE.description}
+            value={s.values.description}
+            error={s.errors.description}
+            onChange={(v) => flow.setField('description', v)}
+            multiline
+          />
         </>
       )}
 
       {s.step === 'project' && (
         <>
           <p>Where should records from the other side be created?</p>
-          <TablePicker projects={s.projects} value={s.values.project} label="Table for incoming records" error={s.errors.project} loading={s.busy} onChange={(key) => flow.setField('project', key)} hint="Records from the partner are created in this table (Incident unless you choose another); Configure sync changes it later." />
+          <TablePicker
+            projects={s.projects}
+            value={s.values.project}
+            label="Table for incoming records"
+            error={s.errors.project}
+            loading={s.busy}
+            onChange={(key) => flow.setField('project', key)}
+            hint="Records from the partner are created in this table (Incident unless you choose another); Configure sync changes it later."
+          />
         </>
       )}
 
@@ -98,12 +146,20 @@ export function InitiateDialog(props: { flow: InitiateFlow; onClose: () => void 
           <p>{texts.acceptOnOtherSide}</p>
           {texts.note ? <p className="exalate-hint">Note: {texts.note}</p> : null}
           <p className="exalate-hint">
-            The connection <strong>{s.result.connection.name}</strong> is Pending until then. The code works once and expires on {formatTime(s.result.connection.invitationExpiresAt)}.
+            The connection <strong>{s.result.connection.name}</strong> is Pending until then. The code works once and expires on{' '}
+            {formatTime(s.result.connection.invitationExpiresAt)}.
           </p>
           <label htmlFor="invitation-code" className="exalate-label">
             {GUIDE.useInvitationCode}
           </label>
-          <textarea id="invitation-code" className="exalate-code-box" readOnly value={s.result.invitationCode} rows={5} onFocus={(e) => e.currentTarget.select()} />
+          <textarea
+            id="invitation-code"
+            className="exalate-code-box"
+            readOnly
+            value={s.result.invitationCode}
+            rows={5}
+            onFocus={(e) => e.currentTarget.select()}
+          />
           <Notice text={s.copied ? GUIDE.invitationCodeCopied : null} />
         </>
       )}

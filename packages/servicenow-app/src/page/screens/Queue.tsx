@@ -51,12 +51,22 @@ export function QueueScreen(props: { overview: QueueOverview; words: TrackerWord
                 <dd>{queue.inbox}</dd>
               </dl>
               <div className="exalate-actions">
-                <Button onClick={() => void overview.retryAllFailed(connection.id)} disabled={busy || !(queue.items.FAILED ?? 0)} aria-label={`Retry all failed: ${connection.name}`}>
+                <Button
+                  onClick={() => void overview.retryAllFailed(connection.id)}
+                  disabled={busy || !(queue.items.FAILED ?? 0)}
+                  aria-label={`Retry all failed: ${connection.name}`}
+                >
                   Retry all failed
                 </Button>
               </div>
               {queue.attention.length ? (
-                <AttentionTable label={`Records that need attention: ${connection.name}`} items={queue.attention} words={words} busy={busy} onRetry={(key) => void overview.retry(connection.id, key)} />
+                <AttentionTable
+                  label={`Records that need attention: ${connection.name}`}
+                  items={queue.attention}
+                  words={words}
+                  busy={busy}
+                  onRetry={(key) => void overview.retry(connection.id, key)}
+                />
               ) : (
                 <p className="exalate-empty">Nothing needs attention.</p>
               )}

@@ -25,7 +25,10 @@ export function SettingsScreen(props: { flow: SettingsFlow; words: TrackerWords 
             {s.node ? ` (${NODE_TYPE_LABELS[s.node.nodeType]} node for ${s.node.trackerUrl}, Exalate ${s.node.version})` : ''}.
           </p>
         ) : !s.loading ? (
-          <p>Exalate runs on a node next to this instance. Ask its operator for a pairing code (the node makes one with POST /api/v1/settings/tracker-app/pairing-code) and paste it here.</p>
+          <p>
+            Exalate runs on a node next to this instance. Ask its operator for a pairing code (the node makes one with POST
+            /api/v1/settings/tracker-app/pairing-code) and paste it here.
+          </p>
         ) : null}
         <form
           className="exalate-form"
@@ -76,7 +79,15 @@ export function SettingsScreen(props: { flow: SettingsFlow; words: TrackerWords 
               {s.nodeSettings.tracker.credential.problem}
             </p>
           ) : null}
-          <Field id="node-token" label={`New ${words.credential}`} value={s.token} error={s.tokenError ?? undefined} onChange={(v) => flow.setToken(v)} hint="The node checks it with ServiceNow before storing it." password />
+          <Field
+            id="node-token"
+            label={`New ${words.credential}`}
+            value={s.token}
+            error={s.tokenError ?? undefined}
+            onChange={(v) => flow.setToken(v)}
+            hint="The node checks it with ServiceNow before storing it."
+            password
+          />
           <div className="exalate-actions">
             <Button type="submit" disabled={s.busy}>
               Save {words.credential}

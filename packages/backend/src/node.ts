@@ -12,7 +12,6 @@ import { settingsRoutes, TrackerCredential } from './admin/tracker-credential.js
 import { TrackerApp } from './admin/tracker-app.js';
 import { jsonBody, LIMITS, refuseNulInPath } from './http/bodies.js';
 import type { NodeConfig, ServerConfig } from './config.js';
-import type { ConnectionRow } from './connections/repository.js';
 import { ConnectionService } from './connections/service.js';
 import { openPglite, openPostgres, type Database } from './db/database.js';
 import { maintainEmbedded } from './db/maintenance.js';
@@ -23,6 +22,7 @@ import type { Logger } from './logger.js';
 import { createPeerHttp, type PeerHttp } from './net/peer-http.js';
 import { ChangeHub } from './peer/change-hub.js';
 import { PeerClient } from './peer/client.js';
+import { pollPartner } from './peer/poll-loop.js';
 import { peerRoutes } from './peer/routes.js';
 import { SyncEngine } from './sync/engine.js';
 import { SyncQueue } from './sync/queue.js';
@@ -364,37 +364,23 @@ export class ExalateNode {
     }
   }
 
-  /** A private node's long poll on one connection: how it hears from a partner that cannot call it. */
-  private async pollLoop(connectionId: string): Promise<void> {
-    let failures = 0;
-    while (!this.stopping.signal.aborted) {
-      const row = await this.service.repository.findLive(connectionId);
-      if (!row || !row.connection_key || row.status === 'ERROR' || !row.partner_node_url) return;
-      const ack = await this.engine.repo.highestReceivedSeq(connectionId);
-      const answer = await this.peers.poll(row.partner_node_url, this.service.signingIdentity(row), this.o.settings.longPollMs, this.stopping.signal, ack);
-      if (this.stopping.signal.aborted) return;
-      if (!answer.ok) {
-        failures += 1;
-        this.o.logger.warn({ connectionId, reason: answer.error.kind, failures }, 'poll of the partner node failed; retrying');
-        // Back off up to a minute so an offline partner is not hammered; the loop keeps going for hours.
-        await sleep(Math.min(60_000, this.o.settings.pollIntervalMs * 2 ** Math.min(failures, 5)), this.stopping.signal);
-        continue;
-      }
-      failures = 0;
-      if (answer.value.status === 'DELETED') {
-        await this.service.handlePartnerDeleted(row as ConnectionRow);
-        return;
-      }
-      // Stored before the next poll acknowledges them; if storing fails, the next poll gets them again.
-      if (answer.value.events.length) {
-        try {
-          await this.engine.receive(row, answer.value.events);
-        } catch (error) {
-          this.o.logger.error({ err: error, connectionId }, 'events from the partner could not be stored; they will be fetched again');
-          await sleep(this.o.settings.pollIntervalMs, this.stopping.signal);
-        }
-      }
-    }
+  /** A private node's long poll on one connection (see peer/poll-loop.ts). */
+  private pollLoop(connectionId: string): Promise<void> {
+    return pollPartner(
+      {
+        peers: this.peers,
+        logger: this.o.logger,
+        signal: this.stopping.signal,
+        longPollMs: this.o.settings.longPollMs,
+        pollIntervalMs: this.o.settings.pollIntervalMs,
+        findLive: (id) => this.service.repository.findLive(id),
+        signingIdentity: (row) => this.service.signingIdentity(row),
+        highestReceivedSeq: (id) => this.engine.queries.highestReceivedSeq(id),
+        receive: (row, events) => this.engine.receive(row, events),
+        partnerDeleted: (row) => this.service.handlePartnerDeleted(row),
+      },
+      connectionId,
+    );
   }
 
   private async loadIdentity(): Promise<NodeInfo> {
@@ -418,18 +404,6 @@ export class ExalateNode {
       version: EXALATE_VERSION,
     };
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**

@@ -57,6 +57,36 @@ describe.each(BACKENDS)('the sync repository on %s', (backend) => {
       expect(after.pending).toEqual([]);
       expect(after.twin?.id).toBe(twin.id);
     });
+
+    it('brings, in the same statement, what the sync stored for the pair: its comments and attachments, and the oversize notes', async () => {
+      const empty = await repo.incomingState(connectionId, 'ADO-30');
+      expect(empty.written).toEqual({ comments: [], attachments: [] });
+      expect(empty.oversize).toEqual(new Map());
+      const twin = await repo.insertTwin({ connectionId, localKey: 'SUP-30', remoteKey: 'ADO-30' });
+      await repo.saveCommentTwins(twin.id, [
+        { remoteId: 'rc-1', localId: 'lc-1', hash: 'h1' },
+        { remoteId: 'rc-2', localId: 'lc-2', hash: 'h2' },
+      ]);
+      await repo.saveAttachmentTwin(twin.id, 'ra-1', 'la-1', 'sha-1');
+      await repo.noteOversize('SUP-30', 'la-9', 'huge.bin', 30_000_000);
+      // Another item's notes are not this one's.
+      await repo.noteOversize('SUP-31', 'la-8', 'other.bin', 40_000_000);
+      await repo.receive(connectionId, [{ id: randomUUID(), seq: 1, kind: 'replica', itemKey: 'ADO-30', payload: replica('with things stored') }]);
+      const state = await repo.incomingState(connectionId, 'ADO-30');
+      expect(state.twin?.id).toBe(twin.id);
+      expect(state.pending).toHaveLength(1);
+      expect(state.written.comments.sort((a, b) => a.remote_comment_id.localeCompare(b.remote_comment_id))).toEqual([
+        { remote_comment_id: 'rc-1', local_comment_id: 'lc-1', remote_hash: 'h1' },
+        { remote_comment_id: 'rc-2', local_comment_id: 'lc-2', remote_hash: 'h2' },
+      ]);
+      expect(state.written.attachments).toEqual([{ remote_attachment_id: 'ra-1', local_attachment_id: 'la-1', sha256: 'sha-1' }]);
+      expect(state.oversize).toEqual(new Map([['la-9', { filename: 'huge.bin', bytes: 30_000_000 }]]));
+      // The outgoing side reads the same in one statement of its own.
+      const stored = await repo.storedFor(twin.id, 'SUP-30');
+      expect(stored.written.attachments).toEqual(state.written.attachments);
+      expect(stored.written.comments).toHaveLength(2);
+      expect(stored.oversize).toEqual(state.oversize);
+    });
   });
 
   describe('receive', () => {

@@ -34,7 +34,21 @@ import { canonical, hashOf, sameText, textIn, toScriptItem, type MirroredIds } f
 import { sizeProblem, TrackerTexts } from './texts.js';
 import { withinBody } from './event-batches.js';
 import { leaseName, type JobData, type JobName, type SyncQueue } from './queue.js';
-import { SyncRepository, type CommentTwinWrite, type InboxRow, type OutgoingState, type SyncItemError, type TwinChanges, type TwinRow } from './repository.js';
+import {
+  SyncRepository,
+  type CommentTwinWrite,
+  type InboxRow,
+  type OutgoingState,
+  type StoredForItem,
+  type SyncItemError,
+  type TwinChanges,
+  type TwinRow,
+  type WrittenBySync,
+} from './repository.js';
+import { backoffMs } from '../backoff.js';
+import { EchoGuard } from './echo-guard.js';
+import { Scheduler } from './scheduler.js';
+import { alreadySeen, isNewer, midApply, versionOf } from './versions.js';
 
 /** The largest attachment synced unless the node's settings say less (`maxAttachmentBytes`). */
 export const MAX_ATTACHMENT_BYTES = MAX_ATTACHMENT_MB * 1024 * 1024;
@@ -99,9 +113,26 @@ const scriptFailure = (e: ScriptError) =>
  * partner that is away or a tracker that answers 429 delays the sync and loses nothing. The engine
  * talks to its tracker through `TrackerConnector` only.
  */
+/** What the admin API reads about the sync: read-only, the engine alone writes. */
+export type SyncQueries = Pick<
+  SyncRepository,
+  | 'twinByAnyKey'
+  | 'rules'
+  | 'triggers'
+  | 'trigger'
+  | 'bulkSync'
+  | 'twins'
+  | 'twinCounts'
+  | 'countUndelivered'
+  | 'countPendingInbox'
+  | 'history'
+  | 'failedTwins'
+  | 'highestReceivedSeq'
+>;
+
 export class SyncEngine {
-  readonly repo: SyncRepository;
-  private queue!: SyncQueue;
+  private readonly repo: SyncRepository;
+  readonly queries: SyncQueries;
   /**
    * Per connection whose partner did not take the last delivery: how many retries failed, and when
    * the next one is due. New events still try at once (the partner may be back), but only a
@@ -109,19 +140,15 @@ export class SyncEngine {
    * push the next retry to its cap just because each change tried once.
    */
   private readonly deliveryRetries = new Map<string, { attempts: number; dueAt: number }>();
-  private readonly pumps = new Map<string, { again: boolean; done: Promise<void> }>();
   private readonly cache = new Map<string, { at: number; value: unknown }>();
   private cacheGeneration = 0;
   private readonly typeCache = new Map<string, { at: number; types: string[] }>();
-  /**
-   * This process's own applies, by connection and local key: whether one is writing the item now
-   * (and the versions its writes were seen at meanwhile), or the version it left the item at. The
-   * tracker's webhooks for the sync's own writes are recognised here without asking the database;
-   * the twin's columns hold the same for other processes.
-   */
-  private readonly ownWrites = new Map<string, OwnWrite>();
-  /** First syncs creating items in this process, per connection, and the creation events held for them. */
-  private readonly ownCreates = new Map<string, { running: number; held: Array<{ event: ItemEvent; at: number }> }>();
+  /** This process's own writes, told apart from anyone else's changes (see echo-guard.ts). */
+  private readonly guard = new EchoGuard((connectionId, events) => {
+    void this.changesFor(connectionId, events).catch((error: unknown) =>
+      this.o.logger.warn({ err: error, connectionId }, 'could not look at changed items; the next scan will'),
+    );
+  });
   /**
    * Attachments move whole through memory (up to `maxAttachmentBytes` each), so only a few at a
    * time: the ones read here for the partner, and, apart, the ones taken in here. Apart, since
@@ -130,13 +157,8 @@ export class SyncEngine {
    */
   private readonly attachmentReads = pLimit(ATTACHMENT_TRANSFERS);
   private readonly attachmentWrites = pLimit(ATTACHMENT_TRANSFERS);
-  /** Steps run in this process right away (see `runNow`). */
-  private readonly local = {
-    stopped: false,
-    running: 0,
-    waiting: new Map<string, { name: 'outgoing' | 'incoming'; data: { connectionId: string; key: string } }>(),
-    inFlight: new Set<Promise<void>>(),
-  };
+  /** How the stages ask for each other: now, in this process, or later, as a queued job (scheduler.ts). */
+  private readonly schedule: Scheduler;
   private readonly retry: { baseMs: number; maxMs: number };
   private readonly maxAttachmentBytes: number;
 
@@ -144,8 +166,24 @@ export class SyncEngine {
 
   constructor(private readonly o: SyncEngineOptions) {
     this.repo = new SyncRepository(o.db);
+    const r = this.repo;
+    this.queries = {
+      twinByAnyKey: (...a) => r.twinByAnyKey(...a),
+      rules: (...a) => r.rules(...a),
+      triggers: (...a) => r.triggers(...a),
+      trigger: (...a) => r.trigger(...a),
+      bulkSync: (...a) => r.bulkSync(...a),
+      twins: (...a) => r.twins(...a),
+      twinCounts: (...a) => r.twinCounts(...a),
+      countUndelivered: (...a) => r.countUndelivered(...a),
+      countPendingInbox: (...a) => r.countPendingInbox(...a),
+      history: (...a) => r.history(...a),
+      failedTwins: (...a) => r.failedTwins(...a),
+      highestReceivedSeq: (...a) => r.highestReceivedSeq(...a),
+    };
     this.texts = new TrackerTexts(o.runner, o.connector.trackerType, o.connector.textFormat);
     this.retry = o.retry ?? { baseMs: 1_000, maxMs: 5 * 60_000 };
+    this.schedule = new Scheduler(o.logger, this.retry);
     this.maxAttachmentBytes = Math.min(o.maxAttachmentBytes ?? MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_BYTES);
   }
 
@@ -154,7 +192,11 @@ export class SyncEngine {
   }
 
   attach(queue: SyncQueue): void {
-    this.queue = queue;
+    this.schedule.attach(queue, {
+      outgoing: (d) => this.outgoing(d.connectionId, d.key),
+      incoming: (d) => this.incoming(d.connectionId, d.key),
+      deliver: (connectionId) => this.deliver(connectionId),
+    });
   }
 
   handlers(): Record<JobName, (d: JobData) => Promise<void>> {
@@ -217,110 +259,43 @@ export class SyncEngine {
   private async changesFor(connectionId: string, events: ItemEvent[]): Promise<void> {
     let scan = false;
     for (const event of events) {
-      const own = this.ownWrites.get(ownKey(connectionId, event.key));
-      // Someone else's comment: its version may be one the sync read or left (the comment came in
-      // the middle of an apply that did not read the comments back), so it is looked at anyway.
-      const othersComment = event.kind === 'commented' && event.commentId !== undefined && !own?.comments?.has(event.commentId);
-      // A comment event that does not say which comment (Azure DevOps): the sync's own, or not, is
-      // told by counting (see `OwnWrite.ownCommentEvents`).
-      const unnamedComment = event.kind === 'commented' && event.commentId === undefined;
-      if (own?.applying) {
-        // The apply's own comment may be announced before its write returns: told apart at its end.
-        own.changed.push(othersComment ? { comment: event.commentId! } : unnamedComment ? { unnamedComment: event.version ?? null } : (event.version ?? null));
+      const verdict = this.guard.classify(connectionId, event);
+      if (verdict.kind === 'noted' || verdict.kind === 'held' || verdict.kind === 'own') continue;
+      if (verdict.kind === 'look') {
+        this.schedule.now('outgoing', { connectionId, key: event.key });
         continue;
       }
-      if (unnamedComment && own?.version && event.version && !isNewer(event.version, own.version) && !this.ownCommentEvent(own)) {
-        // A comment from before the last apply's read-back, which did not read the comments: not in
-        // the baseline, so looked at now.
-        this.runNow('outgoing', { connectionId, key: event.key });
-        continue;
-      }
-      if (!othersComment && own?.version && event.version && !isNewer(event.version, own.version)) continue;
-      // Likely the item a first sync here is creating, announced before its key is known: the
-      // create claims it when it returns; anything unclaimed is looked at then.
-      const creating = this.ownCreates.get(connectionId);
-      if (!own && event.kind === 'created' && creating) {
-        creating.held.push({ event, at: Date.now() });
-        continue;
-      }
+      const { othersComment } = verdict;
       const twin = await this.repo.twinByLocal(connectionId, event.key);
       if (!twin) scan = true;
       else if (!othersComment && event.version && twin.local_version && !isNewer(event.version, twin.local_version)) continue;
       // The sync is writing this item now (likely this very event): the apply decides when it ends.
       else if (midApply(twin) && (await this.repo.markChangedDuringApply(twin.id, othersComment ? null : (event.version ?? null)))) continue;
-      else this.runNow('outgoing', { connectionId, key: event.key });
+      else this.schedule.now('outgoing', { connectionId, key: event.key });
     }
-    if (scan) await this.queue.kick('scan', { connectionId });
+    if (scan) await this.schedule.later('scan', { connectionId });
   }
 
   /** The safety net: every connection's triggers and synced items, queried by watermark. */
   async scanAll(): Promise<void> {
-    for (const row of await this.syncingConnections()) await this.queue.kick('scan', { connectionId: row.id });
+    for (const row of await this.syncingConnections()) await this.schedule.later('scan', { connectionId: row.id });
   }
 
   /**
    * What the partner sent and no run has applied for a while: the process that received it
-   * stopped before its run (see `runNow`). Queued again; a job already waiting absorbs it.
+   * stopped before its run (see scheduler.ts). Queued again; a job already waiting absorbs it.
    */
   async sweepInbox(): Promise<void> {
     for (const row of await this.syncingConnections()) {
       if (row.status !== 'ACTIVE') continue;
       for (const key of await this.repo.pendingInboxKeys(row.id, this.o.staleInboxMs ?? 60_000))
-        await this.queue.kick('incoming', { connectionId: row.id, key });
+        await this.schedule.later('incoming', { connectionId: row.id, key });
     }
   }
 
-  /**
-   * Runs a step right away in this process, under the lease its queued job would take, instead of
-   * a round trip through the job queue. Only for work whose cause is stored anyway (the inbox; a
-   * tracker change the scans find again), so a crash loses nothing. When many are waiting, or a run
-   * fails unexpectedly, the job queue takes over.
-   */
-  private runNow(name: 'outgoing' | 'incoming', data: { connectionId: string; key: string }): void {
-    const id = `${name}:${data.connectionId}:${data.key}`;
-    // Stopping: what was asked for is stored, and the next start (or the sweep) takes it up.
-    if (this.local.stopped || this.local.waiting.has(id)) return;
-    if (this.local.waiting.size >= LOCAL_WAITING_MAX) {
-      void this.queue
-        .kick(name, data)
-        .catch((error: unknown) => this.o.logger.warn({ err: error, ...data }, 'could not queue sync work; the next scan will find it'));
-      return;
-    }
-    this.local.waiting.set(id, { name, data });
-    this.drainLocal();
-  }
-
-  private drainLocal(): void {
-    while (this.local.running < LOCAL_CONCURRENCY && this.local.waiting.size) {
-      const [id, { name, data }] = this.local.waiting.entries().next().value!;
-      this.local.waiting.delete(id);
-      this.local.running += 1;
-      const handler = name === 'outgoing' ? () => this.outgoing(data.connectionId, data.key) : () => this.incoming(data.connectionId, data.key);
-      const run = this.queue
-        .runExclusive(name, data, handler)
-        .catch((error: unknown) => this.requeueUnexpected(name, data, error))
-        .finally(() => {
-          this.local.running -= 1;
-          this.local.inFlight.delete(run);
-          this.drainLocal();
-        });
-      this.local.inFlight.add(run);
-    }
-  }
-
-  /** A step run outside its queued job failed unexpectedly: it becomes a queued job, with backoff. */
-  private async requeueUnexpected(name: 'outgoing' | 'incoming', data: { connectionId: string; key: string }, error: unknown): Promise<void> {
-    this.o.logger.warn({ err: error, ...data, step: name }, 'sync step failed unexpectedly; the job queue will retry it');
-    await this.queue.kick(name, data, this.backoff(1, null, 60_000)).catch(() => undefined);
-  }
-
-  /**
-   * Re-reads items synced in the last day, for trackers where a comment edit leaves the item's
-   * change time alone: the outgoing rule then sees the edit, and an unchanged item sends nothing.
-   */
   async refreshRecent(): Promise<void> {
     for (const row of await this.syncingConnections()) {
-      for (const key of await this.repo.recentlySyncedKeys(row.id, 24 * 3_600_000, 1_000)) await this.queue.kick('outgoing', { connectionId: row.id, key });
+      for (const key of await this.repo.recentlySyncedKeys(row.id, 24 * 3_600_000, 1_000)) await this.schedule.later('outgoing', { connectionId: row.id, key });
     }
   }
 
@@ -362,7 +337,7 @@ export class SyncEngine {
     );
     for (const changed of page) {
       const twin = twins.get(changed.key) ?? null;
-      if ((twin || !o.syncedOnly) && !alreadySeen(twin, changed.updated)) await this.queue.kick('outgoing', { connectionId, key: changed.key });
+      if ((twin || !o.syncedOnly) && !alreadySeen(twin, changed.updated)) await this.schedule.later('outgoing', { connectionId, key: changed.key });
     }
   }
 
@@ -408,11 +383,37 @@ export class SyncEngine {
    * quarantined item is tried again, and one unsynced before starts over as a new pair, since it
    * was asked for by name.
    */
+  // ---- what the admin changes: rules, triggers, bulk syncs
+
+  /** Rules in force from the next run on. */
+  async saveRules(connectionId: string, outgoing: string | null, incoming: string | null): Promise<void> {
+    await this.repo.saveRules(connectionId, outgoing, incoming);
+    this.invalidate();
+  }
+
+  addTrigger(t: Parameters<SyncRepository['insertTrigger']>[0]): ReturnType<SyncRepository['insertTrigger']> {
+    return this.repo.insertTrigger(t);
+  }
+
+  changeTrigger(...a: Parameters<SyncRepository['updateTrigger']>): ReturnType<SyncRepository['updateTrigger']> {
+    return this.repo.updateTrigger(...a);
+  }
+
+  removeTrigger(connectionId: string, triggerId: string): Promise<boolean> {
+    return this.repo.deleteTrigger(connectionId, triggerId);
+  }
+
+  /** A bulk sync of what a trigger matches now: recorded (for its progress), then each item synced now. */
+  async startBulkSync(row: ConnectionRow, id: string, triggerId: string, keys: string[]): Promise<void> {
+    await this.repo.insertBulkSync(id, row.id, triggerId, keys);
+    await this.syncNow(row, keys);
+  }
+
   async syncNow(row: ConnectionRow, keys: string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 500) {
       const chunk = keys.slice(i, i + 500);
       await this.repo.prepareSyncNow(row.id, chunk);
-      await this.queue.kickOutgoing(row.id, chunk);
+      await this.schedule.laterAll(row.id, chunk);
     }
   }
 
@@ -425,10 +426,10 @@ export class SyncEngine {
    */
   private async outgoingBatch(connectionId: string, keys: string[]): Promise<void> {
     let next = 0;
-    while (next < keys.length && !this.local.stopped) {
+    while (next < keys.length && !this.schedule.stopped) {
       const round = keys.slice(next, next + BATCH_CONCURRENCY).map((key) => ({ connectionId, key }));
       next += round.length;
-      await this.queue.runExclusiveAll('outgoing', round, async (held, done) => {
+      await this.schedule.exclusiveAll('outgoing', round, async (held, done) => {
         // Should the read fail, each run reads its own state instead (and fails on its own).
         const states = held.length
           ? await this.repo
@@ -443,7 +444,7 @@ export class SyncEngine {
             try {
               await this.outgoing(connectionId, data.key, states.get(data.key));
             } catch (error) {
-              await this.requeueUnexpected('outgoing', data, error);
+              await this.schedule.requeueUnexpected('outgoing', data, error);
             } finally {
               await done(data);
             }
@@ -467,7 +468,7 @@ export class SyncEngine {
     if (twin && midApply(twin) && (await this.repo.markChangedDuringApply(twin.id, null))) return;
     // An incoming first sync may be creating this very item and not know its key yet: wait for it.
     if (!twin && state.creationInFlight) {
-      await this.queue.kick('outgoing', { connectionId, key }, 500);
+      await this.schedule.later('outgoing', { connectionId, key }, 500);
       return;
     }
     // Unsynced items stay unsynced, whatever the triggers match, until "sync now" asks for them.
@@ -475,8 +476,9 @@ export class SyncEngine {
     try {
       const item = await this.o.connector.getItem(key);
       if (!item) return;
-      const written = twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] };
-      const { replica, hash, basis, baseline, withheld } = await this.outgoingComparison(row, twin, item, written);
+      // One statement for what the sync stored for it (comments and attachments it wrote, oversize notes).
+      const stored = twin ? await this.repo.storedFor(twin.id, item.key) : NOTHING_STORED;
+      const { replica, hash, basis, baseline, withheld } = await this.outgoingComparison(row, twin, item, stored);
       this.o.logger.debug({ connectionId, item: key, changed: basis?.last_sent_hash !== hash, comments: replica.comments?.length ?? 0 }, 'outgoing rule ran');
       if (twin && basis && basis.last_sent_hash === hash) {
         const settled = twin.status === 'PENDING' && twin.error?.direction === 'outgoing' ? { status: 'SYNCED' as const, error: null, attempts: 0 } : {};
@@ -505,7 +507,7 @@ export class SyncEngine {
       await this.outboxChanged(row);
     } catch (error) {
       await this.failed(row, twin, { localKey: key }, 'outgoing', error, () =>
-        this.queue.kick('outgoing', { connectionId, key }, this.backoff(twin?.attempts ?? 0, error)),
+        this.schedule.later('outgoing', { connectionId, key }, this.backoff(twin?.attempts ?? 0, error)),
       );
     }
   }
@@ -518,12 +520,12 @@ export class SyncEngine {
     row: ConnectionRow,
     twin: TwinRow | null,
     item: TrackerItem,
-    written: WrittenBySync,
+    stored: StoredForItem,
     logs: 'log' | 'quiet' = 'log',
   ): Promise<{ replica: Replica; hash: string; basis: TwinRow | null; baseline: Replica | null; withheld: Withheld[] }> {
-    const baseline = twin?.local_snapshot ? await this.baselineOf(row, twin, written) : null;
+    const baseline = twin?.local_snapshot ? await this.baselineOf(row, twin, stored) : null;
     const basis = twin && baseline ? { ...twin, last_sent_hash: hashOf(baseline), last_sent_replica: baseline } : twin;
-    const { replica, withheld } = await this.outgoingReplica(row, item, basis, written, logs);
+    const { replica, withheld } = await this.outgoingReplica(row, item, basis, stored, logs);
     return { replica, hash: hashOf(replica), basis, baseline, withheld };
   }
 
@@ -533,10 +535,10 @@ export class SyncEngine {
    * Only for an item that was synced from here or left with a baseline; a rule that fails counts as
    * a change, and its outgoing run then says why.
    */
-  private async unsentChange(row: ConnectionRow, twin: TwinRow, item: TrackerItem, written: WrittenBySync): Promise<boolean> {
+  private async unsentChange(row: ConnectionRow, twin: TwinRow, item: TrackerItem, stored: StoredForItem): Promise<boolean> {
     if (!twin.local_snapshot && !twin.last_sent_hash) return false;
     try {
-      const { hash, basis } = await this.outgoingComparison(row, twin, item, written, 'quiet');
+      const { hash, basis } = await this.outgoingComparison(row, twin, item, stored, 'quiet');
       return basis?.last_sent_hash !== hash;
     } catch {
       return true;
@@ -547,9 +549,9 @@ export class SyncEngine {
    * The outgoing replica of the item as the last apply left it (`local_snapshot`): what the partner
    * already has. Null when the rule fails on it; the run then compares with the replica sent before.
    */
-  private async baselineOf(row: ConnectionRow, twin: TwinRow, written?: WrittenBySync): Promise<Replica | null> {
+  private async baselineOf(row: ConnectionRow, twin: TwinRow, stored?: StoredForItem): Promise<Replica | null> {
     if (!twin.local_snapshot) return null;
-    return this.outgoingReplica(row, twin.local_snapshot, twin, written, 'quiet').then(
+    return this.outgoingReplica(row, twin.local_snapshot, twin, stored, 'quiet').then(
       (out) => out.replica,
       () => null,
     );
@@ -570,11 +572,13 @@ export class SyncEngine {
     row: ConnectionRow,
     item: TrackerItem,
     twin: TwinRow | null,
-    knownWritten?: WrittenBySync,
+    known?: StoredForItem,
     logs: 'log' | 'quiet' = 'log',
   ): Promise<{ replica: Replica; withheld: Withheld[] }> {
     const rules = await this.rulesFor(row);
-    const written = knownWritten ?? (twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] });
+    // What the sync stored for the item: read here only when the caller has not (the admin's view).
+    const stored = known ?? (twin ? await this.repo.storedFor(twin.id, item.key) : NOTHING_STORED);
+    const written = stored.written;
     const out = await this.o.runner.runOutgoing(
       rules.outgoing,
       { issue: toScriptItem(item, mirroredIds(written), 'outgoing'), previous: twin?.last_sent_replica ?? null, firstSync: !twin?.last_sent_hash },
@@ -591,7 +595,7 @@ export class SyncEngine {
     const sent = item.attachments.filter((a) => ids.has(a.id));
     const statedTooLarge = (a: { size: number | null }) => a.size !== null && a.size > this.maxAttachmentBytes;
     // What reading found matters only where the tracker's size does not already rule one out.
-    const found = sent.some((a) => !statedTooLarge(a)) ? await this.repo.oversize(item.key) : new Map<string, { bytes: number }>();
+    const found = sent.some((a) => !statedTooLarge(a)) ? stored.oversize : new Map<string, { bytes: number }>();
     const withheld: Withheld[] = [];
     for (const a of sent) {
       const read = found.get(a.id)?.bytes ?? 0;
@@ -604,44 +608,13 @@ export class SyncEngine {
   }
 
   private async outboxChanged(row: ConnectionRow): Promise<void> {
-    if (this.partnerReachable(row)) this.pump(row.id);
+    if (this.partnerReachable(row)) this.schedule.now('deliver', { connectionId: row.id });
     else this.o.notifyPartner(row.id);
-  }
-
-  /**
-   * Sends a connection's outbox right away, from this process: one delivery at a time per
-   * connection, and what comes in meanwhile goes in the next batch. A failed delivery becomes a
-   * queue job with backoff, so the outbox is sent even if this process stops.
-   */
-  private pump(connectionId: string): void {
-    const running = this.pumps.get(connectionId);
-    if (running) {
-      running.again = true;
-      return;
-    }
-    const state = { again: false, done: Promise.resolve() };
-    this.pumps.set(connectionId, state);
-    state.done = (async () => {
-      try {
-        do {
-          state.again = false;
-          await this.queue.runExclusive('deliver', { connectionId }, () => this.deliver(connectionId));
-        } while (state.again);
-      } catch (error) {
-        this.o.logger.warn({ err: error, connectionId }, 'delivery failed; the queue will retry it');
-        await this.queue.kick('deliver', { connectionId }, this.backoff(1, null, 60_000)).catch(() => undefined);
-      } finally {
-        this.pumps.delete(connectionId);
-      }
-    })();
   }
 
   /** Waits for deliveries and runs under way (the node is stopping); what waits stays stored. */
   async stop(): Promise<void> {
-    this.local.stopped = true;
-    this.local.waiting.clear();
-    await Promise.allSettled([...this.pumps.values()].map((p) => p.done));
-    await Promise.allSettled([...this.local.inFlight]);
+    await this.schedule.stop();
   }
 
   private partnerReachable(row: ConnectionRow): boolean {
@@ -681,7 +654,7 @@ export class SyncEngine {
           { connectionId, reason: failure.kind, message: failure.message, attempts, retryInMs: delay },
           'delivery to the partner failed; will retry',
         );
-        await this.queue.kick('deliver', { connectionId }, delay);
+        await this.schedule.later('deliver', { connectionId }, delay);
         return;
       }
       this.deliveryRetries.delete(connectionId);
@@ -711,7 +684,7 @@ export class SyncEngine {
           const blob = await this.readAttachment(itemKey, id).catch(async (error: unknown) => {
             this.o.logger.warn({ connectionId: row.id, item: itemKey, attachment: id, err: error }, 'attachment could not be read for the partner');
             // Too large after all: the partner is sent the item again without it, and waits no longer.
-            if (error instanceof AttachmentTooLarge) await this.queue.kick('outgoing', { connectionId: row.id, key: itemKey }, 0);
+            if (error instanceof AttachmentTooLarge) await this.schedule.later('outgoing', { connectionId: row.id, key: itemKey }, 0);
             return null;
           });
           if (!blob) return null;
@@ -784,7 +757,7 @@ export class SyncEngine {
       return { ok: true, value: null };
     } catch (error) {
       if (!(error instanceof AttachmentTooLarge)) throw error;
-      await this.queue.kick('outgoing', { connectionId: row.id, key: itemKey }, 0);
+      await this.schedule.later('outgoing', { connectionId: row.id, key: itemKey }, 0);
       return { ok: false, error: { reason: 'too-large', message: error.message } };
     }
   }
@@ -794,9 +767,9 @@ export class SyncEngine {
   /** Stores what the partner sent (pushed to us, or pulled by our poll) and queues it. */
   async receive(row: ConnectionRow, events: SyncEvent[]): Promise<void> {
     const fresh = await this.repo.receive(row.id, events);
-    for (const key of new Set(fresh.filter((e) => e.kind !== 'ack').map((e) => e.itemKey))) this.runNow('incoming', { connectionId: row.id, key });
+    for (const key of new Set(fresh.filter((e) => e.kind !== 'ack').map((e) => e.itemKey))) this.schedule.now('incoming', { connectionId: row.id, key });
     // The partner just reached us, so it is back: what waits for it goes now, not at the next retry.
-    if (this.deliveryRetries.has(row.id) && this.partnerReachable(row)) this.pump(row.id);
+    if (this.deliveryRetries.has(row.id) && this.partnerReachable(row)) this.schedule.now('deliver', { connectionId: row.id });
   }
 
   async saveBlob(row: ConnectionRow, itemKey: string, attachmentId: string, sha256: string, content: Buffer): Promise<void> {
@@ -809,31 +782,43 @@ export class SyncEngine {
     const row = await this.liveConnection(connectionId);
     // Deactivated: the inbox keeps what arrives; activation queues it again.
     if (!row || row.status !== 'ACTIVE') return;
-    const { pending, twin: found } = await this.repo.incomingState(connectionId, remoteKey);
+    // One statement: the events to apply, the twin, and what the sync stored for the pair.
+    const { pending, twin: found, ...known } = await this.repo.incomingState(connectionId, remoteKey);
     if (!pending.length) return;
     const last = pending[pending.length - 1]!;
     let twin = found;
+    let stored: StoredForItem = known;
     const twinKey = typeof last.payload['twinKey'] === 'string' ? (last.payload['twinKey'] as string) : null;
     if (!twin && twinKey) {
       // The partner knows our item before our ack reached it back: pair them now.
       twin = await this.repo.twinByLocal(connectionId, twinKey);
-      if (twin) await this.repo.updateTwin(twin.id, { remote_key: remoteKey });
+      if (twin) {
+        await this.repo.updateTwin(twin.id, { remote_key: remoteKey });
+        stored = await this.repo.storedFor(twin.id, twin.local_key);
+      }
     }
     if (twin?.status === 'FAILED' && twin.error?.direction === 'incoming') return;
     // Writing the item and reading it for the outgoing rule never overlap: hold its outgoing lease.
     const lease = twin?.local_key ? leaseName('outgoing', { connectionId, key: twin.local_key }) : null;
-    if (lease && !(await this.queue.tryLease(lease))) {
-      await this.queue.kick('incoming', { connectionId, key: remoteKey }, 200);
+    if (lease && !(await this.schedule.tryLease(lease))) {
+      await this.schedule.later('incoming', { connectionId, key: remoteKey }, 200);
       return;
     }
     try {
-      await this.incomingLeased(row, remoteKey, pending, twin, twinKey);
+      await this.incomingLeased(row, remoteKey, pending, twin, twinKey, stored);
     } finally {
-      if (lease) await this.queue.release(lease);
+      if (lease) await this.schedule.release(lease);
     }
   }
 
-  private async incomingLeased(row: ConnectionRow, remoteKey: string, pending: InboxRow[], found: TwinRow | null, twinKey: string | null): Promise<void> {
+  private async incomingLeased(
+    row: ConnectionRow,
+    remoteKey: string,
+    pending: InboxRow[],
+    found: TwinRow | null,
+    twinKey: string | null,
+    stored: StoredForItem,
+  ): Promise<void> {
     const connectionId = row.id;
     const twin = found;
     const last = pending[pending.length - 1]!;
@@ -855,12 +840,12 @@ export class SyncEngine {
     try {
       // The partner learns our item's key from the acknowledgement, on a first sync and whenever it
       // did not know it yet.
-      const applied = await this.apply(row, twin, parsed.data, { remoteKey, upToSeq: last.seq, ackEvenIfUpdated: !twinKey });
+      const applied = await this.apply(row, twin, parsed.data, { remoteKey, upToSeq: last.seq, ackEvenIfUpdated: !twinKey }, stored);
       if (applied.acknowledged) await this.outboxChanged(row);
     } catch (error) {
       const current = (await this.repo.twinByRemote(connectionId, remoteKey)) ?? twin;
       await this.failed(row, current, { remoteKey }, 'incoming', error, () =>
-        this.queue.kick('incoming', { connectionId, key: remoteKey }, this.backoff(current?.attempts ?? 0, error)),
+        this.schedule.later('incoming', { connectionId, key: remoteKey }, this.backoff(current?.attempts ?? 0, error)),
       );
     }
   }
@@ -871,6 +856,8 @@ export class SyncEngine {
     found: TwinRow | null,
     replica: Replica,
     done: ApplyDone,
+    /** What the sync stored for the pair, read with the twin (`incomingState`). */
+    stored: StoredForItem,
   ): Promise<{ twin: TwinRow; item: TrackerItem; acknowledged: boolean }> {
     const connector = this.o.connector;
     let twin = found;
@@ -888,10 +875,10 @@ export class SyncEngine {
     const firstSync = current === null;
     const project = current?.project ?? row.project;
     // What the sync already wrote here for this pair, read once for the rule and for the writes below.
-    const written = twin ? await this.writtenFor(twin.id) : { comments: [], attachments: [] };
+    const { written } = stored;
     // Read before any write, under the item's outgoing lease: the item as it is now, against what
     // the partner has. A change of ours not sent yet is then not taken for the partner's below.
-    const unsent = twin && current ? await this.unsentChange(row, twin, current, written) : false;
+    const unsent = twin && current ? await this.unsentChange(row, twin, current, stored) : false;
     const issue: ScriptItem = current ? toScriptItem(current, mirroredIds(written), 'incoming') : { project };
     const received = sizeProblem(replica, replica.key, 'received');
     if (received) throw new ItemFailure({ code: 'REPLICA_TOO_LARGE', message: received, direction: 'incoming', retryable: false });
@@ -920,7 +907,7 @@ export class SyncEngine {
     const marks = { applying_since: new Date(), ...(firstSync ? { creating_since: interruptedCreate ?? new Date() } : {}) };
     if (!twin) twin = await this.repo.insertTwin({ connectionId: row.id, remoteKey: replica.key, remoteUrl: replica.url ?? null }, marks);
     else await this.repo.updateTwin(twin.id, marks);
-    if (twin.local_key) this.beginOwnWrite(row.id, twin.local_key);
+    if (twin.local_key) this.guard.beginWrite(row.id, twin.local_key);
     const plan: ApplyPlan = {
       row,
       twin,
@@ -941,7 +928,7 @@ export class SyncEngine {
     try {
       return await this.write(plan);
     } catch (error) {
-      this.endOwnWrite(row.id, plan.twin.local_key, null);
+      this.guard.endWrite(row.id, plan.twin.local_key, null);
       // What this apply wrote is not lost to the next attempt: the item it created and the comments
       // it added (they would otherwise have to be found again, by the recovery's guesses).
       if (Object.keys(plan.unrecorded).length || plan.unrecordedComments.size) {
@@ -967,7 +954,7 @@ export class SyncEngine {
     let wrote: ItemChanges = {};
     if (firstSync) {
       let ref: ItemRef | null = null;
-      this.createStarted(row.id);
+      this.guard.createStarted(row.id);
       try {
         ref = interruptedCreate ? await this.findInterruptedCreate(row.id, project, desired, interruptedCreate) : null;
         if (!ref) {
@@ -977,9 +964,9 @@ export class SyncEngine {
           // status or priority.
           wrote = { summary: fresh.summary, description: fresh.description ?? null, labels: fresh.labels ?? [] };
         }
-        this.beginOwnWrite(row.id, ref.key);
+        this.guard.beginWrite(row.id, ref.key);
       } finally {
-        this.createEnded(row.id, ref?.key ?? null);
+        this.guard.createEnded(row.id, ref?.key ?? null);
       }
       // Recorded with the apply's next statement (see `unrecorded`), or by `apply` if it fails first.
       plan.unrecorded = { local_key: ref.key, local_url: ref.url, local_project: project };
@@ -1014,9 +1001,8 @@ export class SyncEngine {
     let knownComments: TrackerComment[] | null = [...current!.comments];
     /** Comments this apply added: their change events are its own (see `OwnWrite.ownCommentEvents`). */
     let commentsAdded = 0;
-    const own = this.ownWrites.get(ownKey(row.id, localKey));
     const knowComment = (ref: CommentRef) => {
-      if (own) (own.comments ??= new Set()).add(ref.id);
+      this.guard.noteComment(row.id, localKey, ref.id);
       const i = knownComments?.findIndex((c) => c.id === ref.id) ?? -1;
       if (!ref.comment || !knownComments) knownComments = null;
       else if (i >= 0) knownComments[i] = ref.comment;
@@ -1112,8 +1098,9 @@ export class SyncEngine {
     // Something changed here while the apply was writing: look at it now, against the new baseline,
     // unless the baseline was read at or after every version the changes named (the sync's own writes).
     const baselineVersion = versionOf(after);
-    changedMeanwhile.push(...this.endOwnWrite(row.id, localKey, baselineVersion, { commentsAdded, commentsReadBack }));
-    if (othersToo || changedMeanwhile.some((v) => v === null || isNewer(v, baselineVersion))) this.runNow('outgoing', { connectionId: row.id, key: localKey });
+    changedMeanwhile.push(...this.guard.endWrite(row.id, localKey, baselineVersion, { commentsAdded, commentsReadBack }));
+    if (othersToo || changedMeanwhile.some((v) => v === null || isNewer(v, baselineVersion)))
+      this.schedule.now('outgoing', { connectionId: row.id, key: localKey });
     return { twin, item: after, acknowledged };
   }
 
@@ -1266,19 +1253,18 @@ export class SyncEngine {
     await this.repo.addHistory(row.id, target.id, direction, described.retryable ? 'RETRYING' : 'FAILED', described.message);
   }
 
+  /** The wait before the next attempt (backoff.ts), never sooner than the tracker's Retry-After. */
   private backoff(attempts: number, error: unknown, maxMs = this.retry.maxMs): number {
-    const exponential = Math.min(maxMs, this.retry.baseMs * 2 ** Math.min(attempts, 20));
-    const jittered = exponential / 2 + Math.random() * (exponential / 2);
     const retryAfter = error instanceof ConnectorError ? (error.details.retryAfterMs ?? 0) : 0;
-    return Math.max(retryAfter, jittered);
+    return backoffMs(attempts, { baseMs: this.retry.baseMs, maxMs }, retryAfter);
   }
 
   /** The admin's retry of one quarantined item (or one waiting for its next attempt). */
   async retryItem(row: ConnectionRow, twin: TwinRow): Promise<void> {
     const direction = twin.error?.direction ?? (twin.remote_key && !twin.last_sent_hash ? 'incoming' : 'outgoing');
     await this.repo.updateTwin(twin.id, { status: 'PENDING', error: null, attempts: 0 });
-    if (direction === 'incoming' && twin.remote_key) await this.queue.kick('incoming', { connectionId: row.id, key: twin.remote_key });
-    else if (twin.local_key) await this.queue.kick('outgoing', { connectionId: row.id, key: twin.local_key });
+    if (direction === 'incoming' && twin.remote_key) await this.schedule.later('incoming', { connectionId: row.id, key: twin.remote_key });
+    else if (twin.local_key) await this.schedule.later('outgoing', { connectionId: row.id, key: twin.local_key });
   }
 
   /** Stops syncing this pair, on both sides; nothing is deleted in either tracker. */
@@ -1303,116 +1289,10 @@ export class SyncEngine {
     const row = await this.liveConnection(connectionId);
     if (!row || row.status !== 'ACTIVE') return;
     if (await this.repo.countUndelivered(connectionId)) await this.outboxChanged(row);
-    for (const key of await this.repo.pendingInboxKeys(connectionId)) await this.queue.kick('incoming', { connectionId, key });
+    for (const key of await this.repo.pendingInboxKeys(connectionId)) await this.schedule.later('incoming', { connectionId, key });
   }
 
   // ---- helpers
-
-  /** This process starts writing the item: its change events now only note their versions. */
-  private beginOwnWrite(connectionId: string, localKey: string): void {
-    const key = ownKey(connectionId, localKey);
-    const was = this.ownWrites.get(key);
-    this.ownWrites.delete(key);
-    // What the item's earlier writes left (its version, the comments they wrote, the events still due) carries over.
-    this.ownWrites.set(key, { ...was, applying: true, version: was?.version ?? null, changed: was?.changed ?? [] });
-    // Only recent items matter; the twin's columns remember the rest.
-    if (this.ownWrites.size > OWN_WRITES_KEPT) this.ownWrites.delete(this.ownWrites.keys().next().value!);
-  }
-
-  private createStarted(connectionId: string): void {
-    const creating = this.ownCreates.get(connectionId) ?? { running: 0, held: [] };
-    creating.running += 1;
-    this.ownCreates.set(connectionId, creating);
-  }
-
-  /**
-   * A create returned `key` (null: it failed): its own creation event is noted with the write. The
-   * other held events go the usual way once no create is left, or after a second (a create that
-   * returns late has had its event looked at like anyone's).
-   */
-  private createEnded(connectionId: string, key: string | null): void {
-    const creating = this.ownCreates.get(connectionId);
-    if (!creating) return;
-    creating.running -= 1;
-    const own = key ? this.ownWrites.get(ownKey(connectionId, key)) : undefined;
-    const release: ItemEvent[] = [];
-    creating.held = creating.held.filter(({ event, at }) => {
-      if (own && event.key === key) own.changed.push(event.version ?? null);
-      else if (creating.running === 0 || Date.now() - at > 1_000) release.push(event);
-      else return true;
-      return false;
-    });
-    if (creating.running === 0) this.ownCreates.delete(connectionId);
-    if (release.length)
-      void this.changesFor(connectionId, release).catch((error: unknown) =>
-        this.o.logger.warn({ err: error, connectionId }, 'could not look at changed items; the next scan will'),
-      );
-  }
-
-  /**
-   * The write is over, leaving the item at `version` (null: it failed, and the next apply takes up
-   * what was noted). Returns the versions noted meanwhile, now cleared.
-   */
-  private endOwnWrite(
-    connectionId: string,
-    localKey: string | null,
-    version: string | null,
-    comments?: { commentsAdded: number; commentsReadBack: boolean },
-  ): Array<string | null> {
-    const own = localKey ? this.ownWrites.get(ownKey(connectionId, localKey)) : undefined;
-    if (!own) return [];
-    own.applying = false;
-    if (version === null) return [];
-    own.version = version;
-    const changed = own.changed.splice(0);
-    const unnamed = changed.filter((c): c is { unnamedComment: string | null } => typeof c === 'object' && c !== null && 'unnamedComment' in c);
-    const out: Array<string | null> = [];
-    if (comments?.commentsReadBack) {
-      // The read-back read the comments too: the baseline has every comment made up to `version`.
-      own.ownCommentEvents = 'all';
-      out.push(...unnamed.map((c) => c.unnamedComment));
-    } else {
-      // Each comment the sync added announces itself once. More such events than that (this
-      // apply's, and those of earlier applies still to come) are someone else's comment, which the
-      // read-back did not read: look again.
-      const due = this.ownCommentEventsDue(own) + (comments?.commentsAdded ?? 0);
-      if (unnamed.length > due) out.push(null);
-      own.ownCommentEvents = Math.max(0, due - unnamed.length);
-      own.ownCommentEventsAt = Date.now();
-      out.push(...unnamed.map((c) => c.unnamedComment).filter((v) => v === null || isNewer(v, version)));
-    }
-    // A comment event is the sync's own if the apply wrote that comment, and someone else's otherwise.
-    for (const c of changed) {
-      if (c === null || typeof c === 'string') out.push(c);
-      else if ('comment' in c && !own.comments?.has(c.comment)) out.push(null);
-    }
-    return out;
-  }
-
-  /** Whether an unnamed comment event at or before the last apply's version is the sync's own (counted off if so). */
-  private ownCommentEvent(own: OwnWrite): boolean {
-    if (own.ownCommentEvents === 'all') return true;
-    const due = this.ownCommentEventsDue(own);
-    if (!due) return false;
-    own.ownCommentEvents = due - 1;
-    return true;
-  }
-
-  /**
-   * The sync's own unnamed comment events still to come. A webhook arrives within seconds or is
-   * lost (the refresh covers what it would have said): a count older than a minute is dropped, so
-   * lost ones do not make someone else's comment look like the sync's.
-   */
-  private ownCommentEventsDue(own: OwnWrite): number {
-    if (typeof own.ownCommentEvents !== 'number' || Date.now() - (own.ownCommentEventsAt ?? 0) > OWN_COMMENT_EVENTS_MS) return 0;
-    return own.ownCommentEvents;
-  }
-
-  /** The comments and attachments the sync wrote for this pair. */
-  private async writtenFor(twinId: string): Promise<WrittenBySync> {
-    const [comments, attachments] = await Promise.all([this.repo.commentTwins(twinId), this.repo.attachmentTwins(twinId)]);
-    return { comments, attachments };
-  }
 
   private async host(project: string): Promise<ScriptHost> {
     return { platform: this.platform, itemTypes: await this.itemTypes(project) };
@@ -1428,44 +1308,11 @@ export class SyncEngine {
   }
 }
 
-/** Steps run right away in this process at once, and how many may wait for that (then the job queue takes them). */
-const LOCAL_CONCURRENCY = 16;
-const LOCAL_WAITING_MAX = 2_000;
-
 /** How many changed items an incremental query hands on at a time. */
 const WALK_PAGE = 100;
 
 /** Outgoing runs of one batch job at once; with two workers on the batch queue, as many as a worker's batch of `outgoing` jobs. */
 const BATCH_CONCURRENCY = 8;
-
-/** How many items' own-write records a process keeps (most recent first out last). */
-const OWN_WRITES_KEPT = 10_000;
-
-/** How long the count of the sync's own unnamed comment events stands (see `ownCommentEventsDue`). */
-const OWN_COMMENT_EVENTS_MS = 60_000;
-
-interface OwnWrite {
-  applying: boolean;
-  /** The version the last finished apply left the item at. */
-  version: string | null;
-  /**
-   * Versions (null: unknown) the item's change events named while an apply wrote it, or the
-   * comment they announced, or (`unnamedComment`, with its version) that a comment was made.
-   */
-  changed: Array<string | null | { comment: string } | { unnamedComment: string | null }>;
-  /**
-   * Comment events that do not name their comment, at or before `version`, still to come for the
-   * comments the sync added; 'all' when the last apply read the comments back, so that any such
-   * event is of a comment its baseline has. A tracker announces each added comment once.
-   */
-  ownCommentEvents?: number | 'all';
-  /** When `ownCommentEvents` was counted. */
-  ownCommentEventsAt?: number;
-  /** The comments the sync wrote on the item, by id: their events are its own. Made at the first. */
-  comments?: Set<string>;
-}
-
-const ownKey = (connectionId: string, localKey: string): string => `${connectionId}:${localKey}`;
 
 interface ApplyPlan {
   row: ConnectionRow;
@@ -1502,23 +1349,13 @@ interface ApplyDone {
   ackEvenIfUpdated: boolean;
 }
 
-interface WrittenBySync {
-  comments: Awaited<ReturnType<SyncRepository['commentTwins']>>;
-  attachments: Awaited<ReturnType<SyncRepository['attachmentTwins']>>;
-}
+/** Nothing stored: an item not synced yet. */
+const NOTHING_STORED: StoredForItem = { written: { comments: [], attachments: [] }, oversize: new Map() };
 
 const mirroredIds = (w: WrittenBySync): MirroredIds => ({
   comments: new Map(w.comments.map((c) => [c.local_comment_id, c.remote_comment_id])),
   attachments: new Map(w.attachments.map((a) => [a.local_attachment_id, a.remote_attachment_id])),
 });
-
-/** Whether version `a` (a revision number or an ISO time) is later than `b`. */
-function isNewer(a: string, b: string): boolean {
-  const [x, y] = [Number(a), Number(b)];
-  return Number.isFinite(x) && Number.isFinite(y) && /^[0-9]+$/.test(a) && /^[0-9]+$/.test(b) ? x > y : a > b;
-}
-
-const versionOf = (item: TrackerItem): string => item.version ?? item.updated;
 
 /** What a just-created item holds, as far as the apply needs to know. */
 function emptyItem(project: string, desired: ScriptItem): Omit<TrackerItem, 'key' | 'id' | 'url'> {
@@ -1541,15 +1378,6 @@ function emptyItem(project: string, desired: ScriptItem): Omit<TrackerItem, 'key
     customFields: {},
   };
 }
-
-/** A first sync started less than two minutes ago; an older mark is left from a crash. */
-const recent = (since: Date | null): boolean => since !== null && Date.now() - new Date(since).getTime() < 120_000;
-
-/** The sync already read (or wrote) this item as it was at `updated` or later: nothing new to look at. */
-const alreadySeen = (twin: TwinRow | null, updated: string): boolean => Boolean(twin?.local_updated) && updated <= twin!.local_updated!;
-
-/** An incoming apply is writing this item right now. */
-const midApply = (twin: TwinRow): boolean => recent(twin.applying_since) || recent(twin.creating_since);
 
 function toEvent(row: { id: string; seq: string; kind: SyncEvent['kind']; item_key: string; payload: Record<string, unknown> }): SyncEvent {
   return { id: row.id, seq: Number(row.seq), kind: row.kind, itemKey: row.item_key, payload: row.payload };

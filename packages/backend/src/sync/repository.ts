@@ -143,6 +143,54 @@ export interface CommentTwinWrite {
   hash: string;
 }
 
+/** The comments and attachments the sync wrote for a pair: which local one mirrors which of the partner's. */
+export interface WrittenBySync {
+  comments: Array<{ remote_comment_id: string; local_comment_id: string; remote_hash: string }>;
+  attachments: Array<{ remote_attachment_id: string; local_attachment_id: string; sha256: string }>;
+}
+
+/** The item's attachments found too large while they were read: the least size of each, by id. */
+export type OversizeNotes = Map<string, { filename: string; bytes: number }>;
+
+/** What the sync stored for an item besides its twin. */
+export interface StoredForItem {
+  written: WrittenBySync;
+  oversize: OversizeNotes;
+}
+
+/** What an incoming run needs (`incomingState`). */
+export interface IncomingState extends StoredForItem {
+  pending: InboxRow[];
+  twin: TwinRow | null;
+}
+
+interface StoredColumns {
+  stored_comments: Array<[string, string, string]>;
+  stored_attachments: Array<[string, string, string]>;
+  stored_oversize: Array<[string, string, number | string]>;
+}
+
+/** The columns of StoredColumns, for the twin whose id is `twinId` and the local item `localKey` (SQL expressions). */
+function storedColumns(twinId: string, localKey: string): string {
+  return `(select coalesce(jsonb_agg(jsonb_build_array(c.remote_comment_id, c.local_comment_id, c.remote_hash)), '[]'::jsonb) from comment_twins c where c.twin_id = ${twinId}) as stored_comments,
+         (select coalesce(jsonb_agg(jsonb_build_array(a.remote_attachment_id, a.local_attachment_id, a.sha256)), '[]'::jsonb) from attachment_twins a where a.twin_id = ${twinId}) as stored_attachments,
+         (select coalesce(jsonb_agg(jsonb_build_array(o.attachment_id, o.filename, o.bytes)), '[]'::jsonb) from oversize_attachments o where o.item_key = ${localKey}) as stored_oversize`;
+}
+
+function splitStored<T extends StoredColumns>(row: T): { twin: Omit<T, keyof StoredColumns>; stored: StoredForItem } {
+  const { stored_comments: comments, stored_attachments: attachments, stored_oversize: oversize, ...twin } = row;
+  return {
+    twin,
+    stored: {
+      written: {
+        comments: comments.map(([remote_comment_id, local_comment_id, remote_hash]) => ({ remote_comment_id, local_comment_id, remote_hash })),
+        attachments: attachments.map(([remote_attachment_id, local_attachment_id, sha256]) => ({ remote_attachment_id, local_attachment_id, sha256 })),
+      },
+      oversize: new Map(oversize.map(([id, filename, bytes]) => [id, { filename, bytes: Number(bytes) }])),
+    },
+  };
+}
+
 /** Inserts or updates comment twins from a JSON array (`$json`) of CommentTwinWrite, for the twin `$twin`. */
 function commentTwinsUpsert(twinParam: number, jsonParam: number): string {
   return `insert into comment_twins (twin_id, remote_comment_id, local_comment_id, remote_hash)
@@ -503,7 +551,7 @@ export class SyncRepository {
     return this.sql.query<TwinRow>(`select * from twins where connection_id = $1 and status = 'FAILED' order by id`, [connectionId]);
   }
 
-  async commentTwins(twinId: string): Promise<{ remote_comment_id: string; local_comment_id: string; remote_hash: string }[]> {
+  async commentTwins(twinId: string): Promise<WrittenBySync['comments']> {
     return this.sql.query(`select remote_comment_id, local_comment_id, remote_hash from comment_twins where twin_id = $1`, [twinId]);
   }
 
@@ -521,7 +569,7 @@ export class SyncRepository {
     await this.sql.query(statement.text, [twinId, commentTwinsJson(comments), ...statement.values]);
   }
 
-  async attachmentTwins(twinId: string): Promise<{ remote_attachment_id: string; local_attachment_id: string; sha256: string }[]> {
+  async attachmentTwins(twinId: string): Promise<WrittenBySync['attachments']> {
     return this.sql.query(`select remote_attachment_id, local_attachment_id, sha256 from attachment_twins where twin_id = $1`, [twinId]);
   }
 
@@ -611,40 +659,42 @@ export class SyncRepository {
   }
 
   /**
-   * What an incoming run needs first, in one statement: the partner's events for this item not
-   * applied yet (in order), and the item's live twin.
+   * What an incoming run needs, in one statement: the partner's events for this item not applied
+   * yet (in order), the item's live twin, what the sync wrote for the pair (which local comment and
+   * attachment mirrors which of the partner's) and the local item's attachments found too large.
    */
-  async incomingState(connectionId: string, remoteKey: string): Promise<{ pending: InboxRow[]; twin: TwinRow | null }> {
+  async incomingState(connectionId: string, remoteKey: string): Promise<IncomingState> {
     const rows = await this.sql.query<
-      TwinRow & {
-        inbox_event_id: string | null;
-        inbox_seq: string;
-        inbox_kind: InboxRow['kind'];
-        inbox_payload: Record<string, unknown>;
-        inbox_received_at: Date;
-      }
+      TwinRow &
+        StoredColumns & { inbox: Array<{ event_id: string; seq: string; kind: InboxRow['kind']; payload: Record<string, unknown>; received_at: string }> }
     >(
-      `select t.*, i.event_id as inbox_event_id, i.seq as inbox_seq, i.kind as inbox_kind, i.payload as inbox_payload, i.received_at as inbox_received_at
+      `select t.*,
+         (select coalesce(jsonb_agg(jsonb_build_object('event_id', i.event_id, 'seq', i.seq::text, 'kind', i.kind, 'payload', i.payload, 'received_at', i.received_at) order by i.seq), '[]'::jsonb)
+            from inbox i where i.connection_id = $1 and i.item_key = $2 and i.applied_at is null and i.kind <> 'ack') as inbox,
+         ${storedColumns('t.id', 't.local_key')}
        from (select 1) as one
-       left join twins t on t.connection_id = $1 and t.remote_key = $2 and t.${LIVE}
-       left join inbox i on i.connection_id = $1 and i.item_key = $2 and i.applied_at is null and i.kind <> 'ack'
-       order by i.seq`,
+       left join twins t on t.connection_id = $1 and t.remote_key = $2 and t.${LIVE}`,
       [connectionId, remoteKey],
     );
-    const pending = rows
-      .filter((r) => r.inbox_event_id !== null)
-      .map((r): InboxRow => ({
-        connection_id: connectionId,
-        event_id: r.inbox_event_id!,
-        seq: r.inbox_seq,
-        kind: r.inbox_kind,
-        item_key: remoteKey,
-        payload: r.inbox_payload,
-        received_at: r.inbox_received_at,
-        applied_at: null,
-      }));
-    const { inbox_event_id: _e, inbox_seq: _s, inbox_kind: _k, inbox_payload: _p, inbox_received_at: _r, ...twin } = rows[0]!;
-    return { pending, twin: twin.id === null ? null : twin };
+    const { inbox, ...rest } = rows[0]!;
+    const pending = inbox.map((r): InboxRow => ({
+      connection_id: connectionId,
+      event_id: r.event_id,
+      seq: r.seq,
+      kind: r.kind,
+      item_key: remoteKey,
+      payload: r.payload,
+      received_at: new Date(r.received_at),
+      applied_at: null,
+    }));
+    const { twin, stored } = splitStored(rest);
+    return { pending, twin: twin.id === null ? null : twin, ...stored };
+  }
+
+  /** What the sync wrote for a pair and the local item's oversize attachments (`incomingState`'s part), in one statement. */
+  async storedFor(twinId: string, localKey: string | null): Promise<StoredForItem> {
+    const rows = await this.sql.query<StoredColumns>(`select ${storedColumns('$1::bigint', '$2::text')}`, [twinId, localKey]);
+    return splitStored(rows[0]!).stored;
   }
 
   /**
@@ -709,7 +759,7 @@ export class SyncRepository {
   }
 
   /** The item's attachments found too large while they were read: the least size of each, by id. */
-  async oversize(itemKey: string): Promise<Map<string, { filename: string; bytes: number }>> {
+  async oversize(itemKey: string): Promise<OversizeNotes> {
     const rows = await this.sql.query<{ attachment_id: string; filename: string; bytes: string }>(
       `select attachment_id, filename, bytes from oversize_attachments where item_key = $1`,
       [itemKey],

@@ -71,7 +71,7 @@ export function syncRoutes(
   o: { service: ConnectionService; engine: SyncEngine; runner: ScriptRunner; connector: TrackerConnector },
 ): void {
   const { engine } = o;
-  const repo = engine.repo;
+  const repo = engine.queries;
   /** A connection that exists here and got as far as a connection key (rules may be prepared while Pending). */
   const connection = async (id: string): Promise<ConnectionRow> => {
     const row = await o.service.repository.findLive(id);
@@ -140,8 +140,7 @@ export function syncRoutes(
       if (problem) fields[direction] = formatScriptError(problem);
     }
     if (Object.keys(fields).length) throw new AppError('SYNC_RULE_INVALID', `The rules were not saved: ${Object.values(fields).join(' ')}`, fields);
-    await repo.saveRules(row.id, outgoing, incoming);
-    engine.invalidate();
+    await engine.saveRules(row.id, outgoing, incoming);
     res.json(rulesView(true, outgoing, incoming));
   });
 
@@ -192,7 +191,7 @@ export function syncRoutes(
     const body = parse(SaveTriggerRequestSchema, req.body);
     await checkQuery(body.itemType, body.query);
     // Changes from now on; what already matches is synced by "bulk sync".
-    const created = await repo.insertTrigger({
+    const created = await engine.addTrigger({
       id: randomUUID(),
       connectionId: row.id,
       itemType: body.itemType,
@@ -211,7 +210,7 @@ export function syncRoutes(
     await checkQuery(body.itemType, body.query);
     // A changed query, or a trigger switched back on, starts from now: it does not replay the time it was different.
     const restart = existing.query !== body.query || existing.item_type !== body.itemType || (!existing.active && body.active);
-    const updated = await repo.updateTrigger(row.id, existing.id, {
+    const updated = await engine.changeTrigger(row.id, existing.id, {
       itemType: body.itemType,
       query: body.query,
       active: body.active,
@@ -222,7 +221,7 @@ export function syncRoutes(
 
   route.delete('/connections/:id/triggers/:triggerId', async (req, res) => {
     const row = await connection(String(req.params['id']));
-    if (!(await repo.deleteTrigger(row.id, String(req.params['triggerId']))))
+    if (!(await engine.removeTrigger(row.id, String(req.params['triggerId']))))
       throw new AppError('TRIGGER_NOT_FOUND', 'There is no such trigger on this connection; reload the list.');
     res.status(204).end();
   });
@@ -242,8 +241,7 @@ export function syncRoutes(
       return found;
     });
     const id = randomUUID();
-    await repo.insertBulkSync(id, row.id, trigger.id, keys);
-    await engine.syncNow(row, keys);
+    await engine.startBulkSync(row, id, trigger.id, keys);
     res.status(202).json(await bulkView(row.id, id));
   });
 

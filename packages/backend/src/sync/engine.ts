@@ -39,6 +39,7 @@ import {
   type CommentTwinWrite,
   type InboxRow,
   type OutgoingState,
+  type OversizeNotes,
   type StoredForItem,
   type SyncItemError,
   type TwinChanges,
@@ -477,7 +478,7 @@ export class SyncEngine {
       const item = await this.o.connector.getItem(key);
       if (!item) return;
       // One statement for what the sync stored for it (comments and attachments it wrote, oversize notes).
-      const stored = twin ? await this.repo.storedFor(twin.id, item.key) : NOTHING_STORED;
+      const stored = twin ? await this.repo.storedFor(twin.id, item.key) : NOT_SYNCED_YET;
       const { replica, hash, basis, baseline, withheld } = await this.outgoingComparison(row, twin, item, stored);
       this.o.logger.debug({ connectionId, item: key, changed: basis?.last_sent_hash !== hash, comments: replica.comments?.length ?? 0 }, 'outgoing rule ran');
       if (twin && basis && basis.last_sent_hash === hash) {
@@ -520,7 +521,7 @@ export class SyncEngine {
     row: ConnectionRow,
     twin: TwinRow | null,
     item: TrackerItem,
-    stored: StoredForItem,
+    stored: KnownStored,
     logs: 'log' | 'quiet' = 'log',
   ): Promise<{ replica: Replica; hash: string; basis: TwinRow | null; baseline: Replica | null; withheld: Withheld[] }> {
     const baseline = twin?.local_snapshot ? await this.baselineOf(row, twin, stored) : null;
@@ -535,7 +536,7 @@ export class SyncEngine {
    * Only for an item that was synced from here or left with a baseline; a rule that fails counts as
    * a change, and its outgoing run then says why.
    */
-  private async unsentChange(row: ConnectionRow, twin: TwinRow, item: TrackerItem, stored: StoredForItem): Promise<boolean> {
+  private async unsentChange(row: ConnectionRow, twin: TwinRow, item: TrackerItem, stored: KnownStored): Promise<boolean> {
     if (!twin.local_snapshot && !twin.last_sent_hash) return false;
     try {
       const { hash, basis } = await this.outgoingComparison(row, twin, item, stored, 'quiet');
@@ -549,7 +550,7 @@ export class SyncEngine {
    * The outgoing replica of the item as the last apply left it (`local_snapshot`): what the partner
    * already has. Null when the rule fails on it; the run then compares with the replica sent before.
    */
-  private async baselineOf(row: ConnectionRow, twin: TwinRow, stored?: StoredForItem): Promise<Replica | null> {
+  private async baselineOf(row: ConnectionRow, twin: TwinRow, stored?: KnownStored): Promise<Replica | null> {
     if (!twin.local_snapshot) return null;
     return this.outgoingReplica(row, twin.local_snapshot, twin, stored, 'quiet').then(
       (out) => out.replica,
@@ -572,12 +573,12 @@ export class SyncEngine {
     row: ConnectionRow,
     item: TrackerItem,
     twin: TwinRow | null,
-    known?: StoredForItem,
+    known?: KnownStored,
     logs: 'log' | 'quiet' = 'log',
   ): Promise<{ replica: Replica; withheld: Withheld[] }> {
     const rules = await this.rulesFor(row);
     // What the sync stored for the item: read here only when the caller has not (the admin's view).
-    const stored = known ?? (twin ? await this.repo.storedFor(twin.id, item.key) : NOTHING_STORED);
+    const stored = known ?? (twin ? await this.repo.storedFor(twin.id, item.key) : NOT_SYNCED_YET);
     const written = stored.written;
     const out = await this.o.runner.runOutgoing(
       rules.outgoing,
@@ -595,7 +596,7 @@ export class SyncEngine {
     const sent = item.attachments.filter((a) => ids.has(a.id));
     const statedTooLarge = (a: { size: number | null }) => a.size !== null && a.size > this.maxAttachmentBytes;
     // What reading found matters only where the tracker's size does not already rule one out.
-    const found = sent.some((a) => !statedTooLarge(a)) ? stored.oversize : new Map<string, { bytes: number }>();
+    const found = sent.some((a) => !statedTooLarge(a)) ? (stored.oversize ?? (await this.repo.oversize(item.key))) : new Map<string, { bytes: number }>();
     const withheld: Withheld[] = [];
     for (const a of sent) {
       const read = found.get(a.id)?.bytes ?? 0;
@@ -1349,8 +1350,15 @@ interface ApplyDone {
   ackEvenIfUpdated: boolean;
 }
 
-/** Nothing stored: an item not synced yet. */
-const NOTHING_STORED: StoredForItem = { written: { comments: [], attachments: [] }, oversize: new Map() };
+/** What the sync stored for an item, as far as read: `oversize` null when not read yet (read when needed). */
+type KnownStored = Omit<StoredForItem, 'oversize'> & { oversize: OversizeNotes | null };
+
+/**
+ * An item with no twin (not synced yet, or unsynced and taken again as a new pair): the sync wrote
+ * nothing for it, but notes of attachments found too large stay with the item, so they are read
+ * if the rule sends an attachment.
+ */
+const NOT_SYNCED_YET: KnownStored = { written: { comments: [], attachments: [] }, oversize: null };
 
 const mirroredIds = (w: WrittenBySync): MirroredIds => ({
   comments: new Map(w.comments.map((c) => [c.local_comment_id, c.remote_comment_id])),

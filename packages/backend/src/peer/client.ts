@@ -43,6 +43,9 @@ export type PeerCallError =
   /** It answered, but not as a node would. */
   | { kind: 'bad-answer'; status: number; message: string };
 
+/** The partner's answer that it deleted the connection (see the peer API's CONNECTION_DELETED). */
+export const isDeletedByPartner = (e: PeerCallError): boolean => e.kind === 'rejected' && e.code === 'CONNECTION_DELETED';
+
 export interface SigningIdentity {
   key: string;
   connectionId: string;

@@ -1,0 +1,145 @@
+/**
+ * What every sync stage shares: the node's options (its tracker's connector, the rule runner, the
+ * partner client), the sync's repository, the scheduler, the echo guard, the limits, and the
+ * lookups each job makes first: the connection as it is now, and its rules (kept a second).
+ *
+ * The stages hold this object, never each other's `this`: one asks another for work by job name
+ * through `schedule`, so no stage imports another in a circle.
+ */
+import type { TrackerConnector } from '@exalate/connectors';
+import type { NodeType } from '@exalate/contract';
+import { defaultRules, type ScriptHost, type ScriptRunner, type SyncRules } from '@exalate/scripting';
+import type { BackoffBounds } from '../backoff.js';
+import { MAX_ATTACHMENT_MB } from '../config.js';
+import type { ConnectionRepository, ConnectionRow } from '../connections/repository.js';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { PeerClient, SigningIdentity } from '../peer/client.js';
+import type { EchoGuard } from './echo-guard.js';
+import { SyncRepository } from './repository.js';
+import type { Scheduler } from './scheduler.js';
+import { TrackerTexts } from './texts.js';
+
+/** The largest attachment synced unless the node's settings say less (`maxAttachmentBytes`). */
+export const MAX_ATTACHMENT_BYTES = MAX_ATTACHMENT_MB * 1024 * 1024;
+
+export interface SyncEngineOptions {
+  db: Database;
+  connections: ConnectionRepository;
+  connector: TrackerConnector;
+  runner: ScriptRunner;
+  peers: PeerClient;
+  identity: (row: ConnectionRow) => SigningIdentity;
+  /** This node is private: it pushes its attachments' bytes ahead of the events. */
+  isPrivate: boolean;
+  /** Wakes a private partner's held poll: there is something for it. */
+  notifyPartner: (connectionId: string) => void;
+  /** The partner answered that it deleted the connection: this side stops syncing it and says why. */
+  partnerDeleted: (row: ConnectionRow) => Promise<void>;
+  logger: Logger;
+  /** Backoff bounds; tests shorten them. */
+  retry?: BackoffBounds;
+  /** Inbox events older than this that no run has applied are queued again (default a minute). */
+  staleInboxMs?: number;
+  /** The largest attachment synced (default and most MAX_ATTACHMENT_BYTES); a larger one is left out of the replica. */
+  maxAttachmentBytes?: number;
+}
+
+/** Rules are read by every job but change rarely: kept this long (another process's change is seen within it). */
+const RULES_KEPT_MS = 1_000;
+/** Item types change rarely; asking the tracker on every run would double the API calls. */
+const ITEM_TYPES_KEPT_MS = 5 * 60_000;
+
+export class SyncContext {
+  readonly repo: SyncRepository;
+  readonly connector: TrackerConnector;
+  readonly logger: Logger;
+  readonly texts: TrackerTexts;
+  readonly retry: BackoffBounds;
+  readonly maxAttachmentBytes: number;
+  readonly staleInboxMs: number;
+  private readonly rules = new Map<string, { at: number; value: SyncRules }>();
+  private rulesGeneration = 0;
+  private readonly itemTypes = new Map<string, { at: number; types: string[] }>();
+
+  constructor(
+    readonly o: SyncEngineOptions,
+    /** How the stages ask for each other: now, in this process, or later, as a queued job. */
+    readonly schedule: Scheduler,
+    /** This process's own writes, told apart from anyone else's changes. */
+    readonly guard: EchoGuard,
+  ) {
+    this.repo = new SyncRepository(o.db);
+    this.connector = o.connector;
+    this.logger = o.logger;
+    this.texts = new TrackerTexts(o.runner, o.connector.trackerType, o.connector.textFormat);
+    this.retry = o.retry ?? { baseMs: 1_000, maxMs: 5 * 60_000 };
+    this.maxAttachmentBytes = Math.min(o.maxAttachmentBytes ?? MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_BYTES);
+    this.staleInboxMs = o.staleInboxMs ?? 60_000;
+  }
+
+  get platform(): NodeType {
+    return this.connector.trackerType;
+  }
+
+  /**
+   * The connection as it is now. Never a copy kept here: a job must see a deactivation (or an
+   * activation) the moment it happens. (On the embedded database the repository answers from
+   * memory, which every write drops.)
+   */
+  liveConnection(id: string): Promise<ConnectionRow | null> {
+    return this.o.connections.findLive(id);
+  }
+
+  /**
+   * Connections whose items sync (Active) or keep their state (Deactivated). Not a copy kept here:
+   * a list even a second old misses a connection that just became Active.
+   */
+  async syncingConnections(): Promise<ConnectionRow[]> {
+    return (await this.o.connections.list()).filter((r) => (r.status === 'ACTIVE' || r.status === 'DEACTIVATED') && r.connection_key);
+  }
+
+  /** The rules in force: the platform's defaults for a Basic connection, else what is saved (defaults where nothing is). */
+  async rulesFor(row: Pick<ConnectionRow, 'id' | 'mode'>): Promise<SyncRules> {
+    const defaults = defaultRules(this.platform);
+    if (row.mode === 'BASIC') return defaults;
+    const hit = this.rules.get(row.id);
+    if (hit && Date.now() - hit.at < RULES_KEPT_MS) return hit.value;
+    const generation = this.rulesGeneration;
+    const saved = await this.repo.rules(row.id);
+    const value = { outgoing: saved?.outgoing ?? defaults.outgoing, incoming: saved?.incoming ?? defaults.incoming };
+    // Read before an invalidation and answered after it: stale, so not kept.
+    if (generation === this.rulesGeneration) this.rules.set(row.id, { at: Date.now(), value });
+    return value;
+  }
+
+  /** Forget the rules kept (this process changed them). */
+  invalidate(): void {
+    this.rulesGeneration += 1;
+    this.rules.clear();
+  }
+
+  /** What a rule run may ask of the tracker. */
+  async host(project: string): Promise<ScriptHost> {
+    return { platform: this.platform, itemTypes: await this.itemTypesOf(project) };
+  }
+
+  /** The partner takes deliveries (public, not poll-only); else it polls this node. */
+  partnerReachable(row: ConnectionRow): boolean {
+    return Boolean(row.partner_node_url) && !row.partner_poll_only;
+  }
+
+  /** Something is in the connection's outbox: deliver it now, or wake the private partner's held poll. */
+  outboxChanged(row: ConnectionRow): void {
+    if (this.partnerReachable(row)) this.schedule.now('deliver', { connectionId: row.id });
+    else this.o.notifyPartner(row.id);
+  }
+
+  private async itemTypesOf(project: string): Promise<string[]> {
+    const cached = this.itemTypes.get(project);
+    if (cached && Date.now() - cached.at < ITEM_TYPES_KEPT_MS) return cached.types;
+    const types = (await this.connector.listItemTypes(project)).map((t) => t.name);
+    this.itemTypes.set(project, { at: Date.now(), types });
+    return types;
+  }
+}

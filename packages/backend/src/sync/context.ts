@@ -17,7 +17,7 @@ import type { Logger } from '../logger.js';
 import type { PeerClient, SigningIdentity } from '../peer/client.js';
 import type { EchoGuard } from './echo-guard.js';
 import { SyncRepository } from './repository.js';
-import type { Scheduler } from './scheduler.js';
+import { Scheduler } from './scheduler.js';
 import { TrackerTexts } from './texts.js';
 
 /** The largest attachment synced unless the node's settings say less (`maxAttachmentBytes`). */
@@ -62,10 +62,11 @@ export class SyncContext {
   private rulesGeneration = 0;
   private readonly itemTypes = new Map<string, { at: number; types: string[] }>();
 
+  /** How the stages ask for each other: now, in this process, or later, as a queued job. */
+  readonly schedule: Scheduler;
+
   constructor(
     readonly o: SyncEngineOptions,
-    /** How the stages ask for each other: now, in this process, or later, as a queued job. */
-    readonly schedule: Scheduler,
     /** This process's own writes, told apart from anyone else's changes. */
     readonly guard: EchoGuard,
   ) {
@@ -74,6 +75,7 @@ export class SyncContext {
     this.logger = o.logger;
     this.texts = new TrackerTexts(o.runner, o.connector.trackerType, o.connector.textFormat);
     this.retry = o.retry ?? { baseMs: 1_000, maxMs: 5 * 60_000 };
+    this.schedule = new Scheduler(o.logger, this.retry);
     this.maxAttachmentBytes = Math.min(o.maxAttachmentBytes ?? MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_BYTES);
     this.staleInboxMs = o.staleInboxMs ?? 60_000;
   }

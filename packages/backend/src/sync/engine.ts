@@ -17,7 +17,6 @@
  */
 import type { ItemEvent } from '@exalate/connectors';
 import type { NodeType, Replica, Result, SyncEvent } from '@exalate/contract';
-import type { SyncRules } from '@exalate/scripting';
 import type { ConnectionRow } from '../connections/repository.js';
 import { AdminActions } from './admin-actions.js';
 import { AttachmentTransfers, type AttachmentBytes } from './attachments.js';
@@ -32,7 +31,6 @@ import { OutgoingReplicas } from './outgoing-replica.js';
 import type { JobData, JobName, SyncQueue } from './queue.js';
 import type { SyncRepository, TwinRow } from './repository.js';
 import { Scan } from './scan.js';
-import { Scheduler } from './scheduler.js';
 import { ItemWrite } from './write/item-write.js';
 
 export { MAX_ATTACHMENT_BYTES, type SyncEngineOptions } from './context.js';
@@ -67,14 +65,13 @@ export class SyncEngine {
   private readonly admin: AdminActions;
 
   constructor(o: SyncEngineOptions) {
-    const schedule = new Scheduler(o.logger, o.retry ?? { baseMs: 1_000, maxMs: 5 * 60_000 });
     // Events the guard held while a create was under way are looked at once it ended.
     const guard = new EchoGuard((connectionId, events) => {
       void this.detection
         .changesFor(connectionId, events)
         .catch((error: unknown) => o.logger.warn({ err: error, connectionId }, 'could not look at changed items; the next scan will'));
     });
-    const ctx = (this.ctx = new SyncContext(o, schedule, guard));
+    const ctx = (this.ctx = new SyncContext(o, guard));
     const failures = new Failures(ctx);
     this.detection = new ChangeDetection(ctx);
     this.scans = new Scan(ctx);
@@ -130,15 +127,6 @@ export class SyncEngine {
     return this.ctx.schedule.stop();
   }
 
-  rulesFor(row: Pick<ConnectionRow, 'id' | 'mode'>): Promise<SyncRules> {
-    return this.ctx.rulesFor(row);
-  }
-
-  /** Forget cached rules (this process changed them). */
-  invalidate(): void {
-    this.ctx.invalidate();
-  }
-
   // ---- finding changes (change-detection.ts, scan.ts)
 
   /** Items the tracker says changed (a webhook). */
@@ -174,10 +162,6 @@ export class SyncEngine {
   /** Stores what the partner sent (pushed to us, or pulled by our poll) and queues it. */
   receive(row: ConnectionRow, events: SyncEvent[]): Promise<void> {
     return this.delivery.receive(row, events);
-  }
-
-  readAttachment(itemKey: string, attachmentId: string): ReturnType<AttachmentTransfers['read']> {
-    return this.attachments.read(itemKey, attachmentId);
   }
 
   attachmentForPartner(

@@ -49,7 +49,12 @@ export const mirroredIds = (w: WrittenBySync): MirroredIds => ({
 export class OutgoingReplicas {
   constructor(private readonly ctx: SyncContext) {}
 
-  /** What the sync stored for the item: one statement when it is synced, none when it is not. */
+  /**
+   * What the sync stored for the item: one statement when it is synced, none when it is not (not
+   * synced yet, or unsynced and taken again as a new pair). The notes of attachments found too
+   * large stay with the item even then, so `oversize` is left null and read if the rule sends an
+   * attachment.
+   */
   async stored(twin: TwinRow | null, localKey: string): Promise<KnownStored> {
     if (!twin) return { written: NOTHING_WRITTEN, oversize: null };
     return this.ctx.repo.storedFor(twin.id, localKey);

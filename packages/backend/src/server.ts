@@ -12,6 +12,9 @@ import { loadSecretKey, SecretBox } from './secrets/secret-box.js';
 import { createRuleRunner } from './sync/rule-runner.js';
 import type { ScriptRunner } from '@exalate/scripting';
 
+/** How long the node keeps an idle connection open (announced as `Keep-Alive: timeout=65`). */
+export const KEEP_ALIVE_MS = 65_000;
+
 export interface ExalateServer {
   port: number;
   publicUrl: string;
@@ -31,6 +34,11 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     res.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'The node is starting; try again in a moment.' } }));
   };
   const http = createHttpServer((req, res) => handler(req, res));
+  // Node closes an idle kept-alive connection after 5 s, sooner than the clients and proxies in
+  // front of a node keep theirs (undici, browsers, a load balancer's 60 s): a client that sends on
+  // a connection in the moment the node closes it gets ECONNRESET, and a POST is not retried. The
+  // node keeps idle connections longer than they do, so the client is the one that closes.
+  http.keepAliveTimeout = KEEP_ALIVE_MS;
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => resolve());

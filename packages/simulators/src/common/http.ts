@@ -11,6 +11,9 @@ export interface RunningSimulator {
 
 export async function listen(app: Express, port = 0, host = '127.0.0.1'): Promise<RunningSimulator> {
   const server: Server = createServer(app);
+  // The vendors' services keep an idle connection about a minute (behind their load balancers),
+  // not Node's 5 s, after which a client sending on it at that moment gets ECONNRESET.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

@@ -469,6 +469,37 @@ describe.each([
   }, 90_000);
 });
 
+it('withholds an attachment found too large up front when its item is unsynced and synced again as a new pair', async () => {
+  const p = await pair('pglite', 'ado', 'jira', { server: { maxAttachmentBytes: 100 * 1024 }, trackers: { a: { attachmentSizes: false } } });
+  const made = await p.a.human.createItem({ project: p.a.project, type: p.a.itemType, summary: 'Found too large, then synced anew' });
+  const big = await p.a.human.uploadAttachment(made.key, { filename: 'core.dump', mimeType: 'application/octet-stream', content: Buffer.alloc(200 * 1024, 1) });
+  await p.a.human.uploadAttachment(made.key, { filename: 'notes.txt', mimeType: 'text/plain', content: Buffer.from('small enough') });
+  const reads = () => p.a.faults.calls.filter((c) => c.startsWith('GET ') && c.includes(big.id)).length;
+  const first = await p.twinOf('a', made.key);
+  await eventually(async () => expect((await p.b.reader.getItem(first))!.attachments.map((x) => x.filename)).toEqual(['notes.txt']), 30_000);
+  expect(reads()).toBe(1);
+
+  expect((await p.api('a').post(`/connections/${p.connectionId}/items/${made.key}/unsync`)).status).toBe(204);
+  expect((await p.api('a').post(`/connections/${p.connectionId}/sync-now`, { key: made.key })).status).toBe(202);
+  const again = await eventually(async () => {
+    const item = (await p.api('a').get(`/connections/${p.connectionId}/items/${made.key}`)).body;
+    expect(item).toMatchObject({ status: 'SYNCED', error: null, remoteKey: expect.not.stringMatching(`^${first}$`) });
+    return item.remoteKey as string;
+  }, 30_000);
+  await eventually(async () => expect((await p.b.reader.getItem(again))!.attachments.map((x) => x.filename)).toEqual(['notes.txt']), 30_000);
+  // The new pair knew the attachment from its note: its first replica left it out, so the partner
+  // never asked for it (and was never refused), and its bytes were not read a second time.
+  await new Promise((r) => setTimeout(r, 1_500));
+  type Entry = { direction: string; outcome: string; message: string | null };
+  const history = async (side: 'a' | 'b', key: string) => (await p.api(side).get(`/connections/${p.connectionId}/items/${key}`)).body.history as Entry[];
+  const sent = (await history('a', made.key)).filter((h) => h.direction === 'outgoing' && h.outcome === 'SENT');
+  expect(sent.length).toBeGreaterThan(0);
+  expect(sent.map((h) => h.message)).toEqual(sent.map(() => "Not sent: core.dump (over 0.1 MB), larger than this node's limit of 0.1 MB per attachment."));
+  expect((await history('b', again)).filter((h) => h.outcome === 'RETRYING')).toEqual([]);
+  expect(reads()).toBe(1);
+  expect((await p.b.reader.getItem(again))!.attachments.map((x) => x.filename)).toEqual(['notes.txt']);
+}, 90_000);
+
 it('reads such an attachment once, however many of the replicas a private node queued while its partner was away name it', async () => {
   const p = await pair('pglite', 'jira', 'ado', {
     privateB: true,

@@ -6,9 +6,13 @@
  * with one pool, two nodes fetching from each other could each hold every slot the other's reads
  * wait for.
  *
- * An attachment read here that turns out larger than the limit (which the tracker did not say, or
- * said less) is stopped at the limit and noted as too large: it is not read again, and the item's
- * next outgoing replica leaves it out (the `outgoing` job asked for here makes that replica).
+ * One the tracker says is larger than the limit stays out of the replica, and the item's history
+ * names it when the replica is sent, if the outgoing rule had put it in. An attachment read here
+ * that turns out larger (which the tracker did not say, or said less) is stopped at the limit and
+ * noted as too large (`oversize_attachments`): it is not read again, the partner's fetch is
+ * refused (`ATTACHMENT_TOO_LARGE`), and the item's next outgoing replica leaves it out (the
+ * `outgoing` job asked for here makes that replica), which the partner's waiting apply then takes
+ * instead. The note stays with the item when the pair is unsynced and synced again.
  */
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';

@@ -5,7 +5,8 @@
  *   scheduler.ts), in batches within the body limit; a private node pushes its attachments' bytes
  *   first (attachments.ts). A private partner polls instead: `eventsForPoll` answers its held poll.
  * - A delivery the partner did not take is retried with backoff, per connection (see
- *   `deliveryRetries`). The partner's answer that it deleted the connection stops it for good.
+ *   `deliveryRetries`). When the partner calls this node, what waits for it goes at once. The
+ *   partner's answer that it deleted the connection stops it for good.
  * - `receive` stores what the partner sent (pushed here, or pulled by this node's poll) and asks
  *   for each item's incoming apply.
  */

@@ -12,7 +12,9 @@
  *   were not the apply's own are handed back at its end;
  * - the version the last apply left it at: an event at or before it is the sync's own;
  * - the comments the sync wrote on it, and, for trackers whose comment events do not say which
- *   comment (Azure DevOps), how many such events its added comments still owe.
+ *   comment (Azure DevOps), how many such events its added comments still owe: one beyond that
+ *   count, for a revision the read-back covered, is someone else's comment. After a restart in
+ *   between, such a comment goes out at the next refresh or with the item's next change.
  * And per connection, the first syncs creating items now: a creation event may come before the
  * create returns the new key, so it is held until then (`createStarted`, `createEnded`).
  */

@@ -8,7 +8,10 @@
  * The apply is marked on the twin before any write (`applying_since`, and `creating_since` for a
  * first sync), so a change event of the item meanwhile waits for its end, and an apply the node
  * stopped in the middle of is recognised by the next one, which then recognises what it wrote.
- * The writes themselves are write/item-write.ts.
+ * Before writing, the apply makes the item's outgoing replica and compares it with the baseline,
+ * as the outgoing run would: a change made here whose outgoing run has not come yet (its webhook
+ * late, or none and the next scan a while off) is found, and that run follows the apply. The
+ * writes themselves are write/item-write.ts.
  */
 import type { TrackerItem } from '@exalate/connectors';
 import { ReplicaSchema, type Replica } from '@exalate/contract';

@@ -4,6 +4,16 @@
  * webhook, a node that was down. Per connection, each trigger's query and the synced items'
  * projects (synced items keep syncing when they no longer match a trigger), each from its
  * watermark; and, apart, the refresh of recently synced items and the sweep of the inbox.
+ *
+ * - A query starts a second before its watermark (`sync_triggers.watermark`), for trackers with
+ *   coarse clocks; what it finds again is told apart by version. The twins of a page of WALK_PAGE
+ *   changed items are read in one statement.
+ * - The scan runs every minute while the node has a webhook subscription, every
+ *   `EXALATE_SCAN_INTERVAL_MS` otherwise (node.ts sets the pace).
+ * - The refresh re-reads recently synced items every `EXALATE_REFRESH_INTERVAL_MS` where a comment
+ *   edit does not change the item (`TrackerConnector.sideChanges`): always on Azure DevOps and
+ *   ServiceNow, which never say it; on Jira, which says it by the `comment_updated` webhook alone,
+ *   only while the node has no webhook subscription.
  */
 import type { ChangedItem } from '@exalate/connectors';
 import type { SyncContext } from './context.js';

@@ -10,8 +10,11 @@ import type { SyncEngine } from './engine.js';
 
 /**
  * The node's webhook registration in its tracker (Jira webhooks, Azure DevOps service hooks).
- * Made once and kept in the database with its secret; a tracker without webhooks (ServiceNow) has
- * none, and the incremental query then runs often instead.
+ * Made once and kept in the database (`tracker_subscription`) with the secret the tracker sends
+ * back; made again when the connector asks the tracker for other details than the stored one did
+ * (`TrackerConnector.webhookShape`: the new subscription first, then the old one is removed). A
+ * tracker without webhooks (ServiceNow) has none, and the incremental query then runs often
+ * instead.
  */
 export class TrackerSubscription {
   private state: { id: string | null; secret: string; shape: string | null } | null | undefined = undefined;

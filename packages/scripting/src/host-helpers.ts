@@ -1,13 +1,15 @@
 /**
- * The helpers a rule calls, as host functions in its run's context: `debug.log`,
- * `commentHelper.mergeComments`, `attachmentHelper.mergeAttachments` and `nodeHelper`
- * (`getIssueType`, `getUserByEmail`, `stripHtml`, `toHtml`, `toWiki`). Arguments come in as data
+ * The helpers a rule calls, as host functions in its run's context: `debug.log` and
+ * `debug.error`, `commentHelper.mergeComments`, `attachmentHelper.mergeAttachments`, `nodeHelper`
+ * (`getIssueType`, `getUserByEmail`, `stripHtml`, `toHtml`, `toWiki`) and Exalate's
+ * `com.exalate.api.exception.IssueTrackerException`. Arguments come in as data
  * (a copy: the rule's objects are never touched), results go back as new data. Each checks the
  * run's deadline first, so a rule that calls them in a loop is still stopped on time.
  */
 import { MAX_TEXT_FIELD_BYTES, formatBytes, type NodeType, type RichText, type TextFormat } from '@exalate/contract';
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
 import { nativeTextFormat } from './object-model.js';
+import { RULE_PRELUDE } from './rule-source.js';
 import type { TextConverter } from './types.js';
 
 const MAX_LOG_LINES = 100;
@@ -36,9 +38,14 @@ type Result = QuickJSHandle | { error: QuickJSHandle } | undefined;
 
 /**
  * The helpers object for `model` (the handle is the caller's to dispose). `parse` and `toText` are
- * the context's own JSON.parse and String, taken before the rule ran.
+ * the context's own JSON.parse and String, taken before the rule ran; `keep` disposes a handle
+ * with the run's.
  */
-export function installHelpers(vm: QuickJSContext, run: HelperContext, plumbing: { parse: QuickJSHandle; toText: QuickJSHandle }): QuickJSHandle {
+export function installHelpers(
+  vm: QuickJSContext,
+  run: HelperContext,
+  plumbing: { parse: QuickJSHandle; toText: QuickJSHandle; keep: (h: QuickJSHandle) => QuickJSHandle },
+): QuickJSHandle {
   const data = (value: unknown): QuickJSHandle =>
     value === undefined
       ? vm.undefined
@@ -90,6 +97,30 @@ export function installHelpers(vm: QuickJSContext, run: HelperContext, plumbing:
       return vm.newString(out);
     };
 
+  /** RULE_PRELUDE's parts, evaluated the first time the run asks for one. */
+  let prelude: QuickJSHandle | null = null;
+  const preludePart = (name: 'exalate' | 'raise'): { value: QuickJSHandle } | { error: QuickJSHandle } => {
+    if (!prelude) {
+      const made = vm.evalCode(RULE_PRELUDE, 'exalate.js');
+      if (made.error) return { error: made.error };
+      prelude = plumbing.keep(made.value);
+    }
+    return { value: vm.getProp(prelude, name) };
+  };
+  const com = vm.newObject();
+  vm.defineProp(com, 'exalate', {
+    enumerable: true,
+    get: () => {
+      const part = preludePart('exalate');
+      if ('error' in part) {
+        // Only a run out of memory or time gets here; its own error follows at once.
+        part.error.dispose();
+        throw new HelperArgumentError('com.exalate cannot be made now');
+      }
+      return part.value;
+    },
+  });
+
   const object = (entries: Record<string, QuickJSHandle>): QuickJSHandle => {
     const o = vm.newObject();
     for (const [key, value] of Object.entries(entries)) {
@@ -115,7 +146,17 @@ export function installHelpers(vm: QuickJSContext, run: HelperContext, plumbing:
         run.logs.push(parts.join(' ').slice(0, MAX_LOG_LINE));
         return undefined;
       }),
+      /** Stops the item with the rule's message (an IssueTrackerException, as Exalate's does). */
+      error: fn('error', (message) => {
+        const raise = preludePart('raise');
+        if ('error' in raise) return raise;
+        const raised = raise.value.consume((f) => vm.callFunction(f, vm.undefined, message ?? vm.undefined));
+        if (raised.error) return { error: raised.error };
+        raised.value.dispose();
+        return undefined;
+      }),
     }),
+    com,
     commentHelper: object({
       /** The local comments plus the partner's: new ones appended, edited ones updated. Never deletes. */
       mergeComments: fn('mergeComments', (issue, replica) =>

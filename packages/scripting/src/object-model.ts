@@ -72,24 +72,3 @@ export function nativeTextFormat(platform: NodeType): TextFormat {
 export function itemAlias(platform: NodeType): 'workItem' | 'entity' | null {
   return platform === 'AZURE_DEVOPS' ? 'workItem' : platform === 'SERVICENOW' ? 'entity' : null;
 }
-
-/**
- * A rule as the sandbox compiles it: a function of its run's input (the context's own JSON.parse
- * made it from the host's JSON before the rule ran) and of the helpers (host functions, see
- * host-helpers.ts), with the names a rule uses bound to them. It returns what the rule built:
- * the replica, and the local item by whichever alias the rule rebound.
- *
- * Each run has a context (and a runtime) of its own, made for it and thrown away after it, so
- * nothing a rule does (to the built-ins, the global object, its own function, the symbol registry)
- * can reach another run: there is nothing to clean and nothing to freeze. The host reads the result
- * by QuickJS's own JSON writer, not by the context's JSON.stringify, which a rule may replace.
- *
- * The rule starts on the first line after this header, so its line numbers are its own (columns
- * on its first line are shifted by `RULE_HEADER.length`). The rule is checked to be a whole script
- * on its own first, so it cannot reach out of the function.
- */
-export const RULE_HEADER =
-  '(function (__input, __helpers) { var replica = __input.replica, issue = __input.issue, previous = __input.previous, ' +
-  'firstSync = __input.firstSync, workItem = issue, entity = issue, debug = __helpers.debug, commentHelper = __helpers.commentHelper, ' +
-  'attachmentHelper = __helpers.attachmentHelper, nodeHelper = __helpers.nodeHelper; ';
-export const RULE_FOOTER = '\n;return { replica: replica, issue: issue !== __input.issue ? issue : workItem !== __input.issue ? workItem : entity };\n})';

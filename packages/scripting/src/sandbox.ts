@@ -14,8 +14,9 @@ import { shouldInterruptAfterDeadline, type QuickJSContext, type QuickJSHandle, 
 import { ReplicaSchema, formatBytes, type NodeType } from '@exalate/contract';
 import type { z } from 'zod';
 import { installHelpers } from './host-helpers.js';
-import { RULE_FOOTER, RULE_HEADER, ScriptItemSchema } from './object-model.js';
-import { describeQuickJsError, shiftFirstLine, type DescribedError } from './script-errors.js';
+import { ScriptItemSchema } from './object-model.js';
+import { ruleLocation, ruleSource } from './rule-source.js';
+import { describeQuickJsError, type DescribedError } from './script-errors.js';
 import type { ScriptDirection, ScriptError, ScriptLimits, ScriptOutcome, TextConverter } from './types.js';
 
 /** QuickJS's stack limit; the worker threads run with a native stack many times this (see runner.ts). */
@@ -72,9 +73,6 @@ export interface Sandbox {
  * a run that was running out of memory from one that was only slow).
  */
 export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => boolean = () => false): Sandbox {
-  /** Rule texts seen to parse on their own: a later run of one skips that check. Texts only, no run's data. */
-  const parses = new Set<string>();
-
   const withRuntime = <T>(limits: ScriptLimits, fn: (runtime: QuickJSRuntime, vm: QuickJSContext) => T): Ran<T> => {
     let runtime: QuickJSRuntime | null = null;
     let vm: QuickJSContext | null = null;
@@ -101,24 +99,14 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
     return { value, unsound: free(vm, runtime) };
   };
 
-  /** The rule compiled into a function of its run's model, or its syntax error. */
+  /** The rule compiled into a function of its run's model (see rule-source.ts), or its syntax error. */
   const compile = (
     vm: QuickJSContext,
     direction: ScriptDirection,
     script: string,
   ): { ok: true; rule: QuickJSHandle } | { ok: false; error: DescribedError } => {
-    const fileName = `${direction}.js`;
-    // First alone, as the admin wrote it: its syntax errors then carry its own line numbers, and
-    // a rule that would close the function it is put in is refused.
-    if (!parses.has(script)) {
-      const alone = vm.evalCode(script, fileName, { compileOnly: true });
-      if (alone.error) return { ok: false, error: errorOf(vm, alone.error, direction) };
-      alone.value.dispose();
-      if (parses.size >= 256) parses.clear();
-      parses.add(script);
-    }
-    const wrapped = vm.evalCode(`${RULE_HEADER}${script}${RULE_FOOTER}`, fileName);
-    if (wrapped.error) return { ok: false, error: shiftFirstLine(errorOf(vm, wrapped.error, direction)) };
+    const wrapped = vm.evalCode(ruleSource(script), `${direction}.js`);
+    if (wrapped.error) return { ok: false, error: inRule(script, errorOf(vm, wrapped.error, direction)) };
     return { ok: true, rule: wrapped.value };
   };
 
@@ -126,12 +114,12 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
     checkSyntax(script, direction) {
       return withRuntime({ timeoutMs: 1_000, memoryBytes: 8 * 1024 * 1024 }, (runtime, vm) => {
         runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + 1_000));
-        const alone = vm.evalCode(script, `${direction}.js`, { compileOnly: true });
-        if (!alone.error) {
-          alone.value.dispose();
+        const compiled = vm.evalCode(ruleSource(script), `${direction}.js`, { compileOnly: true });
+        if (!compiled.error) {
+          compiled.value.dispose();
           return null;
         }
-        return { ...errorOf(vm, alone.error, direction), direction };
+        return { ...inRule(script, errorOf(vm, compiled.error, direction)), direction };
       });
     },
 
@@ -160,7 +148,11 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
         try {
           const plumbing = setUp(vm, keep);
           const helpers = keep(
-            installHelpers(vm, { platform: task.platform, itemTypes: task.itemTypes, deadline, convert, logs, wanted, unsound: helperFailure }, plumbing),
+            installHelpers(
+              vm,
+              { platform: task.platform, itemTypes: task.itemTypes, deadline, convert, logs, wanted, unsound: helperFailure },
+              { ...plumbing, keep },
+            ),
           );
           const compiled = compile(vm, direction, task.script);
           if (!compiled.ok) return fail(compiled.error);
@@ -173,7 +165,7 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
             (ran.error ?? ran.value).dispose();
             throw new ConverterNeeded();
           }
-          if (ran.error) return fail(stopped(fullAtStop, limits, shiftFirstLine(errorOf(vm, ran.error, direction, memoryFull))));
+          if (ran.error) return fail(stopped(fullAtStop, limits, inRule(task.script, errorOf(vm, ran.error, direction, memoryFull))));
           const result = keep(ran.value);
           const out = readResult(vm, plumbing, result, direction === 'outgoing' ? 'replica' : 'issue');
           if (out.problem === 'no memory')
@@ -191,6 +183,15 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
       return { value: ran.value, unsound: ran.unsound ?? helpersUnsound };
     },
   };
+}
+
+/** An error's place in the compiled text as a place in the rule (see `ruleLocation`). */
+function inRule(script: string, error: DescribedError): DescribedError {
+  const at = ruleLocation(script, error.line, error.column);
+  const pastEnd = error.line !== null && at.line !== error.line;
+  if (pastEnd && error.code === 'SCRIPT_SYNTAX')
+    return { ...error, ...at, message: `${error.message} (at the rule's end: a block, bracket or string left open, or a '}' too many?)` };
+  return { ...error, ...at };
 }
 
 /** Frees a run's context and runtime: null, or why the module is no longer sound. */

@@ -2,7 +2,6 @@
  * How a QuickJS error reads for the admin: a stable code (time, memory, stack, syntax or the
  * rule's own error), the message, and the line and column in the rule where it happened.
  */
-import { RULE_HEADER } from './object-model.js';
 import type { ScriptError } from './types.js';
 
 export type DescribedError = Omit<ScriptError, 'direction'>;
@@ -42,10 +41,7 @@ export function describeQuickJsError(dumped: unknown, fileName: string): Describ
     };
   }
   if (name === 'SyntaxError') return { code: 'SCRIPT_SYNTAX', message: `SyntaxError: ${message}`, line, column };
+  // Raised by the rule to stop its item (\`throw new com.exalate.api.exception.IssueTrackerException(…)\`, \`debug.error(…)\`): its own words.
+  if (name === 'IssueTrackerException') return { code: 'SCRIPT_ERROR', message, line, column, raisedByRule: true };
   return { code: 'SCRIPT_ERROR', message: `${name}: ${message}`, line, column };
-}
-
-/** The rule's first line follows the wrapper's header: its columns there are the rule's own minus that. */
-export function shiftFirstLine(error: DescribedError): DescribedError {
-  return error.line === 1 && error.column !== null ? { ...error, column: Math.max(1, error.column - RULE_HEADER.length) } : error;
 }

@@ -38,6 +38,8 @@ export interface ScriptError {
   /** 1-based line and column in the rule, when known. */
   line: number | null;
   column: number | null;
+  /** The rule stopped its item itself, with `message` in its own words (an `IssueTrackerException`, `debug.error`). */
+  raisedByRule?: true;
 }
 
 export type ScriptOutcome<T> = { ok: true; value: T; logs: string[] } | { ok: false; error: ScriptError; logs: string[] };
@@ -70,5 +72,6 @@ export type TextConverter = (text: RichText, to: TextFormat) => RichText;
 /** "line 3: TypeError: …" — how an error reads in the queue and the item's status. */
 export function formatScriptError(error: ScriptError): string {
   const where = error.line === null ? '' : ` at line ${error.line}${error.column === null ? '' : `, column ${error.column}`}`;
+  if (error.raisedByRule) return `The ${error.direction} rule stopped this item${where}: ${error.message}`;
   return `The ${error.direction} rule failed${where}: ${error.message}`;
 }

@@ -266,10 +266,58 @@ describe('the sandbox', () => {
     expect(await run(`null.boom = 1;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', line: 1, column: 5 } });
   });
 
-  it('keeps a rule inside its run: it cannot end the function it runs in, or return', async () => {
-    expect(await run(`}); globalThis.escaped = 1; (function () {`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_SYNTAX', line: 1 } });
-    expect(await run(`return;`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_SYNTAX', line: 1 } });
+  it('keeps a rule inside its run: it cannot end the function it runs in', async () => {
+    for (const escape of [
+      `}); globalThis.escaped = 1; (function () {`,
+      `} } finally { globalThis.escaped = 1; } try { {`,
+      `issue.summary = 'a';\n} } catch (e) {} finally { return { issue: { summary: 'forged' } }; } try { {`,
+    ]) {
+      expect([escape, await run(escape)]).toEqual([escape, expect.objectContaining({ ok: false, error: expect.objectContaining({ code: 'SCRIPT_SYNTAX' }) })]);
+      expect([escape, await runner.checkSyntax(escape, 'incoming')]).toEqual([escape, expect.objectContaining({ code: 'SCRIPT_SYNTAX' })]);
+    }
     expect(await run(`issue.summary = typeof escaped;`)).toMatchObject({ ok: true, value: { summary: 'undefined' } });
+    // A block left open, or one brace too many, is said on the rule's last line (not past its end).
+    expect(await run(`issue.summary = 'a';\nif (true) {`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_SYNTAX', line: 2 } });
+    expect(await run(`issue.summary = 'a';\n}`)).toMatchObject({
+      ok: false,
+      error: { code: 'SCRIPT_SYNTAX', line: 2, message: expect.stringContaining("a '}' too many") },
+    });
+  });
+
+  it('ends a rule at a top-level return, with what it had built by then (as an Exalate script skips an item)', async () => {
+    expect(await run(`issue.summary = 'kept';\nif (replica.key === '1') return;\nissue.summary = 'not reached';`)).toMatchObject({
+      ok: true,
+      value: { summary: 'kept' },
+    });
+    expect(await run(`issue = { summary: 'rebound' };\nreturn 42;`)).toMatchObject({ ok: true, value: { summary: 'rebound' } });
+    expect(await runner.checkSyntax(`if (!replica.summary) return;\nissue.summary = replica.summary;`, 'incoming')).toBeNull();
+    const skipped = await runner.runOutgoing(
+      `replica.key = issue.key;\nif (issue.labels.indexOf('internal') >= 0) return;\nreplica.summary = issue.summary;`,
+      {
+        issue: { ...jiraIssue, labels: ['internal'] },
+        previous: null,
+        firstSync: false,
+      },
+      host('JIRA_CLOUD'),
+    );
+    expect(skipped).toMatchObject({ ok: true, value: { key: 'SUP-1' } });
+    if (skipped.ok) expect(skipped.value.summary).toBeUndefined();
+    // An error is still an error: the return's result is not made for it.
+    expect(await run(`try { null.boom = 1; } finally { issue.summary = 'x'; }`)).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', line: 1 } });
+  });
+
+  it("stops the item with the rule's own words: Exalate's IssueTrackerException and debug.error", async () => {
+    const thrown = await run(`issue.summary = 'a';\nthrow new com.exalate.api.exception.IssueTrackerException('Project ' + replica.key + ' is not synced');`);
+    expect(thrown).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', message: 'Project 1 is not synced', line: 2, raisedByRule: true } });
+    if (!thrown.ok) expect(formatScriptError(thrown.error)).toMatch(/^The incoming rule stopped this item at line 2, column \d+: Project 1 is not synced$/);
+    const debugged = await run(`\n\ndebug.error('customFields.Foo from the partner is: ' + replica.foo);\nissue.summary = 'not reached';`);
+    expect(debugged).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', message: 'customFields.Foo from the partner is: undefined', line: 3 } });
+    // The rule can tell it apart, as a Groovy script would.
+    expect(
+      await run(
+        `try { debug.error('x'); } catch (e) { issue.summary = String(e instanceof com.exalate.api.exception.IssueTrackerException) + ' ' + e.name + ' ' + (e instanceof Error); }`,
+      ),
+    ).toMatchObject({ ok: true, value: { summary: 'true IssueTrackerException true' } });
   });
 
   it('refuses a result it cannot read', async () => {

@@ -14,6 +14,7 @@ import { shouldInterruptAfterDeadline, type QuickJSContext, type QuickJSHandle, 
 import { ReplicaSchema, formatBytes, type NodeType } from '@exalate/contract';
 import type { z } from 'zod';
 import { installHelpers } from './host-helpers.js';
+import { plainNames, shapeInput } from './named-values.js';
 import { ScriptItemSchema } from './object-model.js';
 import { ruleLocation, ruleSource } from './rule-source.js';
 import { describeQuickJsError, type DescribedError } from './script-errors.js';
@@ -160,6 +161,7 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           const made = vm.newString(task.inputJson).consume((json) => vm.callFunction(plumbing.parse, plumbing.json, json));
           if (made.error) return fail(stopped(fullAtStop, limits, errorOf(vm, made.error, direction, memoryFull)));
           const input = keep(made.value);
+          const local = shapeInput(vm, input, keep);
           const ran = vm.callFunction(compiled.rule, vm.undefined, input, helpers);
           if (wanted.converter) {
             (ran.error ?? ran.value).dispose();
@@ -171,7 +173,8 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           if (out.problem === 'no memory')
             return fail({ code: 'SCRIPT_MEMORY', message: 'the result cannot be read: the rule used all of its memory', line: null, column: null });
           if (out.problem) return fail({ code: 'SCRIPT_RESULT_INVALID', message: `the result cannot be read: ${out.problem}`, line: null, column: null });
-          const parsed = direction === 'outgoing' ? parseResult(ReplicaSchema, out.value, 'replica') : parseResult(ScriptItemSchema, out.value, 'issue');
+          const value = plainNames(out.value, direction === 'incoming' ? local : null);
+          const parsed = direction === 'outgoing' ? parseResult(ReplicaSchema, value, 'replica') : parseResult(ScriptItemSchema, value, 'issue');
           if (!parsed.ok) return fail({ code: 'SCRIPT_RESULT_INVALID', message: parsed.message, line: null, column: null });
           return { ok: true, value: parsed.value, logs };
         } finally {

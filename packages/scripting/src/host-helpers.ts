@@ -8,8 +8,8 @@
  */
 import { MAX_TEXT_FIELD_BYTES, formatBytes, type NodeType, type RichText, type TextFormat } from '@exalate/contract';
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
-import { nativeTextFormat } from './object-model.js';
 import { RULE_PRELUDE } from './rule-source.js';
+import type { RunTexts } from './texts.js';
 import type { TextConverter } from './types.js';
 
 const MAX_LOG_LINES = 100;
@@ -29,10 +29,19 @@ export interface HelperContext {
    * trap, an exhausted stack): the run still ends, but its thread is not used again.
    */
   unsound: { reason: string | null };
+  /** The formats of the run's texts, which are strings in the rule (texts.ts). */
+  texts: RunTexts;
 }
 
 /** A helper refused what a rule gave it: the rule's error, nothing worse. */
 class HelperArgumentError extends Error {}
+
+/** A function of the rule's, called by a helper, threw: its error goes on up the rule as it is. */
+class RuleThrew extends Error {
+  constructor(readonly handle: QuickJSHandle) {
+    super('the rule threw');
+  }
+}
 
 type Result = QuickJSHandle | { error: QuickJSHandle } | undefined;
 
@@ -79,7 +88,7 @@ export function installHelpers(
       const bytes = JSON.stringify(value).length;
       if (bytes > MAX_TEXT_FIELD_BYTES)
         return { error: vm.newError(`nodeHelper converts texts of at most ${formatBytes(MAX_TEXT_FIELD_BYTES)}; this one is ${formatBytes(bytes)}`) };
-      const source: RichText = typeof value === 'string' ? { format: nativeTextFormat(run.platform), value } : (value as RichText);
+      const source: RichText = typeof value === 'string' ? { format: run.texts.formatOf(value), value } : (value as RichText);
       if (!source || typeof source !== 'object' || typeof source.format !== 'string')
         return { error: vm.newError('nodeHelper converts a text: a string, or { format, value }') };
       let converted: RichText;
@@ -94,6 +103,7 @@ export function installHelpers(
         return {
           error: vm.newError(`the converted text would be ${formatBytes(out.length)}; nodeHelper returns at most ${formatBytes(MAX_TEXT_FIELD_BYTES * 4)}`),
         };
+      run.texts.remember(out, converted.format);
       return vm.newString(out);
     };
 
@@ -120,6 +130,18 @@ export function installHelpers(
       return part.value;
     },
   });
+
+  /** `entry` through the rule's function: what it returned, if an object, else the entry as it left it. */
+  const throughRule = (f: QuickJSHandle, entry: Entry): Entry =>
+    data(entry).consume((arg) => {
+      const called = vm.callFunction(f, vm.undefined, arg);
+      if (called.error) throw new RuleThrew(called.error);
+      return called.value.consume((returned) => {
+        const made = vm.typeof(returned) === 'object' && !vm.sameValue(returned, vm.null) ? read(returned) : read(arg);
+        if (!made || typeof made !== 'object' || Array.isArray(made)) throw new HelperArgumentError('the function given to mergeComments made no comment');
+        return made as Entry;
+      });
+    });
 
   const object = (entries: Record<string, QuickJSHandle>): QuickJSHandle => {
     const o = vm.newObject();
@@ -158,17 +180,28 @@ export function installHelpers(
     }),
     com,
     commentHelper: object({
-      /** The local comments plus the partner's: new ones appended, edited ones updated. Never deletes. */
-      mergeComments: fn('mergeComments', (issue, replica) =>
-        data(
-          mergeFromPartner(
-            listOf(read(issue), 'comments'),
-            listOf(read(replica), 'comments'),
-            (mine, theirs) => (mine['body'] = theirs['body']),
-            (theirs) => ({ remoteId: String(theirs['id']), author: theirs['author'] ?? null, body: theirs['body'], created: theirs['created'] }),
-          ),
-        ),
-      ),
+      /**
+       * The local comments plus the partner's: new ones appended, edited ones updated. Never
+       * deletes. With a function (Exalate's closure, `{ comment -> comment.body = … }`), each of
+       * the partner's comments is handed to it first, as the comment to merge: what it makes of
+       * the comment (it may change it, or return another) is what is merged, on every merge, so an
+       * edited comment keeps the form.
+       */
+      mergeComments: fn('mergeComments', (issue, replica, closure) => {
+        const shape = closure !== undefined && vm.typeof(closure) === 'function' ? closure : null;
+        const make = (theirs: Entry): Entry => {
+          const merged = { remoteId: String(theirs['id']), author: theirs['author'] ?? null, body: theirs['body'], created: theirs['created'] };
+          return shape ? throughRule(shape, merged) : merged;
+        };
+        try {
+          return data(
+            mergeFromPartner(listOf(read(issue), 'comments'), listOf(read(replica), 'comments'), (mine, theirs) => (mine['body'] = make(theirs)['body']), make),
+          );
+        } catch (error) {
+          if (error instanceof RuleThrew) return { error: error.handle };
+          throw error;
+        }
+      }),
     }),
     attachmentHelper: object({
       /** The local attachments plus the partner's that are not here yet. Never deletes. */

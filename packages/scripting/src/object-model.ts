@@ -5,8 +5,10 @@ import { z } from 'zod';
  * What a script sees of the local item: `issue` (also `workItem` on Azure DevOps, `entity` on
  * ServiceNow). The same shape on every tracker, so one rule can be read on either side.
  *
- * Text fields hold `{ format, value }`. A script may also assign a plain string: it is taken to be
- * in the tracker's own text format (see `nativeTextFormat`).
+ * This is the shape the engine gives and takes. Inside a run, the rule sees texts as strings
+ * (texts.ts) and named values with their `.name` (named-values.ts); what it hands back is made
+ * this shape again before it is checked here. A text is `{ format, value }`, or a plain string in
+ * the tracker's own text format (see `nativeTextFormat`).
  */
 const text = z.union([RichTextSchema, z.string()]);
 /** `nodeHelper.getUserByEmail` gives `{ email }`; the tracker resolves the person when it is written. */

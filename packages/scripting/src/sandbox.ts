@@ -15,9 +15,10 @@ import { ReplicaSchema, formatBytes, type NodeType } from '@exalate/contract';
 import type { z } from 'zod';
 import { installHelpers } from './host-helpers.js';
 import { plainNames, shapeInput } from './named-values.js';
-import { ScriptItemSchema } from './object-model.js';
+import { nativeTextFormat, ScriptItemSchema } from './object-model.js';
 import { ruleLocation, ruleSource } from './rule-source.js';
 import { describeQuickJsError, type DescribedError } from './script-errors.js';
+import { RunTexts } from './texts.js';
 import type { ScriptDirection, ScriptError, ScriptLimits, ScriptOutcome, TextConverter } from './types.js';
 
 /** QuickJS's stack limit; the worker threads run with a native stack many times this (see runner.ts). */
@@ -148,10 +149,11 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
         const keep = (h: QuickJSHandle) => (handles.push(h), h);
         try {
           const plumbing = setUp(vm, keep);
+          const texts = new RunTexts(nativeTextFormat(task.platform));
           const helpers = keep(
             installHelpers(
               vm,
-              { platform: task.platform, itemTypes: task.itemTypes, deadline, convert, logs, wanted, unsound: helperFailure },
+              { platform: task.platform, itemTypes: task.itemTypes, deadline, convert, logs, wanted, unsound: helperFailure, texts },
               { ...plumbing, keep },
             ),
           );
@@ -162,6 +164,7 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           if (made.error) return fail(stopped(fullAtStop, limits, errorOf(vm, made.error, direction, memoryFull)));
           const input = keep(made.value);
           const local = shapeInput(vm, input, keep);
+          texts.toStrings(vm, input, direction);
           const ran = vm.callFunction(compiled.rule, vm.undefined, input, helpers);
           if (wanted.converter) {
             (ran.error ?? ran.value).dispose();
@@ -173,7 +176,7 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           if (out.problem === 'no memory')
             return fail({ code: 'SCRIPT_MEMORY', message: 'the result cannot be read: the rule used all of its memory', line: null, column: null });
           if (out.problem) return fail({ code: 'SCRIPT_RESULT_INVALID', message: `the result cannot be read: ${out.problem}`, line: null, column: null });
-          const value = plainNames(out.value, direction === 'incoming' ? local : null);
+          const value = texts.restore(plainNames(out.value, direction === 'incoming' ? local : null));
           const parsed = direction === 'outgoing' ? parseResult(ReplicaSchema, value, 'replica') : parseResult(ScriptItemSchema, value, 'issue');
           if (!parsed.ok) return fail({ code: 'SCRIPT_RESULT_INVALID', message: parsed.message, line: null, column: null });
           return { ok: true, value: parsed.value, logs };

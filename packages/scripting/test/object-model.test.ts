@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { NodeType, Replica } from '@exalate/contract';
 import { ScriptRunner, type ScriptHost, type ScriptItem } from '@exalate/scripting';
 
@@ -10,7 +11,12 @@ const local: ScriptItem = { key: 'SUP-3', project: 'SUP', type: 'Story', status:
 
 let runner: ScriptRunner;
 beforeAll(async () => {
-  runner = await ScriptRunner.create({ timeoutMs: 500, memoryBytes: 8 * 1024 * 1024 });
+  // The connectors' text converter, as the backend gives it to its runner.
+  runner = await ScriptRunner.create({
+    timeoutMs: 2_000,
+    memoryBytes: 8 * 1024 * 1024,
+    converter: createRequire(import.meta.url).resolve('@exalate/connectors/formats'),
+  });
 });
 afterAll(() => runner.close());
 
@@ -99,5 +105,99 @@ describe('maps that always exist', () => {
       host(),
     );
     expect(kept).toMatchObject({ ok: true, value: { key: 'SUP-3', customKeys: { team: 'blue' } } });
+  });
+});
+
+describe('texts are strings, their format beside them', () => {
+  const partner: Replica = {
+    key: 'ADO-9',
+    description: { format: 'html', value: '<p>The printer is <strong>on fire</strong> again</p>' },
+    comments: [{ id: '5', body: { format: 'html', value: '<p>Still burning</p>' }, author: { displayName: 'Bob', email: 'bob@acme.test' } }],
+  } as Replica;
+  const here: ScriptItem = { key: 'SUP-4', project: 'SUP', description: { format: 'jira-wiki', value: 'Local *words*' }, comments: [], customFields: {} };
+  const run = async (script: string) => {
+    const out = await runner.runIncoming(script, { issue: here, replica: partner, previous: null, firstSync: false }, host('JIRA_CLOUD'));
+    if (!out.ok) throw new Error(out.error.message);
+    return out.value;
+  };
+
+  it('read as strings, with .format and .value as before', async () => {
+    const value = await run(
+      `issue.labels = [typeof replica.description, String(replica.description.length), replica.description.format, issue.description.format, replica.comments[0].body, replica.comments[0].body.value];`,
+    );
+    expect(value.labels).toEqual(['string', '52', 'html', 'jira-wiki', '<p>Still burning</p>', '<p>Still burning</p>']);
+  });
+
+  it("go back in the format of the text they are, or are built from, else in the tracker's own", async () => {
+    expect((await run(`issue.description = replica.description;`)).description).toEqual(partner.description);
+    expect((await run(`issue.description = 'From the partner: ' + replica.description;`)).description).toEqual({
+      format: 'html',
+      value: 'From the partner: <p>The printer is <strong>on fire</strong> again</p>',
+    });
+    expect((await run(`issue.description = 'Made up *here*';`)).description).toEqual({ format: 'jira-wiki', value: 'Made up *here*' });
+    expect((await run(`issue.description = nodeHelper.stripHtml(replica.description);`)).description).toEqual({
+      format: 'plain',
+      value: 'The printer is on fire again',
+    });
+    expect((await run(`issue.description = { format: 'plain', value: 'as an object' };`)).description).toEqual({ format: 'plain', value: 'as an object' });
+  });
+
+  it("comment bodies too: an author prefix keeps the partner's format", async () => {
+    const value = await run(
+      `issue.comments = commentHelper.mergeComments(issue, replica);\nissue.comments.forEach(function (c) { c.body = '[' + c.author.displayName + ']: ' + c.body; });`,
+    );
+    expect(value.comments).toEqual([expect.objectContaining({ remoteId: '5', body: { format: 'html', value: '[Bob]: <p>Still burning</p>' } })]);
+  });
+
+  it("mergeComments with a function, as the docs' closures: each of the partner's comments through it", async () => {
+    const formatted = await run(
+      [
+        `issue.comments = commentHelper.mergeComments(issue, replica, function (comment) {`,
+        `  comment.body = '[' + comment.author.displayName + '| mailto:' + comment.author.email + '] commented: ' + comment.body;`,
+        `});`,
+      ].join('\n'),
+    );
+    expect(formatted.comments).toEqual([
+      expect.objectContaining({ remoteId: '5', body: { format: 'html', value: '[Bob| mailto:bob@acme.test] commented: <p>Still burning</p>' } }),
+    ]);
+    // `{ it }`, and a function that returns another comment.
+    expect((await run(`issue.comments = commentHelper.mergeComments(issue, replica, (it) => it);`)).comments).toEqual([
+      expect.objectContaining({ remoteId: '5', body: partner.comments![0]!.body }),
+    ]);
+    expect((await run(`issue.comments = commentHelper.mergeComments(issue, replica, (c) => ({ remoteId: c.remoteId, body: 'replaced' }));`)).comments).toEqual([
+      { remoteId: '5', body: { format: 'jira-wiki', value: 'replaced' } },
+    ]);
+    // An edited comment is made the same way on every merge.
+    const known: ScriptItem = { ...here, comments: [{ id: 'c1', remoteId: '5', body: { format: 'html', value: 'old' } }] };
+    const again = await runner.runIncoming(
+      `issue.comments = commentHelper.mergeComments(issue, replica, (c) => { c.body = '> ' + c.body; });`,
+      { issue: known, replica: partner, previous: null, firstSync: false },
+      host('JIRA_CLOUD'),
+    );
+    expect(again).toMatchObject({ ok: true, value: { comments: [{ id: 'c1', remoteId: '5', body: { format: 'html', value: '> <p>Still burning</p>' } }] } });
+  });
+
+  it('an error in the function is the rule’s, as it threw it', async () => {
+    const out = await runner.runIncoming(
+      `issue.comments = commentHelper.mergeComments(issue, replica, function (c) {\n  throw new com.exalate.api.exception.IssueTrackerException('no comments from ' + c.author.displayName);\n});`,
+      { issue: here, replica: partner, previous: null, firstSync: false },
+      host('JIRA_CLOUD'),
+    );
+    expect(out).toMatchObject({ ok: false, error: { code: 'SCRIPT_ERROR', message: 'no comments from Bob', raisedByRule: true, line: 2 } });
+  });
+
+  it("an outgoing rule sends this side's texts as before, and may send a plain string", async () => {
+    const out = await runner.runOutgoing(
+      `replica.key = issue.key;\nreplica.description = issue.description;`,
+      { issue: here, previous: null, firstSync: false },
+      host('JIRA_CLOUD'),
+    );
+    expect(out).toMatchObject({ ok: true, value: { description: { format: 'jira-wiki', value: 'Local *words*' } } });
+    const plain = await runner.runOutgoing(
+      `replica.key = issue.key;\nreplica.description = 'Sent as words';`,
+      { issue: here, previous: null, firstSync: false },
+      host('AZURE_DEVOPS'),
+    );
+    expect(plain).toMatchObject({ ok: true, value: { description: { format: 'html', value: 'Sent as words' } } });
   });
 });

@@ -157,7 +157,12 @@ describe('incoming rules', () => {
     const out = await runner.runIncoming(script, { issue: { project: 'SUP' }, replica, previous: null, firstSync: true }, host('JIRA_SERVER'));
     expect(out).toMatchObject({
       ok: true,
-      value: { summary: 'It is really on fire', description: 'It is *really* on fire', labels: ['<p><strong>bold</strong></p>'] },
+      value: {
+        summary: 'It is really on fire',
+        // The rule's string comes back with the format it is in: what toWiki made.
+        description: { format: 'jira-wiki', value: 'It is *really* on fire' },
+        labels: ['<p><strong>bold</strong></p>'],
+      },
     });
   });
 

@@ -47,7 +47,7 @@ export class RunTexts {
    * Also gives the run's strings `format` and `value`.
    */
   toStrings(vm: QuickJSContext, input: QuickJSHandle, direction: ScriptDirection): void {
-    const texts = this;
+    const formatOf = (value: string) => this.formatOf(value);
     vm.getProp(vm.global, 'String').consume((ctor) =>
       vm.getProp(ctor, 'prototype').consume((proto) => {
         vm.defineProp(proto, 'value', {
@@ -61,7 +61,7 @@ export class RunTexts {
           configurable: true,
           enumerable: false,
           get: function (this: QuickJSHandle) {
-            return vm.newString(texts.formatOf(vm.getString(this)));
+            return vm.newString(formatOf(vm.getString(this)));
           },
         });
       }),

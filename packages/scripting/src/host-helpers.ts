@@ -1,8 +1,8 @@
 /**
  * The helpers a rule calls, as host functions in its run's context: `debug.log` and
  * `debug.error`, `commentHelper.mergeComments`, `attachmentHelper.mergeAttachments`, `nodeHelper`
- * (`getIssueType`, `getUserByEmail`, `stripHtml`, `toHtml`, `toWiki`) and Exalate's
- * `com.exalate.api.exception.IssueTrackerException`. Arguments come in as data
+ * (`getIssueType`, `getStatus`, `getUserByEmail`, `stripHtml`, `stripHtmlFromComments`, `toHtml`,
+ * `toWiki`), `syncHelper.getTrackerUrl` and Exalate's `com.exalate.api.exception.IssueTrackerException`. Arguments come in as data
  * (a copy: the rule's objects are never touched), results go back as new data. Each checks the
  * run's deadline first, so a rule that calls them in a loop is still stopped on time.
  */
@@ -18,6 +18,8 @@ const MAX_LOG_LINE = 2_000;
 export interface HelperContext {
   platform: NodeType;
   itemTypes: string[];
+  statuses: string[];
+  trackerUrl: string;
   deadline: number;
   convert: TextConverter | null;
   /** The run's `debug.log` lines (kept on the host: they outlive a run that is stopped). */
@@ -75,36 +77,41 @@ export function installHelpers(
       }
     });
 
+  /** A text (a string of the run's, or `{ format, value }`) in `to`, as a string; or the rule's error. */
+  const convertText = (value: unknown, to: TextFormat): { text: string } | { error: QuickJSHandle } => {
+    if (!run.convert) {
+      // The run goes on to its end (the rule may catch this), and is then run again with the converter.
+      run.wanted.converter = true;
+      return { error: vm.newError('the text converter is loading') };
+    }
+    const bytes = JSON.stringify(value).length;
+    if (bytes > MAX_TEXT_FIELD_BYTES)
+      return { error: vm.newError(`nodeHelper converts texts of at most ${formatBytes(MAX_TEXT_FIELD_BYTES)}; this one is ${formatBytes(bytes)}`) };
+    const source: RichText = typeof value === 'string' ? { format: run.texts.formatOf(value), value } : (value as RichText);
+    if (!source || typeof source !== 'object' || typeof source.format !== 'string')
+      return { error: vm.newError('nodeHelper converts a text: a string, or { format, value }') };
+    let converted: RichText;
+    try {
+      converted = run.convert(source, to);
+    } catch (error) {
+      return { error: vm.newError(`cannot convert this text: ${(error as Error).message}`) };
+    }
+    const out = typeof converted.value === 'string' ? converted.value : JSON.stringify(converted.value);
+    // What comes back is bounded as what goes in: a conversion may make a text several times longer.
+    if (out.length > MAX_TEXT_FIELD_BYTES * 4)
+      return {
+        error: vm.newError(`the converted text would be ${formatBytes(out.length)}; nodeHelper returns at most ${formatBytes(MAX_TEXT_FIELD_BYTES * 4)}`),
+      };
+    run.texts.remember(out, converted.format);
+    return { text: out };
+  };
   const convertTo =
     (to: TextFormat) =>
     (textHandle?: QuickJSHandle): Result => {
       const value = read(textHandle);
       if (value === null || value === undefined) return vm.null;
-      if (!run.convert) {
-        // The run goes on to its end (the rule may catch this), and is then run again with the converter.
-        run.wanted.converter = true;
-        return { error: vm.newError('the text converter is loading') };
-      }
-      const bytes = JSON.stringify(value).length;
-      if (bytes > MAX_TEXT_FIELD_BYTES)
-        return { error: vm.newError(`nodeHelper converts texts of at most ${formatBytes(MAX_TEXT_FIELD_BYTES)}; this one is ${formatBytes(bytes)}`) };
-      const source: RichText = typeof value === 'string' ? { format: run.texts.formatOf(value), value } : (value as RichText);
-      if (!source || typeof source !== 'object' || typeof source.format !== 'string')
-        return { error: vm.newError('nodeHelper converts a text: a string, or { format, value }') };
-      let converted: RichText;
-      try {
-        converted = run.convert(source, to);
-      } catch (error) {
-        return { error: vm.newError(`cannot convert this text: ${(error as Error).message}`) };
-      }
-      const out = typeof converted.value === 'string' ? converted.value : JSON.stringify(converted.value);
-      // What comes back is bounded as what goes in: a conversion may make a text several times longer.
-      if (out.length > MAX_TEXT_FIELD_BYTES * 4)
-        return {
-          error: vm.newError(`the converted text would be ${formatBytes(out.length)}; nodeHelper returns at most ${formatBytes(MAX_TEXT_FIELD_BYTES * 4)}`),
-        };
-      run.texts.remember(out, converted.format);
-      return vm.newString(out);
+      const converted = convertText(value, to);
+      return 'error' in converted ? converted : vm.newString(converted.text);
     };
 
   /** RULE_PRELUDE's parts, evaluated the first time the run asks for one. */
@@ -179,6 +186,10 @@ export function installHelpers(
       }),
     }),
     com,
+    syncHelper: object({
+      /** The node's tracker, as its admin entered it. */
+      getTrackerUrl: fn('getTrackerUrl', () => vm.newString(run.trackerUrl)),
+    }),
     commentHelper: object({
       /**
        * The local comments plus the partner's: new ones appended, edited ones updated. Never
@@ -229,6 +240,28 @@ export function installHelpers(
         const wanted = text(name).toLowerCase();
         const found = run.itemTypes.find((t) => t.toLowerCase() === wanted);
         return found === undefined ? vm.null : data({ name: found });
+      }),
+      /** The status of that name (any case) in the item type's workflows, or null when there is none. */
+      getStatus: fn('getStatus', (name) => {
+        if (name === undefined || vm.typeof(name) === 'undefined' || read(name) === null) return vm.null;
+        const wanted = text(name).toLowerCase();
+        const found = run.statuses.find((s) => s.toLowerCase() === wanted);
+        return found === undefined ? vm.null : data({ name: found });
+      }),
+      /** The comments with their bodies as plain text (Exalate's, for a partner that takes no markup). */
+      stripHtmlFromComments: fn('stripHtmlFromComments', (comments) => {
+        const list = comments === undefined ? [] : read(comments);
+        if (list === null || list === undefined) return data([]);
+        if (!Array.isArray(list)) throw new HelperArgumentError('stripHtmlFromComments takes a list of comments');
+        const plain: Entry[] = [];
+        for (const [i, c] of list.entries()) {
+          if (!c || typeof c !== 'object') throw new HelperArgumentError(`comments[${i}] is not an object`);
+          const body = (c as Entry)['body'];
+          const converted = body === null || body === undefined ? null : convertText(body, 'plain');
+          if (converted && 'error' in converted) return converted;
+          plain.push({ ...(c as Entry), body: converted ? converted.text : body });
+        }
+        return data(plain);
       }),
       /** A person to assign by email; the tracker resolves it when the item is written. */
       getUserByEmail: fn('getUserByEmail', (email) => (email === undefined || !vm.dump(email) ? vm.null : data({ email: text(email) }))),

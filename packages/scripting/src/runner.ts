@@ -202,7 +202,19 @@ export class ScriptRunner {
     }
     return new Promise((resolve) => {
       this.submit({
-        message: { kind: 'run', task: { direction, script, inputJson, platform: host.platform, itemTypes: host.itemTypes }, limits: this.limits },
+        message: {
+          kind: 'run',
+          task: {
+            direction,
+            script,
+            inputJson,
+            platform: host.platform,
+            itemTypes: host.itemTypes,
+            statuses: host.statuses ?? [],
+            trackerUrl: host.trackerUrl ?? '',
+          },
+          limits: this.limits,
+        },
         budgetMs: this.limits.timeoutMs,
         settle: (answer) => {
           if (answer.kind === 'run') return resolve(answer.outcome);

@@ -48,6 +48,10 @@ export interface RunTask {
   platform: NodeType;
   /** For `nodeHelper.getIssueType`. */
   itemTypes: string[];
+  /** For `nodeHelper.getStatus`. */
+  statuses: string[];
+  /** For `syncHelper.getTrackerUrl`. */
+  trackerUrl: string;
 }
 
 /** The converter is not loaded in this thread yet: load it and run the rule again. */
@@ -153,7 +157,18 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           const helpers = keep(
             installHelpers(
               vm,
-              { platform: task.platform, itemTypes: task.itemTypes, deadline, convert, logs, wanted, unsound: helperFailure, texts },
+              {
+                platform: task.platform,
+                itemTypes: task.itemTypes,
+                statuses: task.statuses,
+                trackerUrl: task.trackerUrl,
+                deadline,
+                convert,
+                logs,
+                wanted,
+                unsound: helperFailure,
+                texts,
+              },
               { ...plumbing, keep },
             ),
           );

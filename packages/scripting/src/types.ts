@@ -49,6 +49,10 @@ export interface ScriptHost {
   platform: NodeType;
   /** Item types of the project the item lives in (or will be created in), for `nodeHelper.getIssueType`. */
   itemTypes: string[];
+  /** The statuses of those item types' workflows, for `nodeHelper.getStatus`. */
+  statuses?: string[];
+  /** The node's tracker, for `syncHelper.getTrackerUrl()`. */
+  trackerUrl?: string;
 }
 
 export interface OutgoingInput {

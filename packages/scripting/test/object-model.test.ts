@@ -201,3 +201,45 @@ describe('texts are strings, their format beside them', () => {
     expect(plain).toMatchObject({ ok: true, value: { description: { format: 'html', value: 'Sent as words' } } });
   });
 });
+
+describe('helpers of published scripts', () => {
+  const withWorkflow: ScriptHost = {
+    platform: 'JIRA_CLOUD',
+    itemTypes: ['Bug'],
+    statuses: ['To Do', 'In Progress', 'Done'],
+    trackerUrl: 'https://jira.acme.test',
+  };
+
+  it('nodeHelper.getStatus finds a status of the workflow by name (any case), or gives null', async () => {
+    const out = await runner.runIncoming(
+      `var s = nodeHelper.getStatus('in progress');\nissue.labels = [s.name, String(nodeHelper.getStatus('Resolved'))];\nissue.setStatus(nodeHelper.getStatus('done'));`,
+      { issue: local, replica, previous: null, firstSync: false },
+      withWorkflow,
+    );
+    expect(out).toMatchObject({ ok: true, value: { labels: ['In Progress', 'null'], status: 'Done' } });
+  });
+
+  it('syncHelper.getTrackerUrl gives the node’s tracker', async () => {
+    const out = await runner.runOutgoing(
+      `replica.key = issue.key;\nreplica.url = syncHelper.getTrackerUrl() + '/browse/' + issue.key;`,
+      { issue: local, previous: null, firstSync: false },
+      withWorkflow,
+    );
+    expect(out).toMatchObject({ ok: true, value: { url: 'https://jira.acme.test/browse/SUP-3' } });
+  });
+
+  it('nodeHelper.stripHtmlFromComments sends the bodies as plain text', async () => {
+    const ado: ScriptItem = {
+      key: '7',
+      project: 'Fabrikam',
+      comments: [{ id: '1', body: { format: 'html', value: '<p>Call <b>Bob</b></p>' } }],
+      customFields: {},
+    };
+    const out = await runner.runOutgoing(
+      `replica.key = issue.key;\nreplica.comments = nodeHelper.stripHtmlFromComments(workItem.comments);`,
+      { issue: ado, previous: null, firstSync: false },
+      host('AZURE_DEVOPS'),
+    );
+    expect(out).toMatchObject({ ok: true, value: { comments: [{ id: '1', body: { format: 'plain', value: 'Call Bob' } }] } });
+  });
+});

@@ -60,7 +60,7 @@ export class SyncContext {
   readonly staleInboxMs: number;
   private readonly rules = new Map<string, { at: number; value: SyncRules }>();
   private rulesGeneration = 0;
-  private readonly itemTypes = new Map<string, { at: number; types: string[] }>();
+  private readonly itemTypes = new Map<string, { at: number; types: string[]; statuses: string[] }>();
 
   /** How the stages ask for each other: now, in this process, or later, as a queued job. */
   readonly schedule: Scheduler;
@@ -123,7 +123,8 @@ export class SyncContext {
 
   /** What a rule run may ask of the tracker. */
   async host(project: string): Promise<ScriptHost> {
-    return { platform: this.platform, itemTypes: await this.itemTypesOf(project) };
+    const { types, statuses } = await this.itemTypesOf(project);
+    return { platform: this.platform, itemTypes: types, statuses, trackerUrl: this.connector.trackerUrl };
   }
 
   /** The partner takes deliveries (public, not poll-only); else it polls this node. */
@@ -137,11 +138,13 @@ export class SyncContext {
     else this.o.notifyPartner(row.id);
   }
 
-  private async itemTypesOf(project: string): Promise<string[]> {
+  /** The project's item types, and the statuses of their workflows (each once). */
+  private async itemTypesOf(project: string): Promise<{ types: string[]; statuses: string[] }> {
     const cached = this.itemTypes.get(project);
-    if (cached && Date.now() - cached.at < ITEM_TYPES_KEPT_MS) return cached.types;
-    const types = (await this.connector.listItemTypes(project)).map((t) => t.name);
-    this.itemTypes.set(project, { at: Date.now(), types });
-    return types;
+    if (cached && Date.now() - cached.at < ITEM_TYPES_KEPT_MS) return cached;
+    const listed = await this.connector.listItemTypes(project);
+    const known = { at: Date.now(), types: listed.map((t) => t.name), statuses: [...new Set(listed.flatMap((t) => t.statuses))] };
+    this.itemTypes.set(project, known);
+    return known;
   }
 }

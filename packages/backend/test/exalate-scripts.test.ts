@@ -1,0 +1,85 @@
+import { defaultRules } from '@exalate/scripting';
+import { eventually } from './support.js';
+import { pairPerTest, plain } from './sync-support.js';
+
+/**
+ * Published Exalate script patterns, translated from Groovy by syntax alone (`def` → `var`,
+ * closures → functions, map literals → objects), through the real engine between simulated
+ * trackers: each item arrives as Exalate would make it.
+ */
+
+const pair = pairPerTest();
+
+it("the docs' status map moves the work item through its states (Jira → Azure DevOps)", async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  // def statusMap = ["To Do": "New", "In Progress": "Active", "Done": "Closed"]
+  // def remoteStatusName = replica.status.name
+  // workItem.setStatus(statusMap[remoteStatusName] ?: remoteStatusName)
+  const incoming = `${defaultRules('AZURE_DEVOPS').incoming}
+var statusMap = { "To Do": "New", "In Progress": "Active", "Done": "Closed" };
+var remoteStatusName = replica.status.name;
+workItem.setStatus(statusMap[remoteStatusName] || remoteStatusName);
+`;
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming })).status).toBe(200);
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Mapped status' });
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.status).toBe('New'), 20_000);
+  await p.a.human.updateItem(made.key, { status: 'In Progress' });
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.status).toBe('Active'), 20_000);
+  await p.a.human.updateItem(made.key, { status: 'Done' });
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.status).toBe('Closed'), 20_000);
+}, 90_000);
+
+it('a top-level return skips an item; an IssueTrackerException quarantines it with the script’s message', async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  const incoming = `if (replica.summary.indexOf('[internal]') >= 0) return;
+if (replica.summary.indexOf('[refuse]') >= 0) {
+  throw new com.exalate.api.exception.IssueTrackerException("Items marked [refuse] are not synced to " + syncHelper.getTrackerUrl().length + " (yet)");
+}
+${defaultRules('AZURE_DEVOPS').incoming}`;
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming })).status).toBe(200);
+  const refused = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: '[refuse] not for them' });
+  const fine = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'For them', description: { format: 'adf', value: adf('Read me') } });
+  const twin = await p.twinOf('a', fine.key);
+  expect(plain((await p.b.reader.getItem(twin))!.description)).toBe('Read me');
+  // Renamed into the skipped kind: the rule returns before it changes anything.
+  await p.a.human.updateItem(fine.key, { summary: 'For them [internal] from now on' });
+  await p.a.settled();
+  await new Promise((r) => setTimeout(r, 2_000));
+  expect((await p.b.reader.getItem(twin))!.summary).toBe('For them');
+  expect((await p.api('b').get(`/connections/${p.connectionId}/items/${twin}`)).body).toMatchObject({ status: 'SYNCED', error: null });
+  await eventually(async () => {
+    const item = (await p.api('b').get(`/connections/${p.connectionId}/items/${refused.key}`)).body;
+    expect(item).toMatchObject({
+      status: 'FAILED',
+      error: {
+        code: 'SCRIPT_ERROR',
+        line: 3,
+        message: expect.stringMatching(/^The incoming rule stopped this item at line 3, column \d+: Items marked \[refuse\] are not synced to \d+ \(yet\)$/),
+      },
+    });
+  }, 20_000);
+}, 90_000);
+
+it("an author prefix by mergeComments' closure, and the partner's HTML converted to Jira's format", async () => {
+  const p = await pair('pglite', 'ado', 'jira-dc');
+  const incoming = defaultRules('JIRA_SERVER').incoming.replace(
+    'commentHelper.mergeComments(issue, replica)',
+    `commentHelper.mergeComments(issue, replica, function (comment) {
+  comment.body = "[" + comment.author.displayName + "] commented: " + comment.body;
+})`,
+  );
+  expect(incoming).toContain('commented: ');
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming })).status).toBe(200);
+  const made = await p.a.human.createItem({ project: p.a.project, type: p.a.itemType, summary: 'With a comment' });
+  await p.a.human.addComment(made.key, { format: 'html', value: '<p>Please look at <b>this</b></p>' });
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => {
+    const comments = (await p.b.reader.getItem(twin))!.comments;
+    expect(comments.map((c) => c.body)).toEqual([{ format: 'jira-wiki', value: expect.stringMatching(/^\[.+\] commented:\s+Please look at \*this\*$/) }]);
+  }, 20_000);
+}, 90_000);
+
+function adf(text: string): unknown {
+  return { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text }] }] };
+}

@@ -80,6 +80,6 @@ it("an author prefix by mergeComments' closure, and the partner's HTML converted
   }, 20_000);
 }, 90_000);
 
-function adf(text: string): unknown {
+function adf(text: string): Record<string, unknown> {
   return { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text }] }] };
 }

@@ -16,6 +16,7 @@ import type { z } from 'zod';
 import { installHelpers } from './host-helpers.js';
 import { plainNames, shapeInput } from './named-values.js';
 import { nativeTextFormat, ScriptItemSchema } from './object-model.js';
+import { addReplicaChanges } from './replica-changes.js';
 import { ruleLocation, ruleSource } from './rule-source.js';
 import { describeQuickJsError, type DescribedError } from './script-errors.js';
 import { RunTexts } from './texts.js';
@@ -180,6 +181,10 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           const input = keep(made.value);
           const local = shapeInput(vm, input, keep);
           texts.toStrings(vm, input, direction);
+          if (direction === 'incoming')
+            addReplicaChanges(vm, input, (value) =>
+              vm.newString(JSON.stringify(value)).consume((json) => vm.unwrapResult(vm.callFunction(plumbing.parse, vm.undefined, json))),
+            );
           const ran = vm.callFunction(compiled.rule, vm.undefined, input, helpers);
           if (wanted.converter) {
             (ran.error ?? ran.value).dispose();

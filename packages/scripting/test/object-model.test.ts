@@ -243,3 +243,65 @@ describe('helpers of published scripts', () => {
     expect(out).toMatchObject({ ok: true, value: { comments: [{ id: '1', body: { format: 'plain', value: 'Call Bob' } }] } });
   });
 });
+
+describe("what changed in the partner's replica since the previous one", () => {
+  const before: Replica = {
+    key: 'ADO-9',
+    comments: [
+      { id: '1', body: { format: 'html', value: '<p>kept</p>' } },
+      { id: '2', body: { format: 'html', value: '<p>edited</p>' } },
+      { id: '3', body: { format: 'html', value: '<p>gone</p>' } },
+    ],
+    attachments: [{ id: 'a1', filename: 'old.log', mimeType: 'text/plain', size: 1, sha256: null }],
+  } as Replica;
+  const now: Replica = {
+    key: 'ADO-9',
+    comments: [
+      { id: '1', body: { format: 'html', value: '<p>kept</p>' } },
+      { id: '2', body: { format: 'html', value: '<p>edited, now</p>' } },
+      { id: '4', body: { format: 'html', value: '<p>new</p>' }, author: { displayName: 'Bob', email: 'bob@acme.test' } },
+    ],
+    attachments: [{ id: 'a2', filename: 'new.log', mimeType: 'text/plain', size: 2, sha256: null }],
+  } as Replica;
+  const ids = `function ids(list) { return list.map(function (e) { return e.remoteId; }).join(','); }\n`;
+
+  it('added, changed and removed comments and attachments, by the partner’s ids', async () => {
+    const out = await runner.runIncoming(
+      `${ids}issue.labels = [ids(replica.addedComments), ids(replica.changedComments), ids(replica.removedComments), ids(replica.addedAttachments), ids(replica.removedAttachments)];`,
+      { issue: local, replica: now, previous: before, firstSync: false },
+      host(),
+    );
+    expect(out).toMatchObject({ ok: true, value: { labels: ['4', '2', '3', 'a2', 'a1'] } });
+  });
+
+  it("Groovy's `issue.comments += replica.addedComments`, as concat: the new comment, in the partner's format", async () => {
+    const out = await runner.runIncoming(
+      `issue.comments = issue.comments.concat(replica.addedComments);`,
+      {
+        issue: { ...local, comments: [{ id: 'c1', remoteId: '1', body: { format: 'jira-wiki', value: 'kept' } }] },
+        replica: now,
+        previous: before,
+        firstSync: false,
+      },
+      host(),
+    );
+    expect(out).toMatchObject({
+      ok: true,
+      value: {
+        comments: [
+          { id: 'c1', remoteId: '1' },
+          { remoteId: '4', author: { displayName: 'Bob' }, body: { format: 'html', value: '<p>new</p>' } },
+        ],
+      },
+    });
+  });
+
+  it('on a first sync everything is added', async () => {
+    const out = await runner.runIncoming(
+      `${ids}issue.labels = [ids(replica.addedComments), ids(replica.removedComments)];`,
+      { issue: { project: 'SUP' }, replica: now, previous: null, firstSync: true },
+      host(),
+    );
+    expect(out).toMatchObject({ ok: true, value: { labels: ['1,2,4', ''] } });
+  });
+});

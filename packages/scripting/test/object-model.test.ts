@@ -165,8 +165,16 @@ describe('texts are strings, their format beside them', () => {
       expect.objectContaining({ remoteId: '5', body: partner.comments![0]!.body }),
     ]);
     expect((await run(`issue.comments = commentHelper.mergeComments(issue, replica, (c) => ({ remoteId: c.remoteId, body: 'replaced' }));`)).comments).toEqual([
-      { remoteId: '5', body: { format: 'jira-wiki', value: 'replaced' } },
+      { remoteId: '5', body: { format: 'html', value: 'replaced' } },
     ]);
+    // Built from a conversion, it is in the converted format, not the comment's.
+    expect(
+      (
+        await run(
+          `issue.comments = commentHelper.mergeComments(issue, replica, (c) => { c.body = 'From ' + c.author.displayName + ': ' + nodeHelper.stripHtml(c.body + '<p>and more words here</p>'); });`,
+        )
+      ).comments,
+    ).toEqual([expect.objectContaining({ remoteId: '5', body: { format: 'plain', value: expect.stringMatching(/^From Bob: Still burning/) } })]);
     // An edited comment is made the same way on every merge.
     const known: ScriptItem = { ...here, comments: [{ id: 'c1', remoteId: '5', body: { format: 'html', value: 'old' } }] };
     const again = await runner.runIncoming(

@@ -80,6 +80,26 @@ it("an author prefix by mergeComments' closure, and the partner's HTML converted
   }, 20_000);
 }, 90_000);
 
+it("Azure DevOps' area path and a field by reference name, set on the create and on an update", async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  // workItem.areaPath = workItem.projectKey + "\\Support"
+  // workItem."Microsoft.VSTS.Common.Severity" = replica.priority?.name == "High" ? "2 - High" : "3 - Medium"
+  const incoming = `${defaultRules('AZURE_DEVOPS').incoming}
+if (firstSync) workItem.areaPath = workItem.projectKey + "\\\\Support";
+workItem["Microsoft.VSTS.Common.Severity"] = replica.priority?.name == "High" ? "2 - High" : "3 - Medium";
+`;
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming })).status).toBe(200);
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Placed', priority: 'Medium' });
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => {
+    const item = (await p.b.reader.getItem(twin))!;
+    expect(item.customFields).toMatchObject({ 'System.AreaPath': `${p.b.project}\\Support`, 'Microsoft.VSTS.Common.Severity': '3 - Medium' });
+  }, 20_000);
+  await p.a.human.updateItem(made.key, { priority: 'High' });
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.customFields['Microsoft.VSTS.Common.Severity']).toBe('2 - High'), 20_000);
+  expect((await p.b.reader.getItem(twin))!.customFields['System.AreaPath']).toBe(`${p.b.project}\\Support`);
+}, 90_000);
+
 function adf(text: string): Record<string, unknown> {
   return { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text }] }] };
 }

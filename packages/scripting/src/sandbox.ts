@@ -13,6 +13,7 @@
 import { shouldInterruptAfterDeadline, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime, type QuickJSWASMModule } from 'quickjs-emscripten';
 import { ReplicaSchema, formatBytes, type NodeType } from '@exalate/contract';
 import type { z } from 'zod';
+import { plainAdoItem, shapeAdoItem, type AdoNames } from './ado-fields.js';
 import { installHelpers } from './host-helpers.js';
 import { plainNames, shapeInput } from './named-values.js';
 import { nativeTextFormat, ScriptItemSchema } from './object-model.js';
@@ -179,12 +180,12 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           const made = vm.newString(task.inputJson).consume((json) => vm.callFunction(plumbing.parse, plumbing.json, json));
           if (made.error) return fail(stopped(fullAtStop, limits, errorOf(vm, made.error, direction, memoryFull)));
           const input = keep(made.value);
+          const data = (value: unknown) =>
+            vm.newString(JSON.stringify(value)).consume((json) => vm.unwrapResult(vm.callFunction(plumbing.parse, vm.undefined, json)));
           const local = shapeInput(vm, input, keep);
+          const adoNames: AdoNames | null = task.platform === 'AZURE_DEVOPS' ? shapeAdoItem(vm, input, data) : null;
           texts.toStrings(vm, input, direction);
-          if (direction === 'incoming')
-            addReplicaChanges(vm, input, (value) =>
-              vm.newString(JSON.stringify(value)).consume((json) => vm.unwrapResult(vm.callFunction(plumbing.parse, vm.undefined, json))),
-            );
+          if (direction === 'incoming') addReplicaChanges(vm, input, data);
           const ran = vm.callFunction(compiled.rule, vm.undefined, input, helpers);
           if (wanted.converter) {
             (ran.error ?? ran.value).dispose();
@@ -196,7 +197,10 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           if (out.problem === 'no memory')
             return fail({ code: 'SCRIPT_MEMORY', message: 'the result cannot be read: the rule used all of its memory', line: null, column: null });
           if (out.problem) return fail({ code: 'SCRIPT_RESULT_INVALID', message: `the result cannot be read: ${out.problem}`, line: null, column: null });
-          const value = texts.restore(plainNames(out.value, direction === 'incoming' ? local : null));
+          const value =
+            direction === 'incoming'
+              ? texts.restore(plainNames(adoNames ? plainAdoItem(out.value, adoNames) : out.value, local))
+              : texts.restore(plainNames(out.value, null));
           const parsed = direction === 'outgoing' ? parseResult(ReplicaSchema, value, 'replica') : parseResult(ScriptItemSchema, value, 'issue');
           if (!parsed.ok) return fail({ code: 'SCRIPT_RESULT_INVALID', message: parsed.message, line: null, column: null });
           return { ok: true, value: parsed.value, logs };

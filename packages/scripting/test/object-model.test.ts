@@ -313,3 +313,51 @@ describe("what changed in the partner's replica since the previous one", () => {
     expect(out).toMatchObject({ ok: true, value: { labels: ['1,2,4', ''] } });
   });
 });
+
+describe("Azure DevOps' names", () => {
+  const workItem: ScriptItem = {
+    key: '42',
+    project: 'Fabrikam',
+    type: 'Bug',
+    summary: 'Printer',
+    status: 'New',
+    priority: '2',
+    labels: ['a', 'b'],
+    customFields: { 'System.AreaPath': 'Fabrikam', 'System.IterationPath': 'Fabrikam\\Sprint 1', 'Microsoft.VSTS.Common.Severity': '3 - Medium' },
+  };
+  const ado = async (script: string, issue: ScriptItem = workItem, firstSync = false) => {
+    const out = await runner.runIncoming(script, { issue, replica, previous: null, firstSync }, host('AZURE_DEVOPS'));
+    if (!out.ok) throw new Error(out.error.message);
+    return out.value;
+  };
+
+  it('areaPath, iterationPath and any field by reference name read as Exalate’s do', async () => {
+    const value = await ado(
+      `workItem.labels = [workItem.areaPath, workItem.iterationPath, workItem['Microsoft.VSTS.Common.Severity'], workItem['System.Title'], workItem['System.State'], String(workItem['Microsoft.VSTS.Common.Priority']), workItem['System.Tags']];`,
+    );
+    expect(value.labels).toEqual(['Fabrikam', 'Fabrikam\\Sprint 1', '3 - Medium', 'Printer', 'New', '2', 'a; b']);
+  });
+
+  it('what the rule sets under them goes where it belongs; what it leaves alone changes nothing', async () => {
+    const value = await ado(
+      `workItem.areaPath = 'Fabrikam\\\\Support';\nworkItem['Microsoft.VSTS.Common.Severity'] = '2 - High';\nworkItem['Custom.Team'] = 'Blue';\nworkItem['System.Title'] = 'Renamed';\nworkItem['System.Tags'] = 'x; y';`,
+    );
+    expect(value).toMatchObject({
+      summary: 'Renamed',
+      labels: ['x', 'y'],
+      customFields: {
+        'System.AreaPath': 'Fabrikam\\Support',
+        'System.IterationPath': 'Fabrikam\\Sprint 1',
+        'Microsoft.VSTS.Common.Severity': '2 - High',
+        'Custom.Team': 'Blue',
+      },
+    });
+    expect(Object.keys(value).filter((k) => k.includes('.') || k === 'areaPath')).toEqual([]);
+    expect(await ado(`workItem.summary = 'Only this';`)).toMatchObject({ summary: 'Only this', status: 'New', customFields: workItem.customFields });
+  });
+
+  it('on a new work item, an area path set by the rule goes with the create', async () => {
+    const value = await ado(`workItem.typeName = 'Bug';\nworkItem.areaPath = workItem.projectKey + '\\\\Support';`, { project: 'Fabrikam' }, true);
+    expect(value).toMatchObject({ type: 'Bug', customFields: { 'System.AreaPath': 'Fabrikam\\Support' } });
+  });
+});

@@ -39,6 +39,13 @@ describe('named values', () => {
     expect(value.labels).toEqual(['Active', 'Bug', 'Fabrikam', '2', 'SUP', 'To Do', 'true', 'true', 'Active', 'string', 'In Progress', 'In Progress']);
   });
 
+  it('.name, .key and a text’s .value are the strings themselves (=== holds)', async () => {
+    const value = await incoming(
+      `issue.labels = [typeof replica.status.name, String(replica.status.name === 'Active'), typeof replica.project.key, String(replica.project.key === 'Fabrikam')];`,
+    );
+    expect(value.labels).toEqual(['string', 'true', 'string', 'true']);
+  });
+
   it("the docs' status map: issue.setStatus(statusMap[replica.status.name]) sets the status the engine moves the item to", async () => {
     const value = await incoming(
       `var statusMap = { 'New': 'To Do', 'Active': 'In Progress', 'Closed': 'Done' };\nissue.setStatus(statusMap[replica.status.name]);`,

@@ -100,6 +100,29 @@ workItem["Microsoft.VSTS.Common.Severity"] = replica.priority?.name == "High" ? 
   expect((await p.b.reader.getItem(twin))!.customFields['System.AreaPath']).toBe(`${p.b.project}\\Support`);
 }, 90_000);
 
+it('syncHelper.syncBackAfterProcessing sends what the incoming rule changed back, once', async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  const incoming = `${defaultRules('AZURE_DEVOPS').incoming}
+if ((replica.labels || []).indexOf('seen-by-ado') < 0) {
+  workItem.labels = (replica.labels || []).concat(['seen-by-ado']);
+  syncHelper.syncBackAfterProcessing();
+}
+`;
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming })).status).toBe(200);
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Marked on the way', labels: ['bug'] });
+  const twin = await p.twinOf('a', made.key);
+  // Jira's default incoming rule takes the labels the work item sent back.
+  await eventually(async () => expect((await p.a.reader.getItem(made.key))!.labels.sort()).toEqual(['bug', 'seen-by-ado']), 20_000);
+  expect((await p.b.reader.getItem(twin))!.labels.sort()).toEqual(['bug', 'seen-by-ado']);
+  // And it settles: neither side keeps writing.
+  await Promise.all([p.a.settled(), p.b.settled()]);
+  await new Promise((r) => setTimeout(r, 1_500));
+  const versions = async () => [(await p.a.reader.getItem(made.key))!.updated, (await p.b.reader.getItem(twin))!.version];
+  const before = await versions();
+  await new Promise((r) => setTimeout(r, 2_500));
+  expect(await versions()).toEqual(before);
+}, 90_000);
+
 function adf(text: string): Record<string, unknown> {
   return { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text }] }] };
 }

@@ -33,6 +33,8 @@ export interface HelperContext {
   unsound: { reason: string | null };
   /** The formats of the run's texts, which are strings in the rule (texts.ts). */
   texts: RunTexts;
+  /** What the rule asked of the engine beyond its result. */
+  asked: { syncBack: boolean };
 }
 
 /** A helper refused what a rule gave it: the rule's error, nothing worse. */
@@ -189,6 +191,14 @@ export function installHelpers(
     syncHelper: object({
       /** The node's tracker, as its admin entered it. */
       getTrackerUrl: fn('getTrackerUrl', () => vm.newString(run.trackerUrl)),
+      /**
+       * Sends the item back to the partner once this apply has written it, with what the rule
+       * changed here (Exalate's, for a value the partner should learn from this side).
+       */
+      syncBackAfterProcessing: fn('syncBackAfterProcessing', () => {
+        run.asked.syncBack = true;
+        return undefined;
+      }),
     }),
     commentHelper: object({
       /**

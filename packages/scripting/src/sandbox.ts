@@ -139,6 +139,7 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
         const wanted = { converter: false };
         const helperFailure: { reason: string | null } = { reason: null };
         const logs: string[] = [];
+        const asked = { syncBack: false };
         const fail = (error: DescribedError): ScriptOutcome<unknown> => {
           // Whatever the rule did after a conversion it could not have is void: it runs again.
           if (wanted.converter) throw new ConverterNeeded();
@@ -170,6 +171,7 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
                 wanted,
                 unsound: helperFailure,
                 texts,
+                asked,
               },
               { ...plumbing, keep },
             ),
@@ -203,7 +205,7 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
               : texts.restore(plainNames(out.value, null));
           const parsed = direction === 'outgoing' ? parseResult(ReplicaSchema, value, 'replica') : parseResult(ScriptItemSchema, value, 'issue');
           if (!parsed.ok) return fail({ code: 'SCRIPT_RESULT_INVALID', message: parsed.message, line: null, column: null });
-          return { ok: true, value: parsed.value, logs };
+          return { ok: true, value: parsed.value, logs, ...(asked.syncBack && direction === 'incoming' ? { syncBack: true as const } : {}) };
         } finally {
           helpersUnsound = helperFailure.reason;
           for (const h of handles) if (h.alive) h.dispose();

@@ -234,6 +234,18 @@ describe('helpers of published scripts', () => {
     expect(out).toMatchObject({ ok: true, value: { labels: ['In Progress', 'null'], status: 'Done' } });
   });
 
+  it('syncHelper.syncBackAfterProcessing asks the engine to send the item back once written', async () => {
+    const asked = await runner.runIncoming(
+      `issue.summary = 'x';\nsyncHelper.syncBackAfterProcessing();`,
+      { issue: local, replica, previous: null, firstSync: false },
+      host(),
+    );
+    expect(asked).toMatchObject({ ok: true, syncBack: true });
+    const not = await runner.runIncoming(`issue.summary = 'x';`, { issue: local, replica, previous: null, firstSync: false }, host());
+    expect(not).toMatchObject({ ok: true });
+    expect(not).not.toHaveProperty('syncBack');
+  });
+
   it('syncHelper.getTrackerUrl gives the node’s tracker', async () => {
     const out = await runner.runOutgoing(
       `replica.key = issue.key;\nreplica.url = syncHelper.getTrackerUrl() + '/browse/' + issue.key;`,

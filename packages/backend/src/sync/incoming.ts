@@ -173,6 +173,7 @@ export class Incoming {
       project,
       done,
       unsent,
+      syncBack: out.syncBack === true,
       unrecorded: {},
       unrecordedComments: new Map(),
       wrote: {},

@@ -3,8 +3,8 @@
  * say them), and what it now looks like going out is what the partner already has, so no echo:
  * the item is kept as the twin's baseline (`local_snapshot`) and the next outgoing run makes that
  * replica from it. Unless the item holds more than the partner's change (one of ours not sent
- * yet, or someone else's made while the apply wrote): then the baseline stays what it was, and an
- * outgoing run finds that change.
+ * yet, or someone else's made while the apply wrote), or the rule asked for it to go back: then the
+ * baseline stays what it was, and an outgoing run finds that change.
  *
  * The apply's end (twin, inbox, history, acknowledgement, and the comment twins of the comments it
  * wrote) is one statement.
@@ -39,7 +39,9 @@ export class FinishWrite {
     const expectedComments = commentsReadBack
       ? new Set([...current.comments.map((c) => c.id), ...[...plan.unrecordedComments.values()].map((c) => c.localId)])
       : null;
-    const othersToo = plan.unsent || this.changedByOthers(firstSync ? null : current, after, plan.wrote, expectedComments);
+    // Asked to go back (`syncBackAfterProcessing`): the item as written is not what the partner
+    // has, so the baseline stays and the outgoing run below sends it.
+    const othersToo = plan.unsent || plan.syncBack || this.changedByOthers(firstSync ? null : current, after, plan.wrote, expectedComments);
     const acknowledged = firstSync || done.ackEvenIfUpdated;
     const changedMeanwhile = await repo.finishApply(
       twin.id,

@@ -38,6 +38,8 @@ export interface ApplyPlan {
   done: ApplyDone;
   /** The item had a change here that had not gone out when the apply began. */
   unsent: boolean;
+  /** The incoming rule asked for the item to go back to the partner once written (`syncBackAfterProcessing`). */
+  syncBack: boolean;
   /**
    * Twin columns this apply set and has not stored yet: the key of the item a first sync created
    * goes with the next statement the apply makes anyway, one commit fewer per new item.

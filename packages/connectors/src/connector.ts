@@ -25,6 +25,8 @@ export interface TrackerConnector {
 
   listProjects(): Promise<Project[]>;
   listItemTypes(project: string): Promise<ItemType[]>;
+  /** The priorities an item may have, in the tracker's own words (Jira's names, Azure DevOps' and ServiceNow's numbers). */
+  listPriorities(): Promise<string[]>;
 
   /**
    * Everything the outgoing script may read of one item. Null when it does not exist.

@@ -73,6 +73,8 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
       const types = await f.connector.listItemTypes(f.project);
       const type = types.find((t) => t.name === f.itemType);
       expect(type?.statuses).toContain(f.otherStatus);
+      // The priorities, in the words an item carries and takes.
+      expect(await f.connector.listPriorities()).toContain(f.priority);
     });
 
     it('creates, reads and updates an item', async () => {

@@ -1,7 +1,7 @@
 /**
  * The helpers a rule calls, as host functions in its run's context: `debug.log` and
  * `debug.error`, `commentHelper.mergeComments`, `attachmentHelper.mergeAttachments`, `nodeHelper`
- * (`getIssueType`, `getStatus`, `getUserByEmail`, `stripHtml`, `stripHtmlFromComments`, `toHtml`,
+ * (`getIssueType`, `getStatus`, `getPriority`, `getUserByEmail`, `stripHtml`, `stripHtmlFromComments`, `toHtml`,
  * `toWiki`), `syncHelper.getTrackerUrl` and Exalate's `com.exalate.api.exception.IssueTrackerException`. Arguments come in as data
  * (a copy: the rule's objects are never touched), results go back as new data. Each checks the
  * run's deadline first, so a rule that calls them in a loop is still stopped on time.
@@ -19,6 +19,7 @@ export interface HelperContext {
   platform: NodeType;
   itemTypes: string[];
   statuses: string[];
+  priorities: string[];
   trackerUrl: string;
   deadline: number;
   convert: TextConverter | null;
@@ -152,6 +153,14 @@ export function installHelpers(
       });
     });
 
+  /** `{ name }` of the entry of `list` named `name` (any case), or null. */
+  const named = (list: string[], name?: QuickJSHandle): QuickJSHandle => {
+    if (name === undefined || vm.typeof(name) === 'undefined' || read(name) === null) return vm.null;
+    const wanted = text(name).toLowerCase();
+    const found = list.find((s) => s.toLowerCase() === wanted);
+    return found === undefined ? vm.null : data({ name: found });
+  };
+
   const object = (entries: Record<string, QuickJSHandle>): QuickJSHandle => {
     const o = vm.newObject();
     for (const [key, value] of Object.entries(entries)) {
@@ -252,12 +261,9 @@ export function installHelpers(
         return found === undefined ? vm.null : data({ name: found });
       }),
       /** The status of that name (any case) in the item type's workflows, or null when there is none. */
-      getStatus: fn('getStatus', (name) => {
-        if (name === undefined || vm.typeof(name) === 'undefined' || read(name) === null) return vm.null;
-        const wanted = text(name).toLowerCase();
-        const found = run.statuses.find((s) => s.toLowerCase() === wanted);
-        return found === undefined ? vm.null : data({ name: found });
-      }),
+      getStatus: fn('getStatus', (name) => named(run.statuses, name)),
+      /** The tracker's priority of that name (any case; a number on Azure DevOps and ServiceNow), or null. */
+      getPriority: fn('getPriority', (name) => named(run.priorities, name)),
       /** The comments with their bodies as plain text (Exalate's, for a partner that takes no markup). */
       stripHtmlFromComments: fn('stripHtmlFromComments', (comments) => {
         const list = comments === undefined ? [] : read(comments);

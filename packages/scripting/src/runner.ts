@@ -211,6 +211,7 @@ export class ScriptRunner {
             platform: host.platform,
             itemTypes: host.itemTypes,
             statuses: host.statuses ?? [],
+            priorities: host.priorities ?? [],
             trackerUrl: host.trackerUrl ?? '',
           },
           limits: this.limits,

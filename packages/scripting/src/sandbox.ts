@@ -52,6 +52,8 @@ export interface RunTask {
   itemTypes: string[];
   /** For `nodeHelper.getStatus`. */
   statuses: string[];
+  /** For `nodeHelper.getPriority`. */
+  priorities: string[];
   /** For `syncHelper.getTrackerUrl`. */
   trackerUrl: string;
 }
@@ -164,6 +166,7 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
                 platform: task.platform,
                 itemTypes: task.itemTypes,
                 statuses: task.statuses,
+                priorities: task.priorities,
                 trackerUrl: task.trackerUrl,
                 deadline,
                 convert,

@@ -55,6 +55,8 @@ export interface ScriptHost {
   itemTypes: string[];
   /** The statuses of those item types' workflows, for `nodeHelper.getStatus`. */
   statuses?: string[];
+  /** The tracker's priorities, for `nodeHelper.getPriority`. */
+  priorities?: string[];
   /** The node's tracker, for `syncHelper.getTrackerUrl()`. */
   trackerUrl?: string;
 }

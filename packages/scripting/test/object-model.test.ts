@@ -222,8 +222,18 @@ describe('helpers of published scripts', () => {
     platform: 'JIRA_CLOUD',
     itemTypes: ['Bug'],
     statuses: ['To Do', 'In Progress', 'Done'],
+    priorities: ['Highest', 'High', 'Medium', 'Low'],
     trackerUrl: 'https://jira.acme.test',
   };
+
+  it("nodeHelper.getPriority finds one of the tracker's priorities by name, or gives null", async () => {
+    const out = await runner.runIncoming(
+      `issue.priority = nodeHelper.getPriority(replica.priority == '2' ? 'high' : 'low');\nissue.labels = [String(nodeHelper.getPriority('Urgent'))];`,
+      { issue: local, replica, previous: null, firstSync: false },
+      withWorkflow,
+    );
+    expect(out).toMatchObject({ ok: true, value: { priority: 'High', labels: ['null'] } });
+  });
 
   it('nodeHelper.getStatus finds a status of the workflow by name (any case), or gives null', async () => {
     const out = await runner.runIncoming(

@@ -61,6 +61,7 @@ export class SyncContext {
   private readonly rules = new Map<string, { at: number; value: SyncRules }>();
   private rulesGeneration = 0;
   private readonly itemTypes = new Map<string, { at: number; types: string[]; statuses: string[] }>();
+  private priorities: { at: number; names: string[] } | null = null;
 
   /** How the stages ask for each other: now, in this process, or later, as a queued job. */
   readonly schedule: Scheduler;
@@ -123,8 +124,8 @@ export class SyncContext {
 
   /** What a rule run may ask of the tracker. */
   async host(project: string): Promise<ScriptHost> {
-    const { types, statuses } = await this.itemTypesOf(project);
-    return { platform: this.platform, itemTypes: types, statuses, trackerUrl: this.connector.trackerUrl };
+    const [{ types, statuses }, priorities] = await Promise.all([this.itemTypesOf(project), this.prioritiesOf()]);
+    return { platform: this.platform, itemTypes: types, statuses, priorities, trackerUrl: this.connector.trackerUrl };
   }
 
   /** The partner takes deliveries (public, not poll-only); else it polls this node. */
@@ -136,6 +137,14 @@ export class SyncContext {
   outboxChanged(row: ConnectionRow): void {
     if (this.partnerReachable(row)) this.schedule.now('deliver', { connectionId: row.id });
     else this.o.notifyPartner(row.id);
+  }
+
+  /** The tracker's priorities, kept as long as the item types. */
+  private async prioritiesOf(): Promise<string[]> {
+    if (this.priorities && Date.now() - this.priorities.at < ITEM_TYPES_KEPT_MS) return this.priorities.names;
+    const names = await this.connector.listPriorities();
+    this.priorities = { at: Date.now(), names };
+    return names;
   }
 
   /** The project's item types, and the statuses of their workflows (each once). */

@@ -93,6 +93,14 @@ export class AdoConnector implements TrackerConnector {
     return types.map((t) => ({ name: t.name!, statuses: (t.states ?? []).map((s) => s.name!) }));
   }
 
+  /**
+   * `Microsoft.VSTS.Common.Priority` takes 1 to 4 in every process Azure DevOps ships (Agile,
+   * Scrum, CMMI, Basic), as the connector writes it (a number).
+   */
+  listPriorities(): Promise<string[]> {
+    return Promise.resolve(['1', '2', '3', '4']);
+  }
+
   /** https://learn.microsoft.com/rest/api/azure/devops/wit/work-items/get-work-item?view=azure-devops-rest-7.1 */
   async getItem(key: string, known?: { comments: TrackerComment[] }): Promise<TrackerItem | null> {
     // A key that is no work item id is no work item.

@@ -86,6 +86,12 @@ export class JiraConnector implements TrackerConnector {
     return types.map((t) => ({ name: t.name, statuses: (t.statuses ?? []).map((s: Any) => s.name) }));
   }
 
+  /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-priorities/#api-rest-api-3-priority-get */
+  async listPriorities(): Promise<string[]> {
+    const priorities: Any[] = await this.client.call((api: Any) => api.issuePriorities.getPriorities());
+    return priorities.map((p) => String(p.name));
+  }
+
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-get */
   async getItem(key: string, known?: { comments: TrackerComment[] }): Promise<TrackerItem | null> {
     // The issue carries its comments (a first page of them): one call where that page has them all.

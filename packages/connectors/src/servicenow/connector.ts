@@ -90,6 +90,11 @@ export class ServiceNowConnector implements TrackerConnector {
     return [{ name: table, statuses: records.map((r) => String(r['label'])) }];
   }
 
+  /** A task's priority is 1 (Critical) to 5 (Planning), derived from impact and urgency (see `values`). */
+  listPriorities(): Promise<string[]> {
+    return Promise.resolve(['1', '2', '3', '4', '5']);
+  }
+
   async getItem(key: string): Promise<TrackerItem | null> {
     // A key that is no task number (INC…, PRB…) is no record.
     if (!/^([A-Z]+)[0-9]+$/.test(key) || !PREFIXES[/^([A-Z]+)/.exec(key)![1]!]) return null;

@@ -123,6 +123,26 @@ if ((replica.labels || []).indexOf('seen-by-ado') < 0) {
   expect(await versions()).toEqual(before);
 }, 90_000);
 
+it('two incoming rules that both always ask to sync back still settle', async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  const back = (platform: 'JIRA_CLOUD' | 'AZURE_DEVOPS') => `${defaultRules(platform).incoming}\nsyncHelper.syncBackAfterProcessing();\n`;
+  expect((await p.api('a').put(`/connections/${p.connectionId}/rules`, { incoming: back('JIRA_CLOUD') })).status).toBe(200);
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming: back('AZURE_DEVOPS') })).status).toBe(200);
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Asked back on both sides' });
+  const twin = await p.twinOf('a', made.key);
+  await p.a.human.updateItem(made.key, { summary: 'Asked back on both sides, renamed' });
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.summary).toBe('Asked back on both sides, renamed'), 20_000);
+  const versions = async () => [(await p.a.reader.getItem(made.key))!.updated, (await p.b.reader.getItem(twin))!.version];
+  let before = await versions();
+  await eventually(async () => {
+    await new Promise((r) => setTimeout(r, 2_000));
+    const now = await versions();
+    const same = JSON.stringify(now) === JSON.stringify(before);
+    before = now;
+    expect(same).toBe(true);
+  }, 30_000);
+}, 90_000);
+
 function adf(text: string): Record<string, unknown> {
   return { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text }] }] };
 }

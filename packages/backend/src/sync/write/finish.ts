@@ -40,7 +40,8 @@ export class FinishWrite {
       ? new Set([...current.comments.map((c) => c.id), ...[...plan.unrecordedComments.values()].map((c) => c.localId)])
       : null;
     // Asked to go back (`syncBackAfterProcessing`): the item as written is not what the partner
-    // has, so the baseline stays and the outgoing run below sends it.
+    // has, so the baseline stays and the outgoing run below sends it. A replica the same as the one
+    // sent last is not sent again, so two rules that both ask every time still come to rest.
     const othersToo = plan.unsent || plan.syncBack || this.changedByOthers(firstSync ? null : current, after, plan.wrote, expectedComments);
     const acknowledged = firstSync || done.ackEvenIfUpdated;
     const changedMeanwhile = await repo.finishApply(

@@ -143,6 +143,17 @@ it('two incoming rules that both always ask to sync back still settle', async ()
   }, 30_000);
 }, 90_000);
 
+it('a tracker that will not list its priorities fails no sync; nodeHelper.getPriority then finds none', async () => {
+  const p = await pair('pglite', 'ado', 'jira');
+  p.b.faults.inject({ status: 403, times: 1_000, match: /\/priority(\?|$)/ });
+  const incoming = `${defaultRules('JIRA_CLOUD').incoming}\nissue.labels = [String(nodeHelper.getPriority('High'))];\n`;
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming })).status).toBe(200);
+  const made = await p.a.human.createItem({ project: p.a.project, type: p.a.itemType, summary: 'Priorities hidden' });
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.labels).toEqual(['null']), 20_000);
+  expect(p.b.faults.calls.some((c) => /\/priority$/.test(c))).toBe(true);
+}, 90_000);
+
 function adf(text: string): Record<string, unknown> {
   return { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text }] }] };
 }

@@ -61,7 +61,7 @@ export class SyncContext {
   private readonly rules = new Map<string, { at: number; value: SyncRules }>();
   private rulesGeneration = 0;
   private readonly itemTypes = new Map<string, { at: number; types: string[]; statuses: string[] }>();
-  private priorities: { at: number; names: string[] } | null = null;
+  private priorities: { until: number; names: string[] } | null = null;
 
   /** How the stages ask for each other: now, in this process, or later, as a queued job. */
   readonly schedule: Scheduler;
@@ -139,12 +139,21 @@ export class SyncContext {
     else this.o.notifyPartner(row.id);
   }
 
-  /** The tracker's priorities, kept as long as the item types. */
+  /**
+   * The tracker's priorities, kept as long as the item types. Only `nodeHelper.getPriority` needs
+   * them: a tracker that will not list them (a permission, an outage) fails no sync; the helper
+   * then finds none, and they are asked for again a minute later.
+   */
   private async prioritiesOf(): Promise<string[]> {
-    if (this.priorities && Date.now() - this.priorities.at < ITEM_TYPES_KEPT_MS) return this.priorities.names;
-    const names = await this.connector.listPriorities();
-    this.priorities = { at: Date.now(), names };
-    return names;
+    if (this.priorities && Date.now() < this.priorities.until) return this.priorities.names;
+    try {
+      const names = await this.connector.listPriorities();
+      this.priorities = { until: Date.now() + ITEM_TYPES_KEPT_MS, names };
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not list the tracker’s priorities; nodeHelper.getPriority finds none for a minute');
+      this.priorities = { until: Date.now() + 60_000, names: [] };
+    }
+    return this.priorities.names;
   }
 
   /** The project's item types, and the statuses of their workflows (each once). */

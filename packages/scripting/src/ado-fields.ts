@@ -10,6 +10,7 @@
  * `customFields`, which the engine writes as the work item's field of that name.
  */
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
+import { isObjectHandle } from './handles.js';
 
 type Item = Record<string, unknown>;
 
@@ -51,7 +52,7 @@ export type AdoNames = Map<string, string>;
 export function shapeAdoItem(vm: QuickJSContext, input: QuickJSHandle, data: (value: unknown) => QuickJSHandle): AdoNames {
   const before: AdoNames = new Map();
   vm.getProp(input, 'issue').consume((issue) => {
-    if (vm.typeof(issue) !== 'object' || vm.sameValue(issue, vm.null)) return;
+    if (!isObjectHandle(vm, issue)) return;
     // The fields the names need, not the whole item (its comments may be many).
     const item: Item = {};
     for (const prop of ['key', 'project', 'type', 'summary', 'description', 'status', 'priority', 'labels', 'customFields'])

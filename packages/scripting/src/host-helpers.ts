@@ -8,6 +8,7 @@
  */
 import { MAX_TEXT_FIELD_BYTES, formatBytes, type NodeType, type RichText, type TextFormat } from '@exalate/contract';
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
+import { attachmentToMerge, commentToMerge, dataIn, isObjectHandle, type Entry } from './handles.js';
 import { RULE_PRELUDE } from './rule-source.js';
 import type { RunTexts } from './texts.js';
 import type { TextConverter } from './types.js';
@@ -60,10 +61,7 @@ export function installHelpers(
   run: HelperContext,
   plumbing: { parse: QuickJSHandle; toText: QuickJSHandle; keep: (h: QuickJSHandle) => QuickJSHandle },
 ): QuickJSHandle {
-  const data = (value: unknown): QuickJSHandle =>
-    value === undefined
-      ? vm.undefined
-      : vm.newString(JSON.stringify(value)).consume((json) => vm.unwrapResult(vm.callFunction(plumbing.parse, vm.undefined, json)));
+  const data = dataIn(vm, plumbing.parse);
   const read = (h: QuickJSHandle | undefined): unknown => (h === undefined ? undefined : vm.dump(h));
   const text = (h: QuickJSHandle): string => vm.unwrapResult(vm.callFunction(plumbing.toText, vm.undefined, h)).consume((s) => vm.getString(s));
   const late = (): Result | null => (Date.now() >= run.deadline ? { error: vm.newError({ name: 'InternalError', message: 'interrupted' }) } : null);
@@ -147,7 +145,7 @@ export function installHelpers(
       const called = vm.callFunction(f, vm.undefined, arg);
       if (called.error) throw new RuleThrew(called.error);
       return called.value.consume((returned) => {
-        const made = vm.typeof(returned) === 'object' && !vm.sameValue(returned, vm.null) ? read(returned) : read(arg);
+        const made = isObjectHandle(vm, returned) ? read(returned) : read(arg);
         if (!made || typeof made !== 'object' || Array.isArray(made)) throw new HelperArgumentError('the function given to mergeComments made no comment');
         return made as Entry;
       });
@@ -219,10 +217,7 @@ export function installHelpers(
        */
       mergeComments: fn('mergeComments', (issue, replica, closure) => {
         const shape = closure !== undefined && vm.typeof(closure) === 'function' ? closure : null;
-        const make = (theirs: Entry): Entry => {
-          const merged = { remoteId: String(theirs['id']), author: theirs['author'] ?? null, body: theirs['body'], created: theirs['created'] };
-          return shape ? throughRule(shape, merged) : merged;
-        };
+        const make = (theirs: Entry): Entry => (shape ? throughRule(shape, commentToMerge(theirs)) : commentToMerge(theirs));
         try {
           return data(
             mergeFromPartner(listOf(read(issue), 'comments'), listOf(read(replica), 'comments'), (mine, theirs) => (mine['body'] = make(theirs)['body']), make),
@@ -236,30 +231,12 @@ export function installHelpers(
     attachmentHelper: object({
       /** The local attachments plus the partner's that are not here yet. Never deletes. */
       mergeAttachments: fn('mergeAttachments', (issue, replica) =>
-        data(
-          mergeFromPartner(
-            listOf(read(issue), 'attachments'),
-            listOf(read(replica), 'attachments'),
-            () => undefined,
-            (theirs) => ({
-              remoteId: String(theirs['id']),
-              filename: theirs['filename'],
-              mimeType: theirs['mimeType'],
-              size: theirs['size'],
-              sha256: theirs['sha256'],
-            }),
-          ),
-        ),
+        data(mergeFromPartner(listOf(read(issue), 'attachments'), listOf(read(replica), 'attachments'), () => undefined, attachmentToMerge)),
       ),
     }),
     nodeHelper: object({
       /** The item type of that name in the target project (any case), or null when it has none. */
-      getIssueType: fn('getIssueType', (name) => {
-        if (name === undefined || vm.typeof(name) === 'undefined' || read(name) === null) return vm.null;
-        const wanted = text(name).toLowerCase();
-        const found = run.itemTypes.find((t) => t.toLowerCase() === wanted);
-        return found === undefined ? vm.null : data({ name: found });
-      }),
+      getIssueType: fn('getIssueType', (name) => named(run.itemTypes, name)),
       /** The status of that name (any case) in the item type's workflows, or null when there is none. */
       getStatus: fn('getStatus', (name) => named(run.statuses, name)),
       /** The tracker's priority of that name (any case; a number on Azure DevOps and ServiceNow), or null. */
@@ -287,8 +264,6 @@ export function installHelpers(
     }),
   });
 }
-
-type Entry = Record<string, unknown>;
 
 /** `thing[list]`, the list of entries a merge reads; anything else is none. */
 function listOf(thing: unknown, list: string): Entry[] {

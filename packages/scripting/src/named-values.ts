@@ -19,6 +19,7 @@
  * no compile for it.
  */
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
+import { isObjectHandle } from './handles.js';
 
 /** The fields that hold a name. */
 export const NAMED_FIELDS = ['type', 'status', 'priority', 'resolution', 'project'] as const;
@@ -50,7 +51,7 @@ export function shapeInput(vm: QuickJSContext, input: QuickJSHandle, keep: (h: Q
       return undefined;
     }),
   );
-  const isObject = (h: QuickJSHandle) => vm.typeof(h) === 'object' && !vm.sameValue(h, vm.null);
+  const isObject = (h: QuickJSHandle) => isObjectHandle(vm, h);
   const ensureObject = (thing: QuickJSHandle, prop: string) =>
     vm.getProp(thing, prop).consume((h) => {
       if (!isObject(h)) vm.newObject().consume((o) => vm.setProp(thing, prop, o));

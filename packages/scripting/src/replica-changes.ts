@@ -10,17 +10,7 @@
  * A removed one is only named: the sync deletes nothing in the tracker.
  */
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
-
-type Entry = Record<string, unknown>;
-
-const asComment = (c: Entry): Entry => ({ remoteId: String(c['id']), author: c['author'] ?? null, body: c['body'], created: c['created'] });
-const asAttachment = (a: Entry): Entry => ({
-  remoteId: String(a['id']),
-  filename: a['filename'],
-  mimeType: a['mimeType'] ?? null,
-  size: a['size'] ?? null,
-  sha256: a['sha256'] ?? null,
-});
+import { attachmentToMerge as asAttachment, commentToMerge as asComment, isObjectHandle, type Entry } from './handles.js';
 
 /** The lists, by name: what each is made of, from the replica's and the previous replica's entries. */
 const CHANGES: Record<string, (now: Entry[], before: Entry[]) => Entry[]> = {
@@ -40,12 +30,12 @@ const changed = (before: Entry[], c: Entry) => {
 /** Adds the lists to the input's `replica` as getters (`data` makes a result in the run's context). */
 export function addReplicaChanges(vm: QuickJSContext, input: QuickJSHandle, data: (value: unknown) => QuickJSHandle): void {
   const listIn = (thing: QuickJSHandle, prop: string): Entry[] => {
-    if (vm.typeof(thing) !== 'object' || vm.sameValue(thing, vm.null)) return [];
+    if (!isObjectHandle(vm, thing)) return [];
     const value: unknown = vm.getProp(thing, prop).consume((h) => vm.dump(h));
     return Array.isArray(value) ? value.filter((e): e is Entry => !!e && typeof e === 'object') : [];
   };
   vm.getProp(input, 'replica').consume((replica) => {
-    if (vm.typeof(replica) !== 'object' || vm.sameValue(replica, vm.null)) return;
+    if (!isObjectHandle(vm, replica)) return;
     for (const [name, make] of Object.entries(CHANGES)) {
       const list = name.endsWith('Comments') ? 'comments' : 'attachments';
       vm.defineProp(replica, name, {

@@ -14,6 +14,7 @@ import { shouldInterruptAfterDeadline, type QuickJSContext, type QuickJSHandle, 
 import { ReplicaSchema, formatBytes, type NodeType } from '@exalate/contract';
 import type { z } from 'zod';
 import { plainAdoItem, shapeAdoItem, type AdoNames } from './ado-fields.js';
+import { dataIn } from './handles.js';
 import { installHelpers } from './host-helpers.js';
 import { plainNames, shapeInput } from './named-values.js';
 import { nativeTextFormat, ScriptItemSchema } from './object-model.js';
@@ -185,8 +186,7 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           const made = vm.newString(task.inputJson).consume((json) => vm.callFunction(plumbing.parse, plumbing.json, json));
           if (made.error) return fail(stopped(fullAtStop, limits, errorOf(vm, made.error, direction, memoryFull)));
           const input = keep(made.value);
-          const data = (value: unknown) =>
-            vm.newString(JSON.stringify(value)).consume((json) => vm.unwrapResult(vm.callFunction(plumbing.parse, vm.undefined, json)));
+          const data = dataIn(vm, plumbing.parse);
           const local = shapeInput(vm, input, keep);
           const adoNames: AdoNames | null = task.platform === 'AZURE_DEVOPS' ? shapeAdoItem(vm, input, data) : null;
           texts.toStrings(vm, input, direction);

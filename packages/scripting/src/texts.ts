@@ -15,6 +15,7 @@
  */
 import type { RichText, TextFormat } from '@exalate/contract';
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
+import { isObjectHandle } from './handles.js';
 import type { ScriptDirection } from './types.js';
 
 /** A string built from a text this short or shorter is not taken to be in that text's format. */
@@ -75,7 +76,7 @@ export class RunTexts {
         });
       }),
     );
-    const isObject = (h: QuickJSHandle) => vm.typeof(h) === 'object' && !vm.sameValue(h, vm.null);
+    const isObject = (h: QuickJSHandle) => isObjectHandle(vm, h);
     const asString = (holder: QuickJSHandle, prop: string): TextFormat | null =>
       vm.getProp(holder, prop).consume((text) => {
         if (!isObject(text)) return null;

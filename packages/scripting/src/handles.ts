@@ -1,0 +1,34 @@
+/**
+ * What the run's modules share over QuickJS handles and merge entries: whether a handle is an
+ * object, how host data becomes a value in the run (through the context's own JSON.parse), and the
+ * shape of a partner's comment or attachment that the engine merges (`remoteId` the partner's id).
+ */
+import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
+
+export type Entry = Record<string, unknown>;
+
+/** An object (not null) in the run's context. */
+export const isObjectHandle = (vm: QuickJSContext, h: QuickJSHandle): boolean => vm.typeof(h) === 'object' && !vm.sameValue(h, vm.null);
+
+/** Host data as a new value in the run, made by `parse` (the context's JSON.parse, taken before the rule ran). */
+export const dataIn =
+  (vm: QuickJSContext, parse: QuickJSHandle) =>
+  (value: unknown): QuickJSHandle =>
+    value === undefined ? vm.undefined : vm.newString(JSON.stringify(value)).consume((json) => vm.unwrapResult(vm.callFunction(parse, vm.undefined, json)));
+
+/** A partner's comment as one to merge here. */
+export const commentToMerge = (theirs: Entry): Entry => ({
+  remoteId: String(theirs['id']),
+  author: theirs['author'] ?? null,
+  body: theirs['body'],
+  created: theirs['created'],
+});
+
+/** A partner's attachment as one to merge here. */
+export const attachmentToMerge = (theirs: Entry): Entry => ({
+  remoteId: String(theirs['id']),
+  filename: theirs['filename'],
+  mimeType: theirs['mimeType'],
+  size: theirs['size'],
+  sha256: theirs['sha256'],
+});

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { NodeType, Project } from '@exalate/contract';
+import type { NodeType, Project, TrackerField } from '@exalate/contract';
 
 /**
  * What the sync engine asks of a tracker. One implementation per tracker (ado/, jira/,
@@ -25,6 +25,11 @@ export interface TrackerConnector {
 
   listProjects(): Promise<Project[]>;
   listItemTypes(project: string): Promise<ItemType[]>;
+  /**
+   * The fields an item of `project` (ServiceNow: the table) may hold in `customFields`: their ids
+   * are the keys `getItem` gives them under and `createItem`/`updateItem` take.
+   */
+  listFields(project: string): Promise<TrackerField[]>;
   /** The priorities an item may have, in the tracker's own words (Jira's names, Azure DevOps' and ServiceNow's numbers). */
   listPriorities(): Promise<string[]>;
 

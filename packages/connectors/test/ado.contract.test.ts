@@ -16,6 +16,7 @@ connectorContract('Azure DevOps', async () => {
     otherStatus: 'Active',
     assigneeEmail: 'bob@acme.example',
     priority: '1',
+    customFieldName: 'Customer',
     description: { format: 'html', value: '<p>Steps: <b>open</b> the cart</p>' },
     comment: (text) => ({ format: 'html', value: `<p>${text}</p>` }),
     clockResolutionMs: 1,

@@ -17,6 +17,8 @@ export interface ConnectorFixture {
   assigneeEmail: string;
   /** A priority in the tracker's own words (a number in Azure DevOps, a name in Jira). */
   priority: string;
+  /** The display name of a text field kept in `customFields` (a Jira custom field, an Azure DevOps field, a ServiceNow u_* column). */
+  customFieldName: string;
   description: RichText;
   comment(text: string): RichText;
   /** How fine the tracker's change times are: 1 ms, or 1000 for whole seconds (ServiceNow). */
@@ -75,6 +77,18 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
       expect(type?.statuses).toContain(f.otherStatus);
       // The priorities, in the words an item carries and takes.
       expect(await f.connector.listPriorities()).toContain(f.priority);
+    });
+
+    it('lists the fields kept in customFields, and writes and reads one by its id', async () => {
+      const fields = await f.connector.listFields(f.project);
+      const field = fields.find((x) => x.name === f.customFieldName);
+      expect(field).toMatchObject({ name: f.customFieldName, type: expect.any(String) });
+      // Every listed id is one an item may be given under customFields.
+      expect(new Set(fields.map((x) => x.id)).size).toBe(fields.length);
+      const ref = await f.connector.createItem({ project: f.project, type: f.itemType, summary: 'With a customer', customFields: { [field!.id]: 'Acme' } });
+      expect((await f.connector.getItem(ref.key))?.customFields[field!.id]).toBe('Acme');
+      await f.connector.updateItem(ref.key, { customFields: { [field!.id]: 'Globex' } });
+      expect((await f.connector.getItem(ref.key))?.customFields[field!.id]).toBe('Globex');
     });
 
     it('creates, reads and updates an item', async () => {

@@ -20,6 +20,7 @@ async function jiraFixture(deployment: 'cloud' | 'datacenter'): Promise<Connecto
     otherStatus: 'In Progress',
     assigneeEmail: 'bob@acme.example',
     priority: 'High',
+    customFieldName: 'Customer',
     description: cloud ? { format: 'adf', value: adf('Steps: open the cart') } : { format: 'jira-wiki', value: 'h1. Steps\n* open the cart' },
     comment: (text) => (cloud ? { format: 'adf', value: adf(text) } : { format: 'jira-wiki', value: text }),
     clockResolutionMs: 1,

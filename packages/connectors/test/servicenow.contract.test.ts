@@ -14,6 +14,7 @@ connectorContract('ServiceNow', async () => {
     otherStatus: 'In Progress',
     assigneeEmail: 'bob@acme.example',
     priority: '1',
+    customFieldName: 'Customer',
     description: { format: 'plain', value: 'Steps: open the cart' },
     comment: (text) => ({ format: 'plain', value: text }),
     clockResolutionMs: 1000,

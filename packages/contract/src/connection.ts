@@ -165,6 +165,18 @@ export interface Project {
   key: string;
   name: string;
 }
+/**
+ * A field an item keeps beside the object model's own (in `customFields`): Jira's custom fields,
+ * Azure DevOps' other work item fields, ServiceNow's `u_*` columns. `id` is the tracker's
+ * (`customfield_10010`, `Custom.Customer`, `u_customer`), `name` what its admins see, `type`
+ * in the tracker's words (`number`, `double`, `decimal`, …).
+ */
+export interface TrackerField {
+  id: string;
+  name: string;
+  type: string;
+}
+
 export interface ProjectListResponse {
   projects: Project[];
 }

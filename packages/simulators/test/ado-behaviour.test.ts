@@ -251,3 +251,31 @@ describe('state file', () => {
     expect(await (await call('GET', '/_apis/wit/workitems/1?api-version=7.1')).json()).toMatchObject({ fields: { 'System.Title': 'Persisted' } });
   });
 });
+
+describe('fields', () => {
+  it('lists the organization’s fields, custom ones with their types, and checks a value by the field’s type', async () => {
+    await start(new AdoSimulator({ seed: { customFields: [{ referenceName: 'Custom.Region', name: 'Region', type: 'string' }] } }));
+    const listed = (await (await call('GET', '/Development/_apis/wit/fields?api-version=7.1')).json()) as {
+      count: number;
+      value: Array<{ referenceName: string; name: string; type: string }>;
+    };
+    expect(listed.count).toBe(listed.value.length);
+    expect(listed.value.filter((f) => f.referenceName.startsWith('Custom.'))).toEqual([
+      expect.objectContaining({ referenceName: 'Custom.Customer', name: 'Customer', type: 'string' }),
+      expect.objectContaining({ referenceName: 'Custom.Effort', name: 'Effort', type: 'double' }),
+      expect.objectContaining({ referenceName: 'Custom.Region', name: 'Region', type: 'string' }),
+    ]);
+    expect((await call('GET', '/Nowhere/_apis/wit/fields?api-version=7.1')).status).toBe(404);
+    const bad = await call('POST', '/Development/_apis/wit/workitems/$Task?api-version=7.1', [
+      { op: 'add', path: '/fields/System.Title', value: 'Effort' },
+      { op: 'add', path: '/fields/Custom.Effort', value: 'lots' },
+    ]);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toContain('is not a number');
+    const made = await call('POST', '/Development/_apis/wit/workitems/$Task?api-version=7.1', [
+      { op: 'add', path: '/fields/System.Title', value: 'Effort' },
+      { op: 'add', path: '/fields/Effort', value: '2.5' },
+    ]);
+    expect(((await made.json()) as { fields: Record<string, unknown> }).fields['Custom.Effort']).toBe(2.5);
+  });
+});

@@ -88,6 +88,35 @@ it('refuses v3 on Data Center and v2 on Cloud', async () => {
   expect(res.status).toBe(404);
 });
 
+it('lists its custom fields and checks what an issue is given in them, as Jira does', async () => {
+  const call = await start(new JiraSimulator({ seed: { customFields: [{ name: 'Region', type: 'string' }] } }));
+  const fields = (await (await call('GET', '/rest/api/3/field')).json()) as Array<{ id: string; name: string; custom: boolean; schema: { type: string } }>;
+  expect(fields.filter((f) => f.custom).map((f) => [f.id, f.name, f.schema.type])).toEqual([
+    ['customfield_10010', 'Customer', 'string'],
+    ['customfield_10011', 'Story Points', 'number'],
+    ['customfield_10012', 'Target Date', 'date'],
+    ['customfield_10100', 'Region', 'string'],
+  ]);
+  const create = (fields: Record<string, unknown>) =>
+    call('POST', '/rest/api/3/issue', { fields: { project: { key: 'SUP' }, issuetype: { name: 'Task' }, summary: 'Fields', ...fields } });
+  const refused = async (fields: Record<string, unknown>) => {
+    const res = await create(fields);
+    expect(res.status).toBe(400);
+    return ((await res.json()) as { errors: Record<string, string> }).errors;
+  };
+  expect(await refused({ customfield_99999: 'x' })).toEqual({
+    customfield_99999: "Field 'customfield_99999' cannot be set. It is not on the appropriate screen, or unknown.",
+  });
+  expect(await refused({ customfield_10011: 'five' })).toEqual({ customfield_10011: 'Operation value must be a number' });
+  expect(await refused({ customfield_10012: '12/01/2026' })).toEqual({ customfield_10012: 'Error parsing date string: 12/01/2026' });
+  const made = (await (await create({ customfield_10010: 'Acme', customfield_10011: 5, customfield_10100: 'EMEA' })).json()) as { key: string };
+  await call('PUT', `/rest/api/3/issue/${made.key}`, { fields: { customfield_10010: null } });
+  const issue = (await (await call('GET', `/rest/api/3/issue/${made.key}`)).json()) as { fields: Record<string, unknown> };
+  expect(issue.fields['customfield_10011']).toBe(5);
+  expect(issue.fields['customfield_10100']).toBe('EMEA');
+  expect(issue.fields['customfield_10010'] ?? null).toBeNull();
+});
+
 describe('JQL', () => {
   it('parses what triggers use and reports errors as Jira does', () => {
     expect(

@@ -163,3 +163,16 @@ it('parses encoded queries into OR-of-AND groups', () => {
     orderBy: [{ field: 'number', descending: false }],
   });
 });
+
+it('lists a task table’s custom columns in sys_dictionary, as the Table API reads it', async () => {
+  const listed = await call(
+    'GET',
+    '/api/now/table/sys_dictionary?sysparm_query=name=incident^elementSTARTSWITHu_&sysparm_fields=element,column_label,internal_type',
+  );
+  expect(listed.body.result).toEqual([
+    { element: 'u_labels', column_label: 'Labels', internal_type: 'string' },
+    { element: 'u_customer', column_label: 'Customer', internal_type: 'string' },
+    { element: 'u_effort', column_label: 'Effort', internal_type: 'decimal' },
+  ]);
+  expect((await call('GET', '/api/now/table/sys_dictionary?sysparm_query=name=sys_user^elementSTARTSWITHu_')).body.result).toEqual([]);
+});

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import type { Project } from '@exalate/contract';
-import type { Comment, WorkItem } from 'azure-devops-node-api/interfaces/WorkItemTrackingInterfaces.js';
+import type { Project, TrackerField } from '@exalate/contract';
+import { FieldType, type Comment, type WorkItem } from 'azure-devops-node-api/interfaces/WorkItemTrackingInterfaces.js';
 import type { IWorkItemTrackingApi } from 'azure-devops-node-api/WorkItemTrackingApi.js';
 import type {
   AttachmentDownload,
@@ -26,7 +26,7 @@ import type {
 import { ConnectorError } from '../connector.js';
 import { hashing } from '../streams.js';
 import { AdoClient, type AdoConnection } from './client.js';
-import { attachmentsOf, toPatch, toTrackerComment, toTrackerItem } from './mappers.js';
+import { attachmentsOf, isModelField, toPatch, toTrackerComment, toTrackerItem } from './mappers.js';
 import { ADO_EVENTS, adoWebhookAuthorized, parseAdoWebhook, subscriptionBody } from './webhooks.js';
 
 const RELATIONS = 1; // WorkItemExpand.Relations
@@ -91,6 +91,18 @@ export class AdoConnector implements TrackerConnector {
     const wit = await this.client.witApi();
     const types = await this.client.call(() => wit.getWorkItemTypes(project));
     return types.map((t) => ({ name: t.name!, statuses: (t.states ?? []).map((s) => s.name!) }));
+  }
+
+  /**
+   * The work item fields the model has no place for, by reference name (System.AreaPath,
+   * Custom.*, …). https://learn.microsoft.com/rest/api/azure/devops/wit/fields/list?view=azure-devops-rest-7.1
+   */
+  async listFields(project: string): Promise<TrackerField[]> {
+    const wit = await this.client.witApi();
+    const fields = await this.client.call(() => wit.getFields(project));
+    return fields
+      .filter((f) => f.referenceName && !isModelField(f.referenceName))
+      .map((f) => ({ id: f.referenceName!, name: f.name ?? f.referenceName!, type: fieldTypeName(f.type) }));
   }
 
   /**
@@ -366,4 +378,10 @@ export class AdoConnector implements TrackerConnector {
       status: 404,
     });
   }
+}
+
+/** The client gives a field's type as its enum's number; the service's name for it (`string`, `double`, …). */
+function fieldTypeName(type: FieldType | undefined): string {
+  const name = type === undefined ? undefined : (FieldType as unknown as Record<number, string>)[type];
+  return name ? name[0]!.toLowerCase() + name.slice(1) : 'string';
 }

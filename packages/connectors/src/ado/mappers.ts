@@ -19,6 +19,9 @@ const MAPPED = new Set([
   'System.ChangedDate',
 ]);
 
+/** Whether the item's own fields (not its customFields) hold the field; System.History carries new comments. */
+export const isModelField = (referenceName: string): boolean => MAPPED.has(referenceName) || referenceName === 'System.History';
+
 export function person(value: unknown): Person | null {
   if (!value) return null;
   if (typeof value === 'string') {

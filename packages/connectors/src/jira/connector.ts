@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { Project } from '@exalate/contract';
+import type { Project, TrackerField } from '@exalate/contract';
 import type {
   AttachmentDownload,
   AttachmentInfo,
@@ -84,6 +84,12 @@ export class JiraConnector implements TrackerConnector {
   async listItemTypes(project: string): Promise<ItemType[]> {
     const types: Any[] = await this.client.call((api: Any) => api.projects.getAllStatuses({ projectIdOrKey: project }));
     return types.map((t) => ({ name: t.name, statuses: (t.statuses ?? []).map((s: Any) => s.name) }));
+  }
+
+  /** The site's custom fields. https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-fields/#api-rest-api-3-field-get */
+  async listFields(): Promise<TrackerField[]> {
+    const fields: Any[] = await this.client.call((api: Any) => api.issueFields.getFields());
+    return fields.filter((f) => f.custom === true).map((f) => ({ id: String(f.id), name: String(f.name), type: String(f.schema?.type ?? 'any') }));
   }
 
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-priorities/#api-rest-api-3-priority-get */

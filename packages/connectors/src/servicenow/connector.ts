@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { Project } from '@exalate/contract';
+import type { Project, TrackerField } from '@exalate/contract';
 import type {
   AttachmentDownload,
   AttachmentInfo,
@@ -88,6 +88,21 @@ export class ServiceNowConnector implements TrackerConnector {
       sysparm_fields: 'label,value',
     });
     return [{ name: table, statuses: records.map((r) => String(r['label'])) }];
+  }
+
+  /**
+   * The table's custom columns (`u_*`, labels' column aside), from its dictionary.
+   * https://docs.servicenow.com/bundle/latest/page/integrate/inbound-rest/concept/c_TableAPI.html
+   */
+  async listFields(table: string): Promise<TrackerField[]> {
+    const { records } = await this.client.list('sys_dictionary', {
+      sysparm_query: `name=${table}^elementSTARTSWITHu_^active=true`,
+      sysparm_fields: 'element,column_label,internal_type',
+      sysparm_exclude_reference_link: 'true',
+    });
+    return records
+      .map((r) => ({ id: value(r['element']), name: value(r['column_label']) || value(r['element']), type: value(r['internal_type']) || 'string' }))
+      .filter((f) => f.id !== this.labelsField);
   }
 
   /** A task's priority is 1 (Critical) to 5 (Planning), derived from impact and urgency (see `values`). */

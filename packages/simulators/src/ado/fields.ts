@@ -36,13 +36,39 @@ export const FIELDS: FieldDefinition[] = [
   { referenceName: 'Microsoft.VSTS.Scheduling.StoryPoints', name: 'Story Points', type: 'double' },
 ];
 
+/** The process's custom fields every simulated organization has (a seed adds its own). */
+export const CUSTOM_FIELDS: FieldDefinition[] = [
+  { referenceName: 'Custom.Customer', name: 'Customer', type: 'string' },
+  { referenceName: 'Custom.Effort', name: 'Effort', type: 'double' },
+];
+
+/** A field as GET _apis/wit/fields lists it. https://learn.microsoft.com/rest/api/azure/devops/wit/fields/list?view=azure-devops-rest-7.1 */
+export function renderField(base: string, f: FieldDefinition): Record<string, unknown> {
+  return {
+    name: f.name,
+    referenceName: f.referenceName,
+    type: f.type,
+    usage: 'workItem',
+    readOnly: f.readOnly === 'always',
+    canSortBy: f.type !== 'html' && f.type !== 'plainText',
+    isQueryable: true,
+    isIdentity: f.type === 'identity',
+    isPicklist: false,
+    isPicklistSuggested: false,
+    url: `${base}/_apis/wit/fields/${f.referenceName}`,
+  };
+}
+
 const byReference = new Map(FIELDS.map((f) => [f.referenceName.toLowerCase(), f]));
 const byName = new Map(FIELDS.map((f) => [f.name.toLowerCase(), f]));
 
-/** A field by reference name or display name, as WIQL and JSON Patch paths allow; `Custom.*` fields are free-form strings. */
-export function findField(name: string): FieldDefinition | null {
+/**
+ * A field by reference name or display name, as WIQL and JSON Patch paths allow: the built-in
+ * ones, then the process's custom ones; any other `Custom.*` field is taken as a free-form string.
+ */
+export function findField(name: string, custom: FieldDefinition[] = CUSTOM_FIELDS): FieldDefinition | null {
   const key = name.toLowerCase();
-  const known = byReference.get(key) ?? byName.get(key);
+  const known = byReference.get(key) ?? byName.get(key) ?? custom.find((f) => f.referenceName.toLowerCase() === key || f.name.toLowerCase() === key);
   if (known) return known;
   if (/^custom\.[a-z0-9_]+$/i.test(name)) return { referenceName: name, name: name.slice(7), type: 'string' };
   return null;

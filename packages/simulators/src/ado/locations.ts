@@ -46,4 +46,5 @@ export const LOCATIONS: ApiResourceLocation[] = [
   loc('wit', '6570bf97-d02c-4a91-8d93-3abe9895b1a9', 'updates', '{project}/_apis/{area}/workItems/{id}/{resource}/{updateNumber}', true, 3),
   loc('wit', 'a00c85a5-80fa-4565-99c3-bcd2181434bb', 'revisions', '{project}/_apis/{area}/workItems/{id}/{resource}/{revisionNumber}', true, 3),
   loc('wit', '7c8d7a76-4a09-43e8-b5df-bd792f4ac6aa', 'workItemTypes', '{project}/_apis/{area}/{resource}/{type}', true, 2),
+  loc('wit', 'b51fd764-e5c2-4b9b-aaf7-3395cf4bdd94', 'fields', '{project}/_apis/{area}/{resource}/{fieldNameOrRefName}', true, 2),
 ];

@@ -4,7 +4,7 @@ import { credentials } from '../common/http.js';
 import { SimulatorBase, type SimulatorBaseOptions } from '../common/simulator-base.js';
 import { ExtensionHost } from './extension-host.js';
 import type { InstalledExtension } from './extension-state.js';
-import { FIELDS, findField } from './fields.js';
+import { CUSTOM_FIELDS, FIELDS, findField, renderField, type FieldDefinition } from './fields.js';
 import { LOCATIONS, MAX_API_VERSION, RESOURCE_AREAS } from './locations.js';
 import {
   DELIVERED_EVENTS,
@@ -596,6 +596,13 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
       );
     });
 
+    // Fields: the organization's, also asked per project (the same list here: one process).
+    r.get('{/:project}/_apis/wit/fields', (req, res) => {
+      if (req.params['project']) this.project(String(req.params['project']));
+      const value = [...FIELDS, ...this.customFields()].map((f) => renderField(this.ctx(req).base, f));
+      res.json({ count: value.length, value });
+    });
+
     // Work item types.
     r.get('/:project/_apis/wit/workitemtypes', (req, res) => {
       const project = this.project(String(req.params['project']));
@@ -860,6 +867,10 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     return { ...item, rev: revision.rev, fields: revision.fields, relations: revision.relations };
   }
 
+  private customFields(): FieldDefinition[] {
+    return this.state.customFields ?? CUSTOM_FIELDS;
+  }
+
   private template(ctx: Ctx, project: AdoProject, typeName: string): { fields: Record<string, unknown> } {
     const type = findType(project, typeName);
     if (!type) throw new HttpError(404, 'WorkItemTypeNotFoundException', `TF401326: Work item type ${typeName} does not exist in project ${project.name}.`);
@@ -939,7 +950,7 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
         continue;
       }
       if (path.startsWith('/fields/')) {
-        const def = findField(path.slice(8));
+        const def = findField(path.slice(8), this.customFields());
         if (!def) throw new HttpError(400, 'WorkItemFieldInvalidException', `TF51535: Cannot find field ${path.slice(8)}.`);
         const ref = def.referenceName;
         if (def.readOnly === 'always' || (def.readOnly === 'unlessBypassRules' && !bypassRules)) {
@@ -1161,7 +1172,7 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
   private renderFields(ctx: Ctx, fields: Record<string, unknown>, only: string[] | null): Json {
     const base = ctx.base;
     const out: Json = {};
-    const wanted = only?.map((f) => findField(f)?.referenceName ?? f);
+    const wanted = only?.map((f) => findField(f, this.customFields())?.referenceName ?? f);
     for (const [k, v] of Object.entries(fields)) {
       if (wanted && !wanted.some((w) => w.toLowerCase() === k.toLowerCase())) continue;
       if (IDENTITY_FIELDS.has(k)) {
@@ -1303,7 +1314,7 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
     const refs = (qualified: string) => {
       const name = qualified.replace(/^(Source|Target)::/, '');
       if (name.toLowerCase() === 'system.links.linktype') return { referenceName: 'System.Links.LinkType', name: 'Link Type', type: 'string' as const };
-      const f = findField(name);
+      const f = findField(name, this.customFields());
       if (!f) throw new HttpError(400, 'WiqlSyntaxException', `TF51005: The query references a field that does not exist. The error is caused by «[${name}]».`);
       return f;
     };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ExtensionHostState } from './extension-state.js';
+import { CUSTOM_FIELDS, type FieldDefinition } from './fields.js';
 
 /** What the Azure DevOps simulator holds: one organization, in memory, serializable to a state file. */
 export interface AdoIdentity {
@@ -103,6 +104,8 @@ export interface AdoState {
   nextCommentId: number;
   /** Installed web extensions and their data documents (absent in state files from before them). */
   extensionHost?: ExtensionHostState;
+  /** The process's custom fields (absent in state files from before they were kept: CUSTOM_FIELDS). */
+  customFields?: FieldDefinition[];
 }
 
 /** Work item types and their states, per process (the subset the simulator models). */
@@ -135,6 +138,8 @@ export interface AdoSeed {
   tokens?: Record<string, string>;
   projects?: Array<Pick<AdoProject, 'name'> & Partial<AdoProject>>;
   identities?: Array<Omit<AdoIdentity, 'id'> & Partial<AdoIdentity>>;
+  /** More custom fields (`Custom.*`), after the built-in ones. */
+  customFields?: FieldDefinition[];
 }
 
 /** The demo organization: two projects, three people, one PAT per person. */
@@ -173,5 +178,6 @@ export function seedAdoState(seed: AdoSeed = {}): AdoState {
     queries: [],
     nextWorkItemId: 1,
     nextCommentId: 1,
+    customFields: [...CUSTOM_FIELDS, ...(seed.customFields ?? [])],
   };
 }

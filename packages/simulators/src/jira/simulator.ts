@@ -5,6 +5,7 @@ import { ArrayIndex } from '../common/array-index.js';
 import { credentials } from '../common/http.js';
 import { SimulatorBase, type SimulatorBaseOptions } from '../common/simulator-base.js';
 import { JiraAdminShell, type InstalledApp } from './admin-shell.js';
+import { checkCustomValue, renderFields } from './fields.js';
 import { jqlDate, JqlError, parseJql, type JqlClause, type JqlValue } from './jql.js';
 import {
   ISSUE_TYPES,
@@ -176,6 +177,9 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
           .filter((u) => q && [u.emailAddress, u.displayName, u.name].some((x) => x.toLowerCase().includes(q)))
           .map((u) => this.renderUser(this.base(req), u, true)),
       );
+    });
+    r.get(`${a}/field`, (_req, res) => {
+      res.json(renderFields(this.state));
     });
     r.get(`${a}/priority`, (req, res) => {
       res.json(PRIORITIES.map((p) => this.renderPriority(this.base(req), p.id)));
@@ -619,9 +623,12 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
             break;
           case 'status':
             throw new JiraError(400, [], { status: "Field 'status' cannot be set. It is not on the appropriate screen, or unknown." });
-          default:
-            if (/^customfield_[0-9]+$/.test(name)) issue.customFields[name] = value;
-            else throw new JiraError(400, [], { [name]: `Field '${name}' cannot be set. It is not on the appropriate screen, or unknown.` });
+          default: {
+            const checked = checkCustomValue(this.state, name, value);
+            if (!checked.ok) throw new JiraError(400, [], { [name]: checked.message });
+            if (checked.value === undefined) delete issue.customFields[name];
+            else issue.customFields[name] = checked.value;
+          }
         }
       } catch (error) {
         if (error instanceof JiraError) Object.assign(errors, error.errors);

@@ -104,6 +104,8 @@ export interface JiraState {
   attachments: JiraAttachment[];
   histories: JiraHistory[];
   webhooks: JiraWebhook[];
+  /** The site's custom fields (absent in a state file from before they were kept: CUSTOM_FIELDS). */
+  customFields?: JiraCustomField[];
   counters: { issue: number; comment: number; attachment: number; history: number; webhook: number; keys: Record<string, number> };
 }
 
@@ -136,9 +138,26 @@ export const PRIORITIES = [
   { id: '5', name: 'Lowest', color: '#999999' },
 ];
 
+/** A custom field of the site: `customfield_<n>`, its name, and what its values are. */
+export interface JiraCustomField {
+  id: string;
+  name: string;
+  /** As the field's `schema.type` says: a text, a number, or a date (YYYY-MM-DD). */
+  type: 'string' | 'number' | 'date';
+}
+
+/** The custom fields every simulated site has; a seed adds its own after them. */
+export const CUSTOM_FIELDS: JiraCustomField[] = [
+  { id: 'customfield_10010', name: 'Customer', type: 'string' },
+  { id: 'customfield_10011', name: 'Story Points', type: 'number' },
+  { id: 'customfield_10012', name: 'Target Date', type: 'date' },
+];
+
 export interface JiraSeed {
   flavor?: JiraFlavor;
   projects?: Array<{ key: string; name: string }>;
+  /** More custom fields, numbered after the built-in ones. */
+  customFields?: Array<{ name: string; type: JiraCustomField['type'] }>;
 }
 
 /** The demo site: two projects, three people; credentials for each flavor's auth. */
@@ -177,6 +196,7 @@ export function seedJiraState(seed: JiraSeed = {}): JiraState {
     attachments: [],
     histories: [],
     webhooks: [],
+    customFields: [...CUSTOM_FIELDS, ...(seed.customFields ?? []).map((f, i) => ({ id: `customfield_${10100 + i}`, name: f.name, type: f.type }))],
     counters: { issue: 10000, comment: 10000, attachment: 10000, history: 10000, webhook: 0, keys: {} },
   };
 }

@@ -75,6 +75,16 @@ const PROBLEM_STATES: Record<string, string> = {
   '107': 'Closed',
 };
 
+/**
+ * The task tables' custom columns, as their sys_dictionary records say (what the Table API lists
+ * for `sys_dictionary`): element, label and internal type.
+ */
+const CUSTOM_COLUMNS: Array<{ element: string; label: string; type: string }> = [
+  { element: 'u_labels', label: 'Labels', type: 'string' },
+  { element: 'u_customer', label: 'Customer', type: 'string' },
+  { element: 'u_effort', label: 'Effort', type: 'decimal' },
+];
+
 const sysId = () => randomBytes(16).toString('hex');
 const glideTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 
@@ -119,6 +129,22 @@ export function seedServiceNowState(): ServiceNowState {
       change_request: [],
       sc_task: [],
       sys_journal_field: [],
+      sys_dictionary: Object.keys(TASK_TABLES).flatMap((table) =>
+        CUSTOM_COLUMNS.map((c) => ({
+          sys_id: sysId(),
+          name: table,
+          element: c.element,
+          column_label: c.label,
+          internal_type: c.type,
+          active: 'true',
+          read_only: 'false',
+          sys_created_on: now,
+          sys_updated_on: now,
+          sys_created_by: 'system',
+          sys_updated_by: 'system',
+          sys_mod_count: '0',
+        })),
+      ),
       // Choice lists, as the platform keeps them: the states of each task table.
       sys_choice: [
         ...Object.entries(INCIDENT_STATES).map(([value, label], i) => ({

@@ -157,3 +157,69 @@ it('a tracker that will not list its priorities fails no sync; nodeHelper.getPri
 function adf(text: string): Record<string, unknown> {
   return { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text }] }] };
 }
+
+it('custom fields by display name, both ways: Jira’s to Azure DevOps’ fields and back (the docs’ pattern)', async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  // replica.customFields."Customer" = issue.customFields."Customer"
+  const jiraOutgoing = `${defaultRules('JIRA_CLOUD').outgoing}
+replica.customFields["Customer"] = issue.customFields["Customer"];
+replica.customFields["Story Points"] = issue.customFields["Story Points"];
+`;
+  // workItem.customFields."Customer".value = replica.customFields."Customer"?.value
+  const adoIncoming = `${defaultRules('AZURE_DEVOPS').incoming}
+workItem.customFields["Customer"].value = replica.customFields["Customer"]?.value;
+workItem.customFields["Effort"].value = replica.customFields["Story Points"]?.value;
+`;
+  const adoOutgoing = `${defaultRules('AZURE_DEVOPS').outgoing}
+replica.customFields.Customer = workItem.customFields.Customer;
+`;
+  const jiraIncoming = `${defaultRules('JIRA_CLOUD').incoming}
+issue.customFields["Customer"].value = replica.customFields["Customer"].value;
+`;
+  expect((await p.api('a').put(`/connections/${p.connectionId}/rules`, { outgoing: jiraOutgoing, incoming: jiraIncoming })).status).toBe(200);
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { outgoing: adoOutgoing, incoming: adoIncoming })).status).toBe(200);
+  const made = await p.a.human.createItem({
+    project: 'SUP',
+    type: 'Bug',
+    summary: 'For a customer',
+    customFields: { customfield_10010: 'Acme', customfield_10011: 5 },
+  });
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.customFields).toMatchObject({ 'Custom.Customer': 'Acme', 'Custom.Effort': 5 }), 20_000);
+  await p.b.human.updateItem(twin, { customFields: { 'Custom.Customer': 'Globex' } });
+  await eventually(async () => expect((await p.a.reader.getItem(made.key))!.customFields['customfield_10010']).toBe('Globex'), 20_000);
+  // Story points were not sent back: the Jira field keeps its value.
+  expect((await p.a.reader.getItem(made.key))!.customFields['customfield_10011']).toBe(5);
+}, 90_000);
+
+it('a ServiceNow column by its label, from an Azure DevOps field (private side), and a name the tracker lacks stops the item', async () => {
+  const p = await pair('pglite', 'ado', 'snow', { privateB: true });
+  const adoOutgoing = `${defaultRules('AZURE_DEVOPS').outgoing}
+replica.customFields.Customer = workItem.customFields.Customer;
+`;
+  const snowIncoming = `${defaultRules('SERVICENOW').incoming}
+if (replica.summary.indexOf('[typo]') >= 0) entity.customFields["Custmer"] = replica.customFields.Customer;
+else entity.customFields.Customer.value = replica.customFields.Customer.value;
+`;
+  expect((await p.api('a').put(`/connections/${p.connectionId}/rules`, { outgoing: adoOutgoing })).status).toBe(200);
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming: snowIncoming })).status).toBe(200);
+  const made = await p.a.human.createItem({
+    project: p.a.project,
+    type: p.a.itemType,
+    summary: 'Customer call',
+    customFields: { 'Custom.Customer': 'Initech' },
+  });
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.customFields['u_customer']).toBe('Initech'), 20_000);
+  const typo = await p.a.human.createItem({ project: p.a.project, type: p.a.itemType, summary: '[typo] call', customFields: { 'Custom.Customer': 'Hooli' } });
+  await eventually(async () => {
+    const item = (await p.api('b').get(`/connections/${p.connectionId}/items/${typo.key}`)).body;
+    expect(item).toMatchObject({
+      status: 'FAILED',
+      error: {
+        code: 'SCRIPT_RESULT_INVALID',
+        message: expect.stringContaining('issue.customFields["Custmer"]: this tracker has no field of that name (its fields: Customer, Effort)'),
+      },
+    });
+  }, 20_000);
+}, 90_000);

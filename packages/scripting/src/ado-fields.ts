@@ -10,6 +10,7 @@
  * `customFields`, which the engine writes as the work item's field of that name.
  */
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
+import { isRuleCustomField } from './custom-fields.js';
 import { isObjectHandle } from './handles.js';
 
 type Item = Record<string, unknown>;
@@ -60,8 +61,12 @@ export function shapeAdoItem(vm: QuickJSContext, input: QuickJSHandle, data: (va
     const custom = (item['customFields'] && typeof item['customFields'] === 'object' ? item['customFields'] : {}) as Item;
     const names: Item = {};
     for (const [ref, field] of Object.entries(MAPPED)) names[ref] = field.read(item);
-    for (const [ref, value] of Object.entries(custom)) names[ref] = value;
-    for (const [alias, ref] of Object.entries(ALIASES)) if (custom[ref] !== undefined) names[alias] = custom[ref];
+    // The rule's custom fields are field objects by display name (custom-fields.ts); here, their values by reference name.
+    for (const [key, value] of Object.entries(custom)) {
+      if (!isRuleCustomField(value)) names[key] = value;
+      else if (value.value !== null) names[value.id] = value.value;
+    }
+    for (const [alias, ref] of Object.entries(ALIASES)) if (names[ref] !== undefined) names[alias] = names[ref];
     for (const [name, value] of Object.entries(names)) {
       if (value === undefined) continue;
       before.set(name, JSON.stringify(value));

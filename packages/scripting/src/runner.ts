@@ -15,6 +15,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { formatBytes, type Replica, type RichText, type TextFormat } from '@exalate/contract';
+import { customFieldsByName } from './custom-fields.js';
 import type { ScriptItem } from './object-model.js';
 import {
   DEFAULT_LIMITS,
@@ -188,7 +189,9 @@ export class ScriptRunner {
     host: ScriptHost,
   ): Promise<ScriptOutcome<unknown>> {
     const fail = (error: Omit<ScriptError, 'direction'>): ScriptOutcome<unknown> => ({ ok: false, error: { ...error, direction }, logs: [] });
-    const inputJson = JSON.stringify(input);
+    const fields = host.fields ?? [];
+    // Custom fields by display name, made here as plain data (custom-fields.ts).
+    const inputJson = JSON.stringify({ ...input, issue: { ...input.issue, customFields: customFieldsByName(input.issue.customFields, fields) } });
     const bytes = Buffer.byteLength(inputJson, 'utf8');
     if (bytes > MAX_RULE_INPUT_BYTES) {
       return Promise.resolve(
@@ -213,6 +216,7 @@ export class ScriptRunner {
             statuses: host.statuses ?? [],
             priorities: host.priorities ?? [],
             trackerUrl: host.trackerUrl ?? '',
+            fields,
           },
           limits: this.limits,
         },

@@ -11,9 +11,10 @@
  * never an overflow of the thread's stack inside WebAssembly (which would leave the module unsound).
  */
 import { shouldInterruptAfterDeadline, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime, type QuickJSWASMModule } from 'quickjs-emscripten';
-import { ReplicaSchema, formatBytes, type NodeType } from '@exalate/contract';
+import { ReplicaSchema, formatBytes, type NodeType, type TrackerField } from '@exalate/contract';
 import type { z } from 'zod';
 import { plainAdoItem, shapeAdoItem, type AdoNames } from './ado-fields.js';
+import { aliasCustomFields, customFieldsById, reassignedAliases } from './custom-fields.js';
 import { dataIn } from './handles.js';
 import { installHelpers } from './host-helpers.js';
 import { plainNames, shapeInput } from './named-values.js';
@@ -57,6 +58,8 @@ export interface RunTask {
   priorities: string[];
   /** For `syncHelper.getTrackerUrl`. */
   trackerUrl: string;
+  /** What the item's custom fields are (their ids, names and types). */
+  fields: TrackerField[];
 }
 
 /** The converter is not loaded in this thread yet: load it and run the rule again. */
@@ -188,6 +191,7 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           const input = keep(made.value);
           const data = dataIn(vm, plumbing.parse);
           const local = shapeInput(vm, input, keep);
+          const aliases = aliasCustomFields(vm, input, task.fields, keep);
           const adoNames: AdoNames | null = task.platform === 'AZURE_DEVOPS' ? shapeAdoItem(vm, input, data) : null;
           texts.toStrings(vm, input, direction);
           if (direction === 'incoming') addReplicaChanges(vm, input, data);
@@ -198,14 +202,20 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           }
           if (ran.error) return fail(stopped(fullAtStop, limits, inRule(task.script, errorOf(vm, ran.error, direction, memoryFull))));
           const result = keep(ran.value);
+          const reassigned = direction === 'incoming' ? reassignedAliases(vm, result, aliases) : {};
           const out = readResult(vm, plumbing, result, direction === 'outgoing' ? 'replica' : 'issue');
           if (out.problem === 'no memory')
             return fail({ code: 'SCRIPT_MEMORY', message: 'the result cannot be read: the rule used all of its memory', line: null, column: null });
           if (out.problem) return fail({ code: 'SCRIPT_RESULT_INVALID', message: `the result cannot be read: ${out.problem}`, line: null, column: null });
-          const value =
-            direction === 'incoming'
-              ? texts.restore(plainNames(adoNames ? plainAdoItem(out.value, adoNames) : out.value, local))
-              : texts.restore(plainNames(out.value, null));
+          let value: unknown;
+          if (direction === 'incoming') {
+            const item = texts.restore(plainNames(adoNames ? plainAdoItem(out.value, adoNames) : out.value, local)) as Record<string, unknown> | undefined;
+            try {
+              value = item && { ...item, customFields: customFieldsById(item['customFields'], reassigned, task.fields, task.platform) };
+            } catch (error) {
+              return fail({ code: 'SCRIPT_RESULT_INVALID', message: (error as Error).message, line: null, column: null });
+            }
+          } else value = texts.restore(plainNames(out.value, null));
           const parsed = direction === 'outgoing' ? parseResult(ReplicaSchema, value, 'replica') : parseResult(ScriptItemSchema, value, 'issue');
           if (!parsed.ok) return fail({ code: 'SCRIPT_RESULT_INVALID', message: parsed.message, line: null, column: null });
           return { ok: true, value: parsed.value, logs, ...(asked.syncBack && direction === 'incoming' ? { syncBack: true as const } : {}) };

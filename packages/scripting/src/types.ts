@@ -2,7 +2,7 @@
  * What a rule run takes and gives: its limits, its inputs per direction, its outcome and how a
  * failure is described to the admin. Shared by the runner (main thread) and its workers.
  */
-import type { NodeType, Replica, RichText, TextFormat } from '@exalate/contract';
+import type { NodeType, Replica, RichText, TextFormat, TrackerField } from '@exalate/contract';
 import type { ScriptItem } from './object-model.js';
 
 export type ScriptDirection = 'outgoing' | 'incoming';
@@ -59,6 +59,8 @@ export interface ScriptHost {
   priorities?: string[];
   /** The node's tracker, for `syncHelper.getTrackerUrl()`. */
   trackerUrl?: string;
+  /** The fields the item's `customFields` hold, for custom fields by display name (custom-fields.ts). */
+  fields?: TrackerField[];
 }
 
 export interface OutgoingInput {

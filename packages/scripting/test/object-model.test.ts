@@ -390,3 +390,102 @@ describe("Azure DevOps' names", () => {
     expect(value).toMatchObject({ type: 'Bug', customFields: { 'System.AreaPath': 'Fabrikam\\Support' } });
   });
 });
+
+describe('custom fields by display name', () => {
+  const fields = [
+    { id: 'customfield_10010', name: 'Customer', type: 'string' },
+    { id: 'customfield_10011', name: 'Story Points', type: 'number' },
+    { id: 'customfield_10012', name: 'Target Date', type: 'date' },
+  ];
+  const jira: ScriptHost = { platform: 'JIRA_CLOUD', itemTypes: ['Task'], fields };
+  const here: ScriptItem = { ...local, customFields: { customfield_10010: 'Acme', customfield_10011: 5 } };
+  const partner = {
+    ...replica,
+    customFields: {
+      Customer: { id: 'Custom.Customer', name: 'Customer', type: 'string', value: 'Globex' },
+      Effort: { id: 'Custom.Effort', name: 'Effort', type: 'double', value: 2.5 },
+    },
+  } as Replica;
+  const run = async (script: string, o: { issue?: ScriptItem; replica?: Replica; host?: ScriptHost; firstSync?: boolean } = {}) =>
+    runner.runIncoming(script, { issue: o.issue ?? here, replica: o.replica ?? partner, previous: null, firstSync: o.firstSync ?? false }, o.host ?? jira);
+  const value = async (script: string, o: Parameters<typeof run>[1] = {}) => {
+    const out = await run(script, o);
+    if (!out.ok) throw new Error(out.error.message);
+    return out.value;
+  };
+
+  it('are { id, name, type, value } by name, also by id (customfield_10010 and 10010), every listed field even without a value', async () => {
+    const got = await value(
+      [
+        `var c = issue.customFields['Customer'];`,
+        `issue.labels = [c.id, c.name, c.type, c.value, String(issue.customFields['Story Points'].value), String(issue.customFields['Target Date'].value),`,
+        `  String(issue.customFields.customfield_10010 === c), String(issue.customFields['10010'] === c), Object.keys(issue.customFields).join('|')];`,
+      ].join('\n'),
+    );
+    expect(got.labels).toEqual(['customfield_10010', 'Customer', 'string', 'Acme', '5', 'null', 'true', 'true', 'Customer|Story Points|Target Date']);
+  });
+
+  it("the docs' incoming pattern sets the local field from the partner's, by name; the engine gets values by id", async () => {
+    const got = await value(`issue.customFields."Customer".value = replica.customFields."Customer".value;`.replace(/\."([^"]+)"/g, "['$1']"));
+    expect(got.customFields).toEqual({ customfield_10010: 'Globex', customfield_10011: 5, customfield_10012: null });
+    // Assigning the partner's whole field object takes its value; so does a bare value under an id.
+    expect((await value(`issue.customFields['Customer'] = replica.customFields['Customer'];`)).customFields).toMatchObject({ customfield_10010: 'Globex' });
+    expect((await value(`issue.customFields['10011'] = replica.customFields['Effort'].value * 4;`)).customFields).toMatchObject({ customfield_10011: 10 });
+    expect((await value(`issue.customFields['customfield_10011'] = 8;`)).customFields).toMatchObject({ customfield_10011: 8, customfield_10010: 'Acme' });
+    expect((await value(`issue.customFields.customfield_10011.value = 13;`)).customFields).toMatchObject({ customfield_10011: 13 });
+  });
+
+  it('on a new item every listed field is there to be set', async () => {
+    const got = await value(`issue.typeName = 'Task';\nissue.customFields['Target Date'].value = '2026-12-24';`, {
+      issue: { project: 'SUP' },
+      firstSync: true,
+    });
+    expect(got.customFields).toEqual({ customfield_10010: null, customfield_10011: null, customfield_10012: '2026-12-24' });
+  });
+
+  it('the outgoing rule sends field objects by name, as Exalate replicas carry them', async () => {
+    const out = await runner.runOutgoing(
+      `replica.key = issue.key;\nreplica.customFields['Customer'] = issue.customFields['Customer'];\nreplica.customFields.all = Object.keys(issue.customFields).length;`,
+      { issue: here, previous: null, firstSync: true },
+      jira,
+    );
+    expect(out).toMatchObject({
+      ok: true,
+      value: { customFields: { Customer: { id: 'customfield_10010', name: 'Customer', type: 'string', value: 'Acme' }, all: 3 } },
+    });
+  });
+
+  it('a name the tracker does not have is refused with the names it has', async () => {
+    const out = await run(`issue.customFields['Effort'] = replica.customFields['Effort'];`);
+    expect(out).toMatchObject({
+      ok: false,
+      error: {
+        code: 'SCRIPT_RESULT_INVALID',
+        message: 'issue.customFields["Effort"]: this tracker has no field of that name (its fields: Customer, Story Points, Target Date)',
+      },
+    });
+    // A tracker that did not list its fields takes what the rule gives, by id.
+    expect((await value(`issue.customFields['customfield_10099'] = 'x';`, { host: { platform: 'JIRA_CLOUD', itemTypes: [] } })).customFields).toEqual({
+      customfield_10010: 'Acme',
+      customfield_10011: 5,
+      customfield_10099: 'x',
+    });
+  });
+
+  it("Azure DevOps: a field by display name, by reference name, and as the work item's own property are one field", async () => {
+    const ado: ScriptHost = {
+      platform: 'AZURE_DEVOPS',
+      itemTypes: ['Bug'],
+      fields: [
+        { id: 'System.AreaPath', name: 'Area Path', type: 'treePath' },
+        { id: 'Custom.Customer', name: 'Customer', type: 'string' },
+      ],
+    };
+    const workItem: ScriptItem = { key: '7', project: 'Fabrikam', type: 'Bug', customFields: { 'System.AreaPath': 'Fabrikam', 'Custom.Customer': 'Acme' } };
+    const got = await value(
+      `workItem.labels = [workItem.customFields['Area Path'].value, workItem['Custom.Customer'], workItem.areaPath];\nworkItem['Custom.Customer'] = replica.customFields.Customer.value;`,
+      { issue: workItem, host: ado },
+    );
+    expect(got).toMatchObject({ labels: ['Fabrikam', 'Acme', 'Fabrikam'], customFields: { 'System.AreaPath': 'Fabrikam', 'Custom.Customer': 'Globex' } });
+  });
+});

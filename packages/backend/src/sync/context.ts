@@ -6,8 +6,8 @@
  * The stages hold this object, never each other's `this`: one asks another for work by job name
  * through `schedule`, so no stage imports another in a circle.
  */
-import type { TrackerConnector } from '@exalate/connectors';
-import type { NodeType } from '@exalate/contract';
+import { ConnectorError, type TrackerConnector } from '@exalate/connectors';
+import type { NodeType, TrackerField } from '@exalate/contract';
 import { defaultRules, type ScriptHost, type ScriptRunner, type SyncRules } from '@exalate/scripting';
 import type { BackoffBounds } from '../backoff.js';
 import { MAX_ATTACHMENT_MB } from '../config.js';
@@ -62,6 +62,7 @@ export class SyncContext {
   private rulesGeneration = 0;
   private readonly itemTypes = new Map<string, { at: number; types: string[]; statuses: string[] }>();
   private priorities: { until: number; names: string[] } | null = null;
+  private readonly fields = new Map<string, { until: number; fields: TrackerField[] }>();
 
   /** How the stages ask for each other: now, in this process, or later, as a queued job. */
   readonly schedule: Scheduler;
@@ -124,8 +125,8 @@ export class SyncContext {
 
   /** What a rule run may ask of the tracker. */
   async host(project: string): Promise<ScriptHost> {
-    const [{ types, statuses }, priorities] = await Promise.all([this.itemTypesOf(project), this.prioritiesOf()]);
-    return { platform: this.platform, itemTypes: types, statuses, priorities, trackerUrl: this.connector.trackerUrl };
+    const [{ types, statuses }, priorities, fields] = await Promise.all([this.itemTypesOf(project), this.prioritiesOf(), this.fieldsOf(project)]);
+    return { platform: this.platform, itemTypes: types, statuses, priorities, trackerUrl: this.connector.trackerUrl, fields };
   }
 
   /** The partner takes deliveries (public, not poll-only); else it polls this node. */
@@ -154,6 +155,28 @@ export class SyncContext {
       this.priorities = { until: Date.now() + 60_000, names: [] };
     }
     return this.priorities.names;
+  }
+
+  /**
+   * The fields an item of the project keeps in `customFields`, for custom fields by display name
+   * in rules; kept as long as the item types. They shape what a rule sees, so a tracker that does
+   * not answer fails the run (it is tried again); one that refuses the list to these credentials
+   * (ServiceNow's dictionary may need a role the integration user lacks) gives rules the fields
+   * by id only, and is asked again a minute later.
+   */
+  private async fieldsOf(project: string): Promise<TrackerField[]> {
+    const cached = this.fields.get(project);
+    if (cached && Date.now() < cached.until) return cached.fields;
+    try {
+      const fields = await this.connector.listFields(project);
+      this.fields.set(project, { until: Date.now() + ITEM_TYPES_KEPT_MS, fields });
+      return fields;
+    } catch (error) {
+      if (!(error instanceof ConnectorError && error.code === 'FORBIDDEN')) throw error;
+      this.logger.warn({ err: error, project }, 'the tracker refuses to list its fields; rules see custom fields by id only for a minute');
+      this.fields.set(project, { until: Date.now() + 60_000, fields: [] });
+      return [];
+    }
   }
 
   /** The project's item types, and the statuses of their workflows (each once). */

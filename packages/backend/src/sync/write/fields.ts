@@ -90,9 +90,15 @@ export class FieldsWrite implements WriteAspect {
       ...(desired.priority ? { priority: desired.priority } : {}),
       ...(desired.status ? { status: desired.status } : {}),
       ...(desired.assignee?.email ? { assigneeEmail: desired.assignee.email } : {}),
-      ...(desired.customFields && Object.keys(desired.customFields).length ? { customFields: desired.customFields } : {}),
+      ...withValues(desired.customFields),
     };
   }
+}
+
+/** A new item's custom fields: those with a value (a rule sees every field the tracker lists, most of them empty). */
+function withValues(fields: ScriptItem['customFields']): { customFields?: Record<string, unknown> } {
+  const set = Object.entries(fields ?? {}).filter(([, v]) => v !== null && v !== undefined);
+  return set.length ? { customFields: Object.fromEntries(set) } : {};
 }
 
 /** What the rule changed, as the connector's update: only fields that differ. */

@@ -15,7 +15,7 @@
  */
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
 import type { NodeType, TrackerField } from '@exalate/contract';
-import { isObjectHandle } from './handles.js';
+import { disposing, isObjectHandle } from './handles.js';
 
 /** A custom field as a rule sees it. `type` is the tracker's word for it; null when the tracker did not list the field. */
 export interface RuleCustomField {
@@ -110,7 +110,7 @@ export function reassignedAliases(vm: QuickJSContext, result: QuickJSHandle, ali
   const out: Values = {};
   if (!aliases.length) return out;
   try {
-    vm.getProp(result, 'issue').consume((item) => isObjectHandle(vm, item) && readAliases(vm, item, aliases, out));
+    disposing(vm.getProp(result, 'issue'), (item) => isObjectHandle(vm, item) && readAliases(vm, item, aliases, out));
   } catch {
     // A getter of the rule's own that throws: reading the result says what is wrong with it.
   }
@@ -118,10 +118,10 @@ export function reassignedAliases(vm: QuickJSContext, result: QuickJSHandle, ali
 }
 
 function readAliases(vm: QuickJSContext, item: QuickJSHandle, aliases: Aliases, out: Values): void {
-  vm.getProp(item, 'customFields').consume((map) => {
+  disposing(vm.getProp(item, 'customFields'), (map) => {
     if (!isObjectHandle(vm, map)) return;
     for (const [alias, field] of aliases)
-      vm.getProp(map, alias).consume((now) => {
+      disposing(vm.getProp(map, alias), (now) => {
         if (vm.typeof(now) !== 'undefined' && !vm.sameValue(now, field)) out[alias] = vm.dump(now);
       });
   });

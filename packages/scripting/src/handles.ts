@@ -10,6 +10,19 @@ export type Entry = Record<string, unknown>;
 /** An object (not null) in the run's context. */
 export const isObjectHandle = (vm: QuickJSContext, h: QuickJSHandle): boolean => vm.typeof(h) === 'object' && !vm.sameValue(h, vm.null);
 
+/**
+ * `fn(h)`, then `h` disposed, also when `fn` throws. A handle's own `consume` leaves it alive
+ * when its callback throws, and QuickJS finds such a value at the runtime's end (the module is
+ * then taken for unsound, and its thread replaced): use this wherever the callback may throw.
+ */
+export function disposing<T>(h: QuickJSHandle, fn: (h: QuickJSHandle) => T): T {
+  try {
+    return fn(h);
+  } finally {
+    if (h.alive) h.dispose();
+  }
+}
+
 /** Host data as a new value in the run, made by `parse` (the context's JSON.parse, taken before the rule ran). */
 export const dataIn =
   (vm: QuickJSContext, parse: QuickJSHandle) =>

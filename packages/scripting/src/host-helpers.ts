@@ -7,8 +7,8 @@
  * run's deadline first, so a rule that calls them in a loop is still stopped on time.
  */
 import { MAX_TEXT_FIELD_BYTES, formatBytes, type NodeType, type RichText, type TextFormat } from '@exalate/contract';
-import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
-import { attachmentToMerge, commentToMerge, dataIn, isObjectHandle, type Entry } from './handles.js';
+import { errors, type QuickJSContext, type QuickJSHandle } from 'quickjs-emscripten';
+import { attachmentToMerge, commentToMerge, dataIn, disposing, isObjectHandle, type Entry } from './handles.js';
 import { RULE_PRELUDE } from './rule-source.js';
 import type { RunTexts } from './texts.js';
 import type { TextConverter } from './types.js';
@@ -73,7 +73,9 @@ export function installHelpers(
       try {
         return impl(...args);
       } catch (error) {
-        if (!(error instanceof HelperArgumentError)) run.unsound.reason ??= `a helper failed: ${String((error as Error)?.message ?? error)}`;
+        // The rule's own code failing in the run (a toString of its that throws, its memory spent) is its error; anything else, the module's.
+        if (!(error instanceof HelperArgumentError || error instanceof errors.QuickJSUnwrapError))
+          run.unsound.reason ??= `a helper failed: ${String((error as Error)?.message ?? error)}`;
         return { error: vm.newError(error instanceof Error ? error.message : String(error)) };
       }
     });
@@ -141,10 +143,10 @@ export function installHelpers(
 
   /** `entry` through the rule's function: what it returned, if an object, else the entry as it left it. */
   const throughRule = (f: QuickJSHandle, entry: Entry): Entry =>
-    data(entry).consume((arg) => {
+    disposing(data(entry), (arg) => {
       const called = vm.callFunction(f, vm.undefined, arg);
       if (called.error) throw new RuleThrew(called.error);
-      return called.value.consume((returned) => {
+      return disposing(called.value, (returned) => {
         const made = isObjectHandle(vm, returned) ? read(returned) : read(arg);
         if (!made || typeof made !== 'object' || Array.isArray(made)) throw new HelperArgumentError('the function given to mergeComments made no comment');
         return made as Entry;

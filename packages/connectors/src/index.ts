@@ -1,4 +1,5 @@
 export * from './connector.js';
+export { MAX_REST_BYTES, restUrl } from './rest-passthrough.js';
 export { AdoConnector } from './ado/connector.js';
 export type { AdoConnection } from './ado/client.js';
 export { JiraConnector } from './jira/connector.js';

@@ -17,6 +17,8 @@ export interface ConnectorFixture {
   assigneeEmail: string;
   /** A priority in the tracker's own words (a number in Azure DevOps, a name in Jira). */
   priority: string;
+  /** A path of the tracker's REST API that any user may read (for `rest`, a rule's httpClient). */
+  restPath: string;
   /** The display name of a text field kept in `customFields` (a Jira custom field, an Azure DevOps field, a ServiceNow u_* column). */
   customFieldName: string;
   description: RichText;
@@ -77,6 +79,14 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
       expect(type?.statuses).toContain(f.otherStatus);
       // The priorities, in the words an item carries and takes.
       expect(await f.connector.listPriorities()).toContain(f.priority);
+    });
+
+    it("passes a rule's REST call to the tracker with its credentials, and refuses one that leads elsewhere", async () => {
+      expect(await f.connector.rest({ method: 'GET', path: f.restPath, timeoutMs: 5_000 })).toEqual(expect.anything());
+      expect(await f.connector.rest({ method: 'GET', path: '//example.com/x', timeoutMs: 5_000 }).catch((e: unknown) => e)).toMatchObject({ code: 'REJECTED' });
+      expect(await f.badCredentials.rest({ method: 'GET', path: f.restPath, timeoutMs: 5_000 }).catch((e: unknown) => e)).toMatchObject({
+        code: 'AUTH_FAILED',
+      });
     });
 
     it('lists the fields kept in customFields, and writes and reads one by its id', async () => {

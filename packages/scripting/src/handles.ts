@@ -7,6 +7,9 @@ import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
 
 export type Entry = Record<string, unknown>;
 
+/** A helper refused what a rule gave it: the rule's error, nothing worse. */
+export class HelperArgumentError extends Error {}
+
 /** An object (not null) in the run's context. */
 export const isObjectHandle = (vm: QuickJSContext, h: QuickJSHandle): boolean => vm.typeof(h) === 'object' && !vm.sameValue(h, vm.null);
 

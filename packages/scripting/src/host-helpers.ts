@@ -8,7 +8,9 @@
  */
 import { MAX_TEXT_FIELD_BYTES, formatBytes, type NodeType, type RichText, type TextFormat } from '@exalate/contract';
 import { errors, type QuickJSContext, type QuickJSHandle } from 'quickjs-emscripten';
-import { attachmentToMerge, commentToMerge, dataIn, disposing, isObjectHandle, type Entry } from './handles.js';
+import { attachmentToMerge, commentToMerge, dataIn, disposing, HelperArgumentError, isObjectHandle, type Entry } from './handles.js';
+import type { HostCall, HostCallAnswer } from './host-calls.js';
+import { nodeCallHelpers } from './node-calls.js';
 import { RULE_PRELUDE } from './rule-source.js';
 import type { RunTexts } from './texts.js';
 import type { TextConverter } from './types.js';
@@ -37,10 +39,9 @@ export interface HelperContext {
   texts: RunTexts;
   /** What the rule asked of the engine beyond its result. */
   asked: { syncBack: boolean };
+  /** Asks the node and waits for its answer (host-calls.ts); null where the rule cannot (a syntax check, a test's sandbox). */
+  call: ((call: HostCall, deadline: number) => HostCallAnswer) | null;
 }
-
-/** A helper refused what a rule gave it: the rule's error, nothing worse. */
-class HelperArgumentError extends Error {}
 
 /** A function of the rule's, called by a helper, threw: its error goes on up the rule as it is. */
 class RuleThrew extends Error {
@@ -170,7 +171,9 @@ export function installHelpers(
     return o;
   };
 
+  const calls = nodeCallHelpers(vm, run, { fn, data, read, text });
   return object({
+    httpClient: object(calls.httpClient),
     debug: object({
       /** One line in the node's log, with the item's key (at most 100 lines a run, 2,000 characters a line). */
       log: fn('log', (...args) => {
@@ -208,6 +211,7 @@ export function installHelpers(
         run.asked.syncBack = true;
         return undefined;
       }),
+      ...calls.syncHelper,
     }),
     commentHelper: object({
       /**
@@ -263,6 +267,7 @@ export function installHelpers(
       stripHtml: fn('stripHtml', convertTo('plain')),
       toHtml: fn('toHtml', convertTo('html')),
       toWiki: fn('toWiki', convertTo('jira-wiki')),
+      ...calls.nodeHelper,
     }),
   });
 }

@@ -12,6 +12,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC } from 'quickjs-emscripten';
+import { blockingCaller, type HostCall } from './host-calls.js';
 import { ConverterNeeded, createSandbox, type Ran, type RunTask } from './sandbox.js';
 import type { ScriptLimits, ScriptOutcome, TextConverter } from './types.js';
 import type { TaskAnswer, TaskMessage, ThreadFailure, WorkerMessage, WorkerOptions } from './worker-protocol.js';
@@ -19,6 +20,7 @@ import type { TaskAnswer, TaskMessage, ThreadFailure, WorkerMessage, WorkerOptio
 const port = parentPort!;
 const options = workerData as WorkerOptions;
 const post = (message: WorkerMessage) => port.postMessage(message);
+const callNode = options.calls ? blockingCaller(options.calls) : null;
 
 let converter: TextConverter | null = null;
 async function loadConverter(): Promise<TextConverter> {
@@ -72,12 +74,13 @@ async function loadFor(id: number): Promise<void> {
 async function run(id: number, task: RunTask, limits: ScriptLimits): Promise<Answered> {
   if (!converter && USES_CONVERSION.test(task.script)) await loadFor(id);
   let ran: Ran<ScriptOutcome<unknown>>;
+  const call = callNode && ((c: HostCall, deadline: number) => callNode(id, c, deadline));
   try {
-    ran = sandbox.run(task, limits, converter);
+    ran = sandbox.run(task, limits, converter, call);
   } catch (error) {
     if (!(error instanceof ConverterNeeded)) throw error;
     await loadFor(id);
-    ran = sandbox.run(task, limits, converter);
+    ran = sandbox.run(task, limits, converter, call);
   }
   // A run that grew the module a lot leaves it that large: the thread hands over to a fresh one.
   const retire = memory.buffer.byteLength > RETIRE_BYTES ? `a run grew its memory to ${Math.round(memory.buffer.byteLength / 2 ** 20)} MB` : null;

@@ -13,9 +13,10 @@
  * The same threads convert large texts for the sync engine (`convert`), so that a long
  * description is not converted on the main thread either.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { formatBytes, type Replica, type RichText, type TextFormat } from '@exalate/contract';
 import { customFieldsByName } from './custom-fields.js';
+import { reply, type CallRequest, type HostCalls } from './host-calls.js';
 import type { ScriptItem } from './object-model.js';
 import {
   DEFAULT_LIMITS,
@@ -63,12 +64,16 @@ type Loss = { kind: 'lost'; reason: 'timeout' | 'memory' | 'crash' | 'closed'; m
 interface Job {
   message: DistributiveOmit<TaskMessage, 'id'>;
   budgetMs: number;
+  /** How the node answers the run's calls (host-calls.ts), for a rule run. */
+  calls?: HostCalls;
   settle(answer: TaskAnswer | Loss): void;
 }
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
 interface Thread {
   worker: Worker;
+  /** The main thread's end of the thread's call channel, and the word the thread waits on. */
+  calls: { port: MessagePort; signal: SharedArrayBuffer };
   state: 'starting' | 'idle' | 'busy' | 'gone';
   job: Job | null;
   jobId: number;
@@ -221,6 +226,7 @@ export class ScriptRunner {
           limits: this.limits,
         },
         budgetMs: this.limits.timeoutMs,
+        ...(host.calls ? { calls: host.calls } : {}),
         settle: (answer) => {
           if (answer.kind === 'run') return resolve(answer.outcome);
           resolve(fail(runFailure(answer, this.limits)));
@@ -277,13 +283,18 @@ export class ScriptRunner {
 
   /** Starts a thread; resolves once it is ready, rejects when it cannot start. */
   private spawn(): Promise<void> {
+    const channel = new MessageChannel();
+    const signal = new SharedArrayBuffer(4);
     const worker = new Worker(workerUrl(), {
-      workerData: this.options.workerOptions,
+      workerData: { ...this.options.workerOptions, calls: { port: channel.port2, signal } } satisfies WorkerOptions,
+      transferList: [channel.port2],
       resourceLimits: { stackSizeMb: THREAD_STACK_MB, maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: 4 },
       // A rule's thread needs nothing of the node's environment (its secrets among it).
       env: {},
     });
-    const thread: Thread = { worker, state: 'starting', job: null, jobId: 0, timer: null, ended: null };
+    const thread: Thread = { worker, calls: { port: channel.port1, signal }, state: 'starting', job: null, jobId: 0, timer: null, ended: null };
+    channel.port1.on('message', (request: CallRequest) => this.answerCall(thread, request));
+    channel.port1.unref();
     this.threads.add(thread);
     let lastError: Error | null = null;
     return new Promise<void>((resolve, reject) => {
@@ -332,6 +343,24 @@ export class ScriptRunner {
     });
   }
 
+  /** A call of the rule the thread runs: answered by the run's own handler, and only while that run is the thread's. */
+  private answerCall(thread: Thread, request: CallRequest): void {
+    const { port, signal } = thread.calls;
+    const calls = thread.state === 'busy' && thread.jobId === request.task ? thread.job?.calls : undefined;
+    if (!calls) return reply(port, signal, request, { ok: false, message: 'this rule cannot call its node here' });
+    calls(request.call, request.deadline).then(
+      (value) => {
+        try {
+          reply(port, signal, request, { ok: true, value });
+        } catch (error) {
+          // Not data that can be posted: a fault of the handler, told as such.
+          reply(port, signal, request, { ok: false, message: `the node's answer could not be passed on (${(error as Error).message})` });
+        }
+      },
+      (error: unknown) => reply(port, signal, request, { ok: false, message: String((error as Error)?.message ?? error) }),
+    );
+  }
+
   /**
    * Takes a thread out of service (its job, if any, answers with `loss`) and, unless the runner is
    * closing, starts another in its place.
@@ -344,6 +373,7 @@ export class ScriptRunner {
     const job = thread.job;
     thread.job = null;
     if (job && loss) job.settle(loss);
+    thread.calls.port.close();
     void thread.worker.terminate().catch(() => undefined);
     if (replace && !this.closed) {
       this.restarts += 1;

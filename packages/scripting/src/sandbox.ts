@@ -16,6 +16,7 @@ import type { z } from 'zod';
 import { plainAdoItem, shapeAdoItem, type AdoNames } from './ado-fields.js';
 import { aliasCustomFields, customFieldsById, reassignedAliases } from './custom-fields.js';
 import { dataIn } from './handles.js';
+import type { HostCall, HostCallAnswer } from './host-calls.js';
 import { installHelpers } from './host-helpers.js';
 import { plainNames, shapeInput } from './named-values.js';
 import { nativeTextFormat, ScriptItemSchema } from './object-model.js';
@@ -62,6 +63,8 @@ export interface RunTask {
   fields: TrackerField[];
 }
 
+type NodeCall = (call: HostCall, deadline: number) => HostCallAnswer;
+
 /** The converter is not loaded in this thread yet: load it and run the rule again. */
 export class ConverterNeeded extends Error {}
 
@@ -78,7 +81,8 @@ export interface Ran<T> {
 }
 
 export interface Sandbox {
-  run(task: RunTask, limits: ScriptLimits, convert: TextConverter | null): Ran<ScriptOutcome<unknown>>;
+  /** `call`: asks the node and waits (host-calls.ts); null where the rule cannot. */
+  run(task: RunTask, limits: ScriptLimits, convert: TextConverter | null, call?: NodeCall | null): Ran<ScriptOutcome<unknown>>;
   checkSyntax(script: string, direction: ScriptDirection): Ran<ScriptError | null>;
 }
 
@@ -137,7 +141,7 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
       });
     },
 
-    run(task, limits, convert) {
+    run(task, limits, convert, call = null) {
       const { direction } = task;
       const deadline = Date.now() + limits.timeoutMs;
       let helpersUnsound: string | null = null;
@@ -179,6 +183,7 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
                 unsound: helperFailure,
                 texts,
                 asked,
+                call,
               },
               { ...plumbing, keep },
             ),

@@ -3,6 +3,7 @@
  * failure is described to the admin. Shared by the runner (main thread) and its workers.
  */
 import type { NodeType, Replica, RichText, TextFormat, TrackerField } from '@exalate/contract';
+import type { HostCalls } from './host-calls.js';
 import type { ScriptItem } from './object-model.js';
 
 export type ScriptDirection = 'outgoing' | 'incoming';
@@ -61,6 +62,11 @@ export interface ScriptHost {
   trackerUrl?: string;
   /** The fields the item's `customFields` hold, for custom fields by display name (custom-fields.ts). */
   fields?: TrackerField[];
+  /**
+   * How the node answers the rule's calls (twin lookups, `httpClient`), on the main thread; the
+   * rule waits for each (host-calls.ts). Without it, those helpers fail with a clear error.
+   */
+  calls?: HostCalls;
 }
 
 export interface OutgoingInput {

@@ -7,6 +7,7 @@
  * starts the task's time limit again.
  */
 import type { RichText, TextFormat } from '@exalate/contract';
+import type { CallChannel } from './host-calls.js';
 import type { RunTask } from './sandbox.js';
 import type { ScriptDirection, ScriptError, ScriptLimits, ScriptOutcome } from './types.js';
 
@@ -15,6 +16,8 @@ export interface WorkerOptions {
   converter: string | null;
   /** A run's memory limit (the thread's module may grow by this much). */
   memoryBytes: number;
+  /** The thread's end of its call channel (host-calls.ts); absent in the options the runner keeps. */
+  calls?: CallChannel;
 }
 
 export type TaskMessage =

@@ -325,6 +325,13 @@ const MIGRATIONS: Migration[] = [
       await sql.query(`create table app_token_uses (jti text primary key, expires_at timestamptz not null)`);
     },
   },
+  {
+    name: '0013_twins_remote_id',
+    up: async (sql) => {
+      // A rule's twin lookup by the partner's item id (syncHelper.getLocalIssueKeyFromRemoteId).
+      await sql.query(`create index twins_remote_id on twins (connection_id, (last_received_replica->>'id')) where status <> 'UNSYNCED'`);
+    },
+  },
 ];
 
 function storageFor(sql: Sql): UmzugStorage<Sql> {

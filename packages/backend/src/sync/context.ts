@@ -17,6 +17,7 @@ import type { Logger } from '../logger.js';
 import type { PeerClient, SigningIdentity } from '../peer/client.js';
 import type { EchoGuard } from './echo-guard.js';
 import { SyncRepository } from './repository.js';
+import { ruleCalls } from './rule-calls.js';
 import { Scheduler } from './scheduler.js';
 import { TrackerTexts } from './texts.js';
 
@@ -123,10 +124,18 @@ export class SyncContext {
     this.rules.clear();
   }
 
-  /** What a rule run may ask of the tracker. */
-  async host(project: string): Promise<ScriptHost> {
+  /** What a rule run for the connection may know of the tracker, and ask of the node while it runs. */
+  async host(project: string, connectionId: string): Promise<ScriptHost> {
     const [{ types, statuses }, priorities, fields] = await Promise.all([this.itemTypesOf(project), this.prioritiesOf(), this.fieldsOf(project)]);
-    return { platform: this.platform, itemTypes: types, statuses, priorities, trackerUrl: this.connector.trackerUrl, fields };
+    return {
+      platform: this.platform,
+      itemTypes: types,
+      statuses,
+      priorities,
+      trackerUrl: this.connector.trackerUrl,
+      fields,
+      calls: ruleCalls(this.repo, this.connector, connectionId),
+    };
   }
 
   /** The partner takes deliveries (public, not poll-only); else it polls this node. */

@@ -139,7 +139,7 @@ export class Incoming {
     const out = await o.runner.runIncoming(
       rules.incoming,
       { issue, replica, previous: twin?.last_received_replica ?? null, firstSync },
-      await this.ctx.host(project),
+      await this.ctx.host(project, row.id),
     );
     if (!out.ok) throw scriptFailure(out.error);
     for (const line of out.logs) logger.info({ connectionId: row.id, item: replica.key, script: 'incoming' }, `debug.log: ${line}`);

@@ -125,7 +125,7 @@ export class OutgoingReplicas {
     const out = await ctx.o.runner.runOutgoing(
       rules.outgoing,
       { issue: toScriptItem(item, mirroredIds(stored.written), 'outgoing'), previous: twin?.last_sent_replica ?? null, firstSync: !twin?.last_sent_hash },
-      await ctx.host(item.project),
+      await ctx.host(item.project, row.id),
     );
     if (!out.ok) throw scriptFailure(out.error);
     const oversized = sizeProblem(out.value, item.key, 'sent');

@@ -350,6 +350,23 @@ export class SyncRepository {
     );
   }
 
+  /**
+   * The live twin of the partner's item named by its key or, failing that, by its id as its
+   * replica last gave it (a rule's twin lookup: Exalate scripts pass the partner's id).
+   */
+  async twinByRemoteKeyOrId(connectionId: string, remote: string): Promise<TwinRow | null> {
+    return (
+      (await this.twinByRemote(connectionId, remote)) ??
+      (
+        await this.sql.query<TwinRow>(`select * from twins where connection_id = $1 and last_received_replica->>'id' = $2 and ${LIVE} limit 1`, [
+          connectionId,
+          remote,
+        ])
+      )[0] ??
+      null
+    );
+  }
+
   /** By either key, for the admin (who knows the item by the key they see). */
   async twinByAnyKey(connectionId: string, key: string): Promise<TwinRow | null> {
     return (

@@ -23,6 +23,11 @@ export class AdoClient {
 
   constructor(readonly connection: AdoConnection) {}
 
+  /** The Authorization header the client sends (for the rule's httpClient, rest-passthrough.ts). */
+  get authorization(): string {
+    return `Basic ${Buffer.from(`:${this.connection.personalAccessToken}`).toString('base64')}`;
+  }
+
   /** The official client, loaded on first use: a node only loads the client of its own tracker. */
   private webApi(): Promise<WebApi> {
     this.api ??= import('azure-devops-node-api').then(

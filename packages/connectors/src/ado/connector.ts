@@ -22,12 +22,14 @@ import type {
   WebhookRequest,
   WebhookSubscription,
   WebhookTarget,
+  RestCall,
 } from '../connector.js';
 import { ConnectorError } from '../connector.js';
 import { hashing } from '../streams.js';
 import { AdoClient, type AdoConnection } from './client.js';
 import { attachmentsOf, isModelField, toPatch, toTrackerComment, toTrackerItem } from './mappers.js';
 import { ADO_EVENTS, adoWebhookAuthorized, parseAdoWebhook, subscriptionBody } from './webhooks.js';
+import { restPassThrough } from '../rest-passthrough.js';
 
 const RELATIONS = 1; // WorkItemExpand.Relations
 const BATCH = 200; // the service's limit per work item batch
@@ -91,6 +93,14 @@ export class AdoConnector implements TrackerConnector {
     const wit = await this.client.witApi();
     const types = await this.client.call(() => wit.getWorkItemTypes(project));
     return types.map((t) => ({ name: t.name!, statuses: (t.states ?? []).map((s) => s.name!) }));
+  }
+
+  /** A work item's update takes a JSON Patch document, which Azure DevOps wants with its own media type. */
+  rest(call: RestCall): Promise<unknown> {
+    const patch = (c: RestCall) => (c.method === 'PATCH' || c.method === 'POST') && Array.isArray(c.body) && /\/_apis\/wit\/workitems\//i.test(c.path);
+    return restPassThrough('AZURE_DEVOPS', this.client.connection.organizationUrl, this.client.authorization, call, (c) =>
+      patch(c) ? 'application/json-patch+json' : 'application/json',
+    );
   }
 
   /**

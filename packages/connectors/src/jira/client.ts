@@ -17,7 +17,8 @@ export interface JiraConnection {
 export class JiraClient {
   private readonly config: ConstructorParameters<typeof Version3Client>[0];
   private api: Promise<Version3Client | Version2Client> | null = null;
-  private readonly authorization: string;
+  /** The Authorization header the client sends (for the rule's httpClient, rest-passthrough.ts). */
+  readonly authorization: string;
 
   constructor(readonly connection: JiraConnection) {
     const host = connection.baseUrl.replace(/\/+$/, '');

@@ -20,12 +20,14 @@ import type {
   WebhookRequest,
   WebhookSubscription,
   WebhookTarget,
+  RestCall,
 } from '../connector.js';
 import { ConnectorError } from '../connector.js';
 import { hashing } from '../streams.js';
 import { JiraClient, type JiraConnection } from './client.js';
 import { attachment, comment, isoFromJira, nativeText, toFields, toTrackerItem } from './mappers.js';
 import { JIRA_EVENTS, parseJiraWebhook } from './webhooks.js';
+import { restPassThrough } from '../rest-passthrough.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- jira.js types its v2 and v3 bodies differently; the two paths share one shape here
 type Any = any;
@@ -84,6 +86,10 @@ export class JiraConnector implements TrackerConnector {
   async listItemTypes(project: string): Promise<ItemType[]> {
     const types: Any[] = await this.client.call((api: Any) => api.projects.getAllStatuses({ projectIdOrKey: project }));
     return types.map((t) => ({ name: t.name, statuses: (t.statuses ?? []).map((s: Any) => s.name) }));
+  }
+
+  rest(call: RestCall): Promise<unknown> {
+    return restPassThrough(this.trackerType, this.client.connection.baseUrl, this.client.authorization, call);
   }
 
   /** The site's custom fields. https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-fields/#api-rest-api-3-field-get */

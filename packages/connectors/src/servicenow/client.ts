@@ -15,7 +15,8 @@ export type SnRecord = Record<string, unknown>;
  * client). HTTP only: paths, auth, JSON, and ServiceNow's error body mapped to ConnectorError.
  */
 export class ServiceNowClient {
-  private readonly authorization: string;
+  /** The Authorization header the client sends (for the rule's httpClient, rest-passthrough.ts). */
+  readonly authorization: string;
   readonly base: string;
 
   constructor(readonly connection: ServiceNowConnection) {

@@ -18,10 +18,12 @@ import type {
   TrackerInfo,
   TrackerItem,
   WebhookSubscription,
+  RestCall,
 } from '../connector.js';
 import { ConnectorError } from '../connector.js';
 import { hashing } from '../streams.js';
 import { ServiceNowClient, type ServiceNowConnection, type SnRecord } from './client.js';
+import { restPassThrough } from '../rest-passthrough.js';
 
 export interface ServiceNowOptions extends ServiceNowConnection {
   /** The tables offered as "projects"; default incident, problem and change_request. */
@@ -88,6 +90,10 @@ export class ServiceNowConnector implements TrackerConnector {
       sysparm_fields: 'label,value',
     });
     return [{ name: table, statuses: records.map((r) => String(r['label'])) }];
+  }
+
+  rest(call: RestCall): Promise<unknown> {
+    return restPassThrough('SERVICENOW', this.client.connection.instanceUrl, this.client.authorization, call);
   }
 
   /**

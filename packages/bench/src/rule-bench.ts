@@ -1,8 +1,9 @@
 /**
  * npm run bench:rules [-- runs]: what running a sync rule costs, in figures (never a pass/fail).
  *
- * The default Jira outgoing rule on an issue with a description and three comments, and the
- * default Azure DevOps incoming rule on the replica it makes, as the sync engine runs them:
+ * The default Jira outgoing rule on an issue with a description, three comments and two custom
+ * fields, and the default Azure DevOps incoming rule on the replica it makes, as the sync engine
+ * runs them (with the field catalogues a node lists for each):
  * - one at a time (the time an item waits for its rule), per run: wall time p50/p95 and CPU
  *   (this process's, all threads);
  * - four at a time, as a node's workers ask for them: runs per second;
@@ -23,7 +24,29 @@ if (!Number.isInteger(RUNS) || RUNS < 1) {
   process.exit(2);
 }
 
-const host = (platform: NodeType, itemTypes: string[]): ScriptHost => ({ platform, itemTypes });
+const host = (platform: NodeType, itemTypes: string[], fields: ScriptHost['fields']): ScriptHost => ({ platform, itemTypes, fields });
+
+/** The fields a node lists for the project, as the simulators' trackers give them (Jira's custom fields; Azure DevOps' fields the model has no place for). */
+const JIRA_FIELDS = [
+  { id: 'customfield_10010', name: 'Customer', type: 'string' },
+  { id: 'customfield_10011', name: 'Story Points', type: 'number' },
+  { id: 'customfield_10012', name: 'Target Date', type: 'date' },
+];
+const ADO_FIELDS = [
+  ['System.AreaPath', 'Area Path', 'treePath'],
+  ['System.IterationPath', 'Iteration Path', 'treePath'],
+  ['System.Reason', 'Reason', 'string'],
+  ['System.ChangedBy', 'Changed By', 'identity'],
+  ['System.CommentCount', 'Comment Count', 'integer'],
+  ['Microsoft.VSTS.Common.Severity', 'Severity', 'string'],
+  ['Microsoft.VSTS.Common.StateChangeDate', 'State Change Date', 'dateTime'],
+  ['Microsoft.VSTS.TCM.ReproSteps', 'Repro Steps', 'html'],
+  ['Microsoft.VSTS.Common.AcceptanceCriteria', 'Acceptance Criteria', 'html'],
+  ['Microsoft.VSTS.Scheduling.RemainingWork', 'Remaining Work', 'double'],
+  ['Microsoft.VSTS.Scheduling.StoryPoints', 'Story Points', 'double'],
+  ['Custom.Customer', 'Customer', 'string'],
+  ['Custom.Effort', 'Effort', 'double'],
+].map(([id, name, type]) => ({ id: id!, name: name!, type: type! }));
 
 const issue = (i: number): ScriptItem => ({
   key: `SUP-${i}`,
@@ -46,15 +69,15 @@ const issue = (i: number): ScriptItem => ({
     updated: '2026-11-01T10:00:00Z',
   })),
   attachments: [{ id: 'a1', filename: 'trace.har', mimeType: 'application/json', size: 2048, sha256: null }],
-  customFields: {},
+  customFields: { customfield_10010: 'Acme', customfield_10011: 5 },
 });
 
 tuneV8ForServer();
 const rssBefore = process.memoryUsage().rss;
 // As a node makes it (node.ts): two threads, the connectors' text converter.
 const runner = await ScriptRunner.create({ converter: createRequire(import.meta.url).resolve('@exalate/connectors/formats') });
-const jira = host('JIRA_CLOUD', ['Bug', 'Task', 'Story', 'Epic']);
-const ado = host('AZURE_DEVOPS', ['Bug', 'Task', 'User Story', 'Feature', 'Epic']);
+const jira = host('JIRA_CLOUD', ['Bug', 'Task', 'Story', 'Epic'], JIRA_FIELDS);
+const ado = host('AZURE_DEVOPS', ['Bug', 'Task', 'User Story', 'Feature', 'Epic'], ADO_FIELDS);
 const outgoingRule = defaultRules('JIRA_CLOUD').outgoing;
 const incomingRule = defaultRules('AZURE_DEVOPS').incoming;
 

@@ -64,6 +64,9 @@ export function installHelpers(
 ): QuickJSHandle {
   const data = dataIn(vm, plumbing.parse);
   const read = (h: QuickJSHandle | undefined): unknown => (h === undefined ? undefined : vm.dump(h));
+  /** `{ [name]: thing[name] }` as data: only the list a merge reads, not the whole item (its texts and fields). */
+  const part = (thing: QuickJSHandle | undefined, name: string): unknown =>
+    thing === undefined || !isObjectHandle(vm, thing) ? undefined : { [name]: disposing(vm.getProp(thing, name), (h) => read(h)) };
   const text = (h: QuickJSHandle): string => vm.unwrapResult(vm.callFunction(plumbing.toText, vm.undefined, h)).consume((s) => vm.getString(s));
   const late = (): Result | null => (Date.now() >= run.deadline ? { error: vm.newError({ name: 'InternalError', message: 'interrupted' }) } : null);
   /** A host function: the deadline first, and a thrown error becomes the rule's. */
@@ -226,7 +229,12 @@ export function installHelpers(
         const make = (theirs: Entry): Entry => (shape ? throughRule(shape, commentToMerge(theirs)) : commentToMerge(theirs));
         try {
           return data(
-            mergeFromPartner(listOf(read(issue), 'comments'), listOf(read(replica), 'comments'), (mine, theirs) => (mine['body'] = make(theirs)['body']), make),
+            mergeFromPartner(
+              listOf(part(issue, 'comments'), 'comments'),
+              listOf(part(replica, 'comments'), 'comments'),
+              (mine, theirs) => (mine['body'] = make(theirs)['body']),
+              make,
+            ),
           );
         } catch (error) {
           if (error instanceof RuleThrew) return { error: error.handle };
@@ -237,7 +245,14 @@ export function installHelpers(
     attachmentHelper: object({
       /** The local attachments plus the partner's that are not here yet. Never deletes. */
       mergeAttachments: fn('mergeAttachments', (issue, replica) =>
-        data(mergeFromPartner(listOf(read(issue), 'attachments'), listOf(read(replica), 'attachments'), () => undefined, attachmentToMerge)),
+        data(
+          mergeFromPartner(
+            listOf(part(issue, 'attachments'), 'attachments'),
+            listOf(part(replica, 'attachments'), 'attachments'),
+            () => undefined,
+            attachmentToMerge,
+          ),
+        ),
       ),
     }),
     nodeHelper: object({

@@ -256,3 +256,79 @@ if (replica.summary.indexOf("[outside]") >= 0) httpClient.get("https://example.c
     expect(item.error.message).toContain("httpClient takes a path on this node's tracker");
   }, 20_000);
 }, 90_000);
+
+it('parent and child: a parent synced on the connection is linked on the other side, and a move is followed (Jira → Azure DevOps)', async () => {
+  const p = await pair('pglite', 'jira', 'ado');
+  // replica.parentId = issue.parentId
+  const outgoing = `${defaultRules('JIRA_CLOUD').outgoing}
+replica.parentId = issue.parentId;
+`;
+  // if (replica.parentId) {
+  //   def localParent = syncHelper.getLocalIssueKeyFromRemoteId(replica.parentId)
+  //   if (localParent) workItem.parentId = localParent.id
+  // }
+  const incoming = `${defaultRules('AZURE_DEVOPS').incoming}
+if (replica.parentId) {
+  var localParent = syncHelper.getLocalIssueKeyFromRemoteId(replica.parentId);
+  if (localParent) workItem.parentId = localParent.id;
+} else workItem.parentId = null;
+`;
+  expect((await p.api('a').put(`/connections/${p.connectionId}/rules`, { outgoing })).status).toBe(200);
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming })).status).toBe(200);
+  const epic = await p.a.human.createItem({ project: 'SUP', type: 'Epic', summary: 'Checkout' });
+  const otherEpic = await p.a.human.createItem({ project: 'SUP', type: 'Epic', summary: 'Payments' });
+  const [epicTwin, otherTwin] = [await p.twinOf('a', epic.key), await p.twinOf('a', otherEpic.key)];
+  const task = await p.a.human.createItem({ project: 'SUP', type: 'Task', summary: 'Cart page', parent: epic.key });
+  const taskTwin = await p.twinOf('a', task.key);
+  await eventually(async () => expect((await p.b.reader.getItem(taskTwin))!.parent).toMatchObject({ key: epicTwin }), 20_000);
+  await p.a.human.updateItem(task.key, { parent: otherEpic.key });
+  await eventually(async () => expect((await p.b.reader.getItem(taskTwin))!.parent).toMatchObject({ key: otherTwin }), 20_000);
+  await p.a.human.updateItem(task.key, { parent: null });
+  await eventually(async () => expect((await p.b.reader.getItem(taskTwin))!.parent ?? null).toBeNull(), 20_000);
+}, 90_000);
+
+it("ServiceNow's default-style scripts: columns by name, entity.tableName on a first sync, the table's own variable (Azure DevOps ↔ ServiceNow, private side)", async () => {
+  const p = await pair('pglite', 'ado', 'snow', { privateB: true });
+  // As Exalate's ServiceNow incoming script: if (firstSync) entity.tableName = "incident"; if (entity.tableName == "incident") { … }
+  const incoming = `if (firstSync) {
+  entity.tableName = "incident";
+}
+if (entity.tableName == "incident") {
+  incident.short_description = replica.summary;
+  entity.description = replica.description;
+  entity.category = replica.type.name == "Bug" ? "software" : "inquiry";
+  entity.urgency = replica.priority == "1" ? "1" : "3";
+  entity.comments = commentHelper.mergeComments(entity, replica);
+}
+`;
+  // As its outgoing script: replica.summary = entity.short_description; replica.state = entity.state; …
+  const outgoing = `replica.key = entity.key;
+replica.summary = entity.short_description;
+replica.description = entity.description;
+replica.state = entity.state;
+replica.customKeys.category = entity.category;
+replica.comments = entity.comments;
+`;
+  const adoIncoming = `${defaultRules('AZURE_DEVOPS').incoming}
+if (replica.customKeys.category) workItem.labels = ["category-" + replica.customKeys.category, "state-" + replica.state.replace(/ /g, "-")];
+`;
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming, outgoing })).status).toBe(200);
+  expect((await p.api('a').put(`/connections/${p.connectionId}/rules`, { incoming: adoIncoming })).status).toBe(200);
+  const made = await p.a.human.createItem({
+    project: p.a.project,
+    type: 'Bug',
+    summary: 'Login fails',
+    priority: '1',
+    description: { format: 'html', value: '<p>Since <b>today</b></p>' },
+  });
+  const twin = await p.twinOf('a', made.key);
+  expect(twin).toMatch(/^INC/);
+  await eventually(async () => {
+    const record = (await p.b.reader.getItem(twin))!;
+    expect(record).toMatchObject({ type: 'incident', summary: 'Login fails', customFields: expect.objectContaining({ category: 'software', urgency: '1' }) });
+    expect(plain(record.description)).toBe('Since today');
+  }, 20_000);
+  // Back, once someone works on the record: its columns reach the work item through the replica.
+  await p.b.human.updateItem(twin, { status: 'In Progress' });
+  await eventually(async () => expect((await p.a.reader.getItem(made.key))!.labels).toEqual(['category-software', 'state-In-Progress']), 20_000);
+}, 90_000);

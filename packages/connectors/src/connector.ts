@@ -154,6 +154,8 @@ export interface TrackerItem extends ItemRef {
   attachments: AttachmentInfo[];
   /** Every other field, by the tracker's field name, as the tracker returns it. */
   customFields: Record<string, unknown>;
+  /** The item one level up (a Jira epic, an Azure DevOps parent link, a ServiceNow task's parent); absent or null for none. */
+  parent?: ItemRef | null;
 }
 
 export interface TrackerComment {
@@ -221,6 +223,8 @@ export interface NewItem {
   labels?: string[];
   assigneeEmail?: string | null;
   customFields?: Record<string, unknown>;
+  /** The parent, by its key or its id (null: none). */
+  parent?: string | null;
 }
 
 export type ItemChanges = Partial<Omit<NewItem, 'project' | 'type'>>;

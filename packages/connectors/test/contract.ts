@@ -17,6 +17,8 @@ export interface ConnectorFixture {
   assigneeEmail: string;
   /** A priority in the tracker's own words (a number in Azure DevOps, a name in Jira). */
   priority: string;
+  /** A type whose items may be the parent of an `itemType` item (Jira: one level up, an Epic). */
+  parentType: string;
   /** A path of the tracker's REST API that any user may read (for `rest`, a rule's httpClient). */
   restPath: string;
   /** The display name of a text field kept in `customFields` (a Jira custom field, an Azure DevOps field, a ServiceNow u_* column). */
@@ -87,6 +89,21 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
       expect(await f.badCredentials.rest({ method: 'GET', path: f.restPath, timeoutMs: 5_000 }).catch((e: unknown) => e)).toMatchObject({
         code: 'AUTH_FAILED',
       });
+    });
+
+    it('links an item to its parent, moves it to another, and unlinks it', async () => {
+      const make = (summary: string, type: string, parent?: string) =>
+        f.connector.createItem({ project: f.project, type, summary, ...(parent ? { parent } : {}) });
+      const first = await make('First parent', f.parentType);
+      const second = await make('Second parent', f.parentType);
+      const child = await make('Child', f.itemType, first.key);
+      expect((await f.connector.getItem(child.key))?.parent).toMatchObject({ key: first.key, id: first.id });
+      // By id, as Exalate's scripts give it.
+      await f.connector.updateItem(child.key, { parent: second.id });
+      expect((await f.connector.getItem(child.key))?.parent).toMatchObject({ key: second.key });
+      await f.connector.updateItem(child.key, { parent: null });
+      expect((await f.connector.getItem(child.key))?.parent ?? null).toBeNull();
+      expect((await f.connector.getItem(first.key))?.parent ?? null).toBeNull();
     });
 
     it('lists the fields kept in customFields, and writes and reads one by its id', async () => {

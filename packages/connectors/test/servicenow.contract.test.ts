@@ -15,6 +15,7 @@ connectorContract('ServiceNow', async () => {
     assigneeEmail: 'bob@acme.example',
     priority: '1',
     customFieldName: 'Customer',
+    parentType: 'incident',
     restPath: '/api/now/table/sys_user?sysparm_limit=1',
     description: { format: 'plain', value: 'Steps: open the cart' },
     comment: (text) => ({ format: 'plain', value: text }),

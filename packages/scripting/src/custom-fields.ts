@@ -132,7 +132,8 @@ const ID_FORMS: Record<NodeType, RegExp> = {
   JIRA_CLOUD: /^(customfield_)?[0-9]+$/,
   JIRA_SERVER: /^(customfield_)?[0-9]+$/,
   AZURE_DEVOPS: /\./,
-  SERVICENOW: /^u_/,
+  // A column's name (display names are its labels: "Customer").
+  SERVICENOW: /^[a-z][a-z0-9_]*$/,
 };
 
 /**
@@ -155,4 +156,24 @@ export function customFieldsById(map: unknown, reassigned: Values, fields: Track
     out[field?.id ?? key] = isRuleCustomField(v) ? v.value : v;
   }
   return out;
+}
+
+/**
+ * Of the rule's result (values by id), the fields it changed: a value other than the one the item
+ * had when the rule began (none is null). A field the rule left alone is never written, even
+ * where the item the engine writes differs from the one the rule read (an interrupted create,
+ * taken up again).
+ */
+export function changedCustomFields(result: Values | undefined, before: Values | undefined): Values | undefined {
+  if (!result) return result;
+  const out: Values = {};
+  for (const [id, value] of Object.entries(result)) if (stable(value) !== stable(before?.[id] ?? null)) out[id] = value;
+  return out;
+}
+
+/** JSON with sorted keys: the same value always gives the same text. */
+function stable(value: unknown): string {
+  return JSON.stringify(value ?? null, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }

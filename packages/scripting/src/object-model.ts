@@ -52,6 +52,11 @@ export const ScriptItemSchema = z.looseObject({
   comments: z.array(ScriptCommentSchema).optional(),
   attachments: z.array(ScriptAttachmentSchema).optional(),
   customFields: z.record(z.string(), z.unknown()).optional(),
+  /** The parent's key (Exalate's `parentId`); a rule may set a key or an id. Null: none. */
+  parentId: z
+    .union([z.string(), z.number().transform(String)])
+    .nullable()
+    .optional(),
 });
 export type ScriptItem = z.infer<typeof ScriptItemSchema>;
 

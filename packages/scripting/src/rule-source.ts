@@ -29,7 +29,8 @@ const BODY = `__rule_${randomBytes(6).toString('hex')}`;
 export const RULE_HEADER =
   '(function (__input, __helpers) { var replica = __input.replica, issue = __input.issue, previous = __input.previous, ' +
   'firstSync = __input.firstSync, workItem = issue, entity = issue, debug = __helpers.debug, commentHelper = __helpers.commentHelper, ' +
-  'attachmentHelper = __helpers.attachmentHelper, nodeHelper = __helpers.nodeHelper, syncHelper = __helpers.syncHelper, httpClient = __helpers.httpClient, com = __helpers.com, __failed = false; ' +
+  'attachmentHelper = __helpers.attachmentHelper, nodeHelper = __helpers.nodeHelper, syncHelper = __helpers.syncHelper, httpClient = __helpers.httpClient, com = __helpers.com, ' +
+  'entityType = __input.entityType, incident = __input.incident, problem = __input.problem, change_request = __input.change_request, sc_task = __input.sc_task, __failed = false; ' +
   `try { ${BODY}: { `;
 export const RULE_FOOTER =
   `\nbreak ${BODY}; } } catch (__error) { __failed = true; throw __error; } finally { ` +

@@ -15,7 +15,7 @@
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { formatBytes, type Replica, type RichText, type TextFormat } from '@exalate/contract';
-import { customFieldsByName } from './custom-fields.js';
+import { changedCustomFields, customFieldsByName } from './custom-fields.js';
 import { reply, type CallRequest, type HostCalls } from './host-calls.js';
 import type { ScriptItem } from './object-model.js';
 import {
@@ -125,7 +125,10 @@ export class ScriptRunner {
 
   /** The incoming rule: changes the local `issue` (a new one on the first sync) from the partner's `replica`. */
   runIncoming(script: string, input: IncomingInput, host: ScriptHost): Promise<ScriptOutcome<ScriptItem>> {
-    return this.run('incoming', script, input, host) as Promise<ScriptOutcome<ScriptItem>>;
+    return (this.run('incoming', script, input, host) as Promise<ScriptOutcome<ScriptItem>>).then((out) => {
+      if (!out.ok || !out.value.customFields) return out;
+      return { ...out, value: { ...out.value, customFields: changedCustomFields(out.value.customFields, input.issue.customFields) } };
+    });
   }
 
   /** Whether a rule parses, without running it: the syntax error with its line, or null. */

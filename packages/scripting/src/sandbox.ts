@@ -13,7 +13,6 @@
 import { shouldInterruptAfterDeadline, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime, type QuickJSWASMModule } from 'quickjs-emscripten';
 import { ReplicaSchema, formatBytes, type NodeType, type TrackerField } from '@exalate/contract';
 import type { z } from 'zod';
-import { plainAdoItem, shapeAdoItem, type AdoNames } from './ado-fields.js';
 import { aliasCustomFields, customFieldsById, reassignedAliases } from './custom-fields.js';
 import { dataIn } from './handles.js';
 import type { HostCall, HostCallAnswer } from './host-calls.js';
@@ -22,6 +21,7 @@ import { plainNames, shapeInput } from './named-values.js';
 import { nativeTextFormat, ScriptItemSchema } from './object-model.js';
 import { addReplicaChanges } from './replica-changes.js';
 import { ruleLocation, ruleSource } from './rule-source.js';
+import { addTableVariables, plainTrackerNames, shapeTrackerNames } from './tracker-names.js';
 import { describeQuickJsError, type DescribedError } from './script-errors.js';
 import { RunTexts } from './texts.js';
 import type { ScriptDirection, ScriptError, ScriptLimits, ScriptOutcome, TextConverter } from './types.js';
@@ -197,7 +197,8 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           const data = dataIn(vm, plumbing.parse);
           const local = shapeInput(vm, input, keep);
           const aliases = aliasCustomFields(vm, input, task.fields, keep);
-          const adoNames: AdoNames | null = task.platform === 'AZURE_DEVOPS' ? shapeAdoItem(vm, input, data) : null;
+          const trackerNames = shapeTrackerNames(vm, task.platform, input, data);
+          addTableVariables(vm, task.platform, input);
           texts.toStrings(vm, input, direction);
           if (direction === 'incoming') addReplicaChanges(vm, input, data);
           const ran = vm.callFunction(compiled.rule, vm.undefined, input, helpers);
@@ -214,7 +215,7 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           if (out.problem) return fail({ code: 'SCRIPT_RESULT_INVALID', message: `the result cannot be read: ${out.problem}`, line: null, column: null });
           let value: unknown;
           if (direction === 'incoming') {
-            const item = texts.restore(plainNames(adoNames ? plainAdoItem(out.value, adoNames) : out.value, local)) as Record<string, unknown> | undefined;
+            const item = texts.restore(plainNames(plainTrackerNames(out.value, trackerNames), local)) as Record<string, unknown> | undefined;
             try {
               value = item && { ...item, customFields: customFieldsById(item['customFields'], reassigned, task.fields, task.platform) };
             } catch (error) {

@@ -371,18 +371,11 @@ describe("Azure DevOps' names", () => {
     const value = await ado(
       `workItem.areaPath = 'Fabrikam\\\\Support';\nworkItem['Microsoft.VSTS.Common.Severity'] = '2 - High';\nworkItem['Custom.Team'] = 'Blue';\nworkItem['System.Title'] = 'Renamed';\nworkItem['System.Tags'] = 'x; y';`,
     );
-    expect(value).toMatchObject({
-      summary: 'Renamed',
-      labels: ['x', 'y'],
-      customFields: {
-        'System.AreaPath': 'Fabrikam\\Support',
-        'System.IterationPath': 'Fabrikam\\Sprint 1',
-        'Microsoft.VSTS.Common.Severity': '2 - High',
-        'Custom.Team': 'Blue',
-      },
-    });
+    // Only what the rule changed goes back to be written: the iteration path it left alone does not.
+    expect(value).toMatchObject({ summary: 'Renamed', labels: ['x', 'y'] });
+    expect(value.customFields).toEqual({ 'System.AreaPath': 'Fabrikam\\Support', 'Microsoft.VSTS.Common.Severity': '2 - High', 'Custom.Team': 'Blue' });
     expect(Object.keys(value).filter((k) => k.includes('.') || k === 'areaPath')).toEqual([]);
-    expect(await ado(`workItem.summary = 'Only this';`)).toMatchObject({ summary: 'Only this', status: 'New', customFields: workItem.customFields });
+    expect(await ado(`workItem.summary = 'Only this';`)).toMatchObject({ summary: 'Only this', status: 'New', customFields: {} });
   });
 
   it('on a new work item, an area path set by the rule goes with the create', async () => {
@@ -427,11 +420,12 @@ describe('custom fields by display name', () => {
 
   it("the docs' incoming pattern sets the local field from the partner's, by name; the engine gets values by id", async () => {
     const got = await value(`issue.customFields."Customer".value = replica.customFields."Customer".value;`.replace(/\."([^"]+)"/g, "['$1']"));
-    expect(got.customFields).toEqual({ customfield_10010: 'Globex', customfield_10011: 5, customfield_10012: null });
+    // Only the fields the rule changed: those it left alone are never written.
+    expect(got.customFields).toEqual({ customfield_10010: 'Globex' });
     // Assigning the partner's whole field object takes its value; so does a bare value under an id.
     expect((await value(`issue.customFields['Customer'] = replica.customFields['Customer'];`)).customFields).toMatchObject({ customfield_10010: 'Globex' });
     expect((await value(`issue.customFields['10011'] = replica.customFields['Effort'].value * 4;`)).customFields).toMatchObject({ customfield_10011: 10 });
-    expect((await value(`issue.customFields['customfield_10011'] = 8;`)).customFields).toMatchObject({ customfield_10011: 8, customfield_10010: 'Acme' });
+    expect((await value(`issue.customFields['customfield_10011'] = 8;`)).customFields).toEqual({ customfield_10011: 8 });
     expect((await value(`issue.customFields.customfield_10011.value = 13;`)).customFields).toMatchObject({ customfield_10011: 13 });
   });
 
@@ -440,7 +434,7 @@ describe('custom fields by display name', () => {
       issue: { project: 'SUP' },
       firstSync: true,
     });
-    expect(got.customFields).toEqual({ customfield_10010: null, customfield_10011: null, customfield_10012: '2026-12-24' });
+    expect(got.customFields).toEqual({ customfield_10012: '2026-12-24' });
   });
 
   it('the outgoing rule sends field objects by name, as Exalate replicas carry them', async () => {
@@ -466,8 +460,6 @@ describe('custom fields by display name', () => {
     });
     // A tracker that did not list its fields takes what the rule gives, by id.
     expect((await value(`issue.customFields['customfield_10099'] = 'x';`, { host: { platform: 'JIRA_CLOUD', itemTypes: [] } })).customFields).toEqual({
-      customfield_10010: 'Acme',
-      customfield_10011: 5,
       customfield_10099: 'x',
     });
   });
@@ -486,6 +478,60 @@ describe('custom fields by display name', () => {
       `workItem.labels = [workItem.customFields['Area Path'].value, workItem['Custom.Customer'], workItem.areaPath];\nworkItem['Custom.Customer'] = replica.customFields.Customer.value;`,
       { issue: workItem, host: ado },
     );
-    expect(got).toMatchObject({ labels: ['Fabrikam', 'Acme', 'Fabrikam'], customFields: { 'System.AreaPath': 'Fabrikam', 'Custom.Customer': 'Globex' } });
+    expect(got).toMatchObject({ labels: ['Fabrikam', 'Acme', 'Fabrikam'], customFields: { 'Custom.Customer': 'Globex' } });
+  });
+});
+
+describe("ServiceNow's columns", () => {
+  const record: ScriptItem = {
+    key: 'INC0010001',
+    id: '9d385017c611228701d22104cc95c371',
+    project: 'incident',
+    type: 'incident',
+    summary: 'Printer on fire',
+    status: 'New',
+    priority: '3',
+    customFields: { category: 'hardware', urgency: '2', u_customer: 'Acme' },
+  };
+  const snow = async (script: string, issue: ScriptItem = record, firstSync = false) => {
+    const out = await runner.runIncoming(script, { issue, replica, previous: null, firstSync }, host('SERVICENOW', ['incident']));
+    if (!out.ok) throw new Error(out.error.message);
+    return out.value;
+  };
+
+  it('every column reads as a property, the table as entity.tableName and entityType, the record also as the variable named after its table', async () => {
+    const value = await snow(
+      `entity.labels = [entity.number, entity.sys_id, entity.short_description, entity.state, entity.tableName, entityType, entity.category, entity.urgency, entity.u_customer, String(incident === entity), typeof problem];`,
+    );
+    expect(value.labels).toEqual([
+      'INC0010001',
+      '9d385017c611228701d22104cc95c371',
+      'Printer on fire',
+      'New',
+      'incident',
+      'incident',
+      'hardware',
+      '2',
+      'Acme',
+      'true',
+      'undefined',
+    ]);
+  });
+
+  it('what the rule sets under a column goes where it belongs; the model’s own fields stay the model’s', async () => {
+    const value = await snow(
+      `incident.short_description = replica.summary;\nentity.state = 'In Progress';\nentity.category = 'network';\nentity.close_notes = 'Replaced';`,
+    );
+    expect(value).toMatchObject({
+      summary: 'From the partner',
+      status: 'In Progress',
+      customFields: { category: 'network', close_notes: 'Replaced' },
+    });
+    expect(Object.keys(value).filter((k) => ['short_description', 'state', 'category', 'number', 'tableName'].includes(k))).toEqual([]);
+  });
+
+  it("on a first sync, Exalate's entity.tableName = 'incident' makes the record in that table", async () => {
+    const value = await snow(`if (firstSync) entity.tableName = 'incident';\nentity.short_description = replica.summary;`, { project: 'incident' }, true);
+    expect(value).toMatchObject({ type: 'incident', project: 'incident', summary: 'From the partner' });
   });
 });

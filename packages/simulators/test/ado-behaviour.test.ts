@@ -279,3 +279,28 @@ describe('fields', () => {
     expect(((await made.json()) as { fields: Record<string, unknown> }).fields['Custom.Effort']).toBe(2.5);
   });
 });
+
+describe('links', () => {
+  it('a work item has one parent link at most', async () => {
+    await start(new AdoSimulator());
+    const make = async (title: string) =>
+      (
+        (await (
+          await call('POST', '/Development/_apis/wit/workitems/$Epic?api-version=7.1', [{ op: 'add', path: '/fields/System.Title', value: title }])
+        ).json()) as { id: number }
+      ).id;
+    const [a, b] = [await make('A'), await make('B')];
+    const parent = (id: number) => ({
+      op: 'add',
+      path: '/relations/-',
+      value: { rel: 'System.LinkTypes.Hierarchy-Reverse', url: `${running.url}/acme/_apis/wit/workItems/${id}` },
+    });
+    const child = await call('POST', '/Development/_apis/wit/workitems/$Task?api-version=7.1', [
+      { op: 'add', path: '/fields/System.Title', value: 'C' },
+      parent(a),
+      parent(b),
+    ]);
+    expect(child.status).toBe(400);
+    expect(((await child.json()) as { message: string }).message).toContain('TF201036');
+  });
+});

@@ -117,6 +117,20 @@ it('lists its custom fields and checks what an issue is given in them, as Jira d
   expect(issue.fields['customfield_10010'] ?? null).toBeNull();
 });
 
+it("takes a parent one level up the issue types' hierarchy only, and shows it on the child", async () => {
+  const call = await start(new JiraSimulator());
+  const create = async (type: string, extra: Record<string, unknown> = {}) =>
+    call('POST', '/rest/api/3/issue', { fields: { project: { key: 'SUP' }, issuetype: { name: type }, summary: type, ...extra } });
+  const epic = (await (await create('Epic')).json()) as { id: string; key: string };
+  const task = (await (await create('Task')).json()) as { key: string };
+  const refused = await create('Bug', { parent: { key: task.key } });
+  expect(refused.status).toBe(400);
+  expect(await refused.json()).toMatchObject({ errors: { parent: 'Given parent work item does not belong to appropriate hierarchy.' } });
+  const child = (await (await create('Bug', { parent: { id: epic.id } })).json()) as { key: string };
+  const read = (await (await call('GET', `/rest/api/3/issue/${child.key}`)).json()) as { fields: { parent?: { key: string } } };
+  expect(read.fields.parent?.key).toBe(epic.key);
+});
+
 describe('JQL', () => {
   it('parses what triggers use and reports errors as Jira does', () => {
     expect(

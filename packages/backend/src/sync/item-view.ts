@@ -46,6 +46,7 @@ export function toScriptItem(item: TrackerItem, mirrored: MirroredIds, direction
     comments,
     attachments,
     customFields: item.customFields,
+    parentId: item.parent?.key ?? null,
   };
 }
 

@@ -27,7 +27,7 @@ import type {
 import { ConnectorError } from '../connector.js';
 import { hashing } from '../streams.js';
 import { AdoClient, type AdoConnection } from './client.js';
-import { attachmentsOf, isModelField, toPatch, toTrackerComment, toTrackerItem } from './mappers.js';
+import { attachmentsOf, isModelField, parentPatch, toPatch, toTrackerComment, toTrackerItem } from './mappers.js';
 import { ADO_EVENTS, adoWebhookAuthorized, parseAdoWebhook, subscriptionBody } from './webhooks.js';
 import { restPassThrough } from '../rest-passthrough.js';
 
@@ -189,7 +189,8 @@ export class AdoConnector implements TrackerConnector {
   /** https://learn.microsoft.com/rest/api/azure/devops/wit/work-items/create?view=azure-devops-rest-7.1 */
   async createItem(input: NewItem): Promise<ItemRef> {
     const wit = await this.client.witApi();
-    const created = await this.client.call(() => wit.createWorkItem(null, toPatch(input), input.project, input.type));
+    const parent = input.parent ? parentPatch([], input.parent, this.client.connection.organizationUrl) : [];
+    const created = await this.client.call(() => wit.createWorkItem(null, [...toPatch(input), ...parent], input.project, input.type));
     return this.ref(created);
   }
 
@@ -197,6 +198,12 @@ export class AdoConnector implements TrackerConnector {
   async updateItem(key: string, changes: ItemChanges): Promise<ItemRef> {
     const wit = await this.client.witApi();
     const patch = toPatch(changes);
+    if (changes.parent !== undefined) {
+      // The link to replace is found among the work item's relations as they are now.
+      const item = await this.client.call(() => wit.getWorkItem(this.idOf(key), undefined, undefined, RELATIONS));
+      if (!item) throw this.notFound(key);
+      patch.push(...parentPatch(item.relations, changes.parent, this.client.connection.organizationUrl));
+    }
     if (patch.length === 0) {
       const item = await this.client.call(() => wit.getWorkItem(this.idOf(key)));
       if (!item) throw this.notFound(key);

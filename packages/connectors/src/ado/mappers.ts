@@ -1,6 +1,6 @@
 import type { IdentityRef, JsonPatchOperation } from 'azure-devops-node-api/interfaces/common/VSSInterfaces.js';
 import type { Comment, WorkItem } from 'azure-devops-node-api/interfaces/WorkItemTrackingInterfaces.js';
-import type { AttachmentInfo, ItemChanges, NewItem, Person, TrackerComment, TrackerItem } from '../connector.js';
+import { ConnectorError, type AttachmentInfo, type ItemChanges, type NewItem, type Person, type TrackerComment, type TrackerItem } from '../connector.js';
 
 /** Fields the snapshot has a place for; every other field goes to customFields. */
 const MAPPED = new Set([
@@ -78,7 +78,34 @@ export function toTrackerItem(item: WorkItem, comments: Comment[], htmlUrl: stri
     comments: comments.filter((c) => !c.isDeleted).map(toTrackerComment),
     attachments: attachmentsOf(item),
     customFields: custom,
+    parent: parentOf(item),
   };
+}
+
+/** The work item's parent link (a child has one at most). */
+export const PARENT_LINK = 'System.LinkTypes.Hierarchy-Reverse';
+
+function parentOf(item: WorkItem): TrackerItem['parent'] {
+  const link = (item.relations ?? []).find((r) => r.rel === PARENT_LINK);
+  const id = link?.url ? /\/workItems\/([0-9]+)$/i.exec(link.url)?.[1] : undefined;
+  return id ? { key: id, id, url: link!.url! } : null;
+}
+
+/**
+ * The patch operations that make `parent` the work item's parent (null: none), given the
+ * relations it has now: the old parent link removed, the new one added.
+ */
+export function parentPatch(current: WorkItem['relations'], parent: string | null, organizationUrl: string): JsonPatchOperation[] {
+  const ops: JsonPatchOperation[] = [];
+  const at = (current ?? []).findIndex((r) => r.rel === PARENT_LINK);
+  if (at >= 0) ops.push({ op: 'remove', path: `/relations/${at}` } as unknown as JsonPatchOperation);
+  if (parent !== null) {
+    if (!/^[0-9]+$/.test(parent))
+      throw new ConnectorError('REJECTED', `An Azure DevOps parent is a work item id; "${parent}" is none.`, { tracker: 'AZURE_DEVOPS' });
+    const url = `${organizationUrl.replace(/\/+$/, '')}/_apis/wit/workItems/${parent}`;
+    ops.push({ op: 'add', path: '/relations/-', value: { rel: PARENT_LINK, url, attributes: {} } } as unknown as JsonPatchOperation);
+  }
+  return ops;
 }
 
 export function toTrackerComment(c: Comment): TrackerComment {

@@ -72,7 +72,13 @@ export function toTrackerItem(issue: RawIssue, comments: RawComment[], baseUrl: 
     comments: comments.map((c) => comment(c, deployment)),
     attachments: ((f['attachment'] as RawAttachment[] | undefined) ?? []).map(attachment),
     customFields: custom,
+    parent: parentRef(f['parent'], baseUrl),
   };
+}
+
+function parentRef(value: unknown, baseUrl: string): TrackerItem['parent'] {
+  const p = value as { id?: string | number; key?: string } | null | undefined;
+  return p?.key ? { key: p.key, id: String(p.id ?? p.key), url: `${baseUrl}/browse/${p.key}` } : null;
 }
 
 /** The `fields` of a create or edit request (status is not a field: it moves by transition). */
@@ -88,5 +94,8 @@ export function toFields(
   if (changes.priority !== undefined && changes.priority !== null) fields['priority'] = { name: changes.priority };
   if (assignee !== undefined) fields['assignee'] = assignee;
   for (const [k, v] of Object.entries(changes.customFields ?? {})) fields[k] = v;
+  // Jira takes a parent by id or by key.
+  if (changes.parent !== undefined)
+    fields['parent'] = changes.parent === null ? null : /^[0-9]+$/.test(changes.parent) ? { id: changes.parent } : { key: changes.parent };
   return fields;
 }

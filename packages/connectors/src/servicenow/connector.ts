@@ -37,6 +37,19 @@ const TABLE_NAMES: Record<string, string> = { incident: 'Incident', problem: 'Pr
 /** Glide times are UTC "yyyy-MM-dd HH:mm:ss". */
 const isoFromGlide = (v: unknown) => new Date(`${String(v).replace(' ', 'T')}Z`).toISOString();
 const glideFromIso = (iso: string) => new Date(iso).toISOString().slice(0, 19).replace('T', ' ');
+/** The columns the item's own fields come from (or that are journals): not in its customFields. */
+const MODEL_COLUMNS = new Set([
+  'number',
+  'short_description',
+  'description',
+  'state',
+  'priority',
+  'parent',
+  'comments',
+  'work_notes',
+  'comments_and_work_notes',
+]);
+
 const value = (v: unknown): string => (v && typeof v === 'object' ? String((v as { value?: unknown }).value ?? '') : String(v ?? ''));
 const display = (v: unknown): string => (v && typeof v === 'object' ? String((v as { display_value?: unknown }).display_value ?? '') : String(v ?? ''));
 
@@ -147,8 +160,10 @@ export class ServiceNowConnector implements TrackerConnector {
         updated: isoFromGlide(j['sys_updated_on'] ?? j['sys_created_on']),
       })),
     );
+    // Every column the model has no place for (category, urgency, assignment_group, u_*, …), by
+    // its name, as rules read them (`entity.category`); the system's own columns (sys_*) stay out.
     const custom: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(r)) if (k.startsWith('u_') && k !== this.labelsField) custom[k] = value(v);
+    for (const [k, v] of Object.entries(r)) if (!k.startsWith('sys_') && !MODEL_COLUMNS.has(k) && k !== this.labelsField) custom[k] = value(v);
     return {
       key,
       id: sysId,
@@ -171,6 +186,13 @@ export class ServiceNowConnector implements TrackerConnector {
       comments,
       attachments,
       customFields: custom,
+      parent: value(r['parent'])
+        ? {
+            key: display(r['parent']) || value(r['parent']),
+            id: value(r['parent']),
+            url: `${this.trackerUrl}/nav_to.do?uri=task.do?sys_id=${value(r['parent'])}`,
+          }
+        : null,
     };
   }
 
@@ -363,7 +385,19 @@ export class ServiceNowConnector implements TrackerConnector {
       }
     }
     for (const [k, val] of Object.entries(changes.customFields ?? {})) v[k] = val;
+    if (changes.parent !== undefined) v['parent'] = changes.parent === null ? '' : await this.taskSysId(changes.parent);
     return v;
+  }
+
+  /** A task's sys_id from its number (INC0010001) or its sys_id. */
+  private async taskSysId(ref: string): Promise<string> {
+    if (/^[0-9a-f]{32}$/.test(ref)) return ref;
+    const prefix = /^([A-Z]+)[0-9]+$/.exec(ref)?.[1];
+    if (prefix && PREFIXES[prefix]) {
+      const { records } = await this.client.list(this.tableOf(ref), { sysparm_query: `number=${ref}`, sysparm_fields: 'sys_id', sysparm_limit: '1' });
+      if (records[0]) return value(records[0]['sys_id']);
+    }
+    throw new ConnectorError('REJECTED', `There is no ServiceNow task ${ref} to be the parent.`, { tracker: 'SERVICENOW' });
   }
 
   private person(sysId: string): Promise<Person | null> {

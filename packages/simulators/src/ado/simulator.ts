@@ -1011,6 +1011,14 @@ export class AdoSimulator extends SimulatorBase<AdoState> {
 
   /** Type, state and tree paths must fit the project the item ends up in (after a move or a type change). */
   private checkAgainstProject(item: AdoWorkItem, project: AdoProject, touched: Set<string>): void {
+    // A work item has one parent at most.
+    const parents = item.relations.filter((r) => r.rel === 'System.LinkTypes.Hierarchy-Reverse');
+    if (parents.length > 1)
+      throw new HttpError(
+        400,
+        'WorkItemLinkInvalidException',
+        'TF201036: You cannot add a Parent link to this work item because a work item can have only one Parent link.',
+      );
     const types = PROCESSES[project.process];
     const type = String(item.fields['System.WorkItemType']);
     if (!types[type])

@@ -603,6 +603,21 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
           case 'description':
             issue.description = this.checkText(value, 'description', false);
             break;
+          case 'parent': {
+            // Jira's hierarchy: a parent is one level up (an epic above a task, a story, a bug).
+            if (value === null) {
+              issue.parentId = null;
+              break;
+            }
+            const ref = (value ?? {}) as { id?: string; key?: string };
+            const parent = this.state.issues.find((x) => (ref.id !== undefined && x.id === String(ref.id)) || (ref.key !== undefined && x.key === ref.key));
+            if (!parent) throw new JiraError(400, [], { parent: `Could not find issue by id or key.` });
+            const level = (i: JiraIssue) => ISSUE_TYPES.find((t) => t.id === i.issueTypeId)!.hierarchyLevel;
+            if (parent.id === issue.id || level(parent) !== level(issue) + 1 || parent.projectId !== issue.projectId)
+              throw new JiraError(400, [], { parent: 'Given parent work item does not belong to appropriate hierarchy.' });
+            issue.parentId = parent.id;
+            break;
+          }
           case 'labels':
             if (!Array.isArray(value) || value.some((l) => typeof l !== 'string' || /\s/.test(l)))
               throw new JiraError(400, [], { labels: 'Labels are strings without spaces.' });
@@ -669,6 +684,10 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     if (JSON.stringify(before.description) !== JSON.stringify(issue.description))
       add('description', 'description', null, this.plain(before.description), null, this.plain(issue.description));
     if (before.labels.join(' ') !== issue.labels.join(' ')) add('labels', 'labels', null, before.labels.join(' '), null, issue.labels.join(' '));
+    if ((before.parentId ?? null) !== (issue.parentId ?? null)) {
+      const keyOf = (id: string | null | undefined) => (id ? (this.state.issues.find((x) => x.id === id)?.key ?? null) : null);
+      add('Parent', 'parent', before.parentId ?? null, keyOf(before.parentId), issue.parentId ?? null, keyOf(issue.parentId));
+    }
     if (before.priorityId !== issue.priorityId)
       add(
         'priority',
@@ -1112,6 +1131,19 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     if (want('creator')) fields['creator'] = this.userRef(base, issue.creatorId);
     if (want('issuetype')) fields['issuetype'] = this.renderIssueType(base, issue.issueTypeId);
     if (want('project')) fields['project'] = this.renderProject(base, project, false);
+    const parent = issue.parentId ? this.state.issues.find((x) => x.id === issue.parentId) : undefined;
+    if (want('parent') && parent)
+      fields['parent'] = {
+        id: parent.id,
+        key: parent.key,
+        self: `${base}${this.apiPath}/issue/${parent.id}`,
+        fields: {
+          summary: parent.summary,
+          status: this.renderStatus(base, parent.statusId),
+          priority: this.renderPriority(base, parent.priorityId),
+          issuetype: this.renderIssueType(base, parent.issueTypeId),
+        },
+      };
     if (want('created')) fields['created'] = issue.created;
     if (want('updated')) fields['updated'] = issue.updated;
     if (want('comment') && (o.fields.has('*all') || o.fields.has('comment')))

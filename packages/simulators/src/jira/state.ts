@@ -36,6 +36,8 @@ export interface JiraIssue {
   created: string;
   updated: string;
   customFields: Record<string, unknown>;
+  /** The parent issue's id: an epic's child, as the `parent` field sets it (absent in older state files). */
+  parentId?: string | null;
 }
 
 export interface JiraComment {

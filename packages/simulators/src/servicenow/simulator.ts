@@ -63,8 +63,16 @@ const TASK_FIELDS = [
   'resolved_at',
   'closed_at',
   'hold_reason',
+  'parent',
 ];
-const REFERENCES: Record<string, string> = { assigned_to: 'sys_user', caller_id: 'sys_user', opened_by: 'sys_user', assignment_group: 'sys_user_group' };
+/** Reference fields and the table they point into; `task` is any task table (a task's parent). */
+const REFERENCES: Record<string, string> = {
+  assigned_to: 'sys_user',
+  caller_id: 'sys_user',
+  opened_by: 'sys_user',
+  assignment_group: 'sys_user_group',
+  parent: 'task',
+};
 const INCIDENT_STATES: Record<string, string> = { '1': 'New', '2': 'In Progress', '3': 'On Hold', '6': 'Resolved', '7': 'Closed', '8': 'Canceled' };
 const PROBLEM_STATES: Record<string, string> = {
   '101': 'New',
@@ -517,8 +525,8 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
       // Fields the table does not have are ignored, as the Table API does; custom u_* columns exist on task tables.
       if (known && !known.has(field) && !(TASK_TABLES[tableName] && field.startsWith('u_'))) continue;
       if (REFERENCES[field] && value !== '') {
-        const target = this.state.tables[REFERENCES[field]!]?.find(
-          (x) => x['sys_id'] === value || x['user_name'] === value || x['email'] === value || x['name'] === value,
+        const target = this.referenced(REFERENCES[field]!).find(
+          (x) => x['sys_id'] === value || x['user_name'] === value || x['email'] === value || x['name'] === value || x['number'] === value,
         );
         // An unknown reference is kept as given, as the platform does, but points nowhere.
         rec[field] = target?.['sys_id'] ?? value;
@@ -660,10 +668,19 @@ export class ServiceNowSimulator extends SimulatorBase<ServiceNowState> {
     return out;
   }
 
+  /** The records a reference field may point to: a table's, or every task table's for `task`. */
+  private referenced(table: string): SnRecord[] {
+    if (table === 'task') return Object.keys(TASK_TABLES).flatMap((t) => this.state.tables[t] ?? []);
+    return this.state.tables[table] ?? [];
+  }
+
   private displayValue(tableName: string, rec: SnRecord, field: string): string {
     const raw = rec[field] ?? '';
     const ref = REFERENCES[field];
-    if (ref && raw) return this.state.tables[ref]?.find((x) => x['sys_id'] === raw)?.['name'] ?? raw;
+    if (ref && raw) {
+      const target = this.referenced(ref).find((x) => x['sys_id'] === raw);
+      return (ref === 'task' ? target?.['number'] : target?.['name']) ?? raw;
+    }
     if (field === 'state')
       return this.state.tables['sys_choice']?.find((c) => c['name'] === tableName && c['element'] === 'state' && c['value'] === raw)?.['label'] ?? raw;
     if (TASK_TABLES[tableName] && JOURNAL_FIELDS.includes(field)) {

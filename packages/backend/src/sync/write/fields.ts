@@ -91,6 +91,7 @@ export class FieldsWrite implements WriteAspect {
       ...(desired.status ? { status: desired.status } : {}),
       ...(desired.assignee?.email ? { assigneeEmail: desired.assignee.email } : {}),
       ...withValues(desired.customFields),
+      ...(desired.parentId ? { parent: desired.parentId } : {}),
     };
   }
 }
@@ -119,7 +120,14 @@ export function fieldChanges(current: TrackerItem, desired: ScriptItem, connecto
     if (canonical(value) !== canonical(current.customFields[field] ?? null)) custom[field] = value;
   }
   if (Object.keys(custom).length) changes.customFields = custom;
+  if (desired.parentId !== undefined && !sameParent(desired.parentId, current.parent ?? null)) changes.parent = desired.parentId;
   return changes;
+}
+
+/** The rule's parent (a key or an id) is the item's parent now. */
+function sameParent(wanted: string | null, parent: NonNullable<TrackerItem['parent']> | null): boolean {
+  if (wanted === null || wanted === '') return parent === null;
+  return parent !== null && (wanted === parent.key || wanted === parent.id);
 }
 
 /** What a just-created item holds, as far as the apply needs to know. */

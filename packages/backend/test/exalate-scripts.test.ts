@@ -332,3 +332,36 @@ if (replica.customKeys.category) workItem.labels = ["category-" + replica.custom
   await p.b.human.updateItem(twin, { status: 'In Progress' });
   await eventually(async () => expect((await p.a.reader.getItem(made.key))!.labels).toEqual(['category-software', 'state-In-Progress']), 20_000);
 }, 90_000);
+
+it("Jira's due date, components, fix versions and resolution, by name from one site to another (Jira Cloud → Jira Data Center)", async () => {
+  const p = await pair('pglite', 'jira', 'jira-dc');
+  // replica.duedate = issue.duedate; replica.components = issue.components; replica.fixVersions = issue.fixVersions; replica.resolution = issue.resolution
+  const outgoing = `${defaultRules('JIRA_CLOUD').outgoing}
+replica.duedate = issue.duedate;
+replica.components = issue.components;
+replica.fixVersions = issue.fixVersions;
+replica.resolution = issue.resolution;
+`;
+  // issue.duedate = replica.duedate; issue.components = replica.components; …; the status follows the resolution
+  const incoming = `${defaultRules('JIRA_SERVER').incoming}
+issue.duedate = replica.duedate;
+issue.components = replica.components;
+issue.fixVersions = replica.fixVersions;
+if (replica.resolution?.name == "Done") issue.setStatus("Done");
+`;
+  expect((await p.api('a').put(`/connections/${p.connectionId}/rules`, { outgoing })).status).toBe(200);
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming })).status).toBe(200);
+  const made = await p.a.human.createItem({
+    project: 'SUP',
+    type: 'Task',
+    summary: 'Planned',
+    customFields: { duedate: '2026-12-24', components: [{ name: 'Web' }], fixVersions: [{ name: '2.0' }] },
+  });
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => {
+    const item = (await p.b.reader.getItem(twin))!;
+    expect(item.customFields).toMatchObject({ duedate: '2026-12-24', components: [{ name: 'Web' }], fixVersions: [{ name: '2.0' }], resolution: null });
+  }, 20_000);
+  await p.a.human.updateItem(made.key, { status: 'Done' });
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!).toMatchObject({ status: 'Done', customFields: { resolution: 'Done' } }), 20_000);
+}, 90_000);

@@ -129,8 +129,8 @@ function readAliases(vm: QuickJSContext, item: QuickJSHandle, aliases: Aliases, 
 
 /** What an id looks like on each tracker: a name that does not is a display name. */
 const ID_FORMS: Record<NodeType, RegExp> = {
-  JIRA_CLOUD: /^(customfield_)?[0-9]+$/,
-  JIRA_SERVER: /^(customfield_)?[0-9]+$/,
+  JIRA_CLOUD: /^((customfield_)?[0-9]+|duedate|components|fixVersions|resolution)$/,
+  JIRA_SERVER: /^((customfield_)?[0-9]+|duedate|components|fixVersions|resolution)$/,
   AZURE_DEVOPS: /\./,
   // A column's name (display names are its labels: "Customer").
   SERVICENOW: /^[a-z][a-z0-9_]*$/,

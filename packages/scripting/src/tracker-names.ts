@@ -5,6 +5,8 @@
  *   name (Groovy's `workItem."Microsoft.VSTS.Common.Severity"` is
  *   `workItem["Microsoft.VSTS.Common.Severity"]`; `System.Title` is the summary, `System.State`
  *   the status, …);
+ * - Jira: `issue.duedate` (YYYY-MM-DD), `issue.components` and `issue.fixVersions` (`[{ name }]`),
+ *   `issue.resolution` (its name);
  * - ServiceNow: every column as a property (`entity.short_description` is the summary,
  *   `entity.state` the status, `entity.number` the key, `entity.tableName` the table; `category`,
  *   `urgency`, `u_*`, … are the record's columns), as the ServiceNow connector gives them.
@@ -101,7 +103,16 @@ const SNOW_MAPPED: Record<string, MappedName> = {
   },
 };
 
+/** Jira's due date, components, fix versions and resolution, which the connector keeps in `customFields` by Jira's field ids. */
+const JIRA: TrackerNames = {
+  mapped: {},
+  aliases: { duedate: 'duedate', components: 'components', fixVersions: 'fixVersions', resolution: 'resolution' },
+  isField: () => false,
+};
+
 const NAMES: Partial<Record<NodeType, TrackerNames>> = {
+  JIRA_CLOUD: JIRA,
+  JIRA_SERVER: JIRA,
   AZURE_DEVOPS: { mapped: MAPPED, aliases: ALIASES, isField: (name) => name.includes('.') },
   SERVICENOW: { mapped: SNOW_MAPPED, aliases: {}, isField: (name) => !MODEL.has(name) && /^[a-z][a-z0-9_]*$/.test(name) },
 };
@@ -124,11 +135,14 @@ export function shapeTrackerNames(vm: QuickJSContext, platform: NodeType, input:
     const names: Item = {};
     for (const [name, field] of Object.entries(spec.mapped)) names[name] = field.read(item);
     // The rule's custom fields are field objects by display name (custom-fields.ts); here, their values by the tracker's id.
+    const values: Item = {};
     for (const [key, value] of Object.entries(custom)) {
-      if (!isRuleCustomField(value)) names[key] = value;
-      else if (value.value !== null) names[value.id] = value.value;
+      if (!isRuleCustomField(value)) values[key] = value;
+      else values[value.id] = value.value;
     }
-    for (const [alias, ref] of Object.entries(spec.aliases)) if (names[ref] !== undefined) names[alias] = names[ref];
+    // Fields without a value are left unset under their ids; an alias reads null for them (`issue.resolution`).
+    for (const [id, value] of Object.entries(values)) if (value !== null) names[id] = value;
+    for (const [alias, ref] of Object.entries(spec.aliases)) if (values[ref] !== undefined) names[alias] = values[ref];
     for (const [name, value] of Object.entries(names)) {
       if (value === undefined || MODEL.has(name)) continue;
       before.set(name, JSON.stringify(value));

@@ -535,3 +535,28 @@ describe("ServiceNow's columns", () => {
     expect(value).toMatchObject({ type: 'incident', project: 'incident', summary: 'From the partner' });
   });
 });
+
+describe("Jira's planning fields", () => {
+  it('issue.duedate, components, fixVersions and resolution read and write as Exalate’s do', async () => {
+    const issue: ScriptItem = {
+      ...local,
+      customFields: { duedate: '2026-12-24', components: [{ name: 'Web' }], fixVersions: [], resolution: null },
+    };
+    const partner = { ...replica, duedate: '2027-01-15', components: [{ name: 'API' }], fixVersions: [{ name: '2.0' }], resolution: 'Done' } as Replica;
+    const out = await runner.runIncoming(
+      [
+        `issue.labels = [issue.duedate, issue.components.map(function (c) { return c.name; }).join(','), String(issue.resolution)];`,
+        `issue.duedate = replica.duedate;`,
+        `issue.components = replica.components;`,
+        `issue.fixVersions = replica.fixVersions;`,
+        `issue.resolution = replica.resolution.name;`,
+      ].join('\n'),
+      { issue, replica: partner, previous: null, firstSync: false },
+      host('JIRA_SERVER'),
+    );
+    expect(out).toMatchObject({ ok: true, value: { labels: ['2026-12-24', 'Web', 'null'] } });
+    if (!out.ok) return;
+    expect(out.value.customFields).toEqual({ duedate: '2027-01-15', components: [{ name: 'API' }], fixVersions: [{ name: '2.0' }], resolution: 'Done' });
+    expect(Object.keys(out.value).filter((k) => ['duedate', 'components', 'fixVersions', 'resolution'].includes(k))).toEqual([]);
+  });
+});

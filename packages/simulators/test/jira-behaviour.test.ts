@@ -131,6 +131,33 @@ it("takes a parent one level up the issue types' hierarchy only, and shows it on
   expect(read.fields.parent?.key).toBe(epic.key);
 });
 
+it("keeps an issue's due date, components, fix versions and resolution, as Jira does", async () => {
+  const call = await start(new JiraSimulator());
+  expect(((await (await call('GET', '/rest/api/3/project/SUP/components')).json()) as Array<{ name: string }>).map((c) => c.name)).toEqual(['Web', 'API']);
+  expect(((await (await call('GET', '/rest/api/3/project/SUP/versions')).json()) as Array<{ name: string }>).map((c) => c.name)).toEqual(['1.0', '2.0']);
+  expect(((await (await call('GET', '/rest/api/3/resolution')).json()) as Array<{ name: string }>).map((c) => c.name)).toEqual([
+    'Done',
+    "Won't Do",
+    'Duplicate',
+  ]);
+  const create = (fields: Record<string, unknown>) =>
+    call('POST', '/rest/api/3/issue', { fields: { project: { key: 'SUP' }, issuetype: { name: 'Task' }, summary: 'Planned', ...fields } });
+  const bad = await create({ components: [{ name: 'Mobile' }], duedate: '24.12.2026' });
+  expect(bad.status).toBe(400);
+  expect(((await bad.json()) as { errors: Record<string, string> }).errors).toEqual({
+    components: "Component name 'Mobile' is not valid",
+    duedate: 'Error parsing date string: 24.12.2026',
+  });
+  const made = (await (await create({ duedate: '2026-12-24', components: [{ name: 'Web' }], fixVersions: [{ name: '2.0' }] })).json()) as { key: string };
+  const read = async () => ((await (await call('GET', `/rest/api/3/issue/${made.key}`)).json()) as { fields: Record<string, unknown> }).fields;
+  expect(await read()).toMatchObject({ duedate: '2026-12-24', components: [{ name: 'Web' }], fixVersions: [{ name: '2.0' }], resolution: null });
+  // The simplified workflow: Done sets the resolution, leaving Done clears it.
+  await call('POST', `/rest/api/3/issue/${made.key}/transitions`, { transition: { id: '31' } });
+  expect((await read())['resolution']).toMatchObject({ name: 'Done' });
+  await call('POST', `/rest/api/3/issue/${made.key}/transitions`, { transition: { id: '21' } });
+  expect((await read())['resolution']).toBeNull();
+});
+
 describe('JQL', () => {
   it('parses what triggers use and reports errors as Jira does', () => {
     expect(

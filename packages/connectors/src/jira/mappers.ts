@@ -53,6 +53,11 @@ export function toTrackerItem(issue: RawIssue, comments: RawComment[], baseUrl: 
   const named = (v: unknown) => (v as { name?: string } | null)?.name ?? null;
   const custom: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(f)) if (k.startsWith('customfield_')) custom[k] = v;
+  // Due date, components, fix versions and resolution: in rules `issue.duedate`, `issue.components`, … (by name, as sites differ in ids).
+  if ('duedate' in f) custom['duedate'] = f['duedate'] ?? null;
+  for (const list of ['components', 'fixVersions'])
+    if (list in f) custom[list] = ((f[list] as Array<{ name?: string }> | null) ?? []).map((x) => ({ name: String(x.name) }));
+  if ('resolution' in f) custom['resolution'] = named(f['resolution']);
   return {
     key: String(issue.key),
     id: String(issue.id),
@@ -93,9 +98,17 @@ export function toFields(
   if (changes.labels !== undefined) fields['labels'] = changes.labels;
   if (changes.priority !== undefined && changes.priority !== null) fields['priority'] = { name: changes.priority };
   if (assignee !== undefined) fields['assignee'] = assignee;
-  for (const [k, v] of Object.entries(changes.customFields ?? {})) fields[k] = v;
+  for (const [k, v] of Object.entries(changes.customFields ?? {})) fields[k] = planningValue(k, v);
   // Jira takes a parent by id or by key.
   if (changes.parent !== undefined)
     fields['parent'] = changes.parent === null ? null : /^[0-9]+$/.test(changes.parent) ? { id: changes.parent } : { key: changes.parent };
   return fields;
+}
+
+/** A value for components and fix versions (names, or objects with a name) and the resolution (a name) as Jira takes it; any other field's as it is. */
+function planningValue(field: string, value: unknown): unknown {
+  const named = (v: unknown) => (v && typeof v === 'object' ? { name: String((v as { name?: unknown }).name ?? '') } : { name: String(v) });
+  if (field === 'components' || field === 'fixVersions') return Array.isArray(value) ? value.map(named) : value === null ? [] : [named(value)];
+  if (field === 'resolution') return value === null || value === '' ? null : named(value);
+  return value;
 }

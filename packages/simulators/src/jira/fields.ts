@@ -4,7 +4,7 @@
  * refuses it, and a value of the wrong kind with Jira's message for it.
  * https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-fields/#api-rest-api-3-field-get
  */
-import { CUSTOM_FIELDS, type JiraCustomField, type JiraState } from './state.js';
+import { CUSTOM_FIELDS, RESOLUTIONS, type JiraCustomField, type JiraIssue, type JiraProjectPart, type JiraState } from './state.js';
 
 type Json = Record<string, unknown>;
 
@@ -24,6 +24,11 @@ const SYSTEM_FIELDS: Array<{ id: string; name: string; type: string; items?: str
   { id: 'updated', name: 'Updated', type: 'datetime' },
   { id: 'comment', name: 'Comment', type: 'comments-page' },
   { id: 'attachment', name: 'Attachment', type: 'array', items: 'attachment' },
+  { id: 'parent', name: 'Parent', type: 'issuelink' },
+  { id: 'duedate', name: 'Due date', type: 'date' },
+  { id: 'components', name: 'Components', type: 'array', items: 'component' },
+  { id: 'fixVersions', name: 'Fix versions', type: 'array', items: 'version' },
+  { id: 'resolution', name: 'Resolution', type: 'resolution' },
 ];
 
 const CUSTOM_TYPE_KEYS: Record<JiraCustomField['type'], string> = {
@@ -83,4 +88,82 @@ export function checkCustomValue(state: JiraState, id: string, value: unknown): 
         ? { ok: true, value }
         : { ok: false, message: `Error parsing date string: ${String(value)}` };
   }
+}
+
+/** The fields of the issue's system set this module keeps: due date, components, fix versions, resolution. */
+export const PLANNING_FIELDS = ['duedate', 'components', 'fixVersions', 'resolution'] as const;
+
+const partsOf = (state: JiraState, kind: 'components' | 'versions', projectId: string): JiraProjectPart[] =>
+  (state[kind] ?? []).filter((p) => p.projectId === projectId);
+
+/** GET /project/{key}/components or /versions. */
+export function renderParts(state: JiraState, base: string, api: string, kind: 'components' | 'versions', projectId: string): Json[] {
+  return partsOf(state, kind, projectId).map((p) => renderPart(base, api, kind, p));
+}
+
+function renderPart(base: string, api: string, kind: 'components' | 'versions', p: JiraProjectPart): Json {
+  const self = `${base}${api}/${kind === 'components' ? 'component' : 'version'}/${p.id}`;
+  return kind === 'components'
+    ? { self, id: p.id, name: p.name }
+    : { self, id: p.id, name: p.name, archived: false, released: false, projectId: Number(p.projectId) };
+}
+
+/** GET /resolution. */
+export function renderResolutions(base: string, api: string): Json[] {
+  return RESOLUTIONS.map((r) => ({ self: `${base}${api}/resolution/${r.id}`, id: r.id, name: r.name, description: r.description }));
+}
+
+/** Sets one of PLANNING_FIELDS from a create's or edit's `fields`; the message Jira answers with for that field, or null. */
+export function applyPlanningField(state: JiraState, issue: JiraIssue, name: (typeof PLANNING_FIELDS)[number], value: unknown): string | null {
+  const byRef = (list: Array<{ id: string; name: string }>, ref: unknown) => {
+    const r = (ref ?? {}) as { id?: unknown; name?: unknown };
+    return list.find((x) => (r.id !== undefined && x.id === String(r.id)) || (r.name !== undefined && x.name === r.name));
+  };
+  switch (name) {
+    case 'duedate':
+      if (value === null || value === '') return (void (issue.duedate = null), null);
+      if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value)))
+        return `Error parsing date string: ${String(value)}`;
+      issue.duedate = value;
+      return null;
+    case 'components':
+    case 'fixVersions': {
+      const kind = name === 'components' ? 'components' : 'versions';
+      if (!Array.isArray(value)) return `${name} takes a list`;
+      const ids: string[] = [];
+      for (const ref of value) {
+        const part = byRef(partsOf(state, kind, issue.projectId), ref);
+        if (!part)
+          return kind === 'components'
+            ? `Component name '${String((ref as { name?: unknown })?.name ?? (ref as { id?: unknown })?.id)}' is not valid`
+            : `Version name '${String((ref as { name?: unknown })?.name ?? (ref as { id?: unknown })?.id)}' is not valid`;
+        ids.push(part.id);
+      }
+      if (name === 'components') issue.componentIds = [...new Set(ids)];
+      else issue.fixVersionIds = [...new Set(ids)];
+      return null;
+    }
+    case 'resolution': {
+      if (value === null) return (void (issue.resolutionId = null), null);
+      const r = byRef(RESOLUTIONS, value);
+      if (!r) return 'Resolution is invalid.';
+      issue.resolutionId = r.id;
+      return null;
+    }
+  }
+}
+
+/** The planning fields of an issue as Jira renders them. */
+export function renderPlanningFields(state: JiraState, base: string, api: string, issue: JiraIssue): Record<(typeof PLANNING_FIELDS)[number], unknown> {
+  const parts = (kind: 'components' | 'versions', ids: string[] | undefined) =>
+    (ids ?? []).flatMap((id) => partsOf(state, kind, issue.projectId).filter((p) => p.id === id)).map((p) => renderPart(base, api, kind, p));
+  const resolution = RESOLUTIONS.find((r) => r.id === issue.resolutionId);
+  return {
+    duedate: issue.duedate ?? null,
+    components: parts('components', issue.componentIds),
+    fixVersions: parts('versions', issue.fixVersionIds),
+    resolution: resolution
+      ? { self: `${base}${api}/resolution/${resolution.id}`, id: resolution.id, name: resolution.name, description: resolution.description }
+      : null,
+  };
 }

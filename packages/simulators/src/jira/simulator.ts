@@ -5,11 +5,12 @@ import { ArrayIndex } from '../common/array-index.js';
 import { credentials } from '../common/http.js';
 import { SimulatorBase, type SimulatorBaseOptions } from '../common/simulator-base.js';
 import { JiraAdminShell, type InstalledApp } from './admin-shell.js';
-import { checkCustomValue, renderFields } from './fields.js';
+import { applyPlanningField, checkCustomValue, PLANNING_FIELDS, renderFields, renderParts, renderPlanningFields, renderResolutions } from './fields.js';
 import { jqlDate, JqlError, parseJql, type JqlClause, type JqlValue } from './jql.js';
 import {
   ISSUE_TYPES,
   PRIORITIES,
+  RESOLUTIONS,
   seedJiraState,
   STATUSES,
   TRANSITIONS,
@@ -181,6 +182,15 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     r.get(`${a}/field`, (_req, res) => {
       res.json(renderFields(this.state));
     });
+    r.get(`${a}/resolution`, (req, res) => {
+      res.json(renderResolutions(this.base(req), a));
+    });
+    r.get(`${a}/project/:key/components`, (req, res) => {
+      res.json(renderParts(this.state, this.base(req), a, 'components', this.project(String(req.params['key'])).id));
+    });
+    r.get(`${a}/project/:key/versions`, (req, res) => {
+      res.json(renderParts(this.state, this.base(req), a, 'versions', this.project(String(req.params['key'])).id));
+    });
     r.get(`${a}/priority`, (req, res) => {
       res.json(PRIORITIES.map((p) => this.renderPriority(this.base(req), p.id)));
     });
@@ -256,6 +266,10 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
       if (!transition) throw new JiraError(400, [`Transition id '${id}' is not valid for this issue.`]);
       const before = structuredClone(issue);
       issue.statusId = transition.to;
+      // The simplified workflow's resolution: Done on reaching a done status, none on leaving it.
+      const done = (id: string) => STATUSES.find((x) => x.id === id)?.category.key === 'done';
+      if (done(issue.statusId) && !issue.resolutionId) issue.resolutionId = '10000';
+      if (!done(issue.statusId)) issue.resolutionId = null;
       const fields = ((req.body as Json)['fields'] ?? {}) as Json;
       if (Object.keys(fields).length) this.applyFields(issue, fields);
       this.changed(req, before, issue);
@@ -603,6 +617,14 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
           case 'description':
             issue.description = this.checkText(value, 'description', false);
             break;
+          case 'duedate':
+          case 'components':
+          case 'fixVersions':
+          case 'resolution': {
+            const refused = applyPlanningField(this.state, issue, name, value);
+            if (refused) throw new JiraError(400, [], { [name]: refused });
+            break;
+          }
           case 'parent': {
             // Jira's hierarchy: a parent is one level up (an epic above a task, a story, a bug).
             if (value === null) {
@@ -684,6 +706,24 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     if (JSON.stringify(before.description) !== JSON.stringify(issue.description))
       add('description', 'description', null, this.plain(before.description), null, this.plain(issue.description));
     if (before.labels.join(' ') !== issue.labels.join(' ')) add('labels', 'labels', null, before.labels.join(' '), null, issue.labels.join(' '));
+    if ((before.duedate ?? null) !== (issue.duedate ?? null)) add('duedate', 'duedate', null, before.duedate ?? null, null, issue.duedate ?? null);
+    if ((before.resolutionId ?? null) !== (issue.resolutionId ?? null)) {
+      const nameOf = (id: string | null | undefined) => RESOLUTIONS.find((r) => r.id === id)?.name ?? null;
+      add('resolution', 'resolution', before.resolutionId ?? null, nameOf(before.resolutionId), issue.resolutionId ?? null, nameOf(issue.resolutionId));
+    }
+    for (const [field, key] of [
+      ['Component', 'componentIds'],
+      ['Fix Version', 'fixVersionIds'],
+    ] as const)
+      if ((before[key] ?? []).join(',') !== (issue[key] ?? []).join(','))
+        add(
+          field,
+          key === 'componentIds' ? 'components' : 'fixVersions',
+          null,
+          (before[key] ?? []).join(',') || null,
+          null,
+          (issue[key] ?? []).join(',') || null,
+        );
     if ((before.parentId ?? null) !== (issue.parentId ?? null)) {
       const keyOf = (id: string | null | undefined) => (id ? (this.state.issues.find((x) => x.id === id)?.key ?? null) : null);
       add('Parent', 'parent', before.parentId ?? null, keyOf(before.parentId), issue.parentId ?? null, keyOf(issue.parentId));
@@ -1131,6 +1171,8 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     if (want('creator')) fields['creator'] = this.userRef(base, issue.creatorId);
     if (want('issuetype')) fields['issuetype'] = this.renderIssueType(base, issue.issueTypeId);
     if (want('project')) fields['project'] = this.renderProject(base, project, false);
+    const planning = renderPlanningFields(this.state, base, this.apiPath, issue);
+    for (const f of PLANNING_FIELDS) if (want(f)) fields[f] = planning[f];
     const parent = issue.parentId ? this.state.issues.find((x) => x.id === issue.parentId) : undefined;
     if (want('parent') && parent)
       fields['parent'] = {

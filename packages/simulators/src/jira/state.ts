@@ -38,6 +38,18 @@ export interface JiraIssue {
   customFields: Record<string, unknown>;
   /** The parent issue's id: an epic's child, as the `parent` field sets it (absent in older state files). */
   parentId?: string | null;
+  /** Due date (YYYY-MM-DD), components, fix versions (ids of the project's) and resolution (absent in older state files). */
+  duedate?: string | null;
+  componentIds?: string[];
+  fixVersionIds?: string[];
+  resolutionId?: string | null;
+}
+
+/** A project's component or version. */
+export interface JiraProjectPart {
+  id: string;
+  projectId: string;
+  name: string;
 }
 
 export interface JiraComment {
@@ -108,6 +120,9 @@ export interface JiraState {
   webhooks: JiraWebhook[];
   /** The site's custom fields (absent in a state file from before they were kept: CUSTOM_FIELDS). */
   customFields?: JiraCustomField[];
+  /** The projects' components and versions (absent in older state files: none). */
+  components?: JiraProjectPart[];
+  versions?: JiraProjectPart[];
   counters: { issue: number; comment: number; attachment: number; history: number; webhook: number; keys: Record<string, number> };
 }
 
@@ -130,6 +145,13 @@ export const TRANSITIONS = [
   { id: '11', name: 'To Do', to: '10000' },
   { id: '21', name: 'In Progress', to: '3' },
   { id: '31', name: 'Done', to: '10001' },
+];
+
+/** The site's resolutions; moving an issue to a done status sets Done, moving it out clears it (Jira's simplified workflow). */
+export const RESOLUTIONS = [
+  { id: '10000', name: 'Done', description: 'Work has been completed on this issue.' },
+  { id: '10001', name: "Won't Do", description: "This issue won't be actioned." },
+  { id: '10002', name: 'Duplicate', description: 'The problem is a duplicate of an existing issue.' },
 ];
 
 export const PRIORITIES = [
@@ -198,6 +220,8 @@ export function seedJiraState(seed: JiraSeed = {}): JiraState {
     attachments: [],
     histories: [],
     webhooks: [],
+    components: projects.flatMap((p, i) => ['Web', 'API'].map((name, j) => ({ id: String(10000 + i * 10 + j), projectId: p.id, name }))),
+    versions: projects.flatMap((p, i) => ['1.0', '2.0'].map((name, j) => ({ id: String(10000 + i * 10 + j), projectId: p.id, name }))),
     customFields: [...CUSTOM_FIELDS, ...(seed.customFields ?? []).map((f, i) => ({ id: `customfield_${10100 + i}`, name: f.name, type: f.type }))],
     counters: { issue: 10000, comment: 10000, attachment: 10000, history: 10000, webhook: 0, keys: {} },
   };

@@ -17,7 +17,10 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** What a rule may ask of its node. `deadline`: when the run's time is up (ms since the epoch). */
 export type HostCall =
-  { kind: 'twin'; remoteId: string } | { kind: 'item'; remoteId: string } | { kind: 'http'; method: HttpMethod; path: string; body?: unknown };
+  | { kind: 'twin'; remoteId: string }
+  | { kind: 'item'; remoteId: string }
+  | { kind: 'http'; method: HttpMethod; path: string; body?: unknown }
+  | { kind: 'itemTypes'; project: string };
 
 /** `timedOut`: the run's time was up before the node answered. */
 export type HostCallAnswer = { ok: true; value: unknown } | { ok: false; message: string; timedOut?: true };

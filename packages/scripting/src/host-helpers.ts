@@ -256,8 +256,16 @@ export function installHelpers(
       ),
     }),
     nodeHelper: object({
-      /** The item type of that name in the target project (any case), or null when it has none. */
-      getIssueType: fn('getIssueType', (name) => named(run.itemTypes, name)),
+      /** The item type of that name (any case) in the target project, or in the project given second; null when it has none. */
+      getIssueType: fn('getIssueType', (name, project) => {
+        const other = project === undefined ? null : read(project);
+        if (other === null || other === undefined || other === '') return named(run.itemTypes, name);
+        // Another project's types: asked of the node (Exalate's getIssueType(name, projectKey)).
+        const types = calls.ask('getIssueType', { kind: 'itemTypes', project: String(other) });
+        if (!types || 'error' in types) return types;
+        const list = disposing(types, (h) => read(h));
+        return named(Array.isArray(list) ? list.map(String) : [], name);
+      }),
       /** The status of that name (any case) in the item type's workflows, or null when there is none. */
       getStatus: fn('getStatus', (name) => named(run.statuses, name)),
       /** The tracker's priority of that name (any case; a number on Azure DevOps and ServiceNow), or null. */

@@ -28,7 +28,12 @@ export function nodeCallHelpers(
   vm: QuickJSContext,
   run: { call: ((call: HostCall, deadline: number) => HostCallAnswer) | null; deadline: number },
   { fn, data, read, text }: Tools,
-): { syncHelper: Record<string, QuickJSHandle>; nodeHelper: Record<string, QuickJSHandle>; httpClient: Record<string, QuickJSHandle> } {
+): {
+  syncHelper: Record<string, QuickJSHandle>;
+  nodeHelper: Record<string, QuickJSHandle>;
+  httpClient: Record<string, QuickJSHandle>;
+  ask: (helper: string, call: HostCall) => Result;
+} {
   const ask = (helper: string, call: HostCall): Result => {
     if (!run.call) return { error: vm.newError(`${helper} cannot reach the node here`) };
     const answer = run.call(call, run.deadline);
@@ -58,6 +63,7 @@ export function nodeCallHelpers(
       return ask(`${helper} ${text(path)}`, { kind: 'http', method, path: text(path), ...(value === undefined ? {} : { body: value }) });
     });
   return {
+    ask,
     syncHelper: { getLocalIssueKeyFromRemoteId: twinLookup('getLocalIssueKeyFromRemoteId', 'twin') },
     nodeHelper: { getLocalIssueFromRemoteId: twinLookup('getLocalIssueFromRemoteId', 'item') },
     httpClient: {

@@ -88,3 +88,25 @@ it('without a node to ask (no calls given), the helpers say so', async () => {
     error: { message: expect.stringContaining('getLocalIssueKeyFromRemoteId: this rule cannot call its node here') },
   });
 });
+
+it("nodeHelper.getIssueType(name, projectKey) asks for another project's item types; without a project it answers from the target project's", async () => {
+  const asked: HostCall[] = [];
+  const calls = async (call: HostCall) => {
+    asked.push(call);
+    if (call.kind === 'itemTypes' && call.project === 'ENG') return ['Story', 'Bug'];
+    throw new Error(`No project could be found with key '${call.kind === 'itemTypes' ? call.project : ''}'.`);
+  };
+  const out = await run(
+    `issue.labels = [nodeHelper.getIssueType('story', 'ENG').name, String(nodeHelper.getIssueType('Task', 'ENG')), nodeHelper.getIssueType('task').name];`,
+    calls,
+  );
+  expect(out).toMatchObject({ ok: true, value: { labels: ['Story', 'null', 'Task'] } });
+  expect(asked).toEqual([
+    { kind: 'itemTypes', project: 'ENG' },
+    { kind: 'itemTypes', project: 'ENG' },
+  ]);
+  expect(await run(`nodeHelper.getIssueType('Bug', 'NOPE');`, calls)).toMatchObject({
+    ok: false,
+    error: { message: expect.stringContaining("getIssueType: No project could be found with key 'NOPE'.") },
+  });
+});

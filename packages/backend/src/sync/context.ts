@@ -134,7 +134,7 @@ export class SyncContext {
       priorities,
       trackerUrl: this.connector.trackerUrl,
       fields,
-      calls: ruleCalls(this.repo, this.connector, connectionId),
+      calls: ruleCalls(this.repo, this.connector, connectionId, async (other) => (await this.itemTypesOf(other)).types),
     };
   }
 

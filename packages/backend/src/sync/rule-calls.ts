@@ -1,6 +1,7 @@
 /**
  * What a rule's calls to its node are answered with (scripting's host-calls.ts): the local twin
- * of a partner's item on the rule's own connection, that local item, and the node's own
+ * of a partner's item on the rule's own connection, that local item, another project's item
+ * types (`nodeHelper.getIssueType(name, projectKey)`), and the node's own
  * tracker's REST API (`httpClient`, through the connector, which never sends elsewhere). A rule
  * runs for one connection and sees that connection's twins only.
  */
@@ -9,7 +10,12 @@ import type { HostCalls } from '@exalate/scripting';
 import type { SyncRepository, TwinRow } from './repository.js';
 
 /** The answers for rules run for `connectionId`. */
-export function ruleCalls(repo: SyncRepository, connector: TrackerConnector, connectionId: string): HostCalls {
+export function ruleCalls(
+  repo: SyncRepository,
+  connector: TrackerConnector,
+  connectionId: string,
+  itemTypesOf: (project: string) => Promise<string[]>,
+): HostCalls {
   const twinOf = async (remote: string): Promise<(TwinRow & { local_key: string }) | null> => {
     const twin = await repo.twinByRemoteKeyOrId(connectionId, remote);
     return twin?.local_key ? (twin as TwinRow & { local_key: string }) : null;
@@ -29,6 +35,8 @@ export function ruleCalls(repo: SyncRepository, connector: TrackerConnector, con
       }
       case 'http':
         return connector.rest({ method: call.method, path: call.path, body: call.body, timeoutMs: deadline - Date.now() });
+      case 'itemTypes':
+        return itemTypesOf(call.project);
     }
   };
 }

@@ -24,6 +24,12 @@ export interface TrackerConnector {
   trackerInfo(): Promise<TrackerInfo>;
 
   listProjects(): Promise<Project[]>;
+  /**
+   * A person of the tracker by its id (Jira's account id or user name, ServiceNow's sys_id or
+   * user name) or email, for `nodeHelper.getUser`; null when there is none. Fails with REJECTED
+   * where the tracker's API offers no such lookup to the connector.
+   */
+  findUser(ref: string): Promise<Person | null>;
   listItemTypes(project: string): Promise<ItemType[]>;
   /**
    * The fields an item of `project` (ServiceNow: the table) may hold in `customFields`: their ids

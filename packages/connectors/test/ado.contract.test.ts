@@ -17,6 +17,7 @@ connectorContract('Azure DevOps', async () => {
     assigneeEmail: 'bob@acme.example',
     priority: '1',
     customFieldName: 'Customer',
+    findsUsers: false,
     parentType: 'Epic',
     restPath: '/_apis/projects?api-version=7.1',
     description: { format: 'html', value: '<p>Steps: <b>open</b> the cart</p>' },

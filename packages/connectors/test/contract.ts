@@ -17,6 +17,8 @@ export interface ConnectorFixture {
   assigneeEmail: string;
   /** A priority in the tracker's own words (a number in Azure DevOps, a name in Jira). */
   priority: string;
+  /** Whether the connector finds a person by id or email (Azure DevOps' people live in another service). */
+  findsUsers: boolean;
   /** A type whose items may be the parent of an `itemType` item (Jira: one level up, an Epic). */
   parentType: string;
   /** A path of the tracker's REST API that any user may read (for `rest`, a rule's httpClient). */
@@ -89,6 +91,18 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
       expect(await f.badCredentials.rest({ method: 'GET', path: f.restPath, timeoutMs: 5_000 }).catch((e: unknown) => e)).toMatchObject({
         code: 'AUTH_FAILED',
       });
+    });
+
+    it('finds a person by id and by email, and none for an unknown one', async () => {
+      if (!f.findsUsers) {
+        expect(await f.connector.findUser(f.userEmail).catch((e: unknown) => e)).toMatchObject({ code: 'REJECTED' });
+        return;
+      }
+      const me = (await f.connector.trackerInfo()).user!;
+      expect(await f.connector.findUser(f.userEmail)).toMatchObject({ email: f.userEmail, displayName: me.displayName });
+      if (me.id) expect(await f.connector.findUser(me.id)).toMatchObject({ email: f.userEmail, id: me.id });
+      expect(await f.connector.findUser('nobody-here')).toBeNull();
+      expect(await f.connector.findUser('nobody@nowhere.example')).toBeNull();
     });
 
     it('links an item to its parent, moves it to another, and unlinks it', async () => {

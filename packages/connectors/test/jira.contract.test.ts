@@ -21,6 +21,7 @@ async function jiraFixture(deployment: 'cloud' | 'datacenter'): Promise<Connecto
     assigneeEmail: 'bob@acme.example',
     priority: 'High',
     customFieldName: 'Customer',
+    findsUsers: true,
     parentType: 'Epic',
     restPath: cloud ? '/rest/api/3/myself' : '/rest/api/2/myself',
     description: cloud ? { format: 'adf', value: adf('Steps: open the cart') } : { format: 'jira-wiki', value: 'h1. Steps\n* open the cart' },

@@ -15,6 +15,7 @@ connectorContract('ServiceNow', async () => {
     assigneeEmail: 'bob@acme.example',
     priority: '1',
     customFieldName: 'Customer',
+    findsUsers: true,
     parentType: 'incident',
     restPath: '/api/now/table/sys_user?sysparm_limit=1',
     description: { format: 'plain', value: 'Steps: open the cart' },

@@ -20,7 +20,8 @@ export type HostCall =
   | { kind: 'twin'; remoteId: string }
   | { kind: 'item'; remoteId: string }
   | { kind: 'http'; method: HttpMethod; path: string; body?: unknown }
-  | { kind: 'itemTypes'; project: string };
+  | { kind: 'itemTypes'; project: string }
+  | { kind: 'user'; ref: string };
 
 /** `timedOut`: the run's time was up before the node answered. */
 export type HostCallAnswer = { ok: true; value: unknown } | { ok: false; message: string; timedOut?: true };

@@ -5,6 +5,7 @@
  *   key or id) on this connection, as `{ id, key, urn }`, or null;
  * - `nodeHelper.getLocalIssueFromRemoteId(id)`: that local item itself (`key`, `id`, `summary`,
  *   `status`, …), or null;
+ * - `nodeHelper.getUser(id or email)`: a person of the node's tracker, `{ key, displayName, email }`;
  * - `httpClient.get/delete(path)`, `post/put/patch(path, body)`: the node's own tracker's REST
  *   API, with the node's credentials, at a path relative to the tracker's address; the answer's
  *   body (parsed JSON, or text). Never another host: the node builds the address (see the
@@ -65,7 +66,16 @@ export function nodeCallHelpers(
   return {
     ask,
     syncHelper: { getLocalIssueKeyFromRemoteId: twinLookup('getLocalIssueKeyFromRemoteId', 'twin') },
-    nodeHelper: { getLocalIssueFromRemoteId: twinLookup('getLocalIssueFromRemoteId', 'item') },
+    nodeHelper: {
+      getLocalIssueFromRemoteId: twinLookup('getLocalIssueFromRemoteId', 'item'),
+      /** A person of this tracker by id or email: `{ key, displayName, email }`, or null. */
+      getUser: fn('getUser', (ref) => {
+        const value = read(ref);
+        if (value === null || value === undefined || value === '') return vm.null;
+        if (typeof value !== 'string') throw new HelperArgumentError("getUser takes a person's id or email");
+        return ask('getUser', { kind: 'user', ref: value });
+      }),
+    },
     httpClient: {
       get: http('GET', false),
       delete: http('DELETE', false),

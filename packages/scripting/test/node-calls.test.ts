@@ -110,3 +110,20 @@ it("nodeHelper.getIssueType(name, projectKey) asks for another project's item ty
     error: { message: expect.stringContaining("getIssueType: No project could be found with key 'NOPE'.") },
   });
 });
+
+it('nodeHelper.getUser asks the node for a person of its tracker by id or email', async () => {
+  const asked: HostCall[] = [];
+  const calls = async (call: HostCall) => {
+    asked.push(call);
+    return call.kind === 'user' && call.ref === 'bob@acme.example' ? { key: '5b10ac8d', displayName: 'Bob Builder', email: 'bob@acme.example' } : null;
+  };
+  const out = await run(
+    `var bob = nodeHelper.getUser('bob@acme.example');\nissue.labels = [bob.key, bob.displayName, String(nodeHelper.getUser('nobody')), String(nodeHelper.getUser(null))];`,
+    calls,
+  );
+  expect(out).toMatchObject({ ok: true, value: { labels: ['5b10ac8d', 'Bob Builder', 'null', 'null'] } });
+  expect(asked).toEqual([
+    { kind: 'user', ref: 'bob@acme.example' },
+    { kind: 'user', ref: 'nobody' },
+  ]);
+});

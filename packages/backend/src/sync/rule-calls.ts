@@ -37,6 +37,10 @@ export function ruleCalls(
         return connector.rest({ method: call.method, path: call.path, body: call.body, timeoutMs: deadline - Date.now() });
       case 'itemTypes':
         return itemTypesOf(call.project);
+      case 'user': {
+        const person = await connector.findUser(call.ref);
+        return person ? { key: person.id ?? person.email, displayName: person.displayName, email: person.email } : null;
+      }
     }
   };
 }

@@ -23,6 +23,7 @@ import type {
   WebhookSubscription,
   WebhookTarget,
   RestCall,
+  Person,
 } from '../connector.js';
 import { ConnectorError } from '../connector.js';
 import { hashing } from '../streams.js';
@@ -100,6 +101,18 @@ export class AdoConnector implements TrackerConnector {
     const patch = (c: RestCall) => (c.method === 'PATCH' || c.method === 'POST') && Array.isArray(c.body) && /\/_apis\/wit\/workitems\//i.test(c.path);
     return restPassThrough('AZURE_DEVOPS', this.client.connection.organizationUrl, this.client.authorization, call, (c) =>
       patch(c) ? 'application/json-patch+json' : 'application/json',
+    );
+  }
+
+  /**
+   * Azure DevOps keeps its people in its identity service (another host, vssps), which this
+   * connector does not call: a rule assigns by email (`nodeHelper.getUserByEmail`).
+   */
+  findUser(): Promise<Person | null> {
+    return Promise.reject(
+      new ConnectorError('REJECTED', 'nodeHelper.getUser is not available on Azure DevOps; assign by email with nodeHelper.getUserByEmail', {
+        tracker: 'AZURE_DEVOPS',
+      }),
     );
   }
 

@@ -21,6 +21,7 @@ import type {
   WebhookSubscription,
   WebhookTarget,
   RestCall,
+  Person,
 } from '../connector.js';
 import { ConnectorError } from '../connector.js';
 import { hashing } from '../streams.js';
@@ -298,6 +299,23 @@ export class JiraConnector implements TrackerConnector {
       );
     }
     await this.client.call((api: Any) => api.issues.doTransition({ issueIdOrKey: key, transition: { id: t.id } }));
+  }
+
+  /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-users/#api-rest-api-3-user-get (by email: user search). */
+  async findUser(ref: string): Promise<Person | null> {
+    let user: Any = null;
+    if (ref.includes('@')) {
+      const users: Any[] = await this.client.call((api: Any) => api.userSearch.findUsers(this.deployment === 'cloud' ? { query: ref } : { username: ref }));
+      user = users.find((u) => (u.emailAddress ?? '').toLowerCase() === ref.toLowerCase()) ?? null;
+    } else {
+      const query = this.deployment === 'cloud' ? `accountId=${encodeURIComponent(ref)}` : `username=${encodeURIComponent(ref)}`;
+      try {
+        user = await (await this.client.fetch(`${this.deployment === 'cloud' ? '/rest/api/3' : '/rest/api/2'}/user?${query}`)).json();
+      } catch (error) {
+        if (!(error instanceof ConnectorError && error.code === 'NOT_FOUND')) throw error;
+      }
+    }
+    return user ? { displayName: String(user.displayName), email: user.emailAddress ?? null, id: String(user.accountId ?? user.name) } : null;
   }
 
   /** The assignee reference for an email: accountId on Cloud, user name on Data Center; null clears it. */

@@ -400,6 +400,13 @@ export class ServiceNowConnector implements TrackerConnector {
     throw new ConnectorError('REJECTED', `There is no ServiceNow task ${ref} to be the parent.`, { tracker: 'SERVICENOW' });
   }
 
+  /** A sys_user by sys_id, user name or email. */
+  async findUser(ref: string): Promise<Person | null> {
+    if (!/^[^\^=]+$/.test(ref)) return null;
+    const field = /^[0-9a-f]{32}$/.test(ref) ? 'sys_id' : ref.includes('@') ? 'email' : 'user_name';
+    return this.lookup(`${field}=${ref}`, `${field}:${ref}`);
+  }
+
   private person(sysId: string): Promise<Person | null> {
     if (!sysId) return Promise.resolve(null);
     return this.lookup(`sys_id=${sysId}`, sysId);

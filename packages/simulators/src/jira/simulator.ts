@@ -171,6 +171,14 @@ export class JiraSimulator extends SimulatorBase<JiraState> {
     r.get(`${a}/myself`, (req, res) => {
       res.json(this.renderUser(this.base(req), this.me(req), true));
     });
+    // One user: by account id (Cloud), by user name or key (Data Center).
+    r.get(`${a}/user`, (req, res) => {
+      const q = req.query as Record<string, string | undefined>;
+      const ref = q['accountId'] ?? q['username'] ?? q['key'];
+      const user = this.state.users.find((u) => (q['accountId'] !== undefined ? u.accountId === ref : u.name === ref));
+      if (!user) throw new JiraError(404, [`The user with ${q['accountId'] !== undefined ? 'account ID' : 'user name'} '${ref ?? ''}' does not exist`]);
+      res.json(this.renderUser(this.base(req), user, true));
+    });
     r.get(`${a}/user/search`, (req, res) => {
       const q = String(req.query['query'] ?? req.query['username'] ?? '').toLowerCase();
       res.json(

@@ -402,7 +402,7 @@ export class ServiceNowConnector implements TrackerConnector {
 
   /** A sys_user by sys_id, user name or email. */
   async findUser(ref: string): Promise<Person | null> {
-    if (!/^[^\^=]+$/.test(ref)) return null;
+    if (!/^[^^=]+$/.test(ref)) return null;
     const field = /^[0-9a-f]{32}$/.test(ref) ? 'sys_id' : ref.includes('@') ? 'email' : 'user_name';
     return this.lookup(`${field}=${ref}`, `${field}:${ref}`);
   }

@@ -365,3 +365,26 @@ if (replica.resolution?.name == "Done") issue.setStatus("Done");
   await p.a.human.updateItem(made.key, { status: 'Done' });
   await eventually(async () => expect((await p.b.reader.getItem(twin))!).toMatchObject({ status: 'Done', customFields: { resolution: 'Done' } }), 20_000);
 }, 90_000);
+
+it('a return on a first sync skips the item: nothing is made until a later change passes the rule', async () => {
+  const p = await pair('pglite', 'ado', 'jira');
+  const incoming = `if (replica.summary.indexOf("[internal]") >= 0) return;
+${defaultRules('JIRA_CLOUD').incoming}`;
+  expect((await p.api('b').put(`/connections/${p.connectionId}/rules`, { incoming })).status).toBe(200);
+  const internal = await p.a.human.createItem({ project: p.a.project, type: p.a.itemType, summary: '[internal] not for them' });
+  const marker = await p.a.human.createItem({ project: p.a.project, type: p.a.itemType, summary: 'For them' });
+  await p.twinOf('a', marker.key);
+  await p.a.settled();
+  await new Promise((r) => setTimeout(r, 2_000));
+  // Skipped, not failed: no item on b, nothing quarantined, and only the one issue there.
+  expect((await p.api('b').get(`/connections/${p.connectionId}/items/${internal.key}`)).status).toBe(404);
+  expect((await p.api('a').get(`/connections/${p.connectionId}/items/${internal.key}`)).body).toMatchObject({ remoteKey: null, error: null });
+  const made = await p.b.reader.searchChanged({ query: 'project = SUP', changedAfter: null });
+  const keys: string[] = [];
+  for await (const item of made) keys.push(item.summary);
+  expect(keys).toEqual(['For them']);
+  // Renamed out of the skipped kind: the next change makes it.
+  await p.a.human.updateItem(internal.key, { summary: 'Now for them' });
+  const twin = await p.twinOf('a', internal.key);
+  expect((await p.b.reader.getItem(twin))!.summary).toBe('Now for them');
+}, 90_000);

@@ -6,7 +6,8 @@
  * alias the rule rebound.
  *
  * A top-level `return` ends the rule, as in an Exalate script (which uses it to skip an item):
- * what the rule had built by then is its result. The rule's text sits in a labelled block inside
+ * what the rule had built by then is its result (and `returned` says it ended so: on a first sync
+ * that skips the item, see the engine's incoming stage). The rule's text sits in a labelled block inside
  * a `try`, and its `finally` makes the result, for a `return` as for the rule's end (not for an
  * error, which goes on up). The block ends with `break` to its label, which is this thread's own
  * random name: a rule that closed more than it opened (to end the function it runs in) would leave
@@ -30,11 +31,11 @@ export const RULE_HEADER =
   '(function (__input, __helpers) { var replica = __input.replica, issue = __input.issue, previous = __input.previous, ' +
   'firstSync = __input.firstSync, workItem = issue, entity = issue, debug = __helpers.debug, commentHelper = __helpers.commentHelper, ' +
   'attachmentHelper = __helpers.attachmentHelper, nodeHelper = __helpers.nodeHelper, syncHelper = __helpers.syncHelper, httpClient = __helpers.httpClient, com = __helpers.com, ' +
-  'entityType = __input.entityType, incident = __input.incident, problem = __input.problem, change_request = __input.change_request, sc_task = __input.sc_task, __failed = false; ' +
+  'entityType = __input.entityType, incident = __input.incident, problem = __input.problem, change_request = __input.change_request, sc_task = __input.sc_task, __failed = false, __ended = false; ' +
   `try { ${BODY}: { `;
 export const RULE_FOOTER =
-  `\nbreak ${BODY}; } } catch (__error) { __failed = true; throw __error; } finally { ` +
-  'if (!__failed) return { replica: replica, issue: issue !== __input.issue ? issue : workItem !== __input.issue ? workItem : entity }; ' +
+  `\n;__ended = true; break ${BODY}; } } catch (__error) { __failed = true; throw __error; } finally { ` +
+  'if (!__failed) return { replica: replica, issue: issue !== __input.issue ? issue : workItem !== __input.issue ? workItem : entity, returned: !__ended }; ' +
   '} })';
 
 /** The rule's text as the sandbox compiles it. */

@@ -224,7 +224,14 @@ export function createSandbox(quickjs: QuickJSWASMModule, memoryFull: () => bool
           } else value = texts.restore(plainNames(out.value, null));
           const parsed = direction === 'outgoing' ? parseResult(ReplicaSchema, value, 'replica') : parseResult(ScriptItemSchema, value, 'issue');
           if (!parsed.ok) return fail({ code: 'SCRIPT_RESULT_INVALID', message: parsed.message, line: null, column: null });
-          return { ok: true, value: parsed.value, logs, ...(asked.syncBack && direction === 'incoming' ? { syncBack: true as const } : {}) };
+          const returned = vm.getProp(result, 'returned').consume((h) => vm.typeof(h) === 'boolean' && vm.dump(h) === true);
+          return {
+            ok: true,
+            value: parsed.value,
+            logs,
+            ...(asked.syncBack && direction === 'incoming' ? { syncBack: true as const } : {}),
+            ...(returned ? { returned: true as const } : {}),
+          };
         } finally {
           helpersUnsound = helperFailure.reason;
           for (const h of handles) if (h.alive) h.dispose();

@@ -44,10 +44,11 @@ export interface ScriptError {
 }
 
 /**
+ * `returned`: the rule ended by a top-level `return` (Exalate's way to skip an item).
  * `syncBack`: the incoming rule asked for the item to go back to the partner once it is written
  * (`syncHelper.syncBackAfterProcessing()`), changes the rule made included.
  */
-export type ScriptOutcome<T> = { ok: true; value: T; logs: string[]; syncBack?: true } | { ok: false; error: ScriptError; logs: string[] };
+export type ScriptOutcome<T> = { ok: true; value: T; logs: string[]; syncBack?: true; returned?: true } | { ok: false; error: ScriptError; logs: string[] };
 
 /** What a rule may know of the node it runs for. */
 export interface ScriptHost {

@@ -293,7 +293,11 @@ describe('the sandbox', () => {
     expect(await run(`issue.summary = 'kept';\nif (replica.key === '1') return;\nissue.summary = 'not reached';`)).toMatchObject({
       ok: true,
       value: { summary: 'kept' },
+      returned: true,
     });
+    // A rule that runs to its end did not return (even one whose last line is a dangling `if`).
+    expect(await run(`if (replica.key === '2') return;\nissue.summary = 'to the end';`)).not.toHaveProperty('returned');
+    expect(await run(`issue.summary = 'x';\nif (replica.key === '1')`)).not.toHaveProperty('returned');
     expect(await run(`issue = { summary: 'rebound' };\nreturn 42;`)).toMatchObject({ ok: true, value: { summary: 'rebound' } });
     expect(await runner.checkSyntax(`if (!replica.summary) return;\nissue.summary = replica.summary;`, 'incoming')).toBeNull();
     const skipped = await runner.runOutgoing(

@@ -102,7 +102,7 @@ export class Incoming {
       // The partner learns our item's key from the acknowledgement, on a first sync and whenever it
       // did not know it yet.
       const applied = await this.apply(row, twin, parsed.data, { remoteKey, upToSeq: last.seq, ackEvenIfUpdated: !twinKey }, stored);
-      if (applied.acknowledged) this.ctx.outboxChanged(row);
+      if (applied?.acknowledged) this.ctx.outboxChanged(row);
     } catch (error) {
       const current = (await repo.twinByRemote(connectionId, remoteKey)) ?? twin;
       await this.failures.failed(row, current, { remoteKey }, 'incoming', error, () =>
@@ -112,7 +112,8 @@ export class Incoming {
   }
 
   /** Runs the incoming rule and writes the result to the tracker. `stored`: what the sync stored for the pair, read with the twin. */
-  private async apply(row: ConnectionRow, found: TwinRow | null, replica: Replica, done: ApplyDone, stored: StoredForItem): Promise<WriteResult> {
+  /** Null when the rule skipped the item (a first sync it returned from). */
+  private async apply(row: ConnectionRow, found: TwinRow | null, replica: Replica, done: ApplyDone, stored: StoredForItem): Promise<WriteResult | null> {
     const { connector, repo, logger, guard, texts, o } = this.ctx;
     let twin = found;
     let current: TrackerItem | null = null;
@@ -143,6 +144,13 @@ export class Incoming {
     );
     if (!out.ok) throw scriptFailure(out.error);
     for (const line of out.logs) logger.info({ connectionId: row.id, item: replica.key, script: 'incoming' }, `debug.log: ${line}`);
+    if (firstSync && !twin && out.returned && !out.value.type) {
+      // As in Exalate: a rule that returns before making the item skips it. Nothing is created; the
+      // partner's next change of the item runs the rule again.
+      await repo.markApplied(row.id, done.remoteKey, done.upToSeq);
+      logger.info({ connectionId: row.id, item: replica.key }, 'the incoming rule returned before making the item: skipped');
+      return null;
+    }
     const made = sizeProblem(out.value, replica.key, 'rule');
     if (made) throw new ItemFailure({ code: 'REPLICA_TOO_LARGE', message: made, direction: 'incoming', retryable: false });
     // The texts in the tracker's format, before any write (a large one converts off this thread).

@@ -159,6 +159,11 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
       const after = await f.connector.getItem(ref.key);
       expect(after).toMatchObject({ summary: 'Checkout fails on Safari', status: f.otherStatus, labels: ['customer'] });
       expect(new Date(after!.updated).getTime()).toBeGreaterThan(new Date(before).getTime());
+      // A status the item cannot reach is refused, naming those it can.
+      const refused = await f.connector.updateItem(ref.key, { status: 'No Such Status' }).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'REJECTED', message: expect.stringContaining('No Such Status') });
+      const statuses = (await f.connector.listItemTypes(f.project)).find((t) => t.name === f.itemType)!.statuses;
+      expect(statuses.filter((x) => x !== f.otherStatus && (refused as Error).message.includes(x)).length).toBeGreaterThan(0);
     });
 
     it('answers null for an item that does not exist', async () => {

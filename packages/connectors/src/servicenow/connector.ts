@@ -368,7 +368,13 @@ export class ServiceNowConnector implements TrackerConnector {
         sysparm_fields: 'value',
         sysparm_limit: '1',
       });
-      if (!records[0]) throw new ConnectorError('REJECTED', `${table} has no state "${changes.status}".`, { tracker: 'SERVICENOW' });
+      if (!records[0]) {
+        // The states it does have, for the admin's rule (a status map that names one it lacks).
+        const states = (await this.listItemTypes(table))[0]?.statuses ?? [];
+        throw new ConnectorError('REJECTED', `${table} has no state "${changes.status}"; its states are ${states.map((x) => `"${x}"`).join(', ') || 'none'}.`, {
+          tracker: 'SERVICENOW',
+        });
+      }
       v['state'] = records[0]['value'];
     }
     if (changes.assigneeEmail !== undefined) {

@@ -6,12 +6,13 @@
  * none, so a rule sets a field on a new item the same way (`issue.customFields.Customer.value =
  * replica.customFields.Customer.value`).
  *
- * Three stages: `customFieldsByName` makes the engine's item (values by field id) the rule's
+ * Four stages: `customFieldsByName` makes the engine's item (values by field id) the rule's
  * (host data, before the run: no WebAssembly crossing per field); `aliasCustomFields` adds the
  * ids inside the run, as properties that are not enumerable (a replica given the whole map gets
- * each field once, under its name); `customFieldsById` makes the rule's result the engine's
- * again: by id, the objects' `value`s, a name the tracker does not know refused with the names
- * it does.
+ * each field once, under its name), and `reassignedAliases` reads back what the rule put under
+ * an id; `customFieldsById` makes the rule's result the engine's again: by id, the objects'
+ * `value`s, a name the tracker does not know refused with the names it does; and
+ * `changedCustomFields` (on the runner's side) keeps only what the rule changed.
  */
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
 import type { NodeType, TrackerField } from '@exalate/contract';

@@ -8,3 +8,4 @@ export * from './sync.js';
 export * from './settings.js';
 export * from './limits.js';
 export * from './tracker-app.js';
+export * from './canonical-json.js';

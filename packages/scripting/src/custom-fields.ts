@@ -15,7 +15,7 @@
  * `changedCustomFields` (on the runner's side) keeps only what the rule changed.
  */
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
-import type { NodeType, TrackerField } from '@exalate/contract';
+import { canonicalJson, type NodeType, type TrackerField } from '@exalate/contract';
 import { disposing, isObjectHandle } from './handles.js';
 
 /** A custom field as a rule sees it. `type` is the tracker's word for it; null when the tracker did not list the field. */
@@ -168,13 +168,6 @@ export function customFieldsById(map: unknown, reassigned: Values, fields: Track
 export function changedCustomFields(result: Values | undefined, before: Values | undefined): Values | undefined {
   if (!result) return result;
   const out: Values = {};
-  for (const [id, value] of Object.entries(result)) if (stable(value) !== stable(before?.[id] ?? null)) out[id] = value;
+  for (const [id, value] of Object.entries(result)) if (canonicalJson(value ?? null) !== canonicalJson(before?.[id] ?? null)) out[id] = value;
   return out;
-}
-
-/** JSON with sorted keys: the same value always gives the same text. */
-function stable(value: unknown): string {
-  return JSON.stringify(value ?? null, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
 }

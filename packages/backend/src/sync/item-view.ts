@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { convertText, type Person, type RichText, type TextFormat, type TrackerItem } from '@exalate/connectors';
-import type { NodeType } from '@exalate/contract';
+import { canonicalJson, type NodeType } from '@exalate/contract';
 import { nativeTextFormat, type ScriptItem } from '@exalate/scripting';
 
 export interface MirroredIds {
@@ -60,7 +60,7 @@ export function textIn(value: ScriptItem['description'], platform: NodeType, to:
 /** Same text, both in the tracker's own format? (An empty text and none are the same.) */
 export function sameText(a: RichText | null, b: RichText | null): boolean {
   if (a === null || b === null) return isBlank(a) && isBlank(b);
-  return canonical(a.value) === canonical(b.value);
+  return canonicalJson(a.value) === canonicalJson(b.value);
 }
 
 /** No words in it. A long text is taken to have some without converting it (that takes time on this thread). */
@@ -68,13 +68,4 @@ const isBlank = (t: RichText | null) => t === null || (lengthOf(t) <= 4096 && pl
 const lengthOf = (t: RichText): number => (typeof t.value === 'string' ? t.value.length : JSON.stringify(t.value).length);
 const plainOf = (t: RichText): string => String(convertText(t, 'plain').value).replace(/\s+/g, ' ').trim();
 
-/** JSON with sorted keys: the same value always gives the same text. */
-export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
-      : v,
-  );
-}
-
-export const hashOf = (value: unknown): string => createHash('sha256').update(canonical(value)).digest('hex');
+export const hashOf = (value: unknown): string => createHash('sha256').update(canonicalJson(value)).digest('hex');

@@ -5,10 +5,11 @@
  * finish tells whether someone else changed the item meanwhile.
  */
 import { ConnectorError, convertText, type ItemChanges, type ItemRef, type NewItem, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
+import { canonicalJson } from '@exalate/contract';
 import type { ScriptItem } from '@exalate/scripting';
 import type { SyncContext } from '../context.js';
 import { ItemFailure } from '../failures.js';
-import { canonical, sameText, textIn } from '../item-view.js';
+import { sameText, textIn } from '../item-view.js';
 import type { ApplyPlan, WriteAspect } from './plan.js';
 
 /** Candidates looked at for the item an interrupted first sync created, at most. */
@@ -110,14 +111,14 @@ export function fieldChanges(current: TrackerItem, desired: ScriptItem, connecto
     const wanted = textIn(desired.description, connector.trackerType, connector.textFormat);
     if (!sameText(wanted, current.description ? convertText(current.description, connector.textFormat) : null)) changes.description = wanted;
   }
-  if (desired.labels !== undefined && canonical([...desired.labels].sort()) !== canonical([...current.labels].sort())) changes.labels = desired.labels;
+  if (desired.labels !== undefined && canonicalJson([...desired.labels].sort()) !== canonicalJson([...current.labels].sort())) changes.labels = desired.labels;
   if (desired.priority !== undefined && desired.priority !== current.priority) changes.priority = desired.priority;
   if (desired.status !== undefined && desired.status !== null && desired.status !== current.status) changes.status = desired.status;
   if (desired.assignee !== undefined && (desired.assignee?.email ?? null) !== (current.assignee?.email ?? null))
     changes.assigneeEmail = desired.assignee?.email ?? null;
   const custom: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(desired.customFields ?? {})) {
-    if (canonical(value) !== canonical(current.customFields[field] ?? null)) custom[field] = value;
+    if (canonicalJson(value) !== canonicalJson(current.customFields[field] ?? null)) custom[field] = value;
   }
   if (Object.keys(custom).length) changes.customFields = custom;
   if (desired.parentId !== undefined && !sameParent(desired.parentId, current.parent ?? null)) changes.parent = desired.parentId;

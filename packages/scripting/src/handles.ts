@@ -26,6 +26,12 @@ export function disposing<T>(h: QuickJSHandle, fn: (h: QuickJSHandle) => T): T {
   }
 }
 
+/** `thing[name]` of an object of the run as host data (undefined when `thing` is no object): one property, not the whole object. */
+export function propertyData(vm: QuickJSContext, thing: QuickJSHandle | undefined, name: string): unknown {
+  if (thing === undefined || !isObjectHandle(vm, thing)) return undefined;
+  return disposing(vm.getProp(thing, name), (h) => vm.dump(h));
+}
+
 /** Host data as a new value in the run, made by `parse` (the context's JSON.parse, taken before the rule ran). */
 export const dataIn =
   (vm: QuickJSContext, parse: QuickJSHandle) =>

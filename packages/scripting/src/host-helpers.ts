@@ -8,7 +8,7 @@
  */
 import { MAX_TEXT_FIELD_BYTES, formatBytes, type NodeType, type RichText, type TextFormat } from '@exalate/contract';
 import { errors, type QuickJSContext, type QuickJSHandle } from 'quickjs-emscripten';
-import { attachmentToMerge, commentToMerge, dataIn, disposing, HelperArgumentError, isObjectHandle, type Entry } from './handles.js';
+import { attachmentToMerge, commentToMerge, dataIn, disposing, HelperArgumentError, isObjectHandle, propertyData, type Entry } from './handles.js';
 import type { HostCall, HostCallAnswer } from './host-calls.js';
 import { nodeCallHelpers } from './node-calls.js';
 import { RULE_PRELUDE } from './rule-source.js';
@@ -64,9 +64,8 @@ export function installHelpers(
 ): QuickJSHandle {
   const data = dataIn(vm, plumbing.parse);
   const read = (h: QuickJSHandle | undefined): unknown => (h === undefined ? undefined : vm.dump(h));
-  /** `{ [name]: thing[name] }` as data: only the list a merge reads, not the whole item (its texts and fields). */
-  const part = (thing: QuickJSHandle | undefined, name: string): unknown =>
-    thing === undefined || !isObjectHandle(vm, thing) ? undefined : { [name]: disposing(vm.getProp(thing, name), (h) => read(h)) };
+  /** The list a merge reads, not the whole item (its texts and fields). */
+  const listIn = (thing: QuickJSHandle | undefined, list: string): Entry[] => listOf(propertyData(vm, thing, list), list);
   const text = (h: QuickJSHandle): string => vm.unwrapResult(vm.callFunction(plumbing.toText, vm.undefined, h)).consume((s) => vm.getString(s));
   const late = (): Result | null => (Date.now() >= run.deadline ? { error: vm.newError({ name: 'InternalError', message: 'interrupted' }) } : null);
   /** A host function: the deadline first, and a thrown error becomes the rule's. */
@@ -228,14 +227,7 @@ export function installHelpers(
         const shape = closure !== undefined && vm.typeof(closure) === 'function' ? closure : null;
         const make = (theirs: Entry): Entry => (shape ? throughRule(shape, commentToMerge(theirs)) : commentToMerge(theirs));
         try {
-          return data(
-            mergeFromPartner(
-              listOf(part(issue, 'comments'), 'comments'),
-              listOf(part(replica, 'comments'), 'comments'),
-              (mine, theirs) => (mine['body'] = make(theirs)['body']),
-              make,
-            ),
-          );
+          return data(mergeFromPartner(listIn(issue, 'comments'), listIn(replica, 'comments'), (mine, theirs) => (mine['body'] = make(theirs)['body']), make));
         } catch (error) {
           if (error instanceof RuleThrew) return { error: error.handle };
           throw error;
@@ -245,14 +237,7 @@ export function installHelpers(
     attachmentHelper: object({
       /** The local attachments plus the partner's that are not here yet. Never deletes. */
       mergeAttachments: fn('mergeAttachments', (issue, replica) =>
-        data(
-          mergeFromPartner(
-            listOf(part(issue, 'attachments'), 'attachments'),
-            listOf(part(replica, 'attachments'), 'attachments'),
-            () => undefined,
-            attachmentToMerge,
-          ),
-        ),
+        data(mergeFromPartner(listIn(issue, 'attachments'), listIn(replica, 'attachments'), () => undefined, attachmentToMerge)),
       ),
     }),
     nodeHelper: object({
@@ -295,9 +280,8 @@ export function installHelpers(
   });
 }
 
-/** `thing[list]`, the list of entries a merge reads; anything else is none. */
-function listOf(thing: unknown, list: string): Entry[] {
-  const value = thing && typeof thing === 'object' ? (thing as Entry)[list] : undefined;
+/** `value`, the list of entries (`list`) a merge reads; none when it is missing. */
+function listOf(value: unknown, list: string): Entry[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new HelperArgumentError(`${list} is not a list`);
   return value.map((entry, i) => {

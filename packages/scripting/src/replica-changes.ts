@@ -10,7 +10,7 @@
  * A removed one is only named: the sync deletes nothing in the tracker.
  */
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
-import { attachmentToMerge as asAttachment, commentToMerge as asComment, isObjectHandle, type Entry } from './handles.js';
+import { attachmentToMerge as asAttachment, commentToMerge as asComment, isObjectHandle, propertyData, type Entry } from './handles.js';
 
 /** The lists, by name: what each is made of, from the replica's and the previous replica's entries. */
 const CHANGES: Record<string, (now: Entry[], before: Entry[]) => Entry[]> = {
@@ -30,8 +30,7 @@ const changed = (before: Entry[], c: Entry) => {
 /** Adds the lists to the input's `replica` as getters (`data` makes a result in the run's context). */
 export function addReplicaChanges(vm: QuickJSContext, input: QuickJSHandle, data: (value: unknown) => QuickJSHandle): void {
   const listIn = (thing: QuickJSHandle, prop: string): Entry[] => {
-    if (!isObjectHandle(vm, thing)) return [];
-    const value: unknown = vm.getProp(thing, prop).consume((h) => vm.dump(h));
+    const value = propertyData(vm, thing, prop);
     return Array.isArray(value) ? value.filter((e): e is Entry => !!e && typeof e === 'object') : [];
   };
   vm.getProp(input, 'replica').consume((replica) => {

@@ -19,7 +19,7 @@
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
 import type { NodeType } from '@exalate/contract';
 import { isRuleCustomField } from './custom-fields.js';
-import { isObjectHandle } from './handles.js';
+import { isObjectHandle, propertyData } from './handles.js';
 
 type Item = Record<string, unknown>;
 interface MappedName {
@@ -130,7 +130,7 @@ export function shapeTrackerNames(vm: QuickJSContext, platform: NodeType, input:
     // The fields the names need, not the whole item (its comments may be many).
     const item: Item = {};
     for (const prop of ['key', 'id', 'project', 'type', 'summary', 'description', 'status', 'priority', 'labels', 'customFields'])
-      item[prop] = vm.getProp(issue, prop).consume((h) => vm.dump(h));
+      item[prop] = propertyData(vm, issue, prop);
     const custom = (item['customFields'] && typeof item['customFields'] === 'object' ? item['customFields'] : {}) as Item;
     const names: Item = {};
     for (const [name, field] of Object.entries(spec.mapped)) names[name] = field.read(item);

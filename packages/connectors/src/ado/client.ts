@@ -81,7 +81,7 @@ export class AdoClient {
       res = await fetch(url, {
         method,
         headers: {
-          authorization: `Basic ${Buffer.from(`:${this.connection.personalAccessToken}`).toString('base64')}`,
+          authorization: this.authorization,
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },

@@ -304,10 +304,8 @@ export class JiraConnector implements TrackerConnector {
   /** https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-users/#api-rest-api-3-user-get (by email: user search). */
   async findUser(ref: string): Promise<Person | null> {
     let user: Any = null;
-    if (ref.includes('@')) {
-      const users: Any[] = await this.client.call((api: Any) => api.userSearch.findUsers(this.deployment === 'cloud' ? { query: ref } : { username: ref }));
-      user = users.find((u) => (u.emailAddress ?? '').toLowerCase() === ref.toLowerCase()) ?? null;
-    } else {
+    if (ref.includes('@')) user = await this.userByEmail(ref);
+    else {
       const query = this.deployment === 'cloud' ? `accountId=${encodeURIComponent(ref)}` : `username=${encodeURIComponent(ref)}`;
       try {
         user = await (await this.client.fetch(`${this.deployment === 'cloud' ? '/rest/api/3' : '/rest/api/2'}/user?${query}`)).json();
@@ -321,11 +319,16 @@ export class JiraConnector implements TrackerConnector {
   /** The assignee reference for an email: accountId on Cloud, user name on Data Center; null clears it. */
   private async userRef(email: string | null): Promise<Record<string, string> | null> {
     if (email === null) return null;
-    const users: Any[] = await this.client.call((api: Any) => api.userSearch.findUsers(this.deployment === 'cloud' ? { query: email } : { username: email }));
-    const user = users.find((u) => (u.emailAddress ?? '').toLowerCase() === email.toLowerCase());
+    const user = await this.userByEmail(email);
     if (!user)
       throw new ConnectorError('REJECTED', `There is no Jira user with the email ${email} (or it is hidden from the API user).`, { tracker: this.trackerType });
     return this.deployment === 'cloud' ? { accountId: user.accountId } : { name: user.name };
+  }
+
+  /** The user whose email this is, by the user search (Cloud: a query; Data Center: the user name field), or null. */
+  private async userByEmail(email: string): Promise<Any | null> {
+    const users: Any[] = await this.client.call((api: Any) => api.userSearch.findUsers(this.deployment === 'cloud' ? { query: email } : { username: email }));
+    return users.find((u) => (u.emailAddress ?? '').toLowerCase() === email.toLowerCase()) ?? null;
   }
 
   /** "yyyy/MM/dd HH:mm" of an instant in the API user's time zone (how JQL reads dates). */

@@ -222,6 +222,24 @@ it('sends a local change the node had not sent yet when the partner’s change i
   expect((await p.b.reader.getItem(twin))!.comments).toHaveLength(1);
 }, 60_000);
 
+it('keeps a field changed here and not sent yet when the partner’s change carries its older value', async () => {
+  // As above, Azure DevOps' change waits for its outgoing run. Meanwhile Jira's change of other
+  // fields arrives with the summary as it was: writing that would undo the rename made here. A
+  // field both sides changed takes the partner's value.
+  const p = await pair('pglite', 'jira', 'ado', { webhooks: { b: false }, server: { scanIntervalMs: 600_000, refreshIntervalMs: 600_000 } });
+  const made = await p.a.human.createItem({ project: 'SUP', type: 'Bug', summary: 'Changed on both sides', labels: ['first'] });
+  const twin = await p.twinOf('a', made.key);
+  await eventually(async () => expect((await p.api('b').get(`/connections/${p.connectionId}/items/${twin}`)).body).toMatchObject({ status: 'SYNCED' }), 20_000);
+  await p.b.human.updateItem(twin, { summary: 'Renamed in Azure DevOps', labels: ['from-ado'] });
+  await p.a.human.updateItem(made.key, { labels: ['from-jira'] });
+  await eventually(async () => expect((await p.b.reader.getItem(twin))!.labels).toEqual(['from-jira']), 20_000);
+  // The apply kept the rename, and its outgoing run sends it.
+  await eventually(async () => expect((await p.a.reader.getItem(made.key))!.summary).toBe('Renamed in Azure DevOps'), 20_000);
+  await Promise.all([p.a.settled(), p.b.settled()]);
+  for (const item of [await p.a.reader.getItem(made.key), await p.b.reader.getItem(twin)])
+    expect([item!.summary, item!.labels]).toEqual(['Renamed in Azure DevOps', ['from-jira']]);
+}, 60_000);
+
 /** The request by which the sync writes an item's fields, in each tracker's API. */
 const FIELD_WRITE: Record<string, (key: string) => { method: string; match: RegExp }> = {
   ado: (key) => ({ method: 'PATCH', match: new RegExp(`/workitems/${key}(\\?|$)`, 'i') }),

@@ -332,6 +332,14 @@ const MIGRATIONS: Migration[] = [
       await sql.query(`create index twins_remote_id on twins (connection_id, (last_received_replica->>'id')) where status <> 'UNSYNCED'`);
     },
   },
+  {
+    name: '0014_twins_synced_fields',
+    up: async (sql) => {
+      // The item's fields as of its last sync, either way: an apply keeps a change of this side
+      // not sent yet against a partner's value that is only the older one (sync/synced-fields.ts).
+      await sql.query(`alter table twins add column synced_fields jsonb`);
+    },
+  },
 ];
 
 function storageFor(sql: Sql): UmzugStorage<Sql> {

@@ -10,8 +10,9 @@
  * stopped in the middle of is recognised by the next one, which then recognises what it wrote.
  * Before writing, the apply makes the item's outgoing replica and compares it with the baseline,
  * as the outgoing run would: a change made here whose outgoing run has not come yet (its webhook
- * late, or none and the next scan a while off) is found, and that run follows the apply. The
- * writes themselves are write/item-write.ts.
+ * late, or none and the next scan a while off) is found, and that run follows the apply; the
+ * write then keeps the fields of that change the partner's result leaves as they were at the last
+ * sync (decision 0011). The writes themselves are write/item-write.ts.
  */
 import type { TrackerItem } from '@exalate/connectors';
 import { ReplicaSchema, type Replica } from '@exalate/contract';

@@ -13,6 +13,7 @@ import type { SyncContext } from './context.js';
 import { megabytes, type Failures } from './failures.js';
 import type { OutgoingReplicas } from './outgoing-replica.js';
 import type { OutgoingState } from './repository.js';
+import { syncedFieldsOf } from './synced-fields.js';
 import { midApply, versionOf } from './versions.js';
 
 /** Outgoing runs of one batch job at once; with two workers on the batch queue, as many as a worker's batch of `outgoing` jobs. */
@@ -99,6 +100,7 @@ export class Outgoing {
         last_sent_hash: hash,
         last_sent_replica: replica,
         local_snapshot: null,
+        synced_fields: syncedFieldsOf(item),
         local_project: item.project,
         local_version: versionOf(item),
         local_updated: item.updated,

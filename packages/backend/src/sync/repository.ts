@@ -1,6 +1,7 @@
 import type { TrackerItem } from '@exalate/connectors';
 import type { Replica, SyncEvent } from '@exalate/contract';
 import type { Sql } from '../db/database.js';
+import type { SyncedFields } from './synced-fields.js';
 
 export type TwinStatus = 'PENDING' | 'SYNCED' | 'FAILED' | 'UNSYNCED';
 
@@ -42,6 +43,8 @@ export interface TwinRow {
    * (then that replica is `last_sent_replica`, the baseline the next change is compared with).
    */
   local_snapshot: TrackerItem | null;
+  /** The item's fields as of its last sync, either way: the ancestor of both sides' next changes (synced-fields.ts). */
+  synced_fields: SyncedFields | null;
   last_sync_at: Date | null;
   created_at: Date;
   updated_at: Date;
@@ -94,7 +97,7 @@ const LIVE_TWIN_OF_KEY = `lateral (select * from twins t where t.connection_id =
 
 export type TwinChanges = Partial<Omit<TwinRow, 'id' | 'connection_id' | 'created_at' | 'updated_at'>>;
 
-const JSONB_COLUMNS = new Set(['error', 'last_sent_replica', 'last_received_replica', 'local_snapshot']);
+const JSONB_COLUMNS = new Set(['error', 'last_sent_replica', 'last_received_replica', 'local_snapshot', 'synced_fields']);
 
 /** `column = $n` for each change (column names come from TwinRow's keys, never from input). */
 function twinAssignments(set: TwinChanges, firstParam: number): { columns: string[]; assignments: string[]; values: unknown[] } {

@@ -1,13 +1,16 @@
 /**
  * The fields aspect of an apply's write: on a first sync, the item is created (or, after a crash
  * between creating and recording it, found again); otherwise, and for an item found again, only
- * the fields that differ from what the rule made are updated. `fieldChanges` is also how the
- * finish tells whether someone else changed the item meanwhile.
+ * the fields that differ from what the rule made are updated, except, when the item has a change
+ * here not sent yet, the fields the partner's result leaves as they were at the last sync
+ * (synced-fields.ts). `fieldChanges` is also how the finish tells whether someone else changed the
+ * item meanwhile.
  */
 import { ConnectorError, convertText, type ItemChanges, type ItemRef, type NewItem, type TrackerConnector, type TrackerItem } from '@exalate/connectors';
 import { canonicalJson } from '@exalate/contract';
 import type { ScriptItem } from '@exalate/scripting';
 import type { SyncContext } from '../context.js';
+import type { SyncedFields } from '../synced-fields.js';
 import { ItemFailure } from '../failures.js';
 import { sameText, textIn } from '../item-view.js';
 import type { ApplyPlan, WriteAspect } from './plan.js';
@@ -45,7 +48,17 @@ export class FieldsWrite implements WriteAspect {
       if (!plan.current) throw new ConnectorError('UNAVAILABLE', `${ref.key} was created but cannot be read back yet`, { tracker: connector.trackerType });
     }
     if (!firstSync || recovering) {
-      const changes = fieldChanges(plan.current!, desired, connector);
+      let changes = fieldChanges(plan.current!, desired, connector);
+      const base = plan.twin.synced_fields;
+      if (plan.unsent && base && !firstSync) {
+        const { kept, rest } = keepingChangesHere(changes, plan.current!, base, desired, connector);
+        if (kept.length)
+          this.ctx.logger.info(
+            { connectionId: row.id, item: plan.current!.key, kept },
+            "kept this side's change not sent yet: the partner's value of these fields is the one they had at the last sync",
+          );
+        changes = rest;
+      }
       if (Object.keys(changes).length) await connector.updateItem(plan.current!.key, changes);
       plan.wrote = { ...plan.wrote, ...changes };
     }
@@ -123,6 +136,38 @@ export function fieldChanges(current: TrackerItem, desired: ScriptItem, connecto
   if (Object.keys(custom).length) changes.customFields = custom;
   if (desired.parentId !== undefined && !sameParent(desired.parentId, current.parent ?? null)) changes.parent = desired.parentId;
   return changes;
+}
+
+/**
+ * With a change here not sent yet: the changes without the fields whose value in the rule's result
+ * is what the field was at the last sync (`base`). The partner brings nothing new there, so this
+ * side's later value stands, and the outgoing run after the apply sends it (synced-fields.ts).
+ */
+export function keepingChangesHere(
+  changes: ItemChanges,
+  current: TrackerItem,
+  base: SyncedFields,
+  desired: ScriptItem,
+  connector: Pick<TrackerConnector, 'trackerType' | 'textFormat'>,
+): { kept: string[]; rest: ItemChanges } {
+  const news = fieldChanges({ ...current, ...base }, desired, connector);
+  const kept: string[] = [];
+  const rest: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(changes)) {
+    if (field !== 'customFields') {
+      if (field in news) rest[field] = value;
+      else kept.push(field);
+      continue;
+    }
+    const custom: Record<string, unknown> = {};
+    for (const [id, v] of Object.entries(changes.customFields ?? {})) {
+      if (news.customFields && id in news.customFields) custom[id] = v;
+      else kept.push(id);
+    }
+    if (Object.keys(custom).length) rest['customFields'] = custom;
+  }
+  // The keys are ItemChanges' own, each with the value fieldChanges gave it.
+  return { kept, rest: rest as ItemChanges };
 }
 
 /** The rule's parent (a key or an id) is the item's parent now. */

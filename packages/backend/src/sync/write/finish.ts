@@ -4,7 +4,9 @@
  * the item is kept as the twin's baseline (`local_snapshot`) and the next outgoing run makes that
  * replica from it. Unless the item holds more than the partner's change (one of ours not sent
  * yet, or someone else's made while the apply wrote), or the rule asked for it to go back: then the
- * baseline stays what it was, and an outgoing run finds that change.
+ * baseline stays what it was, and an outgoing run finds that change. The fields as of this sync
+ * (`synced_fields`, synced-fields.ts) are the item's as read back, or, with a change here in it,
+ * only the fields the apply wrote.
  *
  * The apply's end (twin, inbox, history, acknowledgement, and the comment twins of the comments it
  * wrote) is one statement.
@@ -14,6 +16,7 @@ import type { ItemChanges, TrackerItem } from '@exalate/connectors';
 import type { ScriptItem } from '@exalate/scripting';
 import type { SyncContext } from '../context.js';
 import type { TwinRow } from '../repository.js';
+import { syncedAfterApply } from '../synced-fields.js';
 import { isNewer, versionOf } from '../versions.js';
 import { fieldChanges } from './fields.js';
 import type { ApplyPlan } from './plan.js';
@@ -42,7 +45,8 @@ export class FinishWrite {
     // Asked to go back (`syncBackAfterProcessing`): the item as written is not what the partner
     // has, so the baseline stays and the outgoing run below sends it. A replica the same as the one
     // sent last is not sent again, so two rules that both ask every time still come to rest.
-    const othersToo = plan.unsent || plan.syncBack || this.changedByOthers(firstSync ? null : current, after, plan.wrote, expectedComments);
+    const changeHere = plan.unsent || this.changedByOthers(firstSync ? null : current, after, plan.wrote, expectedComments);
+    const othersToo = changeHere || plan.syncBack;
     const acknowledged = firstSync || done.ackEvenIfUpdated;
     const changedMeanwhile = await repo.finishApply(
       twin.id,
@@ -56,6 +60,7 @@ export class FinishWrite {
         applying_since: null,
         last_received_replica: replica,
         last_sync_at: new Date(),
+        synced_fields: syncedAfterApply(twin.synced_fields, after, plan.wrote, changeHere),
         ...(othersToo ? {} : { local_version: versionOf(after), local_updated: after.updated, local_snapshot: after }),
       },
       {

@@ -25,7 +25,7 @@ function item(fields: Partial<TrackerItem> = {}): TrackerItem {
     attachments: [],
     customFields: { customfield_1: 'a', customfield_2: 1 },
     ...fields,
-  } as TrackerItem;
+  };
 }
 
 describe('keepingChangesHere', () => {
